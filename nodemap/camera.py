@@ -1,0 +1,65 @@
+"""Camera: one device = a transport link (port + XML) + the node map built from it.
+
+``nodemap.open(url)`` returns a Camera.  Transport-specific extras of the link
+(``snapshot`` on SXH485, ``files`` on VS-1 ...) are reachable as attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .nodemap import NodeMap
+from .port import Port
+
+__all__ = ["Camera", "open"]
+
+
+class Camera:
+    """A connected device: ``cam.features[...]``, ``cam.port``, ``cam.nodemap``."""
+
+    def __init__(self, link: Any, *, progress: Callable[[int, int], None] | None = None) -> None:
+        self.link = link
+        try:
+            self.nodemap = NodeMap.from_xml(*link.descriptions(progress))
+            self.nodemap.connect(link.port, name=getattr(link, "port_name", "Device"))
+        except BaseException:
+            link.close()
+            raise
+
+    @property
+    def port(self) -> Port:
+        return self.link.port
+
+    @property
+    def features(self):  # -> Features
+        return self.nodemap.features
+
+    def close(self) -> None:
+        self.link.close()
+
+    def __enter__(self) -> "Camera":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "link":
+            raise AttributeError(name)
+        try:
+            return getattr(self.link, name)
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} (nor does its "
+                f"{type(self.link).__name__})") from None
+
+    def __repr__(self) -> str:
+        return f"<Camera {self.link!r}>"
+
+
+def open(url: str, *, progress: Callable[[int, int], None] | None = None,  # noqa: A001
+         **options: Any) -> Camera:
+    """Open the device at ``url`` (``gvcp://``, ``fcb:``, ``sxh485:``, ``vs1://``, ``mem:``)."""
+    from transports import open_link
+
+    return Camera(open_link(url, **options), progress=progress)

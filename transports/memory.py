@@ -1,0 +1,45 @@
+"""``mem:PATH``: a device simulated by a MemoryPort behind any XML description.
+
+Useful for trying a description without hardware: registers start at zero unless a
+``fill`` byte is given (``mem:camera.xml?size=65536&base=0``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+import attrs
+
+from nodemap.port import MemoryPort
+
+from . import split_scheme
+
+
+@attrs.define
+class MemoryLink:
+    """A MemoryPort plus the XML that describes it."""
+
+    port: MemoryPort
+    xml: bytes
+    port_name: str = "Device"
+
+    def descriptions(self, progress: Callable[[int, int], None] | None = None) -> list[bytes]:
+        if progress:
+            progress(len(self.xml), len(self.xml))
+        return [self.xml]
+
+    def close(self) -> None:
+        pass
+
+
+def open_link(url: str, *, xml: bytes | None = None, size: int | None = None,
+              base: int | None = None, **_: Any) -> MemoryLink:
+    _, rest = split_scheme(url)
+    path, _, query = rest.partition("?")
+    params = {k: v[-1] for k, v in parse_qs(query).items()}
+    data = xml if xml is not None else Path(path).read_bytes()
+    port = MemoryPort(int(params.get("size", size or 0x100000), 0),
+                      base=int(params.get("base", base or 0), 0))
+    return MemoryLink(port=port, xml=data)
