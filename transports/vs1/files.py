@@ -1,0 +1,138 @@
+"""``cam.files``: the VS-1 file system over FTP (port 21), with :mod:`ftplib`.
+
+Each operation opens its own FTP session (binary mode), so a dropped connection never
+leaves a half-dead session behind; the outcome updates the Ftp ConnectionState.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import io
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Iterator, Union
+
+from nodemap.errors import DeviceError, PortError, TimeoutError
+
+from .net import ServiceStates, classify_error
+from .protocol import ConnectionState
+
+__all__ = ["FtpFiles"]
+
+log = logging.getLogger("nodemap.vs1")
+
+Source = Union[bytes, bytearray, str, "os.PathLike[str]"]
+
+
+class FtpFiles:
+    """list / download / upload / delete files on the camera over FTP."""
+
+    def __init__(self, host: str, port: int = 21, *, user: str = "anonymous", password: str = "",
+                 timeout: float = 5.0, states: ServiceStates | None = None,
+                 service_index: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+        self._states = states
+        self._service = service_index
+
+    def __repr__(self) -> str:
+        return f"<FtpFiles ftp://{self.user}@{self.host}:{self.port}>"
+
+    def _state(self, state: ConnectionState, reason: str = "") -> None:
+        if self._states is not None:
+            self._states.set(self._service, state, reason)
+
+    @contextlib.contextmanager
+    def _session(self, what: str) -> Iterator[ftplib.FTP]:
+        where = f"VS-1 FTP {self.host}:{self.port}"
+        ftp = ftplib.FTP()
+        try:
+            try:
+                ftp.connect(self.host, self.port, timeout=self.timeout)
+            except OSError as exc:
+                state = classify_error(exc)
+                self._state(state, f"FTP: {exc}")
+                if state is ConnectionState.TimedOut:
+                    raise TimeoutError(f"{where}: no answer within {self.timeout} s while trying "
+                                       f"to {what}; check the address and that the camera is on") from exc
+                raise PortError(f"{where}: cannot connect to {what} ({exc}); is the FTP "
+                                f"service running?") from exc
+            self._state(ConnectionState.Connected, "FTP")
+            log.debug("VS-1 FTP %s:%d connected: %s", self.host, self.port, ftp.getwelcome())
+            try:
+                ftp.login(self.user, self.password)
+                yield ftp
+            except ftplib.error_perm as exc:
+                raise DeviceError(f"{where}: the camera refused to {what}: {exc}",
+                                  status=_code(exc)) from exc
+            except ftplib.error_temp as exc:
+                raise DeviceError(f"{where}: temporary failure while trying to {what}: {exc}; "
+                                  f"retry", status=_code(exc)) from exc
+            except ftplib.Error as exc:
+                raise PortError(f"{where}: unexpected FTP reply while trying to {what}: {exc}") from exc
+            except (socket.timeout, TimeoutError) as exc:
+                self._state(ConnectionState.TimedOut, f"FTP: {exc}")
+                raise TimeoutError(f"{where}: timed out after {self.timeout} s while trying "
+                                   f"to {what}") from exc
+            except (OSError, EOFError) as exc:
+                self._state(ConnectionState.Dropped, f"FTP: {exc}")
+                raise PortError(f"{where}: connection lost while trying to {what}: {exc}") from exc
+            try:
+                ftp.quit()
+            except (OSError, EOFError, ftplib.Error):
+                pass
+        finally:
+            ftp.close()
+
+    def list(self, path: str = "") -> list[str]:
+        """Names in ``path`` (the login directory by default)."""
+        with self._session(f"list {path or '.'!r}") as ftp:
+            try:
+                names = ftp.nlst(*([path] if path else []))
+            except ftplib.error_perm as exc:
+                if str(exc).startswith("550") and "no files" in str(exc).lower():
+                    return []
+                raise
+        prefix = path.rstrip("/") + "/" if path else ""
+        return sorted(n[len(prefix):] if prefix and n.startswith(prefix) else n for n in names)
+
+    def download(self, remote: str, local: str | os.PathLike[str] | None = None) -> bytes:
+        """The bytes of ``remote``; also written to ``local`` when given."""
+        sink = io.BytesIO()
+        with self._session(f"download {remote!r}") as ftp:
+            ftp.retrbinary(f"RETR {remote}", sink.write)
+        data = sink.getvalue()
+        log.debug("VS-1 FTP download %r: %d bytes", remote, len(data))
+        if local is not None:
+            Path(local).write_bytes(data)
+        return data
+
+    def upload(self, source: Source, remote: str) -> int:
+        """Store ``source`` (bytes, or a local file path) as ``remote``; returns the size."""
+        data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+        with self._session(f"upload {remote!r}") as ftp:
+            ftp.storbinary(f"STOR {remote}", io.BytesIO(data))
+        log.debug("VS-1 FTP upload %r: %d bytes", remote, len(data))
+        return len(data)
+
+    def delete(self, remote: str) -> None:
+        """Remove ``remote`` from the camera."""
+        with self._session(f"delete {remote!r}") as ftp:
+            ftp.delete(remote)
+
+    def size(self, remote: str) -> int | None:
+        """Size of ``remote`` in bytes (None if the server does not say)."""
+        with self._session(f"size {remote!r}") as ftp:
+            ftp.voidcmd("TYPE I")
+            return ftp.size(remote)
+
+
+def _code(exc: BaseException) -> int | None:
+    text = str(exc)
+    return int(text[:3]) if text[:3].isdigit() else None
