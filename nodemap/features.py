@@ -1,0 +1,223 @@
+"""The application view: ``nm.features["Width"].value = 256``.
+
+:class:`Features` is a read-only mapping from names to :class:`Feature` objects (also
+reachable as attributes); a :class:`Feature` exposes one node's value, bounds, access
+mode and metadata.  Every call holds the node map's lock, so a node map can be shared
+between threads.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import AccessError, NodeMapError, XmlError
+from .nodes.base import Node
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .nodemap import NodeMap
+
+__all__ = ["Features", "Feature"]
+
+
+class Features(Mapping[str, "Feature"]):
+    """Every node of a node map by name; ``KeyError`` suggests close matches."""
+
+    def __init__(self, nodemap: "NodeMap") -> None:
+        self._nodemap = nodemap
+        self._cache: dict[str, Feature] = {}
+
+    def __getitem__(self, name: str) -> "Feature":
+        feature = self._cache.get(name)
+        if feature is not None:
+            return feature
+        if name not in self._nodemap:
+            close = difflib.get_close_matches(name, self._nodemap.names, n=5, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no feature {name!r} in this node map{hint}")
+        feature = self._cache[name] = Feature(self._nodemap, name)
+        return feature
+
+    def __getattr__(self, name: str) -> "Feature":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(exc.args[0]) from None
+
+    def __dir__(self) -> list[str]:
+        return list(super().__dir__()) + self._nodemap.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodemap.names)
+
+    def __len__(self) -> int:
+        return len(self._nodemap.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._nodemap
+
+    def __repr__(self) -> str:
+        return f"<Features: {len(self)} names>"
+
+
+class Feature:
+    """One named node.  ``value`` reads and writes; the rest describes it."""
+
+    __slots__ = ("_nodemap", "name", "_lock", "_node")
+
+    def __init__(self, nodemap: "NodeMap", name: str) -> None:
+        self._nodemap = nodemap
+        self.name = name
+        self._lock = nodemap.lock
+        self._node: Node | None = None
+
+    @property
+    def node(self) -> Node:
+        """The underlying node (built on first use)."""
+        node = self._node
+        if node is None:
+            with self._lock:
+                node = self._node = _guard(self.name, self._nodemap.node, self.name)
+        return node
+
+    # -- value ---------------------------------------------------------------------
+
+    @property
+    def value(self) -> Any:
+        """int | float | bool | str (enumerations: the symbolic name) | bytes."""
+        node = self._node or self.node
+        with self._lock:
+            try:
+                return node.cache["value"]
+            except KeyError:
+                return _guard(self.name, node.get)
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        node = self.node
+        with self._lock:
+            _guard(self.name, node.set, value)
+
+    def get(self) -> Any:
+        return self.value
+
+    def set(self, value: Any) -> None:
+        self.value = value
+
+    @property
+    def int_value(self) -> int:
+        """Enumeration: the integer behind the symbolic value."""
+        return self._call("get_int")
+
+    @property
+    def min(self) -> Any:
+        return self._call("get_min")
+
+    @property
+    def max(self) -> Any:
+        return self._call("get_max")
+
+    @property
+    def inc(self) -> Any:
+        return self._call("get_inc")
+
+    @property
+    def max_length(self) -> int:
+        """String: the most bytes it holds."""
+        return self._call("get_max_length")
+
+    @property
+    def address(self) -> int:
+        """Register nodes: the address the bytes are at now."""
+        return self._call("get_address")
+
+    @property
+    def length(self) -> int:
+        """Register nodes: how many bytes."""
+        return self._call("length")
+
+    def execute(self) -> None:
+        """Command: write its CommandValue."""
+        self._call("execute")
+
+    def is_done(self) -> bool:
+        """Command: True once the device reports the command finished."""
+        return self._call("is_done")
+
+    def invalidate(self) -> None:
+        """Forget the cached value: the next read asks the device."""
+        with self._lock:
+            self._nodemap.invalidate(self.name)
+
+    def _call(self, method: str, *args: Any) -> Any:
+        node = self.node
+        function = getattr(node, method, None)
+        if function is None:
+            raise AccessError(f"{self.name} is {_article(node.kind)} {node.kind}: it has no "
+                              f"{method.replace('get_', '')}")
+        with self._lock:
+            return _guard(self.name, function, *args)
+
+    # -- description -------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
+
+    @property
+    def access(self) -> str:
+        with self._lock:
+            return _guard(self.name, self.node.access)
+
+    @property
+    def is_readable(self) -> bool:
+        return self.access in ("RW", "RO")
+
+    @property
+    def is_writable(self) -> bool:
+        return self.access in ("RW", "WO")
+
+    @property
+    def entries(self) -> list[str]:
+        """Enumeration: symbolic names of implemented entries."""
+        return self._call("entries")
+
+    @property
+    def features(self) -> list[str]:
+        """Category: the names it groups."""
+        return self._call("features")
+
+    visibility = property(lambda self: self.node.visibility)
+    description = property(lambda self: self.node.description)
+    tooltip = property(lambda self: self.node.tooltip)
+    display_name = property(lambda self: self.node.display_name)
+    unit = property(lambda self: self.node.unit)
+    representation = property(lambda self: self.node.representation)
+    streamable = property(lambda self: self.node.streamable)
+    is_deprecated = property(lambda self: self.node.is_deprecated)
+    selected = property(lambda self: self.node.selected)
+    polling_time = property(lambda self: self.node.polling_time)
+    namespace = property(lambda self: self.node.namespace)
+    display_notation = property(lambda self: getattr(self.node, "display_notation", None))
+    display_precision = property(lambda self: getattr(self.node, "display_precision", None))
+
+    def __repr__(self) -> str:
+        return f"<Feature {self.name} ({self.kind})>"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeio" else "a"
+
+
+def _guard(name: str, function: Any, *args: Any) -> Any:
+    """Turn Python failures deep in a graph into nodemap errors naming the feature."""
+    try:
+        return function(*args)
+    except NodeMapError:
+        raise
+    except RecursionError:
+        raise XmlError(f"{name}: the chain of nodes it depends on is too deep to "
+                       f"evaluate") from None

@@ -1,0 +1,196 @@
+"""XML → a lazy index of named GenApi elements.
+
+Loading does as little as possible: read the bytes (unzip with bomb limits), parse with
+a hardened lxml parser (no entities, no DTD, no network), and index every element that
+carries a ``Name`` by that name.  Nodes are built from their elements only when first
+used (see :mod:`nodemap.nodemap`).
+
+Lenient where real files are sloppy: text before ``<?xml`` (arv-tool dumps start with a
+header line), ``<Group>`` nesting, elements in any order, either schema namespace.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Iterator, Union
+
+import attrs
+from lxml import etree
+
+from .errors import XmlError
+
+__all__ = ["Source", "Document", "read_source", "parse_document", "MAX_XML_BYTES"]
+
+Source = Union[str, os.PathLike, bytes, bytearray, memoryview]
+
+#: The largest description accepted (uncompressed).  Real files are ≤ 2 MB.
+MAX_XML_BYTES = 64 * 1024 * 1024
+#: A zip member may not expand by more than this ratio (bombs expand by ~1000×).
+MAX_ZIP_RATIO = 200
+MAX_ZIP_MEMBERS = 64
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+
+
+def read_source(source: Source) -> bytes:
+    """The XML bytes of a path, or of bytes that hold XML or a zip of XML."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > MAX_XML_BYTES:
+                raise XmlError(f"{path}: {size} bytes is larger than the {MAX_XML_BYTES} "
+                               f"bytes a GenApi description may have")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise XmlError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    else:
+        raise TypeError(f"an XML source is a path or bytes, not {type(source).__name__}")
+    if data.startswith(_ZIP_MAGIC):
+        return _unzip(data)
+    if len(data) > MAX_XML_BYTES:
+        raise XmlError(f"{len(data)} bytes is larger than the {MAX_XML_BYTES} bytes a "
+                       f"GenApi description may have")
+    return data
+
+
+def _unzip(data: bytes) -> bytes:
+    """The one XML member of a zipped description, refusing bombs and odd archives."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise XmlError(f"not a readable zip archive: {exc}") from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise XmlError(f"zip archive has {len(members)} members; a description has one")
+    xml_members = [m for m in members if m.filename.lower().endswith(".xml")] or members
+    if not xml_members:
+        raise XmlError("zip archive contains no XML file")
+    member = xml_members[0]
+    limit = min(MAX_XML_BYTES, max(member.compress_size, 1) * MAX_ZIP_RATIO + 65536)
+    if member.file_size > limit:
+        raise XmlError(f"zip member {member.filename!r} claims {member.file_size} bytes "
+                       f"from {member.compress_size}: refused as a zip bomb")
+    out = bytearray()
+    try:
+        with archive.open(member) as stream:
+            # Never trust the header: stop reading once past the limit.
+            while chunk := stream.read(65536):
+                out += chunk
+                if len(out) > limit:
+                    raise XmlError(f"zip member {member.filename!r} expands past {limit} "
+                                   f"bytes: refused as a zip bomb")
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise XmlError(f"zip member {member.filename!r} is corrupt: {exc}") from exc
+    return bytes(out)
+
+
+def _strip_preamble(data: bytes) -> bytes:
+    """Drop anything before ``<?xml`` or the first element (and a BOM)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    head = data[:4096]
+    stripped = head.lstrip()
+    if stripped.startswith(b"<"):
+        return data[len(head) - len(stripped):]
+    for marker in (b"<?xml", b"<RegisterDescription", b"<"):
+        index = data.find(marker)
+        if index >= 0:
+            return data[index:]
+    raise XmlError("no XML found in the description")
+
+
+def localname(tag: object) -> str:
+    """``{namespace}Integer`` → ``Integer``; comments and PIs → ``""``."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+@attrs.define(slots=True)
+class Document:
+    """One parsed description: its root and the named elements in it."""
+
+    root: etree._Element
+    #: name → element, in document order (first definition wins inside one file).
+    elements: dict[str, etree._Element]
+    #: StructEntry name → its enclosing StructReg element.
+    struct_parents: dict[str, etree._Element]
+    namespace: str
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return dict(self.root.attrib)
+
+
+def parse_document(source: Source) -> Document:
+    """Parse and index one description."""
+    data = _strip_preamble(read_source(source))
+    if b"<!ENTITY" in data[:65536] or b"<!DOCTYPE" in data[:65536]:
+        line = data[: data.find(b"<!")].count(b"\n") + 1
+        raise XmlError("document type declarations and entities are not allowed in a "
+                       "GenApi description (refused: entity expansion attack surface)",
+                       line=line)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
+        raise XmlError(f"malformed XML: {exc.msg}", line=line) from None
+    except ValueError as exc:
+        raise XmlError(f"malformed XML: {exc}") from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise XmlError("document type declarations are not allowed in a GenApi description")
+    if localname(root.tag) != "RegisterDescription":
+        raise XmlError(f"root element is <{localname(root.tag)}>, expected "
+                       f"<RegisterDescription>", line=root.sourceline)
+    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    elements: dict[str, etree._Element] = {}
+    struct_parents: dict[str, etree._Element] = {}
+    for element in _named_children(root):
+        name = element.get("Name")
+        if not name:
+            continue
+        tag = localname(element.tag)
+        if tag == "StructReg":
+            for entry in element:
+                if localname(entry.tag) == "StructEntry" and entry.get("Name"):
+                    elements.setdefault(entry.get("Name"), entry)
+                    struct_parents.setdefault(entry.get("Name"), element)
+            continue
+        elements.setdefault(name, element)
+        if tag == "Enumeration":
+            # Entry names repeat across enumerations ("On", "Off"): GenApi names the
+            # entry node EnumEntry_<Enumeration>_<Entry>.
+            for entry in element:
+                entry_name = entry.get("Name") if isinstance(entry.tag, str) else None
+                if entry_name and localname(entry.tag) == "EnumEntry":
+                    elements.setdefault(f"EnumEntry_{name}_{entry_name}", entry)
+    return Document(root=root, elements=elements, struct_parents=struct_parents,
+                    namespace=namespace)
+
+
+def _named_children(parent: etree._Element) -> Iterator[etree._Element]:
+    """Top-level node elements, looking through ``<Group>`` wrappers."""
+    stack = [iter(parent)]
+    while stack:
+        for element in stack[-1]:
+            if not isinstance(element.tag, str):
+                continue
+            if localname(element.tag) == "Group":
+                stack.append(iter(element))
+                break
+            yield element
+        else:
+            stack.pop()

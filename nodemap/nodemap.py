@@ -1,0 +1,324 @@
+"""NodeMap: the lazy graph of GenApi nodes behind one or more XML descriptions.
+
+Responsibilities: build nodes on first use, bind Ports to Port nodes, and keep the
+caches honest.  Each node caches what it computed (value, bounds, access) in its own
+``cache`` dict; a change anywhere (a write, ``pInvalidator``, a selector, a poll)
+clears the caches of every built node that depends on it, transitively.  Reads that
+touch an uncachable register bump :attr:`NodeMap.volatile`, and a node only caches a
+result computed without such reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from lxml import etree
+
+from .errors import AccessError, FormulaError, XmlError
+from .loader import Document, Source, localname, parse_document
+from .nodes import NODE_CLASSES, UnknownNode
+from .nodes.base import Node
+from .port import Port
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .features import Features
+    from .nodes.registers import RegisterNode
+
+__all__ = ["NodeMap"]
+
+
+class _Evaluating:
+    """Context manager marking (node, aspect) as under evaluation, to catch cycles."""
+
+    __slots__ = ("active", "key")
+
+    def __init__(self, active: set, key: tuple[str, str]) -> None:
+        self.active = active
+        self.key = key
+
+    def __enter__(self) -> None:
+        if self.key in self.active:
+            raise FormulaError(f"reference cycle: evaluating {self.key[1]} of "
+                               f"{self.key[0]!r} needs itself", node=self.key[0])
+        self.active.add(self.key)
+
+    def __exit__(self, *exc: object) -> None:
+        self.active.discard(self.key)
+
+
+class NodeMap:
+    """The node graph of a device description.  See DESIGN.md §3 for the public API."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        if not documents:
+            raise XmlError("a node map needs at least one description")
+        self.documents = documents
+        self._elements: dict[str, etree._Element] = {}
+        self._struct_parents: dict[str, etree._Element] = {}
+        self._merged_categories: dict[str, list[etree._Element]] = {}
+        for document in documents:
+            for name, element in document.elements.items():
+                if name not in self._elements:
+                    self._elements[name] = element
+                    if name in document.struct_parents:
+                        self._struct_parents[name] = document.struct_parents[name]
+                elif localname(element.tag) == "Category" and \
+                        localname(self._elements[name].tag) == "Category":
+                    self._merged_categories.setdefault(name, []).append(element)
+        self._nodes: dict[str, Node] = {}
+        self._ports: dict[str, Port] = {}
+        self.lock = threading.RLock()
+        self.volatile = 0
+        self._active: set[tuple[str, str]] = set()
+        self._dependents: dict[str, set[str]] = defaultdict(set)
+        self._invalidated_by: dict[str, set[str]] | None = None
+        self.cached_registers: set["RegisterNode"] = set()
+        self._poll_elapsed: dict[str, int] = {}
+        self._features: "Features | None" = None
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_xml(cls, *sources: Source) -> "NodeMap":
+        """Load one description, or several layered ones (names in earlier ones win).
+
+        Each source is a path (``str``/``Path``) or ``bytes`` of XML or of a zip.
+        """
+        if not sources:
+            raise TypeError("from_xml() needs at least one XML source")
+        return cls([parse_document(source) for source in sources])
+
+    @property
+    def names(self) -> list[str]:
+        """Every node name, in document order."""
+        return list(self._elements)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._elements
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``, built on first use.  ``KeyError`` if absent."""
+        node = self._nodes.get(name)
+        if node is not None:
+            return node
+        with self.lock:
+            node = self._nodes.get(name)
+            if node is not None:
+                return node
+            element = self._elements[name]
+            cls = NODE_CLASSES.get(localname(element.tag), UnknownNode)
+            node = cls(self, name, element, self._struct_parents.get(name))
+            for dependency in node.dependencies:
+                self._dependents[dependency].add(name)
+            self._nodes[name] = node
+            return node
+
+    def category_children(self, name: str, own: list[str]) -> list[str]:
+        """A Category's pFeature list, merged over layered descriptions."""
+        extra = self._merged_categories.get(name)
+        if not extra:
+            return own
+        seen = dict.fromkeys(own)
+        for element in extra:
+            for child in element:
+                if localname(child.tag) == "pFeature" and child.text:
+                    seen.setdefault(child.text.strip())
+        return list(seen)
+
+    def reader(self, pointer: str) -> Callable[[], Any]:
+        """A callable reading ``Node`` or ``Node.Suffix`` (``.Value .Min .Max .Inc
+        .Entry.X``), resolved lazily so the target may be built later."""
+        pointer = pointer.strip()
+        if pointer in self._elements or "." not in pointer:
+            name = pointer
+            if name not in self._elements:
+                return _missing_reader(name)
+            nodes = self._nodes
+            node_fn = self.node
+
+            def read_value() -> Any:
+                node = nodes.get(name)
+                return (node or node_fn(name)).get()
+
+            return read_value
+        name, _, suffix = pointer.partition(".")
+        if name not in self._elements:
+            return _missing_reader(name)
+        return lambda: self.node(name).attribute(suffix)
+
+    # -- ports --------------------------------------------------------------------------
+
+    def connect(self, port: Port, name: str = "Device") -> None:
+        """Bind ``port`` to the Port node called ``name`` (``Device`` by default)."""
+        if not (callable(getattr(port, "read", None)) and callable(getattr(port, "write", None))):
+            raise TypeError(f"{port!r} is not a Port: it needs read(address, length) and "
+                            f"write(address, data)")
+        with self.lock:
+            self._ports[name] = port
+            self.invalidate()
+
+    def disconnect(self, name: str = "Device") -> None:
+        with self.lock:
+            self._ports.pop(name, None)
+            self.invalidate()
+
+    def port(self, name: str) -> Port:
+        try:
+            return self._ports[name]
+        except KeyError:
+            raise AccessError(f"no Port is connected as {name!r}: call "
+                              f"NodeMap.connect(port, name={name!r}) first") from None
+
+    def has_port(self, name: str) -> bool:
+        return name in self._ports
+
+    # -- cache ----------------------------------------------------------------------------
+
+    def evaluating(self, node: Node, aspect: str) -> _Evaluating:
+        return _Evaluating(self._active, (node.name, aspect))
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Forget cached values: of one node (and what depends on it), or of all."""
+        with self.lock:
+            if name is None:
+                for node in self._nodes.values():
+                    node.cache.clear()
+                    node.invalidated()
+                self.cached_registers.clear()
+                return
+            node = self.node(name)
+            node.cache.clear()
+            node.invalidated()
+            self._invalidate_dependents([name])
+
+    def _invalidate_dependents(self, names: list[str]) -> None:
+        seen: set[str] = set(names)
+        stack = list(names)
+        nodes = self._nodes
+        while stack:
+            for dependent in self._dependents.get(stack.pop(), ()):
+                if dependent in seen:
+                    continue
+                seen.add(dependent)
+                node = nodes.get(dependent)
+                if node is not None:
+                    node.cache.clear()
+                    node.invalidated()
+                stack.append(dependent)
+
+    def changed(self, node: Node) -> None:
+        """``node``'s value just changed (it was written): invalidate what depends on it,
+        what names it in ``pInvalidator``, and the registers behind what it selects."""
+        targets = [node.name]
+        for invalidated in self._invalidators().get(node.name, ()):
+            other = self.node(invalidated)
+            other.cache.clear()
+            other.invalidated()
+            targets.append(invalidated)
+        for selected in node.selected:
+            if selected in self._elements:
+                for register in self._registers_behind(selected):
+                    register.cache.clear()
+                    register.invalidated()
+                    targets.append(register.name)
+                targets.append(selected)
+                sel = self.node(selected)
+                sel.cache.clear()
+        self._invalidate_dependents(targets)
+
+    def _registers_behind(self, name: str) -> Iterator[Node]:
+        from .nodes.registers import RegisterNode
+
+        seen = {name}
+        stack = [name]
+        while stack:
+            node = self._nodes.get(stack.pop())
+            if node is None:
+                continue
+            if isinstance(node, RegisterNode):
+                yield node
+            for dependency in node.dependencies:
+                if dependency not in seen:
+                    seen.add(dependency)
+                    stack.append(dependency)
+
+    def _invalidators(self) -> dict[str, set[str]]:
+        """``pInvalidator`` reversed: written node → nodes whose caches it invalidates."""
+        if self._invalidated_by is None:
+            table: dict[str, set[str]] = defaultdict(set)
+            for document in self.documents:
+                for element in document.root.iter(f"{{{document.namespace}}}pInvalidator"
+                                                  if document.namespace else "pInvalidator"):
+                    owner = element.getparent()
+                    owner_name = owner.get("Name") if owner is not None else None
+                    if owner is not None and localname(owner.tag) == "EnumEntry":
+                        continue
+                    if owner_name and element.text and owner_name in self._elements:
+                        table[element.text.strip()].add(owner_name)
+            self._invalidated_by = table
+        return self._invalidated_by
+
+    def register_written(self, written: "RegisterNode", key: tuple[str, int, int]) -> None:
+        """Drop cached bytes of other registers overlapping the bytes just written."""
+        port, address, length = key
+        end = address + length
+        stale = []
+        for register in self.cached_registers:
+            if register is written:
+                continue
+            other = register.cache.get("key")
+            if other is None:
+                stale.append(register)
+            elif other[0] == port and other[1] < end and address < other[1] + other[2]:
+                stale.append(register)
+        for register in stale:
+            self.cached_registers.discard(register)
+            register.cache.clear()
+            register.invalidated()
+        if stale:
+            self._invalidate_dependents([r.name for r in stale])
+
+    def poll(self, elapsed_ms: int) -> None:
+        """Tell the node map ``elapsed_ms`` passed: nodes with a ``PollingTime`` whose
+        time is up are invalidated (as GenApi's ``INodeMap::Poll``)."""
+        with self.lock:
+            expired = []
+            for name, node in self._nodes.items():
+                period = node.polling_time
+                if not period:
+                    continue
+                total = self._poll_elapsed.get(name, 0) + elapsed_ms
+                if total >= period:
+                    expired.append(name)
+                    total = 0
+                self._poll_elapsed[name] = total
+            for name in expired:
+                self.invalidate(name)
+
+    # -- application view --------------------------------------------------------------
+
+    @property
+    def features(self) -> "Features":
+        if self._features is None:
+            from .features import Features
+
+            self._features = Features(self)
+        return self._features
+
+    def to_xml(self) -> bytes:
+        """The description as XML: one document, layered ones merged (earlier wins)."""
+        from .export import to_xml
+
+        return to_xml(self)
+
+    def __repr__(self) -> str:
+        return f"<NodeMap {len(self._elements)} nodes, ports {sorted(self._ports)}>"
+
+
+def _missing_reader(name: str) -> Callable[[], Any]:
+    def read() -> Any:
+        raise XmlError(f"the description refers to a node {name!r} that it does not define")
+
+    return read

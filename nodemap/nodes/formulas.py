@@ -1,0 +1,287 @@
+"""Formula nodes: SwissKnife, IntSwissKnife, Converter, IntConverter.
+
+Their inputs are ``pVariable`` (a node, or ``Node.Min`` etc.), ``Constant`` and
+``Expression`` terms; the formula text is compiled once by :mod:`nodemap.formula`
+(our own parser — nothing from XML is ever handed to ``eval``).  SwissKnife and
+Converter compute in double, the Int variants in int64 (DESIGN.md §4).  A Converter
+reads ``FormulaFrom`` with ``TO`` = its pValue and writes its pValue with ``FormulaTo``
+of ``FROM`` = the value; integer targets take the result rounded half away from zero.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, Callable
+
+from lxml import etree
+
+from ..errors import FormulaError, RangeError, XmlError
+from ..formula import Formula, compile_formula
+from ..loader import localname
+from .base import INT64_MAX, INT64_MIN, Node, parse_float, parse_int
+from .values import round_half_away
+
+__all__ = ["SwissKnife", "IntSwissKnife", "Converter", "IntConverter", "InlineSwissKnife",
+           "FormulaTerms"]
+
+
+class FormulaTerms:
+    """The named inputs of a formula node: variables, constants and expressions."""
+
+    def __init__(self, owner: Node, children: list[etree._Element], integer: bool) -> None:
+        self.owner = owner
+        self.integer = integer
+        self.readers: dict[str, Callable[[], Any]] = {}
+        self.constants: dict[str, Any] = {}
+        self.expressions: list[tuple[str, Formula]] = []
+        for child in children:
+            tag = localname(child.tag)
+            name = child.get("Name", "")
+            text = (child.text or "").strip()
+            if tag == "pVariable":
+                self.readers[name] = owner.nodemap.reader(text)
+            elif tag == "Constant":
+                self.constants[name] = (parse_int(text, where=owner.where("Constant"))
+                                        if integer and _is_int_text(text)
+                                        else parse_float(text, where=owner.where("Constant")))
+            elif tag == "Expression":
+                self.expressions.append((name, self.compile(text, f"Expression {name}")))
+
+    def compile(self, text: str | None, what: str) -> Formula:
+        if text is None:
+            raise XmlError(f"{self.owner.where()} has no {what}")
+        return compile_formula(text, integer=self.integer, node=self.owner.name)
+
+    def values(self, needed: frozenset[str], extra: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
+        values: dict[str, Any] = dict(self.constants)
+        if extra:
+            values.update(extra)
+        wanted = set(needed)
+        for _, formula in self.expressions:
+            wanted |= formula.variables
+        for name, reader in self.readers.items():
+            if name in wanted:
+                value = reader()
+                values[name] = int(value) if isinstance(value, bool) else value
+        for name, formula in self.expressions:
+            values[name] = self.evaluate(formula, values)
+        return values
+
+    def evaluate(self, formula: Formula, values: dict[str, Any]) -> Any:
+        try:
+            return formula(values)
+        except FormulaError:
+            raise
+        except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
+            raise FormulaError(f"cannot evaluate: {exc}", formula=formula.text,
+                               node=self.owner.name) from exc
+
+
+def _is_int_text(text: str) -> bool:
+    try:
+        parse_int(text)
+        return "." not in text and "e" not in text.lower().replace("0x", "")
+    except XmlError:
+        return False
+
+
+class _FormulaNode(Node):
+    integer = False
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.terms = FormulaTerms(self, list(self.element), self.integer)
+
+    def _collect_dependencies(self):
+        yield from super()._collect_dependencies()
+
+
+class SwissKnife(_FormulaNode):
+    """A read-only value computed from other nodes by ``<Formula>``."""
+
+    kind = "Float"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.formula = self.terms.compile(self.text("Formula"), "Formula")
+
+    def get(self) -> Any:
+        try:
+            return self.cache["value"]
+        except KeyError:
+            return self.cached("value", self._compute)
+
+    def _compute(self) -> Any:
+        self.check_readable()
+        result = self.terms.evaluate(self.formula, self.terms.values(self.formula.variables))
+        return self.result(result)
+
+    def result(self, value: Any) -> Any:
+        return float(value)
+
+    def get_min(self) -> float:
+        return -sys.float_info.max
+
+    def get_max(self) -> float:
+        return sys.float_info.max
+
+    def get_inc(self) -> None:
+        return None
+
+    @property
+    def display_notation(self) -> str:
+        return self.text("DisplayNotation", "Automatic") or "Automatic"
+
+    @property
+    def display_precision(self) -> int:
+        return self.int_prop("DisplayPrecision", 6) or 6
+
+
+class IntSwissKnife(SwissKnife):
+    """SwissKnife in int64."""
+
+    kind = "Integer"
+    integer = True
+
+    def result(self, value: Any) -> int:
+        return _to_int64(value)
+
+    def get_min(self) -> int:  # type: ignore[override]
+        return INT64_MIN
+
+    def get_max(self) -> int:  # type: ignore[override]
+        return INT64_MAX
+
+    def get_inc(self) -> int:  # type: ignore[override]
+        return 1
+
+
+class InlineSwissKnife:
+    """An anonymous ``<IntSwissKnife>`` inside a register's address."""
+
+    def __init__(self, owner: Node, element: etree._Element) -> None:
+        self.terms = FormulaTerms(owner, list(element), True)
+        formula = None
+        for child in element:
+            if localname(child.tag) == "Formula":
+                formula = (child.text or "").strip()
+        self.formula = self.terms.compile(formula, "IntSwissKnife Formula")
+
+    def get(self) -> int:
+        return _to_int64(self.terms.evaluate(self.formula,
+                                             self.terms.values(self.formula.variables)))
+
+
+class Converter(_FormulaNode):
+    """A value shown through FormulaFrom and written through FormulaTo."""
+
+    kind = "Float"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.formula_from = self.terms.compile(self.text("FormulaFrom"), "FormulaFrom")
+        self.formula_to = self.terms.compile(self.text("FormulaTo"), "FormulaTo")
+        self.target_name = self.text("pValue")
+        if not self.target_name:
+            raise XmlError(f"{self.where()} has no pValue")
+        self.slope = self.text("Slope", "Automatic") or "Automatic"
+
+    def target(self) -> Node:
+        return self.nodemap.node(self.target_name)  # type: ignore[arg-type]
+
+    def base_access(self) -> str:
+        return self.target().access()
+
+    def convert_from(self, raw: Any) -> Any:
+        values = self.terms.values(self.formula_from.variables, {"TO": raw})
+        return self.result(self.terms.evaluate(self.formula_from, values))
+
+    def convert_to(self, value: Any) -> Any:
+        values = self.terms.values(self.formula_to.variables, {"FROM": value})
+        return self.terms.evaluate(self.formula_to, values)
+
+    def result(self, value: Any) -> Any:
+        return float(value)
+
+    def get(self) -> Any:
+        try:
+            return self.cache["value"]
+        except KeyError:
+            return self.cached("value", self._compute)
+
+    def _compute(self) -> Any:
+        self.check_readable()
+        return self.convert_from(self.target().get())
+
+    def _bounds(self) -> tuple[Any, Any]:
+        target = self.target()
+        try:
+            low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
+            high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        except (FormulaError, AttributeError):
+            return (self._extreme(-1), self._extreme(1))
+        if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
+            low, high = high, low
+        return low, high
+
+    def _extreme(self, sign: int) -> Any:
+        return sign * sys.float_info.max
+
+    def get_min(self) -> Any:
+        return self.cached("min", lambda: self._bounds()[0])
+
+    def get_max(self) -> Any:
+        return self.cached("max", lambda: self._bounds()[1])
+
+    def get_inc(self) -> Any:
+        return None
+
+    def set(self, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
+        self.check_writable()
+        low, high = self.get_min(), self.get_max()
+        if not low <= value <= high:
+            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        raw = self.convert_to(value)
+        target = self.target()
+        if target.kind in ("Integer", "Enumeration", "Boolean") and isinstance(raw, float):
+            raw = round_half_away(raw)
+        target.set(raw)
+        self.cache.clear()
+        self.nodemap.changed(self)
+
+    @property
+    def display_notation(self) -> str:
+        return self.text("DisplayNotation", "Automatic") or "Automatic"
+
+    @property
+    def display_precision(self) -> int:
+        return self.int_prop("DisplayPrecision", 6) or 6
+
+
+class IntConverter(Converter):
+    """Converter in int64."""
+
+    kind = "Integer"
+    integer = True
+
+    def result(self, value: Any) -> int:
+        return _to_int64(value)
+
+    def _extreme(self, sign: int) -> int:
+        return INT64_MAX if sign > 0 else INT64_MIN
+
+    def get_inc(self) -> int:
+        return 1
+
+
+def _to_int64(value: Any) -> int:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FormulaError(f"result {value} is not a number an integer can hold")
+        value = int(value)
+    value = int(value)
+    return ((value - INT64_MIN) % (1 << 64)) + INT64_MIN

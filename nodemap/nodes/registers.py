@@ -1,0 +1,369 @@
+"""Register nodes: bytes at an address on a Port, and the numbers and strings in them.
+
+Register (raw bytes), IntReg, MaskedIntReg and StructEntry (bit fields), FloatReg,
+StringReg.  The address is the sum of ``Address``, ``pAddress`` and inline
+``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node's cache
+unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the written
+bytes) or ``WriteAround`` (forget them).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import sys
+from typing import Any, Callable
+
+from ..errors import NodeMapError, PortError, ProtocolError, RangeError, XmlError
+from ..loader import localname
+from .base import INT64_MAX, INT64_MIN, Node, combine_access, parse_int
+
+__all__ = ["RegisterNode", "RawRegister", "IntReg", "MaskedIntReg", "FloatReg", "StringReg"]
+
+
+class RegisterNode(Node):
+    """Bytes at an address."""
+
+    kind = "Register"
+    POINTER_TAGS = Node.POINTER_TAGS
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.port_name = self.text("pPort") or "Device"
+        self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
+        self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
+        self.byteorder = "little" if self.little else "big"
+        self._address_terms = self._compile_address()
+        length = self.text("Length")
+        self._fixed_length = parse_int(length, where=self.where("Length")) if length else None
+        self._length_reader = self.nodemap.reader(self.text("pLength") or "") \
+            if self.text("pLength") else None
+        if self._fixed_length is None and self._length_reader is None:
+            raise XmlError(f"{self.where()} has no Length or pLength")
+
+    def _collect_dependencies(self):
+        yield from super()._collect_dependencies()
+        for element in self.props.get("IntSwissKnife", ()):
+            for child in element:
+                if localname(child.tag) == "pVariable" and child.text:
+                    yield child.text.strip().partition(".")[0]
+        yield self.text("pPort") or "Device"
+
+    def _compile_address(self) -> list[Callable[[], int]]:
+        terms: list[Callable[[], int]] = []
+        constant = 0
+        for text in self.texts("Address"):
+            constant += parse_int(text, where=self.where("Address"))
+        for text in self.texts("pAddress"):
+            terms.append(self.nodemap.reader(text))
+        for element in self.props.get("IntSwissKnife", ()):
+            from .formulas import InlineSwissKnife
+
+            terms.append(InlineSwissKnife(self, element).get)
+        for element in self.props.get("pIndex", ()):
+            index = self.nodemap.reader((element.text or "").strip())
+            if element.get("pOffset"):
+                offset_reader = self.nodemap.reader(element.get("pOffset"))
+                terms.append(lambda i=index, o=offset_reader: int(i()) * int(o()))
+            else:
+                offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex"))
+                terms.append(lambda i=index, o=offset: int(i()) * o)
+        self._constant_address = constant
+        return terms
+
+    def address(self) -> int:
+        address = self._constant_address
+        for term in self._address_terms:
+            address += int(term())
+        return address
+
+    def length(self) -> int:
+        if self._fixed_length is not None:
+            return self._fixed_length
+        return int(self._length_reader())  # type: ignore[misc]
+
+    def base_access(self) -> str:
+        mode = self.text("AccessMode", "RO") or "RO"
+        if not self.nodemap.has_port(self.port_name):
+            return mode
+        return mode
+
+    def get_address(self) -> int:
+        return self.address()
+
+    # -- bytes --------------------------------------------------------------------------
+
+    def read_bytes(self) -> bytes:
+        cache = self.cache
+        data = cache.get("bytes")
+        if data is not None:
+            return data
+        nm = self.nodemap
+        self.check_readable()
+        before = nm.volatile
+        with nm.evaluating(self, "address"):
+            address = self.address()
+            length = self.length()
+        port = nm.port(self.port_name)
+        data = _port_call(self, "read", port.read, address, length)
+        if not isinstance(data, (bytes, bytearray)) or len(data) != length:
+            raise ProtocolError(
+                f"{self.name}: the port returned {len(data) if data is not None else 0} "
+                f"bytes for a {length}-byte read at 0x{address:X}")
+        data = bytes(data)
+        if self.caching != "NoCache" and nm.volatile == before:
+            cache["bytes"] = data
+            cache["key"] = (self.port_name, address, length)
+            nm.cached_registers.add(self)
+        else:
+            nm.volatile += 1
+        return data
+
+    def write_bytes(self, data: bytes) -> None:
+        nm = self.nodemap
+        before = nm.volatile
+        address = self.address()
+        length = self.length()
+        if len(data) != length:
+            raise RangeError(f"{self.name} holds {length} bytes; got {len(data)}")
+        port = nm.port(self.port_name)
+        _port_call(self, "write", port.write, address, bytes(data))
+        key = (self.port_name, address, length)
+        self.cache.clear()
+        if self.caching == "WriteThrough" and nm.volatile == before:
+            self.cache["bytes"] = bytes(data)
+            self.cache["key"] = key
+            nm.cached_registers.add(self)
+        else:
+            nm.cached_registers.discard(self)
+        nm.register_written(self, key)
+        nm.changed(self)
+
+    def invalidated(self) -> None:
+        self.nodemap.cached_registers.discard(self)
+
+
+def _port_call(node: Node, verb: str, call: Callable, address: int, arg: Any) -> Any:
+    """Call the port; errors name the feature and address."""
+    try:
+        return call(address, arg)
+    except NodeMapError as exc:
+        if node.name in str(exc):
+            raise
+        raise _renamed(exc, f"{node.name}: {verb} at 0x{address:X} failed: {exc}") from exc
+    except OSError as exc:
+        raise PortError(f"{node.name}: {verb} at 0x{address:X} failed: {exc}") from exc
+
+
+def _renamed(exc: NodeMapError, message: str) -> NodeMapError:
+    """The same kind of error with a message that names the feature."""
+    try:
+        renamed = type(exc)(message)
+    except TypeError:
+        return exc
+    renamed.__dict__.update(exc.__dict__)
+    return renamed
+
+
+class RawRegister(RegisterNode):
+    """``<Register>``: the bytes themselves."""
+
+    kind = "Register"
+
+    def get(self) -> bytes:
+        self.check_readable()
+        return self.read_bytes()
+
+    def set(self, value: Any) -> None:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise RangeError(f"{self.name} is a Register: write bytes, not "
+                             f"{type(value).__name__}")
+        self.check_writable()
+        self.write_bytes(bytes(value))
+
+
+class IntReg(RegisterNode):
+    """A two's-complement or unsigned integer filling its register."""
+
+    kind = "Integer"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.signed = (self.text("Sign", "Unsigned") or "Unsigned") == "Signed"
+
+    def _bits(self) -> int:
+        return 8 * self.length()
+
+    def get(self) -> int:
+        value = self.cache.get("value")
+        if value is None:
+            self.check_readable()
+            before = self.nodemap.volatile
+            value = self.decode(self.read_bytes())
+            if self.nodemap.volatile == before:
+                self.cache["value"] = value
+        return value
+
+    def decode(self, data: bytes) -> int:
+        return int.from_bytes(data, self.byteorder, signed=self.signed)
+
+    def get_min(self) -> int:
+        bits = self._bits()
+        return max(-(1 << (bits - 1)), INT64_MIN) if self.signed else 0
+
+    def get_max(self) -> int:
+        bits = self._bits()
+        return min((1 << (bits - 1)) - 1 if self.signed else (1 << bits) - 1, INT64_MAX)
+
+    def get_inc(self) -> int:
+        return 1
+
+    def set(self, value: Any) -> None:
+        value = _as_int(self, value)
+        self.check_writable()
+        low, high = self.get_min(), self.get_max()
+        if not low <= value <= high:
+            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        self.write_bytes(self.encode(value))
+
+    def encode(self, value: int) -> bytes:
+        length = self.length()
+        return (value & ((1 << (8 * length)) - 1)).to_bytes(length, self.byteorder)
+
+
+class MaskedIntReg(IntReg):
+    """A bit field (``Bit`` or ``LSB``..``MSB``) of a register; writes read-modify-write.
+
+    Little-endian registers number bits from the least significant; big-endian ones
+    from the most significant (bit 0 = MSB), as GenApi does.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        bit = self.int_prop("Bit")
+        lsb = self.int_prop("LSB", bit)
+        msb = self.int_prop("MSB", bit)
+        if lsb is None or msb is None:
+            lsb = msb = 0 if bit is None else bit
+        self._lsb_msb = (lsb, msb)
+        self._field: tuple[int, int] | None = None
+
+    def field(self) -> tuple[int, int]:
+        """(shift, width) of the field within the register's integer value."""
+        if self._field is None:
+            lsb, msb = self._lsb_msb
+            bits = 8 * self.length()
+            if not self.little:
+                lsb, msb = bits - 1 - lsb, bits - 1 - msb
+            low, high = min(lsb, msb), max(lsb, msb)
+            if high >= bits or low < 0:
+                raise XmlError(f"{self.where()}: bits {self._lsb_msb} do not fit a "
+                               f"{self.length()}-byte register")
+            self._field = (low, high - low + 1)
+        return self._field
+
+    def _bits(self) -> int:
+        return self.field()[1]
+
+    def decode(self, data: bytes) -> int:
+        shift, width = self.field()
+        raw = (int.from_bytes(data, self.byteorder) >> shift) & ((1 << width) - 1)
+        if self.signed and raw >> (width - 1):
+            raw -= 1 << width
+        return raw
+
+    def encode(self, value: int) -> bytes:
+        shift, width = self.field()
+        mask = ((1 << width) - 1) << shift
+        if self.access() == "RW":
+            current = int.from_bytes(self.read_bytes(), self.byteorder)
+        else:
+            current = 0
+        raw = (current & ~mask) | ((value << shift) & mask)
+        return raw.to_bytes(self.length(), self.byteorder)
+
+
+class FloatReg(RegisterNode):
+    """An IEEE 754 float of 4 or 8 bytes."""
+
+    kind = "Float"
+
+    def _format(self) -> str:
+        length = self.length()
+        if length not in (4, 8):
+            raise XmlError(f"{self.where()}: a FloatReg is 4 or 8 bytes, not {length}")
+        return ("<" if self.little else ">") + ("f" if length == 4 else "d")
+
+    def get(self) -> float:
+        value = self.cache.get("value")
+        if value is None:
+            self.check_readable()
+            before = self.nodemap.volatile
+            value = struct.unpack(self._format(), self.read_bytes())[0]
+            if self.nodemap.volatile == before:
+                self.cache["value"] = value
+        return value
+
+    def set(self, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RangeError(f"{self.name} is a Float: write a number, not "
+                             f"{type(value).__name__}")
+        self.check_writable()
+        try:
+            data = struct.pack(self._format(), float(value))
+        except OverflowError:
+            raise RangeError(f"{self.name}: {value} does not fit a "
+                             f"{self.length()}-byte float") from None
+        self.write_bytes(data)
+
+    def get_min(self) -> float:
+        return -sys.float_info.max
+
+    def get_max(self) -> float:
+        return sys.float_info.max
+
+    def get_inc(self) -> None:
+        return None
+
+
+class StringReg(RegisterNode):
+    """A NUL-terminated (or full-length) string."""
+
+    kind = "String"
+
+    def get(self) -> str:
+        value = self.cache.get("value")
+        if value is None:
+            self.check_readable()
+            before = self.nodemap.volatile
+            value = self.read_bytes().split(b"\0", 1)[0].decode("utf-8", errors="replace")
+            if self.nodemap.volatile == before:
+                self.cache["value"] = value
+        return value
+
+    def set(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise RangeError(f"{self.name} is a String: write str, not {type(value).__name__}")
+        self.check_writable()
+        data = value.encode("utf-8")
+        length = self.length()
+        if len(data) > length:
+            raise RangeError(f"{self.name}: {len(data)} bytes do not fit its {length}")
+        self.write_bytes(data.ljust(length, b"\0"))
+
+    def get_max_length(self) -> int:
+        return self.length()
+
+
+def _as_int(node: Node, value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise RangeError(f"{node.name} is an Integer: {value!r} is not a whole number")
+        return int(value)
+    try:
+        return value.__index__()
+    except AttributeError:
+        raise RangeError(f"{node.name} is an Integer: write an int, not "
+                         f"{type(value).__name__}") from None

@@ -1,0 +1,425 @@
+"""Value nodes: Integer, Float, Boolean, Command, Enumeration (+ EnumEntry), String.
+
+Each takes its value from one source: a ``<Value>`` held in the node map, a
+``<pValue>`` node, or ``<pValueIndexed>``/``<ValueIndexed>`` chosen by ``<pIndex>``
+(with ``pValueDefault``/``ValueDefault``).  Bounds come from ``Min``/``pMin`` ... and
+otherwise from the pValue node, as in GenApi.  Writes check access, range and
+increment, then write the source and propagate (``pValueCopy`` included).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, Callable
+
+from ..errors import AccessError, RangeError, XmlError
+from ..loader import localname
+from .base import (INT64_MAX, INT64_MIN, READABLE, Node, combine_access, parse_float,
+                   parse_int)
+from .registers import _as_int
+
+__all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
+           "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
+
+_MISSING = object()
+
+
+def round_half_away(value: float) -> int:
+    """Round half away from zero, as GenApi does for integer targets."""
+    if not math.isfinite(value):
+        raise RangeError(f"{value} cannot be written to an integer")
+    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+class ValueNode(Node):
+    """A node whose value lives in one source (stored, pValue or indexed)."""
+
+    integer = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._pvalue = self.text("pValue")
+        self._index = self.text("pIndex")
+        self._indexed: dict[int, tuple[str | None, Any]] = {}
+        if self._index:
+            for element in self.props.get("pValueIndexed", ()):
+                self._indexed[parse_int(element.get("Index", "0"), where=self.where())] = \
+                    ((element.text or "").strip(), None)
+            for element in self.props.get("ValueIndexed", ()):
+                self._indexed[parse_int(element.get("Index", "0"), where=self.where())] = \
+                    (None, self._parse((element.text or "").strip()))
+            default = self.text("pValueDefault")
+            self._default: tuple[str | None, Any] | None = (default, None) if default else (
+                (None, self._parse(self.text("ValueDefault") or ""))
+                if self.text("ValueDefault") is not None else None)
+        self.stored: Any = None
+        if not self._pvalue and not self._index:
+            text = self.text("Value")
+            self.stored = self._parse(text) if text is not None else self._empty()
+
+    def _parse(self, text: str) -> Any:
+        return parse_int(text, where=self.where("Value")) if self.integer \
+            else parse_float(text, where=self.where("Value"))
+
+    def _empty(self) -> Any:
+        return 0
+
+    # -- the source ---------------------------------------------------------------
+
+    def source(self) -> tuple[Node | None, Any]:
+        """(node holding the value, or None and the constant value)."""
+        nm = self.nodemap
+        if self._pvalue:
+            return nm.node(self._pvalue), None
+        if self._index:
+            index = int(nm.reader(self._index)())
+            pointer, constant = self._indexed.get(index, self._default or (None, _MISSING))
+            if constant is _MISSING:
+                raise RangeError(f"{self.name}: index {index} from {self._index} selects no "
+                                 f"value and there is no default")
+            return (nm.node(pointer), None) if pointer else (None, constant)
+        return None, self.stored
+
+    def read_source(self) -> Any:
+        node, constant = self.source()
+        return node.get() if node is not None else constant
+
+    def write_source(self, value: Any) -> None:
+        node, _ = self.source()
+        if node is not None:
+            node.set(value)
+        elif self._index:
+            raise AccessError(f"{self.name}: the value selected by {self._index} is a "
+                              f"constant and cannot be written")
+        else:
+            self.stored = value
+        for copy in self.texts("pValueCopy"):
+            self.nodemap.node(copy).set(value)
+
+    def base_access(self) -> str:
+        node, _ = self.source()
+        return node.access() if node is not None else ("RO" if self._index else "RW")
+
+    # -- cached computation -------------------------------------------------------------
+
+    def get(self) -> Any:
+        try:
+            return self.cache["value"]
+        except KeyError:
+            return self.cached("value", self._compute_value)
+
+    def _compute_value(self) -> Any:
+        self.check_readable()
+        return self.convert(self.read_source())
+
+    def convert(self, raw: Any) -> Any:
+        return raw
+
+    def finish_write(self) -> None:
+        self.cache.clear()
+        self.nodemap.changed(self)
+
+    def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
+        getter = self.number_source(const_tag, pointer_tag, integer=self.integer)
+        if getter is not None:
+            return getter()
+        node, _ = self.source() if (self._pvalue or self._index) else (None, None)
+        if node is not None and hasattr(node, target_attr):
+            return getattr(node, target_attr)()
+        return default
+
+
+class Integer(ValueNode):
+    """``<Integer>``: a whole number with min, max and increment."""
+
+    kind = "Integer"
+
+    def convert(self, raw: Any) -> int:
+        return int(raw) if not isinstance(raw, float) else round_half_away(raw)
+
+    def get_min(self) -> int:
+        return self.cached("min", lambda: int(self.bound("Min", "pMin", "get_min", INT64_MIN)))
+
+    def get_max(self) -> int:
+        return self.cached("max", lambda: int(self.bound("Max", "pMax", "get_max", INT64_MAX)))
+
+    def get_inc(self) -> int:
+        return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1) or 1))
+
+    def set(self, value: Any) -> None:
+        value = _as_int(self, value)
+        self.check_writable()
+        low, high, inc = self.get_min(), self.get_max(), self.get_inc()
+        if not low <= value <= high:
+            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        if inc > 1 and (value - low) % inc:
+            raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
+                             f"the increment {inc}")
+        self.write_source(value)
+        self.finish_write()
+
+
+class Float(ValueNode):
+    """``<Float>``: a real number with min, max, optional increment, unit, notation."""
+
+    kind = "Float"
+    integer = False
+
+    def _empty(self) -> float:
+        return 0.0
+
+    def convert(self, raw: Any) -> float:
+        return float(raw)
+
+    def get_min(self) -> float:
+        return self.cached("min", lambda: float(self.bound("Min", "pMin", "get_min",
+                                                            -sys.float_info.max)))
+
+    def get_max(self) -> float:
+        return self.cached("max", lambda: float(self.bound("Max", "pMax", "get_max",
+                                                            sys.float_info.max)))
+
+    def get_inc(self) -> float | None:
+        def compute() -> float | None:
+            getter = self.number_source("Inc", "pInc", integer=False)
+            return float(getter()) if getter is not None else None
+        return self.cached("inc", compute)
+
+    @property
+    def display_notation(self) -> str:
+        return self.text("DisplayNotation", "Automatic") or "Automatic"
+
+    @property
+    def display_precision(self) -> int:
+        return self.int_prop("DisplayPrecision", 6) or 6
+
+    def set(self, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RangeError(f"{self.name} is a Float: write a number, not "
+                             f"{type(value).__name__}")
+        value = float(value)
+        self.check_writable()
+        low, high = self.get_min(), self.get_max()
+        if not (low <= value <= high):
+            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        node, _ = self.source()
+        if node is not None and node.kind == "Integer":
+            self.write_source(round_half_away(value))
+        else:
+            self.write_source(value)
+        self.finish_write()
+
+
+class Boolean(ValueNode):
+    """``<Boolean>``: OnValue / OffValue of its source."""
+
+    kind = "Boolean"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.on_value = self.int_prop("OnValue", 1)
+        self.off_value = self.int_prop("OffValue", 0)
+
+    def convert(self, raw: Any) -> bool:
+        if raw == self.on_value:
+            return True
+        if raw == self.off_value:
+            return False
+        raise RangeError(f"{self.name}: value {raw} is neither OnValue {self.on_value} nor "
+                         f"OffValue {self.off_value}")
+
+    def set(self, value: Any) -> None:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "on", "off"):
+                raise RangeError(f"{self.name} is a Boolean: {value!r} is not true/false")
+            value = lowered in ("true", "1", "on")
+        if not isinstance(value, (bool, int)) or value not in (0, 1):
+            raise RangeError(f"{self.name} is a Boolean: write True or False, not {value!r}")
+        self.check_writable()
+        self.write_source(self.on_value if value else self.off_value)
+        self.finish_write()
+
+
+class Command(ValueNode):
+    """``<Command>``: ``execute()`` writes CommandValue; done when the source differs."""
+
+    kind = "Command"
+
+    def command_value(self) -> int:
+        getter = self.number_source("CommandValue", "pCommandValue", integer=True)
+        return int(getter()) if getter is not None else 1
+
+    def get(self) -> Any:
+        raise AccessError(f"{self.name} is a Command: call execute() and is_done(), it has "
+                          f"no value to read")
+
+    def set(self, value: Any) -> None:
+        if value in (True, 1):
+            self.execute()
+            return
+        raise AccessError(f"{self.name} is a Command: call execute()")
+
+    def execute(self) -> None:
+        self.check_writable()
+        self.write_source(self.command_value())
+        self.finish_write()
+
+    def is_done(self) -> bool:
+        node, _ = self.source()
+        if node is None or node.access() not in READABLE:
+            return True
+        self.nodemap.invalidate(node.name)
+        return node.get() != self.command_value()
+
+
+class EnumEntry(Node):
+    """One ``<EnumEntry>`` of an Enumeration."""
+
+    kind = "EnumEntry"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.symbolic = self.text("Symbolic") or self.element.get("Name", "")
+        self.value = self.int_prop("Value", 0) or 0
+        numeric = self.float_prop("NumericValue")
+        self.numeric_value = float(self.value) if numeric is None else numeric
+
+    def get(self) -> int:
+        return self.value
+
+    @property
+    def is_self_clearing(self) -> bool:
+        return (self.text("IsSelfClearing", "No") or "No") == "Yes"
+
+
+class Enumeration(ValueNode):
+    """``<Enumeration>``: symbolic names over an integer source."""
+
+    kind = "Enumeration"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.entry_names = [f"EnumEntry_{self.name}_{e.get('Name')}"
+                            for e in self.props.get("EnumEntry", ()) if e.get("Name")]
+        self._by_symbol: dict[str, EnumEntry] | None = None
+
+    def all_entries(self) -> list[EnumEntry]:
+        return [self.nodemap.node(name) for name in self.entry_names
+                if name in self.nodemap]  # type: ignore[misc]
+
+    def entry(self, symbol: str) -> EnumEntry:
+        if self._by_symbol is None:
+            self._by_symbol = {e.symbolic: e for e in self.all_entries()}
+        try:
+            return self._by_symbol[symbol]
+        except KeyError:
+            raise RangeError(f"{self.name} has no entry {symbol!r}; entries: "
+                             f"{', '.join(self.entries())}") from None
+
+    def entries(self) -> list[str]:
+        """Symbolic names of implemented entries."""
+        return [e.symbolic for e in self.all_entries() if e.access() != "NI"]
+
+    def get_int(self) -> int:
+        return self.cached("int", lambda: (self.check_readable(), int(self.read_source()))[1])
+
+    def convert(self, raw: Any) -> str:
+        raw = int(raw)
+        for entry in self.all_entries():
+            if entry.value == raw:
+                return entry.symbolic
+        raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
+                         f"entries ({', '.join(self.entries())})")
+
+    def current_entry(self) -> EnumEntry:
+        return self.entry(self.get())
+
+    def attribute(self, suffix: str) -> Any:
+        if suffix.startswith("Entry."):
+            return self.entry(suffix[6:]).value
+        if suffix in ("", "Value"):
+            return self.get_int()
+        return super().attribute(suffix)
+
+    def set(self, value: Any) -> None:
+        if isinstance(value, str):
+            entry = self.entry(value)
+        else:
+            number = _as_int(self, value)
+            matches = [e for e in self.all_entries() if e.value == number]
+            if not matches:
+                raise RangeError(f"{self.name}: {number} is none of its entries' values")
+            entry = matches[0]
+        self.check_writable()
+        mode = entry.access()
+        if mode == "NI":
+            raise RangeError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
+        if mode == "NA":
+            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not available now")
+        self.write_source(entry.value)
+        self.finish_write()
+
+
+class String(ValueNode):
+    """``<String>``: text held in the node map or in a StringReg."""
+
+    kind = "String"
+    integer = False
+
+    def _parse(self, text: str) -> str:
+        return text
+
+    def _empty(self) -> str:
+        return ""
+
+    def convert(self, raw: Any) -> str:
+        return str(raw)
+
+    def get_max_length(self) -> int:
+        node, _ = self.source()
+        if node is not None and hasattr(node, "get_max_length"):
+            return node.get_max_length()
+        return 1 << 16
+
+    def set(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise RangeError(f"{self.name} is a String: write str, not {type(value).__name__}")
+        self.check_writable()
+        self.write_source(value)
+        self.finish_write()
+
+
+class Category(Node):
+    """``<Category>``: a named group of features."""
+
+    kind = "Category"
+
+    def features(self) -> list[str]:
+        return self.nodemap.category_children(self.name, self.texts("pFeature"))
+
+
+class PortNode(Node):
+    """``<Port>``: where a Port object is connected."""
+
+    kind = "Port"
+
+    def base_access(self) -> str:
+        return "RW" if self.nodemap.has_port(self.name) else "NA"
+
+
+class UnknownNode(Node):
+    """Element types nodemap lists but does not evaluate (ConfRom, TextDesc, IntKey,
+    AdvFeatureLock, SmartFeature, DcamLock: IIDC-1394 legacy, or unknown tags)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.kind = localname(self.element.tag) or "Node"
+
+    def base_access(self) -> str:
+        return "NI"
+
+    def get(self) -> Any:
+        raise AccessError(f"{self.name}: <{self.kind}> nodes are listed but not evaluated "
+                          f"by nodemap (IIDC 1394 legacy element)")
