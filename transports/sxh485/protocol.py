@@ -424,7 +424,7 @@ def annotate(frame: Frame | Discarded, profile: Profile = PROFILES["seed"]) -> s
     if frame.status is not None:
         text += f" status=0x{frame.status:02X}"
         if frame.is_error:
-            text += f" ({ERROR_TEXT.get(frame.status, 'error')})"
+            text += f" (error: {ERROR_TEXT.get(frame.status, 'unknown')})"
     shown = frame.data[:16].hex(' ')
     text += f" len={len(frame.data)} data={shown}{' …' if len(frame.data) > 16 else ''}"
     return text
