@@ -1,0 +1,411 @@
+"""GVCP client: one UDP socket per device, retries, control privilege and heartbeat.
+
+:class:`GvcpClient` is a :class:`nodemap.port.Port` (``read``/``write``/``read_many``)
+over a device's register space:
+
+- request ids are non-zero and wrap 0xFFFF → 1; a retry resends the *identical* packet
+  (same id); an ack is accepted only if its code, id and length match — stale,
+  duplicated and undecodable datagrams are dropped and logged; PENDING_ACK extends the
+  deadline by the time the device announces;
+- 4-byte aligned 4-byte accesses use READREG/WRITEREG; anything else READMEM/WRITEMEM,
+  split into legal (≤536-byte, 4-byte aligned) chunks, with read-modify-write for
+  unaligned writes;
+- ``read_many`` packs up to 135 registers per READREG when the device's GVCP capability
+  (0x0934) announces concatenation;
+- ``take_control()`` writes CCP and starts a heartbeat thread that reads CCP well inside
+  the device's heartbeat timeout; lost control is detected, logged and reported
+  (``control_lost`` event, ``on_control_lost`` callback, and an explicit error on the
+  next write); ``close()`` releases control (CCP = 0).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import struct
+import threading
+import time
+from typing import Callable, Sequence
+
+from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
+
+from . import protocol as p
+from .protocol import Register as R
+from .protocol import Status
+
+__all__ = ["GvcpClient"]
+
+log = logging.getLogger("nodemap.gvcp")
+
+Tap = Callable[[str, tuple[str, int], bytes], None]
+_ACK_HEADER = struct.Struct(">HHHH")
+
+
+class GvcpClient:
+    """Register access to one GigE Vision device at ``host:port``."""
+
+    def __init__(self, host: str, port: int = p.GVCP_PORT, *, timeout: float = 0.2,
+                 retries: int = 3, tap: Tap | None = None,
+                 on_control_lost: Callable[[str], None] | None = None) -> None:
+        if retries < 1:
+            raise ValueError("retries must be at least 1 (the number of attempts)")
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.retries = retries
+        self.tap = tap
+        self.on_control_lost = on_control_lost
+        self.stats = {"sent": 0, "retries": 0, "stale": 0, "mismatched": 0, "malformed": 0,
+                      "pending": 0}
+        self.control_lost = threading.Event()
+        self.control_lost_reason = ""
+        self._capabilities: int | None = None
+        self._heartbeat_timeout_ms = 3000
+        self._ccp_value = 0
+        self._req_id = 0
+        self._lock = threading.RLock()
+        self._hb_thread: threading.Thread | None = None
+        self._hb_stop = threading.Event()
+        self._closed = False
+        try:
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock.connect((host, port))
+        except OSError as exc:
+            raise PortError(f"cannot open a UDP socket to GigE Vision device {host}:{port}: {exc} "
+                            "— check the address and that a route to it exists") from exc
+        self._sock.settimeout(timeout)
+        self.local_address = self._sock.getsockname()
+
+    def __repr__(self) -> str:
+        return f"<GvcpClient {self.host}:{self.port}{' controlling' if self.has_control else ''}>"
+
+    # ------------------------------------------------------------------ transactions
+
+    def _next_id(self) -> int:
+        self._req_id = self._req_id % 0xFFFF + 1
+        return self._req_id
+
+    def _send(self, raw: bytes) -> None:
+        if self.tap:
+            self.tap("out", (self.host, self.port), raw)
+        try:
+            self._sock.send(raw)
+        except OSError as exc:
+            if exc.errno == errno.ECONNREFUSED:
+                return  # an earlier ICMP port-unreachable; the retry logic handles silence
+            raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
+        self.stats["sent"] += 1
+
+    def transact(self, build: Callable[[int], p.Command], expect_length: int | None = None
+                 ) -> p.Ack:
+        """Send the command built for a fresh request id and return its matching ack.
+
+        Raises TimeoutError after ``retries`` attempts of ``timeout`` seconds each.
+        ``expect_length``: the payload length a successful ack must have.
+        """
+        if self._closed:
+            raise PortError(f"the GVCP connection to {self.host}:{self.port} is closed")
+        with self._lock:
+            req_id = self._next_id()
+            cmd = build(req_id)
+            raw = cmd.encode()
+            want = p.expected_ack(cmd.code)
+            debug = log.isEnabledFor(logging.DEBUG)
+            if debug:
+                log.debug("→ %s:%d %s", self.host, self.port, cmd)
+            sock = self._sock
+            for attempt in range(self.retries):
+                if attempt:
+                    self.stats["retries"] += 1
+                    if debug:
+                        log.debug("retry %d/%d of id %d", attempt + 1, self.retries, req_id)
+                self._send(raw)
+                deadline = time.monotonic() + self.timeout
+                sock.settimeout(self.timeout)
+                while True:
+                    try:
+                        data = sock.recv(2048)
+                    except socket.timeout:
+                        break
+                    except ConnectionRefusedError:
+                        # Nobody listens (ICMP unreachable): wait out this attempt, then retry.
+                        time.sleep(max(0.0, deadline - time.monotonic()))
+                        break
+                    except OSError as exc:
+                        raise PortError(f"receiving from {self.host}:{self.port} failed: {exc}") from exc
+                    if self.tap:
+                        self.tap("in", (self.host, self.port), data)
+                    ack = self._match(data, req_id, want, expect_length, debug)
+                    if ack is not None:
+                        if isinstance(ack, p.PendingAck):
+                            deadline = time.monotonic() + ack.time_ms / 1000 + self.timeout
+                        else:
+                            return ack
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    sock.settimeout(remaining)
+            raise TimeoutError(
+                f"no answer from GigE Vision device {self.host}:{self.port} to {cmd} after "
+                f"{self.retries} attempt(s) of {self.timeout * 1000:.0f} ms — check that the device "
+                "is powered and reachable, and that no firewall blocks UDP 3956 "
+                "(raise ?timeout= / ?retries= for slow links)")
+
+    def _match(self, data: bytes, req_id: int, want: int | None, expect_length: int | None,
+               debug: bool) -> p.Ack | None:
+        if len(data) >= 8:
+            status, code, length, rid = _ACK_HEADER.unpack_from(data)
+            if rid != req_id:
+                self.stats["stale"] += 1
+                if debug:
+                    log.debug("dropping stale ack id %d (waiting for %d): %s", rid, req_id,
+                              data[:16].hex(" "))
+                return None
+            if code != want and code != p.Cmd.PENDING_ACK:
+                self.stats["mismatched"] += 1
+                log.debug("dropping ack 0x%04X for id %d (expected 0x%04X)", code, rid, want or 0)
+                return None
+            if code == want and status == Status.SUCCESS and expect_length is not None \
+                    and length != expect_length:
+                self.stats["mismatched"] += 1
+                log.debug("dropping ack id %d with length %d (expected %d)", rid, length,
+                          expect_length)
+                return None
+        try:
+            ack = p.decode_ack(data)
+        except ProtocolError as exc:
+            self.stats["malformed"] += 1
+            log.debug("dropping malformed datagram from %s:%d: %s", self.host, self.port, exc)
+            return None
+        if debug:
+            log.debug("← %s:%d %s", self.host, self.port, ack)
+        if isinstance(ack, p.PendingAck):
+            self.stats["pending"] += 1
+        return ack
+
+    def _check(self, ack: p.Ack, what: str) -> None:
+        if ack.status != Status.SUCCESS:
+            err = p.status_error(ack.status, what)
+            if ack.status == Status.ACCESS_DENIED and self.control_lost.is_set():
+                err = DeviceError(f"{err} (control was lost: {self.control_lost_reason})",
+                                  status=ack.status)
+            raise err
+
+    # ------------------------------------------------------------------ registers
+
+    def read_registers(self, addresses: Sequence[int]) -> list[int]:
+        """READREG, concatenated in packets of ≤135 addresses when the device allows it,
+        one by one otherwise."""
+        out: list[int] = []
+        step = p.MAX_READREG if self.concatenation else 1
+        for i in range(0, len(addresses), step):
+            chunk = tuple(addresses[i:i + step])
+            ack = self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk))
+            if ack.status != Status.SUCCESS:
+                bad = chunk[len(ack.values)] if len(ack.values) < len(chunk) else chunk[0]
+                self._check(ack, f"READREG 0x{bad:08X}")
+            out.extend(ack.values)  # type: ignore[union-attr]
+        return out
+
+    def read_register(self, address: int) -> int:
+        ack = self.transact(lambda rid: p.ReadRegCmd(rid, (address,)), 4)
+        self._check(ack, f"READREG 0x{address:08X}")
+        return ack.values[0]  # type: ignore[union-attr]
+
+    def write_registers(self, pairs: Sequence[tuple[int, int]]) -> None:
+        step = p.MAX_WRITEREG if self.concatenation else 1
+        for i in range(0, len(pairs), step):
+            chunk = tuple((a, v & 0xFFFFFFFF) for a, v in pairs[i:i + step])
+            ack = self.transact(lambda rid: p.WriteRegCmd(rid, chunk), 4)
+            if ack.status != Status.SUCCESS:
+                index = min(ack.index, len(chunk) - 1)  # type: ignore[union-attr]
+                self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}")
+
+    def write_register(self, address: int, value: int) -> None:
+        pair = ((address, value & 0xFFFFFFFF),)
+        ack = self.transact(lambda rid: p.WriteRegCmd(rid, pair), 4)
+        self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}")
+
+    def read_memory(self, address: int, count: int,
+                    progress: Callable[[int, int], None] | None = None) -> bytes:
+        """READMEM of an aligned span, in ≤536-byte chunks."""
+        if address % 4 or count % 4:
+            raise ValueError(f"READMEM needs 4-byte alignment (0x{address:X}, {count} bytes)")
+        out = bytearray()
+        while len(out) < count:
+            here = address + len(out)
+            n = min(p.MAX_MEM, count - len(out))
+            ack = self.transact(lambda rid: p.ReadMemCmd(rid, here, n), 4 + n)
+            self._check(ack, f"READMEM 0x{here:08X} +{n}")
+            if ack.address != here:  # type: ignore[union-attr]
+                raise ProtocolError(f"READMEM_ACK for 0x{ack.address:08X}, asked 0x{here:08X}")  # type: ignore[union-attr]
+            out += ack.data  # type: ignore[union-attr]
+            if progress:
+                progress(len(out), count)
+        return bytes(out)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        if address % 4 or len(data) % 4:
+            raise ValueError(f"WRITEMEM needs 4-byte alignment (0x{address:X}, {len(data)} bytes)")
+        for offset in range(0, len(data), p.MAX_MEM):
+            here = address + offset
+            chunk = bytes(data[offset:offset + p.MAX_MEM])
+            ack = self.transact(lambda rid: p.WriteMemCmd(rid, here, chunk), 4)
+            if ack.status == Status.NOT_IMPLEMENTED:
+                words = struct.unpack(f">{len(chunk) // 4}I", chunk)
+                self.write_registers([(here + 4 * i, w) for i, w in enumerate(words)])
+                continue
+            self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}")
+
+    # ------------------------------------------------------------------ Port contract
+
+    def read(self, address: int, length: int) -> bytes:
+        if length == 4 and not address % 4:
+            return struct.pack(">I", self.read_register(address))
+        if length <= 0:
+            return b""
+        start = address & ~3
+        end = (address + length + 3) & ~3
+        return self.read_memory(start, end - start)[address - start:address - start + length]
+
+    def write(self, address: int, data: bytes) -> None:
+        if len(data) == 4 and not address % 4:
+            self.write_register(address, struct.unpack(">I", data)[0])
+            return
+        if not data:
+            return
+        start = address & ~3
+        end = (address + len(data) + 3) & ~3
+        if start != address or end != address + len(data):
+            span = bytearray(self.read_memory(start, end - start))
+            span[address - start:address - start + len(data)] = data
+            data = bytes(span)
+        self.write_memory(start, data)
+
+    def read_many(self, requests: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Batch reads: aligned 4-byte registers go out concatenated when allowed."""
+        results: list[bytes | None] = [None] * len(requests)
+        regs = [(i, a) for i, (a, n) in enumerate(requests) if n == 4 and not a % 4]
+        if regs:
+            values = self.read_registers([a for _, a in regs])
+            for (i, _), v in zip(regs, values):
+                results[i] = struct.pack(">I", v)
+        for i, (address, length) in enumerate(requests):
+            if results[i] is None:
+                results[i] = self.read(address, length)
+        return results  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ capabilities
+
+    @property
+    def capabilities(self) -> int:
+        """GVCP capability register (0x0934), read once."""
+        if self._capabilities is None:
+            try:
+                self._capabilities = self.read_register(R.GVCP_CAPABILITY)
+            except DeviceError:
+                self._capabilities = 0
+        return self._capabilities
+
+    @property
+    def concatenation(self) -> bool:
+        return bool(self.capabilities & p.Capability.CONCATENATION)
+
+    # ------------------------------------------------------------------ control
+
+    @property
+    def has_control(self) -> bool:
+        return bool(self._ccp_value) and not self.control_lost.is_set()
+
+    def take_control(self, *, exclusive: bool = False, heartbeat: bool = True) -> None:
+        """Become the primary application (CCP) and keep it with a heartbeat thread."""
+        value = p.CCP_EXCLUSIVE if exclusive else p.CCP_CONTROL
+        try:
+            self.write_register(R.CCP, value)
+        except DeviceError as exc:
+            if exc.status == Status.ACCESS_DENIED:
+                raise DeviceError(
+                    f"cannot take control of GigE Vision device {self.host}: another application "
+                    "holds it (CCP) — close it, wait for its heartbeat to expire, or open with "
+                    "?control=0 to read only", status=exc.status) from exc
+            raise
+        self._ccp_value = value
+        self.control_lost.clear()
+        self.control_lost_reason = ""
+        try:
+            self._heartbeat_timeout_ms = self.read_register(R.HEARTBEAT_TIMEOUT) or 3000
+        except PortError:
+            self._heartbeat_timeout_ms = 3000
+        if heartbeat:
+            self._hb_stop.clear()
+            self._hb_thread = threading.Thread(target=self._heartbeat, daemon=True,
+                                               name=f"gvcp-heartbeat-{self.host}")
+            self._hb_thread.start()
+        log.info("control of %s:%d taken (CCP=0x%X, heartbeat timeout %d ms)", self.host,
+                 self.port, value, self._heartbeat_timeout_ms)
+
+    @property
+    def heartbeat_period(self) -> float:
+        """A third of the device's heartbeat timeout, at most one second."""
+        return min(1.0, max(0.02, self._heartbeat_timeout_ms / 3000))
+
+    def _heartbeat(self) -> None:
+        last_ok = time.monotonic()
+        while not self._hb_stop.wait(self.heartbeat_period):
+            try:
+                ccp = self.read_register(R.CCP)
+            except PortError as exc:
+                if self._hb_stop.is_set() or self._closed:
+                    return
+                if time.monotonic() - last_ok > self._heartbeat_timeout_ms / 1000:
+                    self._lose_control(f"heartbeat unanswered for over "
+                                       f"{self._heartbeat_timeout_ms} ms ({exc})")
+                    return
+                log.warning("heartbeat to %s failed, will retry: %s", self.host, exc)
+                continue
+            last_ok = time.monotonic()
+            if not ccp & (p.CCP_CONTROL | p.CCP_EXCLUSIVE):
+                self._lose_control(f"device reports CCP=0x{ccp:X} (heartbeat expired or "
+                                   "control taken away)")
+                return
+
+    def _lose_control(self, reason: str) -> None:
+        self.control_lost_reason = reason
+        self.control_lost.set()
+        log.error("lost control of GigE Vision device %s:%d: %s — reopen the device to regain it",
+                  self.host, self.port, reason)
+        if self.on_control_lost:
+            try:
+                self.on_control_lost(reason)
+            except Exception:  # pragma: no cover - user callback
+                log.exception("on_control_lost callback failed")
+
+    def release_control(self) -> None:
+        """Stop the heartbeat and write CCP = 0."""
+        self._hb_stop.set()
+        if self._hb_thread is not None and self._hb_thread is not threading.current_thread():
+            self._hb_thread.join(5)
+        self._hb_thread = None
+        if self._ccp_value and not self.control_lost.is_set():
+            try:
+                self.write_register(R.CCP, 0)
+                log.info("control of %s:%d released", self.host, self.port)
+            except PortError as exc:
+                log.warning("releasing control of %s failed: %s", self.host, exc)
+        self._ccp_value = 0
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.release_control()
+        finally:
+            self._closed = True
+            self._sock.close()
+
+    def __enter__(self) -> "GvcpClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,623 @@
+"""A simulated GigE Vision device: GVCP on a loopback address, any GenApi XML behind it.
+
+It holds a sparse register memory with the bootstrap registers of the standard, serves a
+GenApi XML (plain or zipped) through its first URL, enforces the control channel
+privilege (CCP) and the heartbeat timeout, answers with the standard status codes
+(BAD_ALIGNMENT, INVALID_ADDRESS, ACCESS_DENIED, WRITE_PROTECT ...), supports
+concatenated READREG/WRITEREG, and can be told to drop, duplicate, delay or corrupt a
+seeded fraction of the packets it receives and sends (fault tests).
+
+Run it on its own::
+
+    python -m transports.gvcp.device --address 127.0.0.2 --xml camera.xml [--zip] [-v]
+
+Real tools (``arv-tool-0.8 -a 127.0.0.2 features``) and :mod:`.client` talk to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import io
+import logging
+import random
+import select
+import socket
+import struct
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import attrs
+
+from nodemap.errors import ProtocolError
+
+from . import protocol as p
+from .protocol import Register as R
+from .protocol import Status
+
+__all__ = ["Faults", "Memory", "SimulatedDevice", "main"]
+
+log = logging.getLogger("nodemap.gvcp.device")
+
+Tap = Callable[[str, tuple[str, int], bytes], None]
+_PAGE = 4096
+
+
+@attrs.frozen(slots=True)
+class Faults:
+    """Fractions (0..1) of packets to mistreat, per direction, drawn from a seeded RNG.
+
+    ``corrupt`` damages a datagram in a way the protocol itself detects (truncation or a
+    garbled header); payload bit flips are the UDP checksum's business, not GVCP's.
+    """
+
+    drop: float = 0.0
+    duplicate: float = 0.0
+    delay: float = 0.0
+    corrupt: float = 0.0
+    delay_s: float = 0.005
+    seed: int = 0
+    incoming: bool = True
+    outgoing: bool = True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.drop or self.duplicate or self.delay or self.corrupt)
+
+
+class Memory:
+    """Sparse byte memory over a 32-bit address space (4 KiB pages made on first write)."""
+
+    def __init__(self) -> None:
+        self._pages: dict[int, bytearray] = {}
+
+    def read(self, address: int, length: int) -> bytes:
+        out = bytearray()
+        while length > 0:
+            page, offset = divmod(address, _PAGE)
+            n = min(length, _PAGE - offset)
+            data = self._pages.get(page)
+            out += data[offset:offset + n] if data is not None else bytes(n)
+            address += n
+            length -= n
+        return bytes(out)
+
+    def write(self, address: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            page, offset = divmod(address, _PAGE)
+            n = min(len(view), _PAGE - offset)
+            buf = self._pages.get(page)
+            if buf is None:
+                buf = self._pages[page] = bytearray(_PAGE)
+            buf[offset:offset + n] = view[:n]
+            address += n
+            view = view[n:]
+
+    def get32(self, address: int) -> int:
+        return struct.unpack(">I", self.read(address, 4))[0]
+
+    def set32(self, address: int, value: int) -> None:
+        self.write(address, struct.pack(">I", value & 0xFFFFFFFF))
+
+
+# Bootstrap map below 0xA000: (start, end, access); anything else there is INVALID_ADDRESS.
+def _bootstrap_map(stream_channels: int) -> list[tuple[int, int, str]]:
+    spans = [
+        (0x0000, 0x0014, "RO"), (0x0014, 0x0018, "RW"), (0x0024, 0x0028, "RO"),
+        (0x0034, 0x0038, "RO"), (0x0044, 0x00E8, "RO"), (0x00E8, 0x00F8, "RW"),
+        (0x0200, 0x0600, "RO"), (0x0600, 0x0604, "RO"), (0x064C, 0x0650, "RW"),
+        (0x065C, 0x0660, "RW"), (0x066C, 0x0670, "RW"),
+        (0x0900, 0x090C, "RO"), (0x0934, 0x0938, "RO"), (0x0938, 0x093C, "RW"),
+        (0x093C, 0x0944, "RO"), (0x0944, 0x0948, "WO"), (0x0948, 0x0950, "RO"),
+        (0x0950, 0x095C, "RW"), (0x0A00, 0x0A04, "RW"), (0x0A04, 0x0A08, "RO"),
+        (0x0A14, 0x0A18, "RO"), (0x0B00, 0x0B20, "RW"),
+    ]
+    for n in range(stream_channels):
+        base = 0x0D00 + 0x40 * n
+        spans += [(base, base + 0x0C, "RW"), (base + 0x18, base + 0x1C, "RW"),
+                  (base + 0x1C, base + 0x20, "RO"), (base + 0x20, base + 0x28, "RW")]
+    return spans
+
+
+class SimulatedDevice:
+    """A GVCP device on ``address:port``; ``start()``/``stop()`` or use as a context manager."""
+
+    def __init__(self, xml: bytes | None = None, *, address: str = "127.0.0.2",
+                 port: int = p.GVCP_PORT, xml_name: str = "device.xml", zipped: bool = False,
+                 xml_address: int = 0x0010_0000, schema_version: str | None = None,
+                 mac: int | None = None, serial: str | None = None,
+                 manufacturer: str = "nodemap", model: str = "GVCP simulator",
+                 concatenation: bool = True, heartbeat_timeout_ms: int = 3000,
+                 require_control: bool = False, stream_channels: int = 4,
+                 pending_ms: int = 0, faults: Faults | None = None,
+                 broadcast_address: str | None = None, tap: Tap | None = None,
+                 registers: dict[int, int] | None = None,
+                 read_only: Iterable[tuple[int, int]] = (),
+                 invalid: Iterable[tuple[int, int]] = ()) -> None:
+        self.address = address
+        self.port = port
+        self.concatenation = concatenation
+        self.require_control = require_control
+        self.stream_channels = stream_channels
+        self.pending_ms = pending_ms
+        self.faults = faults or Faults()
+        self.broadcast_address = broadcast_address
+        self.tap = tap
+        self.memory = Memory()
+        self.controller: tuple[str, int] | None = None
+        self.controller_last_seen = 0.0
+        self.stats = {"received": 0, "sent": 0, "dropped": 0, "duplicated": 0, "delayed": 0,
+                      "corrupted": 0, "retransmitted_acks": 0, "control_expired": 0}
+        self._rng = random.Random(self.faults.seed)
+        self._bootstrap = _bootstrap_map(stream_channels)
+        self._read_only = list(read_only)
+        self._invalid = list(invalid)
+        self._last: dict[tuple[str, int], tuple[bytes, list[bytes]]] = {}
+        self._queue: list[tuple[float, int, bytes, tuple[str, int]]] = []
+        self._seq = 0
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self._bsock: socket.socket | None = None
+
+        last_octet = int(address.rsplit(".", 1)[-1]) if address.count(".") == 3 else 1
+        self.mac = mac if mac is not None else \
+            0x02_00_5E_00_00_00 | (int.from_bytes(socket.inet_aton(address), "big") & 0xFFFFFF)
+        info = p.DeviceInfo(
+            spec_version=0x00020000, device_mode=0x80000001, mac=self.mac,
+            supported_ip_config=0x7, current_ip_config=0x6, ip=address, mask="255.0.0.0",
+            gateway="0.0.0.0", manufacturer=manufacturer, model=model, device_version="1.0",
+            manufacturer_info="simulated by nodemap", serial=serial or f"SIM{last_octet:05d}",
+            user_name="")
+        self.memory.write(0, info.encode())
+        caps = (p.Capability.USER_DEFINED_NAME | p.Capability.SERIAL_NUMBER
+                | p.Capability.HEARTBEAT_DISABLE | p.Capability.EXTENDED_STATUS
+                | p.Capability.WRITEMEM | p.Capability.PENDING_ACK)
+        if concatenation:
+            caps |= p.Capability.CONCATENATION
+        for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 0),
+                           (R.STREAM_CHANNELS, stream_channels), (R.GVCP_CAPABILITY, int(caps)),
+                           (R.HEARTBEAT_TIMEOUT, heartbeat_timeout_ms),
+                           (R.TIMESTAMP_FREQ_HIGH, 0), (R.TIMESTAMP_FREQ_LOW, 1_000_000_000),
+                           (R.PENDING_TIMEOUT, max(pending_ms * 2, 100))):
+            self.memory.set32(reg, value)
+        for n in range(stream_channels):
+            self.memory.set32(p.stream_channel_register(R.SCPS0, n), 1500)
+            self.memory.set32(p.stream_channel_register(R.SCSP0, n), 0x1209 + n)
+        self.xml_address = xml_address
+        self.xml_length = 0
+        if xml is not None:
+            self.serve_xml(xml, name=xml_name, zipped=zipped, schema_version=schema_version)
+        for reg, value in (registers or {}).items():
+            self.memory.set32(reg, value)
+
+    # ------------------------------------------------------------------ configuration
+
+    def serve_xml(self, xml: bytes, *, name: str = "device.xml", zipped: bool = False,
+                  schema_version: str | None = None) -> str:
+        """Place ``xml`` (zipped on request) in memory and point the first URL at it."""
+        blob = xml
+        if zipped and not xml.startswith(b"PK"):
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(name, xml)
+            blob = buf.getvalue()
+            name = name.rsplit(".", 1)[0] + ".zip"
+        self.memory.write(self.xml_address, blob)
+        self.xml_length = len(blob)
+        url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
+        if schema_version:
+            url += f"?SchemaVersion={schema_version}"
+        self.set_url(url)
+        return url
+
+    def set_url(self, url: str, second: bool = False) -> None:
+        raw = url.encode("ascii")
+        if len(raw) >= p.URL_LENGTH:
+            raise ValueError(f"URL {url!r} does not fit the 512-byte URL register")
+        self.memory.write(R.SECOND_URL if second else R.FIRST_URL, raw.ljust(p.URL_LENGTH, b"\0"))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> "SimulatedDevice":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.address, self.port))
+        self.port = sock.getsockname()[1]
+        self._sock = sock
+        if self.broadcast_address:
+            bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            bsock.bind((self.broadcast_address, self.port))
+            self._bsock = bsock
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"gvcp-device-{self.address}",
+                                        daemon=True)
+        self._thread.start()
+        log.info("simulated GigE Vision device on %s:%d (MAC %s)", self.address, self.port,
+                 p.format_mac(self.mac))
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        for s in (self._sock, self._bsock):
+            if s is not None:
+                s.close()
+        self._sock = self._bsock = None
+
+    def __enter__(self) -> "SimulatedDevice":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        self.start()
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # ------------------------------------------------------------------ I/O loop
+
+    def _run(self) -> None:
+        assert self._sock is not None
+        socks = [s for s in (self._sock, self._bsock) if s is not None]
+        while not self._stop.is_set():
+            now = time.monotonic()
+            self._flush_queue(now)
+            wait = 0.05
+            if self._queue:
+                wait = max(0.0, min(wait, self._queue[0][0] - now))
+            try:
+                ready, _, _ = select.select(socks, [], [], wait)
+            except (OSError, ValueError):
+                break
+            self._expire_control(time.monotonic())
+            for s in ready:
+                try:
+                    data, peer = s.recvfrom(2048)
+                except OSError:
+                    continue
+                self._incoming(data, peer)
+
+    def _flush_queue(self, now: float) -> None:
+        while self._queue and self._queue[0][0] <= now:
+            _, _, data, peer = heapq.heappop(self._queue)
+            self._transmit(data, peer)
+
+    def _transmit(self, data: bytes, peer: tuple[str, int]) -> None:
+        if self._sock is None:
+            return
+        if self.tap:
+            self.tap("out", peer, data)
+        try:
+            self._sock.sendto(data, peer)
+            self.stats["sent"] += 1
+        except OSError as exc:  # pragma: no cover - peer vanished
+            log.debug("send to %s failed: %s", peer, exc)
+
+    def _send(self, data: bytes, peer: tuple[str, int], delay: float = 0.0) -> None:
+        f = self.faults
+        copies = 1
+        if f.outgoing and f.active:
+            r = self._rng.random
+            if r() < f.drop:
+                self.stats["dropped"] += 1
+                log.debug("fault: dropping ack to %s", peer)
+                return
+            if r() < f.duplicate:
+                self.stats["duplicated"] += 1
+                copies = 2
+            if r() < f.corrupt:
+                self.stats["corrupted"] += 1
+                data = self._corrupt(data)
+            if r() < f.delay:
+                self.stats["delayed"] += 1
+                delay += f.delay_s
+        for _ in range(copies):
+            if delay > 0:
+                self._seq += 1
+                heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, data, peer))
+            else:
+                self._transmit(data, peer)
+
+    def _corrupt(self, data: bytes) -> bytes:
+        if self._rng.random() < 0.5 and len(data) > 1:
+            return data[:self._rng.randrange(len(data) - 1) if len(data) > 8 else 4]
+        out = bytearray(data)
+        if out[:1] == bytes([p.KEY]):
+            out[0] = 0x24                      # a command without its 0x42 key
+        else:
+            out[2:4] = b"\xff\xfe"             # an ack code nobody knows
+        return bytes(out)
+
+    def _incoming(self, data: bytes, peer: tuple[str, int]) -> None:
+        self.stats["received"] += 1
+        if self.tap:
+            self.tap("in", peer, data)
+        f = self.faults
+        copies = 1
+        if f.incoming and f.active:
+            r = self._rng.random
+            if r() < f.drop:
+                self.stats["dropped"] += 1
+                log.debug("fault: dropping command from %s", peer)
+                return
+            if r() < f.duplicate:
+                self.stats["duplicated"] += 1
+                copies = 2
+            if r() < f.corrupt:
+                self.stats["corrupted"] += 1
+                data = self._corrupt(data)
+        for _ in range(copies):
+            with self._lock:
+                self._handle(data, peer)
+
+    # ------------------------------------------------------------------ protocol
+
+    def _handle(self, data: bytes, peer: tuple[str, int]) -> None:
+        try:
+            cmd = p.decode_command(data)
+        except ProtocolError as exc:
+            log.debug("ignoring undecodable packet from %s: %s (%s)", peer, exc, data[:16].hex(" "))
+            return
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s:%d → %s", peer[0], peer[1], cmd)
+        now = time.monotonic()
+        if peer == self.controller:
+            self.controller_last_seen = now
+        last = self._last.get(peer)
+        if last is not None and last[0] == data and cmd.req_id != 0:
+            # A retry of the command just executed: answer again, do not execute twice.
+            self.stats["retransmitted_acks"] += 1
+            for ack in last[1]:
+                self._send(ack, peer)
+            return
+        acks = self._execute(cmd, peer)
+        if not cmd.flags & p.FLAG_ACK_REQUIRED:
+            return
+        self._last[peer] = (data, [a.encode() for a in acks])
+        for ack in acks:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s:%d ← %s", peer[0], peer[1], ack)
+            delay = 0.0
+            if isinstance(ack, p.PendingAck):
+                self._send(ack.encode(), peer)
+                continue
+            if len(acks) > 1:
+                delay = self.pending_ms / 2000
+            self._send(ack.encode(), peer, delay)
+
+    def _execute(self, cmd: p.Command, peer: tuple[str, int]) -> list[p.Ack]:
+        if isinstance(cmd, p.DiscoveryCmd):
+            info = p.DeviceInfo.decode(self.memory.read(0, p.DISCOVERY_PAYLOAD))
+            return [p.DiscoveryAck(cmd.req_id, info)]
+        if isinstance(cmd, p.ForceIpCmd):
+            if cmd.mac != self.mac:
+                return []
+            self.memory.set32(R.CURRENT_IP, p._ip_int(cmd.ip))
+            self.memory.set32(R.SUBNET_MASK, p._ip_int(cmd.mask))
+            self.memory.set32(R.GATEWAY, p._ip_int(cmd.gateway))
+            log.info("FORCEIP: now reporting %s/%s", cmd.ip, cmd.mask)
+            return [p.ForceIpAck(cmd.req_id)]
+        if isinstance(cmd, p.ReadRegCmd):
+            return [self._readreg(cmd, peer)]
+        if isinstance(cmd, p.WriteRegCmd):
+            return self._pending(cmd.req_id, [self._writereg(cmd, peer)])
+        if isinstance(cmd, p.ReadMemCmd):
+            return [self._readmem(cmd, peer)]
+        if isinstance(cmd, p.WriteMemCmd):
+            return self._pending(cmd.req_id, [self._writemem(cmd, peer)])
+        if isinstance(cmd, p.ActionCmd):
+            return []          # no action signals: silently ignored, as the standard asks
+        if isinstance(cmd, p.EventCmd):
+            return [p.EventAck(cmd.req_id, Status.NOT_IMPLEMENTED)]
+        if isinstance(cmd, p.EventDataCmd):
+            return [p.EventDataAck(cmd.req_id, Status.NOT_IMPLEMENTED)]
+        return []  # PACKETRESEND: no stream, no answer
+
+    def _pending(self, req_id: int, acks: list[p.Ack]) -> list[p.Ack]:
+        if self.pending_ms:
+            return [p.PendingAck(req_id, self.pending_ms), *acks]
+        return acks
+
+    def _access(self, address: int, length: int) -> set[str] | None:
+        """Access modes ("RO"/"RW"/"WO") a span touches, or None if part of it is invalid."""
+        end = address + length
+        if end > 0x1_0000_0000:
+            return None
+        for start, stop in self._invalid:
+            if address < stop and start < end:
+                return None
+        if address >= R.MANUFACTURER_SPECIFIC:
+            if self.xml_length and address < self.xml_address + self.xml_length \
+                    and self.xml_address < end:
+                return {"RO"}
+            for start, stop in self._read_only:
+                if address < stop and start < end:
+                    return {"RO"}
+            return {"RW"}
+        modes: set[str] = set()
+        pos = address
+        while pos < end:
+            for start, stop, mode in self._bootstrap:
+                if start <= pos < stop:
+                    modes.add(mode)
+                    pos = stop
+                    break
+            else:
+                return None
+        return modes
+
+    def _denied(self, peer: tuple[str, int], write: bool) -> bool:
+        ccp = self.memory.get32(R.CCP)
+        if self.controller is None or peer == self.controller:
+            return write and self.require_control and self.controller is None
+        return write or bool(ccp & p.CCP_EXCLUSIVE)
+
+    def _readreg(self, cmd: p.ReadRegCmd, peer: tuple[str, int]) -> p.ReadRegAck:
+        if len(cmd.addresses) > 1 and not self.concatenation:
+            return p.ReadRegAck(cmd.req_id, (), Status.NOT_IMPLEMENTED)
+        if len(cmd.addresses) > p.MAX_READREG:
+            return p.ReadRegAck(cmd.req_id, (), Status.INVALID_PARAMETER)
+        values: list[int] = []
+        for address in cmd.addresses:
+            status = self._check_read(address, 4, peer)
+            if status:
+                return p.ReadRegAck(cmd.req_id, tuple(values), status)
+            values.append(self._read32(address, peer))
+        return p.ReadRegAck(cmd.req_id, tuple(values))
+
+    def _check_read(self, address: int, length: int, peer: tuple[str, int]) -> int:
+        if address % 4 or length % 4:
+            return Status.BAD_ALIGNMENT
+        access = self._access(address, length)
+        if access is None:
+            return Status.INVALID_ADDRESS
+        if "WO" in access:
+            return Status.ACCESS_DENIED
+        if address != R.CCP and self._denied(peer, write=False):
+            return Status.ACCESS_DENIED
+        return Status.SUCCESS
+
+    def _check_write(self, address: int, length: int, peer: tuple[str, int]) -> int:
+        if address % 4 or length % 4:
+            return Status.BAD_ALIGNMENT
+        access = self._access(address, length)
+        if access is None:
+            return Status.INVALID_ADDRESS
+        if "RO" in access:
+            return Status.WRITE_PROTECT
+        if address == R.CCP:
+            return Status.ACCESS_DENIED if self.controller not in (None, peer) else Status.SUCCESS
+        if self._denied(peer, write=True):
+            return Status.ACCESS_DENIED
+        return Status.SUCCESS
+
+    def _read32(self, address: int, peer: tuple[str, int]) -> int:
+        if address == R.CCP and self.controller is not None and peer != self.controller:
+            return self.memory.get32(R.CCP)
+        return self.memory.get32(address)
+
+    def _write32(self, address: int, value: int, peer: tuple[str, int]) -> None:
+        if address == R.CCP:
+            if value & (p.CCP_CONTROL | p.CCP_EXCLUSIVE):
+                if self.controller != peer:
+                    log.info("control granted to %s:%d (CCP=0x%X)", peer[0], peer[1], value)
+                self.controller = peer
+                self.controller_last_seen = time.monotonic()
+            else:
+                if self.controller is not None:
+                    log.info("control released by %s:%d", peer[0], peer[1])
+                self.controller = None
+        elif address == R.TIMESTAMP_CONTROL:
+            if value & 0x2:  # latch
+                ticks = time.monotonic_ns()
+                self.memory.set32(R.TIMESTAMP_VALUE_HIGH, ticks >> 32)
+                self.memory.set32(R.TIMESTAMP_VALUE_LOW, ticks & 0xFFFFFFFF)
+            return
+        self.memory.set32(address, value)
+
+    def _writereg(self, cmd: p.WriteRegCmd, peer: tuple[str, int]) -> p.WriteRegAck:
+        if len(cmd.pairs) > 1 and not self.concatenation:
+            return p.WriteRegAck(cmd.req_id, 0, Status.NOT_IMPLEMENTED)
+        for index, (address, value) in enumerate(cmd.pairs):
+            status = self._check_write(address, 4, peer)
+            if status:
+                return p.WriteRegAck(cmd.req_id, index, status)
+            self._write32(address, value, peer)
+        return p.WriteRegAck(cmd.req_id, len(cmd.pairs))
+
+    def _readmem(self, cmd: p.ReadMemCmd, peer: tuple[str, int]) -> p.ReadMemAck:
+        if cmd.count > p.MAX_MEM or cmd.count == 0:
+            return p.ReadMemAck(cmd.req_id, cmd.address, b"", Status.INVALID_PARAMETER)
+        status = self._check_read(cmd.address, cmd.count, peer)
+        if status:
+            return p.ReadMemAck(cmd.req_id, cmd.address, b"", status)
+        return p.ReadMemAck(cmd.req_id, cmd.address, self.memory.read(cmd.address, cmd.count))
+
+    def _writemem(self, cmd: p.WriteMemCmd, peer: tuple[str, int]) -> p.WriteMemAck:
+        if len(cmd.data) > p.MAX_MEM or not cmd.data:
+            return p.WriteMemAck(cmd.req_id, 0, Status.INVALID_PARAMETER)
+        status = self._check_write(cmd.address, len(cmd.data), peer)
+        if status:
+            return p.WriteMemAck(cmd.req_id, 0, status)
+        if cmd.address <= R.CCP < cmd.address + len(cmd.data):
+            self._write32(R.CCP, struct.unpack_from(">I", cmd.data, R.CCP - cmd.address)[0], peer)
+        self.memory.write(cmd.address, cmd.data)
+        return p.WriteMemAck(cmd.req_id, len(cmd.data))
+
+    def _expire_control(self, now: float) -> None:
+        with self._lock:
+            if self.controller is None:
+                return
+            if self.memory.get32(R.GVCP_CONFIGURATION) & 0x1:  # heartbeat disabled
+                return
+            timeout = self.memory.get32(R.HEARTBEAT_TIMEOUT) / 1000
+            if now - self.controller_last_seen > timeout:
+                log.warning("heartbeat timeout (%.0f ms): control of %s:%d expired",
+                            timeout * 1000, *self.controller)
+                self.stats["control_expired"] += 1
+                self.controller = None
+                self.memory.set32(R.CCP, 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m transports.gvcp.device",
+                                     description="A simulated GigE Vision (GVCP) device.")
+    parser.add_argument("--address", default="127.0.0.2", help="IPv4 address to bind (loopback)")
+    parser.add_argument("--port", type=int, default=p.GVCP_PORT)
+    parser.add_argument("--xml", type=Path, help="GenApi XML (or .zip) to serve via the first URL")
+    parser.add_argument("--zip", action="store_true", help="serve the XML zipped")
+    parser.add_argument("--no-concatenation", action="store_true")
+    parser.add_argument("--heartbeat-timeout", type=int, default=3000, help="milliseconds")
+    parser.add_argument("--require-control", action="store_true",
+                        help="refuse writes until an application holds CCP")
+    parser.add_argument("--register", action="append", default=[], metavar="ADDR=VALUE",
+                        help="initial 32-bit register value, e.g. 0xA000=640")
+    parser.add_argument("--drop", type=float, default=0.0)
+    parser.add_argument("--duplicate", type=float, default=0.0)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--corrupt", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--broadcast", help="also listen for broadcast DISCOVERY on this address")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else
+                        logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(message)s")
+    xml = args.xml.read_bytes() if args.xml else None
+    registers = {}
+    for item in args.register:
+        addr, _, value = item.partition("=")
+        registers[int(addr, 0)] = int(value, 0)
+    device = SimulatedDevice(
+        xml, address=args.address, port=args.port,
+        xml_name=args.xml.name if args.xml else "device.xml", zipped=args.zip,
+        concatenation=not args.no_concatenation, heartbeat_timeout_ms=args.heartbeat_timeout,
+        require_control=args.require_control, registers=registers,
+        broadcast_address=args.broadcast,
+        faults=Faults(drop=args.drop, duplicate=args.duplicate, delay=args.delay,
+                      corrupt=args.corrupt, seed=args.seed))
+    print(f"GVCP device on {args.address}:{device.port} serving "
+          f"{args.xml or 'no XML'}; Ctrl-C stops", flush=True)
+    device.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,220 @@
+"""Find GigE Vision devices: DISCOVERY by broadcast on each IPv4 interface, or unicast;
+FORCEIP by MAC address.
+
+``discover()`` sends one DISCOVERY (broadcast-ack allowed) per interface — to the
+interface's directed broadcast address — or to one ``address``, collects every ack
+until ``timeout``, and returns one :class:`DiscoveredDevice` per device (duplicates,
+e.g. a device seen on two interfaces or answering twice, are merged).
+
+Interfaces come from ``psutil`` when installed, else from the host name's addresses
+plus loopback (portable fallback).  On Windows a broadcast refused with WSAEACCES
+(10013) means SO_BROADCAST or the firewall is in the way: the error says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import select
+import socket
+import time
+from typing import Iterable
+
+import attrs
+
+from nodemap.errors import PortError, ProtocolError
+
+from . import protocol as p
+
+__all__ = ["Interface", "DiscoveredDevice", "interfaces", "discover", "force_ip"]
+
+log = logging.getLogger("nodemap.gvcp")
+
+MAX_ACKS = 4096   # bound on datagrams processed per discovery, whatever the network does
+
+
+@attrs.frozen(slots=True)
+class Interface:
+    """An IPv4 interface: name, address, netmask and directed broadcast address."""
+
+    name: str
+    address: str
+    netmask: str
+
+    @property
+    def broadcast(self) -> str:
+        net = ipaddress.IPv4Network(f"{self.address}/{self.netmask}", strict=False)
+        return str(net.broadcast_address)
+
+
+@attrs.frozen(slots=True)
+class DiscoveredDevice:
+    """One device that answered DISCOVERY."""
+
+    info: p.DeviceInfo
+    address: str            # where the ack came from
+    port: int
+    interface: str          # local address it was found through
+
+    @property
+    def mac(self) -> str:
+        return self.info.mac_address
+
+    @property
+    def ip(self) -> str:
+        return self.info.ip
+
+    @property
+    def url(self) -> str:
+        return f"gvcp://{self.address}" + (f":{self.port}" if self.port != p.GVCP_PORT else "")
+
+    def __str__(self) -> str:
+        return f"{self.url} via {self.interface}: {self.info}"
+
+
+def interfaces() -> list[Interface]:
+    """Every IPv4 interface of this host."""
+    found: list[Interface] = []
+    try:
+        import psutil
+    except ImportError:
+        psutil = None  # type: ignore[assignment]
+    if psutil is not None:
+        for name, addrs in psutil.net_if_addrs().items():
+            for a in addrs:
+                if a.family == socket.AF_INET and a.address:
+                    found.append(Interface(name, a.address, a.netmask or "255.255.255.0"))
+        if found:
+            return found
+    found.append(Interface("lo", "127.0.0.1", "255.0.0.0"))
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addr = str(info[4][0])
+            if not addr.startswith("127."):
+                found.append(Interface(addr, addr, "255.255.255.0"))
+    except OSError:
+        pass
+    return found
+
+
+def _select(interface: str | None) -> list[Interface]:
+    all_ifaces = interfaces()
+    if interface is None:
+        return all_ifaces
+    chosen = [i for i in all_ifaces if interface in (i.name, i.address)]
+    if not chosen:
+        raise PortError(f"no IPv4 interface named or addressed {interface!r}; "
+                        f"known: {', '.join(f'{i.name} ({i.address})' for i in all_ifaces)}")
+    return chosen
+
+
+def _open(bind_address: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    sock.bind((bind_address, 0))
+    return sock
+
+
+def _sendto(sock: socket.socket, data: bytes, target: tuple[str, int]) -> None:
+    try:
+        sock.sendto(data, target)
+    except PermissionError as exc:
+        raise PortError(
+            f"sending GVCP to {target[0]}:{target[1]} was refused ({exc}); on Windows "
+            "(WSAEACCES 10013) enable SO_BROADCAST and allow UDP 3956 in the firewall") from exc
+    except OSError as exc:
+        raise PortError(f"sending GVCP to {target[0]}:{target[1]} failed: {exc}") from exc
+
+
+def _collect(socks: dict[socket.socket, str], req_id: int, want: int, timeout: float,
+             first_only: bool = False) -> Iterable[tuple[p.Ack, tuple[str, int], str]]:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while seen < MAX_ACKS:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        ready, _, _ = select.select(list(socks), [], [], remaining)
+        for s in ready:
+            try:
+                data, peer = s.recvfrom(2048)
+            except OSError:
+                continue
+            seen += 1
+            try:
+                ack = p.decode_ack(data)
+            except ProtocolError as exc:
+                log.debug("discovery: ignoring %s from %s: %s", data[:16].hex(" "), peer, exc)
+                continue
+            if ack.req_id != req_id or ack.code != want:
+                continue
+            log.debug("discovery: %s:%d ← %s", peer[0], peer[1], ack)
+            yield ack, peer, socks[s]
+            if first_only:
+                return
+
+
+def discover(interface: str | None = None, *, address: str | None = None,
+             timeout: float = 1.0, port: int = p.GVCP_PORT,
+             broadcast_ack: bool = True) -> list[DiscoveredDevice]:
+    """Devices answering DISCOVERY: by broadcast on every (or one named) IPv4 interface,
+    or by unicast to ``address``."""
+    req_id = 1
+    raw = p.DiscoveryCmd(req_id, broadcast_ack=broadcast_ack).encode()
+    socks: dict[socket.socket, str] = {}
+    try:
+        if address is not None:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks[s] = "unicast"
+            _sendto(s, raw, (address, port))
+        else:
+            for iface in _select(interface):
+                try:
+                    s = _open(iface.address)
+                except OSError as exc:
+                    log.warning("discovery: cannot bind %s (%s): %s", iface.name, iface.address, exc)
+                    continue
+                socks[s] = iface.address
+                log.debug("discovery: DISCOVERY_CMD → %s:%d via %s", iface.broadcast, port, iface.name)
+                _sendto(s, raw, (iface.broadcast, port))
+        found: dict[tuple[int, str], DiscoveredDevice] = {}
+        for ack, peer, via in _collect(socks, req_id, p.Cmd.DISCOVERY_ACK, timeout):
+            assert isinstance(ack, p.DiscoveryAck)
+            key = (ack.info.mac, peer[0])
+            if key not in found:
+                found[key] = DiscoveredDevice(ack.info, peer[0], peer[1], via)
+        return sorted(found.values(), key=lambda d: (d.address, d.mac))
+    finally:
+        for s in socks:
+            s.close()
+
+
+def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
+             interface: str | None = None, address: str | None = None,
+             timeout: float = 1.0, port: int = p.GVCP_PORT) -> bool:
+    """FORCEIP: tell the device with ``mac`` to use ``ip``/``mask``/``gateway``.
+
+    Broadcast on every (or one named) interface, or unicast to ``address``.  Returns
+    True when the device acknowledged.
+    """
+    req_id = 1
+    raw = p.ForceIpCmd(req_id, p.parse_mac(mac), ip, mask, gateway).encode()
+    socks: dict[socket.socket, str] = {}
+    try:
+        if address is not None:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks[s] = "unicast"
+            _sendto(s, raw, (address, port))
+        else:
+            for iface in _select(interface):
+                s = _open(iface.address)
+                socks[s] = iface.address
+                _sendto(s, raw, (iface.broadcast, port))
+        for ack, _peer, _via in _collect(socks, req_id, p.Cmd.FORCEIP_ACK, timeout, first_only=True):
+            if ack.status != p.Status.SUCCESS:
+                raise p.status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
+            return True
+        return False
+    finally:
+        for s in socks:
+            s.close()

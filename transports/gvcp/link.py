@@ -1,0 +1,246 @@
+"""``gvcp://HOST[:PORT]``: open a GigE Vision device as a nodemap DeviceLink.
+
+``open_link("gvcp://192.168.1.10?timeout=0.2&retries=3&control=1")`` discovers the
+device by unicast DISCOVERY, takes control (CCP + heartbeat) unless ``control=0``, and
+hands the Camera a :class:`GvcpLink`: ``.port`` (the :class:`.client.GvcpClient`,
+registers and memory), ``.descriptions()`` (the device's XML downloaded from its first
+URL — falling back to the second — and the shipped ``gige-bootstrap.xml`` under it), and
+``close()`` (CCP = 0, heartbeat stopped, socket closed).
+
+The URL registers hold ``Local:[///]name.xml|zip;ADDRESS;LENGTH[?SchemaVersion=x.y.z]``
+(hex), ``File:`` or ``http(s):`` URLs; :func:`parse_xml_url` reads them.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from nodemap.errors import PortError, XmlError
+from nodemap.resources import read_description
+
+from . import protocol as p
+from .client import GvcpClient
+from .protocol import Register as R
+
+__all__ = ["GvcpLink", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml", "parse_gvcp_url"]
+
+log = logging.getLogger("nodemap.gvcp")
+
+BOOTSTRAP_XML = "gige-bootstrap.xml"
+MAX_XML_BYTES = 64 * 1024 * 1024
+
+
+@attrs.frozen(slots=True)
+class XmlUrl:
+    """A parsed XML URL register: ``scheme`` is "local", "file" or "http"."""
+
+    scheme: str
+    name: str
+    address: int = 0
+    length: int = 0
+    schema_version: str | None = None
+    raw: str = ""
+
+    @property
+    def zipped(self) -> bool:
+        return self.name.lower().endswith(".zip")
+
+
+_LOCAL = re.compile(r"^local:(?:/{3})?(?P<name>[^;]+);(?:0x)?(?P<addr>[0-9a-f]+);"
+                    r"(?:0x)?(?P<len>[0-9a-f]+)(?:\?(?P<query>.*))?$", re.IGNORECASE)
+
+
+def parse_xml_url(text: str) -> XmlUrl:
+    """Parse the content of a first/second URL register."""
+    text = text.strip().rstrip("\0").strip()
+    lower = text.lower()
+    if lower.startswith("local:"):
+        m = _LOCAL.match(text)
+        if not m:
+            raise XmlError(f"XML URL {text!r} is not of the form Local:name.xml;ADDRESS;LENGTH (hex)")
+        schema = _schema(m.group("query"))
+        return XmlUrl("local", m.group("name"), int(m.group("addr"), 16), int(m.group("len"), 16),
+                      schema, text)
+    if lower.startswith("file:"):
+        body, _, query = text[5:].partition("?")
+        if body.startswith("///"):
+            body = body[3:] if re.match(r"^///[A-Za-z]:", body) else body[2:]
+        return XmlUrl("file", urllib.parse.unquote(body), schema_version=_schema(query), raw=text)
+    if lower.startswith(("http:", "https:")):
+        return XmlUrl("http", text.split("?", 1)[0],
+                      schema_version=_schema(text.partition("?")[2]), raw=text)
+    raise XmlError(f"unsupported XML URL {text!r}: expected Local:, File: or http:")
+
+
+def _schema(query: str | None) -> str | None:
+    if not query:
+        return None
+    for key, values in urllib.parse.parse_qs(query).items():
+        if key.lower() == "schemaversion":
+            return values[-1]
+    return None
+
+
+def unpack_xml(blob: bytes, source: str = "XML") -> bytes:
+    """Plain XML from ``blob`` (unzipped if it is a zip), refusing zip bombs."""
+    if not blob.startswith(b"PK"):
+        return blob
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            members = [i for i in zf.infolist() if i.filename.lower().endswith(".xml")] \
+                or zf.infolist()
+            if not members:
+                raise XmlError(f"{source}: the zip holds no file")
+            info = members[0]
+            if info.file_size > MAX_XML_BYTES:
+                raise XmlError(f"{source}: {info.filename} unpacks to {info.file_size} bytes "
+                               f"(limit {MAX_XML_BYTES}); refusing a possible zip bomb")
+            with zf.open(info) as fh:
+                data = fh.read(MAX_XML_BYTES + 1)
+            if len(data) > MAX_XML_BYTES:
+                raise XmlError(f"{source}: {info.filename} unpacks beyond {MAX_XML_BYTES} bytes")
+            return data
+    except zipfile.BadZipFile as exc:
+        raise XmlError(f"{source}: corrupt zip ({exc})") from exc
+
+
+@attrs.define
+class GvcpLink:
+    """A GigE Vision device opened for nodemap (see module docstring)."""
+
+    client: GvcpClient
+    device_info: p.DeviceInfo | None = None
+    port_name: str = "Device"
+    xml_url: XmlUrl | None = None
+    http_timeout: float = 10.0
+
+    @property
+    def port(self) -> GvcpClient:
+        return self.client
+
+    @property
+    def host(self) -> str:
+        return self.client.host
+
+    def url_register(self, second: bool = False) -> str:
+        raw = self.client.read(R.SECOND_URL if second else R.FIRST_URL, p.URL_LENGTH)
+        return raw.split(b"\0", 1)[0].decode("latin-1").strip()
+
+    def device_xml(self, progress: Callable[[int, int], None] | None = None) -> bytes:
+        """The device's own XML (plain), from the first URL, else the second."""
+        errors = []
+        for second in (False, True):
+            try:
+                text = self.url_register(second)
+                if not text:
+                    errors.append(f"{'second' if second else 'first'} URL is empty")
+                    continue
+                url = parse_xml_url(text)
+                blob = self._fetch(url, progress)
+                self.xml_url = url
+                log.info("downloaded %d bytes of XML from %s", len(blob), url.raw)
+                return unpack_xml(blob, url.raw)
+            except (PortError, XmlError, OSError) as exc:
+                errors.append(f"{'second' if second else 'first'} URL: {exc}")
+                log.warning("XML from the %s URL of %s failed: %s",
+                            "second" if second else "first", self.host, exc)
+        raise XmlError(f"cannot get the GenApi XML of GigE Vision device {self.host}: "
+                       + "; ".join(errors))
+
+    def _fetch(self, url: XmlUrl, progress: Callable[[int, int], None] | None) -> bytes:
+        if url.scheme == "local":
+            if url.length > MAX_XML_BYTES:
+                raise XmlError(f"XML URL {url.raw!r} announces {url.length} bytes (too large)")
+            start = url.address & ~3
+            end = (url.address + url.length + 3) & ~3
+            span = self.client.read_memory(
+                start, end - start,
+                (lambda done, total: progress(min(done, url.length), url.length)) if progress else None)
+            return span[url.address - start:url.address - start + url.length]
+        if url.scheme == "file":
+            data = Path(url.name).read_bytes()
+        else:
+            with urllib.request.urlopen(url.name, timeout=self.http_timeout) as resp:  # noqa: S310
+                total = int(resp.headers.get("Content-Length") or 0)
+                chunks = bytearray()
+                while chunk := resp.read(65536):
+                    chunks += chunk
+                    if len(chunks) > MAX_XML_BYTES:
+                        raise XmlError(f"{url.raw}: more than {MAX_XML_BYTES} bytes")
+                    if progress:
+                        progress(len(chunks), total or len(chunks))
+                data = bytes(chunks)
+        if progress and url.scheme == "file":
+            progress(len(data), len(data))
+        return data
+
+    def descriptions(self, progress: Callable[[int, int], None] | None = None) -> list[bytes]:
+        """[device XML, bootstrap XML]: the device's names win over the bootstrap's."""
+        return [self.device_xml(progress), read_description(BOOTSTRAP_XML)]
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __repr__(self) -> str:
+        who = f" {self.device_info.manufacturer} {self.device_info.model}" if self.device_info else ""
+        return f"<GvcpLink gvcp://{self.client.host}:{self.client.port}{who}>"
+
+
+def parse_gvcp_url(url: str) -> tuple[str, int, dict[str, str]]:
+    """``gvcp://HOST[:PORT][?k=v...]`` → (host, port, options)."""
+    rest = url.split(":", 1)[1] if ":" in url else url
+    rest = rest[2:] if rest.startswith("//") else rest
+    hostport, _, query = rest.partition("?")
+    hostport = hostport.rstrip("/")
+    host, sep, port_text = hostport.partition(":")
+    if not host:
+        raise PortError(f"{url!r} names no host; use gvcp://ADDRESS[:PORT]")
+    try:
+        port = int(port_text) if sep else p.GVCP_PORT
+    except ValueError:
+        raise PortError(f"{url!r}: port {port_text!r} is not a number") from None
+    options = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    return host, port, options
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+def open_link(url: str, **options: Any) -> GvcpLink:
+    """Open ``gvcp://HOST[:PORT][?timeout=S&retries=N&control=1&exclusive=0&heartbeat=1]``.
+
+    Keyword options override the URL's query.  ``heartbeat_timeout`` (ms) is written to
+    the device when given.
+    """
+    host, port, query = parse_gvcp_url(url)
+    merged: dict[str, Any] = {**query, **options}
+    timeout = float(merged.get("timeout", 0.2))
+    retries = int(merged.get("retries", 3))
+    client = GvcpClient(host, port, timeout=timeout, retries=retries, tap=merged.get("tap"),
+                        on_control_lost=merged.get("on_control_lost"))
+    try:
+        ack = client.transact(lambda rid: p.DiscoveryCmd(rid), p.DISCOVERY_PAYLOAD)
+        info = ack.info if isinstance(ack, p.DiscoveryAck) else None
+        if info:
+            log.info("opened %s: %s", url, info)
+        if "heartbeat_timeout" in merged:
+            client.write_register(R.HEARTBEAT_TIMEOUT, int(merged["heartbeat_timeout"]))
+        if _flag(merged.get("control", True)):
+            client.take_control(exclusive=_flag(merged.get("exclusive", False)),
+                                heartbeat=_flag(merged.get("heartbeat", True)))
+    except BaseException:
+        client.close()
+        raise
+    return GvcpLink(client=client, device_info=info)
