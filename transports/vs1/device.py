@@ -237,7 +237,7 @@ class _FtpService:
             authorizer.add_user(self.user, self.password, self.root, perm="elradfmwMT")
         handler = type("VS1SimFtpHandler", (FTPHandler,), {
             "authorizer": authorizer, "banner": "VS-1 simulator FTP ready",
-            "passive_ports": None})
+            "passive_ports": None, "auth_failed_timeout": 0.1})
         ftp_log = logging.getLogger("pyftpdlib")
         if not ftp_log.handlers:  # else pyftpdlib installs its own stderr handler at INFO
             ftp_log.addHandler(logging.NullHandler())

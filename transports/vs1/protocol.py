@@ -40,6 +40,7 @@ __all__ = [
     "RegisterMap",
     "LineDecoder",
     "parse_boot_page",
+    "render_boot_page",
     "normalize_label",
     "unsupported_message",
 ]
@@ -363,7 +364,7 @@ class _TextExtractor(html.parser.HTMLParser):
         if tag in ("script", "style"):
             self._skip = max(0, self._skip - 1)
         elif tag in ("td", "th") and self._cells is not None and self._cell is not None:
-            self._cells.append(" ".join("".join(self._cell).split()))
+            self._cells.append("".join(self._cell).strip())
             self._cell = None
         elif tag == "tr" and self._cells is not None:
             cells = [c for c in self._cells]

@@ -1,0 +1,1 @@
+"""Tests of the VS-1 transport (transports/vs1)."""
