@@ -1,0 +1,518 @@
+"""One VISCA line (RS-232 daisy chain or RS-485): the bus shared by up to 7 cameras.
+
+A :class:`FcbBus` owns the serial port, a lock that keeps each packet whole on the
+wire and one reader thread that splits the reply stream (:class:`ReplyParser`) and
+routes every reply to the :class:`CameraSession` of the camera that sent it.  Links
+to cameras on the same line share one bus (:func:`acquire_bus` / :func:`release_bus`).
+
+Per camera, VISCA has no request ids, so a session keeps the line unambiguous:
+
+* one request at a time awaits its *first* reply (ACK, inquiry answer or error);
+* at most two commands hold sockets (the camera's two command buffers): a third one
+  waits for a completion instead of provoking "buffer full" (and a "buffer full" that
+  happens anyway, after a lost reply, is retried once a socket frees);
+* completions and errors are matched by socket number, so two commands can run;
+* a request that got no reply is re-sent (``retries``) and, after any timeout, the
+  next request waits one ``timeout`` so a late reply cannot be taken for its answer.
+
+Every wait is bounded: a silent camera gives :class:`nodemap.errors.TimeoutError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+import attrs
+
+from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
+
+from . import protocol as p
+
+__all__ = ["FcbBus", "CameraSession", "Job", "acquire_bus", "release_bus", "open_buses"]
+
+log = logging.getLogger("nodemap.fcb")
+
+
+class Job:
+    """A command that holds (or held) a camera socket."""
+
+    __slots__ = ("socket", "label", "sent_at", "done", "error", "lost", "value", "key")
+
+    def __init__(self, socket: int, label: str, key: Any = None, value: int = 0) -> None:
+        self.socket = socket
+        self.label = label
+        self.key = key
+        self.value = value
+        self.sent_at = time.monotonic()
+        self.done = threading.Event()
+        self.error: p.ErrorReply | None = None
+        self.lost = False
+
+    def __repr__(self) -> str:
+        state = ("lost" if self.lost else "failed" if self.error else
+                 "done" if self.done.is_set() else "busy")
+        return f"<Job {self.label} socket {self.socket} {state}>"
+
+
+@attrs.define(slots=True)
+class _Pending:
+    """The one request of a camera that awaits its first reply."""
+
+    kind: str  # "command" | "inquiry" | "cancel" | "plain" (no ACK: IF_Clear)
+    label: str
+    key: Any = None
+    value: int = 0
+    socket: int = 0  # cancel: the socket being cancelled
+    event: threading.Event = attrs.Factory(threading.Event)
+    result: object = None  # Job | Completion | ErrorReply | "done"
+
+
+class CameraSession:
+    """The state of one camera address on a bus."""
+
+    def __init__(self, bus: "FcbBus", address: int) -> None:
+        self.bus = bus
+        self.address = address
+        self._cond = threading.Condition()
+        self._request_lock = threading.Lock()
+        self._pending: _Pending | None = None
+        self._jobs: dict[int, Job] = {}
+        self._reserved = 0
+        self._quiet_until = 0.0
+        self.network_changes = 0
+
+    # ------------------------------------------------------------ public API
+    @property
+    def timeout(self) -> float:
+        return self.bus.timeout
+
+    def jobs(self) -> dict[int, Job]:
+        with self._cond:
+            return dict(self._jobs)
+
+    def command(self, packet: bytes, *, label: str, key: Any = None, value: int = 0,
+                wait: bool = True, completion_timeout: float | None = None) -> Job:
+        """Send a socket command; return its Job after the ACK (``wait=False``) or
+        after its completion.  Raises DeviceError / TimeoutError naming ``label``."""
+        completion_timeout = completion_timeout or self.bus.completion_timeout
+        self._reserve_socket(label, completion_timeout)
+        job: Job | None = None
+        try:
+            job = self._send_command(packet, label, key, value)
+        finally:
+            if job is None or job.socket == 0:  # no ACK took the reservation over
+                with self._cond:
+                    self._reserved = max(0, self._reserved - 1)
+                    self._cond.notify_all()
+        if wait:
+            self.wait_job(job, completion_timeout)
+        return job
+
+    def wait_job(self, job: Job, timeout: float | None = None) -> None:
+        timeout = timeout or self.bus.completion_timeout
+        if not job.done.wait(timeout):
+            with self._cond:
+                if self._jobs.get(job.socket) is job:
+                    del self._jobs[job.socket]
+                    self._cond.notify_all()
+                job.lost = True
+                job.done.set()
+            raise TimeoutError(
+                f"{job.label}: camera {self.address} acknowledged the command on socket "
+                f"{job.socket} but sent no completion within {timeout:g} s (lost reply or "
+                f"a motion slower than completion_timeout; raise it in the URL: "
+                f"&completion_timeout=30)")
+        if job.error is not None:
+            raise _device_error(job.label, self.address, job.error)
+
+    def inquiry(self, packet: bytes, *, label: str) -> bytes:
+        """Send an inquiry and return the reply data (``Y0 50 data FF``)."""
+        reply = self._request(_Pending("inquiry", label), packet)
+        if isinstance(reply, p.ErrorReply):
+            raise _device_error(label, self.address, reply)
+        assert isinstance(reply, p.Completion)
+        return reply.data
+
+    def cancel(self, socket: int) -> bool:
+        """Cancel the command on ``socket``: True if cancelled, False if it was idle."""
+        label = f"cancel socket {socket}"
+        reply = self._request(_Pending("cancel", label, socket=socket),
+                              p.encode_cancel(self.address, socket))
+        if isinstance(reply, p.ErrorReply):
+            if reply.code == p.ErrorCode.CANCELLED:
+                return True
+            if reply.code == p.ErrorCode.NO_SOCKET:
+                return False
+            raise _device_error(label, self.address, reply)
+        return True
+
+    def if_clear(self) -> None:
+        """``8X 01 00 01 FF``: clear this camera's command buffers (running commands end)."""
+        reply = self._request(_Pending("plain", "IF_Clear"), p.encode_if_clear(self.address))
+        if isinstance(reply, p.ErrorReply):
+            raise _device_error("IF_Clear", self.address, reply)
+        with self._cond:
+            for job in self._jobs.values():
+                job.lost = True
+                job.done.set()
+            self._jobs.clear()
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------ internals
+    def _reserve_socket(self, label: str, completion_timeout: float) -> None:
+        deadline = time.monotonic() + completion_timeout
+        with self._cond:
+            while len(self._jobs) + self._reserved >= 2:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    busy = ", ".join(j.label for j in self._jobs.values()) or "commands awaiting ACK"
+                    raise TimeoutError(
+                        f"{label}: both command sockets of camera {self.address} stayed busy "
+                        f"for {completion_timeout:g} s ({busy}); cancel one or raise "
+                        f"completion_timeout")
+                self._cond.wait(min(left, 0.5))
+                self._expire_stale(completion_timeout)
+            self._reserved += 1
+
+    def _expire_stale(self, age: float) -> None:
+        now = time.monotonic()
+        for socket, job in list(self._jobs.items()):
+            if now - job.sent_at > age:
+                log.warning("camera %d: %s on socket %d never completed; freeing the socket",
+                            self.address, job.label, socket)
+                job.lost = True
+                job.done.set()
+                del self._jobs[socket]
+
+    def _send_command(self, packet: bytes, label: str, key: Any, value: int) -> Job:
+        full_retries = 0
+        deadline = time.monotonic() + self.bus.completion_timeout
+        while True:
+            reply = self._request(_Pending("command", label, key=key, value=value), packet)
+            if isinstance(reply, Job):
+                return reply
+            if isinstance(reply, p.ErrorReply):
+                if (reply.code == p.ErrorCode.BUFFER_FULL and full_retries < 20
+                        and time.monotonic() < deadline):
+                    full_retries += 1
+                    log.info("camera %d: %s hit 'buffer full' (a socket we did not know of "
+                             "is busy); retrying after a completion", self.address, label)
+                    with self._cond:
+                        self._cond.wait(min(self.timeout, 0.2))
+                    continue
+                raise _device_error(label, self.address, reply)
+            # completed without ACK (lost ACK or a socket-less command)
+            job = Job(0, label, key, value)
+            job.done.set()
+            return job
+
+    def _request(self, pending: _Pending, packet: bytes) -> object:
+        attempts = self.bus.retries + 1
+        with self._request_lock:
+            for attempt in range(attempts):
+                wait = self._quiet_until - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                with self._cond:
+                    pending.event.clear()
+                    pending.result = None
+                    self._pending = pending
+                try:
+                    self.bus.send(packet)
+                    got = pending.event.wait(self.timeout)
+                finally:
+                    with self._cond:
+                        self._pending = None
+                        result = pending.result
+                if isinstance(result, Exception):
+                    raise result
+                if result is not None:
+                    return result
+                self._quiet_until = time.monotonic() + self.timeout
+                log.warning("camera %d: no reply to %s (%s) within %g s%s", self.address,
+                            pending.label, p.hexdump(packet), self.timeout,
+                            "; retrying" if attempt + 1 < attempts else "")
+        raise TimeoutError(
+            f"{pending.label}: camera {self.address} on {self.bus.name} did not answer "
+            f"{p.hexdump(packet)} within {self.timeout:g} s ({attempts} attempt(s)); check "
+            f"power, cabling, the camera address and the baud rate (FCB default 9600)")
+
+    def fail(self, error: Exception) -> None:
+        """The bus died: wake every waiter with ``error``."""
+        with self._cond:
+            if self._pending is not None:
+                self._pending.result = error
+                self._pending.event.set()
+            for job in self._jobs.values():
+                job.lost = True
+                job.done.set()
+            self._jobs.clear()
+            self._cond.notify_all()
+
+    def on_reply(self, reply: p.Reply) -> None:
+        """Route one reply from this camera (reader thread)."""
+        with self._cond:
+            pending = self._pending
+            if isinstance(reply, p.Ack):
+                if pending is not None and pending.kind == "command" and pending.result is None:
+                    job = Job(reply.socket, pending.label, pending.key, pending.value)
+                    old = self._jobs.get(reply.socket)
+                    if old is not None:
+                        old.lost = True
+                        old.done.set()
+                    self._jobs[reply.socket] = job
+                    self._reserved = max(0, self._reserved - 1)
+                    pending.result = job
+                    pending.event.set()
+                else:
+                    log.debug("camera %d: stray ACK on socket %d dropped", self.address, reply.socket)
+            elif isinstance(reply, p.Completion):
+                job = self._jobs.get(reply.socket) if reply.socket else None
+                if job is not None:
+                    del self._jobs[reply.socket]
+                    job.done.set()
+                    self._cond.notify_all()
+                elif pending is not None and pending.result is None and (
+                        (pending.kind == "inquiry" and reply.socket == 0 and reply.data)
+                        or (pending.kind in ("command", "plain") and not reply.data)):
+                    pending.result = reply
+                    pending.event.set()
+                else:
+                    log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
+            elif isinstance(reply, p.ErrorReply):
+                job = self._jobs.get(reply.socket) if reply.socket else None
+                if pending is not None and pending.kind == "cancel" and pending.result is None \
+                        and reply.socket == pending.socket:
+                    pending.result = reply
+                    pending.event.set()
+                if job is not None:
+                    del self._jobs[reply.socket]
+                    job.error = reply
+                    job.done.set()
+                    self._cond.notify_all()
+                    if job.value and reply.code != p.ErrorCode.CANCELLED:
+                        log.warning("camera %d: %s failed: %s", self.address, job.label, reply.text)
+                elif pending is not None and pending.result is None and pending.kind != "cancel":
+                    pending.result = reply
+                    pending.event.set()
+                elif not (pending is not None and pending.kind == "cancel"):
+                    log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
+            elif isinstance(reply, p.NetworkChange):
+                self.network_changes += 1
+                log.info("camera %d reports a network change (Y0 38 FF): the chain was "
+                         "re-cabled; addresses may need AddressSet", self.address)
+
+    def job_for(self, key: Any) -> Job | None:
+        """The most recent busy job started for ``key`` (a register address)."""
+        with self._cond:
+            for job in self._jobs.values():
+                if job.key == key:
+                    return job
+        return None
+
+
+def _device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
+    remedy = {
+        p.ErrorCode.NOT_EXECUTABLE: "check the value range and the camera mode (e.g. "
+                                    "ExposureMode=Manual before Gain, FocusMode=Manual "
+                                    "before FocusPosition, Power on)",
+        p.ErrorCode.SYNTAX: "this camera model does not know the command: check the "
+                            "address/encoding in the XML",
+        p.ErrorCode.MESSAGE_LENGTH: "the packet is too long: check the encoding count in the XML",
+        p.ErrorCode.BUFFER_FULL: "both sockets busy: wait for a completion or cancel",
+    }.get(reply.code, "")
+    text = f"{label}: camera {address} answered error {reply.text}"
+    return DeviceError(text + (f"; {remedy}" if remedy else ""), status=reply.code)
+
+
+class FcbBus:
+    """A serial line carrying VISCA to cameras 1–7 (and broadcasts to 8)."""
+
+    def __init__(self, serial: Any, *, name: str = "", timeout: float = 1.0, retries: int = 2,
+                 completion_timeout: float = 15.0) -> None:
+        self.serial = serial
+        self.name = name or getattr(serial, "port", None) or "serial line"
+        self.timeout = timeout
+        self.retries = retries
+        self.completion_timeout = completion_timeout
+        self.cameras_found: int | None = None
+        self.garbage_bytes = 0
+        self._write_lock = threading.Lock()
+        self._sessions: dict[int, CameraSession] = {}
+        self._sessions_lock = threading.Lock()
+        self._parser = p.ReplyParser()
+        self._broadcast_cond = threading.Condition()
+        self._broadcast_replies: list[p.Reply] = []
+        self._stop = threading.Event()
+        self._error: Exception | None = None
+        self.refcount = 0
+        self.key: str = ""
+        self._reader = threading.Thread(target=self._read_loop, name=f"fcb-reader {self.name}",
+                                        daemon=True)
+        self._reader.start()
+
+    def session(self, address: int) -> CameraSession:
+        if not 1 <= address <= 7:
+            raise ValueError(f"VISCA camera address {address} outside 1–7 (8 is broadcast)")
+        with self._sessions_lock:
+            if address not in self._sessions:
+                self._sessions[address] = CameraSession(self, address)
+            return self._sessions[address]
+
+    def send(self, packet: bytes) -> None:
+        if self._error is not None:
+            raise PortError(f"the VISCA line {self.name} is broken: {self._error}")
+        if log.isEnabledFor(logging.DEBUG):
+            try:
+                note = p.describe(p.parse_request(packet))
+            except ProtocolError as exc:
+                note = str(exc)
+            log.debug("→ %s  %s", p.hexdump(packet), note)
+        with self._write_lock:
+            try:
+                self.serial.write(packet)
+                self.serial.flush()
+            except Exception as exc:  # serial.SerialException, OSError
+                raise PortError(f"writing {p.hexdump(packet)} to {self.name} failed: {exc}") from exc
+
+    # ------------------------------------------------------------ broadcasts
+    def address_set(self) -> int:
+        """``88 30 01 FF``: number the chain 1, 2, …; returns the number of cameras."""
+        reply = self._broadcast(p.encode_address_set(1), p.AddressSetReply, "AddressSet")
+        assert isinstance(reply, p.AddressSetReply)
+        self.cameras_found = reply.next_address - 1
+        log.info("%s: AddressSet found %d camera(s)", self.name, self.cameras_found)
+        return self.cameras_found
+
+    def if_clear_all(self) -> None:
+        """``88 01 00 01 FF``: clear the command buffers of every camera."""
+        self._broadcast(p.encode_if_clear(), p.IfClearReply, "IF_Clear (broadcast)")
+
+    def broadcast_command(self, category: int, command: int, payload: bytes = b"") -> None:
+        """``88 01 CC DD .. FF`` to every camera; VISCA gives no per-camera answer."""
+        self.send(p.encode_command(p.BROADCAST, category, command, payload))
+
+    def _broadcast(self, packet: bytes, kind: type, label: str) -> p.Reply:
+        for attempt in range(self.retries + 1):
+            with self._broadcast_cond:
+                self._broadcast_replies.clear()
+            self.send(packet)
+            deadline = time.monotonic() + self.timeout
+            with self._broadcast_cond:
+                while True:
+                    for reply in self._broadcast_replies:
+                        if isinstance(reply, kind):
+                            return reply
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._error is not None:
+                        break
+                    self._broadcast_cond.wait(left)
+        raise TimeoutError(
+            f"{label}: no answer on {self.name} within {self.timeout:g} s "
+            f"({self.retries + 1} attempt(s)); check that a camera is connected and powered, "
+            f"the cabling (RS-232 chain closed back to the controller) and the baud rate "
+            f"(FCB default 9600), or open with &init=none to skip start-up")
+
+    # ------------------------------------------------------------ reading
+    def _read_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                waiting = getattr(self.serial, "in_waiting", 0) or 0
+                data = self.serial.read(max(1, waiting))
+            except Exception as exc:  # serial.SerialException, OSError, ...
+                if self._stop.is_set():
+                    break
+                self._error = exc
+                log.error("%s: reading failed: %s", self.name, exc)
+                err = PortError(f"the VISCA line {self.name} failed: {exc}")
+                with self._sessions_lock:
+                    sessions = list(self._sessions.values())
+                for session in sessions:
+                    session.fail(err)
+                with self._broadcast_cond:
+                    self._broadcast_cond.notify_all()
+                break
+            if data:
+                self.feed(data)
+
+    def feed(self, data: bytes) -> None:
+        """Parse received bytes and route each reply (the reader thread calls this)."""
+        for item in self._parser.feed(data):
+            if isinstance(item, p.Garbage):
+                self.garbage_bytes += len(item.data)
+                log.debug("← %s  %s", p.hexdump(item.data), item.reason)
+                continue
+            log.debug("← %s", p.describe(item))
+            if isinstance(item, (p.AddressSetReply, p.IfClearReply)):
+                with self._broadcast_cond:
+                    self._broadcast_replies.append(item)
+                    self._broadcast_cond.notify_all()
+                continue
+            camera = item.camera
+            if not 1 <= camera <= 7:
+                log.debug("reply from camera address %d ignored", camera)
+                continue
+            self.session(camera).on_reply(item)
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self.serial.cancel_read()
+        except Exception:
+            pass
+        self._reader.join(timeout=2.0)
+        try:
+            self.serial.close()
+        except Exception:  # pragma: no cover - platform dependent
+            pass
+        with self._sessions_lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            session.fail(PortError(f"the VISCA line {self.name} was closed"))
+
+    def __repr__(self) -> str:
+        return f"<FcbBus {self.name} cameras={self.cameras_found}>"
+
+
+_BUSES: dict[str, FcbBus] = {}
+_BUSES_LOCK = threading.Lock()
+
+
+def acquire_bus(key: str, opener: Callable[[], FcbBus],
+                init: Callable[[FcbBus], None] | None = None) -> FcbBus:
+    """The bus for line ``key`` (one per serial line), created by ``opener`` on first use
+    and started by ``init`` (AddressSet, IF_Clear)."""
+    with _BUSES_LOCK:
+        bus = _BUSES.get(key)
+        if bus is None:
+            bus = opener()
+            bus.key = key
+            try:
+                if init is not None:
+                    init(bus)
+            except BaseException:
+                bus.close()
+                raise
+            _BUSES[key] = bus
+        bus.refcount += 1
+        return bus
+
+
+def release_bus(bus: FcbBus) -> None:
+    """Drop one user of ``bus``; the last one closes the serial line."""
+    with _BUSES_LOCK:
+        bus.refcount -= 1
+        if bus.refcount > 0:
+            return
+        if _BUSES.get(bus.key) is bus:
+            del _BUSES[bus.key]
+    bus.close()
+
+
+def open_buses() -> dict[str, FcbBus]:
+    """The buses currently open (for diagnostics and tests)."""
+    with _BUSES_LOCK:
+        return dict(_BUSES)
