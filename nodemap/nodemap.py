@@ -180,7 +180,8 @@ class NodeMap:
         return _Evaluating(self._active, (node.name, aspect))
 
     def invalidate(self, name: str | None = None) -> None:
-        """Forget cached values: of one node (and what depends on it), or of all."""
+        """Forget cached values: of one node, the registers behind it and what depends
+        on them (so the next read asks the device), or of every node."""
         with self.lock:
             if name is None:
                 for node in self._nodes.values():
@@ -191,7 +192,12 @@ class NodeMap:
             node = self.node(name)
             node.cache.clear()
             node.invalidated()
-            self._invalidate_dependents([name])
+            stale = [name]
+            for register in self._registers_behind(name):
+                register.cache.clear()
+                register.invalidated()
+                stale.append(register.name)
+            self._invalidate_dependents(stale)
 
     def _invalidate_dependents(self, names: list[str]) -> None:
         seen: set[str] = set(names)
