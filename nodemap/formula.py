@@ -1,0 +1,873 @@
+"""The SwissKnife/Converter formula language: lexer, parser and compiled evaluator.
+
+Formulas come from XML, so they are never handed to ``eval``: text is tokenised and
+parsed here, and evaluation goes through a tree of small Python closures built once
+at compile time.
+
+Public surface::
+
+    f = compile_formula("(A + 1) * 2", integer=False, node="MyConverter")
+    f.text, f.integer, f.variables           # variables: identifiers as written
+    f({"A": 3})                               # -> 8.0 (int in integer mode)
+    f.to_text(); f.ast                        # the source text; the parsed tree
+    parse("A ? B : -C")                       # -> Ternary(Name('A'), Name('B'), Unary('-', Name('C')))
+
+The tree (attrs, frozen) is small enough for a linter to walk: :class:`Number`
+(``value``, ``text``), :class:`Name` (``name``), :class:`Unary` (``op`` is ``"-"`` or
+``"~"``, ``operand``), :class:`Binary` (``op``, ``left``, ``right``), :class:`Ternary`
+(``cond``, ``then``, ``otherwise``) and :class:`Call` (``name`` upper-case, ``args``).
+Every node carries ``pos``, the offset of its token in the text.
+
+Semantics: those of the GenICam reference (GenApi 3.x ``CMathParser`` /
+``CInt64MathParser``), measured against the ``genicam`` wheel.  The reference is an
+operator-precedence machine with quirks that real formulas meet, and this module
+reproduces them by running the reference's own algorithm *symbolically* once at
+compile time (stacks of tree nodes instead of numbers), which yields the tree above:
+
+* Precedence, tightest first: variable/number, unary minus directly before a number or
+  variable; ``** & | ^ << >> ~`` (one level, left-associative, so ``2**3**2 = 64`` and
+  ``2*3&1 = 2``); ``* / %``; ``+ -``; ``= <> < > <= >= && ||`` and ``:``; ``?``.
+  ``a?b:c?d:e`` is ``(a?b:c)?d:e``; ``1||0=0`` is ``(1||0)=0``.
+* A unary minus or a function name *not* directly followed by a number/variable (resp.
+  ``(``) applies to everything up to the end of the enclosing parenthesis:
+  ``-(2)+3 = -5``, ``-PI+1 = -(PI+1)``, ``NEG 2+1 = -3``; ``SIN(1)+1`` is the usual.
+  ``~`` after an operator of its own level wraps that operation: ``2**~1 = ~(2**1)``.
+  A unary minus is only recognised at the start, after ``(``, ``,`` or an operator
+  other than ``+``/``-`` (so ``2+-3`` is an error); a unary ``+`` is ignored likewise.
+* Eager evaluation: both arms of ``?:`` and both sides of ``&&``/``||`` are computed
+  (an error in either raises).  Division or ``%`` by zero raises :class:`FormulaError`
+  (in double mode also by any ``|x| < 2.22e-16``).
+* Double mode (SwissKnife, Converter): IEEE double arithmetic, C ``pow``/``fmod``/libm
+  results (``LN(0) = -inf``, ``SQRT(-1) = nan``); ``& | ^ ~ << >>`` truncate their
+  operands to int32 and raise "value too big" outside [-2**31, 2**31-1]; shift counts
+  are taken modulo 32; hex literals keep their low 32 bits as a signed int32
+  (``0xFFFFFFFF = -1``).  Functions NEG SGN ABS SIN COS TAN ASIN ACOS ATAN EXP LN LG
+  SQRT TRUNC FLOOR CEIL ROUND(x[,n]) and constants PI E, case-insensitive, taking
+  precedence over variables of the same name.  Numbers: ``12``, ``010`` (decimal),
+  ``1.5``, ``1.``, ``1e3``, ``0x1F``; ``.5`` is not a number (the reference reads it as
+  an identifier: identifiers are ``[A-Za-z_.][A-Za-z0-9_.]*``, case-sensitive).
+* Integer mode (IntSwissKnife, IntConverter): int64 wrap-around arithmetic, ``/`` and
+  ``%`` truncate toward zero (C), shift counts modulo 64, ``**`` = truncated
+  ``powl`` with out-of-range results giving INT64_MIN, literals saturating at
+  INT64_MAX; only NEG and SGN exist.  The reference refuses float literals, float
+  functions and PI/E here; real files use them (``FROM * 4.0``), so we accept them,
+  evaluate the whole formula with the double-mode rules, round the result half away
+  from zero to int64, and warn once at compile time (:class:`FormulaWarning`).
+
+Deliberate divergences (documented in ``tests/test_formula_reference.py``): nesting
+deeper than :data:`MAX_DEPTH` (parentheses or tree depth) is refused with a
+FormulaError instead of being evaluated; syntax errors are reported at compile time,
+where the reference reports them on the first read; ``INT64_MIN / -1`` wraps (the
+reference crashes); quoted strings and ``#!`` scripts are not supported.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Mapping, Union
+
+import attrs
+
+from .errors import FormulaError
+
+__all__ = [
+    "compile_formula", "parse", "Formula", "FormulaWarning", "MAX_DEPTH",
+    "Node", "Number", "Name", "Unary", "Binary", "Ternary", "Call",
+    "FLOAT_FUNCTIONS", "INT_FUNCTIONS", "CONSTANTS",
+]
+
+MAX_DEPTH = 200
+"""Deepest parenthesis nesting / tree depth accepted (guards the Python stack)."""
+
+_EPS = 2.220446049250313e-16  # DBL_EPSILON: the reference's "division by zero" bound
+_I32_MIN, _I32_MAX = -2147483648, 2147483647
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+_B64, _M64 = 1 << 63, (1 << 64) - 1
+
+
+class FormulaWarning(UserWarning):
+    """A formula the reference would refuse but which we evaluate leniently."""
+
+
+# --------------------------------------------------------------------------- tree
+
+@attrs.frozen(slots=True)
+class Number:
+    """A literal (or the constants PI/E); ``text`` as written."""
+    value: Union[int, float]
+    text: str
+    pos: int = 0
+
+
+@attrs.frozen(slots=True)
+class Name:
+    """A variable reference, exactly as written."""
+    name: str
+    pos: int = 0
+
+
+@attrs.frozen(slots=True)
+class Unary:
+    """``-x`` or ``~x``."""
+    op: str
+    operand: "Node"
+    pos: int = 0
+
+
+@attrs.frozen(slots=True)
+class Binary:
+    """``left op right``; ``op`` as written (``**``, ``<>``, ``&&``, ...)."""
+    op: str
+    left: "Node"
+    right: "Node"
+    pos: int = 0
+
+
+@attrs.frozen(slots=True)
+class Ternary:
+    """``cond ? then : otherwise`` (all three always evaluated)."""
+    cond: "Node"
+    then: "Node"
+    otherwise: "Node"
+    pos: int = 0
+
+
+@attrs.frozen(slots=True)
+class Call:
+    """A function call; ``name`` upper-case."""
+    name: str
+    args: tuple
+    pos: int = 0
+
+
+Node = Union[Number, Name, Unary, Binary, Ternary, Call]
+
+FLOAT_FUNCTIONS = frozenset({"NEG", "SGN", "ABS", "SIN", "COS", "TAN", "ASIN", "ACOS",
+                             "ATAN", "EXP", "LN", "LG", "SQRT", "TRUNC", "FLOOR", "CEIL",
+                             "ROUND"})
+INT_FUNCTIONS = frozenset({"NEG", "SGN"})
+CONSTANTS = {"PI": math.pi, "E": math.e}
+
+# --------------------------------------------------------------------------- lexer
+
+# Operation types: the reference's own numbering, kept so the algorithm below reads
+# like the one it reproduces.  Priorities: higher binds tighter.
+_SHL, _SHR, _POW, _NEQ, _GEQ, _LEQ, _LAND, _LOR = range(8)
+_OBR, _ADD, _SUB, _MUL, _DIV, _MOD = 10, 11, 12, 13, 14, 15
+_XOR, _NOT, _AND, _OR, _EQU, _GT, _LT, _QUEST, _COLON = 17, 18, 19, 20, 21, 22, 23, 24, 25
+_CBR, _COMMA, _VAR, _FUNC, _MULTI = 26, 27, 29, 30, 31
+
+_PRIORITY = (5, 5, 5, 2, 2, 2, 2, 2, -2, -2, -1, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 2, 2, 2,
+             1, 2, 6, 6, -2, 6, 0, 0)
+_NO_VALUE = frozenset({_OBR, _NOT, _CBR, _VAR, _FUNC})  # not followed by an operand slot
+
+_SYMBOLS2 = {"**": _POW, "<<": _SHL, ">>": _SHR, "<>": _NEQ, "<=": _LEQ, ">=": _GEQ,
+             "&&": _LAND, "||": _LOR}
+_SYMBOLS1 = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "%": _MOD, "^": _XOR, "~": _NOT,
+             "(": _OBR, ")": _CBR, ",": _COMMA, "&": _AND, "|": _OR, "=": _EQU, ">": _GT,
+             "<": _LT, "?": _QUEST, ":": _COLON}
+_OP_TEXT = {v: k for k, v in {**_SYMBOLS2, **_SYMBOLS1}.items()}
+
+_DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.")
+_NAME_CHARS = _NAME_START | _DIGITS
+_SPACE = frozenset(" \t\r\n")
+
+# token kinds
+_T_NUM, _T_NAME, _T_SYM = 0, 1, 2
+
+
+def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tuple]:
+    """Tokens ``(kind, value, pos, extra)``; numbers carry (value, is_float_syntax)."""
+    tokens: list[tuple] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in _SPACE:
+            i += 1
+            continue
+        start = i
+        if c in _DIGITS:
+            if c == "0" and i + 2 < n + 1 and text[i + 1:i + 2] in ("x", "X") \
+                    and i + 2 < n and text[i + 2] in _HEX:
+                i += 2
+                while i < n and text[i] in _HEX:
+                    i += 1
+                raw = int(text[start + 2:i], 16)
+                if integer:
+                    value: Union[int, float] = min(raw, _I64_MAX)
+                else:
+                    low = min(raw, _M64) & 0xFFFFFFFF
+                    value = float(low - (1 << 32) if low & 0x80000000 else low)
+                tokens.append((_T_NUM, value, start, False))
+                continue
+            while i < n and text[i] in _DIGITS:
+                i += 1
+            is_float = False
+            if i < n and text[i] == ".":
+                is_float = True
+                i += 1
+                while i < n and text[i] in _DIGITS:
+                    i += 1
+            if i < n and text[i] in "eE":
+                j = i + 1
+                if j < n and text[j] in "+-":
+                    j += 1
+                if j < n and text[j] in _DIGITS:
+                    is_float = True
+                    i = j
+                    while i < n and text[i] in _DIGITS:
+                        i += 1
+            raw_text = text[start:i]
+            if is_float:
+                value = float(raw_text)
+            elif integer:
+                value = min(int(raw_text), _I64_MAX)
+            else:
+                value = float(int(raw_text)) if len(raw_text) < 300 else float(raw_text)
+            tokens.append((_T_NUM, value, start, is_float))
+            continue
+        if c in _NAME_START:
+            while i < n and text[i] in _NAME_CHARS:
+                i += 1
+            tokens.append((_T_NAME, text[start:i], start, None))
+            continue
+        two = text[i:i + 2]
+        if two in _SYMBOLS2:
+            tokens.append((_T_SYM, _SYMBOLS2[two], start, two))
+            i += 2
+            continue
+        if c in _SYMBOLS1:
+            tokens.append((_T_SYM, _SYMBOLS1[c], start, c))
+            i += 1
+            continue
+        raise err(f"unexpected character {c!r}", start)
+    return tokens
+
+
+# --------------------------------------------------------------------------- parser
+
+@attrs.define(slots=True)
+class _Op:
+    kind: int
+    pos: int
+    name: str = ""
+    prev: int = 0       # multi-argument functions: value-stack mark
+
+
+def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
+    """Parse; returns (tree, lenient) where lenient marks float syntax in integer mode."""
+
+    def err(message: str, pos: int | None) -> FormulaError:
+        return FormulaError(message, formula=text, position=pos, node=node)
+
+    if not isinstance(text, str):
+        raise err(f"formula must be text, not {type(text).__name__}", None)
+    tokens = _lex(text, integer, err)
+    if not tokens:
+        raise err("empty formula", 0)
+
+    functions = INT_FUNCTIONS if integer else FLOAT_FUNCTIONS
+    lenient = False
+    # Pass 1: the reference records a program of operations and a list of operands.
+    ops: list[_Op] = [_Op(_OBR, 0)]
+    values: list[Node] = []
+    obr_dist = 2
+    after_neg = 0          # 1 right after a unary minus (a number/variable closes it)
+    fn_flag = False        # a function name was seen (its "(" is then swallowed)
+    depth = 0
+    for kind, value, pos, extra in tokens:
+        obr_dist -= 1
+        if kind == _T_NUM:
+            if extra and integer:
+                lenient = True
+            values.append(Number(value, text[pos:pos + _token_len(text, pos, kind)], pos))
+            if after_neg == 1:
+                ops.append(_Op(_CBR, pos))
+                after_neg = 0
+            else:
+                after_neg -= 1
+            continue
+        if kind == _T_NAME:
+            upper = value.upper()
+            if upper in CONSTANTS:
+                if integer:
+                    lenient = True
+                values.append(Number(CONSTANTS[upper], value, pos))
+                after_neg -= 1
+            elif upper in FLOAT_FUNCTIONS:
+                if upper not in functions:
+                    lenient = True
+                ops.append(_Op(_MULTI if upper == "ROUND" else _FUNC, pos, upper))
+                fn_flag = True
+                after_neg -= 1
+            else:
+                values.append(Name(value, pos))
+                ops.append(_Op(_VAR, pos, value))
+                if after_neg == 1:
+                    ops.append(_Op(_CBR, pos))
+                after_neg -= 1
+            continue
+        # symbols
+        if value == _CBR:
+            depth -= 1
+            ops.append(_Op(_CBR, pos))
+            after_neg -= 1
+        elif value == _COMMA:
+            ops.append(_Op(_COMMA, pos))
+            obr_dist = 2
+            after_neg -= 1
+        elif value == _OBR:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise err(f"parentheses nested deeper than {MAX_DEPTH} levels", pos)
+            if not (fn_flag and ops[-1].kind in (_FUNC, _MULTI)):
+                ops.append(_Op(_OBR, pos))
+            obr_dist = 2
+            after_neg -= 1
+            fn_flag = False
+        elif value == _SUB and obr_dist >= 1:
+            ops.append(_Op(_FUNC, pos, "-"))    # the reference's NegOp
+            after_neg = 1
+        elif value == _ADD and obr_dist >= 1:
+            after_neg -= 1                       # unary plus: ignored
+        else:
+            if value not in (_ADD, _SUB):
+                obr_dist = 2
+            after_neg -= 1
+            ops.append(_Op(value, pos))
+    if depth != 0 or _unbalanced(tokens):
+        raise err("brackets do not match", _bracket_error_pos(tokens))
+    tree = _run(text, ops, values, err)
+    return tree, lenient
+
+
+def _token_len(text: str, pos: int, kind: int) -> int:
+    i, n = pos, len(text)
+    if text[i:i + 2] in ("0x", "0X") and i + 2 < n and text[i + 2] in _HEX:
+        i += 2
+        while i < n and text[i] in _HEX:
+            i += 1
+        return i - pos
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    if i < n and text[i] == ".":
+        i += 1
+        while i < n and text[i] in _DIGITS:
+            i += 1
+    if i < n and text[i] in "eE":
+        j = i + 1
+        if j < n and text[j] in "+-":
+            j += 1
+        if j < n and text[j] in _DIGITS:
+            i = j
+            while i < n and text[i] in _DIGITS:
+                i += 1
+    return i - pos
+
+
+def _unbalanced(tokens: list[tuple]) -> bool:
+    level = 0
+    for kind, value, _, _ in tokens:
+        if kind == _T_SYM:
+            if value == _OBR:
+                level += 1
+            elif value == _CBR:
+                level -= 1
+                if level < 0:
+                    return True
+    return level != 0
+
+
+def _bracket_error_pos(tokens: list[tuple]) -> int:
+    level, opened = 0, []
+    for kind, value, pos, _ in tokens:
+        if kind == _T_SYM and value == _OBR:
+            opened.append(pos)
+        elif kind == _T_SYM and value == _CBR:
+            if not opened:
+                return pos
+            opened.pop()
+    return opened[-1] if opened else 0
+
+
+def _run(text: str, ops: list[_Op], values: list[Node],
+         err: Callable[..., FormulaError]) -> Node:
+    """The reference's evaluation loop, run once over tree nodes instead of numbers."""
+    if not values:
+        raise err("formula has no operand", ops[1].pos if len(ops) > 1 else 0)
+    depth: dict[int, int] = {}
+
+    def make(node: Node, *children: Node) -> Node:
+        d = 1 + max((depth.get(id(c), 1) for c in children), default=0)
+        if d > MAX_DEPTH:
+            raise err(f"formula nested deeper than {MAX_DEPTH} levels", node.pos)
+        depth[id(node)] = d
+        keep.append(node)
+        return node
+
+    keep: list[Node] = []           # keeps ids stable while `depth` refers to them
+    op_stack: list[_Op] = [ops[0]]
+    val_stack: list[Node] = [values[0]]
+    vi = 0
+    last = len(values) - 1
+
+    def calc() -> None:
+        op = op_stack.pop()
+        kind = op.kind
+        if kind in (_OBR, _QUEST, _COMMA):
+            return
+        if kind == _MULTI:
+            count = len(val_stack) - op.prev
+            if count not in (1, 2):
+                raise err("invalid parameter count for ROUND (1 or 2 expected)", op.pos)
+            args = tuple(val_stack[op.prev:])
+            del val_stack[op.prev:]
+            val_stack.append(make(Call(op.name, args, op.pos), *args))
+            return
+        if not val_stack:
+            raise err(f"operator {_describe(op)} lacks an operand", op.pos)
+        right = val_stack.pop()
+        if kind == _NOT:
+            val_stack.append(make(Unary("~", right, op.pos), right))
+            return
+        if kind == _VAR:
+            val_stack.append(right)             # the operand is already the Name
+            return
+        if kind == _FUNC:
+            if op.name == "-":
+                val_stack.append(make(Unary("-", right, op.pos), right))
+            else:
+                val_stack.append(make(Call(op.name, (right,), op.pos), right))
+            return
+        if not val_stack:
+            raise err(f"operator {_describe(op)} lacks an operand", op.pos)
+        left = val_stack.pop()
+        if kind == _COLON:
+            if not op_stack or op_stack[-1].kind != _QUEST:
+                raise err("':' without a matching '?'", op.pos)
+            op_stack.pop()
+            if not val_stack:
+                raise err("'?:' lacks its condition", op.pos)
+            cond = val_stack.pop()
+            val_stack.append(make(Ternary(cond, left, right, op.pos), cond, left, right))
+            return
+        if kind > _COLON or kind in (_OBR, 8, 9, 16):
+            raise err(f"unexpected {_describe(op)}", op.pos)
+        val_stack.append(make(Binary(_OP_TEXT[kind], left, right, op.pos), left, right))
+
+    def calc_to_obr() -> None:
+        op_stack.pop()                          # the ')'
+        while op_stack and op_stack[-1].kind not in (_FUNC, _MULTI, _OBR):
+            calc()
+        if not op_stack:
+            raise err("brackets do not match", 0)
+        calc()
+
+    for op in ops[1:]:
+        if op_stack[-1].kind == _CBR:
+            calc_to_obr()
+        prio = _PRIORITY[op.kind]
+        if prio > 0:
+            while op_stack and _PRIORITY[op_stack[-1].kind] >= prio:
+                calc()
+            if not op_stack:
+                raise err(f"misplaced {_describe(op)}", op.pos)
+        if op.kind == _COMMA:
+            while op_stack and op_stack[-1].kind not in (_COMMA, _MULTI):
+                calc()
+            if not op_stack:
+                raise err("',' outside a ROUND(x, n) call", op.pos)
+        op_stack.append(op)
+        if op.kind in _NO_VALUE:
+            continue
+        if op.kind == _MULTI:
+            op.prev = len(val_stack) - 1
+            continue
+        vi += 1
+        if vi > last:
+            raise err(f"operator {_describe(op)} lacks an operand", op.pos)
+        val_stack.append(values[vi])
+    if op_stack[-1].kind == _CBR:
+        calc_to_obr()
+    while len(op_stack) > 1:
+        calc()
+    if len(val_stack) != 1 or vi != last:
+        extra = values[vi + 1] if vi < last else val_stack[-1]
+        raise err("operand without an operator (invalid formula)", extra.pos)
+    return val_stack[0]
+
+
+def _describe(op: _Op) -> str:
+    if op.kind in (_FUNC, _MULTI):
+        return "unary '-'" if op.name == "-" else op.name
+    return repr(_OP_TEXT.get(op.kind, "?"))
+
+
+def parse(text: str, integer: bool = False, node: str = "") -> Node:
+    """Parse ``text`` into a tree (see the module docstring); FormulaError if invalid."""
+    return _parse(text, integer, node)[0]
+
+
+# --------------------------------------------------------------------------- evaluation
+
+Values = Mapping[str, Any]
+Fn = Callable[[Values], Any]
+
+
+def _c_pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        if x < 0 and y == math.floor(y) and math.fmod(y, 2.0) != 0:
+            return -math.inf
+        return math.inf
+    except ValueError:
+        if x == 0.0:                              # 0 ** negative
+            if math.copysign(1.0, x) < 0 and y == math.floor(y) and math.fmod(y, 2.0) != 0:
+                return -math.inf
+            return math.inf
+        return math.nan                           # negative ** fraction
+
+
+def _c_fmod(x: float, y: float) -> float:
+    try:
+        return math.fmod(x, y)
+    except ValueError:
+        return math.nan
+
+
+def _libm(fn: Callable[[float], float], overflow: float = math.inf) -> Callable[[float], float]:
+    def call(x: float) -> float:
+        try:
+            return fn(x)
+        except OverflowError:
+            return overflow
+        except ValueError:
+            return math.nan
+    return call
+
+
+def _c_log(base10: bool) -> Callable[[float], float]:
+    log = math.log10 if base10 else math.log
+
+    def call(x: float) -> float:
+        if x > 0.0:
+            return log(x)
+        if x == 0.0:
+            return -math.inf
+        return math.nan                           # negative or nan
+    return call
+
+
+def _to_double(fn: Callable[[float], Any]) -> Callable[[float], float]:
+    def call(x: float) -> float:
+        if x != x or x in (math.inf, -math.inf):
+            return x
+        return float(fn(x))
+    return call
+
+
+def _trunc(x: float) -> float:
+    if x != x or x in (math.inf, -math.inf):
+        return x
+    return float(math.floor(x) if x >= 0.0 else math.ceil(x))
+
+
+def _sgn(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+_FLOAT_FN: dict[str, Callable[[float], float]] = {
+    "NEG": lambda x: -x,
+    "SGN": _sgn,
+    "ABS": abs,
+    "SIN": _libm(math.sin), "COS": _libm(math.cos), "TAN": _libm(math.tan),
+    "ASIN": _libm(math.asin), "ACOS": _libm(math.acos), "ATAN": math.atan,
+    "EXP": _libm(math.exp), "LN": _c_log(False), "LG": _c_log(True),
+    "SQRT": _libm(math.sqrt),
+    "TRUNC": _trunc, "FLOOR": _to_double(math.floor), "CEIL": _to_double(math.ceil),
+}
+
+
+def _round(x: float, n: float = 0.0) -> float:
+    """The reference's ROUND: scale by 10 ``n`` times, add ±0.5, truncate, scale back."""
+    if n != n or not (_I32_MIN <= n <= _I32_MAX):
+        sharp = 0                                 # (int) of nan/huge is INT_MIN: no loop
+    else:
+        sharp = int(n)
+    coef = 10.0
+    if sharp < 0:
+        coef, sharp = 0.1, -sharp
+    sharp = min(sharp, 1100)                      # beyond this the result no longer changes
+    for _ in range(sharp):
+        x *= coef
+    x = x + (0.5 if x >= 0 else -0.5)
+    x = _trunc(x)
+    for _ in range(sharp):
+        x /= coef
+    return x
+
+
+class _EvalError(Exception):
+    """Internal: carries a message to the Formula wrapper (never escapes this module)."""
+
+
+def _i32(x: float, what: str) -> int:
+    if _I32_MIN <= x <= _I32_MAX:
+        return int(x)
+    raise _EvalError(f"value {x!r} too big for operation {what!r} (int32 range)")
+
+
+def _wrap32(x: int) -> int:
+    return ((x + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+
+
+def _float_binary(op: str) -> Callable[[Any, Any], Any]:
+    if op == "+":
+        return lambda a, b: a + b
+    if op == "-":
+        return lambda a, b: a - b
+    if op == "*":
+        return lambda a, b: a * b
+    if op == "/":
+        def div(a: float, b: float) -> float:
+            if -_EPS < b < _EPS:
+                raise _EvalError("division by zero")
+            return a / b
+        return div
+    if op == "%":
+        def mod(a: float, b: float) -> float:
+            if -_EPS < b < _EPS:
+                raise _EvalError("modulo by zero")
+            return _c_fmod(a, b)
+        return mod
+    if op == "**":
+        return _c_pow
+    if op == "&":
+        return lambda a, b: float(_i32(a, op) & _i32(b, op))
+    if op == "|":
+        return lambda a, b: float(_i32(a, op) | _i32(b, op))
+    if op == "^":
+        return lambda a, b: float(_i32(a, op) ^ _i32(b, op))
+    if op == "<<":
+        return lambda a, b: float(_wrap32(_i32(a, op) << (_i32(b, op) & 31)))
+    if op == ">>":
+        return lambda a, b: float(_i32(a, op) >> (_i32(b, op) & 31))
+    return _compare(op, 1.0, 0.0)
+
+
+def _compare(op: str, one: Any, zero: Any) -> Callable[[Any, Any], Any]:
+    if op == "=":
+        return lambda a, b: one if a == b else zero
+    if op == "<>":
+        return lambda a, b: one if a != b else zero
+    if op == "<":
+        return lambda a, b: one if a < b else zero
+    if op == ">":
+        return lambda a, b: one if a > b else zero
+    if op == "<=":
+        return lambda a, b: one if a <= b else zero
+    if op == ">=":
+        return lambda a, b: one if a >= b else zero
+    if op == "&&":
+        return lambda a, b: one if (a != 0 and b != 0) else zero
+    if op == "||":
+        return lambda a, b: one if (a != 0 or b != 0) else zero
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _w64(x: int) -> int:
+    if _I64_MIN <= x <= _I64_MAX:
+        return x
+    return ((x + _B64) & _M64) - _B64
+
+
+def _int_pow(a: int, b: int) -> int:
+    if b < 0:
+        if a == 0:
+            return _I64_MIN                      # powl -> inf -> integer indefinite
+        if a == 1:
+            return 1
+        if a == -1:
+            return -1 if b & 1 else 1
+        return 0
+    if a in (0, 1) or b == 0:
+        return 1 if b == 0 else a
+    if a == -1:
+        return -1 if b & 1 else 1
+    if b > 64:
+        return _I64_MIN
+    r = a ** b
+    return r if _I64_MIN <= r <= _I64_MAX else _I64_MIN
+
+
+def _int_div(a: int, b: int) -> int:
+    if b == 0:
+        raise _EvalError("division by zero")
+    q = abs(a) // abs(b)
+    return _w64(q if (a < 0) == (b < 0) else -q)
+
+
+def _int_mod(a: int, b: int) -> int:
+    if b == 0:
+        raise _EvalError("modulo by zero")
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def _int_binary(op: str) -> Callable[[int, int], int]:
+    if op == "+":
+        return lambda a, b: _w64(a + b)
+    if op == "-":
+        return lambda a, b: _w64(a - b)
+    if op == "*":
+        return lambda a, b: _w64(a * b)
+    if op == "/":
+        return _int_div
+    if op == "%":
+        return _int_mod
+    if op == "**":
+        return _int_pow
+    if op == "&":
+        return lambda a, b: a & b
+    if op == "|":
+        return lambda a, b: a | b
+    if op == "^":
+        return lambda a, b: a ^ b
+    if op == "<<":
+        return lambda a, b: _w64(a << (b & 63))
+    if op == ">>":
+        return lambda a, b: a >> (b & 63)
+    return _compare(op, 1, 0)
+
+
+def _compile(tree: Node, integer: bool) -> Fn:
+    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH)."""
+    if isinstance(tree, Number):
+        value = tree.value
+        return lambda v: value
+    if isinstance(tree, Name):
+        key = tree.name
+        if integer:
+            return lambda v: int(v[key])
+        return lambda v: float(v[key])
+    if isinstance(tree, Unary):
+        f = _compile(tree.operand, integer)
+        if tree.op == "-":
+            if integer:
+                return lambda v: _w64(-f(v))
+            return lambda v: -f(v)
+        if integer:
+            return lambda v: ~f(v)
+        return lambda v: float(~_i32(f(v), "~"))
+    if isinstance(tree, Binary):
+        fa = _compile(tree.left, integer)
+        fb = _compile(tree.right, integer)
+        op = (_int_binary if integer else _float_binary)(tree.op)
+        if isinstance(tree.right, Number):       # common: x * 4, A & 0xFF
+            const = tree.right.value
+            return lambda v: op(fa(v), const)
+        return lambda v: op(fa(v), fb(v))
+    if isinstance(tree, Ternary):
+        fc = _compile(tree.cond, integer)
+        ft = _compile(tree.then, integer)
+        fo = _compile(tree.otherwise, integer)
+
+        def ternary(v: Values) -> Any:
+            c, t, o = fc(v), ft(v), fo(v)       # eager, like the reference
+            return t if c != 0 else o
+        return ternary
+    if isinstance(tree, Call):
+        args = [_compile(a, integer) for a in tree.args]
+        if tree.name == "ROUND":
+            if len(args) == 1:
+                f0 = args[0]
+                return lambda v: _round(f0(v))
+            f0, f1 = args
+            return lambda v: _round(f0(v), f1(v))
+        f = args[0]
+        if integer:
+            if tree.name == "NEG":
+                return lambda v: _w64(-f(v))
+            return lambda v: (lambda x: 1 if x > 0 else (-1 if x < 0 else 0))(f(v))
+        fn = _FLOAT_FN[tree.name]
+        return lambda v: fn(f(v))
+    raise AssertionError(tree)  # pragma: no cover
+
+
+def _names(tree: Node) -> frozenset[str]:
+    found: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name):
+            found.add(node.name)
+        elif isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Binary):
+            stack += (node.left, node.right)
+        elif isinstance(node, Ternary):
+            stack += (node.cond, node.then, node.otherwise)
+        elif isinstance(node, Call):
+            stack += node.args
+    return frozenset(found)
+
+
+def _round_to_int64(x: float) -> int:
+    if x != x or x in (math.inf, -math.inf):
+        raise _EvalError(f"result {x!r} is not a finite number")
+    r = math.floor(abs(x) + 0.5)
+    r = r if x >= 0 else -r
+    return max(_I64_MIN, min(_I64_MAX, r))
+
+
+@attrs.frozen(slots=True)
+class Formula:
+    """A compiled formula; call it with a mapping of variable values."""
+
+    text: str
+    integer: bool
+    variables: frozenset
+    ast: Any = attrs.field(repr=False, eq=False)
+    node: str = ""
+    lenient: bool = False
+    _fn: Callable[[Values], Any] = attrs.field(repr=False, eq=False, alias="fn", default=None)
+
+    def __call__(self, values: Values) -> Union[int, float]:
+        try:
+            return self._fn(values)
+        except _EvalError as exc:
+            raise FormulaError(str(exc), formula=self.text, node=self.node) from None
+        except KeyError as exc:
+            raise FormulaError(f"no value for variable {exc.args[0]!r}", formula=self.text,
+                               node=self.node) from None
+        except (TypeError, ValueError) as exc:
+            raise FormulaError(f"cannot evaluate: {exc}", formula=self.text,
+                               node=self.node) from None
+
+    def to_text(self) -> str:
+        """The formula text as given."""
+        return self.text
+
+
+def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula:
+    """Parse ``text`` once and build its evaluator; FormulaError on a syntax error."""
+    tree, lenient = _parse(text, integer, node)
+    if lenient:
+        warnings.warn(FormulaWarning(
+            f"node {node!r}: integer formula {text!r} uses float literals, float functions "
+            f"or PI/E, which the GenICam reference refuses; evaluating it in double and "
+            f"rounding the result half away from zero"), stacklevel=2)
+        tree_f, _ = _parse(text, False, node)
+        inner = _compile(tree_f, False)
+
+        def fn(v: Values) -> int:
+            return _round_to_int64(inner(v))
+        tree = tree_f
+    else:
+        fn = _compile(tree, integer)
+    return Formula(text=text, integer=integer, variables=_names(tree), ast=tree,
+                   node=node, lenient=lenient, fn=fn)
