@@ -223,12 +223,12 @@ class SXH485Port:
         self._image_size = size
 
     def capture(self) -> int:
-        """Take a picture; return its size in bytes."""
+        """Take a picture; return its size in bytes (confirmed with ImageInfo)."""
         with self._lock:
             self.write(virtual_address(Kind.CAPTURE, MessageType.CAPTURE), b"\x01")
-            if self._image_size is None:
-                return self.image_size()
-            return self._image_size
+            # Ask again rather than trust the capture reply: after a retried capture the
+            # first reply may describe the picture the retry replaced.
+            return self.image_size()
 
     def image_size(self) -> int:
         """Size of the last picture (asks the camera)."""
@@ -256,6 +256,10 @@ class SXH485Port:
         """
         with self._lock:
             size = self._image_size if self._image_size is not None else self.image_size()
+            if size == 0 and length:
+                raise PortError(
+                    f"camera at address {self._address} holds no picture yet: execute "
+                    f"TriggerSoftware (or call snapshot()) before reading ImageData")
             if offset + length > size:
                 raise PortError(
                     f"ImageData read of {length} bytes at offset {offset} passes the end of the "

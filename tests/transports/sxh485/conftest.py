@@ -73,3 +73,15 @@ def pty_rig() -> Iterator[Rig]:
     r = start("pty")
     yield r
     stop(r)
+
+
+def wait_until(condition, timeout: float = 5.0) -> bool:
+    """Poll ``condition`` until true or ``timeout`` s (an upper bound against hangs only)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True

@@ -17,7 +17,7 @@ from transports.sxh485 import protocol
 from transports.sxh485.link import open_link
 from transports.sxh485.port import Kind, virtual_address
 
-from .conftest import Rig, start, stop
+from .conftest import Rig, start, stop, wait_until
 
 TYPED_TABLE = """
 0x0000 0x1021 0x2042 0x3063 0x4084 0x50a5 0x60c6 0x70e7 0x8108 0x9129 0xa14a 0xb16b 0xc18c 0xd1ad 0xe1ce 0xf1ef
@@ -120,6 +120,7 @@ def exercise(rig: Rig) -> None:
         broadcast.port.write(virtual_address(Kind.VALUE, 0x03), b"\x03")
     finally:
         broadcast.close()
+    assert wait_until(lambda: rig.camera(7).resolution == 3), "broadcast never arrived"
 
 
 def test_every_client_frame_matches_the_seed(transport: str) -> None:
