@@ -281,6 +281,7 @@ class DeviceInfo:
     manufacturer_info: str = ""
     serial: str = ""
     user_name: str = ""
+    reserved: int = 0   # the 2 bytes before the MAC; kept so foreign acks round-trip
 
     _S = struct.Struct(">IIHHIII12sI12sI12sI32s32s32s48s16s16s")
 
@@ -306,7 +307,7 @@ class DeviceInfo:
     def encode(self) -> bytes:
         z = b"\0" * 12
         return self._S.pack(
-            self.spec_version, self.device_mode, 0, self.mac >> 32, self.mac & 0xFFFFFFFF,
+            self.spec_version, self.device_mode, self.reserved, self.mac >> 32, self.mac & 0xFFFFFFFF,
             self.supported_ip_config, self.current_ip_config, z, _ip_int(self.ip), z,
             _ip_int(self.mask), z, _ip_int(self.gateway), _fixed(self.manufacturer, 32),
             _fixed(self.model, 32), _fixed(self.device_version, 32),
@@ -315,10 +316,11 @@ class DeviceInfo:
     @classmethod
     def decode(cls, payload: bytes) -> "DeviceInfo":
         _need(payload, DISCOVERY_PAYLOAD, "DISCOVERY_ACK")
-        (spec, mode, _r, mac_hi, mac_lo, sup, cur, _z1, ip, _z2, mask, _z3, gw, manu, model,
+        (spec, mode, reserved, mac_hi, mac_lo, sup, cur, _z1, ip, _z2, mask, _z3, gw, manu, model,
          ver, info, serial, user) = cls._S.unpack_from(payload)
         return cls(spec, mode, (mac_hi << 32) | mac_lo, sup, cur, _ip(ip), _ip(mask), _ip(gw),
-                   _cstr(manu), _cstr(model), _cstr(ver), _cstr(info), _cstr(serial), _cstr(user))
+                   _cstr(manu), _cstr(model), _cstr(ver), _cstr(info), _cstr(serial), _cstr(user),
+                   reserved)
 
     def __str__(self) -> str:
         return (f"{self.manufacturer} {self.model} ({self.serial or 'no serial'}) "
