@@ -160,14 +160,14 @@ def parse_document(source: Source) -> Document:
     struct_parents: dict[str, etree._Element] = {}
     for element in _named_children(root):
         name = element.get("Name")
-        if not name:
-            continue
         tag = localname(element.tag)
-        if tag == "StructReg":
+        if tag == "StructReg":  # nameless: its StructEntries are the nodes
             for entry in element:
                 if localname(entry.tag) == "StructEntry" and entry.get("Name"):
                     elements.setdefault(entry.get("Name"), entry)
                     struct_parents.setdefault(entry.get("Name"), element)
+            continue
+        if not name:
             continue
         elements.setdefault(name, element)
         if tag == "Enumeration":

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
-from ..formula import Formula, compile_formula
 from ..loader import localname
 from .base import INT64_MAX, INT64_MIN, Node, parse_float, parse_int
 from .values import round_half_away
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..formula import Formula
 
 __all__ = ["SwissKnife", "IntSwissKnife", "Converter", "IntConverter", "InlineSwissKnife",
            "FormulaTerms"]
@@ -51,6 +53,8 @@ class FormulaTerms:
     def compile(self, text: str | None, what: str) -> Formula:
         if text is None:
             raise XmlError(f"{self.owner.where()} has no {what}")
+        from ..formula import compile_formula  # imported with the first formula node
+
         return compile_formula(text, integer=self.integer, node=self.owner.name)
 
     def values(self, needed: frozenset[str], extra: dict[str, Any] | None = None

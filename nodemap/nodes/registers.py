@@ -124,13 +124,16 @@ class RegisterNode(Node):
         before = nm.volatile
         address = self.address()
         length = self.length()
-        if len(data) != length:
+        if len(data) > length:
             raise RangeError(f"{self.name} holds {length} bytes; got {len(data)}")
         port = nm.port(self.port_name)
         _port_call(self, "write", port.write, address, bytes(data))
+        if len(data) < length:  # a short write changes the leading bytes only (GenApi)
+            previous = self.cache.get("bytes")
+            data = data + previous[len(data):] if previous is not None else None
         key = (self.port_name, address, length)
         self.cache.clear()
-        if self.caching == "WriteThrough" and nm.volatile == before:
+        if data is not None and self.caching == "WriteThrough" and nm.volatile == before:
             self.cache["bytes"] = bytes(data)
             self.cache["key"] = key
             nm.cached_registers.add(self)
@@ -317,13 +320,16 @@ class FloatReg(RegisterNode):
         self.write_bytes(data)
 
     def get_min(self) -> float:
-        return -sys.float_info.max
+        return -self.get_max()
 
     def get_max(self) -> float:
-        return sys.float_info.max
+        return sys.float_info.max if self.length() == 8 else _FLT_MAX
 
     def get_inc(self) -> None:
         return None
+
+
+_FLT_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]
 
 
 class StringReg(RegisterNode):

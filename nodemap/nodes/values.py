@@ -68,38 +68,60 @@ class ValueNode(Node):
     # -- the source ---------------------------------------------------------------
 
     def source(self) -> tuple[Node | None, Any]:
-        """(node holding the value, or None and the constant value)."""
+        """(node holding the value, None) or (None, key of the slot holding it here).
+
+        Constant ``ValueIndexed``/``ValueDefault`` entries are slots the application
+        may overwrite, as in GenApi; ``<Value>`` is the slot ``"value"``.
+        """
         nm = self.nodemap
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
             index = int(nm.reader(self._index)())
-            pointer, constant = self._indexed.get(index, self._default or (None, _MISSING))
-            if constant is _MISSING:
-                raise RangeError(f"{self.name}: index {index} from {self._index} selects no "
-                                 f"value and there is no default")
-            return (nm.node(pointer), None) if pointer else (None, constant)
-        return None, self.stored
+            entry = self._indexed.get(index)
+            if entry is None:
+                if self._default is None:
+                    raise RangeError(f"{self.name}: index {index} from {self._index} selects "
+                                     f"no value and there is no default")
+                pointer, key = self._default[0], "default"
+            else:
+                pointer, key = entry[0], index
+            return (nm.node(pointer), None) if pointer else (None, key)
+        return None, "value"
+
+    def _slot(self, key: Any) -> Any:
+        if key == "value":
+            return self.stored
+        if key == "default":
+            return self._default[1]  # type: ignore[index]
+        return self._indexed[key][1]
 
     def read_source(self) -> Any:
-        node, constant = self.source()
-        return node.get() if node is not None else constant
+        node, key = self.source()
+        return node.get() if node is not None else self._slot(key)
 
     def write_source(self, value: Any) -> None:
-        node, _ = self.source()
+        node, key = self.source()
         if node is not None:
             node.set(value)
-        elif self._index:
-            raise AccessError(f"{self.name}: the value selected by {self._index} is a "
-                              f"constant and cannot be written")
-        else:
+        elif key == "value":
             self.stored = value
+        elif key == "default":
+            self._default = (None, value)
+        else:
+            self._indexed[key] = (None, value)
         for copy in self.texts("pValueCopy"):
             self.nodemap.node(copy).set(value)
 
     def base_access(self) -> str:
         node, _ = self.source()
-        return node.access() if node is not None else ("RO" if self._index else "RW")
+        return node.access() if node is not None else "RW"
+
+    def check_bounds_available(self) -> None:
+        mode = self.access()
+        if mode in ("NA", "NI"):
+            raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
+                              f"no bounds now")
 
     # -- cached computation -------------------------------------------------------------
 
@@ -121,6 +143,7 @@ class ValueNode(Node):
         self.nodemap.changed(self)
 
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
+        self.check_bounds_available()
         getter = self.number_source(const_tag, pointer_tag, integer=self.integer)
         if getter is not None:
             return getter()
@@ -182,6 +205,7 @@ class Float(ValueNode):
 
     def get_inc(self) -> float | None:
         def compute() -> float | None:
+            self.check_bounds_available()
             getter = self.number_source("Inc", "pInc", integer=False)
             return float(getter()) if getter is not None else None
         return self.cached("inc", compute)
@@ -355,7 +379,7 @@ class Enumeration(ValueNode):
         self.check_writable()
         mode = entry.access()
         if mode == "NI":
-            raise RangeError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
+            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
         if mode == "NA":
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not available now")
         self.write_source(entry.value)
@@ -392,9 +416,14 @@ class String(ValueNode):
 
 
 class Category(Node):
-    """``<Category>``: a named group of features."""
+    """``<Category>``: a named group of features (RO, or NI when not implemented)."""
 
     kind = "Category"
+
+    def _conditions(self) -> str | None:
+        if self.text("pIsImplemented") and not self._condition("pIsImplemented"):
+            return "NI"
+        return None
 
     def features(self) -> list[str]:
         return self.nodemap.category_children(self.name, self.texts("pFeature"))

@@ -228,7 +228,7 @@ def test_enumeration_entries_and_errors():
     assert mode.int_value == 1 and port.memory[0] == 1
     with pytest.raises(RangeError, match="Bogus"):
         mode.value = "Bogus"
-    with pytest.raises(RangeError, match="not implemented"):
+    with pytest.raises(AccessError, match="not implemented"):
         mode.value = "Turbo"
     with pytest.raises(AccessError, match="not available"):
         mode.value = "Later"
