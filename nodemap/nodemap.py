@@ -129,7 +129,8 @@ class NodeMap:
 
     def reader(self, pointer: str) -> Callable[[], Any]:
         """A callable reading ``Node`` or ``Node.Suffix`` (``.Value .Min .Max .Inc
-        .Entry.X``), resolved lazily so the target may be built later."""
+        .Entry.X``) as a number (an Enumeration gives its integer), resolved lazily so
+        the target may be built later."""
         pointer = pointer.strip()
         if pointer in self._elements or "." not in pointer:
             name = pointer
@@ -140,7 +141,7 @@ class NodeMap:
 
             def read_value() -> Any:
                 node = nodes.get(name)
-                return (node or node_fn(name)).get()
+                return (node or node_fn(name)).numeric()
 
             return read_value
         name, _, suffix = pointer.partition(".")

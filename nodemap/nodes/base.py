@@ -298,10 +298,14 @@ class Node:
     def set(self, value: Any) -> None:
         raise AccessError(f"{self.name} ({self.kind}) has no value to write")
 
+    def numeric(self) -> Any:
+        """The value as a formula, index or address sees it (enumerations: the int)."""
+        return self.get()
+
     def attribute(self, suffix: str) -> Any:
         """``Name.Value`` / ``.Min`` / ``.Max`` / ``.Inc`` / ``.Entry.X`` for pVariables."""
         if suffix in ("", "Value"):
-            return self.get()
+            return self.numeric()
         getter = getattr(self, "get_" + suffix.lower(), None)
         if getter is None:
             raise XmlError(f"{self.where()} has no {suffix!r} to refer to")

@@ -28,6 +28,9 @@ __all__ = ["SwissKnife", "IntSwissKnife", "Converter", "IntConverter", "InlineSw
            "FormulaTerms"]
 
 
+_SUFFIXES = frozenset(("Value", "Min", "Max", "Inc"))
+
+
 class FormulaTerms:
     """The named inputs of a formula node: variables, constants and expressions."""
 
@@ -42,6 +45,12 @@ class FormulaTerms:
             name = child.get("Name", "")
             text = (child.text or "").strip()
             if tag == "pVariable":
+                # The suffix may sit on the variable's name (<pVariable Name="W.Max">Width)
+                # or on its target (<pVariable Name="WMAX">Width.Max).
+                _, dot, suffix = name.partition(".")
+                if dot and "." not in text and (suffix in _SUFFIXES or
+                                                suffix.startswith("Entry.")):
+                    text = f"{text}.{suffix}"
                 self.readers[name] = owner.nodemap.reader(text)
             elif tag == "Constant":
                 self.constants[name] = (parse_int(text, where=owner.where("Constant"))

@@ -357,6 +357,9 @@ class Enumeration(ValueNode):
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
                          f"entries ({', '.join(self.entries())})")
 
+    def numeric(self) -> int:
+        return self.get_int()
+
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())
 
