@@ -48,6 +48,7 @@ class Bus:
         self.received = 0
         self.discarded = 0
         self.retries = 0
+        self.ignored = 0        # valid frames not meant for the running transaction
         if line is not None:
             self.serial = line
         else:
@@ -159,7 +160,7 @@ class Bus:
         while time.monotonic() < deadline:
             try:
                 waiting = self.serial.in_waiting
-                chunk = self.serial.read(max(1, min(waiting, 65536)))
+                chunk = self.serial.read(min(max(waiting, self.parser.needed()), 65536))
             except (serial.SerialException, OSError) as exc:
                 raise PortError(f"reading from SXH485 line {self.url!r} failed: {exc}") from exc
             if not chunk:
@@ -174,10 +175,12 @@ class Bus:
                 self.received += 1
                 log.debug("%s ← %s", self.url, annotate(event, self.profile))
                 if event.address != request.address or event.type != reply_type:
+                    self.ignored += 1
                     log.debug("%s: ignored a frame not meant for this transaction "
                               "(addr %d type 0x%02X)", self.url, event.address, event.type)
                     continue
                 if accept is not None and not event.is_error and not accept(event):
+                    self.ignored += 1
                     log.debug("%s: ignored a stale or inconsistent reply", self.url)
                     continue
                 return event

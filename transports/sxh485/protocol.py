@@ -369,6 +369,21 @@ class FrameParser:
     def pending(self) -> int:
         return len(self._buffer)
 
+    def needed(self) -> int:
+        """How many more bytes would complete the frame being received (at least 1).
+
+        A hint for readers that block until N bytes arrive (pyserial): asking for
+        exactly this many returns as soon as the frame is complete.
+        """
+        buffer = self._buffer
+        fixed = _fixed(self.profile, self.direction)
+        head = 2 + fixed
+        if not buffer.startswith(self.profile.header) or len(buffer) < head:
+            return max(1, head + 2 - len(buffer))
+        length = int.from_bytes(buffer[head - self.profile.length_width:head],
+                                self.profile.length_order)  # type: ignore[arg-type]
+        return max(1, head + min(length, self.profile.max_data) + 2 - len(buffer))
+
     def feed(self, data: bytes | bytearray = b"") -> list[Event]:
         buffer = self._buffer
         buffer += data
