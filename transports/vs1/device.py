@@ -389,6 +389,10 @@ class SimulatedVS1:
                              f"{', '.join(self.services)}") from None
 
     def stop(self) -> None:
+        for name in self.running:  # signal every service first, so they wind down together
+            stop_event = getattr(self.services[name], "_stop", None)
+            if isinstance(stop_event, threading.Event):
+                stop_event.set()
         for name in list(self.running):
             self.kill(name)
         if self._own_root:

@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 2.0,
     "buffer": 10000,
     "retry": 0.5,
-    "monitor": 1.0,
+    "monitor": 2.0,
     "boot_path": "/",
     "boot_ttl": 2.0,
     "terminator": b"\n",
