@@ -249,6 +249,13 @@ def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tup
 
 # --------------------------------------------------------------------------- parser
 
+@attrs.frozen(slots=True)
+class _Slot:
+    """A variable's operand slot before its dereference (the reference's raw index)."""
+    name: str
+    pos: int
+
+
 @attrs.define(slots=True)
 class _Op:
     kind: int
@@ -304,7 +311,7 @@ def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
                 fn_flag = True
                 after_neg -= 1
             else:
-                values.append(Name(value, pos))
+                values.append(_Slot(value, pos))
                 ops.append(_Op(_VAR, pos, value))
                 if after_neg == 1:
                     ops.append(_Op(_CBR, pos))
@@ -414,6 +421,12 @@ def _run(text: str, ops: list[_Op], values: list[Node],
     vi = 0
     last = len(values) - 1
 
+    def check(operand: Any) -> Node:
+        if isinstance(operand, _Slot):
+            raise err(f"misplaced variable {operand.name!r}: an operator uses it before "
+                      "it is read", operand.pos)
+        return operand
+
     def calc() -> None:
         op = op_stack.pop()
         kind = op.kind
@@ -425,16 +438,25 @@ def _run(text: str, ops: list[_Op], values: list[Node],
                 raise err("invalid parameter count for ROUND (1 or 2 expected)", op.pos)
             args = tuple(val_stack[op.prev:])
             del val_stack[op.prev:]
+            for arg in args:
+                check(arg)
             val_stack.append(make(Call(op.name, args, op.pos), *args))
             return
         if not val_stack:
             raise err(f"operator {_describe(op)} lacks an operand", op.pos)
         right = val_stack.pop()
+        if kind == _VAR:
+            # The reference pushes a variable's index and dereferences it here; when
+            # its quirks put another operand on top, it reads an arbitrary variable
+            # (or fails).  Such formulas are garbage: refuse them.
+            if not (isinstance(right, _Slot) and right.name == op.name):
+                raise err(f"misplaced variable {op.name!r}: no operator links it to "
+                          "the rest of the formula", op.pos)
+            val_stack.append(Name(right.name, right.pos))
+            return
+        check(right)
         if kind == _NOT:
             val_stack.append(make(Unary("~", right, op.pos), right))
-            return
-        if kind == _VAR:
-            val_stack.append(right)             # the operand is already the Name
             return
         if kind == _FUNC:
             if op.name == "-":
@@ -444,14 +466,14 @@ def _run(text: str, ops: list[_Op], values: list[Node],
             return
         if not val_stack:
             raise err(f"operator {_describe(op)} lacks an operand", op.pos)
-        left = val_stack.pop()
+        left = check(val_stack.pop())
         if kind == _COLON:
             if not op_stack or op_stack[-1].kind != _QUEST:
                 raise err("':' without a matching '?'", op.pos)
             op_stack.pop()
             if not val_stack:
                 raise err("'?:' lacks its condition", op.pos)
-            cond = val_stack.pop()
+            cond = check(val_stack.pop())
             val_stack.append(make(Ternary(cond, left, right, op.pos), cond, left, right))
             return
         if kind > _COLON or kind in (_OBR, 8, 9, 16):
@@ -467,14 +489,18 @@ def _run(text: str, ops: list[_Op], values: list[Node],
         calc()
 
     for op in ops[1:]:
+        closed = False
         if op_stack[-1].kind == _CBR:
             calc_to_obr()
+            closed = True
         prio = _PRIORITY[op.kind]
-        if prio > 0:
-            while op_stack and _PRIORITY[op_stack[-1].kind] >= prio:
+        # After a ')' the reference reduces even before functions and '(' (priority
+        # <= 0): "(1)(2)" fails there, "PI % -1 NEG" reads as NEG(PI % -1).
+        if (prio > 0 or closed) and op_stack:
+            while _PRIORITY[op_stack[-1].kind] >= prio:
                 calc()
-            if not op_stack:
-                raise err(f"misplaced {_describe(op)}", op.pos)
+                if not op_stack:
+                    raise err(f"misplaced {_describe(op)}", op.pos)
         if op.kind == _COMMA:
             while op_stack and op_stack[-1].kind not in (_COMMA, _MULTI):
                 calc()
@@ -497,7 +523,7 @@ def _run(text: str, ops: list[_Op], values: list[Node],
     if len(val_stack) != 1 or vi != last:
         extra = values[vi + 1] if vi < last else val_stack[-1]
         raise err("operand without an operator (invalid formula)", extra.pos)
-    return val_stack[0]
+    return check(val_stack[0])
 
 
 def _describe(op: _Op) -> str:
