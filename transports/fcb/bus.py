@@ -31,7 +31,7 @@ from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
 
 from . import protocol as p
 
-__all__ = ["FcbBus", "CameraSession", "Job", "acquire_bus", "release_bus", "open_buses"]
+__all__ = ["FcbBus", "CameraSession", "Job", "device_error", "acquire_bus", "release_bus", "open_buses"]
 
 log = logging.getLogger("nodemap.fcb")
 
@@ -126,13 +126,13 @@ class CameraSession:
                 f"a motion slower than completion_timeout; raise it in the URL: "
                 f"&completion_timeout=30)")
         if job.error is not None:
-            raise _device_error(job.label, self.address, job.error)
+            raise device_error(job.label, self.address, job.error)
 
     def inquiry(self, packet: bytes, *, label: str) -> bytes:
         """Send an inquiry and return the reply data (``Y0 50 data FF``)."""
         reply = self._request(_Pending("inquiry", label), packet)
         if isinstance(reply, p.ErrorReply):
-            raise _device_error(label, self.address, reply)
+            raise device_error(label, self.address, reply)
         assert isinstance(reply, p.Completion)
         return reply.data
 
@@ -146,14 +146,14 @@ class CameraSession:
                 return True
             if reply.code == p.ErrorCode.NO_SOCKET:
                 return False
-            raise _device_error(label, self.address, reply)
+            raise device_error(label, self.address, reply)
         return True
 
     def if_clear(self) -> None:
         """``8X 01 00 01 FF``: clear this camera's command buffers (running commands end)."""
         reply = self._request(_Pending("plain", "IF_Clear"), p.encode_if_clear(self.address))
         if isinstance(reply, p.ErrorReply):
-            raise _device_error("IF_Clear", self.address, reply)
+            raise device_error("IF_Clear", self.address, reply)
         with self._cond:
             for job in self._jobs.values():
                 job.lost = True
@@ -203,7 +203,7 @@ class CameraSession:
                     with self._cond:
                         self._cond.wait(min(self.timeout, 0.2))
                     continue
-                raise _device_error(label, self.address, reply)
+                raise device_error(label, self.address, reply)
             # completed without ACK (lost ACK or a socket-less command)
             job = Job(0, label, key, value)
             job.done.set()
@@ -222,7 +222,7 @@ class CameraSession:
                     self._pending = pending
                 try:
                     self.bus.send(packet)
-                    got = pending.event.wait(self.timeout)
+                    pending.event.wait(self.timeout)
                 finally:
                     with self._cond:
                         self._pending = None
@@ -314,7 +314,7 @@ class CameraSession:
         return None
 
 
-def _device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
+def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
     remedy = {
         p.ErrorCode.NOT_EXECUTABLE: "check the value range and the camera mode (e.g. "
                                     "ExposureMode=Manual before Gain, FocusMode=Manual "

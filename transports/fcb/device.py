@@ -435,6 +435,7 @@ class SimLine:
         self._seq = 0
         self._not_before = 0.0  # replies leave in order
         self.log: list[bytes] = []  # every packet received, in order (for tests)
+        self.rx = bytearray()        # every byte received, raw (for tests)
         self.lock = threading.RLock()
 
     def camera(self, address: int) -> SimCamera:
@@ -455,6 +456,7 @@ class SimLine:
 
     def feed(self, data: bytes, now: float) -> None:
         with self.lock:
+            self.rx += data
             for item in self._parser.feed(data):
                 if isinstance(item, p.Garbage):
                     self._garbage(item.data, now)

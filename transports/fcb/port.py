@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-from nodemap.errors import AccessError, PortError, ProtocolError, RangeError
+from nodemap.errors import AccessError, DeviceError, PortError, ProtocolError, RangeError
 
 from . import protocol as p
 from .address import Encoding, Kind, VirtualAddress
-from .bus import CameraSession, Job
+from .bus import CameraSession, Job, device_error
 
 __all__ = ["FcbPort"]
 
@@ -34,6 +34,7 @@ class FcbPort:
         self.names = dict(names or {})
         self.wait_completion = wait_completion
         self._settings: dict[int, int] = {}
+        self._triggered: dict[int, Job] = {}
 
     @property
     def address(self) -> int:
@@ -138,7 +139,8 @@ class FcbPort:
             if value == 0:
                 log.debug("%s: writing 0 to a command register does nothing", label)
                 return
-            self.session.command(packet, label=label, key=address, value=value, wait=False)
+            self._triggered[address] = self.session.command(
+                packet, label=label, key=address, value=value, wait=False)
             return
         self.session.command(packet, label=label, key=address, value=0,
                              wait=self.wait_completion)
@@ -149,6 +151,14 @@ class FcbPort:
     def cancel(self, socket: int) -> bool:
         """Cancel the command on socket 1 or 2 (``8X 2z FF``); False if it was idle."""
         return self.session.cancel(socket)
+
+    def last_error(self, address: int) -> DeviceError | None:
+        """The error that ended the last command sent to TRIGGER register ``address``
+        (None while it runs, after a completion, or if it never ran)."""
+        job = self._triggered.get(address)
+        if job is None or job.error is None:
+            return None
+        return device_error(self.label(address), self.session.address, job.error)
 
     def busy(self, address: int) -> bool:
         """True while the last command sent to ``address`` holds a socket."""
