@@ -273,16 +273,26 @@ def _numeric(to_text: str, from_text: str, integer: bool, constants: Mapping[str
         if integer_raw:
             raw = float(round(raw))
         try:
+            # A feature value the device can hold, written and read back.
             value = _evaluate(from_text, integer, {**constants, "TO": raw}, expressions)
-            back = _evaluate(to_text, integer, {**constants, "FROM": value}, expressions)
+            written = _evaluate(to_text, integer, {**constants, "FROM": value}, expressions)
+            if integer_raw:
+                written = math.copysign(math.floor(abs(written) + 0.5), written)
+            back = _evaluate(from_text, integer, {**constants, "TO": written}, expressions)
+            step = 0.0
+            if integer_raw:
+                step = abs(_evaluate(from_text, integer, {**constants, "TO": raw + 1},
+                                     expressions) - value)
         except (FormulaError, OverflowError, ValueError, ZeroDivisionError):
             continue
-        if isinstance(back, float) and (math.isnan(back) or math.isinf(back)):
+        if any(isinstance(x, float) and (math.isnan(x) or math.isinf(x))
+               for x in (value, written, back, step)):
             continue
-        tolerance = 0.5 if integer_raw else 1e-6 * max(1.0, abs(raw))
-        if abs(back - raw) > tolerance:
+        tolerance = max(1e-6 * max(1.0, abs(value)), step * 1.000001)
+        if abs(back - value) > tolerance:
             return Verdict(False, "numeric",
-                           f"raw {raw:g} reads as {value:g} and writes back as {back:g}")
+                           f"value {value!r} (read from raw {raw!r}) is written as raw "
+                           f"{written!r} and reads back as {back!r}")
         checked += 1
     if not checked:
         return Verdict(None, "numeric", "no sample could be evaluated")

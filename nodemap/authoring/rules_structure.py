@@ -136,7 +136,7 @@ def unreachable(doc: Document) -> Iterator[Finding]:
                 seen.add(target.name)
                 queue.append(target.name)
     for node in doc.nodes.values():
-        if node.name in seen or node.type in ("EnumEntry",):
+        if node.name in seen or node.type in ("EnumEntry", "Port"):
             continue
         if node.type in _FEATURE_TYPES:
             yield Finding("unreachable", "warning",
