@@ -354,7 +354,7 @@ class GvcpClient:
         last_ok = time.monotonic()
         while not self._hb_stop.wait(self.heartbeat_period):
             try:
-                ccp = self.read_register(R.CCP)
+                reason = self._check_control()
             except PortError as exc:
                 if self._hb_stop.is_set() or self._closed:
                     return
@@ -365,10 +365,26 @@ class GvcpClient:
                 log.warning("heartbeat to %s failed, will retry: %s", self.host, exc)
                 continue
             last_ok = time.monotonic()
-            if not ccp & (p.CCP_CONTROL | p.CCP_EXCLUSIVE):
-                self._lose_control(f"device reports CCP=0x{ccp:X} (heartbeat expired or "
-                                   "control taken away)")
+            if reason:
+                self._lose_control(reason)
                 return
+
+    def _check_control(self) -> str:
+        """One heartbeat: read CCP (and, with concatenation, the primary application's
+        port and address, GigE Vision 2.0); return why control is lost, or ""."""
+        if self.concatenation:
+            ccp, app_port, app_ip = self.read_registers(
+                [R.CCP, R.PRIMARY_APP_PORT, R.PRIMARY_APP_IP])
+        else:
+            ccp, app_port, app_ip = self.read_register(R.CCP), 0, 0
+        if not ccp & (p.CCP_CONTROL | p.CCP_EXCLUSIVE):
+            return f"device reports CCP=0x{ccp:X} (heartbeat expired or control taken away)"
+        if app_port and app_ip:
+            mine = (p._ip(app_ip), app_port)
+            if mine != (self.local_address[0], self.local_address[1]):
+                return (f"device reports {mine[0]}:{mine[1]} as its primary application "
+                        f"(we are {self.local_address[0]}:{self.local_address[1]})")
+        return ""
 
     def _lose_control(self, reason: str) -> None:
         self.control_lost_reason = reason

@@ -520,10 +520,14 @@ class SimulatedDevice:
                     log.info("control granted to %s:%d (CCP=0x%X)", peer[0], peer[1], value)
                 self.controller = peer
                 self.controller_last_seen = time.monotonic()
+                self.memory.set32(R.PRIMARY_APP_PORT, peer[1])
+                self.memory.set32(R.PRIMARY_APP_IP, p._ip_int(peer[0]))
             else:
                 if self.controller is not None:
                     log.info("control released by %s:%d", peer[0], peer[1])
                 self.controller = None
+                self.memory.set32(R.PRIMARY_APP_PORT, 0)
+                self.memory.set32(R.PRIMARY_APP_IP, 0)
         elif address == R.TIMESTAMP_CONTROL:
             if value & 0x2:  # latch
                 ticks = time.monotonic_ns()
@@ -574,6 +578,8 @@ class SimulatedDevice:
                 self.stats["control_expired"] += 1
                 self.controller = None
                 self.memory.set32(R.CCP, 0)
+                self.memory.set32(R.PRIMARY_APP_PORT, 0)
+                self.memory.set32(R.PRIMARY_APP_IP, 0)
 
 
 def main(argv: list[str] | None = None) -> int:
