@@ -201,3 +201,26 @@ def test_every_feature_through_the_genapi_reference(rig: Rig) -> None:
         exercise_every_feature(features, rig, link.bus)
     finally:
         link.close()
+
+
+def test_features_and_snapshot_survive_5_percent_corrupted_replies(transport: str) -> None:
+    from transports.sxh485.device import Faults
+
+    from .conftest import start, stop
+    rig = start(transport, faults=Faults(corrupt=0.05, seed=7))
+    try:
+        with nodemap.open(rig.url(1, timeout=0.2, retries=8)) as cam:
+            cam.features["Resolution"].value = "Res320x240"
+            cam.features["PacketSize"].value = 128
+            first = cam.snapshot()
+            cam.features["TriggerSoftware"].execute()
+            second = bytes(cam.features["ImageData"].value)
+            retries = cam.link.bus.retries
+        assert second == rig.camera(1).image and first != second
+        for data in (first, second):
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                assert image.size == (320, 240)
+        assert retries > 0
+    finally:
+        stop(rig)
