@@ -292,7 +292,11 @@ def plan(target: Any) -> tuple[list[Assignment], str]:
         selection = "writable"
         chosen = [n for n in value_names
                   if _safe(lambda: features[n].visibility, "Beginner") != "Invisible"]
-    chosen = [n for n in chosen if _feature_ok(features[n])]
+    graph = _Graph(nm)
+    behind: set[str] = set()   # registers/values that hold another feature's value
+    for n in value_names:
+        behind |= graph.owned(n) - {n}
+    chosen = [n for n in chosen if n not in behind and _feature_ok(features[n])]
     selects: dict[str, list[str]] = {}
     for n in value_names:
         selected = _safe(lambda: list(features[n].selected or ()), [])
@@ -307,7 +311,6 @@ def plan(target: Any) -> tuple[list[Assignment], str]:
             if selector not in wanted and wanted & set(selected) and _feature_ok(features[selector]):
                 wanted.add(selector)
                 changed = True
-    graph = _Graph(nm)
     ordered = _order(sorted(wanted, key=position.__getitem__), graph, selects, position)
     selected_by: dict[str, list[str]] = {}
     for selector, selected in selects.items():
