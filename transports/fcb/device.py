@@ -281,7 +281,8 @@ class SimCamera:
     @staticmethod
     def _known(key: tuple[int, int]) -> bool:
         return key in _BY_COMMAND or key in ((0x04, 0x07), (0x04, 0x08), (0x04, 0x47),
-                                             (0x04, 0x48), (0x04, 0x18), (0x04, 0x3F))
+                                             (0x04, 0x48), (0x04, 0x18), (0x04, 0x3F),
+                                             (0x04, 0x02))
 
     def _command(self, request: p.CommandRequest, now: float) -> None:
         key, payload = (request.category, request.command), request.payload
@@ -365,6 +366,15 @@ class SimCamera:
             self.focus_job = job
             self.focus.move(sharp, now)
             self._finish(job, now + self.config.one_push_time)
+            return None
+        if key == (0x04, 0x02):  # aperture reset / up / down
+            step = {0x00: None, 0x02: 1, 0x03: -1}
+            if payload[0] not in step:
+                return nx
+            delta = step[payload[0]]
+            value = 0x05 if delta is None else self.values["Aperture"] + delta
+            self.values["Aperture"] = max(0, min(0x0F, value))
+            self._finish(job, now)
             return None
         if key == (0x04, 0x3F):  # memory reset / set / recall
             op, number = payload

@@ -186,6 +186,10 @@ def open_link(url: str, **options: Any) -> FcbLink:
         if serial_obj is None and line_baud != baudrate:
             raise PortError(f"{url!r}: the line {serial_url} is already open at {line_baud} "
                             f"baud; every camera on one line shares its baud rate")
+        if bus.cameras_found == 0:
+            raise PortError(f"{url!r}: AddressSet came back unchanged (88 30 01 FF), so "
+                            f"AddressSet found 0 cameras: the line loops back to the controller "
+                            f"without a camera; check the cabling and the camera's power")
         if bus.cameras_found is not None and address > bus.cameras_found:
             raise PortError(f"{url!r}: AddressSet found {bus.cameras_found} camera(s) on "
                             f"{serial_url}, so there is no camera {address}; the chain numbers "
