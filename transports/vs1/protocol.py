@@ -19,9 +19,11 @@ published.  This module therefore defines
 
 from __future__ import annotations
 
+import bisect
 import enum
 import html.parser
 import re
+from html import escape
 from typing import Iterable
 
 import attrs
@@ -244,8 +246,6 @@ class RegisterMap:
             port = (address - PROPRIETARY_BASE) >> 8
             raise UnsupportedError(unsupported_message(self._proprietary.get(port), port,
                                                        f"address 0x{address:08X}"))
-        import bisect
-
         i = bisect.bisect_right(self._starts, address) - 1
         if i >= 0:
             slot = self._by_start[self._starts[i]]
@@ -367,9 +367,9 @@ class _TextExtractor(html.parser.HTMLParser):
             self._cells.append("".join(self._cell).strip())
             self._cell = None
         elif tag == "tr" and self._cells is not None:
-            cells = [c for c in self._cells]
-            if len(cells) == 2 and ":" not in cells[0]:
-                self.lines.append(f"{cells[0].rstrip(':').rstrip()} : {cells[1]}")
+            cells = self._cells
+            if len(cells) == 2:
+                self.lines.append(f"{cells[0].rstrip().rstrip(':').rstrip()} : {cells[1]}")
             elif cells:
                 self.lines.append(" ".join(cells))
             self._cells = None
@@ -429,13 +429,9 @@ def render_boot_page(pairs: Iterable[tuple[str, str]], *, html_table: bool = Fal
     """A boot-parameter page for the simulator (and tests): vxWorks ``bootParamsShow`` style."""
     pairs = list(pairs)
     if html_table:
-        from html import escape
-
         rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>\n" for k, v in pairs)
         return (f"<html><head><title>Boot parameters</title></head><body>\n"
                 f"<table>\n{rows}</table></body></html>\n").encode()
-    from html import escape
-
     width = max((len(k) for k, _ in pairs), default=0)
     text = "".join(f"{k.ljust(width)} : {v}\n" for k, v in pairs)
     return (f"<html><head><title>Boot parameters</title></head><body><pre>\n"

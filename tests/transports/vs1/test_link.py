@@ -273,3 +273,18 @@ def test_registry_opens_vs1(sim) -> None:  # type: ignore[no-untyped-def]
         assert b"ResultString0" in xml
     finally:
         link.close()
+
+
+def test_unanswered_connects_are_timed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera that never answers (off, wrong address): connect() times out."""
+    import transports.vs1.link as link_module
+    import transports.vs1.results as results_module
+
+    def silent(*args: object, **kwargs: object) -> socket.socket:
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(results_module, "connect", silent)
+    monkeypatch.setattr(link_module.socket, "create_connection", silent)
+    with open_link("vs1://127.0.0.1?ftp=1&http=2&results=3,4,5,6&retry=0.05&monitor=0.05") as link:
+        assert wait_for(lambda: set(link.connection_states().values()) == {"TimedOut"}, HANG)
+        assert state(link, 4) is ConnectionState.TimedOut
