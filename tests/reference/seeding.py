@@ -68,7 +68,7 @@ def _parse(data: bytes) -> etree._Element:
 
 def _local(el: etree._Element) -> str:
     tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, name: str) -> Iterator[etree._Element]:

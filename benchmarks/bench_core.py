@@ -1,0 +1,354 @@
+"""GenApi core benchmark: nodemap side by side with the GenICam reference (and Aravis).
+
+Run on demand (never a test)::
+
+    /opt/nmvenv/bin/python benchmarks/bench_core.py [--files NAME ...] [--repeats 5]
+
+Measures, printing one table per measurement with ratios:
+
+(a) opening the largest shared vendor XMLs (median of ``--repeats``): nodemap
+    ``NodeMap.from_xml`` vs the reference's ``NodeMap.load_xml_from_file`` (its XML
+    cache cleared first) vs, when Debian's Aravis GObject bindings are present,
+    ``Aravis.Gc.new`` run by ``/usr/bin/python3`` in a child process;
+(b) cached reads of every readable Integer feature (after one warm-up pass), reads/s;
+(c) peak RSS of a fresh child process that opens the largest file and reads every
+    feature the reference lists (value, bounds, entries), each side alone, and of a
+    child that only imports (the interpreter baseline); ``VmHWM`` on Linux because
+    ``ru_maxrss`` is inherited across exec from the (large) parent, ``ru_maxrss``
+    elsewhere;
+(d) ``import nodemap`` time in a fresh process (median) and whether sympy came with it.
+
+Both node maps read the same deterministic sparse memory (``tests/reference/memory.py``,
+all zeros) through their port.  Targets (DESIGN.md §7, issue 2): open ≥ 5× faster than
+the reference; cached reads ≥ 1× the reference's rate; RSS ≤ the reference's;
+``import nodemap`` < 100 ms without sympy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+SHARED_XML = Path(os.environ.get("NODEMAP_SHARED", REPO.parent / "shared")) / "genicam-xml"
+DEFAULT_FILES = ["Basler-acA640-300gm.xml", "Basler-acA1300-30gm.xml", "FLIR_ORX_10G_245S8M.xml",
+                 "PGR_BlackflyS_16S2C.xml", "Euresys_Coaxlink_TLInterface.xml"]
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+# ------------------------------------------------------------------------- helpers
+def median_time(fn: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def ratio(reference: float | None, ours: float | None, *, higher_is_better: bool = False) -> str:
+    if not reference or not ours:
+        return "-"
+    value = ours / reference if higher_is_better else reference / ours
+    return f"{value:.2f}×"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    print(f"\n== {title}")
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def run_child(code: str, python: str = sys.executable, timeout: float = 300) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=timeout,
+                         env=env, cwd=str(REPO))
+    if out.returncode != 0:
+        raise RuntimeError(f"child failed ({out.returncode}): {out.stderr.strip()[-800:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def resolve_files(names: list[str]) -> list[Path]:
+    files = []
+    for name in names:
+        path = Path(name)
+        if not path.exists():
+            path = SHARED_XML / name
+        if not path.exists():
+            sys.exit(f"no such XML file: {name} (looked in {SHARED_XML})")
+        files.append(path)
+    return files
+
+
+# ------------------------------------------------------------------------- (a) open
+def open_ours(path: Path) -> Any:
+    import nodemap
+
+    return nodemap.NodeMap.from_xml(path)
+
+
+def open_reference(path: Path) -> Any:
+    import genicam.genapi as genapi
+
+    genapi.NodeMap.clear_xml_cache()
+    nm = genapi.NodeMap()
+    nm.load_xml_from_file(str(path))
+    return nm
+
+
+ARAVIS_OPEN = r"""
+import ctypes, json, statistics, sys, time
+import gi
+gi.require_version("Aravis", "0.8")
+from gi.repository import Aravis
+path, repeats = sys.argv[1] if len(sys.argv) > 1 else PATH, REPEATS
+data = open(path, "rb").read()
+buf = ctypes.create_string_buffer(data, len(data))
+device = Aravis.FakeDevice.new("bench")
+times = []
+for _ in range(repeats):
+    start = time.perf_counter()
+    gc = Aravis.Gc.new(device, ctypes.addressof(buf), len(data))
+    times.append(time.perf_counter() - start)
+    del gc
+print(json.dumps({"seconds": statistics.median(times)}))
+"""
+
+
+def open_aravis(path: Path, repeats: int) -> float | None:
+    if not Path(SYSTEM_PYTHON).exists():
+        return None
+    code = ARAVIS_OPEN.replace("PATH", repr(str(path))).replace("REPEATS", str(repeats))
+    try:
+        return float(run_child(code, python=SYSTEM_PYTHON)["seconds"])
+    except Exception as exc:  # Aravis bindings absent or different: optional column
+        print(f"  (Aravis skipped for {path.name}: {str(exc)[:120]})")
+        return None
+
+
+def bench_open(files: list[Path], repeats: int, aravis: bool) -> dict[str, Any]:
+    rows, results = [], {}
+    for path in files:
+        ours = median_time(lambda: open_ours(path), repeats)
+        ref = median_time(lambda: open_reference(path), repeats)
+        arv = open_aravis(path, repeats) if aravis else None
+        results[path.name] = {"ours": ours, "reference": ref, "aravis": arv}
+        rows.append([path.name, f"{path.stat().st_size / 1e6:.2f} MB", f"{ours * 1e3:.1f}",
+                     f"{ref * 1e3:.1f}", ratio(ref, ours),
+                     f"{arv * 1e3:.1f}" if arv else "-", ratio(arv, ours) if arv else "-"])
+    table(f"(a) open XML, median of {repeats} [ms]  (target: ours ≥ 5× faster than the reference)",
+          ["file", "size", "nodemap", "reference", "speed-up", "aravis", "vs aravis"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------- (b) cached reads
+def integer_features(path: Path) -> list[str]:
+    """Readable Integer features on which both sides answer, reference's view."""
+    from tests.reference import oracle
+    from tests.reference.memory import SparseMemory
+
+    ref = oracle.reference_facts(path, SparseMemory("zero"))
+    ours_nm = oracle.load_ours(path, SparseMemory("zero"))
+    names = []
+    for name, facts in ref.items():
+        if facts.kind != "Integer" or facts.access not in ("RO", "RW"):
+            continue
+        if isinstance(facts.value, oracle.Raised):
+            continue
+        try:
+            ours_nm.features[name].value
+        except Exception:
+            continue
+        names.append(name)
+    return names
+
+
+def bench_reads(files: list[Path], rounds: int) -> dict[str, Any]:
+    from tests.reference import oracle
+    from tests.reference.memory import SparseMemory
+
+    rows, results = [], {}
+    for path in files:
+        names = integer_features(path)
+        if not names:
+            continue
+        ref_nm = oracle.load_reference(path, SparseMemory("zero"))
+        ref_nodes = [ref_nm.get_node(n) for n in names]
+        our_nm = oracle.load_ours(path, SparseMemory("zero"))
+        our_features = [our_nm.features[n] for n in names]
+        for node in ref_nodes:  # warm-up: fill the caches
+            node.value
+        for feature in our_features:
+            feature.value
+
+        def read_ref() -> None:
+            for _ in range(rounds):
+                for node in ref_nodes:
+                    node.value
+
+        def read_ours() -> None:
+            for _ in range(rounds):
+                for feature in our_features:
+                    feature.value
+
+        total = rounds * len(names)
+        ref_rate = total / median_time(read_ref, 3)
+        our_rate = total / median_time(read_ours, 3)
+        results[path.name] = {"features": len(names), "ours": our_rate, "reference": ref_rate}
+        rows.append([path.name, str(len(names)), f"{our_rate / 1e3:.0f}k", f"{ref_rate / 1e3:.0f}k",
+                     ratio(ref_rate, our_rate, higher_is_better=True)])
+    table(f"(b) cached reads of every readable Integer feature ({rounds} rounds) [reads/s]  "
+          "(target: ≥ 1×)", ["file", "features", "nodemap", "reference", "ratio"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------- (c) peak RSS
+RSS_CHILD = r"""
+import json, resource, sys
+side, path, names_file = SIDE, PATH, NAMES
+if side != "baseline":
+    from tests.reference import oracle
+    from tests.reference.memory import SparseMemory
+    names = json.load(open(names_file))
+    if side == "ours":
+        import nodemap
+        facts = oracle.our_facts(path, SparseMemory("zero"), names=names)
+    else:
+        import genicam.genapi
+        facts = oracle.reference_facts(path, SparseMemory("zero"), names=names)
+    count = len(facts)
+else:
+    import attrs, lxml.etree
+    count = 0
+peak_kib = None
+try:  # VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's across exec)
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak_kib = int(line.split()[1])
+except OSError:
+    pass
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if sys.platform == "darwin":
+    maxrss //= 1024
+print(json.dumps({"peak_kib": peak_kib or maxrss, "ru_maxrss_kib": maxrss, "features": count}))
+"""
+
+
+def bench_rss(path: Path) -> dict[str, Any]:
+    """Peak memory of a child that opens ``path`` and reads every reference feature.
+
+    Both children read the same names: the features the reference lists (computed
+    here, handed over in a temporary JSON file).  The peak is ``VmHWM`` from
+    /proc/self/status where available: on Linux ``ru_maxrss`` survives ``exec``, so
+    a child forked from this (large) benchmark process would report our own peak.
+    Elsewhere ``ru_maxrss`` is used (spawned children there do not inherit it).
+    """
+    import tempfile
+
+    try:
+        import resource  # noqa: F401  (POSIX only)
+    except ImportError:
+        print("\n== (c) peak RSS: skipped (no 'resource' module on this platform)")
+        return {}
+    from tests.reference import oracle
+
+    nm = oracle.load_reference(path, None)
+    names = sorted(n.node.name for n in nm.nodes
+                   if n.node.is_feature() and oracle._ref_kind(n) is not None)
+    del nm
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(names, handle)
+    try:
+        results = {}
+        for side in ("baseline", "ours", "reference"):
+            code = (RSS_CHILD.replace("SIDE", repr(side)).replace("PATH", repr(str(path)))
+                    .replace("NAMES", repr(handle.name)))
+            results[side] = run_child(code)
+    finally:
+        os.unlink(handle.name)
+    base = results["baseline"]["peak_kib"] / 1024
+    rows = []
+    for side in ("ours", "reference"):
+        mib = results[side]["peak_kib"] / 1024
+        rows.append([side, str(results[side]["features"]), f"{mib:.1f}", f"{mib - base:.1f}"])
+    ours_mib = results["ours"]["peak_kib"] / 1024
+    ref_mib = results["reference"]["peak_kib"] / 1024
+    rows.append(["ratio ref/ours", "", ratio(ref_mib, ours_mib), ratio(ref_mib - base, ours_mib - base)])
+    table(f"(c) peak RSS of a fresh process: open {path.name} + read every feature [MiB]  "
+          f"(baseline: interpreter+lxml+attrs {base:.1f} MiB; target: ours ≤ reference)",
+          ["side", "features", "peak RSS", "above baseline"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------- (d) import time
+IMPORT_CHILD = r"""
+import json, sys, time
+start = time.perf_counter()
+import MODULE
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "sympy": "sympy" in sys.modules}))
+"""
+
+
+def bench_import(repeats: int) -> dict[str, Any]:
+    results = {}
+    rows = []
+    for module in ("nodemap", "genicam.genapi"):
+        runs = [run_child(IMPORT_CHILD.replace("MODULE", module)) for _ in range(repeats)]
+        seconds = statistics.median(r["seconds"] for r in runs)
+        sympy = any(r["sympy"] for r in runs)
+        results[module] = {"seconds": seconds, "sympy": sympy}
+        rows.append([f"import {module}", f"{seconds * 1e3:.1f}", "yes" if sympy else "no"])
+    table(f"(d) import time in a fresh process, median of {repeats} [ms]  "
+          "(target: import nodemap < 100 ms, no sympy)", ["statement", "ms", "sympy imported"], rows)
+    return results
+
+
+# ------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", nargs="+", default=DEFAULT_FILES,
+                        help="XML files (paths, or names in the shared genicam-xml folder)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per timing (median)")
+    parser.add_argument("--rounds", type=int, default=20, help="read rounds over all Integer features")
+    parser.add_argument("--no-aravis", action="store_true", help="skip the Aravis open column")
+    parser.add_argument("--only", choices=["open", "reads", "rss", "import"], nargs="+",
+                        help="run only these measurements")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    files = resolve_files(args.files)
+    largest = max(files, key=lambda p: p.stat().st_size)
+    only = set(args.only or ["open", "reads", "rss", "import"])
+    print(f"nodemap core benchmark — python {sys.version.split()[0]}, files: "
+          f"{', '.join(f.name for f in files)}")
+    results: dict[str, Any] = {}
+    if "open" in only:
+        results["open"] = bench_open(files, args.repeats, not args.no_aravis)
+    if "reads" in only:
+        results["reads"] = bench_reads(files, args.rounds)
+    if "rss" in only:
+        results["rss"] = bench_rss(largest)
+    if "import" in only:
+        results["import"] = bench_import(args.repeats)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
