@@ -19,7 +19,6 @@ The link's extras are reachable on a Camera: ``cam.files`` (FTP), ``cam.results[
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from typing import Any, Callable
@@ -31,7 +30,7 @@ from nodemap.resources import read_description
 from transports import split_scheme
 from .boot import BootPage
 from .files import FtpFiles
-from .net import ServiceStates, classify_error
+from .net import ServiceStates, classify_error, connect
 from .port import VS1Port
 from .protocol import MONITORED_SERVICES, ConnectionState
 from .results import ResultReader
@@ -117,7 +116,7 @@ class _Monitor:
 
     def probe(self, index: int, port: int) -> ConnectionState:
         try:
-            sock = socket.create_connection((self.host, port), timeout=self.timeout)
+            sock = connect(self.host, port, self.timeout, keepalive=False)
         except OSError as exc:
             state = classify_error(exc)
             self.states.set(index, state, f"port {port}: {exc}")

@@ -284,7 +284,7 @@ def test_unanswered_connects_are_timed_out(monkeypatch: pytest.MonkeyPatch) -> N
         raise socket.timeout("timed out")
 
     monkeypatch.setattr(results_module, "connect", silent)
-    monkeypatch.setattr(link_module.socket, "create_connection", silent)
+    monkeypatch.setattr(link_module, "connect", silent)
     with open_link("vs1://127.0.0.1?ftp=1&http=2&results=3,4,5,6&retry=0.05&monitor=0.05") as link:
         assert wait_for(lambda: set(link.connection_states().values()) == {"TimedOut"}, HANG)
         assert state(link, 4) is ConnectionState.TimedOut
