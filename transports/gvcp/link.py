@@ -148,7 +148,11 @@ class GvcpLink:
                 blob = self._fetch(url, progress)
                 self.xml_url = url
                 log.info("downloaded %d bytes of XML from %s", len(blob), url.raw)
-                return unpack_xml(blob, url.raw)
+                xml = unpack_xml(blob, url.raw)
+                if b"<" not in xml[:4096]:   # lenient: text may precede <?xml
+                    raise XmlError(f"{url.raw}: the {len(blob)} bytes there are neither XML nor "
+                                   f"a zip (they start {blob[:8].hex(' ')})")
+                return xml
             except (PortError, XmlError, OSError) as exc:
                 errors.append(f"{'second' if second else 'first'} URL: {exc}")
                 log.warning("XML from the %s URL of %s failed: %s",
