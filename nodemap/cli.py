@@ -149,7 +149,10 @@ class _Opened:
         import nodemap
 
         with _Guard(self.url):
-            self.cam = nodemap.open(self.url, progress=self.progress)
+            try:
+                self.cam = nodemap.open(self.url, progress=self.progress)
+            except ValueError as exc:   # a malformed URL option
+                raise CliError(f"{self.url}: {exc}", 2) from None
         return self.cam
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
@@ -605,19 +608,22 @@ def execute(url: str, command: str, wait: bool, timeout: float) -> None:
 @main.command()
 @click.argument("url")
 @click.argument("accesses", nargs=-1, required=True, metavar="0xADDR[=VALUE]...")
-@click.option("--length", type=int, default=4, show_default=True, help="bytes to read")
+@click.option("--length", type=int, default=None,
+              help="bytes to read (default: the register's Length in the XML, else 4)")
 @click.option("--little-endian", is_flag=True, help="values are little-endian")
 @json_option
-def reg(url: str, accesses: tuple[str, ...], length: int, little_endian: bool,
+def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: bool,
         as_json: bool) -> None:
     """Raw register access, like arv-tool's R[addr]: 0x0D04 reads, 0x0D04=1500 writes."""
     from transports import open_link
 
     order = "little" if little_endian else "big"
     results = []
+    requested = length
     with _Guard(url):
         link = open_link(url)
         try:
+            names = None
             for item in accesses:
                 addr_text, sep, value_text = item.partition("=")
                 try:
@@ -625,6 +631,16 @@ def reg(url: str, accesses: tuple[str, ...], length: int, little_endian: bool,
                     value = int(value_text, 0) if sep else None
                 except ValueError:
                     raise CliError(f"{item!r}: use 0xADDR or 0xADDR=VALUE", 2) from None
+                length = requested
+                if length is None:
+                    if names is None:
+                        from .decode import RegisterNames
+
+                        names = RegisterNames()
+                        for document in link.descriptions():
+                            names.add_xml(document)
+                    known = names.lookup(address)
+                    length = known.length if known is not None and known.length <= 8 else 4
                 if value is not None:
                     link.port.write(address, value.to_bytes(length, order))
                 data = link.port.read(address, length)
@@ -638,7 +654,7 @@ def reg(url: str, accesses: tuple[str, ...], length: int, little_endian: bool,
         return
     for r in results:
         mark = "← written, reads " if r["written"] else ""
-        click.echo(f"R[0x{r['address']:08X}] {mark}= 0x{r['value']:0{2 * length}X} "
+        click.echo(f"R[0x{r['address']:08X}] {mark}= 0x{r['value']:0{len(r['bytes'])}X} "
                    f"({r['value']})")
 
 
