@@ -96,11 +96,8 @@ class SXH485Port:
     """The Port of one camera (``address``) on a shared :class:`Bus`."""
 
     def __init__(self, bus: Bus, address: int, *, timeout: float = 0.5, retries: int = 3) -> None:
-        if not 1 <= address <= 255:
-            raise PortError(f"SXH485 address {address} is invalid: use 1–254, or 255 to broadcast "
-                            f"(0 is reserved)")
         self.bus = bus
-        self._address = address
+        self._address = check_address(address)
         self.timeout = timeout
         self.retries = retries
         self._lock = threading.RLock()

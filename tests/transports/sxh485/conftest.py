@@ -27,7 +27,7 @@ class Rig:
     transport: str
 
     def url(self, address: int = 1, **params: object) -> str:
-        query = {"address": address, "timeout": 0.5, **params}
+        query = {"address": address, "timeout": 2.0, **params}
         return f"sxh485:{self.serial_url}?" + "&".join(f"{k}={v}" for k, v in query.items())
 
     def camera(self, address: int) -> SimulatedCamera:
