@@ -422,7 +422,9 @@ class Decoder:
             return size, Decoded("sxh485", rest[:size], summary, tuple(details),
                                  fields={"direction": direction.value, "address": frame.address,
                                          "message_type": frame.type})
-        assert best is not None
+        if best is None:
+            return len(rest), Decoded("sxh485", rest, f"SXH485? {rest.hex(' ')}",
+                                      error=f"truncated SXH485 frame ({len(rest)} bytes)")
         return best
 
 
