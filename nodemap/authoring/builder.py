@@ -226,7 +226,8 @@ class Device:
                     namespace: str | None = None, **kw: Any) -> NodeSpec:
         """An Enumeration; entries as ``{"Mono8": 0, ...}`` or :class:`Entry` objects.
 
-        Entry node names are ``EnumEntry_<Enumeration>_<Symbolic>`` (the GenApi convention).
+        Each entry's Name is its symbolic value (GenApi names the entry node
+        ``EnumEntry_<Enumeration>_<Symbolic>`` internally).
         """
         if isinstance(entries, Mapping):
             entries = [Entry(symbolic, value) for symbolic, value in entries.items()]
@@ -240,7 +241,7 @@ class Device:
                         "IsSelfClearing": entry.is_self_clearing}
             children = tuple(sorted((Elem(t, _text(t, v)) for t, v in elements.items()
                                      if v is not None), key=lambda e: sort_key("EnumEntry", e.tag)))
-            extra.append(Elem("EnumEntry", None, {"Name": f"EnumEntry_{name}_{entry.name}"},
+            extra.append(Elem("EnumEntry", None, {"Name": entry.name},
                               children))
         return self._typed("Enumeration", name, namespace, kw, extra)
 

@@ -6,6 +6,7 @@ This module is the only place in ``nodemap.authoring`` that knows the AST's shap
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterator
 
 import attrs
@@ -45,7 +46,18 @@ def walk(tree: Any) -> Iterator[Any]:
 
 
 def analyse(text: str, *, integer: bool, node: str = "") -> FormulaInfo:
-    """Parse ``text`` (never eval) and describe it; syntax errors land in ``.error``.
+    """Parse ``text`` (never eval) and describe it (cached per text)."""
+    info = _analyse(text)
+    if info.error is not None and node and not info.error.node:
+        return attrs.evolve(info, error=FormulaError(
+            str(info.error).split(" (", 1)[0], formula=text, position=info.error.position,
+            node=node))
+    return info
+
+
+@functools.lru_cache(maxsize=4096)
+def _analyse(text: str) -> FormulaInfo:
+    """Describe one formula; syntax errors land in ``.error``.
 
     The text is compiled in double mode (the superset); int-mode problems are then read
     off the tree: :class:`nodemap.formula.Number` literals written with ``.``/exponent,
@@ -54,7 +66,7 @@ def analyse(text: str, *, integer: bool, node: str = "") -> FormulaInfo:
     from ..formula import Call, Number, compile_formula
 
     try:
-        compiled = compile_formula(text, integer=False, node=node)
+        compiled = compile_formula(text, integer=False)
     except FormulaError as exc:
         return FormulaInfo(error=exc)
     floats: list[str] = []

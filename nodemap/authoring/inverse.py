@@ -17,6 +17,7 @@ project that uses it.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from fractions import Fraction
@@ -58,11 +59,7 @@ _FUNCTIONS = ("SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "EXP", "LN", "LG", "S
 
 
 def _parse(text: str) -> Any:
-    from ..formula import compile_formula
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return compile_formula(text, integer=False).ast
+    return _compiled(text, False).ast
 
 
 def to_sympy(tree: Any, symbols: Mapping[str, Any], *, integer: bool = False) -> Any:
@@ -233,16 +230,21 @@ def derive_inverse(text: str, *, given: str = "FormulaTo",
     return Inverse(printed, True, note, branches=len(real))
 
 
-def _evaluate(text: str, integer: bool, values: dict[str, Any],
-              expressions: Mapping[str, str]) -> Any:
+@functools.lru_cache(maxsize=2048)
+def _compiled(text: str, integer: bool) -> Any:
     from ..formula import compile_formula
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scope = dict(values)
-        for name, expr_text in expressions.items():
-            scope[name] = compile_formula(expr_text, integer=integer)(scope)
-        return compile_formula(text, integer=integer)(scope)
+        return compile_formula(text, integer=integer)
+
+
+def _evaluate(text: str, integer: bool, values: dict[str, Any],
+              expressions: Mapping[str, str]) -> Any:
+    scope = dict(values)
+    for name, expr_text in expressions.items():
+        scope[name] = _compiled(expr_text, integer)(scope)
+    return _compiled(text, integer)(scope)
 
 
 def _samples(raw_range: tuple[float, float] | None) -> list[float]:
@@ -258,13 +260,9 @@ def _samples(raw_range: tuple[float, float] | None) -> list[float]:
 def _numeric(to_text: str, from_text: str, integer: bool, constants: Mapping[str, float],
              expressions: Mapping[str, str], raw_range: tuple[float, float] | None,
              integer_raw: bool) -> Verdict:
-    from ..formula import compile_formula
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        needed = set(compile_formula(to_text).variables) | set(compile_formula(from_text).variables)
-        for text in expressions.values():
-            needed |= set(compile_formula(text).variables)
+    needed = set(_compiled(to_text, False).variables) | set(_compiled(from_text, False).variables)
+    for text in expressions.values():
+        needed |= set(_compiled(text, False).variables)
     unknown = sorted(needed - set(constants) - set(expressions) - {"TO", "FROM"})
     if unknown:
         return Verdict(None, "numeric", f"depends on live values {', '.join(unknown)}")

@@ -19,7 +19,7 @@ from lxml import etree
 
 from ..errors import XmlError
 
-__all__ = ["Document", "Node", "Ref", "parse_document", "Source", "local", "REF_KIND"]
+__all__ = ["entry_node_name", "Document", "Node", "Ref", "parse_document", "Source", "local", "REF_KIND"]
 
 Source = Union[str, Path, bytes]
 
@@ -78,6 +78,7 @@ class Node:
     type: str
     element: etree._Element
     parent: "Node | None" = None  # EnumEntry -> Enumeration, StructEntry -> StructReg
+    _refs: "list[Ref] | None" = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def line(self) -> int | None:
@@ -99,6 +100,11 @@ class Node:
 
     def refs(self) -> list[Ref]:
         """Every node reference in this node, including an embedded IntSwissKnife's."""
+        if self._refs is None:
+            self._refs = self._collect_refs()
+        return self._refs
+
+    def _collect_refs(self) -> list[Ref]:
         out: list[Ref] = []
         for child in self.element.iter():
             tag = local(child)
@@ -140,6 +146,11 @@ class Document:
         if node is None and "." in target:
             node = self.nodes.get(target.split(".", 1)[0])
         return node
+
+
+def entry_node_name(enumeration: str, symbolic: str) -> str:
+    """GenApi's node name of an EnumEntry: ``EnumEntry_<Enumeration>_<Symbolic>``."""
+    return f"EnumEntry_{enumeration}_{symbolic}"
 
 
 def read_source(source: Source) -> bytes:
@@ -223,7 +234,8 @@ def parse_document(source: Source) -> Document:
             if tag == "Enumeration":
                 for entry in element:
                     if local(entry) == "EnumEntry" and entry.get("Name"):
-                        add(Node(name=entry.get("Name"), type="EnumEntry", element=entry,
+                        add(Node(name=entry_node_name(name, entry.get("Name")),
+                                 type="EnumEntry", element=entry,
                                  parent=node))
 
     walk(root)

@@ -7,7 +7,7 @@ from collections import deque
 from typing import Iterable, Iterator
 
 from .lint import Finding
-from .model import Document, Node, local
+from .model import Document, Node, entry_node_name, local
 from .schema import REQUIRED, rank_table
 
 __all__ = ["RULES", "dependency_edges", "strongly_connected"]
@@ -48,8 +48,9 @@ def dependency_edges(doc: Document, kinds: Iterable[str]) -> dict[str, list[str]
                 if target is not None:
                     out.append(target.name)
         if node.type == "Enumeration":
-            out.extend(e.get("Name") for e in node.element if local(e) == "EnumEntry"
-                       and e.get("Name") in doc.nodes and "entry" in wanted)
+            out.extend(entry_node_name(node.name, e.get("Name", "")) for e in node.element
+                       if local(e) == "EnumEntry" and "entry" in wanted
+                       and entry_node_name(node.name, e.get("Name", "")) in doc.nodes)
         edges[node.name] = out
     return edges
 
@@ -129,8 +130,8 @@ def unreachable(doc: Document) -> Iterator[Finding]:
         node = doc.nodes[queue.popleft()]
         targets = [doc.resolve(ref.target) for ref in node.refs()]
         if node.type == "Enumeration":
-            targets += [doc.nodes.get(e.get("Name", "")) for e in node.element
-                        if local(e) == "EnumEntry"]
+            targets += [doc.nodes.get(entry_node_name(node.name, e.get("Name", "")))
+                        for e in node.element if local(e) == "EnumEntry"]
         for target in targets:
             if target is not None and target.name not in seen:
                 seen.add(target.name)

@@ -82,10 +82,10 @@ CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
      '<Float Name="X"><Value>50.5</Value><Min>1</Min><Max>10</Max></Float>',
      '<Float Name="X"><Value>5.5</Value><Min>1</Min><Max>10</Max></Float>', ("X",)),
     ("enum-duplicate",
-     '<Enumeration Name="X"><EnumEntry Name="EnumEntry_X_A"><Value>1</Value></EnumEntry>'
-     '<EnumEntry Name="EnumEntry_X_B"><Value>1</Value></EnumEntry><Value>1</Value></Enumeration>',
-     '<Enumeration Name="X"><EnumEntry Name="EnumEntry_X_A"><Value>1</Value></EnumEntry>'
-     '<EnumEntry Name="EnumEntry_X_B"><Value>2</Value></EnumEntry><Value>1</Value></Enumeration>',
+     '<Enumeration Name="X"><EnumEntry Name="A"><Value>1</Value></EnumEntry>'
+     '<EnumEntry Name="B"><Value>1</Value></EnumEntry><Value>1</Value></Enumeration>',
+     '<Enumeration Name="X"><EnumEntry Name="A"><Value>1</Value></EnumEntry>'
+     '<EnumEntry Name="B"><Value>2</Value></EnumEntry><Value>1</Value></Enumeration>',
      ("X",)),
     ("bits-range",
      '<Integer Name="X"><pValue>M</pValue></Integer><MaskedIntReg Name="M"><Address>0</Address>'
@@ -109,14 +109,14 @@ CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
      '<Register Name="B"><Address>0x104</Address><Length>8</Length><AccessMode>RO</AccessMode>'
      '<pPort>Device</pPort></Register>', ("X", "Y")),
     ("selector-stale",
-     '<Enumeration Name="Sel"><EnumEntry Name="EnumEntry_Sel_A"><Value>0</Value></EnumEntry>'
-     '<EnumEntry Name="EnumEntry_Sel_B"><Value>1</Value></EnumEntry><pValue>SelReg</pValue>'
+     '<Enumeration Name="Sel"><EnumEntry Name="A"><Value>0</Value></EnumEntry>'
+     '<EnumEntry Name="B"><Value>1</Value></EnumEntry><pValue>SelReg</pValue>'
      '<pSelected>X</pSelected></Enumeration>' + f'<IntReg Name="SelReg">{REG.format(addr=0x10)}'
      '</IntReg><Integer Name="X"><pValue>XReg</pValue></Integer><IntReg Name="XReg">'
      '<Address>0x100</Address><pIndex Offset="4">Sel</pIndex><Length>4</Length>'
      '<AccessMode>RW</AccessMode><pPort>Device</pPort><Endianess>BigEndian</Endianess></IntReg>',
-     '<Enumeration Name="Sel"><EnumEntry Name="EnumEntry_Sel_A"><Value>0</Value></EnumEntry>'
-     '<EnumEntry Name="EnumEntry_Sel_B"><Value>1</Value></EnumEntry><pValue>SelReg</pValue>'
+     '<Enumeration Name="Sel"><EnumEntry Name="A"><Value>0</Value></EnumEntry>'
+     '<EnumEntry Name="B"><Value>1</Value></EnumEntry><pValue>SelReg</pValue>'
      '<pSelected>X</pSelected></Enumeration>' + f'<IntReg Name="SelReg">{REG.format(addr=0x10)}'
      '</IntReg><Integer Name="X"><pValue>XReg</pValue></Integer><IntReg Name="XReg">'
      '<Address>0x100</Address><pIndex Offset="4">Sel</pIndex><Length>4</Length>'
