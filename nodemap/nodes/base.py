@@ -241,28 +241,52 @@ class Node:
         nm = self.nodemap
         before = nm.volatile
         with nm.evaluating(self, "access"):
-            mode = self._conditions()
-            if mode is None:
-                mode = self.base_access()
-                imposed = self.text("ImposedAccessMode")
-                if imposed:
-                    mode = combine_access(mode, imposed)
-                if self.text("pIsLocked") and mode in WRITABLE:
-                    if self._condition("pIsLocked"):
-                        mode = "RO" if mode == "RW" else "NA"
+            mode = self._compute_access()
         if nm.volatile == before:
             cache["access"] = mode
         return mode
 
-    def _conditions(self) -> str | None:
+    def _compute_access(self) -> str:
+        """GenApi's order: not implemented (NI) first, then what the node is built on,
+        then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
         if self.text("pIsImplemented") and not self._condition("pIsImplemented"):
             return "NI"
+        mode = self.base_access()
+        if mode == "NI":
+            return mode
         if self.text("pIsAvailable") and not self._condition("pIsAvailable"):
             return "NA"
-        return None
+        imposed = self.text("ImposedAccessMode")
+        if imposed:
+            mode = combine_access(mode, imposed)
+        if mode in WRITABLE and self.text("pIsLocked") and self._condition("pIsLocked"):
+            mode = "RO" if mode == "RW" else "NA"
+        return mode
+
+    def inputs_access(self, names: Iterable[str]) -> str:
+        """The worst access among input nodes (NI beats NA; readable ones count as RW):
+        a node computed from an input that cannot be read cannot be read either."""
+        nm = self.nodemap
+        worst = "RW"
+        for name in names:
+            if name not in nm:
+                continue
+            mode = nm.node(name).access()
+            if mode == "NI":
+                return "NI"
+            if mode not in READABLE:
+                worst = "NA"
+        return worst
 
     def _condition(self, tag: str) -> bool:
-        return bool(self.nodemap.reader(self.text(tag) or "")())
+        """pIsImplemented/pIsAvailable/pIsLocked: a node that cannot be read (itself
+        not implemented or available) counts as false, as in GenApi."""
+        pointer = self.text(tag) or ""
+        nm = self.nodemap
+        target = pointer.partition(".")[0]
+        if target in nm and nm.node(target).access() not in READABLE:
+            return False
+        return bool(nm.reader(pointer)())
 
     def check_readable(self) -> None:
         mode = self.access()

@@ -116,6 +116,10 @@ class SwissKnife(_FormulaNode):
 
     kind = "Float"
 
+    def base_access(self) -> str:
+        inputs = self.inputs_access(self.dependencies)
+        return "RO" if inputs == "RW" else inputs
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.formula = self.terms.compile(self.text("Formula"), "Formula")
@@ -230,11 +234,12 @@ class Converter(_FormulaNode):
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()
-        try:
-            low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
-            high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
-        except (FormulaError, AttributeError):
+        if not hasattr(target, "get_min"):
             return (self._extreme(-1), self._extreme(1))
+        # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
+        # the reference.
+        low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
+        high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
         return low, high

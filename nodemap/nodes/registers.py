@@ -83,10 +83,26 @@ class RegisterNode(Node):
         return int(self._length_reader())  # type: ignore[misc]
 
     def base_access(self) -> str:
+        """AccessMode, within what the port and the address inputs allow."""
         mode = self.text("AccessMode", "RO") or "RO"
+        nm = self.nodemap
+        if not nm.has_port(self.port_name) and self.port_name in nm:
+            mode = combine_access(mode, nm.node(self.port_name).access())
+        inputs = self.inputs_access(name for name in self.dependencies
+                                    if name != self.port_name)
+        return combine_access(mode, inputs) if inputs != "RW" else mode
+
+    def check_readable(self) -> None:
+        self._check_port()
+        super().check_readable()
+
+    def check_writable(self) -> None:
+        self._check_port()
+        super().check_writable()
+
+    def _check_port(self) -> None:
         if not self.nodemap.has_port(self.port_name):
-            return mode
-        return mode
+            self.nodemap.port(self.port_name)  # raises, saying what to connect
 
     def get_address(self) -> int:
         return self.address()

@@ -114,6 +114,10 @@ class ValueNode(Node):
             self.nodemap.node(copy).set(value)
 
     def base_access(self) -> str:
+        if self._index:
+            mode = self.inputs_access([self._index])
+            if mode != "RW":
+                return mode
         node, _ = self.source()
         return node.access() if node is not None else "RW"
 
@@ -168,7 +172,7 @@ class Integer(ValueNode):
         return self.cached("max", lambda: int(self.bound("Max", "pMax", "get_max", INT64_MAX)))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1) or 1))
+        return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1)))
 
     def set(self, value: Any) -> None:
         value = _as_int(self, value)
@@ -205,9 +209,13 @@ class Float(ValueNode):
 
     def get_inc(self) -> float | None:
         def compute() -> float | None:
-            self.check_bounds_available()
             getter = self.number_source("Inc", "pInc", integer=False)
-            return float(getter()) if getter is not None else None
+            if getter is None:  # an integer pValue lends its increment
+                node = self.source()[0] if self._pvalue else None
+                inc = node.get_inc() if node is not None and hasattr(node, "get_inc") else None
+                return None if inc is None else float(inc)
+            self.check_bounds_available()
+            return float(getter())
         return self.cached("inc", compute)
 
     @property
@@ -360,6 +368,19 @@ class Enumeration(ValueNode):
     def numeric(self) -> int:
         return self.get_int()
 
+    def base_access(self) -> str:
+        """The source's access; but NI with no implemented entry and NA with no
+        available one, as GenApi reports."""
+        mode = super().base_access()
+        if mode == "NI":
+            return mode
+        modes = [e.access() for e in self.all_entries()]
+        if all(m == "NI" for m in modes):
+            return "NI"
+        if all(m in ("NI", "NA") for m in modes):
+            return combine_access(mode, "NA")
+        return mode
+
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())
 
@@ -423,10 +444,18 @@ class Category(Node):
 
     kind = "Category"
 
-    def _conditions(self) -> str | None:
+    def _compute_access(self) -> str:
         if self.text("pIsImplemented") and not self._condition("pIsImplemented"):
             return "NI"
-        return None
+        return self.base_access()
+
+    def base_access(self) -> str:
+        """RO; NI when it groups features and none of them is implemented."""
+        nm = self.nodemap
+        children = [name for name in self.features() if name in nm]
+        if children and all(nm.node(name).access() == "NI" for name in children):
+            return "NI"
+        return "RO"
 
     def features(self) -> list[str]:
         return self.nodemap.category_children(self.name, self.texts("pFeature"))
@@ -438,7 +467,11 @@ class PortNode(Node):
     kind = "Port"
 
     def base_access(self) -> str:
-        return "RW" if self.nodemap.has_port(self.name) else "NA"
+        """RW when a Port object is connected; otherwise NI for an event port (its data
+        only arrives with events) and NA for the rest, as in GenApi."""
+        if self.nodemap.has_port(self.name):
+            return "RW"
+        return "NI" if self.text("EventID") or self.text("pEventID") else "NA"
 
 
 class UnknownNode(Node):
