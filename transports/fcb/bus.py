@@ -82,6 +82,7 @@ class CameraSession:
         self._jobs: dict[int, Job] = {}
         self._reserved = 0
         self._quiet_until = 0.0
+        self._late_replies = 0  # first replies still owed to re-sent packets
         self.network_changes = 0
 
     # ------------------------------------------------------------ public API
@@ -210,31 +211,46 @@ class CameraSession:
             return job
 
     def _request(self, pending: _Pending, packet: bytes) -> object:
+        """Send ``packet`` and wait for its first reply, re-sending after each silent
+        ``timeout``.  The request stays registered across re-sends, so a late answer to an
+        earlier send is accepted (it answers the same packet).  After a re-send the next
+        request waits (up to two ``timeout``) until the duplicate answers have drained,
+        so none is taken for its own."""
         attempts = self.bus.retries + 1
+        sends = 0
         with self._request_lock:
-            for attempt in range(attempts):
-                wait = self._quiet_until - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                with self._cond:
-                    pending.event.clear()
-                    pending.result = None
-                    self._pending = pending
-                try:
+            with self._cond:
+                while self._late_replies > 0:
+                    left = self._quiet_until - time.monotonic()
+                    if left <= 0:
+                        self._late_replies = 0
+                        break
+                    self._cond.wait(left)
+                pending.event.clear()
+                pending.result = None
+                self._pending = pending
+            result: object = None
+            try:
+                for attempt in range(attempts):
+                    if attempt:
+                        log.warning("camera %d: no reply to %s (%s) within %g s; re-sending",
+                                    self.address, pending.label, p.hexdump(packet), self.timeout)
+                    sends += 1
                     self.bus.send(packet)
-                    pending.event.wait(self.timeout)
-                finally:
-                    with self._cond:
-                        self._pending = None
-                        result = pending.result
-                if isinstance(result, Exception):
-                    raise result
-                if result is not None:
-                    return result
-                self._quiet_until = time.monotonic() + self.timeout
-                log.warning("camera %d: no reply to %s (%s) within %g s%s", self.address,
-                            pending.label, p.hexdump(packet), self.timeout,
-                            "; retrying" if attempt + 1 < attempts else "")
+                    if pending.event.wait(self.timeout):
+                        break
+            finally:
+                with self._cond:
+                    self._pending = None
+                    result = pending.result
+                    late = sends - (1 if result is not None else 0)
+                    if late > 0:
+                        self._late_replies = late
+                        self._quiet_until = time.monotonic() + 2 * self.timeout
+        if isinstance(result, Exception):
+            raise result
+        if result is not None:
+            return result
         raise TimeoutError(
             f"{pending.label}: camera {self.address} on {self.bus.name} did not answer "
             f"{p.hexdump(packet)} within {self.timeout:g} s ({attempts} attempt(s)); check "
@@ -268,7 +284,13 @@ class CameraSession:
                     pending.result = job
                     pending.event.set()
                 else:
-                    log.debug("camera %d: stray ACK on socket %d dropped", self.address, reply.socket)
+                    # A late ACK of a re-sent command: the camera holds that socket, so
+                    # track it; its completion must not be taken for another command's.
+                    log.debug("camera %d: late ACK on socket %d (a re-sent command)",
+                              self.address, reply.socket)
+                    self._late_reply()
+                    if reply.socket not in self._jobs:
+                        self._jobs[reply.socket] = Job(reply.socket, "a re-sent command")
             elif isinstance(reply, p.Completion):
                 job = self._jobs.get(reply.socket) if reply.socket else None
                 if job is not None:
@@ -281,6 +303,8 @@ class CameraSession:
                     pending.result = reply
                     pending.event.set()
                 else:
+                    if reply.socket == 0 and pending is None:
+                        self._late_reply()
                     log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
             elif isinstance(reply, p.ErrorReply):
                 job = self._jobs.get(reply.socket) if reply.socket else None
@@ -299,11 +323,19 @@ class CameraSession:
                     pending.result = reply
                     pending.event.set()
                 elif not (pending is not None and pending.kind == "cancel"):
+                    if pending is None:
+                        self._late_reply()
                     log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
             elif isinstance(reply, p.NetworkChange):
                 self.network_changes += 1
                 log.info("camera %d reports a network change (Y0 38 FF): the chain was "
                          "re-cabled; addresses may need AddressSet", self.address)
+
+    def _late_reply(self) -> None:
+        """A first reply arrived for a packet that was already answered (cond held)."""
+        if self._late_replies > 0:
+            self._late_replies -= 1
+            self._cond.notify_all()
 
     def job_for(self, key: Any) -> Job | None:
         """The most recent busy job started for ``key`` (a register address)."""

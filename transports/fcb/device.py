@@ -117,6 +117,7 @@ class Faults:
     behind a lock)."""
 
     silent: bool = False
+    hold: bool = False                        # commands never finish while set (sockets stay busy)
     drops: list[str] = attrs.Factory(list)   # kinds to drop next: ack completion inquiry error any
     lock: threading.Lock = attrs.Factory(threading.Lock)
 
@@ -446,6 +447,7 @@ class SimLine:
         self._not_before = 0.0  # replies leave in order
         self.log: list[bytes] = []  # every packet received, in order (for tests)
         self.rx = bytearray()        # every byte received, raw (for tests)
+        self._held: list[Callable[[float], None]] = []
         self.lock = threading.RLock()
 
     def camera(self, address: int) -> SimCamera:
@@ -513,6 +515,14 @@ class SimLine:
         if camera is not None:
             camera.handle(request, now)
 
+    def release(self, now: float = 0.0) -> None:
+        """End ``faults.hold``: the commands held back finish now."""
+        with self.lock:
+            self.faults.hold = False
+            held, self._held = self._held, []
+            for action in held:
+                self.schedule_call(now, action)
+
     def next_time(self) -> float | None:
         with self.lock:
             return self._queue[0][0] if self._queue else None
@@ -524,7 +534,10 @@ class SimLine:
             while self._queue and self._queue[0][0] <= now:
                 at, _, item, kind = heapq.heappop(self._queue)
                 if kind == "call":
-                    item(at)  # type: ignore[operator]
+                    if self.faults.hold:
+                        self._held.append(item)  # type: ignore[arg-type]
+                    else:
+                        item(at)  # type: ignore[operator]
                     continue
                 packet = item  # type: ignore[assignment]
                 if self.faults.silent or self.faults.should_drop(kind):

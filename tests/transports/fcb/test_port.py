@@ -243,14 +243,48 @@ def test_cancel_a_waiting_write(make_sim, make_link) -> None:
 
 def test_buffer_full_from_the_camera_is_retried(make_sim, make_link) -> None:
     """A socket the port does not know of (its ACK was lost) makes the camera answer
-    'buffer full'; the port waits for a completion and retries."""
-    sim = make_sim(one_push_time=0.3)
-    port = make_link(sim).port
+    'buffer full'; the port retries once a socket frees instead of failing."""
+    sim = make_sim()
+    link = make_link(sim, timeout=0.2)
+    port, camera = link.port, sim.line.camera(1)
     port.write(A["FocusMode"], MANUAL)
+    sim.line.faults.hold = True  # commands stay in their sockets
+    port.write(A["FocusOnePush"], b"\x01")  # socket 1, known to the port
     sim.line.faults.drop("ack")
-    port.write(A["FocusOnePush"], b"\x01")  # ACK lost → re-sent → two sockets busy in the camera
-    port.write(A["ZoomPosition"], H("01 00"))  # waits/retries until a socket frees
+    link.bus.send(H("81 01 04 07 02 FF"))  # socket 2, its ACK lost: unknown to the port
+    assert poll(lambda: all(job is not None for job in camera.sockets.values()))
+    assert list(port.jobs()) == [1]
+    outcome: list[object] = []
+
+    def zoom() -> None:
+        try:
+            port.write(A["ZoomPosition"], H("01 00"))
+            outcome.append("done")
+        except Exception as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    thread = threading.Thread(target=zoom)
+    thread.start()
+    zoom_commands = lambda: sum(1 for r in camera.received  # noqa: E731
+                                if isinstance(r, p.CommandRequest) and r.command == 0x47)
+    assert poll(lambda: zoom_commands() >= 2)  # refused with 'buffer full', then retried
+    sim.line.release()
+    thread.join(10)
+    assert outcome == ["done"]
     assert port.read(A["ZoomPosition"], 2) == H("01 00")
+
+
+def test_late_ack_of_a_resent_command_is_tracked(make_sim, make_link) -> None:
+    """Replies delayed beyond the timeout: the command is re-sent, both sends execute;
+    the duplicate's ACK and completion must not be taken for the next command's."""
+    sim = make_sim(zoom_speed=0x7AC0 / 0.3)
+    port = make_link(sim, timeout=0.15).port
+    sim.line.config.reply_delay = 0.2
+    port.write(A["ZoomPosition"], H("20 00"))
+    sim.line.config.reply_delay = 0.0
+    port.write(A["ZoomPosition"], H("00 40"))
+    assert port.read(A["ZoomPosition"], 2) == H("00 40")
+    assert poll(lambda: not port.jobs())
 
 
 # ---------------------------------------------------------------- error replies
