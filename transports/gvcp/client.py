@@ -75,6 +75,7 @@ class GvcpClient:
             raise PortError(f"cannot open a UDP socket to GigE Vision device {host}:{port}: {exc} "
                             "— check the address and that a route to it exists") from exc
         self._sock.settimeout(timeout)
+        self._sock_timeout: float | None = timeout
         self.local_address = self._sock.getsockname()
 
     def __repr__(self) -> str:
@@ -122,7 +123,9 @@ class GvcpClient:
                         log.debug("retry %d/%d of id %d", attempt + 1, self.retries, req_id)
                 self._send(raw)
                 deadline = time.monotonic() + self.timeout
-                sock.settimeout(self.timeout)
+                if self._sock_timeout != self.timeout:
+                    sock.settimeout(self.timeout)
+                    self._sock_timeout = self.timeout
                 while True:
                     try:
                         data = sock.recv(2048)
@@ -146,6 +149,7 @@ class GvcpClient:
                     if remaining <= 0:
                         break
                     sock.settimeout(remaining)
+                    self._sock_timeout = remaining
             raise TimeoutError(
                 f"no answer from GigE Vision device {self.host}:{self.port} to {cmd} after "
                 f"{self.retries} attempt(s) of {self.timeout * 1000:.0f} ms — check that the device "
