@@ -295,6 +295,7 @@ class PtyServer:
                         if hasattr(termios, f"B{rate}")}
         self.check_speed = check_speed
         self._stop = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(target=self._run, name=f"sxh485-pty {self.path}",
                                         daemon=True)
 
@@ -313,8 +314,8 @@ class PtyServer:
     def _run(self) -> None:
         session = self.line.session()
         while not self._stop.is_set():
-            readable, _, _ = select.select([self.master], [], [], 0.1)
-            if not readable:
+            readable, _, _ = select.select([self.master, self._wake_r], [], [], 1.0)
+            if self.master not in readable:
                 continue
             try:
                 data = os.read(self.master, 65536)
@@ -329,8 +330,11 @@ class PtyServer:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake_w.send(b"\0")
         if self._thread.is_alive():
             self._thread.join(5)
+        self._wake_r.close()
+        self._wake_w.close()
         for fd in (self.master, self._slave):
             try:
                 os.close(fd)
@@ -350,11 +354,12 @@ class TcpServer:
     def __init__(self, line: SimulatedLine, host: str = "127.0.0.1", port: int = 0) -> None:
         self.line = line
         self._sock = socket.create_server((host, port))
-        self._sock.settimeout(0.1)
+        self._wake_r, self._wake_w = socket.socketpair()
         self.host, self.port = self._sock.getsockname()[:2]
         self.url = f"socket://{self.host}:{self.port}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._conns: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, name=f"sxh485-tcp {self.port}",
                                         daemon=True)
 
@@ -364,23 +369,24 @@ class TcpServer:
 
     def _accept(self) -> None:
         while not self._stop.is_set():
+            readable, _, _ = select.select([self._sock, self._wake_r], [], [], 1.0)
+            if self._sock not in readable or self._stop.is_set():
+                continue
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except OSError:
                 continue
+            self._conns.append(conn)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
         session = self.line.session()
-        conn.settimeout(0.1)
         with conn:
             while not self._stop.is_set():
                 try:
                     data = conn.recv(65536)
-                except socket.timeout:
-                    continue
                 except OSError:
                     return
                 if not data:
@@ -394,10 +400,18 @@ class TcpServer:
 
     def close(self) -> None:
         self._stop.set()
-        self._sock.close()
+        self._wake_w.send(b"\0")
+        for conn in self._conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)      # wakes the recv() of its thread
+            except OSError:
+                pass
         for thread in [self._thread, *self._threads]:
             if thread.is_alive():
                 thread.join(5)
+        self._sock.close()
+        self._wake_r.close()
+        self._wake_w.close()
 
     def __enter__(self) -> "TcpServer":
         return self.start()

@@ -85,3 +85,25 @@ def wait_until(condition, timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+@pytest.fixture(autouse=True)
+def _fast_socket_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyserial's socket:// close() sleeps 0.3 s "for quick reconnects"; our simulated
+    server needs no such pause, and dozens of closes would slow the suite down."""
+    import socket
+
+    from serial.urlhandler import protocol_socket
+
+    def close(self: protocol_socket.Serial) -> None:
+        if self.is_open:
+            if self._socket:
+                try:
+                    self._socket.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self._socket.close()
+                self._socket = None
+            self.is_open = False
+
+    monkeypatch.setattr(protocol_socket.Serial, "close", close)
