@@ -140,9 +140,13 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aravis_url() -> Iterator[str]:
-    """Aravis's fake camera (started by the GVCP tests' code, or already running)."""
+    """Aravis's fake camera (started by the GVCP tests' code, or already running).
+
+    Module-scoped: a camera this fixture started is stopped before other test folders
+    (whose own session fixture refuses to start while something answers on 3956).
+    """
     try:
         from tests.transports.gvcp import conftest as gvcp_conftest
     except Exception as exc:  # noqa: BLE001
