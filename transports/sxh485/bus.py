@@ -74,6 +74,10 @@ class Bus:
                 raise PortError(
                     f"serial line {url!r} is already open with the {bus.profile.name!r} "
                     f"SXH485 profile; every camera on one line must use the same profile")
+            elif baudrate != bus.baudrate:
+                log.warning("serial line %s is already open at %d bd; ignoring baudrate=%d "
+                            "(every camera on one line shares its speed)", url, bus.baudrate,
+                            baudrate)
             bus.users += 1
             return bus
 
