@@ -49,10 +49,12 @@ compile time (stacks of tree nodes instead of numbers), which yields the tree ab
 * Integer mode (IntSwissKnife, IntConverter): int64 wrap-around arithmetic, ``/`` and
   ``%`` truncate toward zero (C), shift counts modulo 64, ``**`` = truncated
   ``powl`` with out-of-range results giving INT64_MIN, literals saturating at
-  INT64_MAX; only NEG and SGN exist.  The reference refuses float literals, float
-  functions and PI/E here; real files use them (``FROM * 4.0``), so we accept them,
-  evaluate the whole formula with the double-mode rules, round the result half away
-  from zero to int64, and warn once at compile time (:class:`FormulaWarning`).
+  INT64_MAX; only NEG and SGN exist, other names (``EXP``, ``PI``, ``E``) are
+  variables there.  The reference refuses float literals and float functions here;
+  real files use them (``FROM * 4.0``), so we accept them (a float function only when
+  directly followed by ``(``), evaluate the whole formula with the double-mode rules,
+  round the result half away from zero to int64, and warn once at compile time
+  (:class:`FormulaWarning`).
 
 Deliberate divergences (documented in ``tests/test_formula_reference.py``): nesting
 deeper than :data:`MAX_DEPTH` (parentheses or tree depth) is refused with a
@@ -64,6 +66,7 @@ reference crashes); quoted strings and ``#!`` scripts are not supported.
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from typing import Any, Callable, Mapping, Union
 
@@ -264,8 +267,15 @@ class _Op:
     prev: int = 0       # multi-argument functions: value-stack mark
 
 
-def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
-    """Parse; returns (tree, lenient) where lenient marks float syntax in integer mode."""
+def _parse(text: str, integer: bool, node: str,
+           int_names: bool | None = None) -> tuple[Node, bool]:
+    """Parse; returns (tree, lenient) where lenient marks float syntax in integer mode.
+
+    ``int_names`` (default: ``integer``) resolves names by the integer-mode rules; the
+    lenient path parses an integer formula with double arithmetic but those names.
+    """
+    if int_names is None:
+        int_names = integer
 
     def err(message: str, pos: int | None) -> FormulaError:
         return FormulaError(message, formula=text, position=pos, node=node)
@@ -276,7 +286,7 @@ def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
     if not tokens:
         raise err("empty formula", 0)
 
-    functions = INT_FUNCTIONS if integer else FLOAT_FUNCTIONS
+    functions = INT_FUNCTIONS if int_names else FLOAT_FUNCTIONS
     lenient = False
     # Pass 1: the reference records a program of operations and a list of operands.
     ops: list[_Op] = [_Op(_OBR, 0)]
@@ -285,7 +295,7 @@ def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
     after_neg = 0          # 1 right after a unary minus (a number/variable closes it)
     fn_flag = False        # a function name was seen (its "(" is then swallowed)
     depth = 0
-    for kind, value, pos, extra in tokens:
+    for index, (kind, value, pos, extra) in enumerate(tokens):
         obr_dist -= 1
         if kind == _T_NUM:
             if extra and integer:
@@ -299,12 +309,16 @@ def _parse(text: str, integer: bool, node: str) -> tuple[Node, bool]:
             continue
         if kind == _T_NAME:
             upper = value.upper()
-            if upper in CONSTANTS:
-                if integer:
-                    lenient = True
+            # Integer mode knows only NEG and SGN: other names are variables (FLIR
+            # files have a variable EXP), except a float function directly followed
+            # by "(", which we accept leniently.
+            call = upper in functions or (
+                upper in FLOAT_FUNCTIONS and index + 1 < len(tokens)
+                and tokens[index + 1][0] == _T_SYM and tokens[index + 1][1] == _OBR)
+            if upper in CONSTANTS and not int_names:
                 values.append(Number(CONSTANTS[upper], value, pos))
                 after_neg -= 1
-            elif upper in FLOAT_FUNCTIONS:
+            elif call:
                 if upper not in functions:
                     lenient = True
                 ops.append(_Op(_MULTI if upper == "ROUND" else _FUNC, pos, upper))
@@ -770,58 +784,140 @@ def _int_binary(op: str) -> Callable[[int, int], int]:
     return _compare(op, 1, 0)
 
 
-def _compile(tree: Node, integer: bool) -> Fn:
-    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH)."""
+# Compiled pieces are (shape, payload, in_range): shape _K a constant, _V a variable
+# key, _F a closure.  Leaves are inlined into their parent's closure (one Python call
+# fewer per leaf).  In integer mode, + - * & | ^ << ~ NEG are ring operations modulo
+# 2**64, so their results are wrapped to int64 only where an operation needs the true
+# value (/ % >> ** comparisons ?: SGN) and at the end: in_range tells whether a
+# piece is known to be inside the int64 range already.
+_K, _V, _F = 0, 1, 2
+_RING = frozenset({"+", "-", "*", "&", "|", "^", "<<"})
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_INT_RING = {"+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_,
+             "|": operator.or_, "^": operator.xor}
+Piece = tuple
+
+
+def _as_fn(piece: Piece, conv: Callable[[Any], Any]) -> Fn:
+    shape, payload, _ = piece
+    if shape == _K:
+        return lambda v: payload
+    if shape == _V:
+        return lambda v: conv(v[payload])
+    return payload
+
+
+def _wrapped(piece: Piece, conv: Callable[[Any], Any]) -> Piece:
+    if piece[2]:
+        return piece
+    f = _as_fn(piece, conv)
+    return (_F, lambda v: r if _I64_MIN <= (r := f(v)) <= _I64_MAX else _w64(r), True)
+
+
+def _apply2(fn: Callable[[Any, Any], Any], a: Piece, b: Piece,
+            conv: Callable[[Any], Any]) -> Fn:
+    """``lambda v: fn(a, b)`` with constant and variable operands inlined."""
+    (sa, pa, _), (sb, pb, _) = a, b
+    if sb == _K:
+        if sa == _V:
+            return lambda v: fn(conv(v[pa]), pb)
+        fa = _as_fn(a, conv)
+        return lambda v: fn(fa(v), pb)
+    if sa == _K:
+        if sb == _V:
+            return lambda v: fn(pa, conv(v[pb]))
+        fb = _as_fn(b, conv)
+        return lambda v: fn(pa, fb(v))
+    if sa == _V and sb == _V:
+        return lambda v: fn(conv(v[pa]), conv(v[pb]))
+    if sa == _V:
+        return lambda v: fn(conv(v[pa]), pb(v))
+    if sb == _V:
+        return lambda v: fn(pa(v), conv(v[pb]))
+    return lambda v: fn(pa(v), pb(v))
+
+
+def _apply1(fn: Callable[[Any], Any], a: Piece, conv: Callable[[Any], Any]) -> Fn:
+    shape, payload, _ = a
+    if shape == _V:
+        return lambda v: fn(conv(v[payload]))
+    f = _as_fn(a, conv)
+    return lambda v: fn(f(v))
+
+
+def _fold(piece: Piece, *parts: Piece) -> Piece:
+    """Evaluate a piece made only of constants now (unless it raises at run time)."""
+    if all(p[0] == _K for p in parts):
+        try:
+            return (_K, piece[1]({}), piece[2])
+        except _EvalError:
+            pass
+    return piece
+
+
+def _piece(tree: Node, integer: bool) -> Piece:
+    conv: Callable[[Any], Any] = int if integer else float
     if isinstance(tree, Number):
-        value = tree.value
-        return lambda v: value
+        return (_K, tree.value, True)
     if isinstance(tree, Name):
-        key = tree.name
-        if integer:
-            return lambda v: int(v[key])
-        return lambda v: float(v[key])
+        return (_V, tree.name, True)
     if isinstance(tree, Unary):
-        f = _compile(tree.operand, integer)
-        if tree.op == "-":
-            if integer:
-                return lambda v: _w64(-f(v))
-            return lambda v: -f(v)
+        a = _piece(tree.operand, integer)
         if integer:
-            return lambda v: ~f(v)
-        return lambda v: float(~_i32(f(v), "~"))
+            fn = operator.neg if tree.op == "-" else operator.invert
+            return _fold((_F, _apply1(fn, a, conv), tree.op == "~" and a[2]), a)
+        if tree.op == "-":
+            return _fold((_F, _apply1(operator.neg, a, conv), True), a)
+        return _fold((_F, _apply1(lambda x: float(~_i32(x, "~")), a, conv), True), a)
     if isinstance(tree, Binary):
-        fa = _compile(tree.left, integer)
-        fb = _compile(tree.right, integer)
-        op = (_int_binary if integer else _float_binary)(tree.op)
-        if isinstance(tree.right, Number):       # common: x * 4, A & 0xFF
-            const = tree.right.value
-            return lambda v: op(fa(v), const)
-        return lambda v: op(fa(v), fb(v))
+        a, b = _piece(tree.left, integer), _piece(tree.right, integer)
+        op = tree.op
+        if not integer:
+            fn = _ARITH.get(op) or _float_binary(op)
+            return _fold((_F, _apply2(fn, a, b, conv), True), a, b)
+        if op in _RING:
+            if op == "<<":
+                b = _wrapped(b, conv)
+                return _fold((_F, _apply2(lambda x, y: x << (y & 63), a, b, conv), False),
+                             a, b)
+            in_range = op in "&|^" and a[2] and b[2]
+            return _fold((_F, _apply2(_INT_RING[op], a, b, conv), in_range), a, b)
+        a, b = _wrapped(a, conv), _wrapped(b, conv)
+        return _fold((_F, _apply2(_int_binary(op), a, b, conv), True), a, b)
     if isinstance(tree, Ternary):
-        fc = _compile(tree.cond, integer)
-        ft = _compile(tree.then, integer)
-        fo = _compile(tree.otherwise, integer)
+        c = _as_fn(_wrapped(_piece(tree.cond, integer), conv) if integer
+                   else _piece(tree.cond, integer), conv)
+        t, o = _piece(tree.then, integer), _piece(tree.otherwise, integer)
+        if integer:
+            t, o = _wrapped(t, conv), _wrapped(o, conv)
+        ft, fo = _as_fn(t, conv), _as_fn(o, conv)
 
         def ternary(v: Values) -> Any:
-            c, t, o = fc(v), ft(v), fo(v)       # eager, like the reference
-            return t if c != 0 else o
-        return ternary
+            cond, then, otherwise = c(v), ft(v), fo(v)   # eager, like the reference
+            return then if cond != 0 else otherwise
+        return (_F, ternary, True)
     if isinstance(tree, Call):
-        args = [_compile(a, integer) for a in tree.args]
+        args = [_piece(arg, integer) for arg in tree.args]
         if tree.name == "ROUND":
             if len(args) == 1:
-                f0 = args[0]
-                return lambda v: _round(f0(v))
-            f0, f1 = args
-            return lambda v: _round(f0(v), f1(v))
-        f = args[0]
+                return _fold((_F, _apply1(_round, args[0], conv), True), *args)
+            return _fold((_F, _apply2(_round, args[0], args[1], conv), True), *args)
         if integer:
             if tree.name == "NEG":
-                return lambda v: _w64(-f(v))
-            return lambda v: (lambda x: 1 if x > 0 else (-1 if x < 0 else 0))(f(v))
-        fn = _FLOAT_FN[tree.name]
-        return lambda v: fn(f(v))
+                return _fold((_F, _apply1(operator.neg, args[0], conv), False), *args)
+            a = _wrapped(args[0], conv)
+            return _fold((_F, _apply1(lambda x: (x > 0) - (x < 0), a, conv), True), a)
+        return _fold((_F, _apply1(_FLOAT_FN[tree.name], args[0], conv), True), *args)
     raise AssertionError(tree)  # pragma: no cover
+
+
+def _compile(tree: Node, integer: bool) -> Fn:
+    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH)."""
+    conv: Callable[[Any], Any] = int if integer else float
+    piece = _piece(tree, integer)
+    if integer:
+        piece = _wrapped(piece, conv)
+    return _as_fn(piece, conv)
 
 
 def _names(tree: Node) -> frozenset[str]:
@@ -884,10 +980,10 @@ def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula
     tree, lenient = _parse(text, integer, node)
     if lenient:
         warnings.warn(FormulaWarning(
-            f"node {node!r}: integer formula {text!r} uses float literals, float functions "
-            f"or PI/E, which the GenICam reference refuses; evaluating it in double and "
+            f"node {node!r}: integer formula {text!r} uses float literals or float "
+            f"functions, which the GenICam reference refuses; evaluating it in double and "
             f"rounding the result half away from zero"), stacklevel=2)
-        tree_f, _ = _parse(text, False, node)
+        tree_f, _ = _parse(text, False, node, int_names=True)
         inner = _compile(tree_f, False)
 
         def fn(v: Values) -> int:

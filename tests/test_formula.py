@@ -226,3 +226,14 @@ def test_parser_only_raises_formula_error(text: str, integer: bool) -> None:
     except FormulaError:
         return
     assert isinstance(result, int if integer else float)
+
+
+def test_integer_mode_function_names_are_variables() -> None:
+    # FLIR/PGR IntSwissKnifes use a variable named EXP; the int64 reference knows only
+    # NEG and SGN, so EXP, PI and E are plain variables there.
+    f = compile_formula("( EXP = 1 ) ? 0 : 1", integer=True)
+    assert f.variables == frozenset({"EXP"}) and f({"EXP": 1}) == 0
+    assert compile_formula("PI + E", integer=True).variables == frozenset({"PI", "E"})
+    with pytest.warns(FormulaWarning):
+        g = compile_formula("EXP * 1.5 + ABS(0 - 2)", integer=True)
+    assert g.variables == frozenset({"EXP"}) and g({"EXP": 3}) == 7   # 6.5 -> 7
