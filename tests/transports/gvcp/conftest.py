@@ -112,8 +112,14 @@ def fake_camera() -> Iterator[tuple[str, int]]:
     reason = _aravis_available()
     if reason:
         missing(reason)
-    if _answers_discovery(FAKE_CAMERA):
-        pytest.fail("something already answers GVCP on 127.0.0.1:3956; stop it and rerun")
+    # Another test run (e.g. a parallel CI job) may hold 127.0.0.1:3956 with its own fake
+    # camera: wait for it to finish (bounded) rather than share a device under test.
+    busy_until = time.monotonic() + 90
+    while _answers_discovery(FAKE_CAMERA):
+        if time.monotonic() > busy_until:
+            pytest.fail("something has answered GVCP on 127.0.0.1:3956 for 90 s (another "
+                        "fake camera or test run?); stop it and rerun")
+        time.sleep(0.5)
     proc = subprocess.Popen([SYSTEM_PYTHON, str(HERE / "aravis_fake.py"), "--lifetime", "600"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
