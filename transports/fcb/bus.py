@@ -39,7 +39,8 @@ log = logging.getLogger("nodemap.fcb")
 class Job:
     """A command that holds (or held) a camera socket."""
 
-    __slots__ = ("socket", "label", "sent_at", "done", "error", "lost", "value", "key")
+    __slots__ = ("socket", "label", "sent_at", "done", "error", "lost", "lost_reason", "value",
+                 "key")
 
     def __init__(self, socket: int, label: str, key: Any = None, value: int = 0) -> None:
         self.socket = socket
@@ -50,6 +51,13 @@ class Job:
         self.done = threading.Event()
         self.error: p.ErrorReply | None = None
         self.lost = False
+        self.lost_reason = ""
+
+    def abandon(self, reason: str) -> None:
+        """End the job without a reply from the camera."""
+        self.lost = True
+        self.lost_reason = reason
+        self.done.set()
 
     def __repr__(self) -> str:
         state = ("lost" if self.lost else "failed" if self.error else
@@ -119,8 +127,7 @@ class CameraSession:
                 if self._jobs.get(job.socket) is job:
                     del self._jobs[job.socket]
                     self._cond.notify_all()
-                job.lost = True
-                job.done.set()
+                job.abandon("no completion")
             raise TimeoutError(
                 f"{job.label}: camera {self.address} acknowledged the command on socket "
                 f"{job.socket} but sent no completion within {timeout:g} s (lost reply or "
@@ -128,6 +135,10 @@ class CameraSession:
                 f"&completion_timeout=30)")
         if job.error is not None:
             raise device_error(job.label, self.address, job.error)
+        if job.lost:
+            raise PortError(f"{job.label}: camera {self.address} on {self.bus.name}: the command "
+                            f"on socket {job.socket} was interrupted ({job.lost_reason}); its "
+                            f"outcome is unknown, read the feature back or retry")
 
     def inquiry(self, packet: bytes, *, label: str) -> bytes:
         """Send an inquiry and return the reply data (``Y0 50 data FF``)."""
@@ -157,8 +168,7 @@ class CameraSession:
             raise device_error("IF_Clear", self.address, reply)
         with self._cond:
             for job in self._jobs.values():
-                job.lost = True
-                job.done.set()
+                job.abandon("IF_Clear emptied the command buffers")
             self._jobs.clear()
             self._cond.notify_all()
 
@@ -184,8 +194,7 @@ class CameraSession:
             if now - job.sent_at > age:
                 log.warning("camera %d: %s on socket %d never completed; freeing the socket",
                             self.address, job.label, socket)
-                job.lost = True
-                job.done.set()
+                job.abandon("no completion")
                 del self._jobs[socket]
 
     def _send_command(self, packet: bytes, label: str, key: Any, value: int) -> Job:
@@ -263,8 +272,7 @@ class CameraSession:
                 self._pending.result = error
                 self._pending.event.set()
             for job in self._jobs.values():
-                job.lost = True
-                job.done.set()
+                job.abandon(str(error))
             self._jobs.clear()
             self._cond.notify_all()
 
@@ -277,8 +285,7 @@ class CameraSession:
                     job = Job(reply.socket, pending.label, pending.key, pending.value)
                     old = self._jobs.get(reply.socket)
                     if old is not None:
-                        old.lost = True
-                        old.done.set()
+                        old.abandon("its socket was reused: the completion was lost")
                     self._jobs[reply.socket] = job
                     self._reserved = max(0, self._reserved - 1)
                     pending.result = job

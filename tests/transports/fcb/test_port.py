@@ -445,3 +445,37 @@ def test_broadcast_reaches_every_camera(make_sim, make_link) -> None:
     assert poll(lambda: bytes(sim.line.rx) == H("88 01 04 00 03 FF"))
     assert poll(lambda: cam1.port.read(A["Power"], 1) == b"\x03")
     assert cam2.port.read(A["Power"], 1) == b"\x03"
+
+
+def test_closing_the_line_interrupts_a_waiting_write(make_sim) -> None:
+    from transports.fcb.link import open_link
+
+    sim = make_sim(zoom_speed=1.0)
+    link = open_link(f"fcb:{sim.url}?address=1&timeout=0.5")
+    errors: list[Exception] = []
+
+    def zoom() -> None:
+        try:
+            link.port.write(A["ZoomPosition"], H("40 00"))
+        except PortError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=zoom)
+    thread.start()
+    assert poll(lambda: len(link.port.jobs()) == 1)
+    link.close()
+    thread.join(5)
+    assert errors and "interrupted" in str(errors[0]) and "ZoomPosition" in str(errors[0])
+    with pytest.raises(PortError):
+        link.port.read(A["ZoomPosition"], 2)
+
+
+def test_if_clear_interrupts_running_commands(make_sim, make_link) -> None:
+    sim = make_sim(one_push_time=60.0)
+    port = make_link(sim).port
+    port.write(A["FocusMode"], MANUAL)
+    port.write(A["FocusOnePush"], b"\x01")
+    assert port.read(A["FocusOnePush"], 1) == b"\x01"
+    assert wire(sim, port.if_clear) == H("81 01 00 01 FF")
+    assert port.read(A["FocusOnePush"], 1) == b"\x00"
+    assert all(job is None for job in sim.line.camera(1).sockets.values())
