@@ -444,7 +444,6 @@ class SimLine:
         self._parser = p.RequestParser()
         self._queue: list[tuple[float, int, object, str]] = []
         self._seq = 0
-        self._not_before = 0.0  # replies leave in order
         self.log: list[bytes] = []  # every packet received, in order (for tests)
         self.rx = bytearray()        # every byte received, raw (for tests)
         self._held: list[Callable[[float], None]] = []

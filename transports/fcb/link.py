@@ -199,4 +199,5 @@ def open_link(url: str, **options: Any) -> FcbLink:
     except BaseException:
         release_bus(bus)
         raise
+    log.debug("opened camera %d on %s (%d user(s) of the line)", address, bus.name, bus.refcount)
     return FcbLink(port, bus, xml, url)

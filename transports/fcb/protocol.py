@@ -40,7 +40,7 @@ __all__ = [
     "encode_command", "encode_inquiry", "encode_cancel", "encode_address_set", "encode_if_clear",
     "encode_ack", "encode_completion", "encode_error", "encode_network_change",
     "encode_address_set_reply", "encode_if_clear_reply",
-    "to_nibbles", "from_nibbles", "hexdump", "describe",
+    "to_nibbles", "from_nibbles", "hexdump", "describe", "iter_packets",
 ]
 
 TERMINATOR = 0xFF

@@ -41,10 +41,6 @@ def poll(condition, limit: float = 5.0) -> bool:
     return condition()
 
 
-def sent_replies(sim) -> bytes:
-    return bytes(sim.line.rx)
-
-
 # ---------------------------------------------------------------- exact bytes
 def test_zoom_position_bytes(make_sim, make_link, transport) -> None:
     sim = make_sim(transport=transport)

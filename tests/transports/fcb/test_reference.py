@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 import nodemap
 from nodemap.resources import read_description
 from tests.peers import require_genicam
