@@ -288,6 +288,12 @@ class Node:
             return False
         return bool(nm.reader(pointer)())
 
+    def check_bounds_available(self) -> None:
+        mode = self.access()
+        if mode in ("NA", "NI"):
+            raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
+                              f"no bounds now")
+
     def check_readable(self) -> None:
         mode = self.access()
         if mode not in READABLE:

@@ -227,14 +227,17 @@ class IntReg(RegisterNode):
         return int.from_bytes(data, self.byteorder, signed=self.signed)
 
     def get_min(self) -> int:
+        self.check_bounds_available()
         bits = self._bits()
         return max(-(1 << (bits - 1)), INT64_MIN) if self.signed else 0
 
     def get_max(self) -> int:
+        self.check_bounds_available()
         bits = self._bits()
         return min((1 << (bits - 1)) - 1 if self.signed else (1 << bits) - 1, INT64_MAX)
 
     def get_inc(self) -> int:
+        self.check_bounds_available()
         return 1
 
     def set(self, value: Any) -> None:

@@ -114,18 +114,15 @@ class ValueNode(Node):
             self.nodemap.node(copy).set(value)
 
     def base_access(self) -> str:
-        if self._index:
-            mode = self.inputs_access([self._index])
+        """The source's access, within what the index and bound inputs allow."""
+        inputs = [t for t in (self._index, self.text("pMin"), self.text("pMax"),
+                              self.text("pInc")) if t and t != self.name]
+        if inputs:
+            mode = self.inputs_access(inputs)
             if mode != "RW":
                 return mode
         node, _ = self.source()
         return node.access() if node is not None else "RW"
-
-    def check_bounds_available(self) -> None:
-        mode = self.access()
-        if mode in ("NA", "NI"):
-            raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
-                              f"no bounds now")
 
     # -- cached computation -------------------------------------------------------------
 
@@ -453,8 +450,8 @@ class Category(Node):
         """RO; NI when it groups features and none of them is implemented."""
         nm = self.nodemap
         children = [name for name in self.features() if name in nm]
-        if children and all(nm.node(name).access() == "NI" for name in children):
-            return "NI"
+        if all(nm.node(name).access() == "NI" for name in children):
+            return "NI"  # also an empty category, as GenApi reports
         return "RO"
 
     def features(self) -> list[str]:
