@@ -332,3 +332,17 @@ def test_threads_share_a_node_map():
         t.join(timeout=30)
     assert not errors
     assert nm.features["A"].value == 299 and nm.features["B"].value == 1299
+
+
+@pytest.mark.parametrize("tag", ["ConfRom", "TextDesc", "IntKey", "AdvFeatureLock",
+                                 "SmartFeature", "DcamLock", "SomeFutureNode"])
+def test_legacy_and_unknown_node_types_are_listed_not_fatal(tag):
+    body = (f'<Category Name="Root"><pFeature>Legacy</pFeature><pFeature>X</pFeature></Category>'
+            f'<{tag} Name="Legacy"><Address>0</Address><Length>4</Length><pPort>Device</pPort>'
+            f'</{tag}>' + int_reg("X", 0))
+    nm, _ = load(body)
+    legacy = nm.features["Legacy"]
+    assert legacy.kind == tag and legacy.access == "NI"
+    with pytest.raises(AccessError, match="not evaluated"):
+        legacy.value
+    assert nm.features["X"].value == 0
