@@ -27,7 +27,10 @@ def _u64(value: int) -> bytes:
 
 
 def _text(value: str, length: int) -> bytes:
-    data = value.encode("utf-8", errors="replace")[:length]
+    """UTF-8, cut to ``length`` bytes on a character boundary, NUL-padded."""
+    data = value.encode("utf-8", errors="replace")
+    if len(data) > length:
+        data = data[:length].decode("utf-8", errors="ignore").encode("utf-8")
     return data + bytes(length - len(data))
 
 

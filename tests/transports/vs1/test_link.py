@@ -288,3 +288,15 @@ def test_unanswered_connects_are_timed_out(monkeypatch: pytest.MonkeyPatch) -> N
     with open_link("vs1://127.0.0.1?ftp=1&http=2&results=3,4,5,6&retry=0.05&monitor=0.05") as link:
         assert wait_for(lambda: set(link.connection_states().values()) == {"TimedOut"}, HANG)
         assert state(link, 4) is ConnectionState.TimedOut
+
+
+def test_long_result_lines_are_cut_on_a_character_boundary() -> None:
+    line = "é" * 200  # 400 bytes of UTF-8
+    with make_sim(count=1, line_format="{seq}" + line) as device, \
+            open_link(device.url + "&monitor=0", wait=10) as link:
+        reader = link.results[0]
+        assert reader is not None
+        assert wait_for(lambda: reader.count == 1, HANG)
+        assert reader.latest.text == "0" + line  # type: ignore[union-attr]  # kept whole
+        raw = link.port.read(RESULT_BASE, 256)
+        assert raw.rstrip(b"\0").decode("utf-8") == ("0" + line)[:128]
