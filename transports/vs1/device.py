@@ -371,7 +371,7 @@ class SimulatedVS1:
         if name in self.running:
             service.stop()  # type: ignore[attr-defined]
             self.running.discard(name)
-            log.info("sim: %s killed", name)
+            log.info("sim: %s stopped", name)
 
     def restart(self, name: str) -> None:
         """(Re)start one service on its port."""
