@@ -139,9 +139,11 @@ class SwissKnife(_FormulaNode):
         return float(value)
 
     def get_min(self) -> float:
+        self.check_bounds_available()
         return -sys.float_info.max
 
     def get_max(self) -> float:
+        self.check_bounds_available()
         return sys.float_info.max
 
     def get_inc(self) -> None:
@@ -166,12 +168,15 @@ class IntSwissKnife(SwissKnife):
         return _to_int64(value)
 
     def get_min(self) -> int:  # type: ignore[override]
+        self.check_bounds_available()
         return INT64_MIN
 
     def get_max(self) -> int:  # type: ignore[override]
+        self.check_bounds_available()
         return INT64_MAX
 
     def get_inc(self) -> int:  # type: ignore[override]
+        self.check_bounds_available()
         return 1
 
 
