@@ -216,6 +216,14 @@ class Node:
         return self.texts("pSelected")
 
     @property
+    def display_notation(self) -> str:
+        return self.text("DisplayNotation", "Automatic") or "Automatic"
+
+    @property
+    def display_precision(self) -> int:
+        return self.int_prop("DisplayPrecision", 6) or 6
+
+    @property
     def polling_time(self) -> int | None:
         return self.int_prop("PollingTime")
 
@@ -323,6 +331,13 @@ class Node:
         return value
 
     def get(self) -> Any:
+        """The value, computed once and cached until an input changes."""
+        try:
+            return self.cache["value"]
+        except KeyError:
+            return self.cached("value", self._compute_value)
+
+    def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
 
     def set(self, value: Any) -> None:

@@ -124,13 +124,7 @@ class SwissKnife(_FormulaNode):
         super().__init__(*args)
         self.formula = self.terms.compile(self.text("Formula"), "Formula")
 
-    def get(self) -> Any:
-        try:
-            return self.cache["value"]
-        except KeyError:
-            return self.cached("value", self._compute)
-
-    def _compute(self) -> Any:
+    def _compute_value(self) -> Any:
         self.check_readable()
         result = self.terms.evaluate(self.formula, self.terms.values(self.formula.variables))
         return self.result(result)
@@ -148,14 +142,6 @@ class SwissKnife(_FormulaNode):
 
     def get_inc(self) -> None:
         return None
-
-    @property
-    def display_notation(self) -> str:
-        return self.text("DisplayNotation", "Automatic") or "Automatic"
-
-    @property
-    def display_precision(self) -> int:
-        return self.int_prop("DisplayPrecision", 6) or 6
 
 
 class IntSwissKnife(SwissKnife):
@@ -227,13 +213,7 @@ class Converter(_FormulaNode):
     def result(self, value: Any) -> Any:
         return float(value)
 
-    def get(self) -> Any:
-        try:
-            return self.cache["value"]
-        except KeyError:
-            return self.cached("value", self._compute)
-
-    def _compute(self) -> Any:
+    def _compute_value(self) -> Any:
         self.check_readable()
         return self.convert_from(self.target().get())
 
@@ -275,14 +255,6 @@ class Converter(_FormulaNode):
         target.set(raw)
         self.cache.clear()
         self.nodemap.changed(self)
-
-    @property
-    def display_notation(self) -> str:
-        return self.text("DisplayNotation", "Automatic") or "Automatic"
-
-    @property
-    def display_precision(self) -> int:
-        return self.int_prop("DisplayPrecision", 6) or 6
 
 
 class IntConverter(Converter):

@@ -126,12 +126,6 @@ class ValueNode(Node):
 
     # -- cached computation -------------------------------------------------------------
 
-    def get(self) -> Any:
-        try:
-            return self.cache["value"]
-        except KeyError:
-            return self.cached("value", self._compute_value)
-
     def _compute_value(self) -> Any:
         self.check_readable()
         return self.convert(self.read_source())
@@ -214,14 +208,6 @@ class Float(ValueNode):
             self.check_bounds_available()
             return float(getter())
         return self.cached("inc", compute)
-
-    @property
-    def display_notation(self) -> str:
-        return self.text("DisplayNotation", "Automatic") or "Automatic"
-
-    @property
-    def display_precision(self) -> int:
-        return self.int_prop("DisplayPrecision", 6) or 6
 
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
