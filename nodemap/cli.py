@@ -248,11 +248,22 @@ json_option = click.option("--json", "as_json", is_flag=True, help="print JSON f
 @click.option("--sxh485-addresses", default="1-8", show_default=True,
               help="SXH485 addresses to probe on --serial lines (e.g. 1-8 or 1,5,9)")
 @click.option("--timeout", type=float, default=1.0, show_default=True, help="seconds to listen")
+@click.option("--vs1", "vs1", is_flag=True,
+              help="listen for VS-1 announce datagrams instead (printed raw: the format is "
+                   "not published)")
+@click.option("--vs1-port", type=int, default=49495, show_default=True,
+              help="UDP port of VS-1 announcements")
+@click.option("--vs1-host", default="0.0.0.0", show_default=True,
+              help="local address to listen on for VS-1 announcements")
 @json_option
 def discover(interface: str | None, unicast: str | None, serial_ports: tuple[str, ...],
-             sxh485_addresses: str, timeout: float, as_json: bool) -> None:
+             sxh485_addresses: str, timeout: float, vs1: bool, vs1_port: int, vs1_host: str,
+             as_json: bool) -> None:
     """Find GigE Vision devices (broadcast on every interface) and serial cameras."""
     rows: list[dict[str, Any]] = []
+    if vs1:
+        _discover_vs1(vs1_host, vs1_port, timeout, as_json)
+        return
     with _Guard():
         if unicast or not serial_ports or interface:
             from transports.gvcp.discovery import discover as gvcp_discover
@@ -277,6 +288,25 @@ def discover(interface: str | None, unicast: str | None, serial_ports: tuple[str
         table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
                       row.get("serial", ""), row.get("mac", ""), row.get("interface", ""))
     _console().print(table)
+
+
+def _discover_vs1(host: str, port: int, timeout: float, as_json: bool) -> None:
+    """Record VS-1 announce datagrams for ``timeout`` seconds and print them raw."""
+    from transports.vs1.announce import listen
+
+    with _Guard():
+        try:
+            heard = listen(timeout, port=port, host=host)
+        except OSError as exc:
+            raise CliError(f"cannot listen on UDP {host}:{port}: {exc}", 4) from None
+    if as_json:
+        _emit_json([{"source": f"{a.source[0]}:{a.source[1]}", "received": a.received,
+                     "hex": a.data.hex()} for a in heard])
+        return
+    if not heard:
+        click.echo(f"no VS-1 announcements on UDP {host}:{port} within {timeout:g} s")
+    for announcement in heard:
+        click.echo(announcement.describe())
 
 
 def _address_list(text: str) -> list[int]:
@@ -829,7 +859,7 @@ def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[
 # --------------------------------------------------------------------------- sim
 
 @main.command()
-@click.argument("kind", type=click.Choice(["gige", "fcb", "sxh485"]))
+@click.argument("kind", type=click.Choice(["gige", "fcb", "sxh485", "vs1"]))
 @click.option("--xml", "xml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="gige: the description to serve (default: the demo camera)")
 @click.option("--address", "addresses", multiple=True,
@@ -841,8 +871,20 @@ def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[
               help="fcb/sxh485: serve on TCP instead of a pty (use socket://HOST:PORT)")
 def sim(kind: str, xml_file: Path | None, addresses: tuple[str, ...], port: int | None,
         cameras: int, tcp: str | None) -> None:
-    """Run a simulated device until Ctrl-C; prints the URL to open on the first line."""
+    """Run a simulated device until Ctrl-C; prints the URL to open on the first line.
+
+    vs1: FTP, HTTP, result streams and announcements on --port and the six ports above
+    it (default: the real ports, which need root), on --address (default 127.0.0.1).
+    """
     from . import demo
+
+    if kind == "vs1":
+        from transports.vs1 import device as vs1_device
+
+        argv = ["--host", addresses[0] if addresses else "127.0.0.1"]
+        if port is not None:
+            argv += ["--base-port", str(port)]
+        sys.exit(vs1_device.main(argv))
 
     with _Guard():
         device = demo.start_simulator(kind, xml=xml_file, addresses=list(addresses),
