@@ -93,7 +93,12 @@ class Feature:
             try:
                 return node.cache["value"]
             except KeyError:
-                return _guard(self.name, node.get)
+                pass
+            try:
+                return node.get()
+            except RecursionError:
+                raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
+                               f"to evaluate") from None
 
     @value.setter
     def value(self, value: Any) -> None:

@@ -71,7 +71,7 @@ class NodeMap:
         self._ports: dict[str, Port] = {}
         self.lock = threading.RLock()
         self.volatile = 0
-        self._active: set[tuple[str, str]] = set()
+        self.active: set[tuple[str, str]] = set()
         self._dependents: dict[str, set[str]] = defaultdict(set)
         self._invalidated_by: dict[str, set[str]] | None = None
         self.cached_registers: set["RegisterNode"] = set()
@@ -178,7 +178,7 @@ class NodeMap:
     # -- cache ----------------------------------------------------------------------------
 
     def evaluating(self, node: Node, aspect: str) -> _Evaluating:
-        return _Evaluating(self._active, (node.name, aspect))
+        return _Evaluating(self.active, (node.name, aspect))
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget cached values: of one node, the registers behind it and what depends

@@ -119,6 +119,11 @@ class Node:
                 if tag:
                     self.props.setdefault(tag, []).append(child)
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
+        # what the access mode depends on, read once (access is on the uncached read path)
+        self._is_implemented = self.text("pIsImplemented")
+        self._is_available = self.text("pIsAvailable")
+        self._is_locked = self.text("pIsLocked")
+        self._imposed = self.text("ImposedAccessMode")
 
     # -- definition helpers ---------------------------------------------------------
 
@@ -257,17 +262,16 @@ class Node:
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
         then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
-        if self.text("pIsImplemented") and not self._condition("pIsImplemented"):
+        if self._is_implemented and not self._condition(self._is_implemented):
             return "NI"
         mode = self.base_access()
         if mode == "NI":
             return mode
-        if self.text("pIsAvailable") and not self._condition("pIsAvailable"):
+        if self._is_available and not self._condition(self._is_available):
             return "NA"
-        imposed = self.text("ImposedAccessMode")
-        if imposed:
-            mode = combine_access(mode, imposed)
-        if mode in WRITABLE and self.text("pIsLocked") and self._condition("pIsLocked"):
+        if self._imposed:
+            mode = combine_access(mode, self._imposed)
+        if mode in WRITABLE and self._is_locked and self._condition(self._is_locked):
             mode = "RO" if mode == "RW" else "NA"
         return mode
 
@@ -286,10 +290,9 @@ class Node:
                 worst = "NA"
         return worst
 
-    def _condition(self, tag: str) -> bool:
-        """pIsImplemented/pIsAvailable/pIsLocked: a node that cannot be read (itself
-        not implemented or available) counts as false, as in GenApi."""
-        pointer = self.text(tag) or ""
+    def _condition(self, pointer: str) -> bool:
+        """The node named by pIsImplemented/pIsAvailable/pIsLocked: one that cannot be
+        read (itself not implemented or available) counts as false, as in GenApi."""
         nm = self.nodemap
         target = pointer.partition(".")[0]
         if target in nm and nm.node(target).access() not in READABLE:
@@ -324,8 +327,15 @@ class Node:
             return cache[key]
         nm = self.nodemap
         before = nm.volatile
-        with nm.evaluating(self, key):
+        active = nm.active  # the cycle guard, inlined: this is the uncached read path
+        marker = (self.name, key)
+        if marker in active:
+            nm.evaluating(self, key).__enter__()  # raises the cycle error
+        active.add(marker)
+        try:
             value = compute()
+        finally:
+            active.discard(marker)
         if nm.volatile == before:
             cache[key] = value
         return value

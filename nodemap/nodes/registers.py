@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 from ..errors import NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
-from .base import INT64_MAX, INT64_MIN, Node, combine_access, parse_int
+from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, combine_access,
+                   parse_int)
 
 __all__ = ["RegisterNode", "RawRegister", "IntReg", "MaskedIntReg", "FloatReg", "StringReg"]
 
@@ -93,12 +94,14 @@ class RegisterNode(Node):
         return combine_access(mode, inputs) if inputs != "RW" else mode
 
     def check_readable(self) -> None:
-        self._check_port()
-        super().check_readable()
+        if self.access() not in READABLE:
+            self._check_port()
+            super().check_readable()
 
     def check_writable(self) -> None:
-        self._check_port()
-        super().check_writable()
+        if self.access() not in WRITABLE:
+            self._check_port()
+            super().check_writable()
 
     def _check_port(self) -> None:
         if not self.nodemap.has_port(self.port_name):
@@ -110,18 +113,26 @@ class RegisterNode(Node):
     # -- bytes --------------------------------------------------------------------------
 
     def read_bytes(self) -> bytes:
+        """The register's bytes (cached unless NoCache); callers check readability."""
         cache = self.cache
         data = cache.get("bytes")
         if data is not None:
             return data
         nm = self.nodemap
-        self.check_readable()
         before = nm.volatile
-        with nm.evaluating(self, "address"):
-            address = self.address()
-            length = self.length()
-        port = nm.port(self.port_name)
-        data = _port_call(self, "read", port.read, address, length)
+        if self._address_terms or self._fixed_length is None:
+            with nm.evaluating(self, "address"):
+                address = self.address()
+                length = self.length()
+        else:  # a constant address needs no evaluation (nor a cycle guard)
+            address, length = self._constant_address, self._fixed_length
+        try:
+            data = nm.port(self.port_name).read(address, length)
+        except (NodeMapError, OSError) as exc:
+            error = _port_error(self, "read", address, exc)
+            if error is exc:
+                raise
+            raise error from exc
         if not isinstance(data, (bytes, bytearray)) or len(data) != length:
             raise ProtocolError(
                 f"{self.name}: the port returned {len(data) if data is not None else 0} "
@@ -142,8 +153,13 @@ class RegisterNode(Node):
         length = self.length()
         if len(data) > length:
             raise RangeError(f"{self.name} holds {length} bytes; got {len(data)}")
-        port = nm.port(self.port_name)
-        _port_call(self, "write", port.write, address, bytes(data))
+        try:
+            nm.port(self.port_name).write(address, bytes(data))
+        except (NodeMapError, OSError) as exc:
+            error = _port_error(self, "write", address, exc)
+            if error is exc:
+                raise
+            raise error from exc
         if len(data) < length:  # a short write changes the leading bytes only (GenApi)
             previous = self.cache.get("bytes")
             data = data + previous[len(data):] if previous is not None else None
@@ -162,26 +178,19 @@ class RegisterNode(Node):
         self.nodemap.cached_registers.discard(self)
 
 
-def _port_call(node: Node, verb: str, call: Callable, address: int, arg: Any) -> Any:
-    """Call the port; errors name the feature and address."""
-    try:
-        return call(address, arg)
-    except NodeMapError as exc:
+def _port_error(node: Node, verb: str, address: int, exc: Exception) -> Exception:
+    """The error to raise for a failed port call: it names the feature and address."""
+    message = f"{node.name}: {verb} at 0x{address:X} failed: {exc}"
+    if isinstance(exc, NodeMapError):
         if node.name in str(exc):
-            raise
-        raise _renamed(exc, f"{node.name}: {verb} at 0x{address:X} failed: {exc}") from exc
-    except OSError as exc:
-        raise PortError(f"{node.name}: {verb} at 0x{address:X} failed: {exc}") from exc
-
-
-def _renamed(exc: NodeMapError, message: str) -> NodeMapError:
-    """The same kind of error with a message that names the feature."""
-    try:
-        renamed = type(exc)(message)
-    except TypeError:
-        return exc
-    renamed.__dict__.update(exc.__dict__)
-    return renamed
+            return exc
+        try:
+            renamed = type(exc)(message)
+        except TypeError:
+            return exc
+        renamed.__dict__.update(exc.__dict__)
+        return renamed
+    return PortError(message)
 
 
 class RawRegister(RegisterNode):

@@ -428,7 +428,7 @@ class Category(Node):
     kind = "Category"
 
     def _compute_access(self) -> str:
-        if self.text("pIsImplemented") and not self._condition("pIsImplemented"):
+        if self._is_implemented and not self._condition(self._is_implemented):
             return "NI"
         return self.base_access()
 
