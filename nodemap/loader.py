@@ -38,7 +38,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+        remove_blank_text=True)
 
 
 def read_source(source: Source) -> bytes:
