@@ -312,28 +312,35 @@ class SimulatedDevice:
 
     def _send(self, data: bytes, peer: tuple[str, int], delay: float = 0.0) -> None:
         f = self.faults
-        copies = 1
-        if f.outgoing and f.active:
-            r = self._rng.random
-            if r() < f.drop:
-                self.stats["dropped"] += 1
-                log.debug("fault: dropping ack to %s", peer)
-                return
-            if r() < f.duplicate:
-                self.stats["duplicated"] += 1
-                copies = 2
-            if r() < f.corrupt:
-                self.stats["corrupted"] += 1
-                data = self._corrupt(data)
-            if r() < f.delay:
-                self.stats["delayed"] += 1
-                delay += f.delay_s
+        copies, data = self._inject(f.outgoing, data, f"ack to {peer}")
+        if copies and f.outgoing and f.active and self._rng.random() < f.delay:
+            self.stats["delayed"] += 1
+            delay += f.delay_s
         for _ in range(copies):
             if delay > 0:
                 self._seq += 1
                 heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, data, peer))
             else:
                 self._transmit(data, peer)
+
+    def _inject(self, direction: bool, data: bytes, what: str) -> tuple[int, bytes]:
+        """Roll the configured faults for one packet: (copies to deliver, bytes)."""
+        f = self.faults
+        if not (direction and f.active):
+            return 1, data
+        r = self._rng.random
+        if r() < f.drop:
+            self.stats["dropped"] += 1
+            log.debug("fault: dropping %s", what)
+            return 0, data
+        copies = 1
+        if r() < f.duplicate:
+            self.stats["duplicated"] += 1
+            copies = 2
+        if r() < f.corrupt:
+            self.stats["corrupted"] += 1
+            data = self._corrupt(data)
+        return copies, data
 
     def _corrupt(self, data: bytes) -> bytes:
         if self._rng.random() < 0.5 and len(data) > 1:
@@ -349,20 +356,7 @@ class SimulatedDevice:
         self.stats["received"] += 1
         if self.tap:
             self.tap("in", peer, data)
-        f = self.faults
-        copies = 1
-        if f.incoming and f.active:
-            r = self._rng.random
-            if r() < f.drop:
-                self.stats["dropped"] += 1
-                log.debug("fault: dropping command from %s", peer)
-                return
-            if r() < f.duplicate:
-                self.stats["duplicated"] += 1
-                copies = 2
-            if r() < f.corrupt:
-                self.stats["corrupted"] += 1
-                data = self._corrupt(data)
+        copies, data = self._inject(self.faults.incoming, data, f"command from {peer}")
         for _ in range(copies):
             with self._lock:
                 self._handle(data, peer)

@@ -702,27 +702,35 @@ class ReadRegAck:
 
 
 @attrs.frozen(slots=True)
-class WriteRegAck:
-    """``index``: how many registers were written (on error: the failing one's index)."""
+class _IndexAck:
+    """An ack whose payload is ``reserved(2) index(2)`` (WRITEREG_ACK, WRITEMEM_ACK)."""
 
     req_id: int
     index: int
     status: int = Status.SUCCESS
 
-    code = Cmd.WRITEREG_ACK
+    code = 0
 
     def encode(self) -> bytes:
         return _ack_header(self.status, self.code, struct.pack(">HH", 0, self.index), self.req_id)
 
     @classmethod
-    def _decode(cls, status: int, req_id: int, payload: bytes) -> "WriteRegAck":
+    def _decode(cls, status: int, req_id: int, payload: bytes) -> "_IndexAck":
         if not payload and status != Status.SUCCESS:
             return cls(req_id, 0, status)   # lenient: some devices omit the payload on errors
-        _need(payload, 4, "WRITEREG_ACK")
+        _need(payload, 4, Cmd(cls.code).name)
         return cls(req_id, struct.unpack_from(">HH", payload)[1], status)
 
     def __str__(self) -> str:
-        return f"WRITEREG_ACK id={self.req_id} {status_name(self.status)} index {self.index}"
+        return (f"{Cmd(self.code).name} id={self.req_id} {status_name(self.status)} "
+                f"index {self.index}")
+
+
+@attrs.frozen(slots=True)
+class WriteRegAck(_IndexAck):
+    """``index``: how many registers were written (on error: the failing one's index)."""
+
+    code = Cmd.WRITEREG_ACK
 
 
 @attrs.frozen(slots=True)
@@ -750,24 +758,10 @@ class ReadMemAck:
 
 
 @attrs.frozen(slots=True)
-class WriteMemAck:
+class WriteMemAck(_IndexAck):
     """``index``: how many bytes were written."""
 
-    req_id: int
-    index: int
-    status: int = Status.SUCCESS
-
     code = Cmd.WRITEMEM_ACK
-
-    def encode(self) -> bytes:
-        return _ack_header(self.status, self.code, struct.pack(">HH", 0, self.index), self.req_id)
-
-    @classmethod
-    def _decode(cls, status: int, req_id: int, payload: bytes) -> "WriteMemAck":
-        if not payload and status != Status.SUCCESS:
-            return cls(req_id, 0, status)
-        _need(payload, 4, "WRITEMEM_ACK")
-        return cls(req_id, struct.unpack_from(">HH", payload)[1], status)
 
     def __str__(self) -> str:
         return f"WRITEMEM_ACK id={self.req_id} {status_name(self.status)} {self.index} bytes"
