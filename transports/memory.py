@@ -40,6 +40,7 @@ def open_link(url: str, *, xml: bytes | None = None, size: int | None = None,
     path, _, query = rest.partition("?")
     params = {k: v[-1] for k, v in parse_qs(query).items()}
     data = xml if xml is not None else Path(path).read_bytes()
-    port = MemoryPort(int(params.get("size", size or 0x100000), 0),
-                      base=int(params.get("base", base or 0), 0))
+    size = int(params["size"], 0) if "size" in params else (size or 0x100000)
+    base = int(params["base"], 0) if "base" in params else (base or 0)
+    port = MemoryPort(size, base=base)
     return MemoryLink(port=port, xml=data)

@@ -107,9 +107,6 @@ class _FormulaNode(Node):
         super().__init__(*args)
         self.terms = FormulaTerms(self, list(self.element), self.integer)
 
-    def _collect_dependencies(self):
-        yield from super()._collect_dependencies()
-
 
 class SwissKnife(_FormulaNode):
     """A read-only value computed from other nodes by ``<Formula>``."""

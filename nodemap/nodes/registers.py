@@ -26,7 +26,6 @@ class RegisterNode(Node):
     """Bytes at an address."""
 
     kind = "Register"
-    POINTER_TAGS = Node.POINTER_TAGS
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

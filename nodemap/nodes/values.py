@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import AccessError, RangeError, XmlError
+from ..errors import AccessError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, READABLE, Node, combine_access, parse_float,
                    parse_int)
