@@ -581,13 +581,20 @@ def values(url: str, visibility: str, as_json: bool) -> None:
     errors: dict[str, str] = {}
     with _Opened(url) as cam:
         fs = cam.features
+        chosen: list[str] = []
         for name in cam.nodemap.names:
             try:
                 feature = fs[name]
                 if feature.kind in _HIDDEN_KINDS or not _visible(feature, level) or \
                         not _readable(feature):
                     continue
-                out[name] = feature.value
+                chosen.append(name)
+            except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the rest
+                errors[name] = str(exc)
+        cam.nodemap.prefetch(chosen)  # one bulk read where the transport allows it
+        for name in chosen:
+            try:
+                out[name] = fs[name].value
             except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the rest
                 errors[name] = str(exc)
     if as_json:

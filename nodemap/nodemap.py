@@ -10,13 +10,14 @@ result computed without such reads.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from lxml import etree
 
-from .errors import AccessError, FormulaError, XmlError
+from .errors import AccessError, FormulaError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
@@ -27,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .nodes.registers import RegisterNode
 
 __all__ = ["NodeMap"]
+
+log = logging.getLogger("nodemap.core")
 
 
 class _Evaluating:
@@ -303,6 +306,68 @@ class NodeMap:
                 self._poll_elapsed[name] = total
             for name in expired:
                 self.invalidate(name)
+
+    def prefetch(self, names: Iterable[str]) -> int:
+        """Read the registers behind these features in as few port calls as the port
+        allows (``read_many``: concatenated READREG on GigE Vision), filling their caches
+        so the reads that follow are served without round trips.
+
+        Only cacheable, readable registers at a constant address are fetched; anything
+        else (and any batch the device refuses) is left to the ordinary per-feature
+        reads, which report their own errors.  Returns how many registers were filled.
+        """
+        from .nodes.registers import RegisterNode
+
+        with self.lock:
+            wanted: dict[str, dict[tuple[int, int], list[RegisterNode]]] = defaultdict(dict)
+            for register in self._registers_needed(names):
+                if not isinstance(register, RegisterNode) or "bytes" in register.cache or \
+                        register.caching == "NoCache":
+                    continue
+                span = register.constant_span()
+                if span is None or not self.has_port(register.port_name):
+                    continue
+                try:
+                    if register.access() not in ("RW", "RO"):
+                        continue
+                except NodeMapError:
+                    continue
+                wanted[register.port_name].setdefault(span, []).append(register)
+            filled = 0
+            for port_name, spans in wanted.items():
+                read_many = getattr(self._ports[port_name], "read_many", None)
+                if read_many is None or len(spans) < 2:
+                    continue
+                requests = list(spans)
+                try:
+                    results = read_many(requests)
+                except NodeMapError as exc:
+                    log.debug("prefetch of %d registers failed, reading one by one: %s",
+                              len(requests), exc)
+                    continue
+                for (address, length), data in zip(requests, results):
+                    if not isinstance(data, (bytes, bytearray)) or len(data) != length:
+                        continue
+                    for register in spans[(address, length)]:
+                        register.fill(bytes(data), address)
+                        filled += 1
+            return filled
+
+    def _registers_needed(self, names: Iterable[str]) -> Iterator[Node]:
+        """Every node the given features' values depend on (built on the way)."""
+        seen: set[str] = set()
+        stack = [name for name in names if name in self._elements]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                node = self.node(name)
+            except NodeMapError:
+                continue
+            yield node
+            stack.extend(d for d in node.dependencies if d in self._elements and d not in seen)
 
     # -- application view --------------------------------------------------------------
 

@@ -106,6 +106,18 @@ class RegisterNode(Node):
         if not self.nodemap.has_port(self.port_name):
             self.nodemap.port(self.port_name)  # raises, saying what to connect
 
+    def constant_span(self) -> tuple[int, int] | None:
+        """(address, length) when neither depends on another node, else None."""
+        if self._address_terms or self._fixed_length is None:
+            return None
+        return self._constant_address, self._fixed_length
+
+    def fill(self, data: bytes, address: int) -> None:
+        """Take bytes read in bulk (``NodeMap.prefetch``) as this register's cached value."""
+        self.cache["bytes"] = data
+        self.cache["key"] = (self.port_name, address, len(data))
+        self.nodemap.cached_registers.add(self)
+
     def get_address(self) -> int:
         return self.address()
 

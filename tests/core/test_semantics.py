@@ -346,3 +346,63 @@ def test_legacy_and_unknown_node_types_are_listed_not_fatal(tag):
     with pytest.raises(AccessError, match="not evaluated"):
         legacy.value
     assert nm.features["X"].value == 0
+
+
+class _BatchPort(nodemap.MemoryPort):
+    """A MemoryPort that counts read_many batches."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.batches: list[int] = []
+
+    def read_many(self, requests):
+        self.batches.append(len(requests))
+        return super().read_many(requests)
+
+
+def test_prefetch_reads_in_one_batch_and_serves_from_cache():
+    body = ("".join(int_reg(f"R{i}", 4 * i) for i in range(10)) +
+            int_reg("Volatile", 0x80, extra="<Cachable>NoCache</Cachable>") +
+            '<Integer Name="View"><pValue>R3</pValue></Integer>')
+    nm = nodemap.NodeMap.from_xml(description(body))
+    port = _BatchPort(0x100)
+    for i in range(10):
+        port.memory[4 * i] = i
+    nm.connect(port)
+    names = [f"R{i}" for i in range(10)] + ["Volatile", "View"]
+    assert nm.prefetch(names) == 10
+    assert port.batches == [10]
+    reads = port.reads
+    assert [nm.features[f"R{i}"].value for i in range(10)] == list(range(10))
+    assert nm.features["View"].value == 3
+    assert port.reads == reads          # all served by the batch
+    nm.features["Volatile"].value
+    assert port.reads == reads + 1      # NoCache is never prefetched
+
+
+def test_prefetch_without_read_many_is_harmless():
+    class PlainPort:
+        def __init__(self) -> None:
+            self.inner = nodemap.MemoryPort(0x100)
+
+        def read(self, address, length):
+            return self.inner.read(address, length)
+
+        def write(self, address, data):
+            self.inner.write(address, data)
+
+    nm = nodemap.NodeMap.from_xml(description(int_reg("A", 0) + int_reg("B", 4)))
+    nm.connect(PlainPort())
+    assert nm.prefetch(["A", "B", "Missing"]) == 0
+    assert nm.features["A"].value == 0
+
+
+def test_prefetch_survives_a_refused_batch():
+    class RefusingPort(nodemap.MemoryPort):
+        def read_many(self, requests):
+            raise PortError("INVALID_ADDRESS somewhere in the batch")
+
+    nm = nodemap.NodeMap.from_xml(description(int_reg("A", 0) + int_reg("B", 4)))
+    nm.connect(RefusingPort(0x100))
+    assert nm.prefetch(["A", "B"]) == 0
+    assert nm.features["B"].value == 0

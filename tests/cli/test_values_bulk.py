@@ -1,0 +1,20 @@
+"""`nodemap values` reads in bulk where the transport allows (concatenated READREG)."""
+
+from __future__ import annotations
+
+from .conftest import as_json
+
+
+def _values_and_packets(cli, make_gige, concatenation: bool) -> tuple[dict, int]:
+    url, sim = make_gige()
+    sim.concatenation = concatenation
+    before = sim.stats["received"]
+    values = as_json(cli("values", url, "--json"))["values"]
+    return values, sim.stats["received"] - before
+
+
+def test_values_uses_concatenated_reads(cli, make_gige):
+    bulk, bulk_packets = _values_and_packets(cli, make_gige, True)
+    single, single_packets = _values_and_packets(cli, make_gige, False)
+    assert bulk == single and len(bulk) > 20          # same answers either way
+    assert bulk_packets < 0.6 * single_packets        # far fewer round trips in bulk
