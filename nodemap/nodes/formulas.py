@@ -40,6 +40,8 @@ class FormulaTerms:
         self.readers: dict[str, Callable[[], Any]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
+        #: formula variables → the (name, reader) pairs to read for it, worked out once
+        self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any]]]] = {}
         for child in children:
             tag = localname(child.tag)
             name = child.get("Name", "")
@@ -68,16 +70,21 @@ class FormulaTerms:
 
     def values(self, needed: frozenset[str], extra: dict[str, Any] | None = None
                ) -> dict[str, Any]:
+        """The inputs a formula needs: constants, ``extra`` (TO/FROM), the variables it
+        (or an expression) names, then the expressions in order."""
+        plan = self._plans.get(needed)
+        if plan is None:
+            wanted = set(needed)
+            for _, formula in self.expressions:
+                wanted |= formula.variables
+            plan = self._plans[needed] = [(name, reader) for name, reader in
+                                          self.readers.items() if name in wanted]
         values: dict[str, Any] = dict(self.constants)
         if extra:
             values.update(extra)
-        wanted = set(needed)
-        for _, formula in self.expressions:
-            wanted |= formula.variables
-        for name, reader in self.readers.items():
-            if name in wanted:
-                value = reader()
-                values[name] = int(value) if isinstance(value, bool) else value
+        for name, reader in plan:
+            value = reader()
+            values[name] = int(value) if value is True or value is False else value
         for name, formula in self.expressions:
             values[name] = self.evaluate(formula, values)
         return values
