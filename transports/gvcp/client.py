@@ -24,6 +24,7 @@ import errno
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from typing import Callable, Sequence
@@ -40,6 +41,26 @@ log = logging.getLogger("nodemap.gvcp")
 
 Tap = Callable[[str, tuple[str, int], bytes], None]
 _ACK_HEADER = struct.Struct(">HHHH")
+_READREG_1 = struct.Struct(">BBHHHI")      # command header + one address
+_WRITEREG_1 = struct.Struct(">BBHHHII")    # command header + one address/value pair
+_U32 = struct.Struct(">I")
+_READREG, _READREG_ACK = int(p.Cmd.READREG), int(p.Cmd.READREG_ACK)
+_WRITEREG, _WRITEREG_ACK = int(p.Cmd.WRITEREG), int(p.Cmd.WRITEREG_ACK)
+_monotonic = time.monotonic
+# A receive that timed out: socket.timeout with Python's timeouts, EAGAIN (BlockingIOError)
+# with the kernel's SO_RCVTIMEO on a blocking socket.
+_RECV_TIMEOUTS = (socket.timeout, BlockingIOError)
+# Linux: the receive timeout lives in the kernel (SO_RCVTIMEO on a blocking socket), so a
+# send or recv is one system call instead of poll() + the call that Python's socket
+# timeouts make.  Elsewhere (struct timeval differs, Windows takes milliseconds): Python's.
+_KERNEL_TIMEOUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
+_TIMEVAL = struct.Struct("@ll")
+
+
+def _timeval(seconds: float) -> bytes:
+    """A struct timeval for SO_RCVTIMEO/SO_SNDTIMEO; at least 1 µs, as 0 means "forever"."""
+    us = max(1, int(seconds * 1_000_000))
+    return _TIMEVAL.pack(us // 1_000_000, us % 1_000_000)
 
 
 class GvcpClient:
@@ -74,8 +95,18 @@ class GvcpClient:
         except OSError as exc:
             raise PortError(f"cannot open a UDP socket to GigE Vision device {host}:{port}: {exc} "
                             "— check the address and that a route to it exists") from exc
-        self._sock.settimeout(timeout)
-        self._sock_timeout: float | None = timeout
+        self._kernel_timeout = _KERNEL_TIMEOUT
+        self._sock_timeout: float | None = None
+        try:
+            if self._kernel_timeout:
+                self._sock.settimeout(None)    # blocking: the kernel times the waits out
+            self._apply_timeout(timeout)
+            if self._kernel_timeout:
+                # A bound against a send blocking on a full buffer, as Python's timeout was.
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(timeout))
+        except OSError:
+            self._kernel_timeout = False
+            self._apply_timeout(timeout)
         self.local_address = self._sock.getsockname()
 
     def __repr__(self) -> str:
@@ -87,16 +118,13 @@ class GvcpClient:
         self._req_id = self._req_id % 0xFFFF + 1
         return self._req_id
 
-    def _send(self, raw: bytes) -> None:
-        if self.tap:
-            self.tap("out", (self.host, self.port), raw)
-        try:
-            self._sock.send(raw)
-        except OSError as exc:
-            if exc.errno == errno.ECONNREFUSED:
-                return  # an earlier ICMP port-unreachable; the retry logic handles silence
-            raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
-        self.stats["sent"] += 1
+    def _apply_timeout(self, seconds: float) -> None:
+        """Make the next ``recv`` wait at most ``seconds``."""
+        if self._kernel_timeout:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
+        else:
+            self._sock.settimeout(seconds)
+        self._sock_timeout = seconds
 
     def transact(self, build: Callable[[int], p.Command], expect_length: int | None = None
                  ) -> p.Ack:
@@ -106,55 +134,93 @@ class GvcpClient:
         ``expect_length``: the payload length a successful ack must have.
         """
         if self._closed:
-            raise PortError(f"the GVCP connection to {self.host}:{self.port} is closed")
+            raise self._closed_error()
         with self._lock:
             req_id = self._next_id()
             cmd = build(req_id)
             raw = cmd.encode()
-            want = p.expected_ack(cmd.code)
             debug = log.isEnabledFor(logging.DEBUG)
             if debug:
                 log.debug("→ %s:%d %s", self.host, self.port, cmd)
-            sock = self._sock
-            for attempt in range(self.retries):
-                if attempt:
-                    self.stats["retries"] += 1
-                    if debug:
-                        log.debug("retry %d/%d of id %d", attempt + 1, self.retries, req_id)
-                self._send(raw)
-                deadline = time.monotonic() + self.timeout
-                if self._sock_timeout != self.timeout:
-                    sock.settimeout(self.timeout)
-                    self._sock_timeout = self.timeout
-                while True:
-                    try:
-                        data = sock.recv(2048)
-                    except socket.timeout:
-                        break
-                    except ConnectionRefusedError:
-                        # Nobody listens (ICMP unreachable): wait out this attempt, then retry.
-                        time.sleep(max(0.0, deadline - time.monotonic()))
-                        break
-                    except OSError as exc:
-                        raise PortError(f"receiving from {self.host}:{self.port} failed: {exc}") from exc
-                    if self.tap:
-                        self.tap("in", (self.host, self.port), data)
-                    ack = self._match(data, req_id, want, expect_length, debug)
-                    if ack is not None:
-                        if isinstance(ack, p.PendingAck):
-                            deadline = time.monotonic() + ack.time_ms / 1000 + self.timeout
-                        else:
-                            return ack
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    sock.settimeout(remaining)
-                    self._sock_timeout = remaining
-            raise TimeoutError(
-                f"no answer from GigE Vision device {self.host}:{self.port} to {cmd} after "
-                f"{self.retries} attempt(s) of {self.timeout * 1000:.0f} ms — check that the device "
-                "is powered and reachable, and that no firewall blocks UDP 3956 "
-                "(raise ?timeout= / ?retries= for slow links)")
+            got = self._exchange(raw, req_id, p.expected_ack(cmd.code), expect_length, debug)
+            if got is None:
+                raise self._timeout_error(cmd)
+        data, ack = got
+        return ack if ack is not None else p.decode_ack(data)
+
+    def _exchange(self, raw: bytes, req_id: int, want: int | None, expect_length: int | None,
+                  debug: bool) -> tuple[bytes, p.Ack | None] | None:
+        """Send ``raw`` and wait for the ack to ``req_id``; the caller holds the lock.
+
+        Every retry resends the identical ``raw``.  Returns ``(datagram, None)`` when the
+        ack is exactly a success ack of code ``want`` with ``expect_length`` payload bytes
+        (the fast path: its 8-byte header is compared as bytes, nothing is decoded; never
+        taken when ``debug`` is on, so that the ack is logged), ``(datagram, ack)`` for any
+        other accepted ack (error status, odd lengths, trailing bytes: decoded and checked
+        by :meth:`_match`), and None when every attempt timed out.
+        """
+        if want is not None and expect_length is not None and not debug:
+            exact = _ACK_HEADER.pack(Status.SUCCESS, want, expect_length, req_id)
+            exact_size = 8 + expect_length
+        else:
+            exact, exact_size = b"", -1       # no datagram has length -1: fast path off
+        sock = self._sock
+        timeout = self.timeout
+        stats = self.stats
+        for attempt in range(self.retries):
+            if attempt:
+                stats["retries"] += 1
+                if debug:
+                    log.debug("retry %d/%d of id %d", attempt + 1, self.retries, req_id)
+            if self._sock_timeout != timeout:
+                self._apply_timeout(timeout)
+            if self.tap:
+                self.tap("out", (self.host, self.port), raw)
+            try:
+                sock.send(raw)
+            except OSError as exc:
+                # ECONNREFUSED: an earlier ICMP port-unreachable; the retries handle silence.
+                if exc.errno != errno.ECONNREFUSED:
+                    raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
+            else:
+                stats["sent"] += 1
+            deadline = _monotonic() + timeout
+            while True:
+                try:
+                    data = sock.recv(2048)
+                except _RECV_TIMEOUTS:
+                    break
+                except ConnectionRefusedError:
+                    # Nobody listens (ICMP unreachable): wait out this attempt, then retry.
+                    time.sleep(max(0.0, deadline - _monotonic()))
+                    break
+                except OSError as exc:
+                    raise PortError(f"receiving from {self.host}:{self.port} failed: {exc}") from exc
+                if self.tap:
+                    self.tap("in", (self.host, self.port), data)
+                if len(data) == exact_size and data.startswith(exact):
+                    return data, None
+                ack = self._match(data, req_id, want, expect_length, debug)
+                if ack is not None:
+                    if isinstance(ack, p.PendingAck):
+                        deadline = _monotonic() + ack.time_ms / 1000 + timeout
+                    else:
+                        return data, ack
+                remaining = deadline - _monotonic()
+                if remaining <= 0:
+                    break
+                self._apply_timeout(remaining)
+        return None
+
+    def _closed_error(self) -> PortError:
+        return PortError(f"the GVCP connection to {self.host}:{self.port} is closed")
+
+    def _timeout_error(self, cmd: p.Command) -> TimeoutError:
+        return TimeoutError(
+            f"no answer from GigE Vision device {self.host}:{self.port} to {cmd} after "
+            f"{self.retries} attempt(s) of {self.timeout * 1000:.0f} ms — check that the device "
+            "is powered and reachable, and that no firewall blocks UDP 3956 "
+            "(raise ?timeout= / ?retries= for slow links)")
 
     def _match(self, data: bytes, req_id: int, want: int | None, expect_length: int | None,
                debug: bool) -> p.Ack | None:
@@ -213,7 +279,23 @@ class GvcpClient:
         return out
 
     def read_register(self, address: int) -> int:
-        ack = self.transact(lambda rid: p.ReadRegCmd(rid, (address,)), 4)
+        # The hot path of every feature read: one precompiled pack, a byte comparison of
+        # the ack header (see _exchange), no packet objects unless something is unusual.
+        if self._closed:
+            raise self._closed_error()
+        with self._lock:
+            req_id = self._req_id % 0xFFFF + 1
+            self._req_id = req_id
+            raw = _READREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, _READREG, 4, req_id, address)
+            debug = log.isEnabledFor(logging.DEBUG)
+            if debug:
+                log.debug("→ %s:%d %s", self.host, self.port, p.ReadRegCmd(req_id, (address,)))
+            got = self._exchange(raw, req_id, _READREG_ACK, 4, debug)
+            if got is None:
+                raise self._timeout_error(p.ReadRegCmd(req_id, (address,)))
+        data, ack = got
+        if ack is None:
+            return _U32.unpack_from(data, 8)[0]  # type: ignore[no-any-return]
         self._check(ack, f"READREG 0x{address:08X}")
         return ack.values[0]  # type: ignore[union-attr]
 
@@ -227,9 +309,24 @@ class GvcpClient:
                 self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}")
 
     def write_register(self, address: int, value: int) -> None:
-        pair = ((address, value & 0xFFFFFFFF),)
-        ack = self.transact(lambda rid: p.WriteRegCmd(rid, pair), 4)
-        self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}")
+        value &= 0xFFFFFFFF
+        if self._closed:
+            raise self._closed_error()
+        with self._lock:
+            req_id = self._req_id % 0xFFFF + 1
+            self._req_id = req_id
+            raw = _WRITEREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, _WRITEREG, 8, req_id, address,
+                                   value)
+            debug = log.isEnabledFor(logging.DEBUG)
+            if debug:
+                log.debug("→ %s:%d %s", self.host, self.port,
+                          p.WriteRegCmd(req_id, ((address, value),)))
+            got = self._exchange(raw, req_id, _WRITEREG_ACK, 4, debug)
+            if got is None:
+                raise self._timeout_error(p.WriteRegCmd(req_id, ((address, value),)))
+        ack = got[1]
+        if ack is not None:
+            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value:08X}")
 
     def read_memory(self, address: int, count: int,
                     progress: Callable[[int, int], None] | None = None) -> bytes:
