@@ -206,23 +206,7 @@ def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tup
                     value = float(low - (1 << 32) if low & 0x80000000 else low)
                 tokens.append((_T_NUM, value, start, False))
                 continue
-            while i < n and text[i] in _DIGITS:
-                i += 1
-            is_float = False
-            if i < n and text[i] == ".":
-                is_float = True
-                i += 1
-                while i < n and text[i] in _DIGITS:
-                    i += 1
-            if i < n and text[i] in "eE":
-                j = i + 1
-                if j < n and text[j] in "+-":
-                    j += 1
-                if j < n and text[j] in _DIGITS:
-                    is_float = True
-                    i = j
-                    while i < n and text[i] in _DIGITS:
-                        i += 1
+            i, is_float = _decimal_end(text, i)
             raw_text = text[start:i]
             if is_float:
                 value = float(raw_text)
@@ -372,9 +356,18 @@ def _token_len(text: str, pos: int, kind: int) -> int:
         while i < n and text[i] in _HEX:
             i += 1
         return i - pos
+    return _decimal_end(text, i)[0] - pos
+
+
+def _decimal_end(text: str, i: int) -> tuple[int, bool]:
+    """End of the decimal literal starting at ``i`` (digits, ``.digits``, exponent),
+    and whether it is written as a float."""
+    n = len(text)
+    is_float = False
     while i < n and text[i] in _DIGITS:
         i += 1
     if i < n and text[i] == ".":
+        is_float = True
         i += 1
         while i < n and text[i] in _DIGITS:
             i += 1
@@ -383,10 +376,11 @@ def _token_len(text: str, pos: int, kind: int) -> int:
         if j < n and text[j] in "+-":
             j += 1
         if j < n and text[j] in _DIGITS:
+            is_float = True
             i = j
             while i < n and text[i] in _DIGITS:
                 i += 1
-    return i - pos
+    return i, is_float
 
 
 def _unbalanced(tokens: list[tuple]) -> bool:

@@ -247,17 +247,9 @@ class Node:
         return "RO"
 
     def access(self) -> str:
-        cache = self.cache
-        mode = cache.get("access")
-        if mode is not None:
-            return mode
-        nm = self.nodemap
-        before = nm.volatile
-        with nm.evaluating(self, "access"):
-            mode = self._compute_access()
-        if nm.volatile == before:
-            cache["access"] = mode
-        return mode
+        """RW, RO, WO, NA or NI; cached like a value."""
+        mode = self.cache.get("access")
+        return mode if mode is not None else self.cached("access", self._compute_access)
 
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,

@@ -163,20 +163,7 @@ def discover(interface: str | None = None, *, address: str | None = None,
     raw = p.DiscoveryCmd(req_id, broadcast_ack=broadcast_ack).encode()
     socks: dict[socket.socket, str] = {}
     try:
-        if address is not None:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks[s] = "unicast"
-            _sendto(s, raw, (address, port))
-        else:
-            for iface in _select(interface):
-                try:
-                    s = _open(iface.address)
-                except OSError as exc:
-                    log.warning("discovery: cannot bind %s (%s): %s", iface.name, iface.address, exc)
-                    continue
-                socks[s] = iface.address
-                log.debug("discovery: DISCOVERY_CMD → %s:%d via %s", iface.broadcast, port, iface.name)
-                _sendto(s, raw, (iface.broadcast, port))
+        _send_everywhere(socks, raw, interface, address, port, "DISCOVERY_CMD")
         found: dict[tuple[int, str], DiscoveredDevice] = {}
         for ack, peer, via in _collect(socks, req_id, p.Cmd.DISCOVERY_ACK, timeout):
             assert isinstance(ack, p.DiscoveryAck)
@@ -187,6 +174,26 @@ def discover(interface: str | None = None, *, address: str | None = None,
     finally:
         for s in socks:
             s.close()
+
+
+def _send_everywhere(socks: dict[socket.socket, str], raw: bytes, interface: str | None,
+                     address: str | None, port: int, what: str) -> None:
+    """Send ``raw`` by unicast to ``address``, or broadcast on every (or one named) IPv4
+    interface; each socket opened is added to ``socks`` (the caller closes them)."""
+    if address is not None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        socks[s] = "unicast"
+        _sendto(s, raw, (address, port))
+        return
+    for iface in _select(interface):
+        try:
+            s = _open(iface.address)
+        except OSError as exc:
+            log.warning("discovery: cannot bind %s (%s): %s", iface.name, iface.address, exc)
+            continue
+        socks[s] = iface.address
+        log.debug("discovery: %s → %s:%d via %s", what, iface.broadcast, port, iface.name)
+        _sendto(s, raw, (iface.broadcast, port))
 
 
 def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
@@ -201,15 +208,7 @@ def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
     raw = p.ForceIpCmd(req_id, p.parse_mac(mac), ip, mask, gateway).encode()
     socks: dict[socket.socket, str] = {}
     try:
-        if address is not None:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            socks[s] = "unicast"
-            _sendto(s, raw, (address, port))
-        else:
-            for iface in _select(interface):
-                s = _open(iface.address)
-                socks[s] = iface.address
-                _sendto(s, raw, (iface.broadcast, port))
+        _send_everywhere(socks, raw, interface, address, port, "FORCEIP_CMD")
         for ack, _peer, _via in _collect(socks, req_id, p.Cmd.FORCEIP_ACK, timeout, first_only=True):
             if ack.status != p.Status.SUCCESS:
                 raise p.status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
