@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transports.gvcp import protocol as p  # noqa: E402
-from transports.gvcp.client import GvcpClient  # noqa: E402
+from nodemap.transports.gvcp import protocol as p  # noqa: E402
+from nodemap.transports.gvcp.client import GvcpClient  # noqa: E402
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 WIDTH_REGISTER = 0x100        # Aravis fake camera: WidthRegister
@@ -125,7 +125,7 @@ def main() -> int:
             fake.wait(10)
 
     # The simulators run in their own processes (as a real device would), not in ours.
-    sims = [subprocess.Popen([sys.executable, "-m", "transports.gvcp.device", "--address", addr,
+    sims = [subprocess.Popen([sys.executable, "-m", "nodemap.transports.gvcp.device", "--address", addr,
                               *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for addr, extra in (("127.0.0.61", []), ("127.0.0.62", ["--no-concatenation"]))]
     try:

@@ -60,6 +60,6 @@ class Camera:
 def open(url: str, *, progress: Callable[[int, int], None] | None = None,  # noqa: A001
          **options: Any) -> Camera:
     """Open the device at ``url`` (``gvcp://``, ``fcb:``, ``sxh485:``, ``vs1://``, ``mem:``)."""
-    from transports import open_link
+    from nodemap.transports import open_link
 
     return Camera(open_link(url, **options), progress=progress)

@@ -266,7 +266,7 @@ def discover(interface: str | None, unicast: str | None, serial_ports: tuple[str
         return
     with _Guard():
         if unicast or not serial_ports or interface:
-            from transports.gvcp.discovery import discover as gvcp_discover
+            from nodemap.transports.gvcp.discovery import discover as gvcp_discover
 
             for device in gvcp_discover(interface, address=unicast, timeout=timeout):
                 info = device.info
@@ -292,7 +292,7 @@ def discover(interface: str | None, unicast: str | None, serial_ports: tuple[str
 
 def _discover_vs1(host: str, port: int, timeout: float, as_json: bool) -> None:
     """Record VS-1 announce datagrams for ``timeout`` seconds and print them raw."""
-    from transports.vs1.announce import listen
+    from nodemap.transports.vs1.announce import listen
 
     with _Guard():
         try:
@@ -652,7 +652,7 @@ def execute(url: str, command: str, wait: bool, timeout: float) -> None:
 def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: bool,
         as_json: bool) -> None:
     """Raw register access, like arv-tool's R[addr]: 0x0D04 reads, 0x0D04=1500 writes."""
-    from transports import open_link
+    from nodemap.transports import open_link
 
     order = "little" if little_endian else "big"
     results = []
@@ -718,7 +718,7 @@ def _progress_bar(description: str) -> tuple[Any, Callable[[int, int], None]]:
 @click.option("--raw", is_flag=True, help="keep a zipped description zipped")
 def xml(url: str, output: Path | None, raw: bool) -> None:
     """The device's description XML (downloaded from the device), with a progress bar."""
-    from transports import open_link
+    from nodemap.transports import open_link
 
     progress, update = _progress_bar("downloading XML")
     with _Guard(url):
@@ -886,7 +886,7 @@ def sim(kind: str, xml_file: Path | None, addresses: tuple[str, ...], port: int 
     from . import demo
 
     if kind == "vs1":
-        from transports.vs1 import device as vs1_device
+        from nodemap.transports.vs1 import device as vs1_device
 
         argv = ["--host", addresses[0] if addresses else "127.0.0.1"]
         if port is not None:

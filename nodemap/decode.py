@@ -15,8 +15,8 @@ each protocol's own framing: an SXH485 frame starts ``EB 90`` (length field + CR
 VISCA packet starts ``81``–``88`` or ``90``–``F0`` and ends at ``FF``, anything else is a
 GVCP command (``42 …``) or ack, sized by its length field.
 
-The packets are decoded by the transports' sans-IO codecs (``transports.gvcp.protocol``,
-``transports.fcb.protocol``, ``transports.sxh485.protocol``); register names come from the
+The packets are decoded by the transports' sans-IO codecs (``nodemap.transports.gvcp.protocol``,
+``nodemap.transports.fcb.protocol``, ``nodemap.transports.sxh485.protocol``); register names come from the
 shipped descriptions (``gige-bootstrap.xml``, ``sony-fcb.xml``, ``sxh485.xml``) and from
 any ``--xml`` the user passes (vendor registers above 0xA000).  An ack is matched with
 the command of the same request id seen earlier in the stream, so a READREG_ACK says
@@ -276,7 +276,7 @@ class Decoder:
     # ---------------------------------------------------------------- GVCP
 
     def _gvcp(self, raw: bytes) -> Decoded:
-        from transports.gvcp import protocol as p
+        from nodemap.transports.gvcp import protocol as p
 
         try:
             packet = p.decode(raw)
@@ -359,7 +359,7 @@ class Decoder:
     # ---------------------------------------------------------------- VISCA
 
     def _visca(self, raw: bytes) -> Decoded:
-        from transports.fcb import protocol as v
+        from nodemap.transports.fcb import protocol as v
 
         try:
             if 0x81 <= raw[0] <= 0x88 and not (raw[0] == 0x88 and raw[1] == 0x30 and
@@ -393,7 +393,7 @@ class Decoder:
     # ---------------------------------------------------------------- SXH485
 
     def _sxh485(self, rest: bytes) -> tuple[int, Decoded]:
-        from transports.sxh485 import protocol as s
+        from nodemap.transports.sxh485 import protocol as s
 
         profile = s.get_profile(self.sxh485_profile)
         best: tuple[int, Decoded] | None = None

@@ -82,7 +82,7 @@ def _has_pty() -> bool:
 
 
 def _start_gige(xml: Path | None, addresses: list[str], port: int | None) -> Simulator:
-    from transports.gvcp.device import SimulatedDevice
+    from nodemap.transports.gvcp.device import SimulatedDevice
 
     from .resources import read_description
 
@@ -114,7 +114,7 @@ def _split_tcp(tcp: str) -> tuple[str, int]:
 
 
 def _start_fcb(cameras: int, tcp: str | None) -> Simulator:
-    from transports.fcb.device import SimServer
+    from nodemap.transports.fcb.device import SimServer
 
     server = SimServer(cameras=cameras)
     transport = "pty"
@@ -133,7 +133,7 @@ def _start_fcb(cameras: int, tcp: str | None) -> Simulator:
 
 
 def _start_sxh485(addresses: list[int], tcp: str | None) -> Simulator:
-    from transports.sxh485.device import PtyServer, SimulatedCamera, SimulatedLine, TcpServer
+    from nodemap.transports.sxh485.device import PtyServer, SimulatedCamera, SimulatedLine, TcpServer
 
     line = SimulatedLine([SimulatedCamera(address=a) for a in addresses or [1]])
     server: Any

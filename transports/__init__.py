@@ -49,11 +49,11 @@ class DeviceLink(Protocol):
 
 
 _SCHEMES: dict[str, str] = {
-    "gvcp": "transports.gvcp.link:open_link",
-    "fcb": "transports.fcb.link:open_link",
-    "sxh485": "transports.sxh485.link:open_link",
-    "vs1": "transports.vs1.link:open_link",
-    "mem": "transports.memory:open_link",
+    "gvcp": "nodemap.transports.gvcp.link:open_link",
+    "fcb": "nodemap.transports.fcb.link:open_link",
+    "sxh485": "nodemap.transports.sxh485.link:open_link",
+    "vs1": "nodemap.transports.vs1.link:open_link",
+    "mem": "nodemap.transports.memory:open_link",
 }
 
 

@@ -58,7 +58,7 @@ EXPECTED = {"Width": 640, "Height": 480, "PixelFormat": "Mono16", "GainSelector"
 
 @pytest.fixture
 def device():
-    from transports.gvcp.device import SimulatedDevice
+    from nodemap.transports.gvcp.device import SimulatedDevice
 
     dev = SimulatedDevice(built_description(), address=ADDRESS, xml_name="built.xml",
                           registers=REGISTERS).start()
@@ -104,7 +104,7 @@ def test_arv_tool_reads_the_built_description(device) -> None:
 
 def test_reference_reads_the_built_description_over_gvcp(device) -> None:
     genapi = require_genicam()
-    from transports.gvcp.client import GvcpClient
+    from nodemap.transports.gvcp.client import GvcpClient
 
     with GvcpClient(ADDRESS) as client:
         class Port(genapi.AbstractPort):

@@ -45,7 +45,7 @@ class Device:
 
 
 def _gige(registers: dict[int, int] | None = None, address: str | None = None) -> tuple[str, Any]:
-    from transports.gvcp.device import SimulatedDevice
+    from nodemap.transports.gvcp.device import SimulatedDevice
 
     address = address or next(_gige_addresses)
     device = SimulatedDevice(read_description("demo-camera.xml"), address=address,

@@ -110,8 +110,8 @@ def test_vendor_registers_from_xml(cli):
 
 
 def test_stdin_and_visca_and_sxh485(cli):
-    from transports.fcb import protocol as v
-    from transports.sxh485 import protocol as s
+    from nodemap.transports.fcb import protocol as v
+    from nodemap.transports.sxh485 import protocol as s
 
     zoom = v.encode_command(1, 0x04, 0x47, v.to_nibbles(0x1234, 4)).hex(" ")
     ack = v.encode_ack(1, 1).hex(" ")

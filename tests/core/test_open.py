@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nodemap
-import transports
+import nodemap.transports
 from nodemap.errors import NodeMapError
 
 from .xmlkit import description, int_reg
@@ -35,13 +35,13 @@ def test_register_scheme_accepts_a_callable(tmp_path):
 
     def opener(url: str, **options):
         calls.append(url)
-        return transports.open_link("mem:unused", xml=xml)
+        return nodemap.transports.open_link("mem:unused", xml=xml)
 
-    transports.register_scheme("test-scheme", opener)
+    nodemap.transports.register_scheme("test-scheme", opener)
     with nodemap.open("test-scheme://anything") as cam:
         assert cam.features["X"].value == 0
     assert calls == ["test-scheme://anything"]
-    assert "test-scheme" in transports.schemes()
+    assert "test-scheme" in nodemap.transports.schemes()
 
 
 def test_camera_reports_missing_attributes_clearly(tmp_path):

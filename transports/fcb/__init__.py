@@ -12,7 +12,7 @@ __all__ = ["open_link"]
 
 
 def open_link(url: str, **options):  # noqa: ANN001, ANN201 - thin lazy re-export
-    """Open ``fcb:<pyserial url>?address=N``; see :mod:`transports.fcb.link`."""
+    """Open ``fcb:<pyserial url>?address=N``; see :mod:`nodemap.transports.fcb.link`."""
     from .link import open_link as _open_link
 
     return _open_link(url, **options)

@@ -2,8 +2,8 @@
 
 Try the whole stack without hardware::
 
-    python -m transports.fcb.device --pty            # prints /dev/pts/N
-    python -m transports.fcb.device --tcp 127.0.0.1:5678 --cameras 2
+    python -m nodemap.transports.fcb.device --pty            # prints /dev/pts/N
+    python -m nodemap.transports.fcb.device --tcp 127.0.0.1:5678 --cameras 2
     python -c "import nodemap; cam = nodemap.open('fcb:/dev/pts/N?address=1'); ..."
 
 The camera is stateful: zoom and focus move over time (Tele/Wide/Stop, direct
@@ -686,7 +686,7 @@ class SimServer:
 def main(argv: list[str] | None = None) -> int:
     """Command line: run simulated FCB cameras until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m transports.fcb.device",
+        prog="python -m nodemap.transports.fcb.device",
         description="Simulated Sony FCB camera(s) speaking VISCA on a pty or a TCP socket.")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="open a pseudo-terminal (POSIX)")

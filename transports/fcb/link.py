@@ -15,7 +15,7 @@ to nodemap are taken out; every other key stays with the pyserial URL::
 The same keys are accepted as keyword arguments (``nodemap.open(url, timeout=0.5)``),
 plus ``xml=bytes`` to use another description than the shipped ``sony-fcb.xml`` and
 ``serial=obj`` to run over an already open serial-like object.  Links to the same line
-share one :class:`~transports.fcb.bus.FcbBus`.
+share one :class:`~nodemap.transports.fcb.bus.FcbBus`.
 """
 
 from __future__ import annotations

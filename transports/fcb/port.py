@@ -1,6 +1,6 @@
 """The FCB Port: GenApi register reads/writes ↔ VISCA inquiries/commands.
 
-The register address decides everything (layout in :mod:`transports.fcb.address`):
+The register address decides everything (layout in :mod:`nodemap.transports.fcb.address`):
 a read of a VALUE register sends the inquiry and returns the decoded value as
 ``length`` big-endian bytes; a write sends the command and returns after its
 completion (``wait_completion=False``: after the ACK).  TRIGGER registers implement

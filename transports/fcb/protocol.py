@@ -1,8 +1,8 @@
 """VISCA codec (Sony FCB block cameras): packets in, bytes out; bytes in, typed replies out.
 
 Sans-IO (the h11 pattern): nothing here touches a serial line, a clock or a thread, so
-the same code serves the client (:mod:`transports.fcb.bus`) and the simulated camera
-(:mod:`transports.fcb.device`) and is tested exhaustively without I/O.
+the same code serves the client (:mod:`nodemap.transports.fcb.bus`) and the simulated camera
+(:mod:`nodemap.transports.fcb.device`) and is tested exhaustively without I/O.
 
 Wire facts (Sony FCB technical manuals, DESIGN.md §5):
 

@@ -9,7 +9,7 @@ seeded fraction of the packets it receives and sends (fault tests).
 
 Run it on its own::
 
-    python -m transports.gvcp.device --address 127.0.0.2 --xml camera.xml [--zip] [-v]
+    python -m nodemap.transports.gvcp.device --address 127.0.0.2 --xml camera.xml [--zip] [-v]
 
 Real tools (``arv-tool-0.8 -a 127.0.0.2 features``) and :mod:`.client` talk to it.
 """
@@ -577,7 +577,7 @@ class SimulatedDevice:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m transports.gvcp.device",
+    parser = argparse.ArgumentParser(prog="python -m nodemap.transports.gvcp.device",
                                      description="A simulated GigE Vision (GVCP) device.")
     parser.add_argument("--address", default="127.0.0.2", help="IPv4 address to bind (loopback)")
     parser.add_argument("--port", type=int, default=p.GVCP_PORT)

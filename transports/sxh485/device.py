@@ -1,7 +1,7 @@
 """A simulated SXH485 camera (or several on one line) on a pty or a TCP socket.
 
-    python -m transports.sxh485.device --pty --address 1 [--address 2 ...]
-    python -m transports.sxh485.device --tcp 127.0.0.1:7000 --address 1 --bad-crc 0.05
+    python -m nodemap.transports.sxh485.device --pty --address 1 [--address 2 ...]
+    python -m nodemap.transports.sxh485.device --tcp 127.0.0.1:7000 --address 1 --bad-crc 0.05
 
 prints the pty path (or ``tcp HOST:PORT``) on the first line, then serves until
 interrupted; open it with ``sxh485:/dev/pts/N?address=1`` or
@@ -421,7 +421,7 @@ class TcpServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m transports.sxh485.device",
+    parser = argparse.ArgumentParser(prog="python -m nodemap.transports.sxh485.device",
                                      description="Simulated SXH485 serial JPEG camera(s).")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="serve on a new pty (POSIX)")

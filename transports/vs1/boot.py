@@ -1,6 +1,6 @@
 """The VS-1 boot-parameter page over HTTP (port 80): fetch, cache briefly, parse.
 
-The page's layout is not published; :func:`~transports.vs1.protocol.parse_boot_page`
+The page's layout is not published; :func:`~nodemap.transports.vs1.protocol.parse_boot_page`
 reads the public vxWorks ``label : value`` form and rejects anything else.
 """
 

@@ -12,7 +12,7 @@ Serves, on loopback by default and on configurable ports (so no root is needed):
   says so instead of imitating it.
 
 Each service can be killed and restarted (``kill("result0")``, ``restart("ftp")``) to
-exercise connection monitoring.  Run: ``python -m transports.vs1.device --host
+exercise connection monitoring.  Run: ``python -m nodemap.transports.vs1.device --host
 127.0.0.1 --base-port 10000`` (ftp 10000, http 10001, results 10002-10005, announce
 datagrams to 10006); without ``--base-port`` the real VS-1 port numbers are used.
 """
@@ -428,7 +428,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m transports.vs1.device`` and ``nodemap sim vs1``."""
+    """Entry point of ``python -m nodemap.transports.vs1.device`` and ``nodemap sim vs1``."""
     args = _parser().parse_args(argv)
     if args.base_port is None:
         ftp, http_, results, announce = 21, 80, [49211, 49212, 49213, 49214], 49495

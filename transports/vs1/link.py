@@ -12,7 +12,7 @@ service (``results=49211,0,0,0``).  ``buffer`` bounds each result port's line bu
 how long ``open`` waits for the result ports to connect (0: do not wait).
 
 The link's extras are reachable on a Camera: ``cam.files`` (FTP), ``cam.results[n]``
-(:class:`~transports.vs1.results.ResultReader`), ``cam.connection_states()``,
+(:class:`~nodemap.transports.vs1.results.ResultReader`), ``cam.connection_states()``,
 ``cam.boot_parameters()``, ``cam.boot_page()``.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote
 from nodemap.errors import NodeMapError
 from nodemap.resources import read_description
 
-from transports import split_scheme
+from nodemap.transports import split_scheme
 from .boot import BootPage
 from .files import FtpFiles
 from .net import ServiceStates, classify_error, connect

@@ -1,4 +1,4 @@
-"""The VS-1 Port: the virtual register space of :class:`~transports.vs1.protocol.RegisterMap`
+"""The VS-1 Port: the virtual register space of :class:`~nodemap.transports.vs1.protocol.RegisterMap`
 served from the live link state (result readers, connection states, boot page).
 
 Everything is read-only; any access inside a proprietary service's block raises

@@ -111,7 +111,7 @@ PROPRIETARY_SERVICES: tuple[ProprietaryService, ...] = (
     ProprietaryService(49493, "UDP", "Camera Login/Command", "network login and network parameters"),
     ProprietaryService(49495, "UDP", "Camera Announce", "identity broadcast (name, IP, status, version)",
                        "raw datagrams can be recorded, without decoding, with "
-                       "transports.vs1.announce.listen() or `nodemap discover --vs1`"),
+                       "nodemap.transports.vs1.announce.listen() or `nodemap discover --vs1`"),
 )
 
 

@@ -7,9 +7,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from transports.fcb.bus import open_buses
-from transports.fcb.device import SimConfig, SimServer
-from transports.fcb.link import FcbLink, open_link
+from nodemap.transports.fcb.bus import open_buses
+from nodemap.transports.fcb.device import SimConfig, SimServer
+from nodemap.transports.fcb.link import FcbLink, open_link
 
 HAS_PTY = hasattr(os, "openpty")
 

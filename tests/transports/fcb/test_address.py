@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from nodemap.resources import read_description
-from transports.fcb.address import Encoding, Kind, VirtualAddress, make_address
-from transports.fcb.link import register_labels
+from nodemap.transports.fcb.address import Encoding, Kind, VirtualAddress, make_address
+from nodemap.transports.fcb.link import register_labels
 
 _byte = st.integers(0, 0xFE)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import nodemap
-from transports.fcb import protocol as p
-from transports.fcb.device import SimConfig, SimLine
+from nodemap.transports.fcb import protocol as p
+from nodemap.transports.fcb.device import SimConfig, SimLine
 
 H = bytes.fromhex
 REPO = Path(__file__).resolve().parents[3]
@@ -90,7 +90,7 @@ def test_faults_drop_and_silence() -> None:
 
 
 def _run_cli(args: list[str]) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "transports.fcb.device", *args], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "nodemap.transports.fcb.device", *args], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip() if proc.stdout else ""
     return proc, url

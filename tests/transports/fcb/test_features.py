@@ -11,7 +11,7 @@ import pytest
 
 import nodemap
 from nodemap.errors import DeviceError, NodeMapError, TimeoutError
-from transports.fcb.bus import open_buses
+from nodemap.transports.fcb.bus import open_buses
 
 H = bytes.fromhex
 EXTRA_XML = Path(__file__).with_name("fcb-extra.xml")

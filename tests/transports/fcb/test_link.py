@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import transports
+import nodemap.transports
 from nodemap.errors import NodeMapError, PortError, TimeoutError
 from nodemap.resources import read_description
-from transports.fcb.bus import open_buses
-from transports.fcb.link import FcbLink, open_link, parse_url
+from nodemap.transports.fcb.bus import open_buses
+from nodemap.transports.fcb.link import FcbLink, open_link, parse_url
 
 H = bytes.fromhex
 
@@ -81,9 +81,9 @@ def test_loop_line_with_init_none_opens_and_reads_time_out() -> None:
 
 def test_registry_and_descriptions(make_sim) -> None:
     sim = make_sim()
-    link = transports.open_link(f"fcb:{sim.url}?address=1&timeout=0.5")
+    link = nodemap.transports.open_link(f"fcb:{sim.url}?address=1&timeout=0.5")
     try:
-        assert isinstance(link, FcbLink) and isinstance(link, transports.DeviceLink)
+        assert isinstance(link, FcbLink) and isinstance(link, nodemap.transports.DeviceLink)
         assert link.port_name == "Device"
         seen: list[tuple[int, int]] = []
         assert link.descriptions(lambda done, total: seen.append((done, total))) == [

@@ -14,8 +14,8 @@ import pytest
 
 from nodemap.errors import AccessError, DeviceError, PortError, ProtocolError, RangeError, TimeoutError
 from nodemap.resources import read_description
-from transports.fcb import protocol as p
-from transports.fcb.link import register_labels
+from nodemap.transports.fcb import protocol as p
+from nodemap.transports.fcb.link import register_labels
 
 H = bytes.fromhex
 A = {name: address for address, name in register_labels(read_description("sony-fcb.xml")).items()}
@@ -444,7 +444,7 @@ def test_broadcast_reaches_every_camera(make_sim, make_link) -> None:
 
 
 def test_closing_the_line_interrupts_a_waiting_write(make_sim) -> None:
-    from transports.fcb.link import open_link
+    from nodemap.transports.fcb.link import open_link
 
     sim = make_sim(zoom_speed=1.0)
     link = open_link(f"fcb:{sim.url}?address=1&timeout=0.5")

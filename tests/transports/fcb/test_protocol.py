@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from nodemap.errors import ProtocolError
-from transports.fcb import protocol as p
+from nodemap.transports.fcb import protocol as p
 
 H = bytes.fromhex
 

@@ -18,8 +18,8 @@ from typing import Callable, Iterator
 import pytest
 
 from tests.peers import missing
-from transports.gvcp import protocol as p
-from transports.gvcp.device import SimulatedDevice
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.device import SimulatedDevice
 
 HERE = Path(__file__).resolve().parent
 ROOT_DIR = HERE.parents[2]

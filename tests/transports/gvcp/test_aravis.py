@@ -17,10 +17,10 @@ import pytest
 import nodemap
 from nodemap.errors import NodeMapError, TimeoutError
 from tests.peers import require_executable, require_genicam
-from transports.gvcp import protocol as p
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.link import open_link
-from transports.gvcp.protocol import Register as R
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.link import open_link
+from nodemap.transports.gvcp.protocol import Register as R
 
 pytestmark = pytest.mark.peer
 

@@ -8,7 +8,7 @@ import pytest
 import nodemap
 from nodemap.resources import read_description
 from tests.peers import require_genicam, require_vendor_xml
-from transports.gvcp.protocol import Register as R
+from nodemap.transports.gvcp.protocol import Register as R
 
 BOOTSTRAP = read_description("gige-bootstrap.xml")
 SEED_NAMES = ["Version", "DeviceMode", "CCP", "SCP0", "SCPS0", "SCPD0", "SCDA0", "SCSP0",

@@ -10,11 +10,11 @@ import time
 import pytest
 
 from nodemap.errors import DeviceError, PortError, TimeoutError
-from transports.gvcp import protocol as p
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.device import SimulatedDevice
-from transports.gvcp.protocol import Register as R
-from transports.gvcp.protocol import Status
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.device import SimulatedDevice
+from nodemap.transports.gvcp.protocol import Register as R
+from nodemap.transports.gvcp.protocol import Status
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_device_answers_retries_without_executing_twice(device: SimulatedDevice)
 
 
 def test_device_command_line_help(capsys) -> None:
-    from transports.gvcp.device import main
+    from nodemap.transports.gvcp.device import main
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "--address" in capsys.readouterr().out
@@ -295,7 +295,7 @@ def test_device_runs_from_the_command_line(tmp_path) -> None:
     xml = tmp_path / "cam.xml"
     xml.write_bytes(SIMPLE_XML)
     address = next_address()
-    proc = subprocess.Popen([sys.executable, "-m", "transports.gvcp.device", "--address", address,
+    proc = subprocess.Popen([sys.executable, "-m", "nodemap.transports.gvcp.device", "--address", address,
                              "--xml", str(xml), "--zip", "--register", "0xA000=320"],
                             cwd=ROOT_DIR, stdout=subprocess.PIPE, text=True)
     try:

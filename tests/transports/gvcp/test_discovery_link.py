@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import transports
+import nodemap.transports
 from nodemap.errors import PortError, XmlError
 from nodemap.resources import read_description
 from tests.transports.gvcp.conftest import SIMPLE_XML
-from transports.gvcp import discovery
-from transports.gvcp import protocol as p
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.link import GvcpLink, open_link, parse_gvcp_url, parse_xml_url, unpack_xml
+from nodemap.transports.gvcp import discovery
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.link import GvcpLink, open_link, parse_gvcp_url, parse_xml_url, unpack_xml
 
 BROADCAST = "127.255.255.255"
 
@@ -111,7 +111,7 @@ def test_parse_gvcp_url() -> None:
 @pytest.mark.parametrize("zipped", [False, True])
 def test_link_downloads_plain_and_zipped_xml(make_device, zipped) -> None:
     dev = make_device(zipped=zipped, schema_version="1.1.0")
-    link = transports.open_link(f"gvcp://{dev.address}?timeout=0.3&retries=2")
+    link = nodemap.transports.open_link(f"gvcp://{dev.address}?timeout=0.3&retries=2")
     try:
         assert isinstance(link, GvcpLink) and link.port_name == "Device"
         assert link.client.has_control and dev.controller == link.client.local_address

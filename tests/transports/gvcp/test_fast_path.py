@@ -21,12 +21,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import transports.gvcp.client as client_module
+import nodemap.transports.gvcp.client as client_module
 from nodemap.errors import DeviceError, TimeoutError
 from tests.transports.gvcp.conftest import next_address
-from transports.gvcp import protocol as p
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.protocol import Status
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.protocol import Status
 
 u32 = st.integers(0, 0xFFFFFFFF)
 # Only an upper bound: a silent request costs one TIMEOUT; generous so that a loaded

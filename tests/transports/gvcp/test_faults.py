@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.device import Faults
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.device import Faults
 
 pytestmark = pytest.mark.timeout(120)
 

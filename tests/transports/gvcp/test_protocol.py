@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from nodemap.errors import DeviceError, ProtocolError
 from tests.peers import SHARED, missing
-from transports.gvcp import protocol as p
+from nodemap.transports.gvcp import protocol as p
 
 SEEDS = SHARED / "seeds"
 

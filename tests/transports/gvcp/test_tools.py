@@ -11,9 +11,9 @@ import pytest
 
 from tests.peers import require_executable, require_vendor_xml
 from tests.transports.gvcp.pcap import write_pcap
-from transports.gvcp import protocol as p
-from transports.gvcp.client import GvcpClient
-from transports.gvcp.discovery import discover
+from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
+from nodemap.transports.gvcp.discovery import discover
 
 pytestmark = pytest.mark.peer
 

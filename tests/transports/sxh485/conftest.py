@@ -8,8 +8,8 @@ from typing import Iterator
 import attrs
 import pytest
 
-from transports.sxh485.bus import Bus
-from transports.sxh485.device import (Faults, PtyServer, SimulatedCamera, SimulatedLine,
+from nodemap.transports.sxh485.bus import Bus
+from nodemap.transports.sxh485.device import (Faults, PtyServer, SimulatedCamera, SimulatedLine,
                                       TcpServer)
 
 POSIX = os.name == "posix"

@@ -8,9 +8,9 @@ import time
 
 from PIL import Image
 
-from transports.sxh485.link import open_link
-from transports.sxh485.port import Kind, virtual_address
-from transports.sxh485.protocol import MessageType
+from nodemap.transports.sxh485.link import open_link
+from nodemap.transports.sxh485.port import Kind, virtual_address
+from nodemap.transports.sxh485.protocol import MessageType
 
 from .conftest import start, stop
 

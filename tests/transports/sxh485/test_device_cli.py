@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from transports.sxh485.device import SimulatedCamera, SimulatedLine
-from transports.sxh485.link import open_link
-from transports.sxh485.port import Kind, virtual_address
-from transports.sxh485.protocol import Frame, MessageType, encode
+from nodemap.transports.sxh485.device import SimulatedCamera, SimulatedLine
+from nodemap.transports.sxh485.link import open_link
+from nodemap.transports.sxh485.port import Kind, virtual_address
+from nodemap.transports.sxh485.protocol import Frame, MessageType, encode
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -35,7 +35,7 @@ def first_line(process: subprocess.Popen, timeout: float = 20.0) -> str:
     ["--tcp", "127.0.0.1:0"],
 ])
 def test_device_command_line(mode: list[str]) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "transports.sxh485.device", *mode,
+    process = subprocess.Popen([sys.executable, "-m", "nodemap.transports.sxh485.device", *mode,
                                 "--address", "3", "--address", "4"],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -15,8 +15,8 @@ from PIL import Image
 import nodemap
 from nodemap.errors import AccessError, NodeMapError, RangeError
 from tests.peers import require_genicam
-from transports.sxh485.link import open_link
-from transports.sxh485.protocol import RESOLUTIONS
+from nodemap.transports.sxh485.link import open_link
+from nodemap.transports.sxh485.protocol import RESOLUTIONS
 
 from .conftest import Rig
 
@@ -204,7 +204,7 @@ def test_every_feature_through_the_genapi_reference(rig: Rig) -> None:
 
 
 def test_features_and_snapshot_survive_5_percent_corrupted_replies(transport: str) -> None:
-    from transports.sxh485.device import Faults
+    from nodemap.transports.sxh485.device import Faults
 
     from .conftest import start, stop
     rig = start(transport, faults=Faults(corrupt=0.05, seed=7))

@@ -1,6 +1,6 @@
 """Every frame the client puts on the line, checked against the seed's definition.
 
-Independent of ``transports.sxh485.protocol``: the CRC here is the seed's C algorithm
+Independent of ``nodemap.transports.sxh485.protocol``: the CRC here is the seed's C algorithm
 driven by the seed's own table, parsed from the seed text when ``../shared`` is
 present, else from a copy typed in below.  The frames are split out of the raw byte
 stream the simulated camera received, by this file's own code.
@@ -13,9 +13,9 @@ import re
 import pytest
 
 from tests.peers import SHARED
-from transports.sxh485 import protocol
-from transports.sxh485.link import open_link
-from transports.sxh485.port import Kind, virtual_address
+from nodemap.transports.sxh485 import protocol
+from nodemap.transports.sxh485.link import open_link
+from nodemap.transports.sxh485.port import Kind, virtual_address
 
 from .conftest import Rig, start, stop, wait_until
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from nodemap.errors import DeviceError, PortError, TimeoutError
-from transports import open_link as open_any_link
-from transports.sxh485.bus import Bus
-from transports.sxh485.link import SXH485Link, open_link, parse_url
-from transports.sxh485.port import Kind, VirtualAddress, virtual_address
-from transports.sxh485.protocol import MessageType
+from nodemap.transports import open_link as open_any_link
+from nodemap.transports.sxh485.bus import Bus
+from nodemap.transports.sxh485.link import SXH485Link, open_link, parse_url
+from nodemap.transports.sxh485.port import Kind, VirtualAddress, virtual_address
+from nodemap.transports.sxh485.protocol import MessageType
 
 from .conftest import Rig
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nodemap.errors import ProtocolError
-from transports.sxh485.protocol import (PROFILES, Direction, Discarded, Frame, FrameParser,
+from nodemap.transports.sxh485.protocol import (PROFILES, Direction, Discarded, Frame, FrameParser,
                                         MessageType, Profile, annotate, crc16, decode, encode,
                                         get_profile)
 

@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 
 from nodemap.errors import ProtocolError
-from transports.sxh485.device import Faults
-from transports.sxh485.link import open_link
-from transports.sxh485.port import Kind, virtual_address
-from transports.sxh485.protocol import RESOLUTIONS, MessageType
-from transports.sxh485.snapshot import check_jpeg
+from nodemap.transports.sxh485.device import Faults
+from nodemap.transports.sxh485.link import open_link
+from nodemap.transports.sxh485.port import Kind, virtual_address
+from nodemap.transports.sxh485.protocol import RESOLUTIONS, MessageType
+from nodemap.transports.sxh485.snapshot import check_jpeg
 
 from .conftest import Rig, start, stop
 

@@ -7,8 +7,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from transports.vs1.device import SimulatedVS1
-from transports.vs1.link import VS1Link, open_link
+from nodemap.transports.vs1.device import SimulatedVS1
+from nodemap.transports.vs1.link import VS1Link, open_link
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from transports.vs1.announce import Announcement, AnnounceListener, listen
+from nodemap.transports.vs1.announce import Announcement, AnnounceListener, listen
 
 from .conftest import make_sim
 

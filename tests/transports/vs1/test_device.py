@@ -1,4 +1,4 @@
-"""The simulator as a program: ``python -m transports.vs1.device`` (``nodemap sim vs1``)."""
+"""The simulator as a program: ``python -m nodemap.transports.vs1.device`` (``nodemap sim vs1``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from transports.vs1.device import SimulatedVS1, main
-from transports.vs1.link import open_link
+from nodemap.transports.vs1.device import SimulatedVS1, main
+from nodemap.transports.vs1.link import open_link
 
 from .conftest import wait_for
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_module_runs_and_serves_a_link() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "transports.vs1.device", "--host", "127.0.0.1", "--base-port", "0",
+        [sys.executable, "-m", "nodemap.transports.vs1.device", "--host", "127.0.0.1", "--base-port", "0",
          "--rate", "200", "--count", "20", "--duration", "30"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

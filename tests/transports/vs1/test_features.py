@@ -10,7 +10,7 @@ import pytest
 
 import nodemap
 from nodemap.errors import NodeMapError, UnsupportedError
-from transports.vs1.device import SimulatedVS1
+from nodemap.transports.vs1.device import SimulatedVS1
 
 from .conftest import make_sim, wait_for
 

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from nodemap.errors import AccessError, DeviceError, NodeMapError, PortError, UnsupportedError
-from transports import open_link as open_any
-from transports.vs1.link import VS1Link, open_link, parse_url
-from transports.vs1.protocol import (
+from nodemap.transports import open_link as open_any
+from nodemap.transports.vs1.link import VS1Link, open_link, parse_url
+from nodemap.transports.vs1.protocol import (
     CONNECTION_BASE,
     PROPRIETARY_SERVICES,
     RESULT_BASE,
@@ -277,8 +277,8 @@ def test_registry_opens_vs1(sim) -> None:  # type: ignore[no-untyped-def]
 
 def test_unanswered_connects_are_timed_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """A camera that never answers (off, wrong address): connect() times out."""
-    import transports.vs1.link as link_module
-    import transports.vs1.results as results_module
+    import nodemap.transports.vs1.link as link_module
+    import nodemap.transports.vs1.results as results_module
 
     def silent(*args: object, **kwargs: object) -> socket.socket:
         raise socket.timeout("timed out")

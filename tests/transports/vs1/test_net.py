@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from transports.vs1.net import ServiceStates, classify_error, enable_keepalive
-from transports.vs1.protocol import ConnectionState
+from nodemap.transports.vs1.net import ServiceStates, classify_error, enable_keepalive
+from nodemap.transports.vs1.protocol import ConnectionState
 
 
 def test_keepalive_is_enabled_with_short_timings() -> None:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from nodemap.errors import PortError, ProtocolError, UnsupportedError
 from nodemap.resources import read_description
-from transports.vs1.protocol import (
+from nodemap.transports.vs1.protocol import (
     BOOT_FIELDS,
     MONITORED_SERVICES,
     PROPRIETARY_SERVICES,

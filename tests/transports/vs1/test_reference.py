@@ -7,7 +7,7 @@ import pytest
 
 from nodemap.resources import description_path
 from tests.peers import require_genicam
-from transports.vs1.link import open_link
+from nodemap.transports.vs1.link import open_link
 
 from .conftest import make_sim, wait_for
 
