@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from nodemap.plugin import TransportPlugin
 from nodemap.port import MemoryPort
-
-from . import split_scheme
+from nodemap.urls import split_scheme
 
 
 @attrs.define
@@ -44,3 +44,15 @@ def open_link(url: str, *, xml: bytes | None = None, size: int | None = None,
     base = int(params["base"], 0) if "base" in params else (base or 0)
     port = MemoryPort(size, base=base)
     return MemoryLink(port=port, xml=data)
+
+
+plugin = TransportPlugin(
+    name="mem",
+    summary="any GenApi XML backed by memory (try a description without hardware)",
+    schemes=("mem",),
+    url_forms=("mem:FILE.xml[?size=N&base=ADDR]",),
+    open_link=open_link,
+    discover_by_default=False,
+    capabilities=frozenset({"features", "registers"}),
+    unreachable_hint="check the XML file's path",
+)

@@ -1,7 +1,7 @@
 """Fixtures for the CLI tests: simulated devices of every transport, the real CLI.
 
 ``cli(*args)`` runs the click group in-process (``CliRunner``); ``nodemap_cmd()`` is the
-argv of the installed ``nodemap`` script (or ``python -m nodemap.cli`` beside it).
+argv of the installed ``nodemap`` script (or ``python -m nodemap.app.cli`` beside it).
 GigE simulators get their own 127.0.41.x address; Aravis's fake camera comes from the
 GVCP tests' fixture module (reused, not duplicated).
 """
@@ -20,8 +20,9 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from nodemap.cli import main
-from nodemap.demo import DEMO_REGISTERS, Simulator, start_simulator
+from nodemap.app.cli import main
+from nodemap.app.simulators import Simulator, start_simulator
+from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.resources import read_description
 from tests.peers import IN_CI, missing
 
@@ -130,7 +131,7 @@ def nodemap_cmd() -> list[str]:
         return [found]
     if IN_CI:
         missing("the nodemap script is not installed (pip install -e .)")
-    return [sys.executable, "-m", "nodemap.cli"]
+    return [sys.executable, "-m", "nodemap.app.cli"]
 
 
 def subprocess_env() -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodemap.decode import Decoder, hex_bytes
+from nodemap.app.decode import Decoder, hex_bytes
 from tests.peers import SHARED, missing
 
 from .conftest import as_json

@@ -68,7 +68,7 @@ def test_python_examples(devices, tmp_path: Path):
 
 
 def test_cli_examples(devices, cli, tmp_path: Path, monkeypatch):
-    from nodemap.cli import main
+    from nodemap.app.cli import main
 
     monkeypatch.chdir(tmp_path)
     lines = [line[2:] for block in _blocks("console") for line in block.splitlines()

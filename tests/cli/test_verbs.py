@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nodemap.cli import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE
+from nodemap.app.cli import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE
 
 from .conftest import as_json, nodemap_cmd, subprocess_env
 

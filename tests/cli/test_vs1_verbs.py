@@ -12,7 +12,7 @@ import time
 from click.testing import CliRunner
 
 import nodemap
-from nodemap.cli import main
+from nodemap.app.cli import main
 
 
 def _free_udp_port() -> int:
@@ -54,7 +54,7 @@ def test_sim_vs1_serves_a_camera_nodemap_can_open():
         base = probe.getsockname()[1]
     base = 20000 + base % 30000  # leave room for the six ports above it
     process = subprocess.Popen(
-        [sys.executable, "-m", "nodemap.cli", "sim", "vs1", "--address", "127.0.0.1",
+        [sys.executable, "-m", "nodemap.app.cli", "sim", "vs1", "--address", "127.0.0.1",
          "--port", str(base)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         first = process.stdout.readline()  # type: ignore[union-attr]

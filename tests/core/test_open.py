@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import nodemap
-import nodemap.transports
+from nodemap.app import plugins
+from nodemap.plugin import TransportPlugin
 from nodemap.errors import NodeMapError
 
 from .xmlkit import description, int_reg
@@ -29,19 +30,24 @@ def test_unknown_scheme_lists_the_known_ones():
         nodemap.open("camera")
 
 
-def test_register_scheme_accepts_a_callable(tmp_path):
+def test_a_plugin_registered_at_run_time_opens_its_scheme(tmp_path):
     xml = description(int_reg("X", 0))
     calls = []
 
     def opener(url: str, **options):
         calls.append(url)
-        return nodemap.transports.open_link("mem:unused", xml=xml)
+        return plugins.open_link("mem:unused", xml=xml)
 
-    nodemap.transports.register_scheme("test-scheme", opener)
-    with nodemap.open("test-scheme://anything") as cam:
-        assert cam.features["X"].value == 0
-    assert calls == ["test-scheme://anything"]
-    assert "test-scheme" in nodemap.transports.schemes()
+    plugins.register(TransportPlugin(name="test-plugin", summary="a test", open_link=opener,
+                                     schemes=("test-scheme",)))
+    try:
+        with nodemap.open("test-scheme://anything") as cam:
+            assert cam.features["X"].value == 0
+        assert calls == ["test-scheme://anything"]
+        assert "test-scheme" in plugins.schemes()
+    finally:
+        plugins.unregister("test-plugin")
+    assert "test-scheme" not in plugins.schemes()
 
 
 def test_camera_reports_missing_attributes_clearly(tmp_path):

@@ -28,7 +28,7 @@ from lxml import etree
 from nodemap.errors import NodeMapError, PortError
 from nodemap.resources import read_description
 
-from .. import split_scheme
+from nodemap.urls import split_scheme
 from .bus import FcbBus, acquire_bus, release_bus
 from .port import FcbPort
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 from nodemap.errors import NodeMapError, PortError
 from nodemap.resources import read_description
 
-from .. import split_scheme
+from nodemap.urls import split_scheme
 from . import snapshot as _snapshot
 from .bus import Bus
 from .port import Kind, SXH485Port, virtual_address

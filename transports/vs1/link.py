@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote
 from nodemap.errors import NodeMapError
 from nodemap.resources import read_description
 
-from nodemap.transports import split_scheme
+from nodemap.urls import split_scheme
 from .boot import BootPage
 from .files import FtpFiles
 from .net import ServiceStates, classify_error, connect

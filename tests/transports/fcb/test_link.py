@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import nodemap.transports
+from nodemap.app import plugins
+from nodemap.plugin import DeviceLink
 from nodemap.errors import NodeMapError, PortError, TimeoutError
 from nodemap.resources import read_description
 from nodemap.transports.fcb.bus import open_buses
@@ -81,9 +82,9 @@ def test_loop_line_with_init_none_opens_and_reads_time_out() -> None:
 
 def test_registry_and_descriptions(make_sim) -> None:
     sim = make_sim()
-    link = nodemap.transports.open_link(f"fcb:{sim.url}?address=1&timeout=0.5")
+    link = plugins.open_link(f"fcb:{sim.url}?address=1&timeout=0.5")
     try:
-        assert isinstance(link, FcbLink) and isinstance(link, nodemap.transports.DeviceLink)
+        assert isinstance(link, FcbLink) and isinstance(link, DeviceLink)
         assert link.port_name == "Device"
         seen: list[tuple[int, int]] = []
         assert link.descriptions(lambda done, total: seen.append((done, total))) == [

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import nodemap.transports
+from nodemap.app import plugins
+from nodemap.plugin import DeviceLink
 from nodemap.errors import PortError, XmlError
 from nodemap.resources import read_description
 from tests.transports.gvcp.conftest import SIMPLE_XML
@@ -111,7 +112,7 @@ def test_parse_gvcp_url() -> None:
 @pytest.mark.parametrize("zipped", [False, True])
 def test_link_downloads_plain_and_zipped_xml(make_device, zipped) -> None:
     dev = make_device(zipped=zipped, schema_version="1.1.0")
-    link = nodemap.transports.open_link(f"gvcp://{dev.address}?timeout=0.3&retries=2")
+    link = plugins.open_link(f"gvcp://{dev.address}?timeout=0.3&retries=2")
     try:
         assert isinstance(link, GvcpLink) and link.port_name == "Device"
         assert link.client.has_control and dev.controller == link.client.local_address

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nodemap.errors import DeviceError, PortError, TimeoutError
-from nodemap.transports import open_link as open_any_link
+from nodemap.app.plugins import open_link as open_any_link
 from nodemap.transports.sxh485.bus import Bus
 from nodemap.transports.sxh485.link import SXH485Link, open_link, parse_url
 from nodemap.transports.sxh485.port import Kind, VirtualAddress, virtual_address

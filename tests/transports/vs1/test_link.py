@@ -13,7 +13,7 @@ import time
 import pytest
 
 from nodemap.errors import AccessError, DeviceError, NodeMapError, PortError, UnsupportedError
-from nodemap.transports import open_link as open_any
+from nodemap.app.plugins import open_link as open_any
 from nodemap.transports.vs1.link import VS1Link, open_link, parse_url
 from nodemap.transports.vs1.protocol import (
     CONNECTION_BASE,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .nodemap import NodeMap
-from .port import Port
+from ..nodemap import NodeMap
+from ..port import Port
 
 __all__ = ["Camera", "open"]
 
@@ -59,7 +59,8 @@ class Camera:
 
 def open(url: str, *, progress: Callable[[int, int], None] | None = None,  # noqa: A001
          **options: Any) -> Camera:
-    """Open the device at ``url`` (``gvcp://``, ``fcb:``, ``sxh485:``, ``vs1://``, ``mem:``)."""
-    from nodemap.transports import open_link
+    """Open the device at ``url``: the scheme picks the transport plugin
+    (``gvcp://``, ``fcb:``, ``sxh485:``, ``vs1://``, ``mem:`` and any installed plugin's)."""
+    from .plugins import open_link
 
     return Camera(open_link(url, **options), progress=progress)

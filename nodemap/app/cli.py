@@ -1,4 +1,4 @@
-"""The ``nodemap`` command: the same verbs for every camera URL (gvcp://, fcb:, sxh485:, mem:).
+"""The ``nodemap`` command: the same verbs for every camera URL, whatever its transport plugin.
 
     nodemap discover [--interface IP] [--address IP] [--serial PORT]
     nodemap features URL [--visibility Expert]
@@ -7,8 +7,11 @@
     nodemap execute URL TriggerSoftware   nodemap reg URL 0x0D04[=1500]
     nodemap xml URL -o camera.xml         nodemap snapshot URL -o picture.jpg
     nodemap save URL camera.nmfs          nodemap load URL camera.nmfs
-    nodemap decode 42 01 00 80 …          nodemap sim gige|fcb|sxh485
-    nodemap demo
+    nodemap decode 42 01 00 80 …          nodemap sim NAME (one per plugin simulator)
+    nodemap demo                          nodemap plugins
+
+Transport-specific options (``discover``, ``decode``, ``sim``) come from the installed
+plugins (``nodemap.plugin.TransportPlugin``); nothing here names a transport.
 
 Every reading verb takes ``--json`` (one JSON document on stdout).  Exit codes:
 0 success, 1 other error, 2 usage error, 3 unknown feature or name, 4 device not
@@ -22,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import click
 
@@ -84,20 +87,17 @@ class CliError(click.ClickException):
 
 
 def _hint_for(url: str) -> str:
-    scheme = url.partition(":")[0].lower()
-    if scheme == "gvcp":
-        return ("check that the device is powered and reachable (ping it), that its IP is "
-                "in your interface's subnet (nodemap discover), and that no firewall "
-                "blocks UDP 3956")
-    if scheme in ("fcb", "sxh485"):
-        return ("check the serial port name and permissions, the cable, the baud rate "
-                "(?baudrate=) and the camera address (?address=); nodemap discover "
-                "--serial PORT probes the line")
-    return "check the URL"
+    from .. import errors
+    from .plugins import plugin_for
+
+    try:
+        return plugin_for(url).unreachable_hint
+    except errors.NodeMapError:
+        return "check the URL"
 
 
 def _translate(exc: BaseException, url: str | None = None) -> CliError:
-    from . import errors
+    from .. import errors
 
     where = f" ({url})" if url else ""
     if isinstance(exc, KeyError):
@@ -127,7 +127,7 @@ class _Guard:
         return self
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
-        from .errors import NodeMapError
+        from ..errors import NodeMapError
 
         if exc is None or isinstance(exc, (click.ClickException, click.exceptions.Exit,
                                            click.Abort)):
@@ -162,7 +162,7 @@ class _Opened:
         finally:
             if exc is not None and not isinstance(exc, (click.ClickException, click.Abort,
                                                         click.exceptions.Exit)):
-                from .errors import NodeMapError
+                from ..errors import NodeMapError
 
                 if isinstance(exc, (NodeMapError, KeyError, OSError)):
                     raise _translate(exc, self.url) from exc
@@ -179,7 +179,7 @@ def _feature(cam: Any, name: str) -> Any:
 
 def parse_for(feature: Any, text: str) -> Any:
     """The value ``text`` means for ``feature`` (by its kind)."""
-    from .persist import parse_value
+    from ..persist import parse_value
 
     kind = feature.kind
     if kind == "Enumeration" and text not in feature.entries:
@@ -218,16 +218,25 @@ def _visible(feature: Any, level: str) -> bool:
 
 # --------------------------------------------------------------------------- the group
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _MainGroup(click.Group):
+    """The ``nodemap`` group: its help ends with the installed transport plugins."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name, plugin in _loaded_plugins().items():
+            forms = "  ".join(plugin.url_forms) or ", ".join(s + ":" for s in plugin.schemes)
+            rows.append((name, f"{plugin.summary}: {forms}"))
+        if rows:
+            with formatter.section("Transports (installed plugins; nodemap plugins)"):
+                formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
+@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nodemap", message="nodemap %(version)s")
 @click.option("-v", "--verbose", count=True, help="log packets (-v info, -vv every packet)")
 def main(verbose: int) -> None:
-    """One GenICam feature API for every camera: GigE Vision (gvcp://), Sony FCB
-    (fcb:PORT?address=N), SXH485 (sxh485:PORT?address=N), any XML in memory (mem:FILE).
-
-    URLs: gvcp://192.168.1.10  fcb:/dev/ttyUSB0?address=1  fcb:socket://127.0.0.1:5678
-    sxh485:COM3?address=1&baudrate=115200  mem:camera.xml
-    """
+    """One GenICam feature API for every camera, whatever wire it speaks."""
     if verbose:
         import logging
 
@@ -240,118 +249,139 @@ json_option = click.option("--json", "as_json", is_flag=True, help="print JSON f
 
 # --------------------------------------------------------------------------- discover
 
+def _plugin_options(options: Any) -> Callable[[Any], Any]:
+    """Decorate a command with plugin-declared :class:`~nodemap.plugin.Option` objects."""
+    kinds = {"str": str, "int": int, "float": float,
+             "path": click.Path(path_type=Path),
+             "existing-file": click.Path(exists=True, dir_okay=False, path_type=Path)}
+
+    def decorate(command: Any) -> Any:
+        seen: set[str] = set()
+        for option in reversed(list(options)):
+            if option.dest in seen:
+                continue
+            seen.add(option.dest)
+            if option.kind == "flag":
+                command = click.option(*option.flags, option.dest, is_flag=True,
+                                       default=bool(option.default), help=option.help)(command)
+            else:
+                command = click.option(
+                    *option.flags, option.dest, type=kinds.get(option.kind, str),
+                    multiple=option.multiple, default=() if option.multiple else option.default,
+                    show_default=option.default is not None and not option.multiple,
+                    metavar=option.metavar, help=option.help)(command)
+        return command
+
+    return decorate
+
+
+def _loaded_plugins() -> dict[str, Any]:
+    from .plugins import plugins
+
+    return plugins()
+
+
+def _discover_options() -> list[Any]:
+    return [o for p in _loaded_plugins().values() for o in p.discover_options]
+
+
 @main.command()
-@click.option("--interface", help="only this interface (its name or IPv4 address)")
+@click.option("--transport", "transports", multiple=True, metavar="NAME",
+              help="ask only this transport plugin (repeatable; `nodemap plugins` lists them)")
+@click.option("--interface", help="only this network interface (its name or IPv4 address)")
 @click.option("--address", "unicast", help="ask one device by unicast instead of broadcasting")
 @click.option("--serial", "serial_ports", multiple=True, metavar="PORT",
-              help="also probe this serial line for FCB (addresses 1-7) and SXH485 cameras")
-@click.option("--sxh485-addresses", default="1-8", show_default=True,
-              help="SXH485 addresses to probe on --serial lines (e.g. 1-8 or 1,5,9)")
+              help="probe this serial line with every serial transport (repeatable)")
 @click.option("--timeout", type=float, default=1.0, show_default=True, help="seconds to listen")
-@click.option("--vs1", "vs1", is_flag=True,
-              help="listen for VS-1 announce datagrams instead (printed raw: the format is "
-                   "not published)")
-@click.option("--vs1-port", type=int, default=49495, show_default=True,
-              help="UDP port of VS-1 announcements")
-@click.option("--vs1-host", default="0.0.0.0", show_default=True,
-              help="local address to listen on for VS-1 announcements")
+@_plugin_options(_discover_options())
 @json_option
-def discover(interface: str | None, unicast: str | None, serial_ports: tuple[str, ...],
-             sxh485_addresses: str, timeout: float, vs1: bool, vs1_port: int, vs1_host: str,
-             as_json: bool) -> None:
-    """Find GigE Vision devices (broadcast on every interface) and serial cameras."""
-    rows: list[dict[str, Any]] = []
-    if vs1:
-        _discover_vs1(vs1_host, vs1_port, timeout, as_json)
-        return
-    with _Guard():
-        if unicast or not serial_ports or interface:
-            from nodemap.transports.gvcp.discovery import discover as gvcp_discover
+def discover(transports: tuple[str, ...], interface: str | None, unicast: str | None,
+             serial_ports: tuple[str, ...], timeout: float, as_json: bool,
+             **plugin_options: Any) -> None:
+    """Find devices with every installed transport plugin (GigE Vision by broadcast on
+    every interface, serial cameras on --serial lines, ...).
 
-            for device in gvcp_discover(interface, address=unicast, timeout=timeout):
-                info = device.info
-                rows.append({"url": device.url, "transport": "gvcp", "vendor": info.manufacturer,
-                             "model": info.model, "serial": info.serial, "mac": device.mac,
-                             "ip": info.ip, "interface": device.interface})
-        for port in serial_ports:
-            rows += _probe_serial(port, _address_list(sxh485_addresses), timeout)
+    Exit status 0 when something was found, 1 when nothing answered.
+    """
+    from ..plugin import DiscoveryRequest
+
+    loaded = _loaded_plugins()
+    unknown = [t for t in transports if t not in loaded]
+    if unknown:
+        raise CliError(f"--transport {', '.join(unknown)}: not an installed plugin; "
+                       f"installed: {', '.join(loaded)}", 2)
+    asked = set(transports)
+    for name, plugin in loaded.items():     # a plugin's own activation flag, e.g. --vs1
+        if not plugin.discover_by_default and plugin_options.get(name):
+            asked.add(name)
+    rows: list[dict[str, Any]] = []
+    remaining = tuple(serial_ports)
+    with _Guard():
+        for name, plugin in loaded.items():
+            if plugin.discover is None or (asked and name not in asked) or \
+                    (not asked and not plugin.discover_by_default):
+                continue
+            request = DiscoveryRequest(timeout=timeout, interface=interface, address=unicast,
+                                       serial_ports=remaining, only=frozenset(asked),
+                                       options=plugin_options)
+            try:
+                found = list(plugin.find(request))
+            except ValueError as exc:
+                raise CliError(str(exc), 2) from None
+            except OSError as exc:
+                raise CliError(f"{name} discovery: {exc}", EXIT_UNREACHABLE) from None
+            claimed = {d.interface for d in found}
+            remaining = tuple(port for port in remaining if port not in claimed)
+            rows += [d.as_dict() for d in found]
     if as_json:
         _emit_json(rows)
-        return
+    elif not rows:
+        click.echo("no devices found (GigE: is the camera in your subnet? serial: "
+                   "--serial PORT; nodemap plugins lists what can be asked)", err=True)
+    else:
+        from rich.table import Table
+
+        table = Table("URL", "vendor", "model", "serial", "MAC", "via")
+        for row in rows:
+            table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
+                          row.get("serial", ""), row.get("mac", ""), row.get("interface", ""),
+                          )
+        _console().print(table, overflow="fold", crop=False)
     if not rows:
-        click.echo("no devices found (GigE: is the camera in your subnet? serial: --serial PORT)")
-        return
-    from rich.table import Table
-
-    table = Table("URL", "vendor", "model", "serial", "MAC", "via")
-    for row in rows:
-        table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
-                      row.get("serial", ""), row.get("mac", ""), row.get("interface", ""))
-    _console().print(table)
+        raise SystemExit(EXIT_ERROR)
 
 
-def _discover_vs1(host: str, port: int, timeout: float, as_json: bool) -> None:
-    """Record VS-1 announce datagrams for ``timeout`` seconds and print them raw."""
-    from nodemap.transports.vs1.announce import listen
+@main.command()
+@json_option
+def plugins(as_json: bool) -> None:
+    """The installed transport plugins: schemes, simulators, decoders, capabilities."""
+    from .plugins import load_errors
 
-    with _Guard():
-        try:
-            heard = listen(timeout, port=port, host=host)
-        except OSError as exc:
-            raise CliError(f"cannot listen on UDP {host}:{port}: {exc}", 4) from None
+    rows = []
+    for name, plugin in _loaded_plugins().items():
+        rows.append({"name": name, "summary": plugin.summary, "schemes": list(plugin.schemes),
+                     "urls": list(plugin.url_forms),
+                     "simulators": [s.name for s in plugin.simulators],
+                     "discover": plugin.discover is not None,
+                     "decoder": plugin.decoder is not None,
+                     "capabilities": sorted(plugin.capabilities)})
+    broken = load_errors()
     if as_json:
-        _emit_json([{"source": f"{a.source[0]}:{a.source[1]}", "received": a.received,
-                     "hex": a.data.hex()} for a in heard])
+        _emit_json({"plugins": rows, "errors": broken})
         return
-    if not heard:
-        click.echo(f"no VS-1 announcements on UDP {host}:{port} within {timeout:g} s")
-    for announcement in heard:
-        click.echo(announcement.describe())
-
-
-def _address_list(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        low, sep, high = part.partition("-")
-        try:
-            out += list(range(int(low), int(high) + 1)) if sep else [int(low)]
-        except ValueError:
-            raise CliError(f"--sxh485-addresses {text!r}: use e.g. 1-8 or 1,5,9", 2) from None
-    return [a for a in out if 1 <= a <= 254][:254]
-
-
-def _probe_serial(port: str, sxh_addresses: list[int], timeout: float) -> list[dict[str, Any]]:
-    import nodemap
-    from .errors import NodeMapError
-
-    found: list[dict[str, Any]] = []
-    short = min(max(timeout / 4, 0.1), 0.5)
-    try:
-        cam = nodemap.open(f"fcb:{port}?address=1&timeout={short}&retries=0")
-    except (NodeMapError, OSError):
-        cam = None
-    if cam is not None:
-        try:
-            count = getattr(getattr(cam.link, "bus", None), "cameras_found", None) or 1
-        finally:
-            cam.close()
-        for address in range(1, min(count, 7) + 1):
-            found.append({"url": f"fcb:{port}?address={address}", "transport": "fcb",
-                          "vendor": "Sony", "model": "FCB (VISCA)", "interface": port})
-    if found:
-        return found
-    for address in sxh_addresses:
-        try:
-            cam = nodemap.open(f"sxh485:{port}?address={address}&timeout={short}&retries=0")
-        except (NodeMapError, OSError):
-            continue
-        cam.close()
-        found.append({"url": f"sxh485:{port}?address={address}", "transport": "sxh485",
-                      "vendor": "", "model": "SXH485 camera", "interface": port})
-    return found
+    for row in rows:
+        click.echo(f"{row['name']}: {row['summary']}")
+        click.echo(f"  URLs: {'  '.join(row['urls']) or ', '.join(s + ':' for s in row['schemes'])}")
+        extras = [f"capabilities {', '.join(row['capabilities'])}"]
+        if row["simulators"]:
+            extras.append(f"nodemap sim {' | '.join(row['simulators'])}")
+        if row["discover"]:
+            extras.append("discover")
+        if row["decoder"]:
+            extras.append("decode")
+        click.echo(f"  {'; '.join(extras)}")
+    for name, why in broken.items():
+        click.echo(f"{name}: NOT LOADED: {why}", err=True)
 
 
 # --------------------------------------------------------------------------- features
@@ -652,7 +682,7 @@ def execute(url: str, command: str, wait: bool, timeout: float) -> None:
 def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: bool,
         as_json: bool) -> None:
     """Raw register access, like arv-tool's R[addr]: 0x0D04 reads, 0x0D04=1500 writes."""
-    from nodemap.transports import open_link
+    from .plugins import open_link
 
     order = "little" if little_endian else "big"
     results = []
@@ -671,7 +701,7 @@ def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: 
                 length = requested
                 if length is None:
                     if names is None:
-                        from .decode import RegisterNames
+                        from ..capture import RegisterNames
 
                         names = RegisterNames()
                         for document in link.descriptions():
@@ -718,7 +748,7 @@ def _progress_bar(description: str) -> tuple[Any, Callable[[int, int], None]]:
 @click.option("--raw", is_flag=True, help="keep a zipped description zipped")
 def xml(url: str, output: Path | None, raw: bool) -> None:
     """The device's description XML (downloaded from the device), with a progress bar."""
-    from nodemap.transports import open_link
+    from .plugins import open_link
 
     progress, update = _progress_bar("downloading XML")
     with _Guard(url):
@@ -730,13 +760,10 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
             link.close()
     data = documents[0]
     if data[:2] == b"PK" and not raw:
-        import io
-        import zipfile
+        from ..loader import read_source
 
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inner = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-            if inner:
-                data = archive.read(inner[0])
+        with _Guard(url):
+            data = read_source(data)     # the loader's hardened unzip
     if output:
         output.write_bytes(data)
         click.echo(f"{len(data)} bytes written to {output}", err=True)
@@ -752,13 +779,17 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
               default="snapshot.jpg", show_default=True)
 @json_option
 def snapshot(url: str, output: Path, as_json: bool) -> None:
-    """Take a JPEG picture (SXH485 cameras), with a progress bar."""
+    """Take a picture with a camera that has snapshots (e.g. SXH485), with a progress bar."""
     progress, update = _progress_bar("transferring picture")
     with _Opened(url) as cam:
         take = getattr(cam.link, "snapshot", None)
         if take is None:
+            from .plugins import plugins as _plugins
+
+            able = [f"{p.schemes[0]}:" for p in _plugins().values()
+                    if "snapshot" in p.capabilities]
             raise CliError(f"{url.partition(':')[0]}: cameras have no snapshot; it is "
-                           f"available on sxh485: URLs", 2)
+                           f"available on {', '.join(able) or 'no installed transport'} URLs", 2)
         with _Guard(url), progress:
             data = take(None, update)
     output.write_bytes(data)
@@ -784,7 +815,7 @@ def snapshot(url: str, output: Path, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def save(url: str, file: Path) -> None:
     """Save the camera's feature set (streamable features) to a text file."""
-    from . import persist
+    from .. import persist
 
     with _Opened(url) as cam, _Guard(url):
         count = persist.save(cam, file)
@@ -798,7 +829,7 @@ def save(url: str, file: Path) -> None:
 @json_option
 def load(url: str, file: Path, no_verify: bool, as_json: bool) -> None:
     """Restore a feature set; reports each feature that could not be restored, and why."""
-    from . import persist
+    from .. import persist
 
     with _Opened(url) as cam, _Guard(url):
         try:
@@ -825,11 +856,12 @@ def load(url: str, file: Path, no_verify: bool, as_json: bool) -> None:
               help="read a capture from a file ('-' for stdin)")
 @click.option("--xml", "xml_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="a device XML naming vendor registers (repeatable)")
-@click.option("--profile", default="seed", show_default=True, help="SXH485 wire profile")
+@_plugin_options([o for p in _loaded_plugins().values() for o in p.decode_options])
 @json_option
 def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[str, ...],
-           profile: str, as_json: bool) -> None:
-    """Annotate captured GVCP, VISCA or SXH485 packets (hex with any spacing/newlines).
+           as_json: bool, **decoder_options: Any) -> None:
+    """Annotate captured packets of every installed plugin's protocol (hex with any
+    spacing/newlines): SXH485, VISCA, GVCP ... (`nodemap plugins` lists the decoders).
 
     With no HEX and no --file, reads stdin.
     """
@@ -845,7 +877,10 @@ def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[
             raise CliError("give HEX bytes, --file FILE, or pipe a capture to stdin", 2)
         texts.append(sys.stdin.read())
     with _Guard():
-        decoder = Decoder(xml_files, sxh485_profile=profile)
+        try:
+            decoder = Decoder(xml_files, **decoder_options)
+        except ValueError as exc:
+            raise CliError(str(exc), 2) from None
         packets = []
         for text in texts:
             try:
@@ -865,45 +900,65 @@ def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[
 
 # --------------------------------------------------------------------------- sim
 
-@main.command()
-@click.argument("kind", type=click.Choice(["gige", "fcb", "sxh485", "vs1"]))
-@click.option("--xml", "xml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="gige: the description to serve (default: the demo camera)")
-@click.option("--address", "addresses", multiple=True,
-              help="gige: IPv4 loopback address (default 127.0.0.2); sxh485: camera "
-                   "address (repeatable)")
-@click.option("--port", type=int, default=None, help="gige: UDP port (default 3956)")
-@click.option("--cameras", type=int, default=1, show_default=True, help="fcb: cameras on the line")
-@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
-              help="fcb/sxh485: serve on TCP instead of a pty (use socket://HOST:PORT)")
-def sim(kind: str, xml_file: Path | None, addresses: tuple[str, ...], port: int | None,
-        cameras: int, tcp: str | None) -> None:
-    """Run a simulated device until Ctrl-C; prints the URL to open on the first line.
+class _SimGroup(click.Group):
+    """``nodemap sim NAME``: one sub-command per simulator a plugin offers, made on demand."""
 
-    vs1: FTP, HTTP, result streams and announcements on --port and the six ports above
-    it (default: the real ports, which need root), on --address (default 127.0.0.1).
-    """
-    from . import demo
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from .plugins import simulators
 
-    if kind == "vs1":
-        from nodemap.transports.vs1 import device as vs1_device
+        return sorted(simulators())
 
-        argv = ["--host", addresses[0] if addresses else "127.0.0.1"]
-        if port is not None:
-            argv += ["--base-port", str(port)]
-        sys.exit(vs1_device.main(argv))
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from .plugins import simulators
 
+        offered = simulators()
+        if name not in offered:
+            return None
+        plugin, spec = offered[name]
+
+        @_plugin_options(spec.options)
+        def run(**options: Any) -> None:
+            _run_simulator(name, spec, options)
+
+        run.__doc__ = f"{spec.summary} ({plugin.name} plugin)."
+        return click.command(name=name, help=f"{spec.summary[:1].upper()}{spec.summary[1:]}"
+                             f" (the {plugin.name} plugin). Runs until Ctrl-C; the first "
+                             f"line printed is the URL to open.")(run)
+
+
+def _run_simulator(name: str, spec: Any, options: dict[str, Any]) -> None:
+    from ..plugin import resolve
+    from .simulators import start_simulator, wait_for_signal
+
+    if spec.start is None:
+        try:
+            status = resolve(spec.main)(**options)
+        except ValueError as exc:
+            raise CliError(f"sim {name}: {exc}", 2) from None
+        sys.exit(status)
     with _Guard():
-        device = demo.start_simulator(kind, xml=xml_file, addresses=list(addresses),
-                                      port=port, cameras=cameras, tcp=tcp)
+        try:
+            device = start_simulator(name, **options)
+        except ValueError as exc:
+            raise CliError(f"sim {name}: {exc}", 2) from None
+        except OSError as exc:
+            raise CliError(f"sim {name}: {exc}", EXIT_UNREACHABLE) from None
     try:
         for url in device.urls:
             click.echo(url)
-        click.echo(f"# simulated {kind} running; Ctrl-C stops", err=True)
+        click.echo(f"# simulated {name} running; Ctrl-C stops", err=True)
         sys.stdout.flush()
-        demo.wait_for_signal()
+        wait_for_signal()
     finally:
         device.close()
+
+
+@main.group(cls=_SimGroup)
+def sim() -> None:
+    """Run a simulated device until Ctrl-C; prints the URL to open on the first line.
+
+    Every installed transport plugin may offer simulators (`nodemap plugins`).
+    """
 
 
 # --------------------------------------------------------------------------- demo
@@ -912,7 +967,8 @@ def sim(kind: str, xml_file: Path | None, addresses: tuple[str, ...], port: int 
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="keep the files the demo writes (feature sets, JPEG) in this folder")
 def demo_(keep: Path | None) -> None:
-    """Simulate a GigE, an FCB and an SXH485 camera and drive all three, no hardware needed."""
+    """Start every plugin's demo simulator (GigE, FCB, SXH485 ...) and drive them all the
+    same way, no hardware needed."""
     from . import demo
 
     raise SystemExit(demo.run(keep=keep))
@@ -922,7 +978,7 @@ def demo_(keep: Path | None) -> None:
 
 def _add_authoring() -> None:
     try:
-        from .authoring import cli as authoring_cli  # type: ignore[attr-defined]
+        from ..authoring import cli as authoring_cli  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - authoring is optional (sympy may be absent)
         return
     for attr in ("lint_command", "graph_command"):
@@ -932,10 +988,6 @@ def _add_authoring() -> None:
 
 
 _add_authoring()
-
-
-def _iter_names(items: Iterator[str]) -> list[str]:  # pragma: no cover - helper for plugins
-    return list(items)
 
 
 if __name__ == "__main__":  # pragma: no cover

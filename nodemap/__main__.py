@@ -1,0 +1,5 @@
+"""``python -m nodemap``: the ``nodemap`` command."""
+
+from nodemap.app.cli import main
+
+main()

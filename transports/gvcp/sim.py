@@ -1,0 +1,65 @@
+"""``nodemap sim gige``: start a simulated GigE Vision device in this process.
+
+Without an XML it serves the demo camera (``xml/demo-camera.xml``) with the power-on values
+in :data:`DEMO_REGISTERS`; with the user's XML its registers start at zero.  The device
+binds a loopback address (127.0.0.2 by default; a free port when 3956 is taken and the
+user named neither address nor port).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nodemap.plugin import Simulator
+from nodemap.resources import read_description
+
+__all__ = ["DEMO_REGISTERS", "DEMO_XML", "start"]
+
+DEMO_XML = "demo-camera.xml"
+
+#: Power-on register values of the simulated demo camera (address → 32-bit value).
+DEMO_REGISTERS: dict[int, int] = {
+    0xA000: 1280,        # Width
+    0xA004: 960,         # Height
+    0xA010: 1280,        # SensorWidth
+    0xA014: 960,         # SensorHeight
+    0xA018: 0x01080001,  # PixelFormat = Mono8
+    0xA020: 1000,        # ExposureTime raw (10 us units) = 10 ms
+    0xA028: 0,           # Gain[All]
+    0xA02C: 12,          # Gain[Red]
+    0xA030: 0,           # Gain[Green]
+    0xA034: 18,          # Gain[Blue]
+    0xA054: 385,         # DeviceTemperature[Sensor] = 38.5 C
+    0xA058: 412,         # DeviceTemperature[Mainboard] = 41.2 C
+}
+
+
+def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] = (),
+          port: int | None = None, **_: object) -> Simulator:
+    """Start a simulated GigE Vision device; returns the running :class:`Simulator`."""
+    from .device import SimulatedDevice
+
+    if port is not None and not 0 <= port <= 0xFFFF:
+        raise ValueError(f"--port {port}: a UDP port is 0-65535")
+    if xml is None:
+        data, name, registers = read_description(DEMO_XML), DEMO_XML, dict(DEMO_REGISTERS)
+    else:
+        path = Path(xml)
+        data, name, registers = path.read_bytes(), path.name, {}
+    candidates = [(a, 3956 if port is None else port) for a in (list(addresses) or ["127.0.0.2"])]
+    if not addresses and port is None:
+        candidates.append(("127.0.0.2", 0))   # 3956 taken: any free port
+    last: Exception | None = None
+    for address, udp_port in candidates:
+        device = SimulatedDevice(data, address=address, port=udp_port, xml_name=name,
+                                 manufacturer="nodemap", model="NM-Demo-1300",
+                                 registers=registers)
+        try:
+            device.start()
+        except OSError as exc:
+            last = exc
+            continue
+        url = f"gvcp://{address}" + (f":{device.port}" if device.port != 3956 else "")
+        return Simulator("gige", [url], [device.stop], "udp")
+    raise OSError(f"cannot bind a simulated GigE device on "
+                  f"{', '.join(f'{a}:{p}' for a, p in candidates)}: {last}")
