@@ -13,36 +13,14 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-import attrs
 from lxml import etree
 
 from ..errors import XmlError
+from .findings import SEVERITIES, Finding
 from .model import Document, Source, local, parse_document
 from .schema import rank_table, sort_key
 
 __all__ = ["Finding", "lint", "lint_document", "fix_order", "RULES", "SEVERITIES"]
-
-SEVERITIES = ("error", "warning", "info")
-
-
-@attrs.frozen(slots=True)
-class Finding:
-    """One lint finding: ``rule`` id, ``severity`` (error/warning/info), message, node, line."""
-
-    rule: str
-    severity: str = attrs.field(validator=attrs.validators.in_(SEVERITIES))
-    message: str
-    node: str = ""
-    line: int | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return attrs.asdict(self)
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "-"
-        node = f" [{self.node}]" if self.node else ""
-        return f"{where}: {self.severity}: {self.rule}:{node} {self.message}"
-
 
 Rule = Callable[[Document], Iterable[Finding]]
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..errors import FormulaError
 from .formula_ast import FormulaInfo, analyse
-from .lint import Finding
+from .findings import Finding
 from .model import Document, Node, local
 from .rules_values import parse_number
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .lint import Finding
+from .findings import Finding
 from .model import Document, Node, local
 from .rules_structure import dependency_edges
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Iterator
 
-from .lint import Finding
+from .findings import Finding
 from .model import Document, Node, entry_node_name, local
 from .schema import REQUIRED, rank_table
 

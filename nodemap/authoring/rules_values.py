@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from typing import Iterator
 
-from .lint import Finding
+from .findings import Finding
 from .model import Document, Node, local
 
 __all__ = ["RULES", "parse_int", "parse_number"]

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from lxml import etree
 
-from ..errors import AccessError, XmlError
+from ..errors import AccessError, RangeError, XmlError
 from ..loader import localname
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
 
 __all__ = ["Node", "parse_int", "parse_float", "combine_access", "READABLE", "WRITABLE",
+           "as_int", "round_half_away",
            "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN = -(1 << 63)
@@ -382,3 +383,24 @@ def _access_hint(mode: str) -> str:
     if mode == "RO":
         return ": it is read-only (or locked while acquisition runs)"
     return ""
+
+
+def round_half_away(value: float) -> int:
+    """Round half away from zero, as GenApi does for integer targets."""
+    if not math.isfinite(value):
+        raise RangeError(f"{value} cannot be written to an integer")
+    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def as_int(node: Node, value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise RangeError(f"{node.name} is an Integer: {value!r} is not a whole number")
+        return int(value)
+    try:
+        return value.__index__()
+    except AttributeError:
+        raise RangeError(f"{node.name} is an Integer: write an int, not "
+                         f"{type(value).__name__}") from None

@@ -18,8 +18,7 @@ from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
 from ..loader import localname
-from .base import INT64_MAX, INT64_MIN, Node, parse_float, parse_int
-from .values import round_half_away
+from .base import INT64_MAX, INT64_MIN, Node, parse_float, parse_int, round_half_away
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula

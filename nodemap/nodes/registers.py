@@ -9,14 +9,13 @@ bytes) or ``WriteAround`` (forget them).
 
 from __future__ import annotations
 
-import math
 import struct
 import sys
 from typing import Any, Callable
 
 from ..errors import NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, combine_access,
+from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, as_int, combine_access,
                    parse_int)
 
 __all__ = ["RegisterNode", "RawRegister", "IntReg", "MaskedIntReg", "FloatReg", "StringReg"]
@@ -261,7 +260,7 @@ class IntReg(RegisterNode):
         return 1
 
     def set(self, value: Any) -> None:
-        value = _as_int(self, value)
+        value = as_int(self, value)
         self.check_writable()
         low, high = self.get_min(), self.get_max()
         if not low <= value <= high:
@@ -398,17 +397,3 @@ class StringReg(RegisterNode):
 
     def get_max_length(self) -> int:
         return self.length()
-
-
-def _as_int(node: Node, value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
-            raise RangeError(f"{node.name} is an Integer: {value!r} is not a whole number")
-        return int(value)
-    try:
-        return value.__index__()
-    except AttributeError:
-        raise RangeError(f"{node.name} is an Integer: write an int, not "
-                         f"{type(value).__name__}") from None

@@ -9,27 +9,18 @@ increment, then write the source and propagate (``pValueCopy`` included).
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
 from ..errors import AccessError, RangeError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, READABLE, Node, combine_access, parse_float,
-                   parse_int)
-from .registers import _as_int
+from .base import (INT64_MAX, INT64_MIN, READABLE, Node, as_int, combine_access, parse_float,
+                   parse_int, round_half_away)
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
 
 _MISSING = object()
-
-
-def round_half_away(value: float) -> int:
-    """Round half away from zero, as GenApi does for integer targets."""
-    if not math.isfinite(value):
-        raise RangeError(f"{value} cannot be written to an integer")
-    return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
 
 
 class ValueNode(Node):
@@ -166,7 +157,7 @@ class Integer(ValueNode):
         return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1)))
 
     def set(self, value: Any) -> None:
-        value = _as_int(self, value)
+        value = as_int(self, value)
         self.check_writable()
         low, high, inc = self.get_min(), self.get_max(), self.get_inc()
         if not low <= value <= high:
@@ -378,7 +369,7 @@ class Enumeration(ValueNode):
         if isinstance(value, str):
             entry = self.entry(value)
         else:
-            number = _as_int(self, value)
+            number = as_int(self, value)
             matches = [e for e in self.all_entries() if e.value == number]
             if not matches:
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nodemap.app.cli import main
-from nodemap.app.simulators import Simulator, start_simulator
+from nodemap.app.simulators import start_simulator
 from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.resources import read_description
 from tests.peers import IN_CI, missing

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nodemap.app import plugins
-from nodemap.plugin import DeviceLink
 from nodemap.errors import PortError, XmlError
 from nodemap.resources import read_description
 from tests.transports.gvcp.conftest import SIMPLE_XML
