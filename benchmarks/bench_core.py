@@ -19,7 +19,7 @@ Measures, printing one table per measurement with ratios:
 (d) ``import nodemap`` time in a fresh process (median) and whether sympy came with it.
 
 Both node maps read the same deterministic sparse memory (``tests/reference/memory.py``,
-all zeros) through their port.  Targets (DESIGN.md §7, issue 2): open ≥ 5× faster than
+all zeros) through their port.  Targets (benchmarks/README.md): open ≥ 5× faster than
 the reference; cached reads ≥ 1× the reference's rate; RSS ≤ the reference's;
 ``import nodemap`` < 100 ms without sympy.
 """

@@ -52,7 +52,7 @@ class _Evaluating:
 
 
 class NodeMap:
-    """The node graph of a device description.  See DESIGN.md §3 for the public API."""
+    """The node graph of a device description.  See docs/architecture.md for how a read travels."""
 
     def __init__(self, documents: list[Document]) -> None:
         if not documents:

@@ -3,7 +3,7 @@
 Their inputs are ``pVariable`` (a node, or ``Node.Min`` etc.), ``Constant`` and
 ``Expression`` terms; the formula text is compiled once by :mod:`nodemap.formula`
 (our own parser — nothing from XML is ever handed to ``eval``).  SwissKnife and
-Converter compute in double, the Int variants in int64 (DESIGN.md §4).  A Converter
+Converter compute in double, the Int variants in int64 (docs/architecture.md, "GenApi semantics").  A Converter
 reads ``FormulaFrom`` with ``TO`` = its pValue and writes its pValue with ``FormulaTo``
 of ``FROM`` = the value; integer targets take the result rounded half away from zero.
 """

@@ -6,7 +6,7 @@ port and records, for every *feature* (``INode.is_feature()``: reachable from th
 root category) of a comparable kind, one :class:`Facts`: kind, access mode, value,
 min, max, inc, implemented enumeration entries, enumeration integer value,
 register length.  :func:`our_facts` records the same through nodemap's public API
-(DESIGN.md §3).  Attributes are read in one fixed order on both sides (names
+(the public API in README.md).  Attributes are read in one fixed order on both sides (names
 sorted; per feature access → value → int_value → min → max → inc → entries) so
 caches see the same history.
 
@@ -14,7 +14,7 @@ An attribute that raises is recorded as :class:`Raised` with a *normalised* erro
 name so the two sides compare: reference ``AccessException`` ↔ nodemap
 ``AccessError`` → ``"AccessError"``; ``OutOfRangeException`` ↔ ``RangeError`` →
 ``"RangeError"`` (also ``InvalidArgumentException``: an unknown enumeration symbol,
-which DESIGN.md §3 makes a ``RangeError``); every other reference exception →
+which the public API makes a ``RangeError``); every other reference exception →
 ``"Error"`` (with the class in ``detail``); every other
 :class:`nodemap.errors.NodeMapError` → ``"Error"``; any other Python exception from
 nodemap (a bug) → ``"Crash"`` which never agrees.  A generic reference ``"Error"``

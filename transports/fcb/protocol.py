@@ -4,7 +4,7 @@ Sans-IO (the h11 pattern): nothing here touches a serial line, a clock or a thre
 the same code serves the client (:mod:`nodemap.transports.fcb.bus`) and the simulated camera
 (:mod:`nodemap.transports.fcb.device`) and is tested exhaustively without I/O.
 
-Wire facts (Sony FCB technical manuals, DESIGN.md §5):
+Wire facts (Sony FCB technical manuals):
 
 * Controller → camera: ``8X QQ ... FF``; X = camera address 1–7, 8 = broadcast.
   Command ``8X 01 CC DD ...``, inquiry ``8X 09 CC DD ...``, cancel ``8X 2z``,

@@ -146,7 +146,7 @@ class Capability(enum.IntFlag):
 
 
 class Register(enum.IntEnum):
-    """Bootstrap register addresses (DESIGN.md §5)."""
+    """Bootstrap register addresses (GigE Vision 2.x)."""
 
     VERSION = 0x0000
     DEVICE_MODE = 0x0004

@@ -1,7 +1,7 @@
 """SXH485 parameters as virtual registers: the Port a node map reads and writes.
 
 A serial camera has no register map, so the address itself says what to send
-(DESIGN.md §2).  A virtual address is ``kind << 28 | type << 20 | offset``::
+(docs/architecture.md, "The port contract").  A virtual address is ``kind << 28 | type << 20 | offset``::
 
     0x K TT OOOOO
       │ │  └──── offset (20 bits): byte offset inside ImageData, else 0
