@@ -2,7 +2,7 @@
 
 Run on demand (never a test)::
 
-    /opt/nmvenv/bin/python benchmarks/bench_core.py [--files NAME ...] [--repeats 5]
+    .venv/bin/python benchmarks/bench_core.py [--files NAME ...] [--repeats 5]
 
 Measures, printing one table per measurement with ratios:
 
