@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import errors
 from .errors import (AccessError, DeviceError, FormulaError, NodeMapError, PortError,
-                     ProtocolError, RangeError, TimeoutError, UnsupportedError, XmlError)
+                     ParameterError, ProtocolError, RangeError, TimeoutError, UnsupportedError,
+                     XmlError)
 from .features import Feature, Features
 from .nodemap import NodeMap
 from .port import MemoryPort, Port
@@ -48,5 +49,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "open", "Camera", "NodeMap", "Features", "Feature", "Port", "MemoryPort", "errors",
     "NodeMapError", "AccessError", "RangeError", "FormulaError", "XmlError", "PortError",
-    "TimeoutError", "DeviceError", "ProtocolError", "UnsupportedError", "__version__",
+    "TimeoutError", "DeviceError", "ProtocolError", "UnsupportedError", "ParameterError",
+    "__version__",
 ]

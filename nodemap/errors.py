@@ -20,6 +20,7 @@ __all__ = [
     "DeviceError",
     "ProtocolError",
     "UnsupportedError",
+    "ParameterError",
 ]
 
 
@@ -84,3 +85,8 @@ class ProtocolError(PortError):
 
 class UnsupportedError(NodeMapError):
     """An operation the device or transport cannot offer (e.g. an undocumented service)."""
+
+
+class ParameterError(NodeMapError, ValueError):
+    """An option or URL parameter the user mistyped (unknown name, malformed value); the
+    message names it, the close matches and the accepted ones.  Also a ``ValueError``."""

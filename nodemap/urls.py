@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
-from .errors import NodeMapError
+from .errors import NodeMapError, ParameterError
 
 __all__ = ["split_scheme", "unknown_parameters_error"]
 
@@ -27,12 +27,13 @@ def split_scheme(url: str) -> tuple[str, str]:
     return scheme.lower(), rest
 
 
-def unknown_parameters_error(url: str, unknown: Iterable[str], known: Iterable[str]) -> ValueError:
-    """A ValueError naming each unknown URL parameter of ``url`` with close matches."""
+def unknown_parameters_error(url: str, unknown: Iterable[str],
+                             known: Iterable[str]) -> ParameterError:
+    """A ParameterError (a ValueError) naming each unknown URL parameter of ``url`` with close matches."""
     known = sorted(set(known))
     parts = []
     for name in sorted(set(unknown)):
         close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
         parts.append(f"{name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
-    return ValueError(f"unknown URL parameter{'s' if len(parts) > 1 else ''} "
+    return ParameterError(f"unknown URL parameter{'s' if len(parts) > 1 else ''} "
                       f"{', '.join(parts)} in {url!r}; known: {', '.join(known)}")

@@ -23,6 +23,7 @@ what to check.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -314,6 +315,12 @@ def discover(transports: tuple[str, ...], interface: str | None, unicast: str | 
     for name, plugin in loaded.items():     # a plugin's own activation flag, e.g. --vs1
         if not plugin.discover_by_default and plugin_options.get(name):
             asked.add(name)
+    for port in serial_ports:
+        if "://" not in port and not port.upper().startswith("COM") and \
+                not os.path.exists(port):
+            raise CliError(f"--serial {port}: no such serial port (check the name, e.g. "
+                           f"ls /dev/ttyUSB* /dev/ttyACM*, and that the adapter is plugged in)",
+                           EXIT_UNREACHABLE)
     rows: list[dict[str, Any]] = []
     remaining = tuple(serial_ports)
     with _Guard():
@@ -877,9 +884,11 @@ def decode(hex_words: tuple[str, ...], files: tuple[Any, ...], xml_files: tuple[
             raise CliError("give HEX bytes, --file FILE, or pipe a capture to stdin", 2)
         texts.append(sys.stdin.read())
     with _Guard():
+        from ..errors import PortError
+
         try:
             decoder = Decoder(xml_files, **decoder_options)
-        except ValueError as exc:
+        except (ValueError, PortError) as exc:   # a decoder option the user mistyped
             raise CliError(str(exc), 2) from None
         packets = []
         for text in texts:

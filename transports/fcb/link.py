@@ -28,7 +28,7 @@ from lxml import etree
 from nodemap.errors import NodeMapError, PortError
 from nodemap.resources import read_description
 
-from nodemap.urls import split_scheme
+from ..serial_url import split_serial_url
 from .bus import FcbBus, acquire_bus, release_bus
 from .port import FcbPort
 
@@ -43,27 +43,10 @@ _DEFAULTS: dict[str, Any] = {"address": 1, "baudrate": 9600, "timeout": 1.0, "re
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
     """``fcb:socket://h:1?address=2&logging=debug`` → ``("socket://h:1?logging=debug",
-    {"address": "2"})``: the pyserial URL and nodemap's own options."""
-    scheme, rest = split_scheme(url)
-    if scheme != "fcb":
-        raise NodeMapError(f"{url!r} is not an fcb: URL")
-    serial_url, sep, query = rest.partition("?")
-    ours: dict[str, str] = {}
-    theirs: list[str] = []
-    for part in query.split("&") if sep else []:
-        if not part:
-            continue
-        key, _, value = part.partition("=")
-        if key in _OURS:
-            ours[key] = value
-        else:
-            theirs.append(part)
-    if not serial_url:
-        raise NodeMapError(f"{url!r} names no serial port; e.g. fcb:/dev/ttyUSB0?address=1, "
-                           f"fcb:COM3?address=1 or fcb:socket://127.0.0.1:5678?address=1")
-    if theirs:
-        serial_url += "?" + "&".join(theirs)
-    return serial_url, ours
+    {"address": "2"})``: the pyserial URL and nodemap's own options (an unknown parameter
+    is a ValueError naming close matches)."""
+    return split_serial_url(url, "fcb", _OURS, "fcb:/dev/ttyUSB0?address=1, fcb:COM3?address=1 "
+                            "or fcb:socket://127.0.0.1:5678?address=1")
 
 
 def register_labels(xml: bytes) -> dict[int, str]:

@@ -27,7 +27,7 @@ from typing import Any, Callable
 from nodemap.errors import NodeMapError, PortError
 from nodemap.resources import read_description
 
-from nodemap.urls import split_scheme
+from ..serial_url import split_serial_url
 from . import snapshot as _snapshot
 from .bus import Bus
 from .port import Kind, SXH485Port, virtual_address
@@ -41,25 +41,12 @@ _OURS = {"address", "baudrate", "profile", "timeout", "reply_timeout", "retries"
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
     """``"sxh485:socket://h:1?address=2&logging=debug"`` →
-    ``("socket://h:1?logging=debug", {"address": "2"})``."""
-    scheme, rest = split_scheme(url)
-    if scheme != "sxh485":
-        raise NodeMapError(f"{url!r} is not an sxh485: URL")
-    base, sep, query = rest.partition("?")
-    if not base:
-        raise NodeMapError(f"{url!r} names no serial line; e.g. sxh485:/dev/ttyUSB0?address=1")
-    ours: dict[str, str] = {}
-    theirs: list[str] = []
-    keep_timeout = base.lower().startswith("rfc2217://")
-    for item in query.split("&") if sep else []:
-        if not item:
-            continue
-        key, _, value = item.partition("=")
-        if key in _OURS and not (key == "timeout" and keep_timeout):
-            ours["timeout" if key == "reply_timeout" else key] = value
-        else:
-            theirs.append(item)
-    return base + ("?" + "&".join(theirs) if theirs else ""), ours
+    ``("socket://h:1?logging=debug", {"address": "2"})`` (an unknown parameter is a
+    ValueError naming close matches)."""
+    base, ours = split_serial_url(url, "sxh485", _OURS, "sxh485:/dev/ttyUSB0?address=1")
+    if "reply_timeout" in ours:
+        ours["timeout"] = ours.pop("reply_timeout")
+    return base, ours
 
 
 class SXH485Link:

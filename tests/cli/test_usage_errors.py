@@ -1,0 +1,68 @@
+"""Mistyped commands get a usage message and exit 2 (or the documented code), never a
+traceback (issue: hardening, classes 17, 19, 20)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from nodemap.app.cli import EXIT_UNREACHABLE, main
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("sim", "sxh485", "--address", "abc"), "an SXH485 camera address is a number 1-254"),
+    (("sim", "sxh485", "--address", "300"), "1-254"),
+    (("sim", "fcb", "--tcp", "127.0.0.1:notaport"), "use HOST:PORT"),
+    (("sim", "fcb", "--tcp", "127.0.0.1:70000"), "0-65535"),
+    (("sim", "fcb", "--cameras", "9"), "1-7 cameras"),
+    (("sim", "gige", "--port", "99999"), "0-65535"),
+    (("sim", "gige", "--port", "-1"), "0-65535"),
+    (("sim", "nonsense"), "No such command"),
+    (("discover", "--transport", "carrier-pigeon"), "not an installed plugin"),
+    (("decode", "--profile", "nope", "eb90"), "nope"),
+])
+def test_usage_errors_exit_2_with_a_message(args, needle):
+    result = _run(*args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output and result.exception is None or \
+        isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("url, needle", [
+    ("fcb:/dev/null?adress=1", "'adress' (did you mean address?)"),
+    ("sxh485:/dev/null?adress=1&baudrat=9600", "'baudrat' (did you mean baudrate?)"),
+    ("fcb:socket://127.0.0.1:9?loging=debug", "'loging' (did you mean logging?)"),
+])
+def test_url_parameter_typos_are_named_with_close_matches(url, needle):
+    result = _run("get", url, "ZoomPosition")
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "cannot open serial line" not in result.output
+
+
+def test_url_parameter_typos_raise_a_parameter_error_from_python():
+    import nodemap
+
+    with pytest.raises(nodemap.ParameterError, match="did you mean address"):
+        nodemap.open("fcb:/dev/null?adress=1")
+
+
+def test_discover_names_a_serial_port_that_does_not_exist(tmp_path):
+    missing = str(tmp_path / "ttyUSB9")
+    result = _run("discover", "--serial", missing, "--timeout", "0.2")
+    assert result.exit_code == EXIT_UNREACHABLE, result.output
+    assert f"--serial {missing}: no such serial port" in result.output
+
+
+def test_discover_exits_1_when_nothing_answers():
+    # unicast to a loopback address where nothing listens: no broadcast leaves the host
+    result = _run("discover", "--address", "127.0.0.254", "--timeout", "0.3", "--json")
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout) == []
