@@ -120,7 +120,7 @@ KNOWN_DIFFERENCES: list[tuple[str, str, str, str, str]] = [
     ("formulas.xml", "*", "IntConvFloatLiteral", "*",
      "reference defect: it refuses a float literal in an IntConverter formula ('TO * 4.0': "
      "'# .0 - Unknown function/variable!'), so value fails and Max collapses to 0; real vendor "
-     "files use it (docs/architecture.md, "GenApi semantics") and nodemap evaluates in double, rounds, and warns."),
+     "files use it (docs/architecture.md, 'GenApi semantics') and nodemap evaluates in double, rounds, and warns."),
     ("formulas.xml", "#* set IntConvFloatLiteral=8", "*", "*",
      "consequence of the IntConverter float-literal defect above: the reference refuses the "
      "write (Max = 0), nodemap writes GainRaw = 8 / 4.0 = 2, so GainRaw and everything "
