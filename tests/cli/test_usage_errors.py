@@ -66,3 +66,42 @@ def test_discover_exits_1_when_nothing_answers():
     result = _run("discover", "--address", "127.0.0.254", "--timeout", "0.3", "--json")
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("sim", "gige", "--stream-faults", "drop=lots"), "drop"),
+    (("sim", "gige", "--mac", "00:11:22"), "six hex bytes"),
+    (("sim", "gige", "--serial", "S" * 17), "at most 16 bytes"),
+])
+def test_gige_simulator_options_are_checked(args, needle):
+    result = _run(*args, "--address", "127.0.0.253")
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+
+
+def test_gige_simulator_refuses_a_broken_xml_before_serving_it(tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<RegisterDescription><Integer Name='X'>")
+    result = _run("sim", "gige", "--xml", str(broken), "--address", "127.0.0.253")
+    assert result.exit_code == 2, result.output
+    assert "not a usable GenApi description" in result.output and "nodemap lint" in result.output
+
+
+def test_gige_simulator_identity_options_reach_the_bootstrap_registers():
+    from nodemap.app.simulators import start_simulator
+    import nodemap
+
+    sim = start_simulator("gige", addresses=["127.0.41.7"], vendor="Basler", model="acA-sim",
+                          serial="1234", mac="00:30:53:01:02:03", user_name="left")
+    try:
+        with nodemap.open(sim.urls[0]) as cam:
+            def text(address: int, size: int) -> str:
+                return cam.port.read(address, size).rstrip(b"\0").decode()
+
+            assert text(0x0048, 32) == "Basler"
+            assert text(0x0068, 32) == "acA-sim"
+            assert text(0x00D8, 16) == "1234"
+            assert text(0x00E8, 16) == "left"
+            assert cam.port.read(0x0008, 8) == bytes.fromhex("0000 0030 5301 0203")
+    finally:
+        sim.close()

@@ -43,6 +43,13 @@ plugin = TransportPlugin(
             Option(("--address",), "addresses", "IPv4 loopback address (default 127.0.0.2)",
                    multiple=True),
             Option(("--port",), "port", "UDP port (default 3956)", kind="int"),
+            Option(("--stream-faults",), "stream_faults", "seeded GVSP stream faults, e.g. "
+                   "drop=0.05,duplicate=0.01,reorder=0.01,seed=1", metavar="SPEC"),
+            Option(("--vendor",), "vendor", "manufacturer name (bootstrap, 32 bytes)"),
+            Option(("--model",), "model", "model name (bootstrap, 32 bytes)"),
+            Option(("--serial",), "serial", "serial number (bootstrap, 16 bytes)"),
+            Option(("--mac",), "mac", "MAC address, e.g. 00:30:53:01:02:03"),
+            Option(("--user-name",), "user_name", "user-defined name (bootstrap, 16 bytes)"),
         ),
         demo=DemoPlan(
             label="GigE camera", description="GigE Vision camera (GVCP on loopback UDP)",

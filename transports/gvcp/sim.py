@@ -34,26 +34,68 @@ DEMO_REGISTERS: dict[int, int] = {
 }
 
 
+def _checked_xml(path: Path) -> bytes:
+    """The bytes of ``path`` if nodemap can load them as a description (else ValueError)."""
+    from nodemap.errors import NodeMapError
+    from nodemap.nodemap import NodeMap
+
+    data = path.read_bytes()
+    try:
+        NodeMap.from_xml(data)
+    except NodeMapError as exc:
+        raise ValueError(f"--xml {path}: not a usable GenApi description: {exc} (check it "
+                         f"with: nodemap lint {path})") from None
+    return data
+
+
 def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] = (),
-          port: int | None = None, **_: object) -> Simulator:
-    """Start a simulated GigE Vision device; returns the running :class:`Simulator`."""
+          port: int | None = None, stream_faults: str | None = None,
+          vendor: str | None = None, model: str | None = None, serial: str | None = None,
+          mac: str | None = None, user_name: str | None = None, **_: object) -> Simulator:
+    """Start a simulated GigE Vision device; returns the running :class:`Simulator`.
+
+    ``stream_faults`` (e.g. ``"drop=0.05,duplicate=0.01,reorder=0.01,seed=1"``) injects
+    seeded faults into the GVSP stream; ``vendor``/``model``/``serial``/``mac``/``user_name``
+    set the bootstrap identity.  Invalid values raise ValueError naming the option.
+    """
+    from . import protocol as p
     from .device import SimulatedDevice
+    from .streamer import parse_stream_faults
 
     if port is not None and not 0 <= port <= 0xFFFF:
         raise ValueError(f"--port {port}: a UDP port is 0-65535")
+    faults = parse_stream_faults(stream_faults) if stream_faults else None
+    mac_number = None
+    if mac:
+        parts = mac.replace("-", ":").split(":")
+        if len(parts) != 6 or not all(len(x) in (1, 2) for x in parts):
+            raise ValueError(f"--mac {mac!r}: use six hex bytes, e.g. 00:30:53:01:02:03")
+        try:
+            mac_number = p.parse_mac(mac)
+        except ValueError:
+            raise ValueError(f"--mac {mac!r}: use six hex bytes, e.g. 00:30:53:01:02:03") \
+                from None
+    for option, text, size in (("--vendor", vendor, 32), ("--model", model, 32),
+                               ("--serial", serial, 16), ("--user-name", user_name, 16)):
+        if text is not None and len(text.encode()) > size:
+            raise ValueError(f"{option} {text!r}: at most {size} bytes (a bootstrap field)")
     if xml is None:
         data, name, registers = read_description(DEMO_XML), DEMO_XML, dict(DEMO_REGISTERS)
     else:
         path = Path(xml)
-        data, name, registers = path.read_bytes(), path.name, {}
+        data, name, registers = _checked_xml(path), path.name, {}
     candidates = [(a, 3956 if port is None else port) for a in (list(addresses) or ["127.0.0.2"])]
     if not addresses and port is None:
         candidates.append(("127.0.0.2", 0))   # 3956 taken: any free port
     last: Exception | None = None
     for address, udp_port in candidates:
         device = SimulatedDevice(data, address=address, port=udp_port, xml_name=name,
-                                 manufacturer="nodemap", model="NM-Demo-1300",
-                                 registers=registers)
+                                 manufacturer=vendor or "nodemap",
+                                 model=model or "NM-Demo-1300", serial=serial, mac=mac_number,
+                                 registers=registers, stream_faults=faults)
+        if user_name:
+            device.memory.write(p.Register.USER_DEFINED_NAME,
+                                user_name.encode().ljust(16, b"\0"))
         try:
             device.start()
         except OSError as exc:
