@@ -778,6 +778,54 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
         click.echo(data.decode("utf-8", "replace"), nl=not data.endswith(b"\n"))
 
 
+# --------------------------------------------------------------------------- grab
+
+@main.command()
+@click.argument("url")
+@click.option("-n", "--count", type=click.IntRange(min=0), default=1, show_default=True,
+              help="frames to take (0: until Ctrl-C)")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="a folder (frame-<id>.<ext> each) or a file name; default: save nothing")
+@click.option("--format", "fmt", type=click.Choice(["png", "tiff", "npy", "raw"]), default=None,
+              help="file format (default: from the file name, else png)")
+@click.option("--timeout", type=float, default=2.0, show_default=True,
+              help="seconds to wait for each frame")
+@click.option("--buffers", type=click.IntRange(min=1), default=8, show_default=True,
+              help="frame buffers in the pool")
+@click.option("--packet-size", type=click.IntRange(min=576, max=16384), default=None,
+              help="fix the GVSP packet size instead of negotiating it")
+@json_option
+def grab(url: str, count: int, output: Path | None, fmt: str | None, timeout: float,
+         buffers: int, packet_size: int | None, as_json: bool) -> None:
+    """Take pictures from any camera that makes images (GigE Vision, SXH485 ...), with a
+    live line (frames/s, MB/s, incomplete, resent) and a statistics table at the end."""
+    from .grab import grab_frames
+
+    with _Opened(url) as cam, _Guard(url):
+        report = grab_frames(cam, count, timeout, output, fmt, buffers, packet_size)
+    if as_json:
+        _emit_json(report)
+    else:
+        from rich.table import Table
+
+        for row in report["frames"]:
+            click.echo(f"frame {row['frame_id']}: {row['width']}x{row['height']} "
+                       f"{row['pixel_format']} {row['status']}"
+                       + (f" → {row['path']}" if "path" in row else ""))
+        table = Table("statistic", "value")
+        table.add_row("frames", str(len(report["frames"])))
+        table.add_row("seconds", f"{report['seconds']:.3f}")
+        table.add_row("frames/s", str(report["frames_per_second"]))
+        table.add_row("MB/s", str(report["megabytes_per_second"]))
+        for key, value in report["stats"].items():
+            table.add_row(key, str(value))
+        _console().print(table)
+    if report["interrupted"]:
+        raise SystemExit(130)
+    if any(row["status"] != "complete" for row in report["frames"]):
+        raise SystemExit(EXIT_PARTIAL)
+
+
 # --------------------------------------------------------------------------- snapshot
 
 @main.command()
