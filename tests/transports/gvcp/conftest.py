@@ -106,37 +106,69 @@ def _answers_discovery(address: tuple[str, int]) -> bool:
         return False
 
 
+def _start_fake_camera(prefix: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen([*prefix, SYSTEM_PYTHON, str(HERE / "aravis_fake.py"),
+                             "--lifetime", "900"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().decode().strip()  # type: ignore[union-attr]
+    if line != "running":
+        proc.kill()
+        pytest.fail(f"Aravis fake camera did not start: {line} "
+                    f"{proc.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 @pytest.fixture(scope="session")
-def fake_camera() -> Iterator[tuple[str, int]]:
-    """Aravis's fake GigE Vision camera on 127.0.0.1:3956 (a subprocess, killed at teardown)."""
+def _fake_camera_home() -> Iterator[object]:
+    """Where Aravis's fake camera runs: a private network namespace of this run (so it can
+    own 127.0.0.1:3956 whatever else runs on the machine), or — where namespaces cannot be
+    made (not root, not Linux) — the host's 127.0.0.1:3956 if it is free."""
     reason = _aravis_available()
     if reason:
         missing(reason)
-    # Another test run (e.g. a parallel CI job) may hold 127.0.0.1:3956 with its own fake
-    # camera: wait for it to finish (bounded) rather than share a device under test.
-    busy_until = time.monotonic() + 90
-    while _answers_discovery(FAKE_CAMERA):
-        if time.monotonic() > busy_until:
-            pytest.fail("something has answered GVCP on 127.0.0.1:3956 for 90 s (another "
-                        "fake camera or test run?); stop it and rerun")
-        time.sleep(0.5)
-    proc = subprocess.Popen([SYSTEM_PYTHON, str(HERE / "aravis_fake.py"), "--lifetime", "600"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"Aravis fake camera exited: {proc.stderr.read().decode()[-500:]}")
-            if _answers_discovery(FAKE_CAMERA):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("Aravis fake camera did not answer DISCOVERY within 15 s")
-        yield FAKE_CAMERA
-    finally:
-        proc.terminate()
+    from tests import netns
+
+    why_not = netns.unavailable()
+    if why_not is None:
+        namespace = netns.Namespace()
+        proc = _start_fake_camera(namespace.command([]))
         try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            with namespace.entered():
+                deadline = time.monotonic() + 15
+                while not _answers_discovery(FAKE_CAMERA):
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        pytest.fail("Aravis fake camera did not answer DISCOVERY within 15 s")
+                    time.sleep(0.1)
+            yield namespace
+        finally:
+            _stop(proc)
+            namespace.close()
+        return
+    if _answers_discovery(FAKE_CAMERA):
+        missing(f"127.0.0.1:3956 is taken by another GVCP device and no private network "
+                f"namespace can be made here ({why_not}); stop it or run as root")
+    proc = _start_fake_camera([])
+    try:
+        yield None
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def fake_camera(_fake_camera_home) -> Iterator[tuple[str, int]]:
+    """Aravis's fake GigE Vision camera at 127.0.0.1:3956.  With a private namespace the
+    test itself (its sockets and the threads it starts) runs inside it."""
+    if _fake_camera_home is None:
+        yield FAKE_CAMERA
+        return
+    with _fake_camera_home.entered():
+        yield FAKE_CAMERA
