@@ -9,11 +9,12 @@ import subprocess
 import pytest
 
 from nodemap.authoring.builder import Device
+from tests.addresses import loopback
 from tests.peers import require_executable, require_genicam
 
 pytestmark = pytest.mark.peer
 
-ADDRESS = "127.0.7.31"   # a loopback address of its own (other GVCP tests use 127.0.0.x)
+ADDRESS = loopback()   # an address of this run (tests/addresses.py)
 
 REGISTERS = {
     0xA000: 640,          # Width

@@ -2,13 +2,13 @@
 
 ``cli(*args)`` runs the click group in-process (``CliRunner``); ``nodemap_cmd()`` is the
 argv of the installed ``nodemap`` script (or ``python -m nodemap.app.cli`` beside it).
-GigE simulators get their own 127.0.41.x address; Aravis's fake camera comes from the
+GigE simulators get addresses of their own (tests/addresses.py); Aravis's fake camera comes from the
 GVCP tests' fixture module (reused, not duplicated).
 """
 
 from __future__ import annotations
 
-import itertools
+
 import json
 import os
 import shutil
@@ -24,10 +24,11 @@ from nodemap.app.cli import main
 from nodemap.app.simulators import start_simulator
 from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.resources import read_description
+from tests.addresses import loopback
 from tests.peers import IN_CI, missing
 
 REPO = Path(__file__).resolve().parents[2]
-_gige_addresses = itertools.cycle(f"127.0.41.{n}" for n in range(2, 255))
+
 TRANSPORTS = ["gige", "fcb", "sxh485"]
 
 
@@ -48,7 +49,7 @@ class Device:
 def _gige(registers: dict[int, int] | None = None, address: str | None = None) -> tuple[str, Any]:
     from nodemap.transports.gvcp.device import SimulatedDevice
 
-    address = address or next(_gige_addresses)
+    address = address or loopback()
     device = SimulatedDevice(read_description("demo-camera.xml"), address=address,
                              xml_name="demo-camera.xml", model="NM-Demo-1300",
                              registers=dict(DEMO_REGISTERS if registers is None else registers))
@@ -141,27 +142,7 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def aravis_url() -> Iterator[str]:
-    """Aravis's fake camera (started by the GVCP tests' code, or already running).
-
-    Module-scoped: a camera this fixture started is stopped before other test folders
-    (whose own session fixture refuses to start while something answers on 3956).
-    """
-    try:
-        from tests.transports.gvcp import conftest as gvcp_conftest
-    except Exception as exc:  # noqa: BLE001
-        missing(f"the GVCP fixtures that start Aravis's fake camera are absent: {exc}")
-    if gvcp_conftest._answers_discovery(gvcp_conftest.FAKE_CAMERA):
-        yield "gvcp://127.0.0.1"
-        return
-    # Run the GVCP fixture's generator (same code, same cleanup).
-    generator = gvcp_conftest.fake_camera.__wrapped__() \
-        if hasattr(gvcp_conftest.fake_camera, "__wrapped__") else None
-    if generator is None:
-        missing("cannot reuse the fake_camera fixture of tests/transports/gvcp")
-    next(generator)
-    try:
-        yield "gvcp://127.0.0.1"
-    finally:
-        generator.close()
+@pytest.fixture
+def aravis_url(fake_camera) -> Iterator[str]:
+    """Aravis's fake camera as a URL (the shared fixture of tests/aravis.py)."""
+    yield f"gvcp://{fake_camera[0]}"

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from nodemap.app.cli import EXIT_UNREACHABLE, main
+from tests.addresses import loopback
 
 
 def _run(*args: str):
@@ -63,7 +64,7 @@ def test_discover_names_a_serial_port_that_does_not_exist(tmp_path):
 
 def test_discover_exits_1_when_nothing_answers():
     # unicast to a loopback address where nothing listens: no broadcast leaves the host
-    result = _run("discover", "--address", "127.0.0.254", "--timeout", "0.3", "--json")
+    result = _run("discover", "--address", loopback(), "--timeout", "0.3", "--json")
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout) == []
 
@@ -74,7 +75,7 @@ def test_discover_exits_1_when_nothing_answers():
     (("sim", "gige", "--serial", "S" * 17), "at most 16 bytes"),
 ])
 def test_gige_simulator_options_are_checked(args, needle):
-    result = _run(*args, "--address", "127.0.0.253")
+    result = _run(*args, "--address", loopback())
     assert result.exit_code == 2, result.output
     assert needle in result.output
 
@@ -82,7 +83,7 @@ def test_gige_simulator_options_are_checked(args, needle):
 def test_gige_simulator_refuses_a_broken_xml_before_serving_it(tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_text("<RegisterDescription><Integer Name='X'>")
-    result = _run("sim", "gige", "--xml", str(broken), "--address", "127.0.0.253")
+    result = _run("sim", "gige", "--xml", str(broken), "--address", loopback())
     assert result.exit_code == 2, result.output
     assert "not a usable GenApi description" in result.output and "nodemap lint" in result.output
 
@@ -91,7 +92,7 @@ def test_gige_simulator_identity_options_reach_the_bootstrap_registers():
     from nodemap.app.simulators import start_simulator
     import nodemap
 
-    sim = start_simulator("gige", addresses=["127.0.41.7"], vendor="Basler", model="acA-sim",
+    sim = start_simulator("gige", addresses=[loopback()], vendor="Basler", model="acA-sim",
                           serial="1234", mac="00:30:53:01:02:03", user_name="left")
     try:
         with nodemap.open(sim.urls[0]) as cam:

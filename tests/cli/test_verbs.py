@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from nodemap.app.cli import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE
+from tests.addresses import loopback
 
 from .conftest import as_json, nodemap_cmd, subprocess_env
 
@@ -131,9 +132,10 @@ def test_bad_enum_entry(cli, gige):
 
 
 def test_timeout_names_device_and_remedy(cli):
-    result = cli("get", "gvcp://127.0.41.254?timeout=0.1&retries=1", "Width")
+    silent = loopback()
+    result = cli("get", f"gvcp://{silent}?timeout=0.1&retries=1", "Width")
     assert result.exit_code == EXIT_UNREACHABLE, result.output
-    assert "127.0.41.254" in result.output and "check" in result.output
+    assert silent in result.output and "check" in result.output
 
 
 def test_discover_unicast(cli, gige):
@@ -173,12 +175,13 @@ def test_subprocess_real_command(device):
 def test_sim_subprocess_serves_gige():
     """`nodemap sim gige` prints its URL, serves the demo camera, stops on SIGTERM."""
     cmd = nodemap_cmd()
-    proc = subprocess.Popen(cmd + ["sim", "gige", "--address", "127.0.41.253"],
+    address = loopback()
+    proc = subprocess.Popen(cmd + ["sim", "gige", "--address", address],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=subprocess_env())
     try:
         url = proc.stdout.readline().strip()
-        assert url == "gvcp://127.0.41.253", proc.stderr.read() if not url else url
+        assert url == f"gvcp://{address}", proc.stderr.read() if not url else url
         done = subprocess.run(cmd + ["get", url, "Width", "--json"], capture_output=True,
                               text=True, timeout=60, env=subprocess_env())
         assert json.loads(done.stdout) == {"Width": 1280}, done.stderr

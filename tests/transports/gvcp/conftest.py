@@ -1,31 +1,23 @@
 """Fixtures for the GVCP tests: simulated devices on private loopback addresses, and
 Aravis's fake camera (a real peer) on 127.0.0.1:3956.
 
-Every test that binds UDP 3956 gets its own 127.0.39.x address, so tests never collide.
+Every test that binds UDP 3956 gets an address of its own from tests/addresses.py, so
+tests — and concurrent runs — never collide.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from tests.peers import missing
-from nodemap.transports.gvcp import protocol as p
+from tests.addresses import loopback
+from tests.aravis import FAKE_CAMERA, SYSTEM_PYTHON  # noqa: F401 - used by the tests here
 from nodemap.transports.gvcp.device import SimulatedDevice
 
 HERE = Path(__file__).resolve().parent
 ROOT_DIR = HERE.parents[2]
-SYSTEM_PYTHON = "/usr/bin/python3"
-FAKE_CAMERA = ("127.0.0.1", p.GVCP_PORT)
-_addresses = itertools.cycle(f"127.0.39.{n}" for n in range(2, 255))
 
 SIMPLE_XML = b"""<?xml version="1.0" encoding="utf-8"?>
 <RegisterDescription ModelName="Sim" VendorName="nodemap" ToolTip="test device"
@@ -55,7 +47,7 @@ SIMPLE_XML = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def next_address() -> str:
-    return next(_addresses)
+    return loopback()
 
 
 @pytest.fixture
@@ -77,98 +69,3 @@ def make_device() -> Iterator[Callable[..., SimulatedDevice]]:
 @pytest.fixture
 def device(make_device) -> SimulatedDevice:
     return make_device(registers={0xA000: 640, 0xA004: 480})
-
-
-def _aravis_available() -> str | None:
-    if not os.path.exists(SYSTEM_PYTHON):
-        return f"{SYSTEM_PYTHON} (Debian's python with python3-gi) is absent"
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('Aravis', '0.8'); "
-                              "from gi.repository import Aravis"],
-        capture_output=True, text=True, timeout=30)
-    if probe.returncode:
-        return ("Aravis GObject binding not importable by /usr/bin/python3 "
-                f"(apt install gir1.2-aravis-0.8 python3-gi): {probe.stderr.strip()[-200:]}")
-    return None
-
-
-def _answers_discovery(address: tuple[str, int]) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(0.2)
-        try:
-            s.sendto(p.DiscoveryCmd(1).encode(), address)
-            data = s.recv(2048)
-        except OSError:
-            return False
-    try:
-        return isinstance(p.decode_ack(data), p.DiscoveryAck)
-    except Exception:
-        return False
-
-
-def _start_fake_camera(prefix: list[str]) -> subprocess.Popen:
-    proc = subprocess.Popen([*prefix, SYSTEM_PYTHON, str(HERE / "aravis_fake.py"),
-                             "--lifetime", "900"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    line = proc.stdout.readline().decode().strip()  # type: ignore[union-attr]
-    if line != "running":
-        proc.kill()
-        pytest.fail(f"Aravis fake camera did not start: {line} "
-                    f"{proc.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
-    return proc
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-@pytest.fixture(scope="session")
-def _fake_camera_home() -> Iterator[object]:
-    """Where Aravis's fake camera runs: a private network namespace of this run (so it can
-    own 127.0.0.1:3956 whatever else runs on the machine), or — where namespaces cannot be
-    made (not root, not Linux) — the host's 127.0.0.1:3956 if it is free."""
-    reason = _aravis_available()
-    if reason:
-        missing(reason)
-    from tests import netns
-
-    why_not = netns.unavailable()
-    if why_not is None:
-        namespace = netns.Namespace()
-        proc = _start_fake_camera(namespace.command([]))
-        try:
-            with namespace.entered():
-                deadline = time.monotonic() + 15
-                while not _answers_discovery(FAKE_CAMERA):
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        pytest.fail("Aravis fake camera did not answer DISCOVERY within 15 s")
-                    time.sleep(0.1)
-            yield namespace
-        finally:
-            _stop(proc)
-            namespace.close()
-        return
-    if _answers_discovery(FAKE_CAMERA):
-        missing(f"127.0.0.1:3956 is taken by another GVCP device and no private network "
-                f"namespace can be made here ({why_not}); stop it or run as root")
-    proc = _start_fake_camera([])
-    try:
-        yield None
-    finally:
-        _stop(proc)
-
-
-@pytest.fixture
-def fake_camera(_fake_camera_home) -> Iterator[tuple[str, int]]:
-    """Aravis's fake GigE Vision camera at 127.0.0.1:3956.  With a private namespace the
-    test itself (its sockets and the threads it starts) runs inside it."""
-    if _fake_camera_home is None:
-        yield FAKE_CAMERA
-        return
-    with _fake_camera_home.entered():
-        yield FAKE_CAMERA
