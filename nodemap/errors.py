@@ -20,6 +20,7 @@ __all__ = [
     "DeviceError",
     "ProtocolError",
     "UnsupportedError",
+    "FeatureSetError",
 ]
 
 
@@ -84,3 +85,14 @@ class ProtocolError(PortError):
 
 class UnsupportedError(NodeMapError):
     """An operation the device or transport cannot offer (e.g. an undocumented service)."""
+
+
+class FeatureSetError(NodeMapError, ValueError):
+    """A feature-set file that cannot be read (not UTF-8, a malformed line, a value that
+    cannot mean anything for its feature).  Raised before anything is applied;
+    ``problems`` holds every ``(line, message)`` found, ``line`` the first one."""
+
+    def __init__(self, message: str, *, problems: tuple[tuple[int, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.line = problems[0][0] if problems else None
