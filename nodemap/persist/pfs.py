@@ -107,7 +107,7 @@ def parse(text: str) -> list[Assignment]:
     errors: list[tuple[int, str]] = []
     for number, raw in enumerate(lines[1:], 2):
         line = raw.removesuffix("\r")
-        if not line.strip() or line.startswith("#"):
+        if not line.strip(" \t") or line.startswith("#"):
             continue
         name, tab, rest = line.partition("\t")
         if not tab:
