@@ -23,6 +23,10 @@ class Entry:
     value: Any
     context: tuple[tuple[str, Any], ...] = ()
     is_selector: bool = False
+    #: how GenApi shows the value (for the GenApi feature-file format)
+    representation: str = ""
+    notation: str = "Automatic"
+    precision: int = 6
 
 
 @attrs.frozen(slots=True)

@@ -77,7 +77,9 @@ def render(label: str, selection: str, entries: Iterable[Entry],
         text = ""
         if reason is None:
             try:
-                text = format_pfs_value(entry.kind, entry.value)
+                text = format_pfs_value(entry.kind, entry.value,
+                                        representation=entry.representation,
+                                        notation=entry.notation, precision=entry.precision)
             except ValueError as exc:
                 reason = str(exc)
         if reason is not None:

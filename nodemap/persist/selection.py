@@ -459,6 +459,17 @@ def plan(nm: Any) -> Plan:
 
     entries: list[Entry] = []
 
+    def entry(name: str, kind: str, value: Any, context: tuple[tuple[str, Any], ...],
+              is_selector: bool = False) -> Entry:
+        node = graph.node(name)
+        style: dict[str, Any] = {}
+        if kind == "Float":
+            style = {"notation": _safe(lambda: node.display_notation, "Automatic"),
+                     "precision": _safe(lambda: node.display_precision, 6)}
+        elif kind == "Integer":
+            style = {"representation": _safe(lambda: node.representation, "")}
+        return Entry(name, kind, value, context, is_selector, **style)
+
     def emit(name: str, context: tuple[tuple[str, Any], ...]) -> None:
         feature = features[name]
         kind = kind_of(name) or "Unknown"
@@ -470,10 +481,10 @@ def plan(nm: Any) -> Plan:
             skipped.append(Skipped(name, f"cannot be read: {exc}", context_text))
             return
         if not inner:
-            entries.append(Entry(name, kind, value, context))
+            entries.append(entry(name, kind, value, context))
             return
         if len(context) >= MAX_NESTING:
-            entries.append(Entry(name, kind, value, context))
+            entries.append(entry(name, kind, value, context))
             below = list(inner)
             while below:
                 child = below.pop(0)
@@ -488,7 +499,7 @@ def plan(nm: Any) -> Plan:
         except NodeMapError as exc:
             skipped.append(Skipped(name, f"its values cannot be listed ({exc}); only its "
                                          f"current value is saved", context_text))
-            entries.append(Entry(name, kind, value, context))
+            entries.append(entry(name, kind, value, context))
             return
         if total > len(choices):
             skipped.append(Skipped(name, f"only its first {len(choices)} of {total} values are "
@@ -502,12 +513,12 @@ def plan(nm: Any) -> Plan:
                                            f"the selector refused this value ({exc}); what it "
                                            f"selects is not saved for it", context_text))
                     continue
-                entries.append(Entry(name, kind, choice, context, True))
+                entries.append(entry(name, kind, choice, context, True))
                 for child in inner:
                     emit(child, context + ((name, choice),))
         finally:
             feature.value = value
-        entries.append(Entry(name, kind, value, context, True))
+        entries.append(entry(name, kind, value, context, True))
 
     for name in ordered:
         if name not in parents:

@@ -46,6 +46,7 @@ def test_undecodable_bytes_name_the_line(tmp_path):
     ("Label = \udcff", "lone surrogate"),                    # surrogateescape'd text
     ("Sel = 0xZZ", "Sel = '0xZZ': cannot be read as an Integer"),
     ("Gain = 1e3", "is not an integer"),
+    ("Sel =", "is not an integer"),                          # found by the fuzz test below
     ("Width = " + "9" * 5000, "far too long"),
     ("Exposure = nan", "NaN"),
     ('Label = "unterminated', "not a complete JSON string"),
