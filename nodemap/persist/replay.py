@@ -105,13 +105,18 @@ def replay(nm: Any, assignments: list[Assignment], file_format: str, *, verify: 
     above = ancestors(edges)
     contextual: list[Assignment] = []
     state: dict[str, str] = {}
+    first_seen = {name: i for i, name in enumerate(names)}
+    outer_first: dict[str, list[str]] = {}
     for a in usable:
         is_selector = a.name in edges
         if a.context:
             context = a.context
         else:
-            mine = above.get(a.name, frozenset())
-            context = tuple((k, v) for k, v in state.items() if k in mine)
+            mine = outer_first.get(a.name)
+            if mine is None:
+                mine = outer_first[a.name] = sorted(above.get(a.name, ()),
+                                                    key=first_seen.__getitem__)
+            context = tuple((k, state[k]) for k in mine if k in state)
         if is_selector:
             state[a.name] = a.text
         contextual.append(attrs.evolve(a, context=context, is_selector=is_selector))

@@ -1,7 +1,9 @@
 """Which features a feature set holds, in which order, and how selectors are visited.
 
-**Which features** (:func:`plan`).  GenApi's rule first: every node marked
-``<Streamable>Yes</Streamable>`` (selection ``streamable``).  A description that marks
+**Which features** (:func:`plan`).  GenApi's rule first (``CFeatureBag::StoreToBag``,
+checked against the reference): every node marked ``<Streamable>Yes</Streamable>`` that is
+reachable from the ``Root`` category — or anywhere, when a description has no Root
+category (GenApi then saves nothing) — (selection ``streamable``).  A description that marks
 nothing streamable (many serial-camera XMLs) gets the features of its category tree
 (everything reachable from the ``Root`` category; without one, every node no other node
 holds the value of) that are not ``Invisible`` (selection ``writable``).  In both cases a
@@ -366,12 +368,18 @@ def plan(nm: Any) -> Plan:
     value_names = [n for n in names if kind_of(n) not in SKIP_KINDS and kind_of(n) is not None]
     skipped: list[Skipped] = []
     streamable = [n for n in names if _safe(lambda: graph.node(n).streamable, False)]
+    tree = _category_tree(nm)
     if streamable:
         selection = "streamable"
         candidates = streamable
+        if tree is not None:  # GenApi's StoreToBag walks the Root category tree only
+            in_tree, marked = set(tree), set(streamable)
+            candidates = [n for n in tree if n in marked]
+            skipped.extend(Skipped(n, "marked streamable but not in the Root category "
+                                      "tree (GenApi saves only features under Root)")
+                           for n in streamable if n not in in_tree)
     else:
         selection = "writable"
-        tree = _category_tree(nm)
         if tree is None:
             held = {h for n in value_names for h in graph.owned(n)[1:]}
             tree = [n for n in value_names if n not in held]
