@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import errors
 from .errors import (AccessError, DeviceError, FormulaError, NodeMapError, PortError,
                      ParameterError, ProtocolError, RangeError, TimeoutError, UnsupportedError,
-                     XmlError)
+                     XmlError, FeatureSetError)
 from .features import Feature, Features
 from .nodemap import NodeMap
 from .port import MemoryPort, Port
@@ -49,6 +49,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "open", "Camera", "NodeMap", "Features", "Feature", "Port", "MemoryPort", "errors",
     "NodeMapError", "AccessError", "RangeError", "FormulaError", "XmlError", "PortError",
-    "TimeoutError", "DeviceError", "ProtocolError", "UnsupportedError", "ParameterError",
+    "TimeoutError", "DeviceError", "ProtocolError", "UnsupportedError", "ParameterError", "FeatureSetError",
     "__version__",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "ProtocolError",
     "UnsupportedError",
     "ParameterError",
+    "FeatureSetError",
 ]
 
 
@@ -90,3 +91,14 @@ class UnsupportedError(NodeMapError):
 class ParameterError(NodeMapError, ValueError):
     """An option or URL parameter the user mistyped (unknown name, malformed value); the
     message names it, the close matches and the accepted ones.  Also a ``ValueError``."""
+
+
+class FeatureSetError(NodeMapError, ValueError):
+    """A feature-set file that cannot be read (not UTF-8, a malformed line, a value that
+    cannot mean anything for its feature).  Raised before anything is applied;
+    ``problems`` holds every ``(line, message)`` found, ``line`` the first one."""
+
+    def __init__(self, message: str, *, problems: tuple[tuple[int, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.line = problems[0][0] if problems else None

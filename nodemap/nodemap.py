@@ -22,6 +22,7 @@ from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
 from .port import Port
+from .regcache import CachedRegisters
 
 if TYPE_CHECKING:  # pragma: no cover
     from .features import Features
@@ -77,7 +78,7 @@ class NodeMap:
         self.active: set[tuple[str, str]] = set()
         self._dependents: dict[str, set[str]] = defaultdict(set)
         self._invalidated_by: dict[str, set[str]] | None = None
-        self.cached_registers: set["RegisterNode"] = set()
+        self.cached_registers = CachedRegisters()
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
 
@@ -275,7 +276,7 @@ class NodeMap:
         port, address, length = key
         end = address + length
         stale = []
-        for register in self.cached_registers:
+        for register in self.cached_registers.overlapping(port, address, length):
             if register is written:
                 continue
             other = register.cache.get("key")

@@ -865,34 +865,53 @@ def snapshot(url: str, output: Path, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- save / load
 
+_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["nmfs", "pfs"]), default=None,
+    help="nodemap's text format or the GenApi feature file (.pfs) that pylon Viewer and "
+         "viva-genicam exchange (default: from the file name; load: from the content)")
+
+
 @main.command()
 @click.argument("url")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def save(url: str, file: Path) -> None:
-    """Save the camera's feature set (streamable features) to a text file."""
+@_format_option
+@json_option
+def save(url: str, file: Path, fmt: str | None, as_json: bool) -> None:
+    """Save the camera's feature set (streamable features) to a text file, atomically;
+    every feature left out is listed with the reason."""
     from .. import persist
 
     with _Opened(url) as cam, _Guard(url):
-        count = persist.save(cam, file)
-    click.echo(f"{count} assignments saved to {file}")
+        report = persist.store(cam, file, format=fmt)
+    skipped = [str(item) for item in report.skipped]
+    if as_json:
+        _emit_json({"path": str(file), "format": report.format,
+                    "assignments": report.assignments, "skipped": skipped})
+        return
+    click.echo(f"{report.assignments} assignments saved to {file} ({report.format})")
+    for item in skipped:
+        click.echo(f"not saved: {item}", err=True)
 
 
 @main.command()
 @click.argument("url")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-verify", is_flag=True, help="do not read the values back")
+@_format_option
 @json_option
-def load(url: str, file: Path, no_verify: bool, as_json: bool) -> None:
-    """Restore a feature set; reports each feature that could not be restored, and why."""
+def load(url: str, file: Path, no_verify: bool, fmt: str | None, as_json: bool) -> None:
+    """Restore a feature set (either format); the whole file is checked before anything is
+    applied; reports each feature that could not be restored, and why."""
     from .. import persist
 
     with _Opened(url) as cam, _Guard(url):
         try:
-            report = persist.load(cam, file, verify=not no_verify)
-        except ValueError as exc:
-            raise CliError(f"{file}: {exc}", 2) from None
+            report = persist.load(cam, file, verify=not no_verify, format=fmt)
+        except ValueError as exc:   # FeatureSetError: it names the file and the lines
+            raise CliError(str(exc), 2) from None
     if as_json:
-        _emit_json({"applied": report.applied, "verified": report.verified,
+        _emit_json({"format": report.format, "applied": report.applied,
+                    "verified": report.verified,
                     "problems": [{"name": p.name, "value": p.value, "reason": p.reason,
                                   "line": p.line} for p in report.problems]})
     else:
