@@ -28,7 +28,8 @@ import attrs
 from nodemap.errors import DeviceError, ProtocolError
 
 __all__ = [
-    "GVCP_PORT", "KEY", "FLAG_ACK_REQUIRED", "FLAG_BROADCAST_ACK", "FLAG_SCHEDULED_ACTION",
+    "GVCP_PORT", "KEY", "FLAG_ACK_REQUIRED", "FLAG_BROADCAST_ACK", "FLAG_EXTENDED_ID",
+    "FLAG_SCHEDULED_ACTION",
     "MAX_READREG", "MAX_WRITEREG", "MAX_MEM", "DISCOVERY_PAYLOAD",
     "Cmd", "Status", "Capability", "Register", "status_name", "status_error",
     "DeviceInfo", "EventItem",
@@ -45,7 +46,7 @@ GVCP_PORT = 3956
 KEY = 0x42
 FLAG_ACK_REQUIRED = 0x01
 FLAG_BROADCAST_ACK = 0x10          # DISCOVERY: the device may answer by broadcast
-FLAG_EXTENDED_ID = 0x10            # PACKETRESEND/EVENT: 64-bit block id (not supported here)
+FLAG_EXTENDED_ID = 0x10            # PACKETRESEND/EVENT: 64-bit block id, 32-bit packet ids
 FLAG_SCHEDULED_ACTION = 0x80       # ACTION: an 8-byte action time follows the keys
 MAX_READREG = 135                  # addresses in one READREG (540-byte payload)
 MAX_WRITEREG = 67                  # address/value pairs in one WRITEREG (536-byte payload)
@@ -494,30 +495,55 @@ class WriteMemCmd:
 
 @attrs.frozen(slots=True)
 class PacketResendCmd:
+    """Ask the device to send a block's packets ``first_packet..last_packet`` again.
+
+    Standard mode (12-byte payload): ``stream_channel(2) block_id(2) first(4) last(4)``
+    with 24-bit packet ids.  Extended-ID mode (GigE Vision 2.0; flag 0x10 on the command,
+    20-byte payload): ``stream_channel(2) reserved(2) first(4) last(4) block_id(8)`` with
+    32-bit packet ids and a 64-bit block id.  ``extended=True`` sets the flag and vice versa.
+    """
+
     req_id: int
     stream_channel: int
     block_id: int
     first_packet: int
     last_packet: int
     flags: int = 0
+    extended: bool = False
 
     code = Cmd.PACKETRESEND
     _S = struct.Struct(">HHII")
+    _S_EXT = struct.Struct(">HHIIQ")
+
+    def __attrs_post_init__(self) -> None:
+        if self.extended:
+            object.__setattr__(self, "flags", self.flags | FLAG_EXTENDED_ID)
+        elif self.flags & FLAG_EXTENDED_ID:
+            object.__setattr__(self, "extended", True)
 
     def encode(self) -> bytes:
-        payload = self._S.pack(self.stream_channel, self.block_id, self.first_packet & 0xFFFFFF,
-                               self.last_packet & 0xFFFFFF)
+        if self.extended:
+            payload = self._S_EXT.pack(self.stream_channel, 0, self.first_packet & 0xFFFFFFFF,
+                                       self.last_packet & 0xFFFFFFFF, self.block_id)
+        else:
+            payload = self._S.pack(self.stream_channel, self.block_id, self.first_packet & 0xFFFFFF,
+                                   self.last_packet & 0xFFFFFF)
         return _header(self.flags, self.code, payload, self.req_id)
 
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "PacketResendCmd":
+        if flags & FLAG_EXTENDED_ID:
+            _need(payload, 20, "extended-ID PACKETRESEND_CMD")
+            channel, _r, first, last, block = cls._S_EXT.unpack_from(payload)
+            return cls(req_id, channel, block, first, last, flags)
         _need(payload, 12, "PACKETRESEND_CMD")
         channel, block, first, last = cls._S.unpack_from(payload)
         return cls(req_id, channel, block, first & 0xFFFFFF, last & 0xFFFFFF, flags)
 
     def __str__(self) -> str:
         return (f"PACKETRESEND_CMD id={self.req_id} channel {self.stream_channel} block "
-                f"{self.block_id} packets {self.first_packet}..{self.last_packet}")
+                f"{self.block_id} packets {self.first_packet}..{self.last_packet}"
+                f"{' [ext-id]' if self.extended else ''}")
 
 
 @attrs.frozen(slots=True)
