@@ -45,7 +45,7 @@ log = logging.getLogger("nodemap.gvsp")
 
 STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
              "resend_requests", "resent_packets", "duplicates", "late_packets", "underruns",
-             "malformed", "error_packets", "unavailable_packets", "overflows")
+             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped")
 _HDR = struct.Struct(">HHI")
 _EXT = struct.Struct(">HHIQI")
 _EI = 0x80000000
@@ -64,7 +64,7 @@ class _Block:
     __slots__ = ("block_id", "index", "mv", "got", "count", "ndata", "high", "leader",
                  "trailer", "end", "payload_type", "pixel_format", "width", "height",
                  "offset_x", "offset_y", "padding_x", "padding_y", "timestamp", "last_seen",
-                 "next_resend", "rounds", "unavailable", "overflow", "extended", "image_bytes")
+                 "next_resend", "rounds", "unavailable", "overflow", "extended", "image_bytes", "done")
 
     def __init__(self, block_id: int, index: int, mv: memoryview, npackets: int,
                  now: float, extended: bool) -> None:
@@ -90,6 +90,7 @@ class _Block:
         self.overflow = False
         self.extended = extended
         self.image_bytes = -1
+        self.done = 0                           # 1 complete / 2 incomplete, awaiting delivery
 
 
 def _timeval(seconds: float) -> bytes:
@@ -313,11 +314,17 @@ class GvspReceiver:
                                 cur.next_resend = monotonic() + self.resend_delay   # type: ignore[union-attr]
                             cur.high = pid   # type: ignore[union-attr]
                         if cur.count == cur.ndata and cur.leader:   # type: ignore[union-attr]
+                            stats["packets"] += packets
+                            stats["bytes"] += nbytes
+                            packets = nbytes = 0
                             self._deliver(cur)   # type: ignore[arg-type]
                             cur = None
                             cur_id = -1
                         continue
             # ---- everything else: leaders, trailers, resent / reordered / extended packets
+            stats["packets"] += packets
+            stats["bytes"] += nbytes
+            packets = nbytes = 0
             blk = self._packet(n, status, bid, infos, monotonic())
             if blk is not None and not blk.extended:
                 cur, cur_id = blk, blk.block_id
@@ -356,7 +363,7 @@ class GvspReceiver:
             return blk
         blk = self._blocks.get(bid)
         if blk is None:
-            if bid in self._done_set or self._older(bid):
+            if bid in self._done_set:
                 if kind != _TRAILER:    # a trailer after an early completion is expected
                     stats["late_packets"] += 1
                 return None
@@ -366,6 +373,10 @@ class GvspReceiver:
             blk = self._open(bid, now, extended)
             if blk is None:
                 return None
+        if blk.done:           # finished, waiting for an older block to be delivered first
+            if kind != _TRAILER:
+                stats["duplicates"] += 1
+            return None
         blk.last_seen = now
         if kind == _PAYLOAD:
             off = (pid - 1) * ds
@@ -450,18 +461,13 @@ class GvspReceiver:
             if isinstance(leader, gvsp.JpegLeader):
                 blk.pixel_format = -1
 
-    def _older(self, bid: int) -> bool:
-        newest = self._newest
-        if newest is None:
-            return False
-        if bid > 0xFFFF or newest > 0xFFFF:
-            return bid < newest
-        return 0 < ((newest - bid) & 0xFFFF) < 0x8000
-
     def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
         if len(self._blocks) >= self.max_in_flight:
-            oldest = min(self._blocks.values(), key=lambda b: b.last_seen)
-            self._finish(oldest)
+            for oldest in self._blocks.values():     # opening order
+                if not oldest.done:
+                    self._finish(oldest)
+                    break
+            self._flush()
         # Every block before this one should be whole by now: look for holes soon.
         for other in self._blocks.values():
             if not other.next_resend:
@@ -491,6 +497,8 @@ class GvspReceiver:
     def _service(self, now: float) -> None:
         idle = self.retention / 2
         for blk in list(self._blocks.values()):
+            if blk.done:
+                continue
             if blk.unavailable or blk.overflow:
                 self._finish(blk)
                 continue
@@ -562,6 +570,20 @@ class GvspReceiver:
             self._deliver(blk, complete=False)
 
     def _deliver(self, blk: _Block, complete: bool = True) -> None:
+        """Mark ``blk`` finished; frames go out in block order (an older block still being
+        repaired holds the newer ones back, within the resend and retention bounds)."""
+        blk.done = 1 if complete else 2
+        self._flush()
+
+    def _flush(self) -> None:
+        blocks = self._blocks
+        while blocks:
+            first = next(iter(blocks.values()))
+            if not first.done:
+                return
+            self._emit(first, first.done == 1)
+
+    def _emit(self, blk: _Block, complete: bool) -> None:
         self._blocks.pop(blk.block_id, None)
         self._remember(blk.block_id)
         ds = self.data_size_ext if blk.extended else self.data_size
@@ -580,13 +602,14 @@ class GvspReceiver:
                     stop = min(off + ds, mv.nbytes)
                     if off < stop:
                         mv[off:stop] = bytes(stop - off)
-            missing += (0 if blk.leader else 1)
-            if not blk.leader and blk.count == 0:
-                # nothing useful arrived (e.g. only a trailer): do not deliver an empty frame
+            if not blk.leader:
+                # No leader, even after resends: no geometry, no format — not a frame.
+                # (Also what a stray or forged datagram opening a bogus block ends as.)
                 blk.mv.release()
                 self.pool.give_back(blk.index)
-                self.stats["incomplete"] += 1
-                self.stats["missing_packets"] += max(missing, 1)
+                self.stats["dropped"] += 1
+                log.debug("block %d from %s dropped: its leader never arrived", blk.block_id,
+                          self.name)
                 return
         size = blk.image_bytes if blk.image_bytes >= 0 and complete else blk.end
         if blk.image_bytes >= 0:
