@@ -1,15 +1,25 @@
 """A simulated GigE Vision device: GVCP on a loopback address, any GenApi XML behind it.
 
-It holds a sparse register memory with the bootstrap registers of the standard, serves a
-GenApi XML (plain or zipped) through its first URL, enforces the control channel
-privilege (CCP) and the heartbeat timeout, answers with the standard status codes
-(BAD_ALIGNMENT, INVALID_ADDRESS, ACCESS_DENIED, WRITE_PROTECT ...), supports
-concatenated READREG/WRITEREG, and can be told to drop, duplicate, delay or corrupt a
-seeded fraction of the packets it receives and sends (fault tests).
+It holds a sparse register memory with the bootstrap registers of the standard (the
+GigE Vision 2.0 ones pylon insists on included), serves a GenApi XML (plain or zipped)
+through its first URL, enforces the control channel privilege (CCP) and the heartbeat
+timeout, answers with the standard status codes (BAD_ALIGNMENT, INVALID_ADDRESS,
+ACCESS_DENIED, WRITE_PROTECT ...), supports concatenated READREG/WRITEREG, and can be told
+to drop, duplicate, delay or corrupt a seeded fraction of the packets it receives and
+sends (fault tests).
+
+It streams: when the served XML has ``AcquisitionStart``, executing it (a write of its
+command register) starts a :class:`.streamer.Streamer` sending the ramp test image as GVSP
+to SCDA0:SCP0 with the SCPS0 packet size and SCPD0 delay, honouring the XML's Width,
+Height, OffsetX/Y, PixelFormat, AcquisitionMode/FrameCount/FrameRate and TriggerMode with
+TriggerSoftware (read through :mod:`.acquisition`), until ``AcquisitionStop``.  It answers
+PACKETRESEND from the last frames, fires SCPS test packets, switches to 64-bit block ids
+when GVSP configuration (0x0960) bit 30 is set, and takes seeded stream faults.
 
 Run it on its own::
 
     python -m nodemap.transports.gvcp.device --address 127.0.0.2 --xml camera.xml [--zip] [-v]
+        [--stream-faults drop=0.05,duplicate=0.01,reorder=0.01,seed=1] [--retain-frames 8]
 
 Real tools (``arv-tool-0.8 -a 127.0.0.2 features``) and :mod:`.client` talk to it.
 """
@@ -17,6 +27,7 @@ Real tools (``arv-tool-0.8 -a 127.0.0.2 features``) and :mod:`.client` talk to i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import io
 import logging
@@ -35,15 +46,47 @@ import attrs
 from nodemap.errors import ProtocolError
 
 from . import protocol as p
+from .acquisition import AcquisitionFeatures
 from .protocol import Register as R
 from .protocol import Status
+from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
+                       send_test_packet)
 
-__all__ = ["Faults", "Memory", "SimulatedDevice", "main"]
+__all__ = ["Faults", "Memory", "SimulatedDevice", "StreamFaults", "parse_stream_faults", "main",
+           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS"]
 
 log = logging.getLogger("nodemap.gvcp.device")
 
 Tap = Callable[[str, tuple[str, int], bytes], None]
 _PAGE = 4096
+
+ACTIVE_LINKS = 0x0910
+GVSP_CAPABILITY = 0x092C
+MESSAGE_CHANNEL_CAPABILITY = 0x0930
+GVSP_CONFIGURATION = 0x0960
+PHYSICAL_LINK_CAPABILITY = 0x0964
+PHYSICAL_LINK_CONFIGURATION = 0x0968
+GVSP_CAP_SCSP = 0x80000000          # SCSPx registers exist
+GVSP_CAP_LEGACY_BLOCK_ID = 0x40000000  # 16-bit block ids still supported
+GVSP_CONFIG_EXTENDED_ID = 0x40000000   # 0x0960 bit 30 (BE bit 1): 64-bit block id enable
+GVCP_CONFIG_HEARTBEAT_DISABLE = 0x1
+GVCP_CONFIG_PENDING_ACK = 0x2
+GVCP_CONFIG_EXTENDED_STATUS = 0x4      # GEV 1.1 extended status codes (PACKET_REMOVED ...)
+PHYSICAL_LINK_SINGLE = 0x1             # capability: single link configuration
+TIMESTAMP_RESET = 0x1
+TIMESTAMP_LATCH = 0x2
+
+#: Power-on values of the GigE Vision 2.0 registers the simulator adds (address → value).
+GEV2_REGISTERS: dict[int, int] = {
+    ACTIVE_LINKS: 1,
+    GVSP_CAPABILITY: GVSP_CAP_SCSP | GVSP_CAP_LEGACY_BLOCK_ID,
+    MESSAGE_CHANNEL_CAPABILITY: 0,
+    R.DISCOVERY_ACK_DELAY: 0,
+    R.GVCP_CONFIGURATION: 0,
+    GVSP_CONFIGURATION: 0,
+    PHYSICAL_LINK_CAPABILITY: PHYSICAL_LINK_SINGLE,
+    PHYSICAL_LINK_CONFIGURATION: 0,     # 0 = single link
+}
 
 
 @attrs.frozen(slots=True)
@@ -111,9 +154,11 @@ def _bootstrap_map(stream_channels: int) -> list[tuple[int, int, str]]:
         (0x0034, 0x0038, "RO"), (0x0044, 0x00E8, "RO"), (0x00E8, 0x00F8, "RW"),
         (0x0200, 0x0600, "RO"), (0x0600, 0x0604, "RO"), (0x064C, 0x0650, "RW"),
         (0x065C, 0x0660, "RW"), (0x066C, 0x0670, "RW"),
-        (0x0900, 0x090C, "RO"), (0x0934, 0x0938, "RO"), (0x0938, 0x093C, "RW"),
-        (0x093C, 0x0944, "RO"), (0x0944, 0x0948, "WO"), (0x0948, 0x0950, "RO"),
-        (0x0950, 0x095C, "RW"), (0x0A00, 0x0A04, "RW"), (0x0A04, 0x0A08, "RO"),
+        (0x0900, 0x090C, "RO"), (0x0910, 0x0914, "RO"), (0x092C, 0x0938, "RO"),
+        (0x0938, 0x093C, "RW"), (0x093C, 0x0944, "RO"), (0x0944, 0x0948, "WO"),
+        (0x0948, 0x0950, "RO"), (0x0950, 0x0958, "RW"), (0x0958, 0x095C, "RO"),
+        (0x0960, 0x0964, "RW"), (0x0964, 0x0968, "RO"), (0x0968, 0x096C, "RW"),
+        (0x0A00, 0x0A04, "RW"), (0x0A04, 0x0A08, "RO"),
         (0x0A14, 0x0A18, "RO"), (0x0B00, 0x0B20, "RW"),
     ]
     for n in range(stream_channels):
@@ -137,7 +182,9 @@ class SimulatedDevice:
                  broadcast_address: str | None = None, tap: Tap | None = None,
                  registers: dict[int, int] | None = None,
                  read_only: Iterable[tuple[int, int]] = (),
-                 invalid: Iterable[tuple[int, int]] = ()) -> None:
+                 invalid: Iterable[tuple[int, int]] = (),
+                 stream_faults: StreamFaults | str | None = None,
+                 retain_frames: int = 8) -> None:
         self.address = address
         self.port = port
         self.concatenation = concatenation
@@ -164,6 +211,17 @@ class SimulatedDevice:
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._bsock: socket.socket | None = None
+        if isinstance(stream_faults, str):
+            stream_faults = parse_stream_faults(stream_faults)
+        self.stream_faults = stream_faults or StreamFaults()
+        if retain_frames < 1:
+            raise ValueError("retain_frames must be at least 1 (frames kept for PACKETRESEND)")
+        self.retain_frames = retain_frames
+        self.acquisition: AcquisitionFeatures | None = None
+        self.streamer: Streamer | None = None       # the current (or last) acquisition
+        self._stream_sock: socket.socket | None = None
+        self._next_block = 1
+        self._ts_origin = time.monotonic_ns()
 
         last_octet = int(address.rsplit(".", 1)[-1]) if address.count(".") == 3 else 1
         self.mac = mac if mac is not None else \
@@ -177,14 +235,16 @@ class SimulatedDevice:
         self.memory.write(0, info.encode())
         caps = (p.Capability.USER_DEFINED_NAME | p.Capability.SERIAL_NUMBER
                 | p.Capability.HEARTBEAT_DISABLE | p.Capability.EXTENDED_STATUS
-                | p.Capability.WRITEMEM | p.Capability.PENDING_ACK)
+                | p.Capability.WRITEMEM | p.Capability.PENDING_ACK
+                | p.Capability.PACKETRESEND)
         if concatenation:
             caps |= p.Capability.CONCATENATION
         for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 0),
                            (R.STREAM_CHANNELS, stream_channels), (R.GVCP_CAPABILITY, int(caps)),
                            (R.HEARTBEAT_TIMEOUT, heartbeat_timeout_ms),
                            (R.TIMESTAMP_FREQ_HIGH, 0), (R.TIMESTAMP_FREQ_LOW, 1_000_000_000),
-                           (R.PENDING_TIMEOUT, max(pending_ms * 2, 100))):
+                           (R.PENDING_TIMEOUT, max(pending_ms * 2, 100)),
+                           *GEV2_REGISTERS.items()):
             self.memory.set32(reg, value)
         for n in range(stream_channels):
             self.memory.set32(p.stream_channel_register(R.SCPS0, n), 1500)
@@ -210,6 +270,12 @@ class SimulatedDevice:
             name = name.rsplit(".", 1)[0] + ".zip"
         self.memory.write(self.xml_address, blob)
         self.xml_length = len(blob)
+        try:
+            self.acquisition = AcquisitionFeatures(xml, self.memory)
+        except Exception as exc:  # noqa: BLE001 - any XML the engine refuses: no streaming
+            log.warning("the served XML cannot drive acquisition (%s): the simulated device "
+                        "will answer GVCP but not stream", exc)
+            self.acquisition = None
         url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
         if schema_version:
             url += f"?SchemaVersion={schema_version}"
@@ -230,6 +296,15 @@ class SimulatedDevice:
         sock.bind((self.address, self.port))
         self.port = sock.getsockname()[1]
         self._sock = sock
+        stream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:   # the source port SCSP0 has always reported, when it is free on this address
+            stream.bind((self.address, self.memory.get32(R.SCSP0) or 0))
+        except OSError:
+            stream.bind((self.address, 0))
+        with contextlib.suppress(OSError):
+            stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        self._stream_sock = stream
+        self.memory.set32(R.SCSP0, stream.getsockname()[1])
         if self.broadcast_address:
             bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -250,10 +325,11 @@ class SimulatedDevice:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-        for s in (self._sock, self._bsock):
+        self.stop_acquisition()
+        for s in (self._sock, self._bsock, self._stream_sock):
             if s is not None:
                 s.close()
-        self._sock = self._bsock = None
+        self._sock = self._bsock = self._stream_sock = None
 
     def __enter__(self) -> "SimulatedDevice":
         return self.start()
@@ -422,7 +498,9 @@ class SimulatedDevice:
             return [p.EventAck(cmd.req_id, Status.NOT_IMPLEMENTED)]
         if isinstance(cmd, p.EventDataCmd):
             return [p.EventDataAck(cmd.req_id, Status.NOT_IMPLEMENTED)]
-        return []  # PACKETRESEND: no stream, no answer
+        if isinstance(cmd, p.PacketResendCmd):
+            self._packet_resend(cmd)
+        return []  # PACKETRESEND is never acknowledged
 
     def _pending(self, req_id: int, acks: list[p.Ack]) -> list[p.Ack]:
         if self.pending_ms:
@@ -519,16 +597,128 @@ class SimulatedDevice:
             else:
                 if self.controller is not None:
                     log.info("control released by %s:%d", peer[0], peer[1])
+                    self.stop_acquisition()
                 self.controller = None
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
         elif address == R.TIMESTAMP_CONTROL:
-            if value & 0x2:  # latch
-                ticks = time.monotonic_ns()
+            if value & TIMESTAMP_RESET:
+                self._ts_origin = time.monotonic_ns()
+            if value & TIMESTAMP_LATCH:
+                ticks = self.timestamp()
                 self.memory.set32(R.TIMESTAMP_VALUE_HIGH, ticks >> 32)
                 self.memory.set32(R.TIMESTAMP_VALUE_LOW, ticks & 0xFFFFFFFF)
             return
+        elif address == R.SCPS0 and value & 0x80000000:
+            self.memory.set32(address, value & 0x7FFFFFFF)   # the fire bit self-clears
+            self.fire_test_packet()
+            return
         self.memory.set32(address, value)
+        self._written(address)
+
+    # ------------------------------------------------------------------ streaming
+
+    def timestamp(self) -> int:
+        """The device clock in ticks (1 GHz), since power-on or the last reset."""
+        return time.monotonic_ns() - self._ts_origin
+
+    def _stream_destination(self) -> tuple[str, int] | None:
+        ip = self.memory.get32(R.SCDA0)
+        port = self.memory.get32(R.SCP0) & 0xFFFF
+        if not ip or not port:
+            return None
+        return socket.inet_ntoa(ip.to_bytes(4, "big")), port
+
+    def fire_test_packet(self) -> bool:
+        """Send the SCPS0 test packet (exactly the programmed size, don't-fragment set)."""
+        destination = self._stream_destination()
+        if destination is None or self._stream_sock is None:
+            log.info("test packet requested but SCDA0/SCP0 name no destination")
+            return False
+        size = self.memory.get32(R.SCPS0) & 0xFFFF
+        extended = bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
+        return send_test_packet(self._stream_sock, destination, size, extended)
+
+    def _written(self, address: int) -> None:
+        acquisition = self.acquisition
+        if acquisition is None or address < R.MANUFACTURER_SPECIFIC:
+            return
+        for name in acquisition.fired(address, self.memory):
+            if name == "AcquisitionStart":
+                self.start_acquisition()
+            elif name == "AcquisitionStop":
+                self.stop_acquisition()
+            elif name == "TriggerSoftware":
+                streamer = self.streamer
+                if streamer is not None and streamer.running:
+                    streamer.trigger()
+
+    def stream_config(self) -> StreamConfig | None:
+        """What AcquisitionStart would stream now (None: no destination or no XML)."""
+        destination = self._stream_destination()
+        if destination is None or self.acquisition is None:
+            return None
+        snap = self.acquisition.snapshot()
+        scps = self.memory.get32(R.SCPS0)
+        freq = (self.memory.get32(R.TIMESTAMP_FREQ_HIGH) << 32) | self.memory.get32(
+            R.TIMESTAMP_FREQ_LOW)
+        return StreamConfig(
+            destination=destination, packet_size=scps & 0xFFFF, width=snap.width,
+            height=snap.height, pixel_format=snap.pixel_format, offset_x=snap.offset_x,
+            offset_y=snap.offset_y, delay_ticks=self.memory.get32(R.SCPD0),
+            tick_frequency=freq or 1_000_000_000,
+            extended_ids=bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID),
+            frame_rate=snap.frame_rate, mode=snap.mode, frame_count=snap.frame_count,
+            triggered=snap.triggered, payload_size=snap.payload_size,
+            extended_status=bool(self.memory.get32(R.GVCP_CONFIGURATION)
+                                 & GVCP_CONFIG_EXTENDED_STATUS))
+
+    def start_acquisition(self) -> Streamer | None:
+        """What executing AcquisitionStart does; returns the running streamer (or None)."""
+        if self.streamer is not None and self.streamer.running:
+            return self.streamer
+        if self._stream_sock is None:
+            log.warning("AcquisitionStart before the device was started: nothing to stream")
+            return None
+        config = self.stream_config()
+        if config is None:
+            log.warning("AcquisitionStart with no stream destination (program SCDA0 and SCP0 "
+                        "first): not streaming")
+            return None
+        try:
+            if self.streamer is not None and \
+                    self.streamer.config.extended_ids != config.extended_ids:
+                self._next_block = 1             # a new id mode starts counting afresh
+            streamer = Streamer(self._stream_sock, config, faults=self.stream_faults,
+                                first_block_id=self._next_block, retain=self.retain_frames,
+                                timestamp=self.timestamp)
+        except ValueError as exc:
+            log.warning("AcquisitionStart refused: %s", exc)
+            return None
+        if config.payload_size is not None and config.payload_size != streamer.frame_bytes:
+            log.warning("PayloadSize says %d bytes but a %dx%d 0x%08X frame is %d bytes: "
+                        "receivers sized by PayloadSize will see mismatches",
+                        config.payload_size, config.width, config.height, config.pixel_format,
+                        streamer.frame_bytes)
+        self.streamer = streamer.start()
+        return streamer
+
+    def stop_acquisition(self) -> None:
+        """What executing AcquisitionStop does (also on device stop and control loss)."""
+        streamer = self.streamer
+        if streamer is not None:
+            streamer.stop()
+            self._next_block = streamer.block_id
+
+    def _packet_resend(self, cmd: p.PacketResendCmd) -> None:
+        streamer = self.streamer
+        if streamer is None:
+            log.debug("PACKETRESEND for block %d with no stream: ignored", cmd.block_id)
+            return
+        if cmd.extended != streamer.config.extended_ids:
+            log.debug("PACKETRESEND in the other id mode than the stream: ignored")
+            return
+        streamer.resend(cmd.block_id, cmd.first_packet, cmd.last_packet)
 
     def _writereg(self, cmd: p.WriteRegCmd, peer: tuple[str, int]) -> p.WriteRegAck:
         if len(cmd.pairs) > 1 and not self.concatenation:
@@ -557,6 +747,8 @@ class SimulatedDevice:
         if cmd.address <= R.CCP < cmd.address + len(cmd.data):
             self._write32(R.CCP, struct.unpack_from(">I", cmd.data, R.CCP - cmd.address)[0], peer)
         self.memory.write(cmd.address, cmd.data)
+        for offset in range(0, len(cmd.data), 4):
+            self._written(cmd.address + offset)
         return p.WriteMemAck(cmd.req_id, len(cmd.data))
 
     def _expire_control(self, now: float) -> None:
@@ -570,10 +762,18 @@ class SimulatedDevice:
                 log.warning("heartbeat timeout (%.0f ms): control of %s:%d expired",
                             timeout * 1000, *self.controller)
                 self.stats["control_expired"] += 1
+                self.stop_acquisition()
                 self.controller = None
                 self.memory.set32(R.CCP, 0)
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
+
+
+def _stream_faults_arg(text: str) -> StreamFaults:
+    try:
+        return parse_stream_faults(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -595,6 +795,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corrupt", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--broadcast", help="also listen for broadcast DISCOVERY on this address")
+    parser.add_argument("--stream-faults", type=_stream_faults_arg, default=None, metavar="TEXT",
+                        help="seeded GVSP faults, e.g. drop=0.05,duplicate=0.01,reorder=0.01,seed=1")
+    parser.add_argument("--retain-frames", type=int, default=8,
+                        help="frames kept to answer PACKETRESEND (default 8)")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else
@@ -610,7 +814,8 @@ def main(argv: list[str] | None = None) -> int:
         xml_name=args.xml.name if args.xml else "device.xml", zipped=args.zip,
         concatenation=not args.no_concatenation, heartbeat_timeout_ms=args.heartbeat_timeout,
         require_control=args.require_control, registers=registers,
-        broadcast_address=args.broadcast,
+        broadcast_address=args.broadcast, stream_faults=args.stream_faults,
+        retain_frames=args.retain_frames,
         faults=Faults(drop=args.drop, duplicate=args.duplicate, delay=args.delay,
                       corrupt=args.corrupt, seed=args.seed))
     print(f"GVCP device on {args.address}:{device.port} serving "
