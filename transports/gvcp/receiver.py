@@ -55,7 +55,7 @@ _TIMEVAL = struct.Struct("@ll")
 _KERNEL_TIMEOUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
 _RECV_TIMEOUTS = (socket.timeout, BlockingIOError, InterruptedError)
 _DONE_MEMORY = 256          # finished block ids remembered to recognise late packets
-_SERVICE_EVERY = 256        # packets between two looks at the clock (resends, retention)
+_SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
 
 
 class _Block:
@@ -110,7 +110,7 @@ class GvspReceiver:
                  bind: tuple[str, int] = ("0.0.0.0", 0), device: tuple[str, int] | None = None,
                  channel: int = 0, resend: bool = True, resend_delay: float = 0.004,
                  resend_interval: float = 0.02, max_resend_rounds: int = 4,
-                 max_resend_ranges: int = 32, retention: float = 0.3, max_in_flight: int = 4,
+                 max_resend_ranges: int = 32, retention: float = 0.3, max_in_flight: int = 8,
                  rcvbuf: int = 32 * 1024 * 1024, force_rcvbuf: bool = True,
                  poll_interval: float = 0.01, name: str = "") -> None:
         self.pool = BufferPool(buffers, buffer_size)
@@ -130,12 +130,16 @@ class GvspReceiver:
         self._blocks: dict[int, _Block] = {}
         self._done: collections.deque[int] = collections.deque(maxlen=_DONE_MEMORY)
         self._done_set: set[int] = set()
+        self._skip_order: collections.deque[int] = collections.deque(maxlen=_DONE_MEMORY)
+        self._skipped: set[int] = set()
         self._newest: int | None = None
         self._req_ids = itertools.cycle(range(1, 0x10000))
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._closed = False
+        self._service_period = min(resend_delay, poll_interval, 0.005)
+        self._next_service = 0.0
         self.set_packet_size(packet_size)
         try:
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -289,9 +293,10 @@ class GvspReceiver:
                 now = monotonic()
                 if cur is not None:
                     cur.last_seen = now
-                self._service(now)
-                cur = None
-                cur_id = -1
+                if now >= self._next_service:
+                    self._service(now)
+                    cur = None
+                    cur_id = -1
             if n < 8:
                 stats["malformed"] += 1
                 continue
@@ -325,7 +330,12 @@ class GvspReceiver:
             stats["packets"] += packets
             stats["bytes"] += nbytes
             packets = nbytes = 0
-            blk = self._packet(n, status, bid, infos, monotonic())
+            now = monotonic()
+            blk = self._packet(n, status, bid, infos, now)
+            if now >= self._next_service:
+                self._service(now)
+                blk = blk if blk is not None and blk.block_id in blocks and not blk.done \
+                    else None
             if blk is not None and not blk.extended:
                 cur, cur_id = blk, blk.block_id
             else:
@@ -363,6 +373,8 @@ class GvspReceiver:
             return blk
         blk = self._blocks.get(bid)
         if blk is None:
+            if bid in self._skipped:   # dropped for want of a buffer: already counted
+                return None
             if bid in self._done_set:
                 if kind != _TRAILER:    # a trailer after an early completion is expected
                     stats["late_packets"] += 1
@@ -462,7 +474,9 @@ class GvspReceiver:
                 blk.pixel_format = -1
 
     def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
-        if len(self._blocks) >= self.max_in_flight:
+        if len(self._blocks) >= self.max_in_flight or (self._blocks and not self.pool.free):
+            # at the limit, or every buffer is in a block still in flight: the oldest one
+            # is as whole as it will get — finish it rather than drop the new block
             for oldest in self._blocks.values():     # opening order
                 if not oldest.done:
                     self._finish(oldest)
@@ -475,7 +489,10 @@ class GvspReceiver:
         index = self.pool.acquire()
         if index is None:
             self.stats["underruns"] += 1
-            self._remember(bid)
+            if len(self._skip_order) == self._skip_order.maxlen:
+                self._skipped.discard(self._skip_order[0])
+            self._skip_order.append(bid)
+            self._skipped.add(bid)
             log.debug("no free buffer for block %d from %s (all %d held): dropped", bid,
                       self.name, self.pool.count)
             return None
@@ -495,6 +512,7 @@ class GvspReceiver:
     # ------------------------------------------------------------------ resend & retention
 
     def _service(self, now: float) -> None:
+        self._next_service = now + self._service_period
         idle = self.retention / 2
         for blk in list(self._blocks.values()):
             if blk.done:

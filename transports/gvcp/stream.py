@@ -39,6 +39,8 @@ FIRE_TEST_PACKET = 0x80000000
 DO_NOT_FRAGMENT = 0x40000000
 MIN_PACKET_SIZE = 576
 IP_UDP = 28
+GVSP_CONFIGURATION = 0x0960
+GVSP_EXTENDED_ID = 0x40000000
 
 
 def _ip_int(address: str) -> int:
@@ -51,7 +53,8 @@ class GvspSource:
     def __init__(self, link: Any, nodemap: Any, *, buffers: int = 8,
                  packet_size: int | None = None, channel: int = 0,
                  max_packet_size: int = 9000, probe_timeout: float = 0.15,
-                 bind_address: str | None = None, **receiver_options: Any) -> None:
+                 bind_address: str | None = None, extended_ids: bool | None = None,
+                 **receiver_options: Any) -> None:
         self.link = link
         self.nodemap = nodemap
         self.client = link.client
@@ -71,6 +74,8 @@ class GvspSource:
             **receiver_options)
         try:
             ip, port = self.receiver.address
+            if extended_ids is not None:
+                self._set_extended_ids(extended_ids)
             self.client.write_register(self.scda, _ip_int(ip))
             self.client.write_register(self.scp, port)
             if packet_size:
@@ -113,6 +118,17 @@ class GvspSource:
                 f"cannot size stream buffers for {self.host}: the device XML has no readable "
                 f"PayloadSize nor Width/Height/PixelFormat ({exc})") from exc
 
+    def _set_extended_ids(self, on: bool) -> None:
+        """GVSP configuration (0x0960) bit 30: 64-bit block ids / 32-bit packet ids."""
+        try:
+            value = self.client.read_register(GVSP_CONFIGURATION)
+            value = value | GVSP_EXTENDED_ID if on else value & ~GVSP_EXTENDED_ID
+            self.client.write_register(GVSP_CONFIGURATION, value)
+        except PortError as exc:
+            raise UnsupportedError(f"{self.host} does not offer extended-ID streaming (GVSP "
+                                   f"configuration 0x0960: {exc}); open the stream without "
+                                   "extended_ids") from exc
+
     def _read_packet_size(self) -> int:
         return self.client.read_register(self.scps) & 0xFFFF
 
@@ -128,7 +144,7 @@ class GvspSource:
 
     def _size_limits(self, max_packet_size: int) -> tuple[int, int, int]:
         high, inc = max_packet_size, 4
-        f = self._feature("GevSCPSPacketSize")
+        f = self._feature("GevSCPSPacketSize") or self._feature(f"SCPS{self.channel}PacketSize")
         if f is not None:
             try:
                 high = min(high, int(f.max))
