@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+import os
 import queue
 import socket
 import struct
@@ -37,6 +38,7 @@ from nodemap.imaging.buffers import BufferPool
 from nodemap.imaging.frame import Frame
 
 from . import gvsp
+from . import mmsg
 from . import protocol as p
 
 __all__ = ["GvspReceiver", "STAT_KEYS"]
@@ -45,7 +47,7 @@ log = logging.getLogger("nodemap.gvsp")
 
 STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
              "resend_requests", "resent_packets", "duplicates", "late_packets", "underruns",
-             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped")
+             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped", "receive_calls")
 _HDR = struct.Struct(">HHI")
 _EXT = struct.Struct(">HHIQI")
 _EI = 0x80000000
@@ -109,10 +111,12 @@ class GvspReceiver:
     def __init__(self, *, buffer_size: int, buffers: int = 8, packet_size: int = 1500,
                  bind: tuple[str, int] = ("0.0.0.0", 0), device: tuple[str, int] | None = None,
                  channel: int = 0, resend: bool = True, resend_delay: float = 0.004,
-                 resend_interval: float = 0.02, max_resend_rounds: int = 4,
-                 max_resend_ranges: int = 32, retention: float = 0.3, max_in_flight: int = 8,
+                 resend_interval: float = 0.03, max_resend_rounds: int = 5,
+                 max_resend_ranges: int = 32, retention: float = 0.5, max_in_flight: int = 8,
                  rcvbuf: int = 32 * 1024 * 1024, force_rcvbuf: bool = True,
-                 poll_interval: float = 0.01, name: str = "") -> None:
+                 poll_interval: float = 0.01, batch: bool | None = None,
+                 coalesce: float = 0.0003,
+                 name: str = "") -> None:
         self.pool = BufferPool(buffers, buffer_size)
         self.device = device
         self.channel = channel
@@ -124,6 +128,9 @@ class GvspReceiver:
         self.retention = retention
         self.max_in_flight = max(1, max_in_flight)
         self.poll_interval = poll_interval
+        # Linux: recvmmsg batches scattered straight into the frame buffers (see .mmsg)
+        self.batch = mmsg.available() if batch is None else (batch and mmsg.available())
+        self.coalesce = coalesce
         self.name = name or (f"{device[0]}" if device else "gvsp")
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self._frames: queue.SimpleQueue[Frame | BaseException] = queue.SimpleQueue()
@@ -248,7 +255,10 @@ class GvspReceiver:
 
     def _run(self) -> None:
         try:
-            self._loop()
+            if self.batch:
+                self._loop_batched()
+            else:
+                self._loop()
         except BaseException as exc:  # pragma: no cover - reported to the consumer
             if not self._stop.is_set():
                 log.exception("GVSP receiver for %s failed", self.name)
@@ -285,6 +295,7 @@ class GvspReceiver:
             packets += 1
             nbytes += n
             countdown -= 1
+            stats["receive_calls"] += 1
             if countdown <= 0:
                 countdown = _SERVICE_EVERY
                 stats["packets"] += packets
@@ -342,6 +353,158 @@ class GvspReceiver:
                 cur, cur_id = None, -1
         stats["packets"] += packets
         stats["bytes"] += nbytes
+
+    def _loop_batched(self) -> None:
+        """The receive loop with recvmmsg: the next packets of the block being filled are
+        received in one call straight into place and checked together (see .mmsg)."""
+        import array
+        import errno
+
+        sock = self._sock
+        fd = sock.fileno()
+        stats = self.stats
+        blocks = self._blocks
+        stop = self._stop
+        monotonic = time.monotonic
+        ds = self.data_size
+        pool = self.pool
+        headers = mmsg.Headers((pool.size + ds - 1) // ds)
+        plans = [mmsg.ScatterPlan(buf, ds, headers) for buf in pool.buffers]
+        scratch = mmsg.ScratchPlan(8)
+        step = ctypes_sizeof = mmsg._SIZE
+        full = memoryview(array.array("I", [8 + ds] * mmsg.BATCH))
+        ones = b"\1" * mmsg.BATCH
+        word0, word1, infos = headers.word0, headers.word1, headers.infos_template
+        hdr_bytes, over = headers.headers, headers.overflow
+        recv = mmsg.recvmmsg
+        again = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
+        cur: _Block | None = None
+        w0_block = -1
+        w0 = full
+        smv = self._smv
+        del ctypes_sizeof
+        sleep = time.sleep
+        coalesce = self.coalesce
+        coalesce_below = 8 if coalesce > 0 else 0
+        while not stop.is_set():
+            k = 0
+            if cur is not None and cur.leader and not cur.done and not cur.extended:
+                p0 = cur.high + 1
+                plan = plans[cur.index]
+                last_pid = cur.ndata if cur.ndata > 0 else plan.npackets
+                k = min(mmsg.BATCH, last_pid - p0 + 1)
+                if k > 0:
+                    j = cur.got.find(1, p0, p0 + k)
+                    if j >= 0:
+                        k = j - p0
+            if k > 0:
+                n = recv(fd, plan.address + p0 * step, k)
+                if n < 0:
+                    if -n not in again:
+                        if stop.is_set():
+                            break
+                        raise PortError(f"GVSP receive on {self.address} failed: "
+                                        f"{os.strerror(-n)}")
+                    self._service(monotonic())
+                    cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
+                        else None
+                    continue
+                stats["packets"] += n
+                stats["receive_calls"] += 1
+                if cur.block_id != w0_block:
+                    w0_block = cur.block_id
+                    w0 = memoryview(array.array("I", [headers.block_word(w0_block)]
+                                                * mmsg.BATCH))
+                last = p0 + n - 1
+                lens = plan.lens
+                tail = last == cur.ndata           # the block's last (short) data packet
+                m = n - 1 if tail else n
+                ok = (word0[p0:p0 + n] == w0[:n] and word1[p0:p0 + n] == infos[p0:p0 + n]
+                      and lens[p0:p0 + m] == full[:m])
+                if ok and tail:
+                    tail_len = lens[last] - 8
+                    want = cur.image_bytes - (last - 1) * ds if cur.image_bytes > 0 else -1
+                    ok = 0 < tail_len <= ds and (want < 0 or tail_len == want)
+                if ok:
+                    if n < k and n < coalesce_below:
+                        # the source is slower than we are: let a few packets gather in
+                        # the socket buffer so that the next call takes many at once
+                        sleep(coalesce)
+                    cur.got[p0:p0 + n] = ones[:n]
+                    cur.count += n
+                    cur.high = last
+                    end = (last - 1) * ds + (lens[last] - 8)
+                    stats["bytes"] += (n - 1) * (8 + ds) + lens[last]
+                    if end > cur.end:
+                        cur.end = end
+                    if cur.count == cur.ndata:
+                        self._deliver(cur)
+                        cur = None
+                else:
+                    # something else arrived: copy every datagram out, then handle each
+                    datagrams = []
+                    for i in range(n):
+                        pid = p0 + i
+                        length = lens[pid]
+                        region = plan.iov[3 * pid + 1].iov_len
+                        off = (pid - 1) * ds
+                        body = min(max(length - 8, 0), region)
+                        rest = min(max(length - 8 - region, 0), mmsg.OVERFLOW)
+                        slot = (pid % mmsg.BATCH) * mmsg.OVERFLOW
+                        datagrams.append(bytes(hdr_bytes[8 * pid:8 * pid + min(8, length)])
+                                         + bytes(pool.buffers[cur.index][off:off + body])
+                                         + bytes(over[slot:slot + rest]))
+                    for data in datagrams:
+                        stats["bytes"] += len(data)
+                        blk = self._handle(data, monotonic())
+                        if blk is not None:
+                            cur = blk
+                    cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
+                        else None
+            else:
+                n = recv(fd, scratch.address, scratch.count)
+                if n < 0:
+                    if -n not in again:
+                        if stop.is_set():
+                            break
+                        raise PortError(f"GVSP receive on {self.address} failed: "
+                                        f"{os.strerror(-n)}")
+                    self._service(monotonic())
+                    cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
+                        else None
+                    continue
+                stats["packets"] += n
+                stats["receive_calls"] += 1
+                view = scratch.view
+                for i in range(n):
+                    length = min(scratch.lens[i], mmsg.OVERFLOW)
+                    stats["bytes"] += length
+                    smv[:length] = view[i * mmsg.OVERFLOW:i * mmsg.OVERFLOW + length]
+                    blk = self._handle_scratch(length, monotonic())
+                    if blk is not None:
+                        cur = blk
+                cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
+                    else None
+            now = monotonic()
+            if now >= self._next_service:
+                if cur is not None:
+                    cur.last_seen = now
+                self._service(now)
+                cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
+                    else None
+
+    def _handle(self, data: bytes, now: float) -> _Block | None:
+        n = len(data)
+        self._smv[:n] = data
+        return self._handle_scratch(n, now)
+
+    def _handle_scratch(self, n: int, now: float) -> _Block | None:
+        """Handle the datagram in the scratch buffer (``n`` bytes) through the slow path."""
+        if n < 8:
+            self.stats["malformed"] += 1
+            return None
+        status, bid, infos = _HDR.unpack_from(self._scratch)
+        return self._packet(n, status, bid, infos, now)
 
     # ------------------------------------------------------------------ slow path
 
