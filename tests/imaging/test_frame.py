@@ -94,6 +94,7 @@ def test_jpeg_frame_decodes_with_pillow(tmp_path):
 
 def test_import_nodemap_does_not_import_numpy():
     code = ("import sys, nodemap, nodemap.imaging, nodemap.imaging.pfnc; "
+            "import nodemap.transports.gvcp.stream, nodemap.transports.sxh485.stream; "
             "assert 'numpy' not in sys.modules, 'numpy imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
