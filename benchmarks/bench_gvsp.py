@@ -217,7 +217,7 @@ def start_aravis_source() -> subprocess.Popen | None:
 
 def start_sim_source(address: str):
     sys.path.insert(0, str(ROOT))
-    from nodemap.demo import DEMO_REGISTERS
+    from nodemap.transports.gvcp.sim import DEMO_REGISTERS
     from nodemap.resources import read_description
     from nodemap.transports.gvcp.device import SimulatedDevice
 

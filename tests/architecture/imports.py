@@ -66,9 +66,13 @@ def imports_of(module: str, path: Path) -> set[str]:
 
 
 def graph() -> dict[str, set[str]]:
-    """module → the project modules it imports."""
+    """module → the project modules it imports.  A module's own ancestor packages are not
+    counted (``from . import sibling`` names the package, but a package that imports its
+    submodules in ``__init__`` is the ordinary layout, not a cycle)."""
     files = module_files()
-    return {m: {i for i in imports_of(m, p) if i in files and i != m} for m, p in files.items()}
+    return {m: {i for i in imports_of(m, p)
+                if i in files and i != m and not m.startswith(i + ".")}
+            for m, p in files.items()}
 
 
 def cycles(edges: dict[str, set[str]], members: set[str]) -> list[list[str]]:

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 import nodemap
-from nodemap.demo import DEMO_REGISTERS
+from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.errors import TimeoutError, UnsupportedError
 from nodemap.imaging import Stream
 from nodemap.resources import read_description
