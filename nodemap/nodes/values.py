@@ -15,8 +15,8 @@ from typing import Any
 
 from ..errors import AccessError, RangeError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, READABLE, Node, combine_access, parse_float,
-                   parse_int)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node,
+                   combine_access, parse_float, parse_int, whole)
 from .registers import _as_int
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
@@ -36,6 +36,7 @@ class ValueNode(Node):
     """A node whose value lives in one source (stored, pValue or indexed)."""
 
     integer = True
+    VALUE_TYPES = NUMBER_TYPES
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -77,7 +78,7 @@ class ValueNode(Node):
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
-            index = int(nm.reader(self._index)())
+            index = whole(nm.reader(self._index)(), self.where("pIndex"))
             entry = self._indexed.get(index)
             if entry is None:
                 if self._default is None:
@@ -157,13 +158,16 @@ class Integer(ValueNode):
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
-        return self.cached("min", lambda: int(self.bound("Min", "pMin", "get_min", INT64_MIN)))
+        return self.cached("min", lambda: whole(self.bound("Min", "pMin", "get_min", INT64_MIN),
+                                                self.where("pMin")))
 
     def get_max(self) -> int:
-        return self.cached("max", lambda: int(self.bound("Max", "pMax", "get_max", INT64_MAX)))
+        return self.cached("max", lambda: whole(self.bound("Max", "pMax", "get_max", INT64_MAX),
+                                                self.where("pMax")))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1)))
+        return self.cached("inc", lambda: whole(self.bound("Inc", "pInc", "get_inc", 1),
+                                                self.where("pInc")))
 
     def set(self, value: Any) -> None:
         value = _as_int(self, value)
@@ -264,7 +268,7 @@ class Command(ValueNode):
 
     def command_value(self) -> int:
         getter = self.number_source("CommandValue", "pCommandValue", integer=True)
-        return int(getter()) if getter is not None else 1
+        return whole(getter(), self.where("CommandValue")) if getter is not None else 1
 
     def get(self) -> Any:
         raise AccessError(f"{self.name} is a Command: call execute() and is_done(), it has "
@@ -338,10 +342,11 @@ class Enumeration(ValueNode):
         return [e.symbolic for e in self.all_entries() if e.access() != "NI"]
 
     def get_int(self) -> int:
-        return self.cached("int", lambda: (self.check_readable(), int(self.read_source()))[1])
+        return self.cached("int", lambda: (self.check_readable(),
+                                           whole(self.read_source(), self.where("pValue")))[1])
 
     def convert(self, raw: Any) -> str:
-        raw = int(raw)
+        raw = whole(raw, self.where("pValue"))
         for entry in self.all_entries():
             if entry.value == raw:
                 return entry.symbolic
@@ -398,6 +403,7 @@ class String(ValueNode):
 
     kind = "String"
     integer = False
+    VALUE_TYPES = TEXT_TYPES
 
     def _parse(self, text: str) -> str:
         return text

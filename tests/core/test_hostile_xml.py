@@ -103,11 +103,14 @@ def test_reference_cycle_between_nodes():
            b'<Integer Name="C"><pValue>A</pValue></Integer>'
            b'</RegisterDescription>')
     nm = nodemap.NodeMap.from_xml(xml)
-    with pytest.raises(FormulaError, match="cycle"):
+    # an XmlError naming every step of the cycle
+    with pytest.raises(XmlError, match=r"cycle: A \(access\) -> B \(access\) -> "
+                                       r"C \(access\) -> A \(access\)"):
         nm.features["A"].value
     # the node map stays usable and the error repeats cleanly
-    with pytest.raises(FormulaError, match="cycle"):
+    with pytest.raises(XmlError, match=r"cycle: B \(access\) -> C .* -> B \(access\)"):
         nm.features["B"].value
+    assert not nm.active
 
 
 def test_min_pointing_at_its_own_value_is_not_a_cycle():
