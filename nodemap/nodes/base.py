@@ -19,7 +19,7 @@ from ..loader import localname
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
 
-__all__ = ["Node", "parse_int", "parse_float", "whole", "combine_access", "READABLE", "WRITABLE",
+__all__ = ["Node", "parse_int", "parse_int64", "parse_float", "whole", "combine_access", "READABLE", "WRITABLE",
            "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN = -(1 << 63)
@@ -71,6 +71,15 @@ def parse_int(text: str, *, where: str = "") -> int:
         except ValueError:
             pass
         raise XmlError(f"{where or 'value'}: {text!r} is not an integer") from None
+
+
+def parse_int64(text: str, *, where: str = "") -> int:
+    """An integer literal that a GenApi integer value holds: inside the int64 range."""
+    value = parse_int(text, where=where)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise XmlError(f"{where or 'value'}: {text.strip()!r} is outside the int64 range "
+                       f"[-2**63, 2**63 - 1] of an integer value")
+    return value
 
 
 def parse_float(text: str, *, where: str = "") -> float:
@@ -256,6 +265,11 @@ class Node:
         text = self.text(tag)
         return default if text is None or text == "" else parse_int(text, where=self.where(tag))
 
+    def int64_prop(self, tag: str, default: int | None = None) -> int | None:
+        text = self.text(tag)
+        return default if text is None or text == "" else \
+            parse_int64(text, where=self.where(tag))
+
     def float_prop(self, tag: str, default: float | None = None) -> float | None:
         text = self.text(tag)
         return default if text is None or text == "" else parse_float(text, where=self.where(tag))
@@ -269,7 +283,8 @@ class Node:
         text = self.text(const_tag)
         if text is not None:  # present: a number (an empty element is an error too)
             where = self.where(const_tag)
-            value = parse_int(text, where=where) if integer else parse_float(text, where=where)
+            value = parse_int64(text, where=where) if integer else \
+                parse_float(text, where=where)
             return lambda: value
         return None
 

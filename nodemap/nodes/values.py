@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import AccessError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node,
-                   combine_access, parse_float, parse_int, whole)
+                   combine_access, parse_float, parse_int, parse_int64, whole)
 from .registers import _as_int
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
@@ -60,7 +60,7 @@ class ValueNode(Node):
             self.stored = self._parse(text) if text is not None else self._empty()
 
     def _parse(self, text: str) -> Any:
-        return parse_int(text, where=self.where("Value")) if self.integer \
+        return parse_int64(text, where=self.where("Value")) if self.integer \
             else parse_float(text, where=self.where("Value"))
 
     def _empty(self) -> Any:
@@ -237,8 +237,8 @@ class Boolean(ValueNode):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.on_value = self.int_prop("OnValue", 1)
-        self.off_value = self.int_prop("OffValue", 0)
+        self.on_value = self.int64_prop("OnValue", 1)
+        self.off_value = self.int64_prop("OffValue", 0)
 
     def convert(self, raw: Any) -> bool:
         if raw == self.on_value:
@@ -301,7 +301,7 @@ class EnumEntry(Node):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.symbolic = self.text("Symbolic") or self.element.get("Name", "")
-        self.value = self.int_prop("Value", 0) or 0
+        self.value = self.int64_prop("Value", 0) or 0
         numeric = self.float_prop("NumericValue")
         self.numeric_value = float(self.value) if numeric is None else numeric
 
