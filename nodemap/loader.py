@@ -1,6 +1,7 @@
 """XML → a lazy index of named GenApi elements.
 
-Loading does as little as possible: read the bytes (unzip with bomb limits), parse with
+Loading does as little as possible: read the bytes (unzip with bomb limits: :func:`unzip`
+is the project's one unzip, used by every reader of zipped descriptions), parse with
 a hardened lxml parser (no entities, no DTD, no network), and index every element that
 carries a ``Name`` by that name.  Nodes are built from their elements only when first
 used (see :mod:`nodemap.nodemap`).

@@ -4,6 +4,12 @@ A node is built from its XML element on first use.  Its definition (the element'
 children, read once into ``props``) never changes; what changes (cached values, access
 modes, bounds) lives in the ``cache`` dict, which the node map clears when anything
 the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
+
+Building a node checks its definition against the description: every pointer element
+names a node of the right type (a dangling, empty or wrong-type one is an XmlError
+naming both nodes and the line), literals are numbers of the right range, access modes
+are access modes.  Numbers read through pointers become integers through
+:func:`whole`, which refuses NaN, infinities and non-numbers by name.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from ..loader import localname
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
 
-__all__ = ["Node", "parse_int", "parse_int64", "parse_float", "whole", "combine_access", "READABLE", "WRITABLE",
-           "INT64_MIN", "INT64_MAX"]
+__all__ = ["Node", "parse_int", "parse_int64", "parse_float", "whole", "combine_access",
+           "is_pointer_tag", "READABLE", "WRITABLE", "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1

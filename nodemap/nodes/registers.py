@@ -5,6 +5,11 @@ StringReg.  The address is the sum of ``Address``, ``pAddress`` and inline
 ``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node's cache
 unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the written
 bytes) or ``WriteAround`` (forget them).
+
+Addresses are 64-bit: a negative one, one beyond 64 bits or a span running past the end
+of the address space, and a length the register type cannot hold (integers 1–8 bytes,
+floats 4 or 8), are XmlErrors naming the node, raised before the port is asked.  A port
+refuses what its own wire cannot carry (GigE Vision: 32 bits).
 """
 
 from __future__ import annotations
