@@ -143,7 +143,7 @@ def _wrap(x: int, bits: int) -> int:
 
 
 def _c_pow(x: float, y: float) -> float:
-    odd = y == math.floor(y) and math.fmod(y, 2.0) != 0
+    odd = math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0
     try:
         return math.pow(x, y)
     except OverflowError:
