@@ -29,10 +29,13 @@ if str(ROOT) not in sys.path:
 
 from tests.peers import IN_CI  # noqa: E402 - needs ROOT on sys.path
 
+# Built on the library's "default" profile, not on whatever is loaded now, so that
+# importing this module again (tests import PROFILES) gives the same profiles.
+_BASE = settings.get_profile("default")
 PROFILES = {
-    "ci": settings(derandomize=True, database=None, deadline=None, print_blob=True,
+    "ci": settings(_BASE, derandomize=True, database=None, deadline=None, print_blob=True,
                    suppress_health_check=[HealthCheck.too_slow]),
-    "dev": settings(deadline=timedelta(seconds=5)),
+    "dev": settings(_BASE, derandomize=False, deadline=timedelta(seconds=5)),
 }
 for _name, _profile in PROFILES.items():
     settings.register_profile(_name, _profile)
