@@ -58,7 +58,9 @@ compile time (stacks of tree nodes instead of numbers), which yields the tree ab
 
 Deliberate divergences (documented in ``tests/test_formula_reference.py``): nesting
 deeper than :data:`MAX_DEPTH` (parentheses or tree depth) is refused with a
-FormulaError instead of being evaluated; syntax errors are reported at compile time,
+FormulaError instead of being evaluated; so is a numeric literal longer than
+:data:`MAX_LITERAL_CHARS` characters (the reference saturates it; shorter ones saturate
+here too); syntax errors are reported at compile time,
 where the reference reports them on the first read; ``INT64_MIN / -1`` wraps (the
 reference crashes); quoted strings and ``#!`` scripts are not supported.
 """
@@ -75,13 +77,17 @@ import attrs
 from .errors import FormulaError
 
 __all__ = [
-    "compile_formula", "parse", "Formula", "FormulaWarning", "MAX_DEPTH",
+    "compile_formula", "parse", "Formula", "FormulaWarning", "MAX_DEPTH", "MAX_LITERAL_CHARS",
     "Node", "Number", "Name", "Unary", "Binary", "Ternary", "Call",
     "FLOAT_FUNCTIONS", "INT_FUNCTIONS", "CONSTANTS",
 ]
 
 MAX_DEPTH = 200
 """Deepest parenthesis nesting / tree depth accepted (guards the Python stack)."""
+
+MAX_LITERAL_CHARS = 1000
+"""Longest numeric literal accepted: any longer is refused with its position (far beyond
+int64 and double anyway, and Python cannot convert decimal text of 4300+ digits)."""
 
 _EPS = 2.220446049250313e-16  # DBL_EPSILON: the reference's "division by zero" bound
 _I32_MIN, _I32_MAX = -2147483648, 2147483647
@@ -198,6 +204,7 @@ def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tup
                 i += 2
                 while i < n and text[i] in _HEX:
                     i += 1
+                _check_literal(text, start, i, err)
                 raw = int(text[start + 2:i], 16)
                 if integer:
                     value: Union[int, float] = min(raw, _I64_MAX)
@@ -207,6 +214,7 @@ def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tup
                 tokens.append((_T_NUM, value, start, False))
                 continue
             i, is_float = _decimal_end(text, i)
+            _check_literal(text, start, i, err)
             raw_text = text[start:i]
             if is_float:
                 value = float(raw_text)
@@ -232,6 +240,12 @@ def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tup
             continue
         raise err(f"unexpected character {c!r}", start)
     return tokens
+
+
+def _check_literal(text: str, start: int, end: int, err: Callable[..., FormulaError]) -> None:
+    if end - start > MAX_LITERAL_CHARS:
+        raise err(f"numeric literal of {end - start} characters is longer than the "
+                  f"{MAX_LITERAL_CHARS} accepted", start)
 
 
 # --------------------------------------------------------------------------- parser
@@ -849,8 +863,20 @@ def _fold(piece: Piece, *parts: Piece) -> Piece:
     return piece
 
 
+def _int64_of(x: Any) -> int:
+    """A variable's value in integer mode: an int64 (floats truncated, out-of-range
+    values wrapped as int64 arithmetic wraps; NaN and infinities refused)."""
+    if x.__class__ is int and _I64_MIN <= x <= _I64_MAX:
+        return x
+    if isinstance(x, float):
+        if x != x or x in (math.inf, -math.inf):
+            raise _EvalError(f"variable value {x!r} is not a number an integer can take")
+        x = int(x)
+    return _w64(int(x))
+
+
 def _piece(tree: Node, integer: bool) -> Piece:
-    conv: Callable[[Any], Any] = int if integer else float
+    conv: Callable[[Any], Any] = _int64_of if integer else float
     if isinstance(tree, Number):
         return (_K, tree.value, True)
     if isinstance(tree, Name):
@@ -907,7 +933,7 @@ def _piece(tree: Node, integer: bool) -> Piece:
 
 def _compile(tree: Node, integer: bool) -> Fn:
     """Turn a tree into nested closures (depth is bounded by MAX_DEPTH)."""
-    conv: Callable[[Any], Any] = int if integer else float
+    conv: Callable[[Any], Any] = _int64_of if integer else float
     piece = _piece(tree, integer)
     if integer:
         piece = _wrapped(piece, conv)
@@ -960,7 +986,7 @@ class Formula:
         except KeyError as exc:
             raise FormulaError(f"no value for variable {exc.args[0]!r}", formula=self.text,
                                node=self.node) from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise FormulaError(f"cannot evaluate: {exc}", formula=self.text,
                                node=self.node) from None
 

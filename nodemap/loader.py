@@ -1,6 +1,7 @@
 """XML → a lazy index of named GenApi elements.
 
-Loading does as little as possible: read the bytes (unzip with bomb limits), parse with
+Loading does as little as possible: read the bytes (unzip with bomb limits: :func:`unzip`
+is the project's one unzip, used by every reader of zipped descriptions), parse with
 a hardened lxml parser (no entities, no DTD, no network), and index every element that
 carries a ``Name`` by that name.  Nodes are built from their elements only when first
 used (see :mod:`nodemap.nodemap`).
@@ -12,7 +13,9 @@ header line), ``<Group>`` nesting, elements in any order, either schema namespac
 from __future__ import annotations
 
 import io
+import lzma
 import os
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,7 +25,8 @@ from lxml import etree
 
 from .errors import XmlError
 
-__all__ = ["Source", "Document", "read_source", "parse_document", "MAX_XML_BYTES"]
+__all__ = ["Source", "Document", "read_source", "parse_document", "unzip", "is_zip",
+           "MAX_XML_BYTES"]
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview]
 
@@ -58,31 +62,57 @@ def read_source(source: Source) -> bytes:
             raise XmlError(f"cannot read {path}: {exc.strerror or exc}") from exc
     else:
         raise TypeError(f"an XML source is a path or bytes, not {type(source).__name__}")
-    if data.startswith(_ZIP_MAGIC):
-        return _unzip(data)
+    if is_zip(data):
+        return unzip(data, str(source) if isinstance(source, (str, os.PathLike))
+                     else "zipped description")
     if len(data) > MAX_XML_BYTES:
         raise XmlError(f"{len(data)} bytes is larger than the {MAX_XML_BYTES} bytes a "
                        f"GenApi description may have")
     return data
 
 
-def _unzip(data: bytes) -> bytes:
-    """The one XML member of a zipped description, refusing bombs and odd archives."""
+def is_zip(data: bytes) -> bool:
+    """Whether ``data`` starts like a zip archive (a local file header)."""
+    return data[:4] == _ZIP_MAGIC
+
+
+#: Everything the standard library's zip reading raises on a damaged, encrypted or
+#: exotic archive (unknown compression methods, bad CRCs, truncated streams, names that
+#: do not decode, headers that do not unpack).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError,
+               EOFError, NotImplementedError, RuntimeError, ValueError, OSError,
+               struct.error, OverflowError, IndexError, KeyError)
+
+
+def unzip(data: bytes, source: str = "zipped description") -> bytes:
+    """The one XML member of a zipped description, refusing bombs and odd archives.
+
+    The one unzip of the project: every zipped description (a file, a GigE Vision
+    device's ``Local:...zip``, the authoring tools' input) goes through it.  Whatever is
+    wrong with the archive — corrupt, truncated, encrypted, an unknown compression
+    method, a bomb, no XML in it — is an :class:`XmlError` naming ``source`` and the
+    member.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise XmlError(f"not a readable zip archive: {exc}") from exc
+    except _ZIP_ERRORS as exc:
+        raise XmlError(f"{source}: corrupt zip archive, not readable "
+                       f"({_describe(exc)})") from exc
     if len(members) > MAX_ZIP_MEMBERS:
-        raise XmlError(f"zip archive has {len(members)} members; a description has one")
+        raise XmlError(f"{source}: the zip archive has {len(members)} members; a "
+                       f"description has one")
     xml_members = [m for m in members if m.filename.lower().endswith(".xml")] or members
     if not xml_members:
-        raise XmlError("zip archive contains no XML file")
+        raise XmlError(f"{source}: the zip archive contains no XML file")
     member = xml_members[0]
+    if member.flag_bits & 0x1:
+        raise XmlError(f"{source}: zip member {member.filename!r} is encrypted; a "
+                       f"description must be stored without a password")
     limit = min(MAX_XML_BYTES, max(member.compress_size, 1) * MAX_ZIP_RATIO + 65536)
     if member.file_size > limit:
-        raise XmlError(f"zip member {member.filename!r} claims {member.file_size} bytes "
-                       f"from {member.compress_size}: refused as a zip bomb")
+        raise XmlError(f"{source}: zip member {member.filename!r} claims {member.file_size} "
+                       f"bytes from {member.compress_size}: refused as a zip bomb")
     out = bytearray()
     try:
         with archive.open(member) as stream:
@@ -90,11 +120,18 @@ def _unzip(data: bytes) -> bytes:
             while chunk := stream.read(65536):
                 out += chunk
                 if len(out) > limit:
-                    raise XmlError(f"zip member {member.filename!r} expands past {limit} "
-                                   f"bytes: refused as a zip bomb")
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise XmlError(f"zip member {member.filename!r} is corrupt: {exc}") from exc
+                    raise XmlError(f"{source}: zip member {member.filename!r} expands past "
+                                   f"{limit} bytes: refused as a zip bomb")
+    except _ZIP_ERRORS as exc:
+        raise XmlError(f"{source}: zip member {member.filename!r} cannot be unpacked "
+                       f"({_describe(exc)})") from exc
     return bytes(out)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return f"unsupported compression method: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _strip_preamble(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from lxml import etree
 
-from .errors import AccessError, FormulaError, NodeMapError, XmlError
+from .errors import AccessError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
@@ -36,20 +36,20 @@ log = logging.getLogger("nodemap.core")
 class _Evaluating:
     """Context manager marking (node, aspect) as under evaluation, to catch cycles."""
 
-    __slots__ = ("active", "key")
+    __slots__ = ("nodemap", "key")
 
-    def __init__(self, active: set, key: tuple[str, str]) -> None:
-        self.active = active
+    def __init__(self, nodemap: "NodeMap", key: tuple[str, str]) -> None:
+        self.nodemap = nodemap
         self.key = key
 
     def __enter__(self) -> None:
-        if self.key in self.active:
-            raise FormulaError(f"reference cycle: evaluating {self.key[1]} of "
-                               f"{self.key[0]!r} needs itself", node=self.key[0])
-        self.active.add(self.key)
+        active = self.nodemap.active
+        if self.key in active:
+            raise self.nodemap.cycle_error(self.key)
+        active[self.key] = None
 
     def __exit__(self, *exc: object) -> None:
-        self.active.discard(self.key)
+        self.nodemap.active.pop(self.key, None)
 
 
 class NodeMap:
@@ -75,7 +75,9 @@ class NodeMap:
         self._ports: dict[str, Port] = {}
         self.lock = threading.RLock()
         self.volatile = 0
-        self.active: set[tuple[str, str]] = set()
+        #: (node, aspect) pairs under evaluation, in the order they began (a dict as an
+        #: ordered set): the evaluation stack, which names a cycle when one closes.
+        self.active: dict[tuple[str, str], None] = {}
         self._dependents: dict[str, set[str]] = defaultdict(set)
         self._invalidated_by: dict[str, set[str]] | None = None
         self.cached_registers = CachedRegisters()
@@ -101,6 +103,10 @@ class NodeMap:
 
     def __contains__(self, name: object) -> bool:
         return name in self._elements
+
+    def element_type(self, name: str) -> str:
+        """The XML element type of node ``name`` (``IntReg``, ``EnumEntry`` ...)."""
+        return localname(self._elements[name].tag)
 
     def node(self, name: str) -> Node:
         """The node called ``name``, built on first use.  ``KeyError`` if absent."""
@@ -182,7 +188,17 @@ class NodeMap:
     # -- cache ----------------------------------------------------------------------------
 
     def evaluating(self, node: Node, aspect: str) -> _Evaluating:
-        return _Evaluating(self.active, (node.name, aspect))
+        return _Evaluating(self, (node.name, aspect))
+
+    def cycle_error(self, key: tuple[str, str]) -> XmlError:
+        """The error for evaluating ``key`` = (node, aspect) while it is under way: it
+        names every step of the cycle, from the node back to itself."""
+        chain = list(self.active)
+        steps = chain[chain.index(key):] if key in chain else [key]
+        path = " -> ".join(f"{name} ({aspect})" for name, aspect in [*steps, key])
+        element = self._elements.get(key[0])
+        return XmlError(f"reference cycle: {path}; the description makes {key[0]!r} depend "
+                        f"on itself", line=element.sourceline if element is not None else None)
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget cached values: of one node, the registers behind it and what depends

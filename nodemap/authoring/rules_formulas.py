@@ -152,9 +152,29 @@ def _integer_target(doc: Document, site: FormulaSite) -> bool:
                                                   "SwissKnife")
 
 
+#: How to get the inverse check when sympy is missing (the README's demo install).
+ENABLE_INVERSE = "pip install 'nodemap[authoring]'"
+
+
+def sympy_missing() -> str | None:
+    """Why sympy cannot be imported (None when it can).  Imports it: only called for a
+    document that has a Converter, as the inverse check itself would."""
+    try:
+        import sympy  # noqa: F401
+    except ImportError as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def converter_inverse(doc: Document) -> Iterator[Finding]:
     sites = [s for s in formula_sites(doc) if s.converter]
     if not sites or _formula_module_missing() is not None:
+        return
+    missing = sympy_missing()
+    if missing is not None:  # every other rule runs; this one says how to enable it
+        yield Finding("converter-inverse", "warning",
+                      f"not checked for {len(sites)} Converter(s): the inverse check needs "
+                      f"sympy ({missing}); enable it with: {ENABLE_INVERSE}")
         return
     from .inverse import check_pair  # imports sympy lazily, only with a Converter
 

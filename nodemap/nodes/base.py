@@ -4,6 +4,12 @@ A node is built from its XML element on first use.  Its definition (the element'
 children, read once into ``props``) never changes; what changes (cached values, access
 modes, bounds) lives in the ``cache`` dict, which the node map clears when anything
 the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
+
+Building a node checks its definition against the description: every pointer element
+names a node of the right type (a dangling, empty or wrong-type one is an XmlError
+naming both nodes and the line), literals are numbers of the right range, access modes
+are access modes.  Numbers read through pointers become integers through
+:func:`whole`, which refuses NaN, infinities and non-numbers by name.
 """
 
 from __future__ import annotations
@@ -19,20 +25,41 @@ from ..loader import localname
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
 
-__all__ = ["Node", "parse_int", "parse_float", "combine_access", "READABLE", "WRITABLE",
-           "as_int", "round_half_away",
+__all__ = ["Node", "parse_int", "parse_int64", "parse_float", "whole", "combine_access",
+           "is_pointer_tag", "as_int", "round_half_away", "READABLE", "WRITABLE",
            "INT64_MIN", "INT64_MAX"]
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
+ACCESS_MODES = frozenset(("RW", "RO", "WO", "NA", "NI"))
 READABLE = frozenset(("RW", "RO"))
 WRITABLE = frozenset(("RW", "WO"))
 _MISSING = object()
+#: Pointers read as a number (through ``NodeMap.reader``), which may name a value of
+#: another node (``Width.Max``, ``Sel.Entry.On``); the other pointers name nodes.
+NUMBER_POINTERS = frozenset((
+    "pVariable", "pMin", "pMax", "pInc", "pIndex", "pOffset", "pLength", "pAddress",
+    "pCommandValue", "pIsImplemented", "pIsAvailable", "pIsLocked"))
+#: Element types whose nodes give a number to a pointer, or a text.
+NUMBER_TYPES = frozenset((
+    "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
+    "Float", "FloatReg", "SwissKnife", "Converter", "Boolean", "Enumeration", "EnumEntry"))
+TEXT_TYPES = frozenset(("String", "StringReg"))
+#: The pointers that name where a value node's value lives.
+VALUE_POINTERS = frozenset(("pValue", "pValueIndexed", "pValueDefault", "pValueCopy"))
+
+
+#: Digits beyond which a literal is refused before conversion: far outside 64 bits, and
+#: below Python's int-string conversion limit (4300 digits).
+MAX_LITERAL_DIGITS = 1000
 
 
 def parse_int(text: str, *, where: str = "") -> int:
     """A GenApi integer literal: decimal (leading zeros stay decimal), ``0x`` hex, sign."""
     t = text.strip()
+    if len(t) > MAX_LITERAL_DIGITS:
+        raise XmlError(f"{where or 'value'}: a {len(t)}-character number is far outside the "
+                       f"64-bit range")
     try:
         sign = 1
         if t[:1] in "+-":
@@ -53,8 +80,19 @@ def parse_int(text: str, *, where: str = "") -> int:
         raise XmlError(f"{where or 'value'}: {text!r} is not an integer") from None
 
 
+def parse_int64(text: str, *, where: str = "") -> int:
+    """An integer literal that a GenApi integer value holds: inside the int64 range."""
+    value = parse_int(text, where=where)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise XmlError(f"{where or 'value'}: {text.strip()!r} is outside the int64 range "
+                       f"[-2**63, 2**63 - 1] of an integer value")
+    return value
+
+
 def parse_float(text: str, *, where: str = "") -> float:
     t = text.strip()
+    if len(t) > MAX_LITERAL_DIGITS:
+        raise XmlError(f"{where or 'value'}: a {len(t)}-character number is not a double")
     try:
         if t[:2].lower() in ("0x", "-0x", "+0"):
             return float(parse_int(t, where=where))
@@ -66,6 +104,19 @@ def parse_float(text: str, *, where: str = "") -> float:
         if lowered in ("-inf", "-infinity"):
             return -math.inf
         raise XmlError(f"{where or 'value'}: {text!r} is not a number") from None
+
+
+def whole(value: Any, where: str) -> int:
+    """A number read through a pointer, as an integer (a float truncated toward zero, as
+    GenApi's int64 conversion does); XmlError naming ``where`` for NaN, infinities and
+    anything that is not a number."""
+    if isinstance(value, int):  # bool included
+        return int(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return int(value)
+        raise XmlError(f"{where}: {value!r} is not a number an integer can take")
+    raise XmlError(f"{where}: {type(value).__name__} {value!r} is not a number")
 
 
 _ORDER = {"NI": 0, "NA": 1, "WO": 2, "RO": 2, "RW": 3}
@@ -90,6 +141,9 @@ class Node:
     """Base of every node.  Subclasses set ``kind`` and implement what they support."""
 
     kind = "Node"
+    #: the element types a value pointer (pValue, pValueIndexed, pValueCopy ...) of this
+    #: node may name; None: any (the node has no value pointers)
+    VALUE_TYPES: frozenset[str] | None = None
     #: child elements whose text names another node this node depends on
     POINTER_TAGS: tuple[str, ...] = (
         "pValue", "pMin", "pMax", "pInc", "pIndex", "pValueIndexed", "pValueDefault",
@@ -119,14 +173,73 @@ class Node:
                 tag = localname(child.tag)
                 if tag:
                     self.props.setdefault(tag, []).append(child)
+        self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
         self._is_locked = self.text("pIsLocked")
         self._imposed = self.text("ImposedAccessMode")
+        if self._imposed is not None and self._imposed not in ACCESS_MODES:
+            raise XmlError(f"{self.where('ImposedAccessMode')}: {self._imposed!r} is not an "
+                           f"access mode (RW, RO, WO, NA or NI)")
 
     # -- definition helpers ---------------------------------------------------------
+
+    def _check_references(self) -> None:
+        """Every pointer element of this node (``p`` + capital: pValue, pMin, pVariable,
+        pPort, pSelected, pInvalidator, ...), the terms of an inline IntSwissKnife and a
+        pIndex's ``pOffset`` must name a node of the description.  A dangling or empty
+        one is an XmlError naming both nodes, raised when this node is first built (the
+        reference refuses the whole file at load)."""
+        for tag, elements in self.props.items():
+            pointer = is_pointer_tag(tag)
+            if not pointer and tag != "IntSwissKnife":
+                continue
+            for element in elements:
+                if pointer:
+                    self._check_reference(tag, element.text, element)
+                    offset = element.get("pOffset") if tag == "pIndex" else None
+                    if offset is not None:
+                        self._check_reference("pIndex pOffset", offset, element)
+                    continue
+                for child in element.iterdescendants():
+                    child_tag = localname(child.tag)
+                    if is_pointer_tag(child_tag):
+                        self._check_reference(f"IntSwissKnife {child_tag}", child.text, child)
+
+    def _check_reference(self, tag: str, text: str | None, element: etree._Element) -> None:
+        target = (text or "").strip()
+        if not target:
+            raise XmlError(f"{self.where()}: <{tag}> is empty; it must name a node",
+                           line=element.sourceline)
+        nm = self.nodemap
+        own_tag = tag.rpartition(" ")[2]
+        name = target
+        if target not in nm:
+            name = pointer_target(target)
+            if name not in nm:
+                raise XmlError(f"{self.where()}: <{tag}> names {target!r}, which the "
+                               f"description does not define (a misspelt node name?)",
+                               line=element.sourceline)
+            if own_tag not in NUMBER_POINTERS:
+                raise XmlError(f"{self.where()}: <{tag}> names {target!r}: it must name a "
+                               f"node ({name!r}), not one of its values",
+                               line=element.sourceline)
+        if own_tag in NUMBER_POINTERS:
+            wanted, what = NUMBER_TYPES, "a number"
+        elif own_tag in VALUE_POINTERS and self.VALUE_TYPES is not None:
+            wanted = self.VALUE_TYPES
+            what = "a number" if wanted is NUMBER_TYPES else "a text"
+        elif own_tag == "pPort":
+            wanted, what = frozenset(("Port",)), "a port"
+        else:
+            return
+        if name == target:  # a suffix (Width.Max, Sel.Entry.On) is a number of any node
+            found = nm.element_type(name)
+            if found not in wanted:
+                raise XmlError(f"{self.where()}: <{tag}> names {name!r}, a {found}, which "
+                               f"does not give {what}", line=element.sourceline)
 
     def _collect_dependencies(self) -> Iterable[str]:
         for tag in self.POINTER_TAGS:
@@ -159,6 +272,11 @@ class Node:
         text = self.text(tag)
         return default if text is None or text == "" else parse_int(text, where=self.where(tag))
 
+    def int64_prop(self, tag: str, default: int | None = None) -> int | None:
+        text = self.text(tag)
+        return default if text is None or text == "" else \
+            parse_int64(text, where=self.where(tag))
+
     def float_prop(self, tag: str, default: float | None = None) -> float | None:
         text = self.text(tag)
         return default if text is None or text == "" else parse_float(text, where=self.where(tag))
@@ -169,8 +287,11 @@ class Node:
         pointer = self.text(pointer_tag)
         if pointer:
             return self.nodemap.reader(pointer)
-        if self.text(const_tag) is not None:
-            value = (self.int_prop(const_tag) if integer else self.float_prop(const_tag))
+        text = self.text(const_tag)
+        if text is not None:  # present: a number (an empty element is an error too)
+            where = self.where(const_tag)
+            value = parse_int64(text, where=where) if integer else \
+                parse_float(text, where=where)
             return lambda: value
         return None
 
@@ -323,12 +444,12 @@ class Node:
         active = nm.active  # the cycle guard, inlined: this is the uncached read path
         marker = (self.name, key)
         if marker in active:
-            nm.evaluating(self, key).__enter__()  # raises the cycle error
-        active.add(marker)
+            raise nm.cycle_error(marker)
+        active[marker] = None
         try:
             value = compute()
         finally:
-            active.discard(marker)
+            active.pop(marker, None)
         if nm.volatile == before:
             cache[key] = value
         return value
@@ -364,6 +485,11 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def is_pointer_tag(tag: str) -> bool:
+    """``pValue``, ``pMin``, ``pVariable`` ...: an element whose text names a node."""
+    return len(tag) > 1 and tag[0] == "p" and tag[1].isupper()
 
 
 def pointer_target(text: str) -> str:

@@ -18,7 +18,8 @@ from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
 from ..loader import localname
-from .base import INT64_MAX, INT64_MIN, Node, parse_float, parse_int, round_half_away
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, parse_float, parse_int,
+                   round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula
@@ -189,6 +190,7 @@ class Converter(_FormulaNode):
     """A value shown through FormulaFrom and written through FormulaTo."""
 
     kind = "Float"
+    VALUE_TYPES = NUMBER_TYPES
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -5,6 +5,11 @@ StringReg.  The address is the sum of ``Address``, ``pAddress`` and inline
 ``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node's cache
 unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the written
 bytes) or ``WriteAround`` (forget them).
+
+Addresses are 64-bit: a negative one, one beyond 64 bits or a span running past the end
+of the address space, and a length the register type cannot hold (integers 1–8 bytes,
+floats 4 or 8), are XmlErrors naming the node, raised before the port is asked.  A port
+refuses what its own wire cannot carry (GigE Vision: 32 bits).
 """
 
 from __future__ import annotations
@@ -16,29 +21,51 @@ from typing import Any, Callable
 from ..errors import NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, as_int, combine_access,
-                   parse_int)
+                   parse_int, whole)
 
 __all__ = ["RegisterNode", "RawRegister", "IntReg", "MaskedIntReg", "FloatReg", "StringReg"]
+
+
+#: The address space the engine works in: 64 bits (serial transports map commands onto
+#: 56-bit virtual addresses); a port refuses what its own wire cannot carry.
+ADDRESS_SPACE = 1 << 64
+#: The most bytes one register may hold (real files: ≤ 32 KiB); integers hold 1 to 8.
+MAX_REGISTER_LENGTH = 64 * 1024 * 1024
 
 
 class RegisterNode(Node):
     """Bytes at an address."""
 
     kind = "Register"
+    #: (fewest, most) bytes this register type holds (a raw or string register may be
+    #: empty for now: its pLength says so)
+    LENGTHS = (0, MAX_REGISTER_LENGTH)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.port_name = self.text("pPort") or "Device"
+        self.access_mode = self.text("AccessMode", "RO") or "RO"
+        if self.access_mode not in ("RW", "RO", "WO"):
+            raise XmlError(f"{self.where('AccessMode')}: {self.access_mode!r} is not a "
+                           f"register access mode (RW, RO or WO)")
         self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
         self.byteorder = "little" if self.little else "big"
         self._address_terms = self._compile_address()
         length = self.text("Length")
-        self._fixed_length = parse_int(length, where=self.where("Length")) if length else None
+        self._fixed_length = parse_int(length, where=self.where("Length")) \
+            if length is not None else None
         self._length_reader = self.nodemap.reader(self.text("pLength") or "") \
             if self.text("pLength") else None
         if self._fixed_length is None and self._length_reader is None:
             raise XmlError(f"{self.where()} has no Length or pLength")
+        #: (address, length) when both are constant and valid, else None
+        self._static_span: tuple[int, int] | None = None
+        if not self._address_terms and self._fixed_length is not None:
+            try:
+                self._static_span = self._checked(self._constant_address, self._fixed_length)
+            except XmlError:
+                pass  # raised again on every access, by span()
 
     def _collect_dependencies(self):
         yield from super()._collect_dependencies()
@@ -48,42 +75,79 @@ class RegisterNode(Node):
                     yield child.text.strip().partition(".")[0]
         yield self.text("pPort") or "Device"
 
-    def _compile_address(self) -> list[Callable[[], int]]:
-        terms: list[Callable[[], int]] = []
+    def _compile_address(self) -> list[tuple[str, Callable[[], Any]]]:
+        """The variable address terms, each with the element it comes from."""
+        terms: list[tuple[str, Callable[[], Any]]] = []
         constant = 0
         for text in self.texts("Address"):
             constant += parse_int(text, where=self.where("Address"))
         for text in self.texts("pAddress"):
-            terms.append(self.nodemap.reader(text))
+            terms.append((f"<pAddress> {text}", self.nodemap.reader(text)))
         for element in self.props.get("IntSwissKnife", ()):
             from .formulas import InlineSwissKnife
 
-            terms.append(InlineSwissKnife(self, element).get)
+            terms.append(("its <IntSwissKnife>", InlineSwissKnife(self, element).get))
         for element in self.props.get("pIndex", ()):
-            index = self.nodemap.reader((element.text or "").strip())
+            name = (element.text or "").strip()
+            index = self.nodemap.reader(name)
+            where = f"<pIndex> {name}"
             if element.get("pOffset"):
-                offset_reader = self.nodemap.reader(element.get("pOffset"))
-                terms.append(lambda i=index, o=offset_reader: int(i()) * int(o()))
+                offset_name = element.get("pOffset").strip()
+                offset_reader = self.nodemap.reader(offset_name)
+                terms.append((f"{where} x pOffset {offset_name}",
+                              lambda i=index, o=offset_reader, w=where:
+                              whole(i(), self.where(w)) * whole(o(), self.where("pOffset"))))
             else:
-                offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex"))
-                terms.append(lambda i=index, o=offset: int(i()) * o)
+                offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex Offset"))
+                terms.append((f"{where} x Offset {offset}",
+                              lambda i=index, o=offset, w=where: whole(i(), self.where(w)) * o))
         self._constant_address = constant
         return terms
 
     def address(self) -> int:
+        """The address now, checked to lie in the 64-bit address space."""
         address = self._constant_address
-        for term in self._address_terms:
-            address += int(term())
+        for where, term in self._address_terms:
+            address += whole(term(), f"{self.where()}: the address term from {where}")
+        if not 0 <= address < ADDRESS_SPACE:
+            raise XmlError(f"{self.where()}: its address works out to {_hex(address)}, outside "
+                           f"the 64-bit address space [0, 0xFFFFFFFFFFFFFFFF] (check Address, "
+                           f"pAddress, pIndex and the nodes they name)")
         return address
 
     def length(self) -> int:
         if self._fixed_length is not None:
-            return self._fixed_length
-        return int(self._length_reader())  # type: ignore[misc]
+            length = self._fixed_length
+        else:
+            length = whole(self._length_reader(), self.where("pLength"))  # type: ignore[misc]
+        low, high = self.LENGTHS
+        if not low <= length <= high:
+            raise XmlError(f"{self.where()}: its length is {length} bytes; a "
+                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+        return length
+
+    def span(self) -> tuple[int, int]:
+        """(address, length) now, both checked: the bytes end inside the address space."""
+        if self._static_span is not None:
+            return self._static_span
+        return self._checked(self.address(), self.length())
+
+    def _checked(self, address: int, length: int) -> tuple[int, int]:
+        if not 0 <= address < ADDRESS_SPACE:
+            raise XmlError(f"{self.where()}: its address {_hex(address)} is outside the 64-bit "
+                           f"address space [0, 0xFFFFFFFFFFFFFFFF]")
+        low, high = self.LENGTHS
+        if not low <= length <= high:
+            raise XmlError(f"{self.where()}: its length is {length} bytes; a "
+                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+        if address + length > ADDRESS_SPACE:
+            raise XmlError(f"{self.where()}: its {length} bytes at {_hex(address)} run past the "
+                           f"end of the 64-bit address space")
+        return address, length
 
     def base_access(self) -> str:
         """AccessMode, within what the port and the address inputs allow."""
-        mode = self.text("AccessMode", "RO") or "RO"
+        mode = self.access_mode
         nm = self.nodemap
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
@@ -106,10 +170,9 @@ class RegisterNode(Node):
             self.nodemap.port(self.port_name)  # raises, saying what to connect
 
     def constant_span(self) -> tuple[int, int] | None:
-        """(address, length) when neither depends on another node, else None."""
-        if self._address_terms or self._fixed_length is None:
-            return None
-        return self._constant_address, self._fixed_length
+        """(address, length) when neither depends on another node (and both are valid),
+        else None."""
+        return self._static_span
 
     def fill(self, data: bytes, address: int) -> None:
         """Take bytes read in bulk (``NodeMap.prefetch``) as this register's cached value."""
@@ -130,14 +193,14 @@ class RegisterNode(Node):
             return data
         nm = self.nodemap
         before = nm.volatile
-        if self._address_terms or self._fixed_length is None:
+        span = self._static_span
+        if span is None:
             with nm.evaluating(self, "address"):
-                address = self.address()
-                length = self.length()
-        else:  # a constant address needs no evaluation (nor a cycle guard)
-            address, length = self._constant_address, self._fixed_length
+                span = self._checked(self.address(), self.length())
+        # else: a constant address needs no evaluation (nor a cycle guard)
+        address, length = span
         try:
-            data = nm.port(self.port_name).read(address, length)
+            data = nm.port(self.port_name).read(address, length) if length else b""
         except (NodeMapError, OSError) as exc:
             error = _port_error(self, "read", address, exc)
             if error is exc:
@@ -159,8 +222,11 @@ class RegisterNode(Node):
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap
         before = nm.volatile
-        address = self.address()
-        length = self.length()
+        span = self._static_span
+        if span is None:
+            with nm.evaluating(self, "address"):
+                span = self._checked(self.address(), self.length())
+        address, length = span
         if len(data) > length:
             raise RangeError(f"{self.name} holds {length} bytes; got {len(data)}")
         try:
@@ -186,6 +252,10 @@ class RegisterNode(Node):
 
     def invalidated(self) -> None:
         self.nodemap.cached_registers.discard(self)
+
+
+def _hex(number: int) -> str:
+    return f"-0x{-number:X}" if number < 0 else f"0x{number:X}"
 
 
 def _port_error(node: Node, verb: str, address: int, exc: Exception) -> Exception:
@@ -224,6 +294,7 @@ class IntReg(RegisterNode):
     """A two's-complement or unsigned integer filling its register."""
 
     kind = "Integer"
+    LENGTHS = (1, 8)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -328,6 +399,7 @@ class FloatReg(RegisterNode):
     """An IEEE 754 float of 4 or 8 bytes."""
 
     kind = "Float"
+    LENGTHS = (4, 8)
 
     def _format(self) -> str:
         length = self.length()

@@ -14,8 +14,9 @@ from typing import Any
 
 from ..errors import AccessError, RangeError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, READABLE, Node, as_int, combine_access, parse_float,
-                   parse_int, round_half_away)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
+                   combine_access, parse_float, parse_int, parse_int64, round_half_away,
+                   whole)
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
@@ -27,6 +28,7 @@ class ValueNode(Node):
     """A node whose value lives in one source (stored, pValue or indexed)."""
 
     integer = True
+    VALUE_TYPES = NUMBER_TYPES
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -50,7 +52,7 @@ class ValueNode(Node):
             self.stored = self._parse(text) if text is not None else self._empty()
 
     def _parse(self, text: str) -> Any:
-        return parse_int(text, where=self.where("Value")) if self.integer \
+        return parse_int64(text, where=self.where("Value")) if self.integer \
             else parse_float(text, where=self.where("Value"))
 
     def _empty(self) -> Any:
@@ -68,7 +70,7 @@ class ValueNode(Node):
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
-            index = int(nm.reader(self._index)())
+            index = whole(nm.reader(self._index)(), self.where("pIndex"))
             entry = self._indexed.get(index)
             if entry is None:
                 if self._default is None:
@@ -148,13 +150,16 @@ class Integer(ValueNode):
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
-        return self.cached("min", lambda: int(self.bound("Min", "pMin", "get_min", INT64_MIN)))
+        return self.cached("min", lambda: whole(self.bound("Min", "pMin", "get_min", INT64_MIN),
+                                                self.where("pMin")))
 
     def get_max(self) -> int:
-        return self.cached("max", lambda: int(self.bound("Max", "pMax", "get_max", INT64_MAX)))
+        return self.cached("max", lambda: whole(self.bound("Max", "pMax", "get_max", INT64_MAX),
+                                                self.where("pMax")))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: int(self.bound("Inc", "pInc", "get_inc", 1)))
+        return self.cached("inc", lambda: whole(self.bound("Inc", "pInc", "get_inc", 1),
+                                                self.where("pInc")))
 
     def set(self, value: Any) -> None:
         value = as_int(self, value)
@@ -224,8 +229,8 @@ class Boolean(ValueNode):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.on_value = self.int_prop("OnValue", 1)
-        self.off_value = self.int_prop("OffValue", 0)
+        self.on_value = self.int64_prop("OnValue", 1)
+        self.off_value = self.int64_prop("OffValue", 0)
 
     def convert(self, raw: Any) -> bool:
         if raw == self.on_value:
@@ -255,7 +260,7 @@ class Command(ValueNode):
 
     def command_value(self) -> int:
         getter = self.number_source("CommandValue", "pCommandValue", integer=True)
-        return int(getter()) if getter is not None else 1
+        return whole(getter(), self.where("CommandValue")) if getter is not None else 1
 
     def get(self) -> Any:
         raise AccessError(f"{self.name} is a Command: call execute() and is_done(), it has "
@@ -288,7 +293,7 @@ class EnumEntry(Node):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.symbolic = self.text("Symbolic") or self.element.get("Name", "")
-        self.value = self.int_prop("Value", 0) or 0
+        self.value = self.int64_prop("Value", 0) or 0
         numeric = self.float_prop("NumericValue")
         self.numeric_value = float(self.value) if numeric is None else numeric
 
@@ -329,10 +334,11 @@ class Enumeration(ValueNode):
         return [e.symbolic for e in self.all_entries() if e.access() != "NI"]
 
     def get_int(self) -> int:
-        return self.cached("int", lambda: (self.check_readable(), int(self.read_source()))[1])
+        return self.cached("int", lambda: (self.check_readable(),
+                                           whole(self.read_source(), self.where("pValue")))[1])
 
     def convert(self, raw: Any) -> str:
-        raw = int(raw)
+        raw = whole(raw, self.where("pValue"))
         for entry in self.all_entries():
             if entry.value == raw:
                 return entry.symbolic
@@ -389,6 +395,7 @@ class String(ValueNode):
 
     kind = "String"
     integer = False
+    VALUE_TYPES = TEXT_TYPES
 
     def _parse(self, text: str) -> str:
         return text

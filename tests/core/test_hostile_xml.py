@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 import nodemap
-from nodemap.errors import FormulaError, XmlError
+from nodemap.errors import XmlError
 
 HEAD = b'<?xml version="1.0"?>\n'
 NS = b'xmlns="http://www.genicam.org/GenApi/Version_1_1"'
@@ -103,11 +103,14 @@ def test_reference_cycle_between_nodes():
            b'<Integer Name="C"><pValue>A</pValue></Integer>'
            b'</RegisterDescription>')
     nm = nodemap.NodeMap.from_xml(xml)
-    with pytest.raises(FormulaError, match="cycle"):
+    # an XmlError naming every step of the cycle
+    with pytest.raises(XmlError, match=r"cycle: A \(access\) -> B \(access\) -> "
+                                       r"C \(access\) -> A \(access\)"):
         nm.features["A"].value
     # the node map stays usable and the error repeats cleanly
-    with pytest.raises(FormulaError, match="cycle"):
+    with pytest.raises(XmlError, match=r"cycle: B \(access\) -> C .* -> B \(access\)"):
         nm.features["B"].value
+    assert not nm.active
 
 
 def test_min_pointing_at_its_own_value_is_not_a_cycle():
@@ -140,3 +143,33 @@ def test_text_before_xml_declaration_is_tolerated():
 def test_missing_file_is_an_xml_error(tmp_path):
     with pytest.raises(XmlError, match="cannot read"):
         nodemap.NodeMap.from_xml(tmp_path / "absent.xml")
+
+
+def _one(body: bytes) -> nodemap.NodeMap:
+    return nodemap.NodeMap.from_xml(HEAD + b'<RegisterDescription ' + NS + b'>' + body +
+                                    b'<Port Name="Device"/></RegisterDescription>')
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'<Integer Name="F"><Value>18446744073709551616</Value></Integer>', "int64 range"),
+    (b'<Integer Name="F"><Value>1</Value><Max>-9223372036854775809</Max></Integer>',
+     "int64 range"),
+    (b'<Integer Name="F"><Value>' + b"9" * 5000 + b'</Value></Integer>',
+     "5000-character number"),
+    (b'<Float Name="F"><Value>' + b"9" * 5000 + b'</Value></Float>',
+     "5000-character number"),
+    (b'<Boolean Name="F"><Value>1</Value><OnValue>0x10000000000000000</OnValue></Boolean>',
+     "int64 range"),
+    (b'<Integer Name="F"><Value>1</Value><Max></Max></Integer>', "'' is not an integer"),
+    (b'<IntReg Name="F"><Address>0</Address><Length>4</Length><AccessMode>R</AccessMode>'
+     b'<pPort>Device</pPort></IntReg>', "'R' is not a register access mode"),
+    (b'<Integer Name="F"><Value>1</Value><ImposedAccessMode>XX</ImposedAccessMode></Integer>',
+     "'XX' is not an access mode"),
+])
+def test_hostile_numbers_and_modes_are_xml_errors_naming_the_node(body, expected):
+    nm = _one(body)
+    nm.connect(nodemap.MemoryPort(0x10))
+    with pytest.raises(XmlError, match=expected) as info:
+        nm.features["F"].value  # noqa: B018
+        nm.features["F"].max  # noqa: B018
+    assert "'F'" in str(info.value)

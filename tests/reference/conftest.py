@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.peers import SHARED
+
+from .manifest import require_shared_file
 
 #: Rows appended by the differential tests: dicts with file, profile and counts.
 SUMMARY: list[dict[str, Any]] = []
@@ -30,3 +35,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def summary() -> list[dict[str, Any]]:
     return SUMMARY
+
+
+@pytest.fixture(autouse=True)
+def _shared_files_present(request: pytest.FixtureRequest) -> None:
+    """A test parametrised with a shared file skips (outside CI) or fails (in CI) by
+    name when that file is missing, before it runs."""
+    callspec = getattr(request.node, "callspec", None)
+    for value in (callspec.params.values() if callspec is not None else ()):
+        if isinstance(value, Path) and SHARED in value.parents:
+            require_shared_file(value)

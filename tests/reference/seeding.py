@@ -27,14 +27,14 @@ the XML, the base profile and the reference's address arithmetic: deterministic.
 
 from __future__ import annotations
 
-import io
 import struct
-import zipfile
 import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
 from lxml import etree
+
+from nodemap.loader import is_zip, unzip
 
 from .memory import SparseMemory
 
@@ -52,10 +52,8 @@ Preset = tuple[int, bytes]  # (address, bytes)
 def xml_bytes(source: bytes | str | Path) -> bytes:
     """The XML document of a plain or zipped description (first .xml member)."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
-    if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
-            data = archive.read(names[0])
+    if is_zip(data):
+        data = unzip(data, str(source) if isinstance(source, (str, Path)) else "zip")
     start = data.find(b"<")
     return data[start:] if start > 0 else data
 

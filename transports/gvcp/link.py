@@ -13,18 +13,17 @@ The URL registers hold ``Local:[///]name.xml|zip;ADDRESS;LENGTH[?SchemaVersion=x
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import urllib.parse
 import urllib.request
-import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
 import attrs
 
 from nodemap.errors import PortError, XmlError
+from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
 
 from . import protocol as p
@@ -68,8 +67,13 @@ def parse_xml_url(text: str) -> XmlUrl:
         if not m:
             raise XmlError(f"XML URL {text!r} is not of the form Local:name.xml;ADDRESS;LENGTH (hex)")
         schema = _schema(m.group("query"))
-        return XmlUrl("local", m.group("name"), int(m.group("addr"), 16), int(m.group("len"), 16),
-                      schema, text)
+        address, length = int(m.group("addr"), 16), int(m.group("len"), 16)
+        for what, number in (("address", address), ("length", length)):
+            if number >= ADDRESS_SPACE:
+                raise XmlError(f"XML URL {text!r}: {what} 0x{number:X} is beyond the 32-bit "
+                               f"GigE Vision address space (the device's URL register is "
+                               f"wrong)")
+        return XmlUrl("local", m.group("name"), address, length, schema, text)
     if lower.startswith("file:"):
         body, _, query = text[5:].partition("?")
         if body.startswith("///"):
@@ -79,6 +83,19 @@ def parse_xml_url(text: str) -> XmlUrl:
         return XmlUrl("http", text.split("?", 1)[0],
                       schema_version=_schema(text.partition("?")[2]), raw=text)
     raise XmlError(f"unsupported XML URL {text!r}: expected Local:, File: or http:")
+
+
+#: GigE Vision registers and memory are addressed with 32 bits.
+ADDRESS_SPACE = 1 << 32
+
+
+def _check_local_span(text: str, address: int, length: int) -> None:
+    """A ``Local:`` URL's file must be there and end inside the 32-bit address space."""
+    if length == 0:
+        raise XmlError(f"XML URL {text!r} announces a file of 0 bytes")
+    if address + length > ADDRESS_SPACE:
+        raise XmlError(f"XML URL {text!r}: {length} bytes at 0x{address:X} run past the end "
+                       f"of the 32-bit GigE Vision address space (4 GiB)")
 
 
 def _schema(query: str | None) -> str | None:
@@ -91,26 +108,11 @@ def _schema(query: str | None) -> str | None:
 
 
 def unpack_xml(blob: bytes, source: str = "XML") -> bytes:
-    """Plain XML from ``blob`` (unzipped if it is a zip), refusing zip bombs."""
-    if not blob.startswith(b"PK"):
+    """Plain XML from ``blob``: unzipped by the loader's hardened unzip if it is a zip
+    (bombs, corrupt, encrypted or exotic archives are XmlErrors naming ``source``)."""
+    if not is_zip(blob):
         return blob
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            members = [i for i in zf.infolist() if i.filename.lower().endswith(".xml")] \
-                or zf.infolist()
-            if not members:
-                raise XmlError(f"{source}: the zip holds no file")
-            info = members[0]
-            if info.file_size > MAX_XML_BYTES:
-                raise XmlError(f"{source}: {info.filename} unpacks to {info.file_size} bytes "
-                               f"(limit {MAX_XML_BYTES}); refusing a possible zip bomb")
-            with zf.open(info) as fh:
-                data = fh.read(MAX_XML_BYTES + 1)
-            if len(data) > MAX_XML_BYTES:
-                raise XmlError(f"{source}: {info.filename} unpacks beyond {MAX_XML_BYTES} bytes")
-            return data
-    except zipfile.BadZipFile as exc:
-        raise XmlError(f"{source}: corrupt zip ({exc})") from exc
+    return unzip(blob, source)
 
 
 @attrs.define
@@ -162,6 +164,7 @@ class GvcpLink:
 
     def _fetch(self, url: XmlUrl, progress: Callable[[int, int], None] | None) -> bytes:
         if url.scheme == "local":
+            _check_local_span(url.raw, url.address, url.length)
             if url.length > MAX_XML_BYTES:
                 raise XmlError(f"XML URL {url.raw!r} announces {url.length} bytes (too large)")
             start = url.address & ~3
