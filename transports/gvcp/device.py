@@ -32,8 +32,6 @@ from typing import Callable, Iterable
 
 import attrs
 
-from nodemap.errors import ProtocolError
-
 from . import protocol as p
 from .protocol import Register as R
 from .protocol import Status
@@ -366,7 +364,7 @@ class SimulatedDevice:
     def _handle(self, data: bytes, peer: tuple[str, int]) -> None:
         try:
             cmd = p.decode_command(data)
-        except ProtocolError as exc:
+        except p.GvcpCodecError as exc:
             log.debug("ignoring undecodable packet from %s: %s (%s)", peer, exc, data[:16].hex(" "))
             return
         if log.isEnabledFor(logging.DEBUG):
