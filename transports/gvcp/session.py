@@ -77,7 +77,7 @@ class Policy:
     """
 
     adaptive: bool = True
-    initial_rto: float = 0.05
+    initial_rto: float = 0.03
     min_rto: float = 0.02
     max_rto: float = 1.0
     backoff: float = 1.25
@@ -331,6 +331,7 @@ class GvcpSession:
         """Classify one received datagram; :class:`Matched` ends the operation."""
         if len(data) == self._exact_size and data.startswith(self._exact):
             self.active = False
+            self._exact_size = -1                          # a duplicate is stale
             if not self._attempt:
                 self.timer.observe(now - self._started)   # Karn: first sends only
             return MATCHED
@@ -377,6 +378,7 @@ class GvcpSession:
             self.expires_at = until
             return Pending(ack, until)
         self.active = False
+        self._exact_size = -1
         if not self._attempt:
             self.timer.observe(now - self._started)
         return Matched(ack)
