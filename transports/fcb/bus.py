@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import attrs
 
-from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
+from nodemap.errors import DeviceError, PortError, TimeoutError
 
 from . import protocol as p
 
@@ -407,7 +407,7 @@ class FcbBus:
         if log.isEnabledFor(logging.DEBUG):
             try:
                 note = p.describe(p.parse_request(packet))
-            except ProtocolError as exc:
+            except p.ViscaCodecError as exc:
                 note = str(exc)
             log.debug("→ %s  %s", p.hexdump(packet), note)
         with self._write_lock:

@@ -39,11 +39,15 @@ import attrs
 
 from nodemap.errors import DeviceError, PortError, ProtocolError
 
+from ..vaddr import Layout, VaddrError
 from .bus import Bus
 from .protocol import (BAUD_RATES, BROADCAST, ERROR_TEXT, RESERVED, Frame, MessageType,
                        Profile)
 
-__all__ = ["Kind", "VirtualAddress", "SXH485Port", "virtual_address"]
+__all__ = ["Kind", "LAYOUT", "VirtualAddress", "SXH485Port", "virtual_address"]
+
+#: kind (4 bits) · message type (8) · offset (20): see the module docstring.
+LAYOUT = Layout("SXH485", ("kind", 4), ("type", 8), ("offset", 20))
 
 log = logging.getLogger("nodemap.sxh485")
 
@@ -70,22 +74,26 @@ class VirtualAddress:
 
     @classmethod
     def decode(cls, address: int) -> "VirtualAddress":
-        kind_value = address >> 28
+        try:
+            kind_value, message_type, offset = LAYOUT.unpack(address)
+        except VaddrError as exc:
+            raise PortError(f"{exc} (see transports/sxh485/port.py for the layout)") from None
         try:
             kind = Kind(kind_value)
         except ValueError:
             raise PortError(
                 f"SXH485 virtual address 0x{address:X} has kind {kind_value}, which no SXH485 "
                 f"register uses (kinds 0–6, see transports/sxh485/port.py)") from None
-        return cls(kind, (address >> 20) & 0xFF, address & 0xFFFFF)
+        return cls(kind, message_type, offset)
 
     def encode(self) -> int:
         return virtual_address(self.kind, self.type, self.offset)
 
 
 def virtual_address(kind: Kind | int, message_type: int, offset: int = 0) -> int:
-    """The register address of a message type (see the module docstring)."""
-    return (int(kind) << 28) | ((message_type & 0xFF) << 20) | (offset & 0xFFFFF)
+    """The register address of a message type (see the module docstring); a field out
+    of range raises :class:`~..vaddr.VaddrError` (a ``ValueError``) naming it."""
+    return LAYOUT.pack(kind=int(kind), type=message_type, offset=offset)
 
 
 def _status_text(status: int) -> str:
