@@ -21,7 +21,7 @@ from nodemap.transports.vs1.protocol import Vs1CodecError
 
 TRANSPORTS = Path(__file__).resolve().parents[2] / "transports"
 PURE = ["codec.py", "vaddr.py", "faults.py", "gvcp/protocol.py", "gvcp/session.py",
-        "fcb/protocol.py", "fcb/address.py", "sxh485/protocol.py",
+        "fcb/protocol.py", "fcb/session.py", "fcb/address.py", "sxh485/protocol.py",
         "vs1/protocol.py"]
 FORBIDDEN = ("nodemap", "socket", "threading", "time", "select", "serial", "asyncio")
 
