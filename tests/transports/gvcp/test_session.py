@@ -268,22 +268,26 @@ def test_any_sequence_of_answers_ends_within_the_deadline(script, policy: Policy
     s = GvcpSession(policy)
     raw = s.read_register(0xA000, 100.0)
     now, done = 100.0, None
-    for kind, dt, ms in script + [("timeout", 0.0, 0)] * (policy.attempts + 200):
-        now += dt
-        if kind == "timeout":
-            now = max(now, s.expires_at)
+    arrivals = script + [("timeout", 0.0, 0)] * (policy.attempts + 200)
+    for kind, dt, ms in arrivals:
+        arrival = now + dt if kind != "timeout" else max(now, s.expires_at)
+        while done is None and arrival >= s.expires_at:    # the wait ran out first
+            now = s.expires_at
             step = s.on_timeout(now)
             if isinstance(step, GiveUp):
                 done = step
-                break
-            assert step.data == raw
+            else:
+                assert step.data == raw and step.wait > 0
+        if done is not None:
+            break
+        if kind == "timeout":
             continue
+        now = arrival
         data = {"ack": readreg_ack(1), "stale": readreg_ack(0xFFFF),
                 "pending": p.PendingAck(1, ms).encode(), "junk": b"\x42" * (ms % 12),
                 "wrong": p.WriteMemAck(1, 4).encode()}[kind]
-        out = s.on_datagram(data, now)
-        if out is MATCHED:
-            done = out
+        if s.on_datagram(data, now) is MATCHED:
+            done = MATCHED
             break
     assert done is not None and not s.active
     assert s.stats["sent"] <= policy.attempts
