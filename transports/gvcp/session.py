@@ -23,7 +23,9 @@ One operation at a time::
 * **Retransmission timer** (:class:`RetransmitTimer`): the retransmission timeout (RTO)
   comes from measured round trips in the manner of RFC 6298 (SRTT/RTTVAR, clamped to
   ``[min_rto, max_rto]``), sampled only from operations answered on their first send
-  (Karn's rule: a retried request's ack cannot tell which send it answers).  Each retry
+  (Karn's rule: a retried request's ack cannot tell which send it answers): every one
+  of the first eight, then one in eight (as TCP times one segment per window), which
+  keeps the estimator off the hot path.  Each retry
   of one operation waits ``backoff`` times longer, up to ``max_backoff`` times the RTO.
   An operation gives up when the device has not answered for ``answer_within`` seconds
   or after ``attempts`` sends; PENDING_ACK pushes that out to at most ``deadline``
@@ -57,6 +59,8 @@ _SUCCESS = int(p.Status.SUCCESS)
 _READREG_ACK = int(p.Cmd.READREG_ACK)
 _WRITEREG_ACK = int(p.Cmd.WRITEREG_ACK)
 _GRANULARITY = 0.001              # RFC 6298's G: the timer's resolution, seconds
+SAMPLE_EVERY = 8                  # once learnt, one round trip in this many is measured
+LEARNING_SAMPLES = 8              # the first round trips all are
 
 
 def next_request_id(req_id: int) -> int:
@@ -240,7 +244,8 @@ class GvcpSession:
 
     __slots__ = ("policy", "timer", "req_id", "stats", "active", "raw", "_rid", "_want",
                  "_expect", "_exact", "_exact_size", "_started", "_attempt", "expires_at", "window",
-                 "_within", "_extended_to", "_pendings", "_last_pending_ms", "_dropped")
+                 "_within", "_extended_to", "_pendings", "_last_pending_ms", "_dropped",
+                 "_until_sample")
 
     def __init__(self, policy: Policy | None = None) -> None:
         self.policy = policy or Policy()
@@ -262,6 +267,7 @@ class GvcpSession:
         within = self.policy.answer_within
         self._within = math.inf if within is None else within
         self._extended_to = 0.0         # how far PENDING_ACKs pushed the give-up time
+        self._until_sample = 1 if self.policy.adaptive else -1   # -1: never
         self._pendings = 0
         self._last_pending_ms = 0
         self._dropped = 0
@@ -332,8 +338,12 @@ class GvcpSession:
         if len(data) == self._exact_size and data.startswith(self._exact):
             self.active = False
             self._exact_size = -1                          # a duplicate is stale
-            if not self._attempt:
-                self.timer.observe(now - self._started)   # Karn: first sends only
+            if not self._attempt:                          # Karn: first sends only
+                n = self._until_sample - 1
+                if n:
+                    self._until_sample = n
+                else:
+                    self._sample(now)
             return MATCHED
         return self._classify(data, now)
 
@@ -380,8 +390,17 @@ class GvcpSession:
         self.active = False
         self._exact_size = -1
         if not self._attempt:
-            self.timer.observe(now - self._started)
+            n = self._until_sample - 1
+            if n:
+                self._until_sample = n
+            else:
+                self._sample(now)
         return Matched(ack)
+
+    def _sample(self, now: float) -> None:
+        timer = self.timer
+        timer.observe(now - self._started)
+        self._until_sample = 1 if timer.samples < LEARNING_SAMPLES else SAMPLE_EVERY
 
     def on_timeout(self, now: float) -> Step:
         """The current attempt's wait ended without the ack: resend or give up."""

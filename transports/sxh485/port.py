@@ -64,36 +64,36 @@ class Kind(enum.IntEnum):
     CAPTURE = 6
 
 
-@attrs.frozen(slots=True)
-class VirtualAddress:
-    """A decoded virtual register address."""
-
-    kind: Kind
-    type: int
-    offset: int
-
-    @classmethod
-    def decode(cls, address: int) -> "VirtualAddress":
-        try:
-            kind_value, message_type, offset = LAYOUT.unpack(address)
-        except VaddrError as exc:
-            raise PortError(f"{exc} (see transports/sxh485/port.py for the layout)") from None
-        try:
-            kind = Kind(kind_value)
-        except ValueError:
-            raise PortError(
-                f"SXH485 virtual address 0x{address:X} has kind {kind_value}, which no SXH485 "
-                f"register uses (kinds 0–6, see transports/sxh485/port.py)") from None
-        return cls(kind, message_type, offset)
-
-    def encode(self) -> int:
-        return virtual_address(self.kind, self.type, self.offset)
-
-
 def virtual_address(kind: Kind | int, message_type: int, offset: int = 0) -> int:
     """The register address of a message type (see the module docstring); a field out
     of range raises :class:`~..vaddr.VaddrError` (a ``ValueError``) naming it."""
     return LAYOUT.pack(kind=int(kind), type=message_type, offset=offset)
+
+
+@attrs.frozen(slots=True)
+class VirtualAddress:
+    """A decoded virtual register address: the fields of :data:`LAYOUT`, the kind as a
+    :class:`Kind`."""
+
+    kind: Kind = attrs.field(converter=Kind)
+    type: int = 0
+    offset: int = 0
+
+    @classmethod
+    def decode(cls, address: int) -> "VirtualAddress":
+        try:
+            fields = LAYOUT.unpack(address)
+        except VaddrError as exc:
+            raise PortError(f"{exc} (see transports/sxh485/port.py for the layout)") from None
+        try:
+            return cls(*fields)
+        except ValueError:
+            raise PortError(
+                f"SXH485 virtual address 0x{address:X} has kind {fields[0]}, which no SXH485 "
+                f"register uses (kinds 0–6, see transports/sxh485/port.py)") from None
+
+    def encode(self) -> int:
+        return virtual_address(self.kind, self.type, self.offset)
 
 
 def _status_text(status: int) -> str:
