@@ -48,7 +48,13 @@ import enum
 
 import attrs
 
-__all__ = ["Kind", "Encoding", "VirtualAddress", "make_address"]
+from ..vaddr import Layout
+
+__all__ = ["Kind", "Encoding", "LAYOUT", "VirtualAddress", "make_address"]
+
+#: The fields of an FCB register address (see the module docstring).
+LAYOUT = Layout("FCB", ("kind", 4), ("flags", 4), ("encoding", 4), ("count", 4),
+                ("category", 8), ("command", 8), ("fixed1", 8), ("fixed2", 8), ("offset", 8))
 
 
 class Kind(enum.IntEnum):
@@ -83,17 +89,10 @@ class VirtualAddress:
 
     @classmethod
     def decode(cls, address: int) -> "VirtualAddress":
-        """Unpack an address; ``ValueError`` naming the bad field when it is not valid."""
-        if address < 0 or address >> 56:
-            raise ValueError(f"address 0x{address:X} is outside the 56-bit FCB register space")
-        kind_bits = (address >> 52) & 0xF
-        flags = (address >> 48) & 0xF
-        enc_bits = (address >> 44) & 0xF
-        count = (address >> 40) & 0xF
-        category = (address >> 32) & 0xFF
-        command = (address >> 24) & 0xFF
-        fixed1, fixed2 = (address >> 16) & 0xFF, (address >> 8) & 0xFF
-        offset = address & 0xFF
+        """Unpack an address; ``ValueError`` (a :class:`~..vaddr.VaddrError` for the
+        address's range) naming the bad field when it is not valid."""
+        (kind_bits, flags, enc_bits, count, category, command, fixed1, fixed2,
+         offset) = LAYOUT.unpack(address)
         try:
             kind = Kind(kind_bits)
         except ValueError:
@@ -121,9 +120,9 @@ class VirtualAddress:
     def encode(self) -> int:
         flags = len(self.fixed) | (0x4 if self.inquiry_with_fixed else 0)
         fixed = (self.fixed + b"\x00\x00")[:2]
-        return ((int(self.kind) << 52) | (flags << 48) | (int(self.encoding) << 44)
-                | (self.count << 40) | (self.category << 32) | (self.command << 24)
-                | (fixed[0] << 16) | (fixed[1] << 8) | self.offset)
+        return LAYOUT.pack(kind=int(self.kind), flags=flags, encoding=int(self.encoding),
+                           count=self.count, category=self.category, command=self.command,
+                           fixed1=fixed[0], fixed2=fixed[1], offset=self.offset)
 
     def value_units(self, length: int) -> int:
         """Number of nibbles or bytes the value takes on the wire for a ``length``-byte register."""

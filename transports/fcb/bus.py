@@ -5,15 +5,12 @@ wire and one reader thread that splits the reply stream (:class:`ReplyParser`) a
 routes every reply to the :class:`CameraSession` of the camera that sent it.  Links
 to cameras on the same line share one bus (:func:`acquire_bus` / :func:`release_bus`).
 
-Per camera, VISCA has no request ids, so a session keeps the line unambiguous:
-
-* one request at a time awaits its *first* reply (ACK, inquiry answer or error);
-* at most two commands hold sockets (the camera's two command buffers): a third one
-  waits for a completion instead of provoking "buffer full" (and a "buffer full" that
-  happens anyway, after a lost reply, is retried once a socket frees);
-* completions and errors are matched by socket number, so two commands can run;
-* a request that got no reply is re-sent (``retries``) and, after any timeout, the
-  next request waits one ``timeout`` so a late reply cannot be taken for its answer.
+A :class:`CameraSession` is the I/O shell around a camera's sans-IO
+:class:`~.session.ViscaSession`, which decides everything VISCA needs without request ids
+(one request awaiting its first reply, the two command sockets, matching completions and
+errors by socket, re-sends, late replies drained, late ACKs tracked, "buffer full"
+retried): the shell sends, waits on a condition variable that the reader thread
+notifies, and turns the outcomes into the engine's errors.
 
 Every wait is bounded: a silent camera gives :class:`nodemap.errors.TimeoutError`.
 """
@@ -25,82 +22,42 @@ import threading
 import time
 from typing import Any, Callable
 
-import attrs
-
-from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
+from nodemap.errors import DeviceError, PortError, TimeoutError
 
 from . import protocol as p
+from .session import (Failed, GiveUp, Job, Kind, Request, RetryLater, Routed, Started,
+                      ViscaSession)
 
 __all__ = ["FcbBus", "CameraSession", "Job", "device_error", "acquire_bus", "release_bus", "open_buses"]
 
 log = logging.getLogger("nodemap.fcb")
-
-
-class Job:
-    """A command that holds (or held) a camera socket."""
-
-    __slots__ = ("socket", "label", "sent_at", "done", "error", "lost", "lost_reason", "value",
-                 "key")
-
-    def __init__(self, socket: int, label: str, key: Any = None, value: int = 0) -> None:
-        self.socket = socket
-        self.label = label
-        self.key = key
-        self.value = value
-        self.sent_at = time.monotonic()
-        self.done = threading.Event()
-        self.error: p.ErrorReply | None = None
-        self.lost = False
-        self.lost_reason = ""
-
-    def abandon(self, reason: str) -> None:
-        """End the job without a reply from the camera."""
-        self.lost = True
-        self.lost_reason = reason
-        self.done.set()
-
-    def __repr__(self) -> str:
-        state = ("lost" if self.lost else "failed" if self.error else
-                 "done" if self.done.is_set() else "busy")
-        return f"<Job {self.label} socket {self.socket} {state}>"
-
-
-@attrs.define(slots=True)
-class _Pending:
-    """The one request of a camera that awaits its first reply."""
-
-    kind: str  # "command" | "inquiry" | "cancel" | "plain" (no ACK: IF_Clear)
-    label: str
-    key: Any = None
-    value: int = 0
-    socket: int = 0  # cancel: the socket being cancelled
-    event: threading.Event = attrs.Factory(threading.Event)
-    result: object = None  # Job | Completion | ErrorReply | "done"
+_monotonic = time.monotonic
 
 
 class CameraSession:
-    """The state of one camera address on a bus."""
+    """One camera address on a bus: the threads' side of its :class:`ViscaSession`."""
 
     def __init__(self, bus: "FcbBus", address: int) -> None:
         self.bus = bus
         self.address = address
+        self.visca = ViscaSession(address, timeout=bus.timeout, retries=bus.retries,
+                                  completion_timeout=bus.completion_timeout)
         self._cond = threading.Condition()
         self._request_lock = threading.Lock()
-        self._pending: _Pending | None = None
-        self._jobs: dict[int, Job] = {}
-        self._reserved = 0
-        self._quiet_until = 0.0
-        self._late_replies = 0  # first replies still owed to re-sent packets
-        self.network_changes = 0
+        self._failure: Exception | None = None
 
     # ------------------------------------------------------------ public API
     @property
     def timeout(self) -> float:
         return self.bus.timeout
 
+    @property
+    def network_changes(self) -> int:
+        return self.visca.network_changes
+
     def jobs(self) -> dict[int, Job]:
         with self._cond:
-            return dict(self._jobs)
+            return dict(self.visca.jobs)
 
     def command(self, packet: bytes, *, label: str, key: Any = None, value: int = 0,
                 wait: bool = True, completion_timeout: float | None = None) -> Job:
@@ -114,7 +71,7 @@ class CameraSession:
         finally:
             if job is None or job.socket == 0:  # no ACK took the reservation over
                 with self._cond:
-                    self._reserved = max(0, self._reserved - 1)
+                    self.visca.unreserve()
                     self._cond.notify_all()
         if wait:
             self.wait_job(job, completion_timeout)
@@ -122,17 +79,15 @@ class CameraSession:
 
     def wait_job(self, job: Job, timeout: float | None = None) -> None:
         timeout = timeout or self.bus.completion_timeout
-        if not job.done.wait(timeout):
-            with self._cond:
-                if self._jobs.get(job.socket) is job:
-                    del self._jobs[job.socket]
-                    self._cond.notify_all()
-                job.abandon("no completion")
-            raise TimeoutError(
-                f"{job.label}: camera {self.address} acknowledged the command on socket "
-                f"{job.socket} but sent no completion within {timeout:g} s (lost reply or "
-                f"a motion slower than completion_timeout; raise it in the URL: "
-                f"&completion_timeout=30)")
+        with self._cond:
+            if not self._cond.wait_for(lambda: job.done, timeout):
+                self.visca.forget(job, "no completion")
+                self._cond.notify_all()
+                raise TimeoutError(
+                    f"{job.label}: camera {self.address} acknowledged the command on socket "
+                    f"{job.socket} but sent no completion within {timeout:g} s (lost reply or "
+                    f"a motion slower than completion_timeout; raise it in the URL: "
+                    f"&completion_timeout=30)")
         if job.error is not None:
             raise device_error(job.label, self.address, job.error)
         if job.lost:
@@ -142,7 +97,7 @@ class CameraSession:
 
     def inquiry(self, packet: bytes, *, label: str) -> bytes:
         """Send an inquiry and return the reply data (``Y0 50 data FF``)."""
-        reply = self._request(_Pending("inquiry", label), packet)
+        reply = self._request(Request(Kind.INQUIRY, label, packet))
         if isinstance(reply, p.ErrorReply):
             raise device_error(label, self.address, reply)
         assert isinstance(reply, p.Completion)
@@ -151,8 +106,8 @@ class CameraSession:
     def cancel(self, socket: int) -> bool:
         """Cancel the command on ``socket``: True if cancelled, False if it was idle."""
         label = f"cancel socket {socket}"
-        reply = self._request(_Pending("cancel", label, socket=socket),
-                              p.encode_cancel(self.address, socket))
+        reply = self._request(Request(Kind.CANCEL, label, p.encode_cancel(self.address, socket),
+                                      socket=socket))
         if isinstance(reply, p.ErrorReply):
             if reply.code == p.ErrorCode.CANCELLED:
                 return True
@@ -163,194 +118,118 @@ class CameraSession:
 
     def if_clear(self) -> None:
         """``8X 01 00 01 FF``: clear this camera's command buffers (running commands end)."""
-        reply = self._request(_Pending("plain", "IF_Clear"), p.encode_if_clear(self.address))
+        reply = self._request(Request(Kind.PLAIN, "IF_Clear", p.encode_if_clear(self.address)))
         if isinstance(reply, p.ErrorReply):
             raise device_error("IF_Clear", self.address, reply)
         with self._cond:
-            for job in self._jobs.values():
-                job.abandon("IF_Clear emptied the command buffers")
-            self._jobs.clear()
+            self.visca.clear_jobs("IF_Clear emptied the command buffers")
             self._cond.notify_all()
 
     # ------------------------------------------------------------ internals
     def _reserve_socket(self, label: str, completion_timeout: float) -> None:
-        deadline = time.monotonic() + completion_timeout
+        deadline = _monotonic() + completion_timeout
+        visca = self.visca
         with self._cond:
-            while len(self._jobs) + self._reserved >= 2:
-                left = deadline - time.monotonic()
+            while not visca.can_reserve():
+                left = deadline - _monotonic()
                 if left <= 0:
-                    busy = ", ".join(j.label for j in self._jobs.values()) or "commands awaiting ACK"
+                    busy = ", ".join(j.label for j in visca.jobs.values()) or "commands awaiting ACK"
                     raise TimeoutError(
                         f"{label}: both command sockets of camera {self.address} stayed busy "
                         f"for {completion_timeout:g} s ({busy}); cancel one or raise "
                         f"completion_timeout")
                 self._cond.wait(min(left, 0.5))
-                self._expire_stale(completion_timeout)
-            self._reserved += 1
-
-    def _expire_stale(self, age: float) -> None:
-        now = time.monotonic()
-        for socket, job in list(self._jobs.items()):
-            if now - job.sent_at > age:
-                log.warning("camera %d: %s on socket %d never completed; freeing the socket",
-                            self.address, job.label, socket)
-                job.abandon("no completion")
-                del self._jobs[socket]
+                for job in visca.expire_stale(_monotonic(), completion_timeout):
+                    log.warning("camera %d: %s on socket %d never completed; freeing the socket",
+                                self.address, job.label, job.socket)
+            visca.reserve()
 
     def _send_command(self, packet: bytes, label: str, key: Any, value: int) -> Job:
-        full_retries = 0
-        deadline = time.monotonic() + self.bus.completion_timeout
+        retries = 0
+        deadline = _monotonic() + self.bus.completion_timeout
         while True:
-            reply = self._request(_Pending("command", label, key=key, value=value), packet)
-            if isinstance(reply, Job):
-                return reply
-            if isinstance(reply, p.ErrorReply):
-                if (reply.code == p.ErrorCode.BUFFER_FULL and full_retries < 20
-                        and time.monotonic() < deadline):
-                    full_retries += 1
-                    log.info("camera %d: %s hit 'buffer full' (a socket we did not know of "
-                             "is busy); retrying after a completion", self.address, label)
-                    with self._cond:
-                        self._cond.wait(min(self.timeout, 0.2))
-                    continue
-                raise device_error(label, self.address, reply)
-            # completed without ACK (lost ACK or a socket-less command)
-            job = Job(0, label, key, value)
-            job.done.set()
-            return job
+            request = Request(Kind.COMMAND, label, packet, key=key, value=value)
+            answer = self._request(request)
+            step = self.visca.after_command(request, answer, retries, _monotonic(), deadline)  # type: ignore[arg-type]
+            if isinstance(step, Started):
+                return step.job
+            if isinstance(step, Failed):
+                raise device_error(label, self.address, step.error)
+            assert isinstance(step, RetryLater)
+            retries += 1
+            log.info("camera %d: %s hit 'buffer full' (a socket we did not know of is busy); "
+                     "retrying after a completion", self.address, label)
+            with self._cond:
+                self._cond.wait(step.wait)
 
-    def _request(self, pending: _Pending, packet: bytes) -> object:
-        """Send ``packet`` and wait for its first reply, re-sending after each silent
-        ``timeout``.  The request stays registered across re-sends, so a late answer to an
-        earlier send is accepted (it answers the same packet).  After a re-send the next
-        request waits (up to two ``timeout``) until the duplicate answers have drained,
-        so none is taken for its own."""
-        attempts = self.bus.retries + 1
-        sends = 0
+    def _request(self, request: Request) -> object:
+        """Send ``request.packet`` and wait for its first reply, re-sending after each
+        silent ``timeout`` (the session decides; see :class:`ViscaSession`)."""
+        visca = self.visca
+        answered = lambda: request.result is not None or self._failure is not None  # noqa: E731
         with self._request_lock:
             with self._cond:
-                while self._late_replies > 0:
-                    left = self._quiet_until - time.monotonic()
-                    if left <= 0:
-                        self._late_replies = 0
-                        break
-                    self._cond.wait(left)
-                pending.event.clear()
-                pending.result = None
-                self._pending = pending
-            result: object = None
+                while (wait := visca.quiet_wait(_monotonic())) > 0:
+                    self._cond.wait(wait)
+                self._failure = None
+                packet = visca.start(request, _monotonic())
+            step: object = None
             try:
-                for attempt in range(attempts):
-                    if attempt:
-                        log.warning("camera %d: no reply to %s (%s) within %g s; re-sending",
-                                    self.address, pending.label, p.hexdump(packet), self.timeout)
-                    sends += 1
+                while True:
                     self.bus.send(packet)
-                    if pending.event.wait(self.timeout):
+                    with self._cond:
+                        if self._cond.wait_for(answered, max(0.0, visca.wait_for(_monotonic()))):
+                            break
+                        step = visca.on_timeout(_monotonic())
+                    if isinstance(step, GiveUp):
                         break
+                    log.warning("camera %d: no reply to %s (%s) within %g s; re-sending",
+                                self.address, request.label, p.hexdump(packet), self.timeout)
             finally:
                 with self._cond:
-                    self._pending = None
-                    result = pending.result
-                    late = sends - (1 if result is not None else 0)
-                    if late > 0:
-                        self._late_replies = late
-                        self._quiet_until = time.monotonic() + 2 * self.timeout
-        if isinstance(result, Exception):
-            raise result
+                    result = visca.finish(_monotonic())
+                    failure = self._failure
+        if failure is not None:
+            raise failure
         if result is not None:
             return result
+        attempts = step.attempts if isinstance(step, GiveUp) else request.sends
         raise TimeoutError(
-            f"{pending.label}: camera {self.address} on {self.bus.name} did not answer "
+            f"{request.label}: camera {self.address} on {self.bus.name} did not answer "
             f"{p.hexdump(packet)} within {self.timeout:g} s ({attempts} attempt(s)); check "
             f"power, cabling, the camera address and the baud rate (FCB default 9600)")
 
     def fail(self, error: Exception) -> None:
         """The bus died: wake every waiter with ``error``."""
         with self._cond:
-            if self._pending is not None:
-                self._pending.result = error
-                self._pending.event.set()
-            for job in self._jobs.values():
-                job.abandon(str(error))
-            self._jobs.clear()
+            if self.visca.pending is not None:
+                self._failure = error
+            self.visca.clear_jobs(str(error))
             self._cond.notify_all()
 
     def on_reply(self, reply: p.Reply) -> None:
         """Route one reply from this camera (reader thread)."""
+        socket = getattr(reply, "socket", 0)
         with self._cond:
-            pending = self._pending
-            if isinstance(reply, p.Ack):
-                if pending is not None and pending.kind == "command" and pending.result is None:
-                    job = Job(reply.socket, pending.label, pending.key, pending.value)
-                    old = self._jobs.get(reply.socket)
-                    if old is not None:
-                        old.abandon("its socket was reused: the completion was lost")
-                    self._jobs[reply.socket] = job
-                    self._reserved = max(0, self._reserved - 1)
-                    pending.result = job
-                    pending.event.set()
-                else:
-                    # A late ACK of a re-sent command: the camera holds that socket, so
-                    # track it; its completion must not be taken for another command's.
-                    log.debug("camera %d: late ACK on socket %d (a re-sent command)",
-                              self.address, reply.socket)
-                    self._late_reply()
-                    if reply.socket not in self._jobs:
-                        self._jobs[reply.socket] = Job(reply.socket, "a re-sent command")
-            elif isinstance(reply, p.Completion):
-                job = self._jobs.get(reply.socket) if reply.socket else None
-                if job is not None:
-                    del self._jobs[reply.socket]
-                    job.done.set()
-                    self._cond.notify_all()
-                elif pending is not None and pending.result is None and (
-                        (pending.kind == "inquiry" and reply.socket == 0 and reply.data)
-                        or (pending.kind in ("command", "plain") and not reply.data)):
-                    pending.result = reply
-                    pending.event.set()
-                else:
-                    if reply.socket == 0 and pending is None:
-                        self._late_reply()
-                    log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
-            elif isinstance(reply, p.ErrorReply):
-                job = self._jobs.get(reply.socket) if reply.socket else None
-                if pending is not None and pending.kind == "cancel" and pending.result is None \
-                        and reply.socket == pending.socket:
-                    pending.result = reply
-                    pending.event.set()
-                if job is not None:
-                    del self._jobs[reply.socket]
-                    job.error = reply
-                    job.done.set()
-                    self._cond.notify_all()
-                    if job.value and reply.code != p.ErrorCode.CANCELLED:
-                        log.warning("camera %d: %s failed: %s", self.address, job.label, reply.text)
-                elif pending is not None and pending.result is None and pending.kind != "cancel":
-                    pending.result = reply
-                    pending.event.set()
-                elif not (pending is not None and pending.kind == "cancel"):
-                    if pending is None:
-                        self._late_reply()
-                    log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
-            elif isinstance(reply, p.NetworkChange):
-                self.network_changes += 1
-                log.info("camera %d reports a network change (Y0 38 FF): the chain was "
-                         "re-cabled; addresses may need AddressSet", self.address)
-
-    def _late_reply(self) -> None:
-        """A first reply arrived for a packet that was already answered (cond held)."""
-        if self._late_replies > 0:
-            self._late_replies -= 1
+            job = self.visca.jobs.get(socket) if socket else None
+            routed = self.visca.on_reply(reply, _monotonic())
             self._cond.notify_all()
+        if routed is Routed.STRAY:
+            log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
+        elif routed is Routed.LATE_ACK:
+            log.debug("camera %d: late ACK on socket %d (a re-sent command)", self.address, socket)
+        elif routed is Routed.JOB_FAILED:
+            if job is not None and job.value and reply.code != p.ErrorCode.CANCELLED:  # type: ignore[union-attr]
+                log.warning("camera %d: %s failed: %s", self.address, job.label,
+                            reply.text)  # type: ignore[union-attr]
+        elif routed is Routed.NETWORK_CHANGE:
+            log.info("camera %d reports a network change (Y0 38 FF): the chain was "
+                     "re-cabled; addresses may need AddressSet", self.address)
 
     def job_for(self, key: Any) -> Job | None:
         """The most recent busy job started for ``key`` (a register address)."""
         with self._cond:
-            for job in self._jobs.values():
-                if job.key == key:
-                    return job
-        return None
+            return self.visca.job_for(key)
 
 
 def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
@@ -407,7 +286,7 @@ class FcbBus:
         if log.isEnabledFor(logging.DEBUG):
             try:
                 note = p.describe(p.parse_request(packet))
-            except ProtocolError as exc:
+            except p.ViscaCodecError as exc:
                 note = str(exc)
             log.debug("→ %s  %s", p.hexdump(packet), note)
         with self._write_lock:

@@ -14,7 +14,8 @@ power is off → ``Y0 60 41``, a third command while both sockets are busy →
 ``Y0 60 03``, an unknown or malformed packet → ``Y0 60 02``, a packet over 16 bytes →
 ``Y0 60 01``.  A :class:`SimLine` hosts the cameras of one daisy chain (AddressSet
 numbers them 1, 2, … in order).  Faults for tests: reply delay, seeded line noise,
-dropped replies and a silent line (:class:`Faults`).
+dropped replies, held commands and a silent line (the shared
+:class:`~nodemap.transports.faults.Faults`: ``drop_next(kind)``, ``hold``, ``silent``).
 
 Timing is driven by the caller's clock (``feed(data, now)`` / ``due(now)``), so the
 model is deterministic; :class:`SimServer` runs it on a pty or a TCP socket.
@@ -36,6 +37,7 @@ from typing import Callable
 
 import attrs
 
+from ..faults import Faults
 from . import protocol as p
 
 __all__ = ["SimConfig", "Faults", "SimCamera", "SimLine", "SimServer", "main", "PARAMETERS"]
@@ -109,31 +111,6 @@ class SimConfig:
     power_time: float = 0.02
     model_id: int = 0x0712
     rom_version: int = 0x0117
-
-
-@attrs.define
-class Faults:
-    """Fault injection, changeable while the line runs (thread-safe enough: plain fields
-    behind a lock)."""
-
-    silent: bool = False
-    hold: bool = False                        # commands never finish while set (sockets stay busy)
-    drops: list[str] = attrs.Factory(list)   # kinds to drop next: ack completion inquiry error any
-    lock: threading.Lock = attrs.Factory(threading.Lock)
-
-    def drop(self, kind: str = "any", count: int = 1) -> None:
-        if kind not in ("any", "ack", "completion", "inquiry", "error"):
-            raise ValueError(f"unknown reply kind {kind!r}")
-        with self.lock:
-            self.drops.extend([kind] * count)
-
-    def should_drop(self, kind: str) -> bool:
-        with self.lock:
-            for i, wanted in enumerate(self.drops):
-                if wanted in ("any", kind):
-                    del self.drops[i]
-                    return True
-        return False
 
 
 class _Job:
@@ -539,7 +516,7 @@ class SimLine:
                         item(at)  # type: ignore[operator]
                     continue
                 packet = item  # type: ignore[assignment]
-                if self.faults.silent or self.faults.should_drop(kind):
+                if self.faults.silent or self.faults.take_drop(kind):
                     log.debug("sim dropped %s", p.hexdump(packet))
                     continue
                 if self.config.noise and self.rng.random() < self.config.noise:

@@ -82,7 +82,7 @@ class FcbPort:
         if where.encoding is Encoding.NIBBLES:
             try:
                 return p.from_nibbles(data)
-            except ProtocolError as exc:
+            except p.ViscaCodecError as exc:
                 raise ProtocolError(f"{label}: {exc}") from None
         return int.from_bytes(data, "big")
 

@@ -29,10 +29,10 @@ from typing import Iterable, Union
 
 import attrs
 
-from nodemap.errors import ProtocolError
+from ..codec import CodecError
 
 __all__ = [
-    "TERMINATOR", "BROADCAST", "MAX_PACKET", "ErrorCode",
+    "ViscaCodecError", "TERMINATOR", "BROADCAST", "MAX_PACKET", "ErrorCode",
     "Ack", "Completion", "ErrorReply", "NetworkChange", "AddressSetReply", "IfClearReply",
     "Garbage", "Reply", "ReplyParser",
     "CommandRequest", "InquiryRequest", "CancelRequest", "AddressSetRequest",
@@ -42,6 +42,11 @@ __all__ = [
     "encode_address_set_reply", "encode_if_clear_reply",
     "to_nibbles", "from_nibbles", "hexdump", "describe", "iter_packets",
 ]
+
+
+class ViscaCodecError(CodecError):
+    """VISCA bytes that do not decode (or values that do not encode): truncated, too
+    long, without header or terminator, or not nibble coded."""
 
 TERMINATOR = 0xFF
 BROADCAST = 8
@@ -98,7 +103,7 @@ def from_nibbles(data: bytes) -> int:
     value = 0
     for b in data:
         if b > 0x0F:
-            raise ProtocolError(f"VISCA nibble byte {b:02X} > 0F in {hexdump(data)}")
+            raise ViscaCodecError(f"VISCA nibble byte {b:02X} > 0F in {hexdump(data)}")
         value = (value << 4) | b
     return value
 
@@ -210,15 +215,15 @@ def encode_if_clear(address: int = BROADCAST) -> bytes:
 def parse_request(packet: bytes) -> Request:
     """Decode one controller → camera packet (terminator included).  Used by the simulator."""
     if len(packet) < 3 or packet[-1] != TERMINATOR:
-        raise ProtocolError(f"VISCA request {hexdump(packet)} is truncated (needs 8X .. FF)")
+        raise ViscaCodecError(f"VISCA request {hexdump(packet)} is truncated (needs 8X .. FF)")
     if len(packet) > MAX_PACKET:
-        raise ProtocolError(f"VISCA request {hexdump(packet)} is longer than 16 bytes")
+        raise ViscaCodecError(f"VISCA request {hexdump(packet)} is longer than 16 bytes")
     head, kind, body = packet[0], packet[1], packet[2:-1]
     if head & 0xF0 != 0x80 or not 1 <= head & 0x0F <= 8:
-        raise ProtocolError(f"VISCA request {hexdump(packet)} has no 81–88 header")
+        raise ViscaCodecError(f"VISCA request {hexdump(packet)} has no 81–88 header")
     address = head & 0x0F
     if TERMINATOR in packet[:-1]:
-        raise ProtocolError(f"VISCA request {hexdump(packet)} contains FF before its end")
+        raise ViscaCodecError(f"VISCA request {hexdump(packet)} contains FF before its end")
     if address == BROADCAST and kind == 0x30 and len(body) == 1:
         return AddressSetRequest(body[0])
     if kind == 0x01 and body == b"\x00\x01":
@@ -228,9 +233,9 @@ def parse_request(packet: bytes) -> Request:
     if kind in (0x01, 0x09) and len(body) >= 2:
         cls = CommandRequest if kind == 0x01 else InquiryRequest
         if cls is InquiryRequest and address == BROADCAST:
-            raise ProtocolError(f"VISCA inquiry {hexdump(packet)} cannot be broadcast")
+            raise ViscaCodecError(f"VISCA inquiry {hexdump(packet)} cannot be broadcast")
         return cls(address, body[0], body[1], bytes(body[2:]))
-    raise ProtocolError(f"VISCA request {hexdump(packet)} is not a command, inquiry, "
+    raise ViscaCodecError(f"VISCA request {hexdump(packet)} is not a command, inquiry, "
                         f"cancel, AddressSet or IF_Clear")
 
 
@@ -297,36 +302,36 @@ Reply = Union[Ack, Completion, ErrorReply, NetworkChange, AddressSetReply, IfCle
 
 
 def parse_reply(packet: bytes) -> Reply:
-    """Decode one camera → controller packet (terminator included) or raise ProtocolError."""
+    """Decode one camera → controller packet (terminator included) or raise ViscaCodecError."""
     if len(packet) < 3 or packet[-1] != TERMINATOR:
-        raise ProtocolError(f"VISCA reply {hexdump(packet)} is truncated (needs Y0 .. FF)")
+        raise ViscaCodecError(f"VISCA reply {hexdump(packet)} is truncated (needs Y0 .. FF)")
     if len(packet) > MAX_PACKET:
-        raise ProtocolError(f"VISCA reply {hexdump(packet)} is longer than 16 bytes")
+        raise ViscaCodecError(f"VISCA reply {hexdump(packet)} is longer than 16 bytes")
     if TERMINATOR in packet[:-1]:
-        raise ProtocolError(f"VISCA reply {hexdump(packet)} contains FF before its end")
+        raise ViscaCodecError(f"VISCA reply {hexdump(packet)} contains FF before its end")
     head, kind, body = packet[0], packet[1], bytes(packet[2:-1])
     if head == 0x88:
         if kind == 0x30 and len(body) == 1 and 1 <= body[0] <= 8:
             return AddressSetReply(body[0])
         if kind == 0x01 and body == b"\x00\x01":
             return IfClearReply()
-        raise ProtocolError(f"VISCA broadcast reply {hexdump(packet)} is neither "
+        raise ViscaCodecError(f"VISCA broadcast reply {hexdump(packet)} is neither "
                             f"AddressSet (88 30 0w FF) nor IF_Clear (88 01 00 01 FF)")
     if head & 0x0F or not 0x9 <= head >> 4 <= 0xF:
-        raise ProtocolError(f"VISCA reply {hexdump(packet)} does not start with 90–F0")
+        raise ViscaCodecError(f"VISCA reply {hexdump(packet)} does not start with 90–F0")
     camera = (head >> 4) - 8
     group, socket = kind & 0xF0, kind & 0x0F
     if group == 0x40 and not body:
         return Ack(camera, socket)
     if group == 0x50:
         if socket and body:
-            raise ProtocolError(f"VISCA completion {hexdump(packet)} carries data on socket {socket}")
+            raise ViscaCodecError(f"VISCA completion {hexdump(packet)} carries data on socket {socket}")
         return Completion(camera, socket, body)
     if group == 0x60 and len(body) == 1:
         return ErrorReply(camera, socket, body[0])
     if kind == 0x38 and not body:
         return NetworkChange(camera)
-    raise ProtocolError(f"VISCA reply {hexdump(packet)} is no ACK, completion, error "
+    raise ViscaCodecError(f"VISCA reply {hexdump(packet)} is no ACK, completion, error "
                         f"or network change")
 
 
@@ -372,7 +377,7 @@ class _StreamParser:
                 continue
             try:
                 item = self._decode(chunk[start:])
-            except ProtocolError as exc:
+            except ViscaCodecError as exc:
                 error = str(exc)
                 continue
             return ([Garbage(chunk[:start], "noise before a packet")] if start else []) + [item]

@@ -1,26 +1,30 @@
-"""GVCP client: one UDP socket per device, retries, control privilege and heartbeat.
+"""GVCP client: one UDP socket per device, control privilege and heartbeat.
 
 :class:`GvcpClient` is a :class:`nodemap.port.Port` (``read``/``write``/``read_many``)
-over a device's register space:
+over a device's register space.  It is the I/O shell around a
+:class:`~.session.GvcpSession`, which owns request ids, ack matching (stale, mismatched,
+malformed and PENDING_ACK answers) and the adaptive retransmission timer; the client
+adds the socket, the kernel's receive timeout, a lock and the engine's error types:
 
-- request ids are non-zero and wrap 0xFFFF → 1; a retry resends the *identical* packet
-  (same id); an ack is accepted only if its code, id and length match — stale,
-  duplicated and undecodable datagrams are dropped and logged; PENDING_ACK extends the
-  deadline by the time the device announces;
 - 4-byte aligned 4-byte accesses use READREG/WRITEREG; anything else READMEM/WRITEMEM,
   split into legal (≤536-byte, 4-byte aligned) chunks, with read-modify-write for
-  unaligned writes;
+  unaligned writes of other lengths; a READREG/WRITEREG at an unaligned address (or a
+  4-byte access at one) is refused with a :class:`PortError` naming the address;
 - ``read_many`` packs up to 135 registers per READREG when the device's GVCP capability
   (0x0934) announces concatenation;
 - ``take_control()`` writes CCP and starts a heartbeat thread that reads CCP well inside
   the device's heartbeat timeout; lost control is detected, logged and reported
   (``control_lost`` event, ``on_control_lost`` callback, and an explicit error on the
   next write); ``close()`` releases control (CCP = 0).
+
+Timing: by default the session's adaptive timer (see :mod:`.session`): an operation
+gives up after about a second without an answer; ``timeout``/``retries`` select a fixed
+timer of ``retries`` attempts of ``timeout`` seconds; ``deadline`` caps any operation,
+PENDING_ACK included.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import socket
 import struct
@@ -32,20 +36,18 @@ from typing import Callable, Sequence
 from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
 
 from . import protocol as p
+from .errors import status_error, unaligned_error
 from .protocol import Register as R
 from .protocol import Status
+from .session import MATCHED, GiveUp, GvcpSession, Matched, Pending, Policy, Stale
 
 __all__ = ["GvcpClient"]
 
 log = logging.getLogger("nodemap.gvcp")
 
 Tap = Callable[[str, tuple[str, int], bytes], None]
-_ACK_HEADER = struct.Struct(">HHHH")
-_READREG_1 = struct.Struct(">BBHHHI")      # command header + one address
-_WRITEREG_1 = struct.Struct(">BBHHHII")    # command header + one address/value pair
 _U32 = struct.Struct(">I")
-_READREG, _READREG_ACK = int(p.Cmd.READREG), int(p.Cmd.READREG_ACK)
-_WRITEREG, _WRITEREG_ACK = int(p.Cmd.WRITEREG), int(p.Cmd.WRITEREG_ACK)
+_u32_at = p.u32_at
 _monotonic = time.monotonic
 # A receive that timed out: socket.timeout with Python's timeouts, EAGAIN (BlockingIOError)
 # with the kernel's SO_RCVTIMEO on a blocking socket.
@@ -66,25 +68,22 @@ def _timeval(seconds: float) -> bytes:
 class GvcpClient:
     """Register access to one GigE Vision device at ``host:port``."""
 
-    def __init__(self, host: str, port: int = p.GVCP_PORT, *, timeout: float = 0.2,
-                 retries: int = 3, tap: Tap | None = None,
+    def __init__(self, host: str, port: int = p.GVCP_PORT, *, timeout: float | None = None,
+                 retries: int | None = None, deadline: float | None = None,
+                 policy: Policy | None = None, tap: Tap | None = None,
                  on_control_lost: Callable[[str], None] | None = None) -> None:
-        if retries < 1:
+        if retries is not None and retries < 1:
             raise ValueError("retries must be at least 1 (the number of attempts)")
         self.host = host
         self.port = port
-        self.timeout = timeout
-        self.retries = retries
+        self.session = GvcpSession(policy or Policy.from_options(timeout, retries, deadline))
         self.tap = tap
         self.on_control_lost = on_control_lost
-        self.stats = {"sent": 0, "retries": 0, "stale": 0, "mismatched": 0, "malformed": 0,
-                      "pending": 0}
         self.control_lost = threading.Event()
         self.control_lost_reason = ""
         self._capabilities: int | None = None
         self._heartbeat_timeout_ms = 3000
         self._ccp_value = 0
-        self._req_id = 0
         self._lock = threading.RLock()
         self._hb_thread: threading.Thread | None = None
         self._hb_stop = threading.Event()
@@ -97,26 +96,33 @@ class GvcpClient:
                             "— check the address and that a route to it exists") from exc
         self._kernel_timeout = _KERNEL_TIMEOUT
         self._sock_timeout: float | None = None
+        first = self.session.window
         try:
             if self._kernel_timeout:
                 self._sock.settimeout(None)    # blocking: the kernel times the waits out
-            self._apply_timeout(timeout)
+            self._apply_timeout(first)
             if self._kernel_timeout:
                 # A bound against a send blocking on a full buffer, as Python's timeout was.
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(timeout))
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                                      _timeval(max(first, 0.2)))
         except OSError:
             self._kernel_timeout = False
-            self._apply_timeout(timeout)
+            self._apply_timeout(first)
         self.local_address = self._sock.getsockname()
 
     def __repr__(self) -> str:
         return f"<GvcpClient {self.host}:{self.port}{' controlling' if self.has_control else ''}>"
 
-    # ------------------------------------------------------------------ transactions
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: sent, retries, stale, mismatched, malformed, pending."""
+        return self.session.stats
 
-    def _next_id(self) -> int:
-        self._req_id = self._req_id % 0xFFFF + 1
-        return self._req_id
+    @property
+    def policy(self) -> Policy:
+        return self.session.policy
+
+    # ------------------------------------------------------------------ transactions
 
     def _apply_timeout(self, seconds: float) -> None:
         """Make the next ``recv`` wait at most ``seconds``."""
@@ -130,143 +136,133 @@ class GvcpClient:
                  ) -> p.Ack:
         """Send the command built for a fresh request id and return its matching ack.
 
-        Raises TimeoutError after ``retries`` attempts of ``timeout`` seconds each.
+        Raises TimeoutError when the session gives up (see :mod:`.session`).
         ``expect_length``: the payload length a successful ack must have.
         """
         if self._closed:
             raise self._closed_error()
         with self._lock:
-            req_id = self._next_id()
-            cmd = build(req_id)
-            raw = cmd.encode()
             debug = log.isEnabledFor(logging.DEBUG)
+            raw = self.session.request(build, _monotonic(), expect_length=expect_length,
+                                       fast=not debug)
             if debug:
-                log.debug("→ %s:%d %s", self.host, self.port, cmd)
-            got = self._exchange(raw, req_id, p.expected_ack(cmd.code), expect_length, debug)
-            if got is None:
-                raise self._timeout_error(cmd)
-        data, ack = got
+                log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
+            data, ack = self._exchange(raw, debug)
         return ack if ack is not None else p.decode_ack(data)
 
-    def _exchange(self, raw: bytes, req_id: int, want: int | None, expect_length: int | None,
-                  debug: bool) -> tuple[bytes, p.Ack | None] | None:
-        """Send ``raw`` and wait for the ack to ``req_id``; the caller holds the lock.
+    def _exchange(self, raw: bytes, debug: bool) -> tuple[bytes, p.Ack | None]:
+        """Send ``raw`` (the session's current operation) and wait for its ack; the caller
+        holds the lock.
 
-        Every retry resends the identical ``raw``.  Returns ``(datagram, None)`` when the
-        ack is exactly a success ack of code ``want`` with ``expect_length`` payload bytes
-        (the fast path: its 8-byte header is compared as bytes, nothing is decoded; never
-        taken when ``debug`` is on, so that the ack is logged), ``(datagram, ack)`` for any
-        other accepted ack (error status, odd lengths, trailing bytes: decoded and checked
-        by :meth:`_match`), and None when every attempt timed out.
+        Returns ``(datagram, None)`` when the ack is exactly the success ack the session's
+        fast path expects (its header compared as bytes, nothing decoded; off when
+        ``debug`` is on, so that the ack is logged), ``(datagram, ack)`` for any other
+        accepted ack.  Raises TimeoutError when the session gives up.
         """
-        if want is not None and expect_length is not None and not debug:
-            exact = _ACK_HEADER.pack(Status.SUCCESS, want, expect_length, req_id)
-            exact_size = 8 + expect_length
-        else:
-            exact, exact_size = b"", -1       # no datagram has length -1: fast path off
+        session = self.session
         sock = self._sock
-        timeout = self.timeout
-        stats = self.stats
-        for attempt in range(self.retries):
-            if attempt:
-                stats["retries"] += 1
-                if debug:
-                    log.debug("retry %d/%d of id %d", attempt + 1, self.retries, req_id)
-            if self._sock_timeout != timeout:
-                self._apply_timeout(timeout)
-            if self.tap:
-                self.tap("out", (self.host, self.port), raw)
+        wait = session.window
+        if self._sock_timeout != wait:
+            self._apply_timeout(wait)
+        if self.tap:
+            self.tap("out", (self.host, self.port), raw)
+        try:
+            sock.send(raw)
+        except ConnectionRefusedError:
+            pass             # an earlier ICMP port-unreachable; the retries handle silence
+        except OSError as exc:
+            raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
+        while True:
+            data: bytes | None
             try:
-                sock.send(raw)
+                data = sock.recv(2048)
+            except _RECV_TIMEOUTS:
+                data = None
+            except ConnectionRefusedError:
+                # Nobody listens (ICMP unreachable): wait out this attempt, then retry.
+                time.sleep(max(0.0, session.expires_at - _monotonic()))
+                data = None
             except OSError as exc:
-                # ECONNREFUSED: an earlier ICMP port-unreachable; the retries handle silence.
-                if exc.errno != errno.ECONNREFUSED:
-                    raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
-            else:
-                stats["sent"] += 1
-            deadline = _monotonic() + timeout
-            while True:
-                try:
-                    data = sock.recv(2048)
-                except _RECV_TIMEOUTS:
-                    break
-                except ConnectionRefusedError:
-                    # Nobody listens (ICMP unreachable): wait out this attempt, then retry.
-                    time.sleep(max(0.0, deadline - _monotonic()))
-                    break
-                except OSError as exc:
-                    raise PortError(f"receiving from {self.host}:{self.port} failed: {exc}") from exc
+                raise PortError(f"receiving from {self.host}:{self.port} failed: {exc}") from exc
+            if data is not None:
                 if self.tap:
                     self.tap("in", (self.host, self.port), data)
-                if len(data) == exact_size and data.startswith(exact):
+                outcome = session.on_datagram(data, _monotonic())
+                if outcome is MATCHED:
                     return data, None
-                ack = self._match(data, req_id, want, expect_length, debug)
-                if ack is not None:
-                    if isinstance(ack, p.PendingAck):
-                        deadline = _monotonic() + ack.time_ms / 1000 + timeout
-                    else:
-                        return data, ack
-                remaining = deadline - _monotonic()
-                if remaining <= 0:
-                    break
-                self._apply_timeout(remaining)
-        return None
+                if outcome.__class__ is Matched:
+                    if debug:
+                        log.debug("← %s:%d %s", self.host, self.port, outcome.ack)  # type: ignore[union-attr]
+                    return data, outcome.ack  # type: ignore[union-attr]
+                self._log_dropped(outcome, data, debug)
+                remaining = session.expires_at - _monotonic()
+                if remaining > 0:
+                    self._apply_timeout(remaining)
+                    continue
+            step = session.on_timeout(_monotonic())
+            if step.__class__ is GiveUp:
+                raise self._give_up_error(step)  # type: ignore[arg-type]
+            if debug:
+                log.debug("retry %d of id %d (waiting %.0f ms)", step.attempt + 1,  # type: ignore[union-attr]
+                          session.req_id, step.wait * 1000)  # type: ignore[union-attr]
+            self._apply_timeout(step.wait)  # type: ignore[union-attr]
+            self._send(step.data)  # type: ignore[union-attr]
+
+    def _send(self, raw: bytes) -> None:
+        if self.tap:
+            self.tap("out", (self.host, self.port), raw)
+        try:
+            self._sock.send(raw)
+        except ConnectionRefusedError:
+            pass             # an earlier ICMP port-unreachable; the retries handle silence
+        except OSError as exc:
+            raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
+
+    def _log_dropped(self, outcome: object, data: bytes, debug: bool) -> None:
+        if outcome.__class__ is Pending:
+            if debug:
+                log.debug("← %s:%d %s", self.host, self.port, outcome.ack)  # type: ignore[attr-defined]
+        elif outcome.__class__ is Stale:
+            if debug:
+                log.debug("dropping stale ack id %d (waiting for %d): %s",
+                          outcome.req_id, self.session.req_id, data[:16].hex(" "))  # type: ignore[attr-defined]
+        else:
+            log.debug("dropping %s from %s:%d: %s", outcome.__class__.__name__.lower(),
+                      self.host, self.port, outcome.reason)  # type: ignore[attr-defined]
 
     def _closed_error(self) -> PortError:
         return PortError(f"the GVCP connection to {self.host}:{self.port} is closed")
 
-    def _timeout_error(self, cmd: p.Command) -> TimeoutError:
+    def _give_up_error(self, step: GiveUp) -> TimeoutError:
+        if step.pending:
+            return TimeoutError(
+                f"GigE Vision device {self.host}:{self.port} did not complete {step.command}: "
+                f"{step.reason} — the device keeps saying it is busy; if the operation is "
+                "legitimately that slow, raise ?deadline= (seconds)")
         return TimeoutError(
-            f"no answer from GigE Vision device {self.host}:{self.port} to {cmd} after "
-            f"{self.retries} attempt(s) of {self.timeout * 1000:.0f} ms — check that the device "
-            "is powered and reachable, and that no firewall blocks UDP 3956 "
-            "(raise ?timeout= / ?retries= for slow links)")
-
-    def _match(self, data: bytes, req_id: int, want: int | None, expect_length: int | None,
-               debug: bool) -> p.Ack | None:
-        if len(data) >= 8:
-            status, code, length, rid = _ACK_HEADER.unpack_from(data)
-            if rid != req_id:
-                self.stats["stale"] += 1
-                if debug:
-                    log.debug("dropping stale ack id %d (waiting for %d): %s", rid, req_id,
-                              data[:16].hex(" "))
-                return None
-            if code != want and code != p.Cmd.PENDING_ACK:
-                self.stats["mismatched"] += 1
-                log.debug("dropping ack 0x%04X for id %d (expected 0x%04X)", code, rid, want or 0)
-                return None
-            if code == want and status == Status.SUCCESS and expect_length is not None \
-                    and length != expect_length:
-                self.stats["mismatched"] += 1
-                log.debug("dropping ack id %d with length %d (expected %d)", rid, length,
-                          expect_length)
-                return None
-        try:
-            ack = p.decode_ack(data)
-        except ProtocolError as exc:
-            self.stats["malformed"] += 1
-            log.debug("dropping malformed datagram from %s:%d: %s", self.host, self.port, exc)
-            return None
-        if debug:
-            log.debug("← %s:%d %s", self.host, self.port, ack)
-        if isinstance(ack, p.PendingAck):
-            self.stats["pending"] += 1
-        return ack
+            f"no answer from GigE Vision device {self.host}:{self.port} to {step.command} "
+            f"{step.reason} — check that the device is powered and reachable, and that no "
+            "firewall blocks UDP 3956 (raise ?timeout= / ?retries= for slow links)")
 
     def _check(self, ack: p.Ack, what: str) -> None:
         if ack.status != Status.SUCCESS:
-            err = p.status_error(ack.status, what)
+            err = status_error(ack.status, what)
             if ack.status == Status.ACCESS_DENIED and self.control_lost.is_set():
                 err = DeviceError(f"{err} (control was lost: {self.control_lost_reason})",
                                   status=ack.status)
             raise err
+
+    def _unaligned(self, command: str, address: int) -> PortError:
+        return unaligned_error(command, address, f"{self.host}:{self.port}")
 
     # ------------------------------------------------------------------ registers
 
     def read_registers(self, addresses: Sequence[int]) -> list[int]:
         """READREG, concatenated in packets of ≤135 addresses when the device allows it,
         one by one otherwise."""
+        for address in addresses:
+            if address & 3:
+                raise self._unaligned("READREG", address)
         out: list[int] = []
         step = p.MAX_READREG if self.concatenation else 1
         for i in range(0, len(addresses), step):
@@ -280,26 +276,27 @@ class GvcpClient:
 
     def read_register(self, address: int) -> int:
         # The hot path of every feature read: one precompiled pack, a byte comparison of
-        # the ack header (see _exchange), no packet objects unless something is unusual.
+        # the ack header (see GvcpSession.on_datagram), no packet objects unless something
+        # is unusual.
+        if address & 3:
+            raise self._unaligned("READREG", address)
         if self._closed:
             raise self._closed_error()
         with self._lock:
-            req_id = self._req_id % 0xFFFF + 1
-            self._req_id = req_id
-            raw = _READREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, _READREG, 4, req_id, address)
             debug = log.isEnabledFor(logging.DEBUG)
+            raw = self.session.read_register(address, _monotonic(), not debug)
             if debug:
-                log.debug("→ %s:%d %s", self.host, self.port, p.ReadRegCmd(req_id, (address,)))
-            got = self._exchange(raw, req_id, _READREG_ACK, 4, debug)
-            if got is None:
-                raise self._timeout_error(p.ReadRegCmd(req_id, (address,)))
-        data, ack = got
+                log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
+            data, ack = self._exchange(raw, debug)
         if ack is None:
-            return _U32.unpack_from(data, 8)[0]  # type: ignore[no-any-return]
+            return _u32_at(data, 8)
         self._check(ack, f"READREG 0x{address:08X}")
         return ack.values[0]  # type: ignore[union-attr]
 
     def write_registers(self, pairs: Sequence[tuple[int, int]]) -> None:
+        for address, _ in pairs:
+            if address & 3:
+                raise self._unaligned("WRITEREG", address)
         step = p.MAX_WRITEREG if self.concatenation else 1
         for i in range(0, len(pairs), step):
             chunk = tuple((a, v & 0xFFFFFFFF) for a, v in pairs[i:i + step])
@@ -309,24 +306,18 @@ class GvcpClient:
                 self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}")
 
     def write_register(self, address: int, value: int) -> None:
-        value &= 0xFFFFFFFF
+        if address & 3:
+            raise self._unaligned("WRITEREG", address)
         if self._closed:
             raise self._closed_error()
         with self._lock:
-            req_id = self._req_id % 0xFFFF + 1
-            self._req_id = req_id
-            raw = _WRITEREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, _WRITEREG, 8, req_id, address,
-                                   value)
             debug = log.isEnabledFor(logging.DEBUG)
+            raw = self.session.write_register(address, value, _monotonic(), not debug)
             if debug:
-                log.debug("→ %s:%d %s", self.host, self.port,
-                          p.WriteRegCmd(req_id, ((address, value),)))
-            got = self._exchange(raw, req_id, _WRITEREG_ACK, 4, debug)
-            if got is None:
-                raise self._timeout_error(p.WriteRegCmd(req_id, ((address, value),)))
-        ack = got[1]
+                log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
+            ack = self._exchange(raw, debug)[1]
         if ack is not None:
-            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value:08X}")
+            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}")
 
     def read_memory(self, address: int, count: int,
                     progress: Callable[[int, int], None] | None = None) -> bytes:
@@ -340,7 +331,8 @@ class GvcpClient:
             ack = self.transact(lambda rid: p.ReadMemCmd(rid, here, n), 4 + n)
             self._check(ack, f"READMEM 0x{here:08X} +{n}")
             if ack.address != here:  # type: ignore[union-attr]
-                raise ProtocolError(f"READMEM_ACK for 0x{ack.address:08X}, asked 0x{here:08X}")  # type: ignore[union-attr]
+                raise ProtocolError(f"READMEM_ACK for 0x{ack.address:08X}, asked 0x{here:08X} from "
+                                    f"GigE Vision device {self.host}:{self.port}")  # type: ignore[union-attr]
             out += ack.data  # type: ignore[union-attr]
             if progress:
                 progress(len(out), count)
@@ -362,8 +354,8 @@ class GvcpClient:
     # ------------------------------------------------------------------ Port contract
 
     def read(self, address: int, length: int) -> bytes:
-        if length == 4 and not address % 4:
-            return struct.pack(">I", self.read_register(address))
+        if length == 4:     # a register: READREG, which refuses an unaligned address
+            return _U32.pack(self.read_register(address))
         if length <= 0:
             return b""
         start = address & ~3
@@ -371,8 +363,8 @@ class GvcpClient:
         return self.read_memory(start, end - start)[address - start:address - start + length]
 
     def write(self, address: int, data: bytes) -> None:
-        if len(data) == 4 and not address % 4:
-            self.write_register(address, struct.unpack(">I", data)[0])
+        if len(data) == 4:  # a register: WRITEREG, which refuses an unaligned address
+            self.write_register(address, _U32.unpack(data)[0])
             return
         if not data:
             return

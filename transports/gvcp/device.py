@@ -41,10 +41,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-import attrs
-
-from nodemap.errors import ProtocolError
-
+from ..faults import Faults
 from . import protocol as p
 from .acquisition import AcquisitionFeatures
 from .protocol import Register as R
@@ -89,26 +86,17 @@ GEV2_REGISTERS: dict[int, int] = {
 }
 
 
-@attrs.frozen(slots=True)
-class Faults:
-    """Fractions (0..1) of packets to mistreat, per direction, drawn from a seeded RNG.
-
-    ``corrupt`` damages a datagram in a way the protocol itself detects (truncation or a
-    garbled header); payload bit flips are the UDP checksum's business, not GVCP's.
-    """
-
-    drop: float = 0.0
-    duplicate: float = 0.0
-    delay: float = 0.0
-    corrupt: float = 0.0
-    delay_s: float = 0.005
-    seed: int = 0
-    incoming: bool = True
-    outgoing: bool = True
-
-    @property
-    def active(self) -> bool:
-        return bool(self.drop or self.duplicate or self.delay or self.corrupt)
+def _corrupt(data: bytes, rng: random.Random) -> bytes:
+    """Damage a datagram the way GVCP itself detects (truncation, or a garbled key or ack
+    code); payload bit flips are the UDP checksum's business, not GVCP's."""
+    if rng.random() < 0.5 and len(data) > 1:
+        return data[:rng.randrange(len(data) - 1) if len(data) > 8 else 4]
+    out = bytearray(data)
+    if out[:1] == bytes([p.KEY]):
+        out[0] = 0x24                      # a command without its 0x42 key
+    else:
+        out[2:4] = b"\xff\xfe"             # an ack code nobody knows
+    return bytes(out)
 
 
 class Memory:
@@ -199,7 +187,6 @@ class SimulatedDevice:
         self.controller_last_seen = 0.0
         self.stats = {"received": 0, "sent": 0, "dropped": 0, "duplicated": 0, "delayed": 0,
                       "corrupted": 0, "retransmitted_acks": 0, "control_expired": 0}
-        self._rng = random.Random(self.faults.seed)
         self._bootstrap = _bootstrap_map(stream_channels)
         self._read_only = list(read_only)
         self._invalid = list(invalid)
@@ -387,11 +374,8 @@ class SimulatedDevice:
             log.debug("send to %s failed: %s", peer, exc)
 
     def _send(self, data: bytes, peer: tuple[str, int], delay: float = 0.0) -> None:
-        f = self.faults
-        copies, data = self._inject(f.outgoing, data, f"ack to {peer}")
-        if copies and f.outgoing and f.active and self._rng.random() < f.delay:
-            self.stats["delayed"] += 1
-            delay += f.delay_s
+        copies, data, late = self._inject(self.faults.outgoing, data, f"ack to {peer}")
+        delay += late
         for _ in range(copies):
             if delay > 0:
                 self._seq += 1
@@ -399,40 +383,25 @@ class SimulatedDevice:
             else:
                 self._transmit(data, peer)
 
-    def _inject(self, direction: bool, data: bytes, what: str) -> tuple[int, bytes]:
-        """Roll the configured faults for one packet: (copies to deliver, bytes)."""
-        f = self.faults
-        if not (direction and f.active):
-            return 1, data
-        r = self._rng.random
-        if r() < f.drop:
+    def _inject(self, direction: bool, data: bytes, what: str) -> tuple[int, bytes, float]:
+        """Roll the configured faults for one packet: (copies to deliver, bytes, delay)."""
+        if not direction:
+            return 1, data, 0.0
+        fate = self.faults.packet(data, _corrupt)
+        if fate.dropped:
             self.stats["dropped"] += 1
             log.debug("fault: dropping %s", what)
-            return 0, data
-        copies = 1
-        if r() < f.duplicate:
-            self.stats["duplicated"] += 1
-            copies = 2
-        if r() < f.corrupt:
-            self.stats["corrupted"] += 1
-            data = self._corrupt(data)
-        return copies, data
-
-    def _corrupt(self, data: bytes) -> bytes:
-        if self._rng.random() < 0.5 and len(data) > 1:
-            return data[:self._rng.randrange(len(data) - 1) if len(data) > 8 else 4]
-        out = bytearray(data)
-        if out[:1] == bytes([p.KEY]):
-            out[0] = 0x24                      # a command without its 0x42 key
-        else:
-            out[2:4] = b"\xff\xfe"             # an ack code nobody knows
-        return bytes(out)
+            return 0, data, 0.0
+        self.stats["duplicated"] += fate.duplicated
+        self.stats["corrupted"] += fate.corrupted
+        self.stats["delayed"] += bool(fate.delay)
+        return fate.copies, fate.data, fate.delay
 
     def _incoming(self, data: bytes, peer: tuple[str, int]) -> None:
         self.stats["received"] += 1
         if self.tap:
             self.tap("in", peer, data)
-        copies, data = self._inject(self.faults.incoming, data, f"command from {peer}")
+        copies, data, _ = self._inject(self.faults.incoming, data, f"command from {peer}")
         for _ in range(copies):
             with self._lock:
                 self._handle(data, peer)
@@ -442,7 +411,7 @@ class SimulatedDevice:
     def _handle(self, data: bytes, peer: tuple[str, int]) -> None:
         try:
             cmd = p.decode_command(data)
-        except ProtocolError as exc:
+        except p.GvcpCodecError as exc:
             log.debug("ignoring undecodable packet from %s: %s (%s)", peer, exc, data[:16].hex(" "))
             return
         if log.isEnabledFor(logging.DEBUG):

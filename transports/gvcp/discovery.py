@@ -22,9 +22,10 @@ from typing import Iterable
 
 import attrs
 
-from nodemap.errors import PortError, ProtocolError
+from nodemap.errors import PortError
 
 from . import protocol as p
+from .errors import status_error
 
 __all__ = ["Interface", "DiscoveredDevice", "interfaces", "discover", "force_ip"]
 
@@ -143,7 +144,7 @@ def _collect(socks: dict[socket.socket, str], req_id: int, want: int, timeout: f
             seen += 1
             try:
                 ack = p.decode_ack(data)
-            except ProtocolError as exc:
+            except p.GvcpCodecError as exc:
                 log.debug("discovery: ignoring %s from %s: %s", data[:16].hex(" "), peer, exc)
                 continue
             if ack.req_id != req_id or ack.code != want:
@@ -211,7 +212,7 @@ def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
         _send_everywhere(socks, raw, interface, address, port, "FORCEIP_CMD")
         for ack, _peer, _via in _collect(socks, req_id, p.Cmd.FORCEIP_ACK, timeout, first_only=True):
             if ack.status != p.Status.SUCCESS:
-                raise p.status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
+                raise status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
             return True
         return False
     finally:

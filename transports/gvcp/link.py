@@ -1,6 +1,6 @@
 """``gvcp://HOST[:PORT]``: open a GigE Vision device as a nodemap DeviceLink.
 
-``open_link("gvcp://192.168.1.10?timeout=0.2&retries=3&control=1")`` discovers the
+``open_link("gvcp://192.168.1.10?control=1")`` discovers the
 device by unicast DISCOVERY, takes control (CCP + heartbeat) unless ``control=0``, and
 hands the Camera a :class:`GvcpLink`: ``.port`` (the :class:`.client.GvcpClient`,
 registers and memory), ``.descriptions()`` (the device's XML downloaded from its first
@@ -29,6 +29,7 @@ from nodemap.resources import read_description
 from . import protocol as p
 from .client import GvcpClient
 from .protocol import Register as R
+from .session import Policy
 
 __all__ = ["GvcpLink", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml", "parse_gvcp_url"]
 
@@ -234,16 +235,26 @@ def _flag(value: Any) -> bool:
 
 
 def open_link(url: str, **options: Any) -> GvcpLink:
-    """Open ``gvcp://HOST[:PORT][?timeout=S&retries=N&control=1&exclusive=0&heartbeat=1]``.
+    """Open ``gvcp://HOST[:PORT][?timeout=S&retries=N&deadline=S&control=1&exclusive=0&heartbeat=1]``.
 
-    Keyword options override the URL's query.  ``heartbeat_timeout`` (ms) is written to
+    Without ``timeout``/``retries`` the client's adaptive retransmission timer applies
+    (about a second without an answer fails an operation); either of them selects a fixed
+    timer of ``retries`` attempts of ``timeout`` seconds; ``deadline`` caps every
+    operation, PENDING_ACK included (see :mod:`.session`).  Keyword options override the
+    URL's query.  ``heartbeat_timeout`` (ms) is written to
     the device when given.
     """
     host, port, query = parse_gvcp_url(url)
     merged: dict[str, Any] = {**query, **options}
-    timeout = float(merged.get("timeout", 0.2))
-    retries = int(merged.get("retries", 3))
-    client = GvcpClient(host, port, timeout=timeout, retries=retries, tap=merged.get("tap"),
+    try:
+        timeout = float(merged["timeout"]) if "timeout" in merged else None
+        retries = int(merged["retries"]) if "retries" in merged else None
+        deadline = float(merged["deadline"]) if "deadline" in merged else None
+        policy = Policy.from_options(timeout, retries, deadline)
+    except ValueError as exc:
+        raise PortError(f"{url!r}: {exc} (timeout= and deadline= take seconds, retries= a "
+                        "number of attempts)") from None
+    client = GvcpClient(host, port, policy=policy, tap=merged.get("tap"),
                         on_control_lost=merged.get("on_control_lost"))
     try:
         ack = client.transact(lambda rid: p.DiscoveryCmd(rid), p.DISCOVERY_PAYLOAD)

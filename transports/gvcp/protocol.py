@@ -12,8 +12,14 @@ Layout (big-endian, UDP 3956)::
 :func:`decode` tells a command (first byte 0x42) from an ack and returns the typed
 packet; every class has ``encode()`` and a ``__str__`` in the annotated form that the
 client and the device log at DEBUG.  Truncated or inconsistent bytes raise
-:class:`nodemap.errors.ProtocolError`; :func:`status_error` turns a GEV status code into
-a :class:`nodemap.errors.DeviceError` naming the code.
+:class:`GvcpCodecError` (this codec imports nothing of the engine; the shells translate
+it); :func:`status_message` words a GEV status code and its remedy.
+
+The READREG/WRITEREG fast path is codec functions too: :func:`encode_readreg1`,
+:func:`encode_writereg1` pack a one-register request with one precompiled struct, and
+:func:`success_ack_header` is the exact 8-byte header of the success ack a client may
+accept by comparing bytes (``tests/transports/gvcp/test_fast_path.py`` pins all three
+equal to the full codec).
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ from typing import Union
 
 import attrs
 
-from nodemap.errors import DeviceError, ProtocolError
+from ..codec import CodecError
 
 __all__ = [
     "GVCP_PORT", "KEY", "FLAG_ACK_REQUIRED", "FLAG_BROADCAST_ACK", "FLAG_EXTENDED_ID",
     "FLAG_SCHEDULED_ACTION",
     "MAX_READREG", "MAX_WRITEREG", "MAX_MEM", "DISCOVERY_PAYLOAD",
-    "Cmd", "Status", "Capability", "Register", "status_name", "status_error",
+    "GvcpCodecError", "Cmd", "Status", "Capability", "Register", "status_name",
+    "status_message", "REMEDIES", "encode_readreg1", "encode_writereg1", "success_ack_header",
+    "u32_at",
     "DeviceInfo", "EventItem",
     "DiscoveryCmd", "DiscoveryAck", "ForceIpCmd", "ForceIpAck",
     "ReadRegCmd", "ReadRegAck", "WriteRegCmd", "WriteRegAck",
@@ -56,6 +64,12 @@ DISCOVERY_PAYLOAD = 248            # bootstrap 0x0000-0x00F7
 _HEADER = struct.Struct(">BBHHH")
 _ACK_HEADER = struct.Struct(">HHHH")
 _U32 = struct.Struct(">I")
+_READREG_1 = struct.Struct(">BBHHHI")      # command header + one address
+_WRITEREG_1 = struct.Struct(">BBHHHII")    # command header + one address/value pair
+
+
+class GvcpCodecError(CodecError):
+    """GVCP bytes that do not decode: truncated, inconsistent or of an unknown code."""
 
 
 class Cmd(enum.IntEnum):
@@ -216,13 +230,16 @@ def status_name(status: int) -> str:
         return f"GEV_STATUS_0x{status:04X}"
 
 
-def status_error(status: int, what: str = "") -> DeviceError:
-    """A DeviceError for a non-success GEV status, naming the code and a remedy."""
+REMEDIES = _REMEDIES
+
+
+def status_message(status: int, what: str = "") -> str:
+    """The words for a non-success GEV status: ``what``, the code by name, a remedy."""
     remedy = _REMEDIES.get(status, "")  # type: ignore[call-overload]
     text = f"{what + ': ' if what else ''}device answered {status_name(status)} (0x{status:04X})"
     if remedy:
         text += f" — {remedy}"
-    return DeviceError(text, status=status)
+    return text
 
 
 def format_mac(mac: int) -> str:
@@ -259,7 +276,7 @@ def _fixed(text: str, size: int) -> bytes:
 
 def _need(payload: bytes, size: int, what: str) -> None:
     if len(payload) < size:
-        raise ProtocolError(f"{what}: payload of {len(payload)} bytes is truncated (need {size})")
+        raise GvcpCodecError(f"{what}: payload of {len(payload)} bytes is truncated (need {size})")
 
 
 # --------------------------------------------------------------------------- device info
@@ -410,7 +427,7 @@ class ReadRegCmd:
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "ReadRegCmd":
         if not payload or len(payload) % 4:
-            raise ProtocolError(f"READREG_CMD payload of {len(payload)} bytes is not a non-empty "
+            raise GvcpCodecError(f"READREG_CMD payload of {len(payload)} bytes is not a non-empty "
                                 "multiple of 4")
         return cls(req_id, struct.unpack(f">{len(payload) // 4}I", payload), flags)
 
@@ -436,7 +453,7 @@ class WriteRegCmd:
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "WriteRegCmd":
         if not payload or len(payload) % 8:
-            raise ProtocolError(f"WRITEREG_CMD payload of {len(payload)} bytes is not a non-empty "
+            raise GvcpCodecError(f"WRITEREG_CMD payload of {len(payload)} bytes is not a non-empty "
                                 "multiple of 8")
         flat = struct.unpack(f">{len(payload) // 4}I", payload)
         return cls(req_id, tuple(zip(flat[0::2], flat[1::2])), flags)
@@ -584,7 +601,7 @@ class EventCmd:
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "EventCmd":
         if not payload or len(payload) % 16:
-            raise ProtocolError(f"EVENT_CMD payload of {len(payload)} bytes is not a non-empty "
+            raise GvcpCodecError(f"EVENT_CMD payload of {len(payload)} bytes is not a non-empty "
                                 "multiple of 16")
         return cls(req_id, tuple(EventItem.decode(payload, i) for i in range(0, len(payload), 16)),
                    flags)
@@ -719,7 +736,7 @@ class ReadRegAck:
     @classmethod
     def _decode(cls, status: int, req_id: int, payload: bytes) -> "ReadRegAck":
         if len(payload) % 4:
-            raise ProtocolError(f"READREG_ACK payload of {len(payload)} bytes is not a multiple of 4")
+            raise GvcpCodecError(f"READREG_ACK payload of {len(payload)} bytes is not a multiple of 4")
         return cls(req_id, struct.unpack(f">{len(payload) // 4}I", payload), status)
 
     def __str__(self) -> str:
@@ -833,6 +850,29 @@ _EXPECTED = {Cmd.DISCOVERY: Cmd.DISCOVERY_ACK, Cmd.FORCEIP: Cmd.FORCEIP_ACK,
              Cmd.EVENT: Cmd.EVENT_ACK, Cmd.EVENTDATA: Cmd.EVENTDATA_ACK, Cmd.ACTION: Cmd.ACTION_ACK}
 
 
+def encode_readreg1(req_id: int, address: int) -> bytes:
+    """``ReadRegCmd(req_id, (address,)).encode()`` in one precompiled pack (the hot path)."""
+    return _READREG_1.pack(KEY, FLAG_ACK_REQUIRED, 0x0080, 4, req_id, address)
+
+
+def encode_writereg1(req_id: int, address: int, value: int) -> bytes:
+    """``WriteRegCmd(req_id, ((address, value),)).encode()`` in one precompiled pack."""
+    return _WRITEREG_1.pack(KEY, FLAG_ACK_REQUIRED, 0x0082, 8, req_id, address, value)
+
+
+def success_ack_header(ack_code: int, length: int, req_id: int) -> bytes:
+    """The 8 header bytes of a SUCCESS ack ``ack_code`` to ``req_id`` with ``length``
+    payload bytes: a datagram of exactly ``8 + length`` bytes starting with these is
+    that ack, with no need to decode it."""
+    return _ACK_HEADER.pack(0, ack_code, length, req_id)
+
+
+def u32_at(data: bytes, offset: int) -> int:
+    """The big-endian 32-bit word at ``offset`` (the value of a fast-accepted READREG_ACK
+    at offset 8)."""
+    return _U32.unpack_from(data, offset)[0]  # type: ignore[no-any-return]
+
+
 def expected_ack(command_code: int) -> int | None:
     """The ack code answering ``command_code`` (None for PACKETRESEND: no ack)."""
     return _EXPECTED.get(command_code)  # type: ignore[call-overload]
@@ -840,11 +880,11 @@ def expected_ack(command_code: int) -> int | None:
 
 def _split(data: bytes, header: struct.Struct, kind: str) -> tuple[tuple[int, ...], bytes]:
     if len(data) < 8:
-        raise ProtocolError(f"GVCP {kind} of {len(data)} bytes is shorter than its 8-byte header")
+        raise GvcpCodecError(f"GVCP {kind} of {len(data)} bytes is shorter than its 8-byte header")
     fields = header.unpack_from(data)
     length = fields[-2]
     if len(data) < 8 + length:
-        raise ProtocolError(f"GVCP {kind} truncated: header announces {length} payload bytes, "
+        raise GvcpCodecError(f"GVCP {kind} truncated: header announces {length} payload bytes, "
                             f"only {len(data) - 8} present")
     # Trailing bytes beyond the announced length (e.g. Ethernet padding) are ignored.
     return fields, bytes(data[8:8 + length])
@@ -854,11 +894,11 @@ def decode_command(data: bytes) -> Command:
     """Decode a command packet (first byte 0x42)."""
     (key, flags, code, _length, req_id), payload = _split(data, _HEADER, "command")
     if key != KEY:
-        raise ProtocolError(f"not a GVCP command: key byte 0x{key:02X} (expected 0x42)")
+        raise GvcpCodecError(f"not a GVCP command: key byte 0x{key:02X} (expected 0x42)")
     try:
         cls = _COMMANDS[code]
     except KeyError:
-        raise ProtocolError(f"unknown GVCP command code 0x{code:04X}") from None
+        raise GvcpCodecError(f"unknown GVCP command code 0x{code:04X}") from None
     return cls._decode(flags, req_id, payload)
 
 
@@ -868,7 +908,7 @@ def decode_ack(data: bytes) -> Ack:
     try:
         cls = _ACKS[code]
     except KeyError:
-        raise ProtocolError(f"unknown GVCP ack code 0x{code:04X}") from None
+        raise GvcpCodecError(f"unknown GVCP ack code 0x{code:04X}") from None
     return cls._decode(status, req_id, payload)
 
 

@@ -18,9 +18,10 @@ from typing import Any, Callable, ClassVar
 
 import serial
 
-from nodemap.errors import PortError, TimeoutError
+from nodemap.errors import PortError, ProtocolError, TimeoutError
 
 from .protocol import (BROADCAST, Direction, Discarded, Frame, FrameParser, Profile,
+                       Sxh485CodecError,
                        annotate, encode)
 
 __all__ = ["Bus"]
@@ -121,7 +122,10 @@ class Bus:
         this camera with the expected type fails its CRC.  ``after(reply)`` runs while
         the bus is still locked (e.g. to switch the line speed once confirmed).
         """
-        raw = encode(request, self.profile)
+        try:
+            raw = encode(request, self.profile)
+        except Sxh485CodecError as exc:
+            raise ProtocolError(f"{self.url}: cannot send to camera {request.address}: {exc}") from None
         with self.lock:
             if reply_type is None or request.address == BROADCAST:
                 self._send(request, raw)

@@ -10,8 +10,9 @@ interrupted; open it with ``sxh485:/dev/pts/N?address=1`` or
 Each camera answers only frames with its address, obeys broadcast (255) frames
 without replying, discards frames with a bad CRC, and produces a real JPEG (Pillow:
 colour bars, a grey ramp and a frame counter) at the selected resolution and quality,
-served in packets of ``PacketSize`` bytes.  :class:`Faults` injects line noise,
-corrupted replies and lost replies from a seeded RNG, so a faulty run repeats exactly.
+served in packets of ``PacketSize`` bytes.  :class:`~nodemap.transports.faults.Faults`
+(``noise``, ``corrupt``, ``drop``) injects line noise, corrupted replies and lost replies
+from a seeded RNG, so a faulty run repeats exactly.
 On a pty the line speed the host set is checked: a camera ignores frames sent at a
 speed other than its own (as garbled bytes would be), so a baud-rate change only
 works if the host switches after the camera confirmed.
@@ -26,7 +27,6 @@ import argparse
 import io
 import logging
 import os
-import random
 import select
 import socket
 import sys
@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Sequence
 
 import attrs
 
+from ..faults import Faults
 from .protocol import (BAUD_RATES, BROADCAST, ERROR_BAD_LENGTH, ERROR_BAD_PACKET,
                        ERROR_BAD_VALUE, ERROR_NO_IMAGE, ERROR_UNKNOWN_TYPE, PROFILES, QUALITIES,
                        RESOLUTIONS, Direction, Frame, FrameParser, MessageType, Profile, Status,
@@ -70,39 +71,6 @@ def render_jpeg(width: int, height: int, quality: int, counter: int, address: in
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
-
-
-@attrs.define
-class Faults:
-    """Fault injection on reply frames, from a seeded RNG.
-
-    ``noise``: probability of random bytes before a reply.  ``corrupt``: probability a
-    reply has one byte damaged (its CRC then fails).  ``lost``: probability a reply is
-    never sent.
-    """
-
-    noise: float = 0.0
-    corrupt: float = 0.0
-    lost: float = 0.0
-    seed: int = 0
-    rng: random.Random = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def apply(self, raw: bytes) -> bytes:
-        rng = self.rng
-        if self.lost and rng.random() < self.lost:
-            log.debug("fault: reply lost")
-            return b""
-        if self.corrupt and rng.random() < self.corrupt:
-            damaged = bytearray(raw)
-            damaged[rng.randrange(len(damaged))] ^= rng.randrange(1, 256)
-            log.debug("fault: reply corrupted")
-            raw = bytes(damaged)
-        if self.noise and rng.random() < self.noise:
-            raw = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9))) + raw
-        return raw
 
 
 @attrs.define
@@ -442,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 1 <= address <= 254:
             parser.error(f"address {address} is outside 1-254")
     line = SimulatedLine([SimulatedCamera(address=a) for a in addresses], profile=args.profile,
-                         faults=Faults(args.noise, args.bad_crc, args.lost, args.seed))
+                         faults=Faults(noise=args.noise, corrupt=args.bad_crc, drop=args.lost,
+                                       seed=args.seed))
     server: PtyServer | TcpServer
     if args.pty:
         if os.name != "posix":

@@ -31,7 +31,7 @@ from ..serial_url import split_serial_url
 from . import snapshot as _snapshot
 from .bus import Bus
 from .port import Kind, SXH485Port, virtual_address
-from .protocol import BROADCAST, MessageType, get_profile
+from .protocol import BROADCAST, MessageType, Sxh485CodecError, get_profile
 
 __all__ = ["SXH485Link", "open_link", "parse_url"]
 
@@ -110,8 +110,12 @@ def open_link(url: str, *, address: int | None = None, baudrate: int | None = No
         if value is not None:
             params[key] = value  # type: ignore[assignment]
     address_ = _number(params, "address", int, 1)
+    try:
+        profile_ = get_profile(params.get("profile") or "seed")
+    except Sxh485CodecError as exc:
+        raise NodeMapError(f"{url!r}: {exc}") from None
     bus = Bus.acquire(line, baudrate=_number(params, "baudrate", int, 115200),
-                      profile=get_profile(params.get("profile") or "seed"),
+                      profile=profile_,
                       serial_options=serial_options)
     try:
         port = SXH485Port(bus, address_, timeout=_number(params, "timeout", float, 0.5),

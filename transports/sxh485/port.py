@@ -39,11 +39,15 @@ import attrs
 
 from nodemap.errors import DeviceError, PortError, ProtocolError
 
+from ..vaddr import Layout, VaddrError
 from .bus import Bus
 from .protocol import (BAUD_RATES, BROADCAST, ERROR_TEXT, RESERVED, Frame, MessageType,
                        Profile)
 
-__all__ = ["Kind", "VirtualAddress", "SXH485Port", "virtual_address"]
+__all__ = ["Kind", "LAYOUT", "VirtualAddress", "SXH485Port", "virtual_address"]
+
+#: kind (4 bits) · message type (8) · offset (20): see the module docstring.
+LAYOUT = Layout("SXH485", ("kind", 4), ("type", 8), ("offset", 20))
 
 log = logging.getLogger("nodemap.sxh485")
 
@@ -60,32 +64,36 @@ class Kind(enum.IntEnum):
     CAPTURE = 6
 
 
+def virtual_address(kind: Kind | int, message_type: int, offset: int = 0) -> int:
+    """The register address of a message type (see the module docstring); a field out
+    of range raises :class:`~..vaddr.VaddrError` (a ``ValueError``) naming it."""
+    return LAYOUT.pack(kind=int(kind), type=message_type, offset=offset)
+
+
 @attrs.frozen(slots=True)
 class VirtualAddress:
-    """A decoded virtual register address."""
+    """A decoded virtual register address: the fields of :data:`LAYOUT`, the kind as a
+    :class:`Kind`."""
 
-    kind: Kind
-    type: int
-    offset: int
+    kind: Kind = attrs.field(converter=Kind)
+    type: int = 0
+    offset: int = 0
 
     @classmethod
     def decode(cls, address: int) -> "VirtualAddress":
-        kind_value = address >> 28
         try:
-            kind = Kind(kind_value)
+            fields = LAYOUT.unpack(address)
+        except VaddrError as exc:
+            raise PortError(f"{exc} (see transports/sxh485/port.py for the layout)") from None
+        try:
+            return cls(*fields)
         except ValueError:
             raise PortError(
-                f"SXH485 virtual address 0x{address:X} has kind {kind_value}, which no SXH485 "
+                f"SXH485 virtual address 0x{address:X} has kind {fields[0]}, which no SXH485 "
                 f"register uses (kinds 0–6, see transports/sxh485/port.py)") from None
-        return cls(kind, (address >> 20) & 0xFF, address & 0xFFFFF)
 
     def encode(self) -> int:
         return virtual_address(self.kind, self.type, self.offset)
-
-
-def virtual_address(kind: Kind | int, message_type: int, offset: int = 0) -> int:
-    """The register address of a message type (see the module docstring)."""
-    return (int(kind) << 28) | ((message_type & 0xFF) << 20) | (offset & 0xFFFFF)
 
 
 def _status_text(status: int) -> str:

@@ -49,13 +49,18 @@ from typing import Iterable, Mapping, Union
 
 import attrs
 
-from nodemap.errors import ProtocolError
+from ..codec import CodecError
 
 __all__ = [
-    "BROADCAST", "RESERVED", "CRC_TABLE", "crc16", "Profile", "PROFILES", "get_profile",
+    "Sxh485CodecError", "BROADCAST", "RESERVED", "CRC_TABLE", "crc16", "Profile", "PROFILES", "get_profile",
     "Direction", "Frame", "Discarded", "Event", "Status", "MessageType", "encode", "decode", "FrameParser",
     "BAUD_RATES", "RESOLUTIONS", "QUALITIES", "annotate",
 ]
+
+
+class Sxh485CodecError(CodecError):
+    """SXH485 bytes that do not decode (truncated, padded, bad CRC) or a frame that does
+    not encode (a field out of range, more data than the profile allows)."""
 
 BROADCAST = 255
 RESERVED = 0
@@ -216,7 +221,7 @@ def get_profile(name: str | Profile) -> Profile:
     try:
         return PROFILES[name.lower()]
     except KeyError:
-        raise ProtocolError(
+        raise Sxh485CodecError(
             f"unknown SXH485 profile {name!r}; use one of {', '.join(PROFILES)}") from None
 
 
@@ -231,11 +236,11 @@ class Frame:
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.address <= 255:
-            raise ProtocolError(f"SXH485 address {self.address} is outside 0..255")
+            raise Sxh485CodecError(f"SXH485 address {self.address} is outside 0..255")
         if not 0 <= self.type <= 255:
-            raise ProtocolError(f"SXH485 message type {self.type} is outside 0..255")
+            raise Sxh485CodecError(f"SXH485 message type {self.type} is outside 0..255")
         if self.status is not None and not 0 <= self.status <= 255:
-            raise ProtocolError(f"SXH485 status {self.status} is outside 0..255")
+            raise Sxh485CodecError(f"SXH485 status {self.status} is outside 0..255")
 
     @property
     def direction(self) -> Direction:
@@ -266,7 +271,7 @@ def _body(frame: Frame, profile: Profile) -> bytes:
     if frame.status is not None and profile.status_position == "first_data":
         data = bytes([frame.status]) + data
     if len(data) > profile.max_data:
-        raise ProtocolError(
+        raise Sxh485CodecError(
             f"SXH485 frame for address {frame.address} carries {len(data)} bytes; the "
             f"{profile.name} profile allows at most {profile.max_data} (lower PacketSize)")
     out = bytearray((frame.address, frame.type))
@@ -326,19 +331,19 @@ def _parse_at(buffer: bytes | bytearray, start: int, profile: Profile,
 
 def decode(raw: bytes, profile: Profile = PROFILES["seed"],
            direction: Direction | str = Direction.REPLY) -> Frame:
-    """Decode exactly one frame; :class:`ProtocolError` if truncated, padded or corrupt."""
+    """Decode exactly one frame; :class:`Sxh485CodecError` if truncated, padded or corrupt."""
     direction = Direction(direction)
     if raw[:2] != profile.header[:len(raw[:2])] or len(raw) < 2:
-        raise ProtocolError(
+        raise Sxh485CodecError(
             f"not an SXH485 {direction.value}: starts {raw[:2].hex(' ')!r}, expected header "
             f"{profile.header.hex(' ')} ({profile.name} profile)")
     event, end = _parse_at(raw, 0, profile, direction)
     if event is None:
-        raise ProtocolError(f"truncated SXH485 {direction.value} ({len(raw)} bytes): {raw.hex(' ')}")
+        raise Sxh485CodecError(f"truncated SXH485 {direction.value} ({len(raw)} bytes): {raw.hex(' ')}")
     if isinstance(event, Discarded):
-        raise ProtocolError(f"SXH485 {direction.value} discarded ({event.reason}): {raw.hex(' ')}")
+        raise Sxh485CodecError(f"SXH485 {direction.value} discarded ({event.reason}): {raw.hex(' ')}")
     if end != len(raw):
-        raise ProtocolError(f"{len(raw) - end} trailing bytes after an SXH485 {direction.value}")
+        raise Sxh485CodecError(f"{len(raw) - end} trailing bytes after an SXH485 {direction.value}")
     return event
 
 

@@ -12,10 +12,10 @@ import socket
 import threading
 import time
 
-from nodemap.errors import DeviceError, PortError, TimeoutError
+from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
 
 from .net import ServiceStates, classify_error
-from .protocol import ConnectionState, parse_boot_page
+from .protocol import ConnectionState, Vs1CodecError, parse_boot_page
 
 __all__ = ["BootPage"]
 
@@ -85,7 +85,10 @@ class BootPage:
             if self._cached is not None and now - self._cached[0] < self.ttl:
                 return self._cached[1], self._cached[2]
             body = self.fetch()
-            pairs = parse_boot_page(body)
+            try:
+                pairs = parse_boot_page(body)
+            except Vs1CodecError as exc:
+                raise ProtocolError(f"{self.url}: {exc}") from None
             self._cached = (now, body, pairs)
             return body, pairs
 

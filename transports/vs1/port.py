@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from nodemap.errors import AccessError, DeviceError
+from nodemap.errors import AccessError, DeviceError, PortError, UnsupportedError
 
 from .boot import BootPage
 from .net import ServiceStates
-from .protocol import BOOT_FIELDS, RegisterMap, Slot
+from .protocol import BOOT_FIELDS, RegisterMap, Slot, Vs1Unmapped, Vs1Unsupported
 from .results import ResultReader
 
 __all__ = ["VS1Port"]
@@ -77,8 +77,16 @@ class VS1Port:
             return _text(parameters[field.label], slot.length)
         raise AssertionError(kind)  # pragma: no cover - RegisterMap only yields the kinds above
 
+    def _slot(self, address: int, length: int) -> Slot:
+        try:
+            return self.map.slot(address, length)
+        except Vs1Unsupported as exc:
+            raise UnsupportedError(str(exc)) from None
+        except Vs1Unmapped as exc:
+            raise PortError(str(exc)) from None
+
     def read(self, address: int, length: int) -> bytes:
-        slot = self.map.slot(address, length)
+        slot = self._slot(address, length)
         data = self._render(slot)
         offset = address - slot.start
         out = data[offset:offset + length]
@@ -87,7 +95,7 @@ class VS1Port:
         return out
 
     def write(self, address: int, data: bytes) -> None:
-        slot = self.map.slot(address, len(data))  # raises UnsupportedError for vskit blocks
+        slot = self._slot(address, len(data))  # raises UnsupportedError for vskit blocks
         raise AccessError(f"VS-1 {slot.name} (0x{slot.start:08X}) is read-only: the published "
                           f"services offer no way to change it")
 

@@ -9,12 +9,16 @@ published.  This module therefore defines
 * :class:`RegisterMap` - the virtual address space (DESIGN §2) that ``xml/vs1.xml``
   describes: result strings and counters, per-service connection states, boot
   parameters, and one block per proprietary service (every access to those raises
-  :class:`~nodemap.errors.UnsupportedError`);
+  :class:`Vs1Unsupported`);
 * :class:`LineDecoder` - splits a byte stream into formatted-output lines;
 * :func:`parse_boot_page` - ``label : value`` pairs from the HTTP boot-parameter page,
   in plain text, ``<pre>`` or two-column ``<table>`` form (the vxWorks boot-line labels
   are public; the page's exact layout is not, so anything else is rejected with a
-  :class:`~nodemap.errors.ProtocolError` rather than guessed at).
+  :class:`Vs1CodecError` rather than guessed at).
+
+The module imports nothing of the engine: its errors are :class:`Vs1CodecError` (and
+its subclasses :class:`Vs1Unmapped`, :class:`Vs1Unsupported`); the port and the boot
+page reader translate them into ``PortError``/``UnsupportedError``/``ProtocolError``.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from typing import Iterable
 
 import attrs
 
-from nodemap.errors import PortError, ProtocolError, UnsupportedError
+from ..codec import CodecError
+from ..vaddr import Layout
 
 __all__ = [
+    "Vs1CodecError", "Vs1Unmapped", "Vs1Unsupported", "LAYOUT", "PROPRIETARY_LAYOUT",
     "ConnectionState",
     "Service",
     "ProprietaryService",
@@ -164,20 +170,38 @@ BOOT_FIELDS: tuple[BootField, ...] = tuple(
 
 # --------------------------------------------------------------------------- register map
 
-RESULT_BASE = 0x0001_0000
-RESULT_STRIDE = 0x1000
+
+class Vs1CodecError(CodecError):
+    """VS-1 data this module cannot make sense of (a boot page it does not understand)."""
+
+
+class Vs1Unmapped(Vs1CodecError):
+    """A virtual address (or span) that is no register of the map."""
+
+
+class Vs1Unsupported(Vs1CodecError):
+    """An address inside a proprietary service's block: the wire format is unpublished."""
+
+
+#: Standard registers: region 0 · block (1 results, 2 connections, 3 boot) · index · offset.
+LAYOUT = Layout("VS-1", ("region", 8), ("block", 8), ("index", 4), ("offset", 12))
+#: Proprietary services: region 1 · TCP port · offset inside its 256-byte block.
+PROPRIETARY_LAYOUT = Layout("VS-1 proprietary", ("region", 8), ("port", 16), ("offset", 8))
+
+RESULT_BASE = LAYOUT.pack(block=1)          # 0x0001_0000; result port n at index n
+RESULT_STRIDE = LAYOUT.pack(index=1)        # 0x1000
 RESULT_STRING_LENGTH = 256
 RESULT_COUNT_OFFSET = 0x100
 RESULT_DROPPED_OFFSET = 0x108
 RESULT_TIMESTAMP_OFFSET = 0x110
 RESULT_BUFFERED_OFFSET = 0x118
-CONNECTION_BASE = 0x0002_0000
+CONNECTION_BASE = LAYOUT.pack(block=2)      # 0x0002_0000
 CONNECTION_STRIDE = 4
-BOOT_BASE = 0x0003_0000
+BOOT_BASE = LAYOUT.pack(block=3)            # 0x0003_0000
 BOOT_STRIDE = 0x100
 BOOT_LENGTH = 256
-PROPRIETARY_BASE = 0x0100_0000  #: + (port << 8): one 256-byte block per port number
-PROPRIETARY_END = 0x0200_0000
+PROPRIETARY_BASE = PROPRIETARY_LAYOUT.pack(region=1)  #: + (port << 8): a 256-byte block per port
+PROPRIETARY_END = PROPRIETARY_LAYOUT.pack(region=2)
 RESULT_PORTS = 4
 
 
@@ -207,7 +231,7 @@ class RegisterMap:
                         +0x118   ResultBuffered<n>     8 B  lines waiting in the buffer
         0x0002_0000 + 4*i        ConnectionState       4 B  service i (MONITORED_SERVICES)
         0x0003_0000 + 0x100*k    Boot<...>           256 B  boot parameter k (BOOT_FIELDS)
-        0x0100_0000 + port<<8    proprietary service block: UnsupportedError
+        0x0100_0000 + port<<8    proprietary service block: Vs1Unsupported
     """
 
     def __init__(self) -> None:
@@ -234,28 +258,28 @@ class RegisterMap:
     @staticmethod
     def proprietary_address(port: int) -> int:
         """Base address of the block of a proprietary service (``0x0100_0000 + port<<8``)."""
-        return PROPRIETARY_BASE + (port << 8)
+        return PROPRIETARY_LAYOUT.pack(region=1, port=port)
 
     def slot(self, address: int, length: int) -> Slot:
         """The register holding ``[address, address+length)``.
 
-        Raises :class:`UnsupportedError` inside the proprietary block and
-        :class:`PortError` for an address that maps to nothing.
+        Raises :class:`Vs1Unsupported` inside the proprietary block and
+        :class:`Vs1Unmapped` for an address that maps to nothing.
         """
         if PROPRIETARY_BASE <= address < PROPRIETARY_END:
-            port = (address - PROPRIETARY_BASE) >> 8
-            raise UnsupportedError(unsupported_message(self._proprietary.get(port), port,
-                                                       f"address 0x{address:08X}"))
+            port = PROPRIETARY_LAYOUT.get(address, "port")
+            raise Vs1Unsupported(unsupported_message(self._proprietary.get(port), port,
+                                                     f"address 0x{address:08X}"))
         i = bisect.bisect_right(self._starts, address) - 1
         if i >= 0:
             slot = self._by_start[self._starts[i]]
             if slot.contains(address, max(length, 0)) and length >= 0:
                 return slot
             if slot.start <= address < slot.start + slot.length:
-                raise PortError(
+                raise Vs1Unmapped(
                     f"VS-1 read of {length} bytes at 0x{address:08X} runs past {slot.name} "
                     f"(0x{slot.start:08X}, {slot.length} bytes); read within the register")
-        raise PortError(
+        raise Vs1Unmapped(
             f"VS-1 address 0x{address:08X} maps to no register (see RegisterMap in "
             f"transports/vs1/protocol.py for the layout xml/vs1.xml uses)")
 
@@ -397,7 +421,7 @@ def _text_lines(body: bytes) -> list[str]:
             extractor.feed(text)
             extractor.close()
         except Exception as exc:  # html.parser is lenient; be safe anyway
-            raise ProtocolError(f"VS-1 boot-parameter page is not parseable HTML: {exc}") from exc
+            raise Vs1CodecError(f"VS-1 boot-parameter page is not parseable HTML: {exc}") from exc
         return extractor.lines
     return text.splitlines()
 
@@ -406,7 +430,7 @@ def parse_boot_page(body: bytes) -> dict[str, str]:
     """``label : value`` pairs of a boot-parameter page, keyed by normalized label.
 
     Accepts plain text, ``<pre>`` blocks and two-column table rows.  The first
-    occurrence of a label wins.  Raises :class:`ProtocolError` when the page holds no
+    occurrence of a label wins.  Raises :class:`Vs1CodecError` when the page holds no
     pair at all (it is not a boot-parameter page we understand).
     """
     pairs: dict[str, str] = {}
@@ -418,7 +442,7 @@ def parse_boot_page(body: bytes) -> dict[str, str]:
         if label and label not in pairs:
             pairs[label] = match.group(2)
     if not pairs:
-        raise ProtocolError(
+        raise Vs1CodecError(
             f"VS-1 boot-parameter page ({len(body)} bytes) holds no 'label : value' pairs; "
             f"its layout is not the vxWorks boot-line form nodemap understands "
             f"(start: {body[:60]!r})")

@@ -81,12 +81,12 @@ def test_faults_noise_is_seeded() -> None:
 
 def test_faults_drop_and_silence() -> None:
     line = SimLine(1)
-    line.faults.drop("ack")
+    line.faults.drop_next("ack")
     assert exchange(line, "81 01 04 00 02 FF", until=1.0) == H("90 51 FF")
     line.faults.silent = True
     assert exchange(line, "81 09 04 00 FF") == b""
-    with pytest.raises(ValueError):
-        line.faults.drop("everything")
+    with pytest.raises(ValueError, match="unknown reply kind 'everything'"):
+        line.faults.drop_next("everything")
 
 
 def _run_cli(args: list[str]) -> tuple[subprocess.Popen, str]:

@@ -246,7 +246,7 @@ def test_buffer_full_from_the_camera_is_retried(make_sim, make_link) -> None:
     port.write(A["FocusMode"], MANUAL)
     sim.line.faults.hold = True  # commands stay in their sockets
     port.write(A["FocusOnePush"], b"\x01")  # socket 1, known to the port
-    sim.line.faults.drop("ack")
+    sim.line.faults.drop_next("ack")
     link.bus.send(H("81 01 04 07 02 FF"))  # socket 2, its ACK lost: unknown to the port
     assert poll(lambda: all(job is not None for job in camera.sockets.values()))
     assert list(port.jobs()) == [1]
@@ -335,7 +335,7 @@ def test_dropped_inquiry_reply_is_retried(make_sim, make_link) -> None:
     sim = make_sim()
     port = make_link(sim, timeout=0.2).port
     port.write(A["ZoomPosition"], H("02 00"))
-    sim.line.faults.drop("inquiry")
+    sim.line.faults.drop_next("inquiry")
     assert wire(sim, lambda: port.read(A["ZoomPosition"], 2)) == H("81 09 04 47 FF") * 2
     assert port.read(A["ZoomPosition"], 2) == H("02 00")
 
@@ -343,7 +343,7 @@ def test_dropped_inquiry_reply_is_retried(make_sim, make_link) -> None:
 def test_dropped_ack_is_retried(make_sim, make_link) -> None:
     sim = make_sim()
     port = make_link(sim, timeout=0.2).port
-    sim.line.faults.drop("ack")
+    sim.line.faults.drop_next("ack")
     port.write(A["ZoomPosition"], H("03 00"))
     assert port.read(A["ZoomPosition"], 2) == H("03 00")
 
@@ -351,7 +351,7 @@ def test_dropped_ack_is_retried(make_sim, make_link) -> None:
 def test_dropped_completion_times_out_then_bus_works(make_sim, make_link) -> None:
     sim = make_sim()
     port = make_link(sim, completion_timeout=0.3).port
-    sim.line.faults.drop("completion")
+    sim.line.faults.drop_next("completion")
     started = time.monotonic()
     with pytest.raises(TimeoutError, match="ZoomPosition.*no completion"):
         port.write(A["ZoomPosition"], H("04 00"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from nodemap.errors import ProtocolError
 from nodemap.transports.fcb import protocol as p
 
 H = bytes.fromhex
@@ -39,7 +38,7 @@ def test_encoder_limits() -> None:
         p.encode_command(1, 0x04, 0x47, b"\xff")
     with pytest.raises(ValueError, match="nibbles"):
         p.to_nibbles(0x10000, 4)
-    with pytest.raises(ProtocolError, match="nibble"):
+    with pytest.raises(p.ViscaCodecError, match="nibble"):
         p.from_nibbles(H("01 12"))
 
 
@@ -82,7 +81,7 @@ def test_every_error_code(code: int, socket: int) -> None:
     "90 41 FF FF",
 ])
 def test_malformed_replies_raise(raw: str) -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(p.ViscaCodecError):
         p.parse_reply(H(raw))
 
 
@@ -194,5 +193,5 @@ def test_request_stream_round_trip(items: list) -> None:
 @pytest.mark.parametrize("raw", ["81 FF", "81 01 FF", "80 01 04 47 FF", "81 03 04 FF",
                                  "88 09 04 47 FF", "81 01 04 " + "00 " * 14 + "FF"])
 def test_malformed_requests_raise(raw: str) -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(p.ViscaCodecError):
         p.parse_request(H(raw))

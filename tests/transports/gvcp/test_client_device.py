@@ -79,13 +79,15 @@ def test_raw_transact_returns_error_acks(client: GvcpClient) -> None:
 
 
 @pytest.mark.parametrize("action, status", [
-    (lambda c: c.read_register(0x0011), Status.BAD_ALIGNMENT),
+    (lambda c: c._check(c.transact(lambda rid: p.ReadRegCmd(rid, (0x0011,)), 4), "READREG"),
+     Status.BAD_ALIGNMENT),                                            # the device refuses too
     (lambda c: c.read_register(0x0020), Status.INVALID_ADDRESS),
     (lambda c: c._check(c.transact(lambda rid: p.ReadMemCmd(rid, 0x0300, 540)), "READMEM"),
      Status.INVALID_PARAMETER),
     (lambda c: c.write_register(R.VERSION, 1), Status.WRITE_PROTECT),
     (lambda c: c.write_register(0x100000, 1), Status.WRITE_PROTECT),   # the served XML
-    (lambda c: c.write_register(0x0A02, 1), Status.BAD_ALIGNMENT),
+    (lambda c: c._check(c.transact(lambda rid: p.WriteRegCmd(rid, ((0x0A02, 1),)), 4),
+                        "WRITEREG"), Status.BAD_ALIGNMENT),
     (lambda c: c.read_register(R.TIMESTAMP_CONTROL), Status.ACCESS_DENIED),
     (lambda c: c.read_registers([0xA000, 0x0030]), Status.INVALID_ADDRESS),
 ])
@@ -94,6 +96,24 @@ def test_status_codes(client: GvcpClient, action, status) -> None:
         action(client)
     assert err.value.status == status
     assert f"0x{status:04X}" in str(err.value)
+
+
+@pytest.mark.parametrize("action, text", [
+    (lambda c: c.read_register(0x0011), "READREG 0x00000011"),
+    (lambda c: c.write_register(0x0A02, 1), "WRITEREG 0x00000A02"),
+    (lambda c: c.read_registers([0xA000, 0x0A06]), "READREG 0x00000A06"),
+    (lambda c: c.write_registers([(0xA000, 1), (0xA001, 2)]), "WRITEREG 0x0000A001"),
+    (lambda c: c.read(0x0002, 4), "READREG 0x00000002"),           # `nodemap reg URL 0x0002`
+    (lambda c: c.write(0x0A01, b"\0\0\0\1"), "WRITEREG 0x00000A01"),
+])
+def test_unaligned_register_access_is_refused_before_sending(client: GvcpClient, action,
+                                                              text: str) -> None:
+    sent = client.stats["sent"]
+    with pytest.raises(PortError, match=text + r".*4-byte aligned.*GEV_STATUS_BAD_ALIGNMENT") as err:
+        action(client)
+    assert not isinstance(err.value, DeviceError)     # refused here, not by the device
+    assert client.stats["sent"] == sent
+    assert client.read(0x0002, 2) == client.read(0x0000, 4)[2:]   # other lengths: READMEM
 
 
 def test_invalid_address_names_it(client: GvcpClient) -> None:
@@ -171,13 +191,13 @@ def test_lost_control_is_detected_and_reported(make_device) -> None:
 
 
 def test_request_ids_wrap_and_skip_zero(client: GvcpClient) -> None:
-    client._req_id = 0xFFFE
-    assert client._next_id() == 0xFFFF
-    assert client._next_id() == 1
-    client._req_id = 0xFFFE
+    client.session.req_id = 0xFFFE
+    assert client.session.next_id() == 0xFFFF
+    assert client.session.next_id() == 1
+    client.session.req_id = 0xFFFE
     for _ in range(4):
         client.read_register(0xA000)
-    assert client._req_id == 3
+    assert client.session.req_id == 3
 
 
 class _Rogue:

@@ -146,7 +146,7 @@ def run_script(dev: ScriptedDevice, read: Callable[..., int], write: Callable[..
                 results[base, "read back"] = outcome(lambda: read(c, base + 4))
                 results[base, "read"] = outcome(lambda: read(c, base + 8))
             results[SILENT_ONCE, "read"] = outcome(lambda: read(c, SILENT_ONCE))
-            c._req_id = 0xFFFE                  # ids wrap 0xFFFF → 1, never 0
+            c.session.req_id = 0xFFFE           # ids wrap 0xFFFF → 1, never 0
             for n in range(3):
                 results["wrap", n] = outcome(lambda: read(c, OK))
             stats = dict(c.stats)
@@ -235,24 +235,29 @@ def test_timeval_never_means_forever() -> None:
 
 @given(req_ids, u32)
 def test_precompiled_readreg_matches_the_codec(req_id: int, address: int) -> None:
-    fast = client_module._READREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, client_module._READREG, 4,
-                                         req_id, address)
-    assert fast == p.ReadRegCmd(req_id, (address,)).encode()
+    assert p.encode_readreg1(req_id, address) == p.ReadRegCmd(req_id, (address,)).encode()
 
 
 @given(req_ids, u32, u32)
 def test_precompiled_writereg_matches_the_codec(req_id: int, address: int, value: int) -> None:
-    fast = client_module._WRITEREG_1.pack(p.KEY, p.FLAG_ACK_REQUIRED, client_module._WRITEREG, 8,
-                                          req_id, address, value)
-    assert fast == p.WriteRegCmd(req_id, ((address, value),)).encode()
+    assert p.encode_writereg1(req_id, address, value) == \
+        p.WriteRegCmd(req_id, ((address, value),)).encode()
+
+
+@given(req_ids, st.lists(u32, min_size=1, max_size=p.MAX_READREG), st.integers(0, 0xFFFF))
+def test_success_ack_header_is_the_codecs(req_id: int, values: list[int], index: int) -> None:
+    full = p.ReadRegAck(req_id, tuple(values)).encode()
+    assert full[:8] == p.success_ack_header(p.Cmd.READREG_ACK, 4 * len(values), req_id)
+    assert p.WriteRegAck(req_id, index).encode()[:8] == \
+        p.success_ack_header(p.Cmd.WRITEREG_ACK, 4, req_id)
 
 
 @given(req_ids, st.binary(min_size=0, max_size=24))
 def test_fast_accepted_acks_decode_to_a_success_of_one_value(req_id: int, tail: bytes) -> None:
     """Any datagram the fast path accepts is one the full decoder reads the same way."""
-    exact = client_module._ACK_HEADER.pack(Status.SUCCESS, p.Cmd.READREG_ACK, 4, req_id)
+    exact = p.success_ack_header(p.Cmd.READREG_ACK, 4, req_id)
     data = exact + tail
     if len(data) == 12 and data.startswith(exact):
         ack = p.decode_ack(data)
         assert isinstance(ack, p.ReadRegAck) and ack.status == Status.SUCCESS
-        assert ack.req_id == req_id and ack.values == struct.unpack_from(">I", data, 8)
+        assert ack.req_id == req_id and ack.values == (p.u32_at(data, 8),)

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodemap.errors import DeviceError, ProtocolError
+from nodemap.errors import DeviceError
+from nodemap.transports.codec import CodecError
+from nodemap.transports.gvcp.errors import status_error
 from tests.peers import SHARED, missing
 from nodemap.transports.gvcp import protocol as p
 
@@ -154,7 +156,7 @@ def test_round_trip(packet) -> None:
 def test_truncation_is_a_protocol_error(packet, data) -> None:
     raw = packet.encode()
     cut = data.draw(st.integers(0, len(raw) - 1))
-    with pytest.raises(ProtocolError):
+    with pytest.raises(p.GvcpCodecError):
         p.decode(raw[:cut])
 
 
@@ -163,7 +165,7 @@ def test_truncation_is_a_protocol_error(packet, data) -> None:
 def test_arbitrary_bytes_decode_or_raise_protocol_error(raw: bytes) -> None:
     try:
         packet = p.decode(raw)
-    except ProtocolError:
+    except p.GvcpCodecError:
         return
     # Whatever decodes re-encodes to the announced bytes (trailing bytes are ignored).
     encoded = packet.encode()
@@ -171,19 +173,19 @@ def test_arbitrary_bytes_decode_or_raise_protocol_error(raw: bytes) -> None:
 
 
 def test_inconsistent_packets() -> None:
-    with pytest.raises(ProtocolError, match="multiple of 4"):
+    with pytest.raises(p.GvcpCodecError, match="multiple of 4"):
         p.decode(bytes.fromhex("420100800003000100000a"))
-    with pytest.raises(ProtocolError, match="multiple of 8"):
+    with pytest.raises(p.GvcpCodecError, match="multiple of 8"):
         p.decode(bytes.fromhex("420100820004000100000a00"))
-    with pytest.raises(ProtocolError, match="truncated"):
+    with pytest.raises(p.GvcpCodecError, match="truncated"):
         p.decode(bytes.fromhex("420100800008000100000a00"))
-    with pytest.raises(ProtocolError, match="unknown GVCP command"):
+    with pytest.raises(p.GvcpCodecError, match="unknown GVCP command"):
         p.decode(bytes.fromhex("42010099000000001"[:16]))
-    with pytest.raises(ProtocolError, match="unknown GVCP ack"):
+    with pytest.raises(p.GvcpCodecError, match="unknown GVCP ack"):
         p.decode(bytes.fromhex("0000fffe00000001"))
-    with pytest.raises(ProtocolError, match="shorter than"):
+    with pytest.raises(p.GvcpCodecError, match="shorter than"):
         p.decode(b"\x42\x01")
-    with pytest.raises(ProtocolError, match="DISCOVERY_ACK"):
+    with pytest.raises(p.GvcpCodecError, match="DISCOVERY_ACK"):
         p.decode(bytes.fromhex("0000000300040001") + b"\0" * 4)
 
 
@@ -200,13 +202,24 @@ def test_encoder_refuses_illegal_counts() -> None:
 
 @pytest.mark.parametrize("status", [s for s in p.Status if s >= 0x8000])
 def test_every_status_code_is_a_device_error(status: p.Status) -> None:
-    err = p.status_error(status, "READREG 0x00000A00")
+    err = status_error(status, "READREG 0x00000A00")
     assert isinstance(err, DeviceError) and err.status == status
     assert f"0x{status:04X}" in str(err) and status.name in str(err) and "0x00000A00" in str(err)
 
 
+def test_codec_errors_are_the_codecs_own() -> None:
+    """The codec imports nothing of the engine: its errors are CodecError/ValueError."""
+    with pytest.raises(CodecError, match="shorter than") as err:
+        p.decode(b"\x00")
+    assert isinstance(err.value, ValueError) and type(err.value) is p.GvcpCodecError
+    assert "nodemap.errors" not in type(err.value).__module__
+    assert p.status_message(0x8005, "READREG 0x00000002") == (
+        "READREG 0x00000002: device answered GEV_STATUS_BAD_ALIGNMENT (0x8005) — addresses and "
+        "lengths must be multiples of 4")
+
+
 def test_unknown_status_still_named() -> None:
-    assert "0x8123" in str(p.status_error(0x8123))
+    assert "0x8123" in str(status_error(0x8123))
 
 
 def test_mac_helpers() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nodemap.errors import ProtocolError
+from nodemap.transports.sxh485.protocol import Sxh485CodecError
 from nodemap.transports.sxh485.protocol import (PROFILES, Direction, Discarded, Frame, FrameParser,
                                         MessageType, Profile, annotate, crc16, decode, encode,
                                         get_profile)
@@ -46,7 +46,7 @@ def test_h200_profile() -> None:
     assert H200.code(MessageType.CAPTURE) == 0x40
     assert H200.reply_code(MessageType.READ_PACKET) == 0x49
     assert get_profile("H200") is H200
-    with pytest.raises(ProtocolError, match="unknown SXH485 profile"):
+    with pytest.raises(Sxh485CodecError, match="unknown SXH485 profile"):
         get_profile("nope")
 
 
@@ -66,7 +66,7 @@ def test_truncated_frames_raise(frame: Frame, cut: int) -> None:
     raw = encode(frame)
     if cut >= len(raw):
         return
-    with pytest.raises(ProtocolError):
+    with pytest.raises(Sxh485CodecError):
         decode(raw[:cut], SEED, frame.direction)
 
 
@@ -76,7 +76,7 @@ def test_any_damage_is_detected_or_changes_nothing(frame: Frame, position: int, 
     raw[position % len(raw)] ^= flip
     try:
         decoded = decode(bytes(raw), SEED, frame.direction)
-    except ProtocolError:
+    except Sxh485CodecError:
         return
     # Only damage the CRC cannot see: none for a single damaged byte (CRC-16 catches every
     # burst of up to 16 bits), so decoding must have failed.
@@ -84,7 +84,7 @@ def test_any_damage_is_detected_or_changes_nothing(frame: Frame, position: int, 
 
 
 def test_trailing_bytes_raise() -> None:
-    with pytest.raises(ProtocolError, match="trailing"):
+    with pytest.raises(Sxh485CodecError, match="trailing"):
         decode(encode(Frame(1, 2, b"")) + b"\x00", SEED, Direction.REQUEST)
 
 
@@ -134,7 +134,7 @@ def test_parser_impossible_length_is_discarded() -> None:
 
 
 def test_frame_validation_and_annotation() -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(Sxh485CodecError):
         Frame(256, 1)
     text = annotate(Frame(255, 0x03, b"\x01"))
     assert "broadcast" in text and "RESOLUTION" in text
@@ -142,5 +142,5 @@ def test_frame_validation_and_annotation() -> None:
 
 
 def test_oversized_frame_refused() -> None:
-    with pytest.raises(ProtocolError, match="PacketSize"):
+    with pytest.raises(Sxh485CodecError, match="PacketSize"):
         encode(Frame(1, 0x32, bytes(70000)))

@@ -71,7 +71,7 @@ def test_quality_levels_differ(rig: Rig) -> None:
 
 
 @pytest.mark.parametrize("faults", [Faults(corrupt=0.05, seed=5), Faults(corrupt=0.05, seed=11),
-                                    Faults(noise=0.2, corrupt=0.05, lost=0.02, seed=3)],
+                                    Faults(noise=0.2, corrupt=0.05, drop=0.02, seed=3)],
                          ids=["corrupt5%-a", "corrupt5%-b", "noise+corrupt+lost"])
 def test_snapshot_survives_corrupted_replies(transport: str, faults: Faults) -> None:
     rig = start(transport, faults=faults)

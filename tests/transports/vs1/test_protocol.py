@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from nodemap.errors import PortError, ProtocolError, UnsupportedError
 from nodemap.resources import read_description
 from nodemap.transports.vs1.protocol import (
+    Vs1CodecError,
+    Vs1Unmapped,
+    Vs1Unsupported,
     BOOT_FIELDS,
     MONITORED_SERVICES,
     PROPRIETARY_SERVICES,
@@ -109,7 +111,7 @@ def test_parse_plain_text() -> None:
 @pytest.mark.parametrize("body", [b"", b"<html><body>Hello</body></html>", b"\x00\xff" * 20,
                                   b"no pairs here\n"])
 def test_not_a_boot_page(body: bytes) -> None:
-    with pytest.raises(ProtocolError, match="no 'label : value' pairs"):
+    with pytest.raises(Vs1CodecError, match="no 'label : value' pairs"):
         parse_boot_page(body)
 
 
@@ -128,7 +130,7 @@ def test_boot_page_round_trip(chosen: dict[str, str], table: bool) -> None:
 def test_boot_parser_only_raises_protocol_error(body: bytes) -> None:
     try:
         pairs = parse_boot_page(body)
-    except ProtocolError:
+    except Vs1CodecError:
         return
     assert pairs and all(isinstance(k, str) and isinstance(v, str) for k, v in pairs.items())
 
@@ -146,7 +148,7 @@ def test_every_seed_vskit_service_is_explained() -> None:
     for service in PROPRIETARY_SERVICES:
         address = RegisterMap.proprietary_address(service.port)
         for probe in (address, address + 3, address + 0xFF):
-            with pytest.raises(UnsupportedError) as info:
+            with pytest.raises(Vs1Unsupported) as info:
                 regs.slot(probe, 1)
             message = str(info.value)
             assert str(service.port) in message
@@ -155,7 +157,7 @@ def test_every_seed_vskit_service_is_explained() -> None:
 
 
 def test_unknown_port_in_proprietary_block() -> None:
-    with pytest.raises(UnsupportedError, match="port 4242 is not a service"):
+    with pytest.raises(Vs1Unsupported, match="port 4242 is not a service"):
         RegisterMap().slot(RegisterMap.proprietary_address(4242), 4)
 
 
@@ -165,11 +167,11 @@ def test_slot_lookup_and_bounds() -> None:
     assert slot.name == "ResultString0"
     assert regs.slot(0x0001_0010, 16).name == "ResultString0"
     assert regs.slot(0x0001_3118, 8).name == "ResultBuffered3"
-    with pytest.raises(PortError, match="runs past ResultString0"):
+    with pytest.raises(Vs1Unmapped, match="runs past ResultString0"):
         regs.slot(0x0001_00F0, 32)
-    with pytest.raises(PortError, match="maps to no register"):
+    with pytest.raises(Vs1Unmapped, match="maps to no register"):
         regs.slot(0x0000_0000, 4)
-    with pytest.raises(PortError, match="maps to no register"):
+    with pytest.raises(Vs1Unmapped, match="maps to no register"):
         regs.slot(0x0001_0200, 4)
 
 
@@ -197,7 +199,7 @@ def test_xml_addresses_match_register_map() -> None:
     by_name = {slot.name: slot for slot in regs.slots}
     for name, (tag, address, length) in registers.items():
         if name.startswith("Vskit"):
-            with pytest.raises(UnsupportedError):
+            with pytest.raises(Vs1Unsupported):
                 regs.slot(address, length)
         elif name == "ConnectionStateReg":
             for service in MONITORED_SERVICES:

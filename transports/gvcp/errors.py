@@ -1,0 +1,29 @@
+"""GVCP on the shell side: the engine's error types for what the codec reports.
+
+The codec (:mod:`.protocol`) and the session (:mod:`.session`) import nothing of the
+engine; the client, discovery and link turn their findings into
+:mod:`nodemap.errors` types here, so users catch one hierarchy.
+"""
+
+from __future__ import annotations
+
+from nodemap.errors import DeviceError, PortError
+
+from . import protocol as p
+
+__all__ = ["status_error", "unaligned_error"]
+
+
+def status_error(status: int, what: str = "") -> DeviceError:
+    """A DeviceError for a non-success GEV status, naming the code and a remedy."""
+    return DeviceError(p.status_message(status, what), status=status)
+
+
+def unaligned_error(command: str, address: int, device: str) -> PortError:
+    """A READREG/WRITEREG at an address that is not a multiple of 4."""
+    below = address & ~3
+    return PortError(
+        f"{command} 0x{address:08X} on GigE Vision device {device}: register addresses must be "
+        f"4-byte aligned ({p.status_name(p.Status.BAD_ALIGNMENT)}); the register holding it "
+        f"starts at 0x{below:08X} (read 0x{below:08X} or 0x{below + 4:08X}, or read bytes "
+        f"with a length other than 4 through READMEM)")
