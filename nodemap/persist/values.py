@@ -179,6 +179,10 @@ def format_pfs_value(kind: str, value: Any, *, representation: str = "",
                          "cannot hold (save in the nodemap format instead)")
     if kind == "String" and text == "":
         return GENICAM_EMPTY_STRING
+    if kind == "String" and text == GENICAM_EMPTY_STRING:
+        raise ValueError(f"the text is the format's own token for an empty string "
+                         f"({GENICAM_EMPTY_STRING}), which the GenApi feature-file format "
+                         f"cannot tell apart (save in the nodemap format instead)")
     return text
 
 

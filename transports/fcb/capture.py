@@ -13,6 +13,7 @@ from nodemap.capture import CaptureContext, Decoded, names_by_key
 from nodemap.errors import NodeMapError
 from nodemap.resources import read_description
 
+from ..codec import CodecError
 from . import protocol as v
 
 __all__ = ["FcbCaptureDecoder"]
@@ -57,11 +58,11 @@ class FcbCaptureDecoder:
             else:
                 item = v.parse_reply(raw)
                 direction = "reply"
-        except NodeMapError as exc:
+        except CodecError as exc:
             try:
                 item = v.parse_reply(raw)
                 direction = "reply"
-            except NodeMapError:
+            except CodecError:
                 return Decoded("visca", raw, f"VISCA? {raw.hex(' ')}", error=str(exc))
         summary = f"VISCA {direction}: {v.describe(item)}"
         details: list[str] = []

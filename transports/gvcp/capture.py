@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from nodemap.capture import CaptureContext, Decoded, RegisterNames, camel_words
-from nodemap.errors import NodeMapError
 from nodemap.resources import read_description
 
+from ..codec import CodecError
 from . import protocol as p
 
 __all__ = ["GvcpCaptureDecoder", "register_label"]
@@ -97,7 +97,7 @@ class GvcpCaptureDecoder:
     def _decode(self, raw: bytes, names: RegisterNames, pending: dict[Any, Any]) -> Decoded:
         try:
             packet = p.decode(raw)
-        except NodeMapError as exc:
+        except CodecError as exc:
             return Decoded("gvcp", raw, f"GVCP? {raw.hex(' ')}", error=str(exc))
         code = int(packet.code)
         name = p.Cmd(code).name
@@ -137,7 +137,7 @@ class GvcpCaptureDecoder:
         fields["status"] = status
         command = pending.get(packet.req_id)
         if status != p.Status.SUCCESS:
-            remedy = p._REMEDIES.get(status) if hasattr(p, "_REMEDIES") else None
+            remedy = p.REMEDIES.get(status)
             if remedy:
                 details.append(f"status 0x{status:04x}: {remedy}")
         if isinstance(packet, p.ReadRegAck):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from nodemap.capture import CaptureContext, Decoded, names_by_key
-from nodemap.errors import NodeMapError
+from nodemap.errors import NodeMapError, ParameterError
 from nodemap.resources import read_description
 
+from ..codec import CodecError
 from . import protocol as s
 
 __all__ = ["SXH485CaptureDecoder"]
@@ -26,7 +27,10 @@ class SXH485CaptureDecoder:
 
     def __init__(self, sxh485_profile: str = "seed", **_: Any) -> None:
         self.profile = sxh485_profile
-        s.get_profile(sxh485_profile)   # an unknown profile is the user's error, now
+        try:
+            s.get_profile(sxh485_profile)
+        except CodecError as exc:   # an unknown profile is the user's error, now
+            raise ParameterError(f"--profile: {exc}") from None
         self._cache: dict[Any, str] | None = None
 
     def _names(self) -> dict[Any, str]:
@@ -53,7 +57,7 @@ class SXH485CaptureDecoder:
             size = 2 + fixed + length + 2
             try:
                 frame = s.decode(rest[:size], profile, direction)
-            except NodeMapError as exc:
+            except CodecError as exc:
                 if best is None:
                     best = (min(size, len(rest)), Decoded(
                         "sxh485", rest[:size], f"SXH485? {rest[:size].hex(' ')}", error=str(exc)))

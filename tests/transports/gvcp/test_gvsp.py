@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from tests.peers import require_executable
 from tests.transports.gvcp.pcap import write_pcap
-from nodemap.errors import ProtocolError
 from nodemap.transports.gvcp import gvsp as g
 from nodemap.transports.gvcp import protocol as p
 
@@ -323,7 +322,7 @@ def test_packet_resend_extended_byte_by_byte() -> None:
 
 def test_packet_resend_extended_truncated() -> None:
     short = bytes.fromhex("42100040000c000a" "0000000000000001" "00000002")
-    with pytest.raises(ProtocolError, match="extended-ID PACKETRESEND_CMD"):
+    with pytest.raises(p.GvcpCodecError, match="extended-ID PACKETRESEND_CMD"):
         p.decode(short)
 
 

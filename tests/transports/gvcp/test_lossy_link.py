@@ -19,7 +19,7 @@ import pytest
 import nodemap
 from nodemap.errors import TimeoutError
 from nodemap.resources import read_description
-from nodemap.transports import open_link
+from nodemap.app.plugins import open_link
 from nodemap.transports.gvcp import protocol as p
 from nodemap.transports.gvcp.client import GvcpClient
 from nodemap.transports.gvcp.device import SimulatedDevice
