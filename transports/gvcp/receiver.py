@@ -43,6 +43,15 @@ from . import protocol as p
 
 __all__ = ["GvspReceiver", "STAT_KEYS"]
 
+_warned_rmem = False
+
+
+def _note_rmem_warning() -> None:
+    """The rmem_max warning is given once per process, not per stream."""
+    global _warned_rmem
+    _warned_rmem = True
+
+
 log = logging.getLogger("nodemap.gvsp")
 
 STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
@@ -188,7 +197,8 @@ class GvspReceiver:
                 granted = got // 2 if sys.platform.startswith("linux") else got
             except OSError:
                 pass
-        if granted < wanted:
+        if granted < wanted and not _warned_rmem:
+            _note_rmem_warning()
             log.warning("the kernel capped the GVSP socket receive buffer at %d bytes (asked %d): "
                         "frames may lose packets at high rates — raise net.core.rmem_max "
                         "(sysctl -w net.core.rmem_max=%d)", granted, wanted, wanted)

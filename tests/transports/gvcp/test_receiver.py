@@ -238,7 +238,10 @@ def test_source_vanishing_mid_frame_times_out(pair):
     assert all(f.status == "incomplete" for f in got)
 
 
-def test_rcvbuf_cap_warns_naming_rmem_max(caplog):
+def test_rcvbuf_cap_warns_naming_rmem_max(caplog, monkeypatch):
+    import nodemap.transports.gvcp.receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "_warned_rmem", False)   # once per process
     with open("/proc/sys/net/core/rmem_max") as fh:
         cap = int(fh.read())
     with caplog.at_level(logging.WARNING, logger="nodemap.gvsp"):
