@@ -144,3 +144,23 @@ def test_hex_text_any_spacing(chunks, separator):
     text = separator.join(data.hex()[i:i + 2] for i in range(0, len(data) * 2, 2))
     parsed, _ = hex_bytes(text)
     assert parsed == data
+
+
+def test_gvsp_datagrams_are_decoded_by_the_gvsp_codec():
+    from nodemap.transports.gvcp import gvsp
+
+    leader = gvsp.encode_image_leader(5, timestamp=123, pixel_format=0x01080001, width=640,
+                                      height=480)
+    payload = gvsp.encode_payload(5, 1, bytes(range(16)))
+    trailer = gvsp.encode_trailer(5, 2, size_y=480)
+    decoder = Decoder()
+    for raw, needle in ((leader, "leader block 5"), (payload, "block 5 packet 1"),
+                        (trailer, "trailer block 5")):
+        [packet] = decoder.decode_bytes(raw)
+        assert packet.protocol == "gvsp" and packet.error is None, packet
+        assert needle in packet.summary
+    [leader_packet] = decoder.decode_bytes(leader)
+    assert "Mono8 640x480" in leader_packet.summary
+    # a GVCP ack is still a GVCP ack
+    [ack] = Decoder().decode_text("0000 0083 0004 0026 0000 0001")
+    assert ack.protocol == "gvcp" and "WRITEREG_ACK" in ack.summary

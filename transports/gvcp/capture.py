@@ -1,7 +1,8 @@
 """GVCP packets in a capture, annotated for ``nodemap decode``.
 
 Framing: a GVCP command starts with the key byte 0x42, an ack with its status; both are
-sized by their length field.  Register names come from the GigE Vision bootstrap
+sized by their length field.  Anything else whose byte 4 holds a GVSP content type is
+decoded as one GVSP stream datagram (leader, payload, trailer …) by the GVSP codec.  Register names come from the GigE Vision bootstrap
 description and from the user's ``--xml`` files (they win); an ack is matched with the
 command of the same request id seen earlier in the capture.
 """
@@ -73,6 +74,32 @@ def _name(names: RegisterNames, address: int) -> str | None:
     return register.name if register else None
 
 
+_ACK_CODES = frozenset(int(c) for c in p.Cmd if int(c) & 1 or c.name.endswith("_ACK"))
+
+
+def _looks_like_gvsp(data: bytes) -> bool:
+    """A GVSP datagram rather than GVCP: not a command (key 0x42), not an ack (an ack code in
+    bytes 2-3 whose length field fits the bytes given), and a GVSP content type in byte 4.
+    GVSP has no length field, so a GVSP packet is the rest of the input (give one datagram
+    per ``nodemap decode`` call)."""
+    if data[0] == p.KEY:
+        return False
+    if int.from_bytes(data[2:4], "big") in _ACK_CODES and \
+            8 + int.from_bytes(data[4:6], "big") <= len(data):
+        return False
+    return 1 <= (data[4] & 0x7F) <= 8
+
+
+def _gvsp(raw: bytes) -> Decoded:
+    from . import gvsp
+
+    try:
+        packet = gvsp.decode(raw)
+    except gvsp.GvspError as exc:
+        return Decoded("gvsp", raw, f"GVSP? {raw[:16].hex(' ')}", error=str(exc))
+    return Decoded("gvsp", raw, gvsp.describe(packet), fields={"type": type(packet).__name__})
+
+
 class GvcpCaptureDecoder:
     """The GVCP :class:`~nodemap.plugin.CaptureDecoder`: asked last (any 8+ bytes frame)."""
 
@@ -85,6 +112,8 @@ class GvcpCaptureDecoder:
     def decode_next(self, data: bytes, context: CaptureContext) -> tuple[int, Decoded] | None:
         if len(data) < 8:
             return None
+        if _looks_like_gvsp(data):
+            return len(data), _gvsp(data)
         if id(context) not in self._ready:   # the user's names first, then the bootstrap's
             context.names.add_xml(read_description("gige-bootstrap.xml"),
                                   label="gige-bootstrap.xml")
