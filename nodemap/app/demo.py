@@ -188,6 +188,8 @@ def run(keep: Path | None = None) -> int:
                     _tour(show, plan.label, url, cam, workdir, plan)
                     if callable(getattr(cam.link, "snapshot", None)):
                         _snapshot(show, cam, workdir)
+                    elif callable(getattr(cam.link, "open_stream", None)):
+                        _grab(show, plan.label, cam, workdir)
             except Exception as exc:  # noqa: BLE001 - the demo reports, then fails at the end
                 failures.append(f"{plan.label}: {type(exc).__name__}: {exc}")
                 show.say(f"[red]✗ {plan.label}: {type(exc).__name__}: {exc}[/red]")
@@ -202,12 +204,34 @@ def run(keep: Path | None = None) -> int:
             show.say(f"[red]✗ {failure}[/red]")
         show.say("The demo did not complete; the messages above say what failed.")
         return 1
-    show.say("✓ the same calls — features, .value, .execute(), persist.save/load — drove "
-             + ", ".join(f"a {plan.label}" for plan, _ in started) + ".")
+    labels = [plan.label for plan, _ in started]
+    show.say("✓ the same calls — features, .value, .execute(), persist.save/load, pictures — "
+             "drove the " + (", the ".join(labels[:-1]) + " and the " + labels[-1]
+                             if len(labels) > 1 else "".join(labels)) + ".")
     show.say("Every simulator was stopped.  Next: README.md (applications, vendors, the "
              "nodemap command); try `nodemap sim gige` in one terminal and "
              "`nodemap features gvcp://127.0.0.2` in another.")
     return 0
+
+
+def _grab(show: _Show, label: str, cam: Any, workdir: Path) -> None:
+    """Take a few frames from a camera that streams, and save one."""
+    features = cam.features
+    if "TriggerMode" in features and features["TriggerMode"].access == "RW":
+        features["TriggerMode"].value = "Off"
+        show.code('cam.features["TriggerMode"].value = "Off"   # free running')
+    with cam.stream(buffers=4) as stream:
+        frames = [(f.frame_id, f.status) for f in stream.frames(3, timeout=5.0)]
+        stats = stream.stats
+    show.code("with cam.stream() as s: [(f.frame_id, f.status) for f in s.frames(3)]", frames)
+    frame = cam.grab(timeout=5.0)
+    path = workdir / f"{label.split()[0].lower()}-frame.png"
+    frame.save(path)
+    show.code(f'cam.grab().save("{path.name}")',
+              f"{frame.width}x{frame.height} {frame.pixel_format} {frame.status}; "
+              f"{stats.get('resent_packets', 0)} packets resent")
+    if frame.status != "complete" or any(status != "complete" for _, status in frames):
+        raise RuntimeError(f"{label}: a frame arrived incomplete")
 
 
 def _snapshot(show: _Show, cam: Any, workdir: Path) -> None:
