@@ -109,6 +109,8 @@ def _translate(exc: BaseException, url: str | None = None) -> CliError:
                         EXIT_UNREACHABLE)
     if isinstance(exc, (errors.AccessError, errors.RangeError, errors.DeviceError)):
         return CliError(f"{exc}{where}", EXIT_REFUSED)
+    if isinstance(exc, ValueError):   # ParameterError, an unaligned address ...: the user's input
+        return CliError(f"{exc}{where}", 2)
     if isinstance(exc, errors.PortError):
         return CliError(f"{exc}{where}\n  what to check: {_hint_for(url or '')}",
                         EXIT_UNREACHABLE)

@@ -106,3 +106,12 @@ def test_gige_simulator_identity_options_reach_the_bootstrap_registers():
             assert cam.port.read(0x0008, 8) == bytes.fromhex("0000 0030 5301 0203")
     finally:
         sim.close()
+
+
+def test_gvcp_url_parameter_typos_and_unaligned_registers_are_usage_errors(cli, gige):
+    host = gige.url.split("?")[0]
+    typo = cli("get", f"{host}?timout=1", "Width")
+    assert typo.exit_code == 2 and "'timout' (did you mean timeout?)" in typo.output
+    unaligned = cli("reg", gige.url, "0x0002")
+    assert unaligned.exit_code == 2, unaligned.output
+    assert "4-byte aligned" in unaligned.output and "what to check" not in unaligned.output

@@ -11,7 +11,7 @@ from nodemap.errors import DeviceError, PortError
 
 from . import protocol as p
 
-__all__ = ["status_error", "unaligned_error"]
+__all__ = ["AlignmentError", "status_error", "unaligned_error"]
 
 
 def status_error(status: int, what: str = "") -> DeviceError:
@@ -19,10 +19,15 @@ def status_error(status: int, what: str = "") -> DeviceError:
     return DeviceError(p.status_message(status, what), status=status)
 
 
-def unaligned_error(command: str, address: int, device: str) -> PortError:
+class AlignmentError(PortError, ValueError):
+    """A register access at an address the wire cannot carry (not 4-byte aligned): the
+    caller's to fix, refused before anything is sent.  Also a ``ValueError``."""
+
+
+def unaligned_error(command: str, address: int, device: str) -> AlignmentError:
     """A READREG/WRITEREG at an address that is not a multiple of 4."""
     below = address & ~3
-    return PortError(
+    return AlignmentError(
         f"{command} 0x{address:08X} on GigE Vision device {device}: register addresses must be "
         f"4-byte aligned ({p.status_name(p.Status.BAD_ALIGNMENT)}); the register holding it "
         f"starts at 0x{below:08X} (read 0x{below:08X} or 0x{below + 4:08X}, or read bytes "

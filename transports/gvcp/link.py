@@ -25,6 +25,7 @@ import attrs
 from nodemap.errors import PortError, XmlError
 from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
+from nodemap.urls import unknown_parameters_error
 
 from . import protocol as p
 from .client import GvcpClient
@@ -228,6 +229,11 @@ def parse_gvcp_url(url: str) -> tuple[str, int, dict[str, str]]:
     return host, port, options
 
 
+#: The query parameters of a ``gvcp://`` URL.
+_URL_PARAMETERS = frozenset({"timeout", "retries", "deadline", "control", "exclusive",
+                             "heartbeat", "heartbeat_timeout"})
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("0", "false", "no", "off", "")
@@ -245,6 +251,9 @@ def open_link(url: str, **options: Any) -> GvcpLink:
     the device when given.
     """
     host, port, query = parse_gvcp_url(url)
+    unknown = set(query) - _URL_PARAMETERS
+    if unknown:
+        raise unknown_parameters_error(url, unknown, _URL_PARAMETERS)
     merged: dict[str, Any] = {**query, **options}
     try:
         timeout = float(merged["timeout"]) if "timeout" in merged else None
