@@ -34,6 +34,29 @@ class Camera:
     def features(self):  # -> Features
         return self.nodemap.features
 
+    def stream(self, buffers: int = 8, packet_size: int | None = None, **options: Any) -> Any:
+        """A :class:`nodemap.imaging.Stream`: acquisition starts on ``with`` entry, stops on
+        exit.  ``packet_size`` fixes the GVSP packet size instead of negotiating it."""
+        from .imaging.stream import Stream
+
+        open_stream = getattr(self.link, "open_stream", None)
+        if open_stream is None:
+            from .errors import UnsupportedError
+            extras = [name for name in ("snapshot", "files", "events")
+                      if hasattr(self.link, name)]
+            instead = (f"; it offers {', '.join(extras)}" if extras else
+                       "; use cam.features and cam.port")
+            raise UnsupportedError(f"{type(self.link).__name__} cannot stream images"
+                                   f"{instead}")
+        return Stream(open_stream(self.nodemap, buffers=buffers, packet_size=packet_size,
+                                  **options))
+
+    def grab(self, timeout: float = 2.0, **options: Any) -> Any:
+        """One frame: a short stream (2 buffers) started and stopped around it."""
+        options.setdefault("buffers", 2)
+        with self.stream(**options) as stream:
+            return stream.next(timeout)
+
     def close(self) -> None:
         self.link.close()
 

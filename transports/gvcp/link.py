@@ -191,6 +191,14 @@ class GvcpLink:
         """[device XML, bootstrap XML]: the device's names win over the bootstrap's."""
         return [self.device_xml(progress), read_description(BOOTSTRAP_XML)]
 
+    def open_stream(self, nodemap: Any, *, buffers: int = 8, packet_size: int | None = None,
+                    **options: Any) -> Any:
+        """A GVSP FrameSource for stream channel ``channel`` (default 0); see
+        :class:`.stream.GvspSource` for the options."""
+        from .stream import GvspSource
+
+        return GvspSource(self, nodemap, buffers=buffers, packet_size=packet_size, **options)
+
     def close(self) -> None:
         self.client.close()
 

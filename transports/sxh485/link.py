@@ -70,6 +70,13 @@ class SXH485Link:
         """Take a picture; return the JPEG bytes (and write them to ``path``)."""
         return _snapshot.snapshot(self.port, path, progress)
 
+    def open_stream(self, nodemap: Any = None, *, buffers: int = 8,
+                    packet_size: int | None = None, **options: Any) -> Any:
+        """A FrameSource whose frames are snapshots (JPEG payload, pixel_format "JPEG")."""
+        from .stream import SnapshotSource
+
+        return SnapshotSource(self, nodemap, **options)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -1,0 +1,668 @@
+"""GVSP receiver: one UDP socket, one thread, packets reassembled in preallocated buffers.
+
+:class:`GvspReceiver` knows GVSP and UDP but no GVCP registers or features (that is
+:mod:`.stream`): it binds a socket, receives leader / payload / trailer packets, writes each
+payload at ``(packet_id - 1) * data_size`` in a pool buffer, asks for missing packets with
+PACKETRESEND (bounded in rounds and time), and hands out :class:`nodemap.imaging.Frame` s
+through ``next_frame(timeout)``.
+
+Hot path, per data packet: one ``recv_into`` into a scratch buffer, one
+``struct.unpack_from``, one slice copy into the frame buffer, a byte in the block's
+received-map — no packet objects.  Leaders and trailers (two per frame) go through the
+codec in :mod:`.gvsp`.
+
+Guarantees: a frame with holes left after the resend rounds is delivered
+``status == "incomplete"`` (holes zeroed), never complete; packets of a block already
+delivered are counted ``late_packets`` and dropped, so they never touch a newer frame;
+malformed datagrams are counted and dropped; when every pool buffer is still held by the
+application the new block is dropped and counted in ``underruns``.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import queue
+import socket
+import struct
+import sys
+import threading
+import time
+from typing import Any
+
+from nodemap.errors import PortError, TimeoutError
+from nodemap.imaging import pfnc
+from nodemap.imaging.buffers import BufferPool
+from nodemap.imaging.frame import Frame
+
+from . import gvsp
+from . import protocol as p
+
+__all__ = ["GvspReceiver", "STAT_KEYS"]
+
+log = logging.getLogger("nodemap.gvsp")
+
+STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
+             "resend_requests", "resent_packets", "duplicates", "late_packets", "underruns",
+             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped")
+_HDR = struct.Struct(">HHI")
+_EXT = struct.Struct(">HHIQI")
+_EI = 0x80000000
+_STATUS_RESENT = 0x0100
+_LEADER, _TRAILER, _PAYLOAD = 1, 2, 3
+_TIMEVAL = struct.Struct("@ll")
+_KERNEL_TIMEOUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
+_RECV_TIMEOUTS = (socket.timeout, BlockingIOError, InterruptedError)
+_DONE_MEMORY = 256          # finished block ids remembered to recognise late packets
+_SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
+
+
+class _Block:
+    """One block (frame) being reassembled."""
+
+    __slots__ = ("block_id", "index", "mv", "got", "count", "ndata", "high", "leader",
+                 "trailer", "end", "payload_type", "pixel_format", "width", "height",
+                 "offset_x", "offset_y", "padding_x", "padding_y", "timestamp", "last_seen",
+                 "next_resend", "rounds", "unavailable", "overflow", "extended", "image_bytes", "done")
+
+    def __init__(self, block_id: int, index: int, mv: memoryview, npackets: int,
+                 now: float, extended: bool) -> None:
+        self.block_id = block_id
+        self.index = index
+        self.mv = mv
+        self.got = bytearray(npackets + 2)      # [0] leader, [1..n] data, grows if needed
+        self.count = 0
+        self.ndata = -1                         # data packets, once known
+        self.high = 0                           # highest data packet id seen
+        self.leader = False
+        self.trailer = False
+        self.end = 0                            # highest byte written + 1
+        self.payload_type = 0
+        self.pixel_format = 0
+        self.width = self.height = self.offset_x = self.offset_y = 0
+        self.padding_x = self.padding_y = 0
+        self.timestamp = 0
+        self.last_seen = now
+        self.next_resend = 0.0                  # 0: no hole noticed yet
+        self.rounds = 0
+        self.unavailable = False
+        self.overflow = False
+        self.extended = extended
+        self.image_bytes = -1
+        self.done = 0                           # 1 complete / 2 incomplete, awaiting delivery
+
+
+def _timeval(seconds: float) -> bytes:
+    us = max(1, int(seconds * 1_000_000))
+    return _TIMEVAL.pack(us // 1_000_000, us % 1_000_000)
+
+
+class GvspReceiver:
+    """Receive one GVSP stream channel into a pool of ``buffers`` buffers of
+    ``buffer_size`` bytes (see the module docstring).
+
+    ``device``: (host, GVCP port) that PACKETRESEND commands go to (None: no resend).
+    ``packet_size``: the SCPS packet size the device sends (IP + UDP + GVSP header + data).
+    """
+
+    def __init__(self, *, buffer_size: int, buffers: int = 8, packet_size: int = 1500,
+                 bind: tuple[str, int] = ("0.0.0.0", 0), device: tuple[str, int] | None = None,
+                 channel: int = 0, resend: bool = True, resend_delay: float = 0.004,
+                 resend_interval: float = 0.02, max_resend_rounds: int = 4,
+                 max_resend_ranges: int = 32, retention: float = 0.3, max_in_flight: int = 8,
+                 rcvbuf: int = 32 * 1024 * 1024, force_rcvbuf: bool = True,
+                 poll_interval: float = 0.01, name: str = "") -> None:
+        self.pool = BufferPool(buffers, buffer_size)
+        self.device = device
+        self.channel = channel
+        self.resend = resend and device is not None
+        self.resend_delay = resend_delay
+        self.resend_interval = resend_interval
+        self.max_resend_rounds = max_resend_rounds
+        self.max_resend_ranges = max_resend_ranges
+        self.retention = retention
+        self.max_in_flight = max(1, max_in_flight)
+        self.poll_interval = poll_interval
+        self.name = name or (f"{device[0]}" if device else "gvsp")
+        self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
+        self._frames: queue.SimpleQueue[Frame | BaseException] = queue.SimpleQueue()
+        self._blocks: dict[int, _Block] = {}
+        self._done: collections.deque[int] = collections.deque(maxlen=_DONE_MEMORY)
+        self._done_set: set[int] = set()
+        self._skip_order: collections.deque[int] = collections.deque(maxlen=_DONE_MEMORY)
+        self._skipped: set[int] = set()
+        self._newest: int | None = None
+        self._req_ids = itertools.cycle(range(1, 0x10000))
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._service_period = min(resend_delay, poll_interval, 0.005)
+        self._next_service = 0.0
+        self.set_packet_size(packet_size)
+        try:
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock.bind(bind)
+        except OSError as exc:
+            raise PortError(f"cannot bind a GVSP stream socket on {bind[0]}:{bind[1]}: {exc} "
+                            "— pass the address of the interface that reaches the camera") from exc
+        self.rcvbuf = self._grow_rcvbuf(rcvbuf, force_rcvbuf)
+        if _KERNEL_TIMEOUT:
+            self._sock.settimeout(None)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(poll_interval))
+        else:
+            self._sock.settimeout(poll_interval)
+        self.address: tuple[str, int] = self._sock.getsockname()
+
+    # ------------------------------------------------------------------ setup
+
+    def set_packet_size(self, packet_size: int) -> None:
+        """The SCPS packet size the device uses (sets the data bytes per packet)."""
+        self.packet_size = packet_size
+        self.data_size = gvsp.data_per_packet(packet_size, extended=False)
+        self.data_size_ext = gvsp.data_per_packet(packet_size, extended=True)
+        self._scratch = bytearray(max(65536, packet_size + 64))
+        self._smv = memoryview(self._scratch)
+
+    def _grow_rcvbuf(self, wanted: int, force: bool) -> int:
+        sock = self._sock
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, wanted)
+        except OSError:
+            pass
+        got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        # Linux reports twice the value it grants (bookkeeping overhead).
+        granted = got // 2 if sys.platform.startswith("linux") else got
+        if granted < wanted and force and hasattr(socket, "SO_RCVBUFFORCE"):
+            try:   # needs CAP_NET_ADMIN; lifts the rmem_max cap
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, wanted)
+                got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                granted = got // 2 if sys.platform.startswith("linux") else got
+            except OSError:
+                pass
+        if granted < wanted:
+            log.warning("the kernel capped the GVSP socket receive buffer at %d bytes (asked %d): "
+                        "frames may lose packets at high rates — raise net.core.rmem_max "
+                        "(sysctl -w net.core.rmem_max=%d)", granted, wanted, wanted)
+        return granted
+
+    # ------------------------------------------------------------------ FrameSource
+
+    def start(self) -> None:
+        if self._closed:
+            raise PortError(f"the GVSP receiver for {self.name} is closed")
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"gvsp-receiver-{self.name}")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop receiving; blocks in flight are dropped (their buffers return to the pool)."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(5)
+        self._thread = None
+        for blk in list(self._blocks.values()):
+            self._discard(blk)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.stop()
+        self._closed = True
+        self._sock.close()
+
+    def next_frame(self, timeout: float) -> Frame:
+        try:
+            item = self._frames.get(timeout=timeout)
+        except queue.Empty:
+            if self._error is not None:
+                raise PortError(f"the GVSP receiver for {self.name} failed: "
+                                f"{self._error}") from self._error
+            raise TimeoutError(
+                f"no frame from GigE Vision device {self.name} within {timeout:g} s on "
+                f"{self.address[0]}:{self.address[1]} ({self._summary()}) — check that the "
+                "camera is acquiring and reachable and that no firewall drops UDP to that "
+                "port") from None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def _summary(self) -> str:
+        s = self.stats
+        return (f"{s['completed']} complete, {s['incomplete']} incomplete, {s['packets']} "
+                f"packets, {s['underruns']} underruns")
+
+    @property
+    def pending(self) -> int:
+        """Frames received and not yet taken with next_frame."""
+        return self._frames.qsize()
+
+    # ------------------------------------------------------------------ receive loop
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # pragma: no cover - reported to the consumer
+            if not self._stop.is_set():
+                log.exception("GVSP receiver for %s failed", self.name)
+                self._error = exc
+
+    def _loop(self) -> None:
+        sock = self._sock
+        recv_into = sock.recv_into
+        unpack = _HDR.unpack_from
+        stats = self.stats
+        blocks = self._blocks
+        stop = self._stop
+        monotonic = time.monotonic
+        cur: _Block | None = None
+        cur_id = -1
+        countdown = _SERVICE_EVERY
+        packets = nbytes = 0
+        while not stop.is_set():
+            scratch, smv, ds = self._scratch, self._smv, self.data_size
+            try:
+                n = recv_into(scratch)
+            except _RECV_TIMEOUTS:
+                stats["packets"] += packets
+                stats["bytes"] += nbytes
+                packets = nbytes = 0
+                self._service(monotonic())
+                cur = None
+                cur_id = -1
+                continue
+            except OSError as exc:
+                if stop.is_set():
+                    break
+                raise PortError(f"GVSP receive on {self.address} failed: {exc}") from exc
+            packets += 1
+            nbytes += n
+            countdown -= 1
+            if countdown <= 0:
+                countdown = _SERVICE_EVERY
+                stats["packets"] += packets
+                stats["bytes"] += nbytes
+                packets = nbytes = 0
+                now = monotonic()
+                if cur is not None:
+                    cur.last_seen = now
+                if now >= self._next_service:
+                    self._service(now)
+                    cur = None
+                    cur_id = -1
+            if n < 8:
+                stats["malformed"] += 1
+                continue
+            status, bid, infos = unpack(scratch)
+            # ---- hot path: a standard-header data packet of the block being filled
+            if bid == cur_id and (infos >> 24) == _PAYLOAD and not status:
+                pid = infos & 0xFFFFFF
+                got = cur.got   # type: ignore[union-attr]
+                if 0 < pid < len(got) and not got[pid]:
+                    off = (pid - 1) * ds
+                    end = off + n - 8
+                    if end <= cur.mv.nbytes:   # type: ignore[union-attr]
+                        cur.mv[off:end] = smv[8:n]   # type: ignore[union-attr]
+                        got[pid] = 1
+                        cur.count += 1   # type: ignore[union-attr]
+                        if end > cur.end:   # type: ignore[union-attr]
+                            cur.end = end   # type: ignore[union-attr]
+                        if pid > cur.high:   # type: ignore[union-attr]
+                            if pid != cur.high + 1 and not cur.next_resend:   # type: ignore[union-attr]
+                                cur.next_resend = monotonic() + self.resend_delay   # type: ignore[union-attr]
+                            cur.high = pid   # type: ignore[union-attr]
+                        if cur.count == cur.ndata and cur.leader:   # type: ignore[union-attr]
+                            stats["packets"] += packets
+                            stats["bytes"] += nbytes
+                            packets = nbytes = 0
+                            self._deliver(cur)   # type: ignore[arg-type]
+                            cur = None
+                            cur_id = -1
+                        continue
+            # ---- everything else: leaders, trailers, resent / reordered / extended packets
+            stats["packets"] += packets
+            stats["bytes"] += nbytes
+            packets = nbytes = 0
+            now = monotonic()
+            blk = self._packet(n, status, bid, infos, now)
+            if now >= self._next_service:
+                self._service(now)
+                blk = blk if blk is not None and blk.block_id in blocks and not blk.done \
+                    else None
+            if blk is not None and not blk.extended:
+                cur, cur_id = blk, blk.block_id
+            else:
+                cur, cur_id = None, -1
+        stats["packets"] += packets
+        stats["bytes"] += nbytes
+
+    # ------------------------------------------------------------------ slow path
+
+    def _packet(self, n: int, status: int, bid: int, infos: int, now: float) -> _Block | None:
+        """Handle any packet; return the block it belongs to when still in flight."""
+        stats = self.stats
+        smv = self._smv
+        if infos & _EI:
+            if n < 20:
+                stats["malformed"] += 1
+                return None
+            status, _flags, infos, bid, pid = _EXT.unpack_from(smv)
+            hlen, extended, ds = 20, True, self.data_size_ext
+            resent = status == _STATUS_RESENT or bool(_flags & gvsp.FLAG_PACKET_RESEND)
+        else:
+            pid = infos & 0xFFFFFF
+            hlen, extended, ds = 8, False, self.data_size
+            resent = status == _STATUS_RESENT
+        kind = (infos >> 24) & 0x7F
+        if resent:
+            stats["resent_packets"] += 1
+        elif status & 0x8000:
+            stats["error_packets"] += 1
+            blk = self._blocks.get(bid)
+            if status == gvsp.STATUS_PACKET_UNAVAILABLE:
+                stats["unavailable_packets"] += 1
+                if blk is not None:
+                    blk.unavailable = True
+            return blk
+        blk = self._blocks.get(bid)
+        if blk is None:
+            if bid in self._skipped:   # dropped for want of a buffer: already counted
+                return None
+            if bid in self._done_set:
+                if kind != _TRAILER:    # a trailer after an early completion is expected
+                    stats["late_packets"] += 1
+                return None
+            if kind not in (_LEADER, _TRAILER, _PAYLOAD):
+                stats["malformed"] += 1
+                return None
+            blk = self._open(bid, now, extended)
+            if blk is None:
+                return None
+        if blk.done:           # finished, waiting for an older block to be delivered first
+            if kind != _TRAILER:
+                stats["duplicates"] += 1
+            return None
+        blk.last_seen = now
+        if kind == _PAYLOAD:
+            off = (pid - 1) * ds
+            end = off + n - hlen
+            if pid == 0 or end > blk.mv.nbytes or pid >= len(blk.got):
+                stats["overflows" if pid else "malformed"] += 1
+                blk.overflow = blk.overflow or pid > 0
+                return blk
+            if blk.got[pid]:
+                stats["duplicates"] += 1
+                return blk
+            blk.mv[off:end] = smv[hlen:n]
+            blk.got[pid] = 1
+            blk.count += 1
+            if end > blk.end:
+                blk.end = end
+            if pid > blk.high:
+                if pid != blk.high + 1 and not blk.next_resend:
+                    blk.next_resend = now + self.resend_delay
+                blk.high = pid
+        elif kind == _LEADER:
+            if blk.leader:
+                stats["duplicates"] += 1
+                return blk
+            try:
+                leader = gvsp.decode(smv[:n])
+            except gvsp.GvspError as exc:
+                stats["malformed"] += 1
+                log.debug("malformed leader from %s: %s", self.name, exc)
+                return blk
+            self._read_leader(blk, leader, ds)
+        elif kind == _TRAILER:
+            if blk.trailer:
+                stats["duplicates"] += 1
+                return blk
+            try:
+                trailer = gvsp.decode(smv[:n])
+            except gvsp.GvspError as exc:
+                stats["malformed"] += 1
+                log.debug("malformed trailer from %s: %s", self.name, exc)
+                return blk
+            blk.trailer = True
+            blk.ndata = pid - 1
+            size_y = getattr(trailer, "size_y", None)
+            if size_y is not None and blk.leader and size_y < blk.height and blk.width:
+                blk.height = size_y        # a short (variable height) frame
+            if blk.ndata > blk.high and not blk.next_resend:
+                blk.next_resend = now + self.resend_delay
+            if len(blk.got) < blk.ndata + 1:
+                blk.got.extend(bytes(blk.ndata + 1 - len(blk.got)))
+        else:
+            stats["malformed"] += 1
+            return blk
+        if blk.leader and blk.count == blk.ndata:
+            self._deliver(blk)
+            return None
+        return blk
+
+    def _read_leader(self, blk: _Block, leader: Any, ds: int) -> None:
+        blk.leader = True
+        blk.got[0] = 1
+        blk.payload_type = leader.payload_type
+        blk.timestamp = leader.timestamp
+        if isinstance(leader, gvsp.ImageLeader):
+            blk.pixel_format = leader.pixel_format
+            blk.width, blk.height = leader.width, leader.height
+            blk.offset_x, blk.offset_y = leader.offset_x, leader.offset_y
+            blk.padding_x, blk.padding_y = leader.padding_x, leader.padding_y
+            if not leader.chunks and not blk.trailer and pfnc.is_supported(leader.pixel_format):
+                try:
+                    size = pfnc.payload_size(leader.pixel_format, leader.width, leader.height,
+                                             leader.padding_x) + leader.padding_y
+                except Exception:  # noqa: BLE001 - an odd format: wait for the trailer
+                    size = -1
+                if size > 0:
+                    blk.image_bytes = size
+                    blk.ndata = (size + ds - 1) // ds
+        elif isinstance(leader, (gvsp.RawLeader, gvsp.JpegLeader)):
+            blk.image_bytes = leader.payload_size
+            if not blk.trailer and leader.payload_size:
+                blk.ndata = (leader.payload_size + ds - 1) // ds
+            if isinstance(leader, gvsp.JpegLeader):
+                blk.pixel_format = -1
+
+    def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
+        if len(self._blocks) >= self.max_in_flight or (self._blocks and not self.pool.free):
+            # at the limit, or every buffer is in a block still in flight: the oldest one
+            # is as whole as it will get — finish it rather than drop the new block
+            for oldest in self._blocks.values():     # opening order
+                if not oldest.done:
+                    self._finish(oldest)
+                    break
+            self._flush()
+        # Every block before this one should be whole by now: look for holes soon.
+        for other in self._blocks.values():
+            if not other.next_resend:
+                other.next_resend = now + self.resend_delay
+        index = self.pool.acquire()
+        if index is None:
+            self.stats["underruns"] += 1
+            if len(self._skip_order) == self._skip_order.maxlen:
+                self._skipped.discard(self._skip_order[0])
+            self._skip_order.append(bid)
+            self._skipped.add(bid)
+            log.debug("no free buffer for block %d from %s (all %d held): dropped", bid,
+                      self.name, self.pool.count)
+            return None
+        ds = self.data_size_ext if extended else self.data_size
+        blk = _Block(bid, index, memoryview(self.pool.buffers[index]),
+                     (self.pool.size + ds - 1) // ds, now, extended)
+        self._blocks[bid] = blk
+        self._newest = bid
+        return blk
+
+    def _remember(self, bid: int) -> None:
+        if len(self._done) == self._done.maxlen:
+            self._done_set.discard(self._done[0])
+        self._done.append(bid)
+        self._done_set.add(bid)
+
+    # ------------------------------------------------------------------ resend & retention
+
+    def _service(self, now: float) -> None:
+        self._next_service = now + self._service_period
+        idle = self.retention / 2
+        for blk in list(self._blocks.values()):
+            if blk.done:
+                continue
+            if blk.unavailable or blk.overflow:
+                self._finish(blk)
+                continue
+            # closed: every packet of the block has been sent (trailer seen, a newer block
+            # started, or the device went quiet) — anything not here by now is missing.
+            closed = blk.trailer or blk.block_id != self._newest or now - blk.last_seen > idle
+            if closed and not blk.next_resend:
+                blk.next_resend = now
+            if blk.next_resend and now >= blk.next_resend:
+                ranges = self._missing_ranges(blk, closed)
+                if not ranges:
+                    if closed:
+                        self._finish(blk)
+                    else:
+                        blk.next_resend = 0.0
+                    continue
+                if self.resend and blk.rounds < self.max_resend_rounds:
+                    self._request_missing(blk, ranges)
+                    blk.rounds += 1
+                    blk.next_resend = now + self.resend_interval
+                    continue
+                if closed:
+                    self._finish(blk)
+                    continue
+            if now - blk.last_seen > self.retention:
+                self._finish(blk)
+
+    def _missing_ranges(self, blk: _Block, closed: bool) -> list[tuple[int, int]]:
+        limit = blk.ndata if blk.ndata >= 0 and closed else blk.high
+        got = blk.got
+        ranges: list[tuple[int, int]] = []
+        start = 0 if not blk.leader else 1
+        while start <= limit:
+            first = got.find(0, start, limit + 1)
+            if first < 0:
+                break
+            last = got.find(1, first, limit + 1)
+            last = limit if last < 0 else last - 1
+            ranges.append((first, last))
+            start = last + 1
+        if closed and blk.ndata < 0 and not blk.trailer and blk.high:
+            # the trailer (and any packets after the highest seen) is unaccounted for
+            ranges.append((blk.high + 1, blk.high + 1))
+        return ranges
+
+    def _request_missing(self, blk: _Block, ranges: list[tuple[int, int]]) -> None:
+        if len(ranges) > self.max_resend_ranges:
+            ranges = [(ranges[0][0], ranges[-1][1])]
+        assert self.device is not None
+        for first, last in ranges:
+            cmd = p.PacketResendCmd(next(self._req_ids), self.channel, blk.block_id, first, last,
+                                    extended=blk.extended)
+            try:
+                self._sock.sendto(cmd.encode(), self.device)
+            except OSError as exc:
+                log.debug("PACKETRESEND to %s failed: %s", self.device, exc)
+                continue
+            self.stats["resend_requests"] += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("→ %s:%d %s", self.device[0], self.device[1], cmd)
+
+    # ------------------------------------------------------------------ delivery
+
+    def _finish(self, blk: _Block) -> None:
+        """Deliver ``blk`` as it is: complete if nothing is missing, else incomplete."""
+        if blk.leader and blk.count == blk.ndata and not blk.overflow:
+            self._deliver(blk)
+        else:
+            self._deliver(blk, complete=False)
+
+    def _deliver(self, blk: _Block, complete: bool = True) -> None:
+        """Mark ``blk`` finished; frames go out in block order (an older block still being
+        repaired holds the newer ones back, within the resend and retention bounds)."""
+        blk.done = 1 if complete else 2
+        self._flush()
+
+    def _flush(self) -> None:
+        blocks = self._blocks
+        while blocks:
+            first = next(iter(blocks.values()))
+            if not first.done:
+                return
+            self._emit(first, first.done == 1)
+
+    def _emit(self, blk: _Block, complete: bool) -> None:
+        self._blocks.pop(blk.block_id, None)
+        self._remember(blk.block_id)
+        ds = self.data_size_ext if blk.extended else self.data_size
+        if blk.ndata >= 0:
+            npackets = blk.ndata
+        else:
+            npackets = max(blk.high, (max(blk.image_bytes, 0) + ds - 1) // ds)
+        missing = 0
+        if not complete:
+            mv = blk.mv
+            got = blk.got
+            for pid in range(1, min(npackets, len(got) - 1) + 1):
+                if not got[pid]:
+                    missing += 1
+                    off = (pid - 1) * ds
+                    stop = min(off + ds, mv.nbytes)
+                    if off < stop:
+                        mv[off:stop] = bytes(stop - off)
+            if not blk.leader:
+                # No leader, even after resends: no geometry, no format — not a frame.
+                # (Also what a stray or forged datagram opening a bogus block ends as.)
+                blk.mv.release()
+                self.pool.give_back(blk.index)
+                self.stats["dropped"] += 1
+                log.debug("block %d from %s dropped: its leader never arrived", blk.block_id,
+                          self.name)
+                return
+        size = blk.image_bytes if blk.image_bytes >= 0 and complete else blk.end
+        if blk.image_bytes >= 0:
+            size = min(max(size, blk.image_bytes), self.pool.size)
+        chunks = None
+        if blk.payload_type & gvsp.EXTENDED_CHUNK and blk.width:
+            try:
+                image = pfnc.payload_size(blk.pixel_format, blk.width, blk.height,
+                                          blk.padding_x)
+                chunks = bytes(blk.mv[image:blk.end]) if blk.end > image else None
+            except Exception:  # noqa: BLE001 - unknown format: leave chunks raw in payload
+                chunks = None
+        blk.mv.release()
+        payload = self.pool.lease(blk.index, size)
+        pixel_format: int | str = pfnc.JPEG if blk.pixel_format == -1 else blk.pixel_format
+        frame = Frame(payload, width=blk.width, height=blk.height, pixel_format=pixel_format,
+                      frame_id=blk.block_id, timestamp=blk.timestamp, offset_x=blk.offset_x,
+                      offset_y=blk.offset_y, padding_x=blk.padding_x, padding_y=blk.padding_y,
+                      status="complete" if complete else "incomplete",
+                      missing_packets=missing, chunks=chunks,
+                      payload_type=blk.payload_type)
+        if complete:
+            self.stats["completed"] += 1
+        else:
+            self.stats["incomplete"] += 1
+            self.stats["missing_packets"] += missing
+            log.debug("block %d from %s incomplete: %d packet(s) missing after %d resend "
+                      "round(s)", blk.block_id, self.name, missing, blk.rounds)
+        self._frames.put(frame)
+
+    def _discard(self, blk: _Block) -> None:
+        self._blocks.pop(blk.block_id, None)
+        self._remember(blk.block_id)
+        blk.mv.release()
+        self.pool.give_back(blk.index)
+
+    def __repr__(self) -> str:
+        return f"<GvspReceiver {self.name} on {self.address[0]}:{self.address[1]}>"
