@@ -37,11 +37,11 @@ class Camera:
     def stream(self, buffers: int = 8, packet_size: int | None = None, **options: Any) -> Any:
         """A :class:`nodemap.imaging.Stream`: acquisition starts on ``with`` entry, stops on
         exit.  ``packet_size`` fixes the GVSP packet size instead of negotiating it."""
-        from .imaging.stream import Stream
+        from ..imaging.stream import Stream
 
         open_stream = getattr(self.link, "open_stream", None)
         if open_stream is None:
-            from .errors import UnsupportedError
+            from ..errors import UnsupportedError
             extras = [name for name in ("snapshot", "files", "events")
                       if hasattr(self.link, name)]
             instead = (f"; it offers {', '.join(extras)}" if extras else
