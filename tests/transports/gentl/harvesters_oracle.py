@@ -5,6 +5,8 @@ process and print what it sees as JSON: every feature's facts and some frames.
 
 Assignments are written (in order) before the facts are read.  Frames are grabbed after;
 each reported as width, height, pixel format, frame id and the SHA-256 of its image bytes.
+The facts of the producer's own modules (system, interface, local device, data stream)
+are reported too.
 A separate process because two GenTL consumers in one process would share (and fight
 over) one producer instance.
 """
@@ -32,10 +34,23 @@ def _plain(value):
     return value
 
 
+def _all_facts(nm) -> dict:
+    from tests.reference.oracle import _ref_kind, reference_feature_facts
+
+    names = sorted(n.node.name for n in nm.nodes
+                   if n.node.is_feature() and _ref_kind(n) is not None)
+    facts = {}
+    for name in names:
+        f = reference_feature_facts(nm, name)
+        facts[name] = {"kind": f.kind, **{a: _plain(getattr(f, a)) for a in
+                                         ("access", "value", "int_value", "min", "max",
+                                          "inc", "entries", "length")
+                                         if getattr(f, a) is not None}}
+    return facts
+
+
 def main(argv: list[str]) -> int:
     from harvesters.core import Harvester
-
-    from tests.reference.oracle import _ref_kind, reference_feature_facts
 
     producer, index, frames = argv[0], int(argv[1]), int(argv[2])
     assignments = [a.split("=", 1) for a in argv[3:]]
@@ -50,16 +65,14 @@ def main(argv: list[str]) -> int:
         for name, text in assignments:
             node = nm.get_node(name)
             node.from_string(text)
-        names = sorted(n.node.name for n in nm.nodes
-                       if n.node.is_feature() and _ref_kind(n) is not None)
-        facts = {}
-        for name in names:
-            f = reference_feature_facts(nm, name)
-            facts[name] = {"kind": f.kind, **{a: _plain(getattr(f, a)) for a in
-                                             ("access", "value", "int_value", "min", "max",
-                                              "inc", "entries", "length")
-                                             if getattr(f, a) is not None}}
-        out["facts"] = facts
+        out["facts"] = _all_facts(nm)
+        out["modules"] = {}
+        for label, module in (("system", ia.system), ("interface", ia.interface),
+                              ("local_device", ia.device), ("data_stream", ia.data_streams[0])):
+            try:
+                out["modules"][label] = _all_facts(module.node_map)
+            except Exception as exc:  # noqa: BLE001 - reported, the test decides
+                out["modules"][label] = {"error": f"{type(exc).__name__}: {exc}"}
         out["frames"] = []
         if frames:
             ia.num_buffers = max(ia.num_buffers, 4)
