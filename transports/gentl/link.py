@@ -17,7 +17,7 @@ TLUpdateInterfaceList/IFUpdateDeviceList may take.
 The link (:class:`GenTLLink`) gives the Camera the remote device's port (DevGetPort) and its
 XML; and its modules: ``system``, ``interface``, ``local_device`` and ``data_stream`` (each
 a :class:`.producer.Module` with ``.features``), and ``open_stream`` for frames.  Closing
-releases in order: the frame source, DSClose, DevClose, then the producer's last user
+releases in order: the frame sources (buffers revoked), GCUnregisterEvent, DSClose, DevClose, then the producer's last user
 closes the interfaces, TLClose and GCCloseLib.
 """
 
@@ -33,7 +33,7 @@ from typing import Any, Callable
 from nodemap.errors import NodeMapError, ParameterError, PortError
 from nodemap.urls import split_scheme, unknown_parameters_error
 
-from .api import DEVICE_ACCESS, DEVICE_INFO, GC, error_for, producer_path_variable
+from .api import DEVICE_ACCESS, DEVICE_INFO, EVENT, GC, error_for, producer_path_variable
 from .port import GenTLPort
 from .producer import DeviceEntry, Module, Producer, producer_paths
 from .urls import PortUrl
@@ -179,6 +179,7 @@ class GenTLLink:
         self._closed = False
         self._lock = threading.RLock()
         self._data_stream: Module | None = None
+        self._event: int | None = None
         self._sources: list[Any] = []
         try:
             remote = producer.lib.open_handle("DevGetPort", ctypes.c_void_p(local_device.handle),
@@ -222,6 +223,17 @@ class GenTLLink:
                                          what=f"stream {sid} of {self.local_device.what}")
                 self._data_stream = Module(lib, handle, "data stream", sid)
             return self._data_stream
+
+    def new_buffer_event(self) -> int:
+        """The data stream's EVENT_NEW_BUFFER handle, registered once (GCRegisterEvent)
+        and kept until the link closes; stream after stream waits on it."""
+        with self._lock:
+            ds = self.data_stream
+            if self._event is None:
+                self._event = self.producer.lib.open_handle(
+                    "GCRegisterEvent", ctypes.c_void_p(ds.handle), int(EVENT.NEW_BUFFER),
+                    what=f"new-buffer event of {ds.what}")
+            return self._event
 
     @property
     def device_info(self) -> dict[str, Any]:
@@ -285,6 +297,15 @@ class GenTLLink:
                 steps = []
                 if self._data_stream is not None:
                     self._data_stream.close_port()
+                    if self._event is not None:
+                        code = lib.raw("GCUnregisterEvent",
+                                       ctypes.c_void_p(self._data_stream.handle),
+                                       int(EVENT.NEW_BUFFER))
+                        if code != GC.SUCCESS:
+                            log.warning("%s", error_for("GCUnregisterEvent", code,
+                                                        lib.last_error(),
+                                                        self._data_stream.what))
+                        self._event = None
                     steps.append(("DSClose", self._data_stream))
                 self.local_device.close_port()
                 steps.append(("DevClose", self.local_device))

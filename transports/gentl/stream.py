@@ -9,7 +9,8 @@
   announced — our own memory with DSAnnounceBuffer (``allocate="consumer"``, the default:
   frames are zero-copy views of it), or the producer's with DSAllocAndAnnounceBuffer
   (``allocate="producer"``: each frame's bytes are copied out, so a frame never points at
-  memory the producer frees); EVENT_NEW_BUFFER registered (GCRegisterEvent).
+  memory the producer frees); EVENT_NEW_BUFFER registered (GCRegisterEvent, once per data
+  stream: the link keeps it until DSClose).
 - **start**: every free buffer queued (DSQueueBuffer), DSStartAcquisition, then on the
   remote device AcquisitionMode = Continuous (when writable), TLParamsLocked = 1 and
   AcquisitionStart.
@@ -21,7 +22,7 @@
 - **stop**: AcquisitionStop and TLParamsLocked = 0 on the remote device, EventKill to wake a
   waiting ``next_frame``, DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the
   application still holds stay valid: their memory is ours.
-- **close**: stop, GCUnregisterEvent, DSFlushQueue, DSRevokeBuffer for every buffer.
+- **close**: stop, DSFlushQueue, EventFlush, DSRevokeBuffer for every buffer.
 
 Statistics come from the data stream module (STREAM_INFO_NUM_DELIVERED, _NUM_UNDERRUN,
 _NUM_STARTED) next to our own completed/incomplete counts.
@@ -122,9 +123,7 @@ class GenTLSource:
         self.event: ctypes.c_void_p | None = None
         try:
             self._announce()
-            ev = self.lib.open_handle("GCRegisterEvent", self.h, int(EVENT.NEW_BUFFER),
-                                      what=f"new-buffer event of {self.name}")
-            self.event = ctypes.c_void_p(ev)
+            self.event = ctypes.c_void_p(link.new_buffer_event())
             self._default_format = self._remote_pixel_format()
         except BaseException:
             self._release()
@@ -368,10 +367,11 @@ class GenTLSource:
     def _frame(self, i: int, bh: int) -> Frame:
         h = ctypes.c_void_p(bh)
         q = self._info
-        filled = int(q(h, BUFFER_INFO.SIZE_FILLED, self.payload_size) or 0) or self.payload_size
-        filled = min(filled, self.payload_size)
+        reported = q(h, BUFFER_INFO.SIZE_FILLED, None)
+        filled = min(int(reported), self.payload_size) if reported else self.payload_size
+        # A buffer the producer says it wrote nothing into is no frame, whatever the flag.
         incomplete = bool(q(h, BUFFER_INFO.IS_INCOMPLETE, False)) or \
-            bool(q(h, BUFFER_INFO.DATA_LARGER_THAN_BUFFER, False))
+            bool(q(h, BUFFER_INFO.DATA_LARGER_THAN_BUFFER, False)) or reported == 0
         payload_type = int(q(h, BUFFER_INFO.PAYLOADTYPE, PAYLOAD_TYPE.IMAGE))
         width = int(q(h, BUFFER_INFO.WIDTH, 0))
         height = int(q(h, BUFFER_INFO.HEIGHT, 0))
@@ -481,14 +481,14 @@ class GenTLSource:
         return self.chunk_layouts.get(frame)
 
     def _release(self) -> None:
-        """Unregister the event and revoke every buffer (errors logged, not raised)."""
-        if self.event is not None:
-            code = self.lib.raw("GCUnregisterEvent", self.h, int(EVENT.NEW_BUFFER))
-            if code != GC.SUCCESS:
-                log.debug("%s", error_for("GCUnregisterEvent", code, self.lib.last_error(),
-                                          self.name))
-            self.event = None
+        """Flush and revoke every buffer (errors logged, not raised).  The new-buffer event
+        stays registered with the data stream (the link unregisters it before DSClose):
+        TLSimu delivers unfilled buffers to an event registered a second time."""
         self.lib.raw("DSFlushQueue", self.h, int(ACQ_QUEUE.ALL_DISCARD))
+        if self.event is not None:
+            if self.lib.has("EventFlush"):
+                self.lib.raw("EventFlush", self.event)
+            self.event = None
         for i, bh in enumerate(self.handles):
             code = self.lib.raw("DSRevokeBuffer", self.h, ctypes.c_void_p(bh), None, None)
             if code != GC.SUCCESS:
