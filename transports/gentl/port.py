@@ -19,6 +19,8 @@ from .api import GC, PORT_REGISTER_STACK_ENTRY, Library, error_for
 
 __all__ = ["GenTLPort"]
 
+SMALL = 64      # reads up to this many bytes reuse one buffer
+
 
 class GenTLPort:
     """``read(address, length)`` / ``write(address, data)`` on one GenTL port handle."""
@@ -32,8 +34,9 @@ class GenTLPort:
         self._stacked = lib.functions.get("GCReadPortStacked")
         self._closed = False
         self._lock = threading.Lock()
-        self.reads = 0
-        self.writes = 0
+        self._small = ctypes.create_string_buffer(SMALL)
+        self._size = ctypes.c_size_t(0)
+        self._size_ref = ctypes.byref(self._size)
 
     @property
     def closed(self) -> bool:
@@ -52,21 +55,29 @@ class GenTLPort:
                             f"register space of the {self.name} port")
 
     def read(self, address: int, length: int) -> bytes:
-        self._check(address, length, "read")
-        if length == 0:
-            return b""
-        buf = ctypes.create_string_buffer(length)
-        size = ctypes.c_size_t(length)
-        with self._lock:
-            code = self._read(self.handle, address, buf, ctypes.byref(size))
+        if length <= SMALL and not self._closed and address >= 0:
+            # the register fast path: one reused buffer and size, no allocation
+            with self._lock:
+                self._size.value = length
+                code = self._read(self.handle, address, self._small, self._size_ref)
+                got = self._size.value
+                data = self._small.raw[:got]
+        else:
+            self._check(address, length, "read")
+            if length == 0:
+                return b""
+            buf, size = ctypes.create_string_buffer(length), ctypes.c_size_t(length)
+            with self._lock:
+                code = self._read(self.handle, address, buf, ctypes.byref(size))
+            got = size.value
+            data = buf.raw[:got]
         if code != GC.SUCCESS:
             raise error_for("GCReadPort", code, self.lib.last_error(),
                             f"{self.name}, {length} bytes at 0x{address:X}")
-        self.reads += 1
-        if size.value != length:
+        if got != length:
             raise ProtocolError(f"GCReadPort ({self.name}, 0x{address:X}) returned "
-                                f"{size.value} of {length} bytes")
-        return buf.raw
+                                f"{got} of {length} bytes")
+        return data
 
     def write(self, address: int, data: bytes) -> None:
         data = bytes(data)
@@ -79,7 +90,6 @@ class GenTLPort:
         if code != GC.SUCCESS:
             raise error_for("GCWritePort", code, self.lib.last_error(),
                             f"{self.name}, {len(data)} bytes at 0x{address:X}")
-        self.writes += 1
         if size.value != len(data):
             raise ProtocolError(f"GCWritePort ({self.name}, 0x{address:X}) wrote "
                                 f"{size.value} of {len(data)} bytes")
@@ -108,7 +118,6 @@ class GenTLPort:
             raise error_for("GCReadPortStacked", code, self.lib.last_error(),
                             f"{self.name}, {len(requests)} reads from "
                             f"0x{requests[0][0]:X}")
-        self.reads += len(requests)
         return [buf.raw[:n] for buf, (_, n) in zip(buffers, requests)]
 
     def __repr__(self) -> str:
