@@ -14,7 +14,10 @@ calling them raises :class:`GenTLNotImplemented`.  A producer lacking any of
 
 Before ``dlopen`` the file's header is read (:func:`binary_bits`): an ELF, PE or Mach-O of
 the other word size than this Python is refused with a message saying which Python to use,
-instead of the loader's cryptic "wrong ELF class".
+instead of the loader's cryptic "wrong ELF class"; so is a library of another system (a PE
+on Linux).  Platforms: Linux (ELF, ``dlopen``), macOS (Mach-O) and Windows (PE; the
+producer's folder is added to the DLL search path while it loads, and on 32-bit Windows
+the functions are ``__stdcall``, loaded through ``WinDLL``).
 """
 
 from __future__ import annotations
@@ -542,9 +545,10 @@ def _decode_info(kind: int, raw: bytes) -> Any:
         return struct.unpack("=d", raw[:8])[0]
     if kind == INFO.BUFFER or kind == INFO.UNKNOWN:
         return bytes(raw)
-    formats = {INFO.INT16: "=h", INFO.UINT16: "=H", INFO.INT32: "=i", INFO.UINT32: "=I",
-               INFO.INT64: "=q", INFO.UINT64: "=Q", INFO.PTR: "P", INFO.SIZET: "N",
-               INFO.PTRDIFF: "n"}
+    formats: dict[int, str] = {
+        INFO.INT16: "=h", INFO.UINT16: "=H", INFO.INT32: "=i", INFO.UINT32: "=I",
+        INFO.INT64: "=q", INFO.UINT64: "=Q", INFO.PTR: "P", INFO.SIZET: "N",
+        INFO.PTRDIFF: "n"}
     fmt = formats.get(kind)
     if fmt is None:
         return bytes(raw)     # a custom data type: the bytes as they are
@@ -578,11 +582,22 @@ class Library:
         if sys.platform == "win32" and mine == 32:   # GC_CALLTYPE is __stdcall there
             loader = getattr(ctypes, "WinDLL")
         mode = getattr(os, "RTLD_NOW", 0) | getattr(os, "RTLD_LOCAL", 0)
+        dll_directory = None
+        if sys.platform == "win32" and hasattr(os, "add_dll_directory"):
+            # vendors ship the DLLs a producer needs next to it; Windows' default search
+            # for a dependent DLL does not look there since Python 3.8
+            dll_directory = os.add_dll_directory(str(self.path.parent))
         try:
             self.dll = loader(str(self.path), mode=mode)
         except OSError as exc:
+            check = "Dependencies.exe" if sys.platform == "win32" else (
+                "otool -L" if sys.platform == "darwin" else "ldd")
             raise ProducerLoadError(f"cannot load GenTL producer {self.path}: {exc} (a "
-                                    f"library it needs may be missing: check with ldd)") from exc
+                                    f"library it needs may be missing: check with "
+                                    f"{check})") from exc
+        finally:
+            if dll_directory is not None:
+                dll_directory.close()
         self.functions: dict[str, Any] = {}
         for name, argtypes in PROTOTYPES.items():
             try:

@@ -45,7 +45,7 @@ from nodemap.imaging import pfnc
 from nodemap.imaging.buffers import BufferPool
 from nodemap.imaging.frame import Frame
 
-from .api import (ACQ_QUEUE, ACQ_STOP, BUFFER_INFO, EVENT, EVENT_NEW_BUFFER_DATA, GC, INFINITE,
+from .api import (ACQ_QUEUE, ACQ_STOP, BUFFER_INFO, EVENT_NEW_BUFFER_DATA, GC, INFINITE,
                   INFO, PAYLOAD_TYPE, PIXELFORMAT_NS, SINGLE_CHUNK_DATA, STREAM_INFO, GenTLError,
                   error_for)
 
@@ -55,7 +55,7 @@ log = logging.getLogger("nodemap.gentl")
 
 _ABSENT = (GC.NOT_AVAILABLE, GC.NOT_IMPLEMENTED, GC.INVALID_PARAMETER, GC.NO_DATA,
            GC.ERROR, GC.INVALID_ID)
-_INT_FORMATS = {INFO.INT16: "=h", INFO.UINT16: "=H", INFO.INT32: "=i", INFO.UINT32: "=I",
+_INT_FORMATS: dict[int, str] = {INFO.INT16: "=h", INFO.UINT16: "=H", INFO.INT32: "=i", INFO.UINT32: "=I",
                 INFO.INT64: "=q", INFO.UINT64: "=Q", INFO.PTR: "P", INFO.SIZET: "N",
                 INFO.PTRDIFF: "n"}
 WAIT_SLICE = 0.25      # seconds per EventGetData call, so signals (Ctrl-C) are handled

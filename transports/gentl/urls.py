@@ -107,12 +107,12 @@ def port_urls(lib: Library, handle: int, what: str) -> list[PortUrl]:
         for index in range(max(n, 0)):
             try:
                 text = _url_info(lib, handle, index, URL_INFO.URL, what)
-                url = parse_port_url(str(text))
+                urls.append(parse_port_url(str(text)))
             except XmlError:
-                url = _from_url_info(lib, handle, index, what)
-                if url is None:
+                built = _from_url_info(lib, handle, index, what)
+                if built is None:
                     raise
-            urls.append(url)
+                urls.append(built)
         if n >= 0 and urls:
             return urls
     text = lib.string("GCGetPortURL", ctypes.c_void_p(handle), what=what)

@@ -376,3 +376,15 @@ def test_100_open_close_cycles_leak_nothing(producer: str, viky: Path, tlsimu: P
     assert after[1] <= before[1], f"fds {before[1]} → {after[1]}"
     from nodemap.transports.gentl import producer as module
     assert not module._registry, "a producer stayed initialised"
+
+
+@pytest.mark.parametrize("producer", sorted(DEVICES))
+def test_read_many_agrees_with_single_reads(producer: str, viky: Path, tlsimu: Path) -> None:
+    path = {"viky": viky, "tlsimu": tlsimu}[producer]
+    with nodemap.open(f"gentl:{path}?index=0") as cam:
+        base = cam.xml_url.address
+        requests = [(base + 4 * i, 4) for i in range(16)] + [(base, 200)]
+        assert cam.port.read_many(requests) == [cam.port.read(a, n) for a, n in requests]
+        assert cam.port.read_many([]) == []
+    with pytest.raises(PortError, match="closed"):
+        cam.port.read(base, 4)
