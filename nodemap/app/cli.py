@@ -350,12 +350,13 @@ def discover(transports: tuple[str, ...], interface: str | None, unicast: str | 
     else:
         from rich.table import Table
 
-        table = Table("URL", "vendor", "model", "serial", "MAC", "via")
+        table = Table()
+        for title in ("URL", "vendor", "model", "serial", "MAC", "via"):
+            table.add_column(title, overflow="fold")    # never cut a URL: wrap it
         for row in rows:
             table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
-                          row.get("serial", ""), row.get("mac", ""), row.get("interface", ""),
-                          )
-        _console().print(table, overflow="fold", crop=False)
+                          row.get("serial", ""), row.get("mac", ""), row.get("interface", ""))
+        _console().print(table)
     if not rows:
         raise SystemExit(EXIT_ERROR)
 
