@@ -154,6 +154,8 @@ def test_browser_gige(gige: Server, tmp_path: Path) -> None:
             assert gige.cam.features.Width.value == 320
             page.screenshot(path=str(tmp_path / "ui.png"), full_page=False)
             if os.environ.get("NODEMAP_UI_SCREENSHOT"):
+                page.click("details[data-name='AcquisitionControl'] > summary")
+                page.evaluate("window.scrollTo(0, 0)")
                 (REPO / "docs" / "images").mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(REPO / "docs" / "images" / "ui.png"))
         finally:

@@ -157,7 +157,12 @@ async function liveTick() {
 async function main() {
   const tree = await api("/api/tree");
   const root = document.getElementById("tree");
-  for (const c of tree.children || []) buildTree(c, root);
+  // Root's own features (often the transport's bootstrap registers) go under "Other".
+  const kids = tree.children || [];
+  for (const c of kids.filter((c) => c.kind === "Category")) buildTree(c, root);
+  const loose = kids.filter((c) => c.kind !== "Category");
+  if (loose.length) buildTree({ name: "Other", display_name: "Other (not in a category)",
+    kind: "Category", visibility: "Beginner", children: loose }, root);
   document.getElementById("visibility").addEventListener("change", filter);
   document.getElementById("search").addEventListener("input", filter);
   document.getElementById("live-start").addEventListener("click", async () => {
