@@ -59,6 +59,19 @@ def test_cross_site_origin_refused(gige: Server) -> None:
     assert _request(gige, "/api/tree", headers) == 200
 
 
+def test_graph_of_a_feature(gige: Server) -> None:
+    req = urllib.request.Request(gige.base + "/api/graph/OffsetX",
+                                 headers={"X-Nodemap-Token": gige.token})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        graph = json.loads(response.read())
+    assert graph["name"] == "OffsetX"
+    assert any(e["kind"] == "depends" and e["source"] == "OffsetX" for e in graph["edges"])
+    req = urllib.request.Request(gige.base + "/api/graph/NoSuchFeature",
+                                 headers={"X-Nodemap-Token": gige.token})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        assert "no node named 'NoSuchFeature'" in json.loads(response.read())["error"]
+
+
 def test_other_host_warns() -> None:
     sim = start_simulator("gige", addresses=[loopback()])
     try:

@@ -217,3 +217,20 @@ def load_set(cam: Any, path: Path) -> dict[str, Any]:
             "format": report.format,
             "problems": [{"name": p.name, "value": p.value, "reason": p.reason}
                          for p in report.problems]}
+
+
+def graph(cam: Any, name: str, cache: dict[str, Any]) -> dict[str, Any]:
+    """The dependency neighbourhood of ``name`` from the authoring graph (XML only):
+    what it reads, what invalidates it / it invalidates, what it selects."""
+    from ...authoring.graph import build_graph
+    from ...authoring.model import parse_document
+    doc = cache.get("doc")
+    if doc is None:
+        doc = cache["doc"] = parse_document(cam.nodemap.to_xml())
+    try:
+        g = build_graph(doc, name)
+    except KeyError as exc:
+        return {"error": str(exc.args[0])}
+    return {"name": name, "nodes": dict(g.nodes),
+            "edges": [{"source": e.source, "target": e.target, "kind": e.kind,
+                       "label": e.label} for e in g.edges]}

@@ -36,6 +36,7 @@ class Server:
         self.host = host
         self.token = secrets.token_urlsafe(24)
         self.live = api.Live(cam)
+        self._graph_cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -73,6 +74,7 @@ class Server:
         app.router.add_static("/static/", STATIC)
         app.router.add_get("/api/tree", self._tree)
         app.router.add_get("/api/feature/{name}", self._feature)
+        app.router.add_get("/api/graph/{name}", self._graph)
         app.router.add_post("/api/features", self._features)
         app.router.add_post("/api/write", self._write)
         app.router.add_post("/api/live/{action}", self._live)
@@ -123,6 +125,10 @@ class Server:
         if name not in self.cam.features:
             return web.json_response({"error": f"no feature {name!r}"}, status=404)
         return web.json_response(await self._call(api.describe, self.cam, name))
+
+    async def _graph(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        return web.json_response(await self._call(api.graph, self.cam, name, self._graph_cache))
 
     async def _features(self, request: web.Request) -> web.StreamResponse:
         names = [n for n in (await request.json()).get("names", []) if n in self.cam.features]

@@ -32,6 +32,7 @@ function buildTree(node, parent) {
     row.append(el("span", { class: "name", text: node.display_name || node.name }),
       el("span", { class: "editor" }), el("span", { class: "unit" }),
       el("span", { class: "access" }), el("span", { class: "error" }), el("span", { class: "reason" }));
+    row.querySelector(".name").addEventListener("click", () => showGraph(node.name));
     rows.set(node.name, { row, info: null });
     parent.append(row);
   }
@@ -133,6 +134,20 @@ function filter() {
   }
   if (q) document.querySelectorAll("details").forEach((d) => { d.open = true; });
   refreshVisible();
+}
+
+async function showGraph(name) {
+  const g = await api("/api/graph/" + encodeURIComponent(name));
+  const box = document.getElementById("graph");
+  document.getElementById("graph-name").textContent = name;
+  box.replaceChildren();
+  if (g.error) { box.textContent = g.error; return; }
+  const words = { depends: "reads", invalidates: "invalidates", selects: "selects", feature: "contains" };
+  for (const e of g.edges) {
+    box.append(el("div", { class: "edge edge-" + e.kind,
+      text: `${e.source} ${words[e.kind] || e.kind} ${e.target}${e.label ? " (" + e.label + ")" : ""}` }));
+  }
+  if (!g.edges.length) box.textContent = `${name}: no dependencies`;
 }
 
 let liveTimer = null;
