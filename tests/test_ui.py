@@ -200,3 +200,26 @@ def test_browser_smoke(name: str) -> None:
         server.stop()
         server.cam.close()
         sim.close()
+
+
+def test_main_prints_the_tokened_url() -> None:
+    import signal
+    import subprocess
+    import sys
+    sim = start_simulator("gige", addresses=[loopback()])
+    proc = subprocess.Popen([sys.executable, "-m", "nodemap.app.ui.server", sim.urls[0],
+                             "--no-browser"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("nodemap ui: http://127.0.0.1:") and "/?token=" in line
+        url = line.split(": ", 1)[1].strip()
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert b"nodemap ui" in response.read()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sim.close()
