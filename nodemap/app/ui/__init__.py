@@ -1,0 +1,19 @@
+"""``nodemap ui URL``: a local web viewer (feature tree, editing, live view, feature sets).
+
+:func:`~nodemap.app.ui.server.serve` starts it; :func:`~nodemap.app.ui.server.main` is the
+command-line entry the CLI wires.  Needs the optional ``ui`` extra (aiohttp).
+"""
+
+from __future__ import annotations
+
+__all__ = ["serve", "main"]
+
+
+def serve(*args, **kwargs):  # type: ignore[no-untyped-def]
+    from .server import serve as _serve
+    return _serve(*args, **kwargs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .server import main as _main
+    return _main(argv)
