@@ -1040,6 +1040,40 @@ def sim() -> None:
     """
 
 
+# --------------------------------------------------------------------------- ui
+
+@main.command()
+@click.argument("url")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="TCP port (0: any free one)")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (anything but loopback warns: the token is the only guard)")
+@click.option("--no-browser", is_flag=True, help="print the URL, do not open a browser")
+def ui(url: str, port: int, host: str, no_browser: bool) -> None:
+    """A feature browser and live view for URL in the web browser (local server, the
+    access token in the printed URL; Ctrl-C stops it)."""
+    try:
+        from .ui.server import serve
+    except ImportError as exc:
+        raise CliError(f"nodemap ui needs aiohttp: pip install 'nodemap[ui]' ({exc})") from None
+    from .simulators import wait_for_signal
+
+    with _Guard(url):
+        try:
+            server = serve(url, port=port, host=host, open_browser=not no_browser)
+        except ValueError as exc:
+            raise CliError(f"{url}: {exc}", 2) from None
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port}: {exc}", EXIT_UNREACHABLE) from None
+    click.echo(f"nodemap ui: {server.url}")
+    sys.stdout.flush()
+    try:
+        wait_for_signal()
+    finally:
+        server.stop()
+        server.cam.close()
+
+
 # --------------------------------------------------------------------------- demo
 
 @main.command(name="demo")

@@ -79,6 +79,9 @@ def test_cli_examples(devices, cli, tmp_path: Path, monkeypatch):
         if argv[0] == "sim":
             assert argv[1] in ("gige", "fcb", "sxh485")
             continue
+        if argv[0] == "ui":           # a server until Ctrl-C: tests/test_ui.py drives it
+            assert "ui" in main.commands
+            continue
         if argv[0] not in main.commands:
             pytest.fail(f"README shows `nodemap {argv[0]}` but the CLI has no such verb")
         if argv[0] in ("lint", "graph"):
