@@ -587,15 +587,28 @@ class GvspReceiver:
         ip = positions + u16[(positions + 26) >> 1]
         udp = ip + (take(ip) & 0xF) * 4
         snap = u32[(positions + 12) >> 2].astype(np.int64) - (udp - ip) - 8
-        n = np.minimum((take(udp + 4) << 8 | take(udp + 5)) - 8, snap)
         g = udp + 8
-        status = take(g) << 8 | take(g + 1)
-        bid = take(g + 2) << 8 | take(g + 3)
-        pid = take(g + 5) << 16 | take(g + 6) << 8 | take(g + 7)
-        cand = (n == 8 + ds) & (status == 0) & (take(g + 4) == _PAYLOAD)
+        k = positions.size
+        if k > 1 and bool((udp - positions == udp[0] - positions[0]).all()) \
+                and int(g[-1]) + 8 <= top + 1:
+            # one layout for the whole run: read the UDP + GVSP headers as one strided view
+            hdr = np.lib.stride_tricks.as_strided(
+                u8[int(udp[0]):], shape=(k, 16), strides=(step, 1),
+                writeable=False).astype(np.int64)
+            n = np.minimum((hdr[:, 4] << 8 | hdr[:, 5]) - 8, snap)
+            status = hdr[:, 8] << 8 | hdr[:, 9]
+            bid = hdr[:, 10] << 8 | hdr[:, 11]
+            kind = hdr[:, 12]
+            pid = hdr[:, 13] << 16 | hdr[:, 14] << 8 | hdr[:, 15]
+        else:
+            n = np.minimum((take(udp + 4) << 8 | take(udp + 5)) - 8, snap)
+            status = take(g) << 8 | take(g + 1)
+            bid = take(g + 2) << 8 | take(g + 3)
+            kind = take(g + 4)
+            pid = take(g + 5) << 16 | take(g + 6) << 8 | take(g + 7)
+        cand = (n == 8 + ds) & (status == 0) & (kind == _PAYLOAD)
         stats["packets"] += int(positions.size)
         stats["bytes"] += int(np.maximum(n, 0).sum())
-        k = positions.size
         i = 0
         while i < k:
             if cand[i]:
