@@ -39,6 +39,7 @@ from nodemap.imaging.frame import Frame
 
 from . import gvsp
 from . import mmsg
+from . import ring as _ring
 from . import protocol as p
 
 __all__ = ["GvspReceiver", "STAT_KEYS"]
@@ -124,7 +125,7 @@ class GvspReceiver:
                  max_resend_ranges: int = 32, retention: float = 0.5, max_in_flight: int = 8,
                  rcvbuf: int = 32 * 1024 * 1024, force_rcvbuf: bool = True,
                  poll_interval: float = 0.01, batch: bool | None = None,
-                 coalesce: float = 0.0003,
+                 coalesce: float = 0.0003, ring: bool | None = None,
                  name: str = "") -> None:
         self.pool = BufferPool(buffers, buffer_size)
         self.device = device
@@ -140,6 +141,9 @@ class GvspReceiver:
         # Linux: recvmmsg batches scattered straight into the frame buffers (see .mmsg)
         self.batch = mmsg.available() if batch is None else (batch and mmsg.available())
         self.coalesce = coalesce
+        # Linux as root: a PACKET_MMAP ring hands over whole blocks of packets (see .ring)
+        self.use_ring = _ring.available() if ring is None else (ring and _ring.available())
+        self._ring: _ring.PacketRing | None = None
         self.name = name or (f"{device[0]}" if device else "gvsp")
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self._frames: queue.SimpleQueue[Frame | BaseException] = queue.SimpleQueue()
@@ -213,6 +217,16 @@ class GvspReceiver:
             return
         self._stop.clear()
         self._error = None
+        if self.use_ring and self._ring is None:
+            try:
+                self._ring = _ring.PacketRing(self.address[0], self.address[1])
+                # the ring takes every datagram: the UDP socket (kept for the port and
+                # for PACKETRESEND) drops them on arrival instead of queueing copies
+                _ring.attach_filter(self._sock, _ring.DROP_ALL)
+            except OSError as exc:
+                log.info("no packet ring for %s (%s): the UDP socket receives", self.name, exc)
+                self._ring = None
+                self.use_ring = False
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"gvsp-receiver-{self.name}")
         self._thread.start()
@@ -233,6 +247,9 @@ class GvspReceiver:
             return
         self.stop()
         self._closed = True
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
         self._sock.close()
 
     def next_frame(self, timeout: float) -> Frame:
@@ -265,7 +282,9 @@ class GvspReceiver:
 
     def _run(self) -> None:
         try:
-            if self.batch:
+            if self._ring is not None:
+                self._loop_ring()
+            elif self.batch:
                 self._loop_batched()
             else:
                 self._loop()
@@ -502,6 +521,157 @@ class GvspReceiver:
                 self._service(now)
                 cur = cur if cur is not None and cur.block_id in blocks and not cur.done \
                     else None
+
+    def _loop_ring(self) -> None:
+        """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block;
+        the headers of all its packets are read together (numpy gathers) and each run of
+        in-order full data packets of one block is copied into the frame buffer in one
+        strided copy.  Every other packet goes through the slow path one by one."""
+        import numpy as np
+
+        ring = self._ring
+        assert ring is not None
+        u32 = ring.u32
+        stats = self.stats
+        stop = self._stop
+        monotonic = time.monotonic
+        ds = self.data_size
+        rows = [np.frombuffer(buf, dtype=np.uint8)[:(len(buf) // ds) * ds].reshape(-1, ds)
+                for buf in self.pool.buffers]
+        while not stop.is_set():
+            got_block = ring.next_block(self.poll_interval)
+            if got_block is None:
+                self._service(monotonic())
+                continue
+            base, num, first, length = got_block
+            stats["receive_calls"] += 1
+            now = monotonic()
+            pos, end, remaining = base + first, base + length, num
+            while remaining > 0:
+                step = int(u32[pos >> 2])
+                if step <= 0 or remaining == 1:
+                    positions = np.array([pos], dtype=np.int64)
+                    nexts = [step]
+                else:
+                    most = min(remaining, max(1, (end - pos + step - 1) // step))
+                    positions = pos + step * np.arange(most, dtype=np.int64)
+                    nexts = u32[positions >> 2]
+                    off = np.flatnonzero(nexts != step)
+                    if off.size:
+                        positions = positions[:off[0] + 1]
+                run = positions.size
+                self._ring_run(positions, step, rows, now)
+                remaining -= run
+                pos = int(positions[-1]) + int(nexts[run - 1])
+            ring.release()
+            now = monotonic()
+            if now >= self._next_service:
+                self._service(now)
+
+    def _ring_run(self, positions: Any, step: int, rows: list[Any], now: float) -> None:
+        """Handle the packets at ``positions`` (offsets of TPACKET_V3 headers, ``step``
+        apart) of the current ring block."""
+        import numpy as np
+
+        ring = self._ring
+        assert ring is not None
+        u8, u16, u32, view = ring.u8, ring.u16, ring.u32, ring.view
+        top = u8.size - 1
+        ds = self.data_size
+        stats = self.stats
+        blocks = self._blocks
+
+        def take(index: Any) -> Any:
+            return np.take(u8, index, mode="clip").astype(np.int64)
+
+        ip = positions + u16[(positions + 26) >> 1]
+        udp = ip + (take(ip) & 0xF) * 4
+        snap = u32[(positions + 12) >> 2].astype(np.int64) - (udp - ip) - 8
+        g = udp + 8
+        k = positions.size
+        if k > 1 and bool((udp - positions == udp[0] - positions[0]).all()) \
+                and int(g[-1]) + 8 <= top + 1:
+            # one layout for the whole run: read the UDP + GVSP headers as one strided view
+            hdr = np.lib.stride_tricks.as_strided(
+                u8[int(udp[0]):], shape=(k, 16), strides=(step, 1),
+                writeable=False).astype(np.int64)
+            n = np.minimum((hdr[:, 4] << 8 | hdr[:, 5]) - 8, snap)
+            status = hdr[:, 8] << 8 | hdr[:, 9]
+            bid = hdr[:, 10] << 8 | hdr[:, 11]
+            kind = hdr[:, 12]
+            pid = hdr[:, 13] << 16 | hdr[:, 14] << 8 | hdr[:, 15]
+        else:
+            n = np.minimum((take(udp + 4) << 8 | take(udp + 5)) - 8, snap)
+            status = take(g) << 8 | take(g + 1)
+            bid = take(g + 2) << 8 | take(g + 3)
+            kind = take(g + 4)
+            pid = take(g + 5) << 16 | take(g + 6) << 8 | take(g + 7)
+        cand = (n == 8 + ds) & (status == 0) & (kind == _PAYLOAD)
+        stats["packets"] += int(positions.size)
+        stats["bytes"] += int(np.maximum(n, 0).sum())
+        i = 0
+        while i < k:
+            if cand[i]:
+                blk = blocks.get(int(bid[i]))
+                if blk is not None and not blk.done and not blk.extended:
+                    seg = cand[i:] & (bid[i:] == bid[i])
+                    j = i + (int(np.argmin(seg)) if not seg.all() else seg.size)
+                    if self._ring_bulk(blk, g[i:j] + 8, pid[i:j], rows[blk.index], now):
+                        i = j
+                        continue
+            length = int(n[i])
+            if length < 0 or g[i] + length > top + 1:
+                stats["malformed"] += 1
+            else:
+                start = int(g[i])
+                self._smv[:length] = view[start:start + length]
+                self._handle_scratch(length, now)
+            i += 1
+
+    def _ring_bulk(self, blk: _Block, starts: Any, pids: Any, dst: Any, now: float) -> bool:
+        """Copy the full data packets of ``blk`` whose payloads start at ``starts`` into
+        place at once; False (nothing done) when any is not simply new: the slow path
+        then takes them one by one."""
+        import numpy as np
+
+        k = pids.size
+        ds = self.data_size
+        limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
+        lo, hi = int(pids.min()), int(pids.max())
+        if lo < 1 or hi > limit:
+            return False
+        got = np.frombuffer(blk.got, dtype=np.uint8)
+        try:
+            if got[pids].any():
+                return False
+            consecutive = k == 1 or bool((np.diff(pids) == 1).all())
+            if not consecutive and np.unique(pids).size != k:
+                return False
+            u8 = self._ring.u8   # type: ignore[union-attr]
+            stride = int(starts[1] - starts[0]) if k > 1 else ds
+            if k == 1 or (stride > 0 and bool((np.diff(starts) == stride).all())):
+                src = np.lib.stride_tricks.as_strided(u8[int(starts[0]):], shape=(k, ds),
+                                                      strides=(stride, 1), writeable=False)
+            else:
+                src = u8[starts[:, None] + np.arange(ds)]
+            if consecutive:
+                dst[lo - 1:lo - 1 + k] = src
+            else:
+                dst[pids - 1] = src
+            got[pids] = 1
+        finally:
+            del got
+        blk.count += k
+        blk.last_seen = now
+        if hi * ds > blk.end:
+            blk.end = hi * ds
+        if hi > blk.high:
+            if not blk.next_resend and not (consecutive and lo == blk.high + 1):
+                blk.next_resend = now + self.resend_delay
+            blk.high = hi
+        if blk.leader and blk.count == blk.ndata:
+            self._deliver(blk)
+        return True
 
     def _handle(self, data: bytes, now: float) -> _Block | None:
         n = len(data)
