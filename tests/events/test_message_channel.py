@@ -124,3 +124,16 @@ def test_storm_bounded(events: Events, device: socket.socket) -> None:
     assert stats.queue_drops == max(0, stats.events - 64)
     # kernel buffer losses are the sender's; what arrived was either queued or counted
     assert stats.packets <= sent + 1
+
+
+def test_cli_line_formats(events: Events, device: socket.socket) -> None:
+    import json
+
+    from nodemap.app.events_cli import format_event
+    device.sendto(EventDataCmd(21, EventItem(FRAME_END, 0, 8, 55), (7).to_bytes(4, "big"))
+                  .encode(), events.channel.address)
+    event = next(events.iter(timeout=10.0))
+    line = format_event(event)
+    assert line.startswith("t=55 FrameEnd (0x9002) block 8") and "EventFrameEndExposureTime=7" in line
+    record = json.loads(format_event(event, as_json=True))
+    assert record["features"]["EventFrameEndExposureTime"] == 7 and record["data"] == "00000007"
