@@ -108,3 +108,17 @@ def test_event_features_are_the_value_nodes() -> None:
     assert adapter.id_of("FrameEnd") == FRAME_END
     with pytest.raises(NodeMapError, match="no event called 'Nope'"):
         adapter.id_of("Nope")
+
+
+def test_enable_through_selector_and_notification() -> None:
+    from nodemap.port import MemoryPort
+    nm = NodeMap.from_xml(XML.encode())
+    memory = MemoryPort(0x2000)
+    nm.connect(memory)
+    adapter = EventAdapter(nm)
+    adapter.enable("FrameEnd")
+    assert memory.read(0x1000, 8) == bytes([0, 0, 0, 1, 0, 0, 0, 1])
+    adapter.enable("FrameEnd", False)
+    assert memory.read(0x1004, 4) == bytes(4)
+    with pytest.raises(NodeMapError, match="EventSelector has ExposureEnd, FrameEnd"):
+        adapter.enable("Bogus")
