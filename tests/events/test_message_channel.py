@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nodemap.events import Event
 from nodemap.nodemap import NodeMap
@@ -114,16 +115,20 @@ def test_storm_bounded(events: Events, device: socket.socket) -> None:
         device.sendto(EventCmd(i & 0xFFFF or 1, (EventItem(EXPOSURE_END, 0, 0, i),), flags=0)
                       .encode(), events.channel.address)
         sent += 1
-    device.sendto(EventCmd(20000, (EventItem(EXPOSURE_END, 0, 0, 10_000),), flags=0).encode(),
-                  events.channel.address)
-    seen.wait(20.0)
+    # a marker after the storm, repeated (bounded) since the kernel may drop datagrams
+    for attempt in range(100):
+        device.sendto(EventCmd(20000 + attempt, (EventItem(EXPOSURE_END, 0, 0, 10_000),),
+                               flags=0).encode(), events.channel.address)
+        if seen.wait(0.2):
+            break
+    assert seen.is_set()
     assert events.channel.alive
     stats = events.stats
     assert stats.events == count[0] >= 1
     assert len(events.channel._queue) <= 64
     assert stats.queue_drops == max(0, stats.events - 64)
     # kernel buffer losses are the sender's; what arrived was either queued or counted
-    assert stats.packets <= sent + 1
+    assert stats.packets <= sent + 100
 
 
 def test_cli_line_formats(events: Events, device: socket.socket) -> None:
@@ -137,3 +142,12 @@ def test_cli_line_formats(events: Events, device: socket.socket) -> None:
     assert line.startswith("t=55 FrameEnd (0x9002) block 8") and "EventFrameEndExposureTime=7" in line
     record = json.loads(format_event(event, as_json=True))
     assert record["features"]["EventFrameEndExposureTime"] == 7 and record["data"] == "00000007"
+
+
+@given(st.binary(max_size=96))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_handle_never_raises_on_random_bytes(events: Events, raw: bytes) -> None:
+    before = events.stats.malformed + events.stats.events + events.stats.duplicates
+    events.channel.handle(b"\x42" + raw, ("127.0.0.1", 1))
+    after = events.stats.malformed + events.stats.events + events.stats.duplicates
+    assert after > before  # counted one way or another
