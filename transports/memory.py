@@ -22,7 +22,7 @@ class MemoryLink:
     """A MemoryPort plus the XML that describes it."""
 
     port: MemoryPort
-    xml: bytes
+    xml: bytes = attrs.field(repr=False)
     port_name: str = "Device"
 
     def descriptions(self, progress: Callable[[int, int], None] | None = None) -> list[bytes]:

@@ -57,8 +57,27 @@ class Camera:
         with self.stream(**options) as stream:
             return stream.next(timeout)
 
+    @property
+    def events(self) -> Any:
+        """The device's events (``enable``, ``iter``, ``subscribe``): a GigE Vision message
+        channel opened on first use and closed with the camera."""
+        events = self.__dict__.get("_events")
+        if events is None:
+            own = getattr(self.link, "events", None)
+            if own is not None:
+                return own
+            from .events_cli import open_events
+
+            events = self.__dict__["_events"] = open_events(self)
+        return events
+
     def close(self) -> None:
-        self.link.close()
+        events = self.__dict__.pop("_events", None)
+        try:
+            if events is not None:
+                events.close()
+        finally:
+            self.link.close()
 
     def __enter__(self) -> "Camera":
         return self

@@ -1040,6 +1040,28 @@ def sim() -> None:
     """
 
 
+# --------------------------------------------------------------------------- events
+
+@main.command()
+@click.argument("url")
+@click.option("--enable", "enable", multiple=True, metavar="NAME",
+              help="turn on the notification of this event (EventSelector; repeatable)")
+@click.option("-n", "--count", type=click.IntRange(min=1), default=None,
+              help="stop after this many events (default: until Ctrl-C)")
+@click.option("--idle", type=float, default=None, help="stop after this many quiet seconds")
+@json_option
+def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | None,
+           as_json: bool) -> None:
+    """A live log of the device's events (GigE Vision message channel) until Ctrl-C."""
+    from .events_cli import run
+
+    with _Guard(url):
+        try:
+            run(url, enable, as_json, limit=count, idle=idle)
+        except ValueError as exc:
+            raise CliError(f"{url}: {exc}", 2) from None
+
+
 # --------------------------------------------------------------------------- ui
 
 @main.command()

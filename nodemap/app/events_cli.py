@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..errors import NodeMapError
+from ..errors import UnsupportedError
 
 __all__ = ["open_events", "format_event", "run", "main"]
 
@@ -37,8 +37,8 @@ def open_events(cam: Any) -> Any:
 
     host = getattr(cam.link, "host", None)
     if host is None:
-        raise NodeMapError(f"{cam!r}: events need a GigE Vision device (gvcp://HOST); this "
-                           "link has no message channel")
+        raise UnsupportedError(f"events need a GigE Vision device (gvcp://HOST); a "
+                               f"{type(cam.link).__name__} has no message channel")
 
     def write_register(address: int, value: int) -> None:
         cam.port.write(int(address), int(value).to_bytes(4, "big"))
