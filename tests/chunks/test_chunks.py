@@ -100,3 +100,16 @@ def test_frame_view_keeps_its_own_values() -> None:
     assert frames[0].chunks["ChunkGain"].access == "NA"
     assert frames[0].chunks.to_dict() == {"ChunkFrameID": 1}
     assert bytes(frames[0].chunks).endswith(struct.pack(">II", 0x1001, 8))
+
+
+def test_grab_chunks_line() -> None:
+    from nodemap.app.chunks_view import chunk_values, format_chunks
+
+    nm = _nm()
+    frame = Frame(b"\x00" * 4, width=2, height=2, pixel_format="Mono8", frame_id=7,
+                  chunks=gev_payload([(0x1001, struct.pack(">Q", 7)),
+                                      (0x1002, struct.pack(">d", 2.5))]))
+    assert chunk_values(frame, nm) == {"ChunkFrameID": 7, "ChunkExposureTime": 2.5}
+    assert format_chunks(frame, nm) == "frame 7: ChunkExposureTime=2.5 ChunkFrameID=7"
+    bare = Frame(b"\x00" * 4, width=2, height=2, pixel_format="Mono8")
+    assert format_chunks(bare, nm) == "frame 0: (no chunk data)"
