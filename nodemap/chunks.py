@@ -49,9 +49,13 @@ class Chunk:
     data: bytes
 
 
-def parse_gev(payload: bytes | bytearray | memoryview, *,
-              max_chunks: int = MAX_CHUNKS) -> list[Chunk]:
+def parse_gev(payload: bytes | bytearray | memoryview, *, max_chunks: int = MAX_CHUNKS,
+              image_before: bool = False) -> list[Chunk]:
     """The chunks of a GigE Vision chunk payload, last chunk first (as read from the end).
+
+    ``image_before``: ``payload`` is what follows the image data of an extended-chunk
+    frame (``frame.chunks``), so it opens with the image chunk's own trailer, whose length
+    covers bytes not in ``payload``: that first trailer ends the parse without an error.
 
     Raises ChunkError when a trailer's length runs past the start of the payload, when
     fewer than 8 bytes remain for a trailer, or after ``max_chunks`` chunks.
@@ -68,6 +72,8 @@ def parse_gev(payload: bytes | bytearray | memoryview, *,
                              f"chunk id and length (8 bytes); the layout is not GigE Vision")
         chunk_id, length = _TRAILER.unpack_from(view, end - _TRAILER.size)
         start = end - _TRAILER.size - length
+        if start < 0 and image_before and end == _TRAILER.size:
+            break  # the image chunk: its data is the frame's pixels, before this slice
         if start < 0:
             raise ChunkError(f"chunk 0x{chunk_id:08X} claims {length} bytes but only "
                              f"{end - _TRAILER.size} precede its trailer at offset "
@@ -144,7 +150,7 @@ class AttachResult:
 
 
 def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *,
-           layout: str = "gev",
+           layout: str = "gev", image_before: bool = False,
            descriptors: Iterable[tuple[int, int, int]] | None = None) -> AttachResult:
     """Bind the node map's chunk ports to the chunks in ``payload`` (None: detach all).
 
@@ -158,7 +164,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     if payload is not None:
         try:
             if layout == "gev":
-                chunks = _parse_gev_tolerant(payload)
+                chunks = _parse_gev_tolerant(payload, image_before)
             elif layout == "generic":
                 chunks = parse_generic(payload, descriptors or ())
             else:
@@ -193,9 +199,10 @@ class _Partial(list):  # type: ignore[type-arg]
     error: str | None = None
 
 
-def _parse_gev_tolerant(payload: bytes | bytearray | memoryview) -> list[Chunk]:
+def _parse_gev_tolerant(payload: bytes | bytearray | memoryview,
+                        image_before: bool = False) -> list[Chunk]:
     try:
-        return parse_gev(payload)
+        return parse_gev(payload, image_before=image_before)
     except ChunkError as exc:
         # Keep what was read before the problem: re-parse chunk by chunk.
         partial = _Partial()
@@ -269,7 +276,7 @@ class ChunkView(Mapping[str, ChunkValue]):
                 raise KeyError(name)
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
-                    attach(nm, self.raw)
+                    attach(nm, self.raw, image_before=True)
                     nm._chunk_owner = self  # type: ignore[attr-defined]
                 node = nm.node(name)
                 access = node.access()

@@ -403,10 +403,11 @@ class NodeMap:
         from nodemap import chunks
 
         data = frame_or_payload
-        if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+        from_frame = data is not None and not isinstance(data, (bytes, bytearray, memoryview))
+        if from_frame:
             view = getattr(data, "chunks", None)
             data = None if view is None else bytes(view)
-        result = chunks.attach(self, data, layout=layout)
+        result = chunks.attach(self, data, layout=layout, image_before=from_frame)
         self._chunk_owner = None
         return result
 

@@ -113,3 +113,18 @@ def test_grab_chunks_line() -> None:
     assert format_chunks(frame, nm) == "frame 7: ChunkExposureTime=2.5 ChunkFrameID=7"
     bare = Frame(b"\x00" * 4, width=2, height=2, pixel_format="Mono8")
     assert format_chunks(bare, nm) == "frame 0: (no chunk data)"
+
+
+def test_frame_chunks_open_with_the_image_trailer() -> None:
+    # What the GVSP receiver keeps for payload type 0x4001: the bytes after the pixels,
+    # i.e. the image chunk's trailer, then the other chunks.
+    pixels = b"\x05" * 4
+    full = gev_payload([(0xA0000001, pixels), (0x1001, struct.pack(">Q", 11))])
+    frame = Frame(pixels, width=2, height=2, pixel_format="Mono8", chunks=full[len(pixels):])
+    nm = _nm()
+    result = nm.attach_chunks(frame)
+    assert result.error is None and nm.features["ChunkFrameID"].value == 11
+    frame.chunks.bind(nm)
+    assert frame.chunks["ChunkFrameID"].value == 11
+    with pytest.raises(ChunkError, match="claims 4 bytes"):
+        parse_gev(full[len(pixels):])
