@@ -182,12 +182,12 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
         if error is not None:
             nodemap.chunk_errors = getattr(nodemap, "chunk_errors", 0) + 1  # type: ignore[attr-defined]
         for name, chunk_id in ports.items():
-            chunk = by_id.get(chunk_id)
-            if chunk is None:
+            found = by_id.get(chunk_id)
+            if found is None:
                 nodemap._ports.pop(name, None)
                 missing.append(name)
             else:
-                nodemap._ports[name] = ChunkPort(chunk_id, chunk.data)
+                nodemap._ports[name] = ChunkPort(chunk_id, found.data)
                 bound.append(name)
             nodemap.invalidate(name)
     return AttachResult(tuple(bound), tuple(missing), error)
@@ -277,7 +277,7 @@ class ChunkView(Mapping[str, ChunkValue]):
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
                     attach(nm, self.raw, image_before=True)
-                    nm._chunk_owner = self  # type: ignore[attr-defined]
+                    nm._chunk_owner = self  # type: ignore[attr-defined,assignment]
                 node = nm.node(name)
                 access = node.access()
                 value = None
