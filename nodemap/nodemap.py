@@ -396,6 +396,21 @@ class NodeMap:
             self._features = Features(self)
         return self._features
 
+    def attach_chunks(self, frame_or_payload: Any, *, layout: str = "gev") -> Any:
+        """Bind the chunk ports (``<ChunkID>``) to a frame's chunk data (or raw payload
+        bytes; None detaches): chunk features then read that frame's values, missing
+        chunks are NA.  Returns a :class:`nodemap.chunks.AttachResult`."""
+        from nodemap import chunks
+
+        data = frame_or_payload
+        from_frame = data is not None and not isinstance(data, (bytes, bytearray, memoryview))
+        if from_frame:
+            view = getattr(data, "chunks", None)
+            data = None if view is None else bytes(view)
+        result = chunks.attach(self, data, layout=layout, image_before=from_frame)
+        self._chunk_owner = None
+        return result
+
     def to_xml(self) -> bytes:
         """The description as XML: one document, layered ones merged (earlier wins)."""
         from .export import to_xml

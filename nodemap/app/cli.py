@@ -797,15 +797,16 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
               help="frame buffers in the pool")
 @click.option("--packet-size", type=click.IntRange(min=576, max=16384), default=None,
               help="fix the GVSP packet size instead of negotiating it")
+@click.option("--chunks", is_flag=True, help="print each frame's chunk data values")
 @json_option
 def grab(url: str, count: int, output: Path | None, fmt: str | None, timeout: float,
-         buffers: int, packet_size: int | None, as_json: bool) -> None:
+         buffers: int, packet_size: int | None, chunks: bool, as_json: bool) -> None:
     """Take pictures from any camera that makes images (GigE Vision, SXH485 ...), with a
     live line (frames/s, MB/s, incomplete, resent) and a statistics table at the end."""
     from .grab import grab_frames
 
     with _Opened(url) as cam, _Guard(url):
-        report = grab_frames(cam, count, timeout, output, fmt, buffers, packet_size)
+        report = grab_frames(cam, count, timeout, output, fmt, buffers, packet_size, chunks)
     if as_json:
         _emit_json(report)
     else:
@@ -815,6 +816,9 @@ def grab(url: str, count: int, output: Path | None, fmt: str | None, timeout: fl
             click.echo(f"frame {row['frame_id']}: {row['width']}x{row['height']} "
                        f"{row['pixel_format']} {row['status']}"
                        + (f" → {row['path']}" if "path" in row else ""))
+            if "chunks" in row:
+                click.echo("  " + (" ".join(f"{k}={v}" for k, v in row["chunks"].items())
+                                   or "(no chunk data)"))
         table = Table("statistic", "value")
         table.add_row("frames", str(len(report["frames"])))
         table.add_row("seconds", f"{report['seconds']:.3f}")

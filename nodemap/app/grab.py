@@ -62,7 +62,7 @@ class _Live:
 
 
 def grab_frames(cam: Any, count: int, timeout: float, output: Path | None, fmt: str | None,
-                buffers: int, packet_size: int | None) -> dict[str, Any]:
+                buffers: int, packet_size: int | None, chunks: bool = False) -> dict[str, Any]:
     """Grab ``count`` frames (``0`` = until Ctrl-C); returns the report (frames, stats)."""
     where = output_paths(output, count, fmt)
     live = _Live(sys.stderr.isatty())
@@ -82,6 +82,10 @@ def grab_frames(cam: Any, count: int, timeout: float, output: Path | None, fmt: 
                     "timestamp": frame.timestamp, "bytes": len(frame.payload)}
                 if path is not None:
                     row["path"] = str(frame.save(path, fmt))
+                if chunks:
+                    from .chunks_view import chunk_values
+
+                    row["chunks"] = chunk_values(frame, cam.nodemap)
                 rows.append(row)
                 frame.release()
                 live.update(len(rows), nbytes, stream.stats)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nodemap.chunks import ChunkView
 from nodemap.errors import RangeError, UnsupportedError
 
 from . import pfnc
@@ -33,7 +34,7 @@ class Frame:
 
     __slots__ = ("payload", "width", "height", "offset_x", "offset_y", "padding_x",
                  "padding_y", "pixel_format_code", "pixel_format", "frame_id", "timestamp",
-                 "status", "missing_packets", "chunks", "payload_type", "_array", "__weakref__")
+                 "status", "missing_packets", "_chunks", "payload_type", "_array", "__weakref__")
 
     def __init__(self, payload: Any, *, width: int, height: int, pixel_format: int | str,
                  frame_id: int = 0, timestamp: int = 0, offset_x: int = 0, offset_y: int = 0,
@@ -61,9 +62,16 @@ class Frame:
         self.timestamp = timestamp
         self.status = status
         self.missing_packets = missing_packets
-        self.chunks = chunks
+        self._chunks: ChunkView | None = ChunkView(chunks) if chunks is not None else None
         self.payload_type = payload_type
         self._array: Any = None
+
+    @property
+    def chunks(self) -> "ChunkView | None":
+        """This frame's chunk features (None without chunk data): ``frame.chunks[
+        "ChunkExposureTime"].value``; ``bytes(frame.chunks)`` is the raw chunk data.  Bind it
+        to the camera's node map first (``frame.chunks.bind(cam.nodemap)``)."""
+        return self._chunks
 
     @property
     def complete(self) -> bool:

@@ -21,7 +21,6 @@ import socket
 import struct
 import sys
 
-import numpy as np
 
 __all__ = ["available", "PacketRing", "attach_filter", "udp_filter", "DROP_ALL"]
 
@@ -137,6 +136,8 @@ class PacketRing:
         except BaseException:
             self.sock.close()
             raise
+        import numpy as np   # only when a ring is opened: import nodemap stays numpy-free
+
         self.u8 = np.frombuffer(self.map, dtype=np.uint8)
         self.u16 = self.u8.view(np.uint16)
         self.u32 = self.u8.view(np.uint32)

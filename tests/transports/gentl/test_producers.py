@@ -224,7 +224,7 @@ def test_viky_chunk_layout_is_reported(viky: Path) -> None:
             frame = stream.next(10)
             layout = stream.source.chunk_layout(frame)
     assert layout is not None and layout.chunks
-    assert frame.chunks
+    assert frame.chunks is not None and bytes(frame.chunks)
     ends = [offset + length for _, offset, length in layout.chunks]
     assert max(ends) <= frame.payload.nbytes
 
