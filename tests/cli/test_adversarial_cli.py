@@ -6,6 +6,8 @@ Python traceback (an exception other than SystemExit escaping the click group).
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -28,7 +30,9 @@ URLS = [f"mem:{DEMO_XML}", f"mem:{DEMO_XML}?sise=1", "mem:", "mem:/no/such.xml",
 
 
 def run(argv: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(main, argv, catch_exceptions=True)
+    # verbs such as save write into the working directory: a fresh one per case
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        result = CliRunner().invoke(main, argv, catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"nodemap {argv!r} raised {result.exception!r}:\n{result.output}") \
             from result.exception
