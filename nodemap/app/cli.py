@@ -234,6 +234,15 @@ class _MainGroup(click.Group):
                 formatter.write_dl(rows)
         super().format_epilog(ctx, formatter)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValueError as exc:   # a NUL byte in a path argument, whichever verb opened it
+            if "null byte" not in str(exc):
+                raise
+            raise click.UsageError("an argument contains a NUL byte (\\x00); file names and "
+                                   "URLs cannot contain one") from exc
+
 
 @click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nodemap", message="nodemap %(version)s")

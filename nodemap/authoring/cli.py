@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from nodemap.errors import NodeMapError
+
 __all__ = ["lint_command", "graph_command", "main"]
 
 
@@ -75,6 +77,11 @@ def graph_command(file: str, feature: str | None, output: str | None, fmt: str |
         graph = build_graph(Path(file), feature)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="FEATURE") from exc
+    except NodeMapError as exc:
+        raise click.ClickException(f"{file}: {exc} (check it with: nodemap lint {file})") \
+            from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from exc
     dot_text = to_dot(graph, title=feature or Path(file).stem)
     if output is None and fmt in (None, "dot"):
         click.echo(dot_text, nl=False)
@@ -85,6 +92,8 @@ def graph_command(file: str, feature: str | None, output: str | None, fmt: str |
         target = render(dot_text, output, fmt)
     except GraphvizMissing as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
     click.echo(f"wrote {target} ({len(graph.nodes)} nodes, {len(graph.edges)} edges)")
 
 

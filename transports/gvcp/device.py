@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import heapq
 import io
 import logging
@@ -278,9 +279,18 @@ class SimulatedDevice:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> "SimulatedDevice":
+        # No SO_REUSEADDR here: on UDP it would let a second simulator bind the same
+        # address and port and silently take over the first one's clients.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.address, self.port))
+        try:
+            sock.bind((self.address, self.port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(exc.errno, f"UDP {self.address}:{self.port} is already in use "
+                              f"(another simulator or camera program holds it): stop it or "
+                              f"choose another --address/--port") from None
+            raise
         self.port = sock.getsockname()[1]
         self._sock = sock
         stream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

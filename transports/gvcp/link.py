@@ -126,6 +126,9 @@ class GvcpLink:
     port_name: str = "Device"
     xml_url: XmlUrl | None = None
     http_timeout: float = 10.0
+    #: A device's ``File:`` URL names a path on *this* host: read it only when the user
+    #: opted in (``?allow_file_url=1`` or ``open_link(..., allow_file_url=True)``).
+    allow_file_url: bool = False
 
     @property
     def port(self) -> GvcpClient:
@@ -154,8 +157,9 @@ class GvcpLink:
                 log.info("downloaded %d bytes of XML from %s", len(blob), url.raw)
                 xml = unpack_xml(blob, url.raw)
                 if b"<" not in xml[:4096]:   # lenient: text may precede <?xml
+                    start = "" if url.scheme == "file" else f" (they start {blob[:8].hex(' ')})"
                     raise XmlError(f"{url.raw}: the {len(blob)} bytes there are neither XML nor "
-                                   f"a zip (they start {blob[:8].hex(' ')})")
+                                   f"a zip{start}")
                 return xml
             except (PortError, XmlError, OSError) as exc:
                 errors.append(f"{'second' if second else 'first'} URL: {exc}")
@@ -176,7 +180,7 @@ class GvcpLink:
                 (lambda done, total: progress(min(done, url.length), url.length)) if progress else None)
             return span[url.address - start:url.address - start + url.length]
         if url.scheme == "file":
-            data = Path(url.name).read_bytes()
+            data = self._read_file_url(url)
         else:
             with urllib.request.urlopen(url.name, timeout=self.http_timeout) as resp:  # noqa: S310
                 total = int(resp.headers.get("Content-Length") or 0)
@@ -191,6 +195,25 @@ class GvcpLink:
         if progress and url.scheme == "file":
             progress(len(data), len(data))
         return data
+
+    def _read_file_url(self, url: XmlUrl) -> bytes:
+        """The host file a device's ``File:`` URL names, only if the user allowed it; errors
+        name the path and the OS reason, never the file's content."""
+        if not self.allow_file_url:
+            raise XmlError(f"the device's XML URL {url.raw!r} names a file on this host; "
+                           "nodemap does not read host files a device chooses. If you trust "
+                           "this device, add ?allow_file_url=1 to the gvcp:// URL (or load the "
+                           "XML yourself with --xml)")
+        path = Path(url.name)
+        try:
+            size = path.stat().st_size
+            if size > MAX_XML_BYTES:
+                raise XmlError(f"XML URL {url.raw!r}: {path} has {size} bytes (more than "
+                               f"{MAX_XML_BYTES})")
+            return path.read_bytes()
+        except OSError as exc:
+            raise XmlError(f"XML URL {url.raw!r}: cannot read {path}: "
+                           f"{exc.strerror or type(exc).__name__}") from None
 
     def descriptions(self, progress: Callable[[int, int], None] | None = None) -> list[bytes]:
         """[device XML, bootstrap XML]: the device's names win over the bootstrap's."""
@@ -243,6 +266,9 @@ def _flag(value: Any) -> bool:
 def open_link(url: str, **options: Any) -> GvcpLink:
     """Open ``gvcp://HOST[:PORT][?timeout=S&retries=N&deadline=S&control=1&exclusive=0&heartbeat=1]``.
 
+    ``allow_file_url=1`` lets a device's ``File:`` XML URL name a file on this host to read
+    (refused by default: a device must not choose which host file is read).
+
     Without ``timeout``/``retries`` the client's adaptive retransmission timer applies
     (about a second without an answer fails an operation); either of them selects a fixed
     timer of ``retries`` attempts of ``timeout`` seconds; ``deadline`` caps every
@@ -278,4 +304,5 @@ def open_link(url: str, **options: Any) -> GvcpLink:
     except BaseException:
         client.close()
         raise
-    return GvcpLink(client=client, device_info=info)
+    return GvcpLink(client=client, device_info=info,
+                    allow_file_url=_flag(merged.get("allow_file_url", False)))

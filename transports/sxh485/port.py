@@ -42,14 +42,20 @@ from nodemap.errors import DeviceError, PortError, ProtocolError
 from ..vaddr import Layout, VaddrError
 from .bus import Bus
 from .protocol import (BAUD_RATES, BROADCAST, ERROR_TEXT, RESERVED, Frame, MessageType,
-                       Profile)
+                       RESOLUTIONS, Profile)
 
-__all__ = ["Kind", "LAYOUT", "VirtualAddress", "SXH485Port", "virtual_address"]
+__all__ = ["Kind", "MAX_IMAGE_BYTES", "MAX_PACKETS", "LAYOUT", "VirtualAddress", "SXH485Port", "virtual_address"]
 
 #: kind (4 bits) · message type (8) · offset (20): see the module docstring.
 LAYOUT = Layout("SXH485", ("kind", 4), ("type", 8), ("offset", 20))
 
 log = logging.getLogger("nodemap.sxh485")
+
+#: No JPEG from this camera can be larger than its largest resolution in uncompressed RGB
+#: (plus 64 KiB of headers): the plausibility bound for announced picture sizes.
+MAX_IMAGE_BYTES = max(w * h for w, h in RESOLUTIONS) * 3 + 64 * 1024
+#: ImageData packets are indexed with 16 bits.
+MAX_PACKETS = 1 << 16
 
 Progress = Callable[[int, int], None]
 
@@ -190,7 +196,8 @@ class SXH485Port:
                 if where.kind is Kind.CAPTURE:
                     self._image_size = None
                     if reply is not None and len(reply.data) >= 4:
-                        self._image_size = int.from_bytes(reply.data[:4], "little")
+                        self._image_size = self._plausible_size(
+                            int.from_bytes(reply.data[:4], "little"))
                 return
             after: Callable[[Frame | None], None] | None = None
             if where.kind is Kind.BAUD:
@@ -222,7 +229,23 @@ class SXH485Port:
                             f"offset; parameters are read and written whole")
 
     # -- pictures --------------------------------------------------------------------------
+    def _plausible_size(self, size: int) -> int:
+        """``size`` if a picture of that many bytes can come from this camera, else PortError.
+
+        The largest resolution's uncompressed RGB (:data:`MAX_IMAGE_BYTES`) bounds any JPEG
+        it can send; a larger announcement is a confused or hostile camera.
+        """
+        if not 0 <= size <= MAX_IMAGE_BYTES:
+            width, height = max(RESOLUTIONS)
+            raise PortError(
+                f"SXH485 camera at address {self._address} announces a picture of {size} bytes "
+                f"(0x{size:X}); no picture of this camera can exceed {MAX_IMAGE_BYTES} bytes "
+                f"({width}×{height} uncompressed RGB): the camera or the line is faulty — "
+                f"power-cycle it and take the picture again")
+        return size
+
     def _note_size(self, size: int) -> None:
+        self._plausible_size(size)
         if size != self._image_size:
             self._packets.clear()
         self._image_size = size
@@ -261,6 +284,7 @@ class SXH485Port:
         """
         with self._lock:
             size = self._image_size if self._image_size is not None else self.image_size()
+            self._plausible_size(size)
             if size == 0 and length:
                 raise PortError(
                     f"camera at address {self._address} holds no picture yet: execute "
@@ -278,6 +302,11 @@ class SXH485Port:
                     f"{size}-byte picture")
             packet_size = len(first)
             count = -(-size // packet_size)
+            if count > MAX_PACKETS:
+                raise PortError(
+                    f"SXH485 camera at address {self._address}: a {size}-byte picture in "
+                    f"{packet_size}-byte packets needs {count} packets, more than the "
+                    f"{MAX_PACKETS} a 16-bit packet index can name; set a larger PacketSize")
             start, stop = offset // packet_size, (offset + length - 1) // packet_size
             skip = offset - start * packet_size
             out = bytearray()

@@ -326,3 +326,15 @@ def test_device_runs_from_the_command_line(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_second_device_on_a_held_address_is_refused(make_device) -> None:
+    from nodemap.transports.gvcp import discovery
+    from tests.transports.gvcp.conftest import SIMPLE_XML
+
+    first = make_device(serial="FIRST1")
+    second = SimulatedDevice(SIMPLE_XML, address=first.address, port=first.port, serial="THIEF2")
+    with pytest.raises(OSError, match=rf"UDP {first.address}:{first.port} is already in use"):
+        second.start()
+    [found] = discovery.discover(address=first.address, timeout=1.0)
+    assert found.info.serial == "FIRST1"     # the first device still answers its clients

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import pathlib
 import threading
 import zipfile
 
@@ -133,10 +134,73 @@ def test_link_falls_back_to_second_url_and_file_urls(make_device, tmp_path) -> N
     dev = make_device()
     dev.set_url("Local:broken.xml;FFFFFFF0;40")            # beyond the 32-bit address space
     dev.set_url(f"File:///{xml_file.as_posix().lstrip('/')}", second=True)
-    link = open_link(f"gvcp://{dev.address}", control=False)
+    link = open_link(f"gvcp://{dev.address}?allow_file_url=1", control=False)
     try:
         assert link.device_xml() == SIMPLE_XML and link.xml_url.scheme == "file"
         assert dev.controller is None
+    finally:
+        link.close()
+
+
+SECRET = b"root:x:0:0:SECRET-MARKER-7f3a:/root:/bin/bash\n"
+
+
+@pytest.mark.parametrize("form", ["File:///{path}", "file:{path}", "FILE:///{path}?SchemaVersion=1.0.0"])
+def test_a_device_chosen_file_url_is_refused_by_default(make_device, tmp_path, form) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_bytes(SECRET)
+    dev = make_device()
+    dev.set_url(form.format(path=secret.as_posix().lstrip("/") if "///" in form
+                            else secret.as_posix()))
+    dev.set_url("", second=True)   # no second URL to fall back to
+    reads: list[str] = []
+    link = open_link(f"gvcp://{dev.address}", control=False)
+    try:
+        original = pathlib.Path.read_bytes
+
+        def spy(self: pathlib.Path) -> bytes:
+            reads.append(str(self))
+            return original(self)
+
+        pathlib.Path.read_bytes = spy   # type: ignore[method-assign]
+        try:
+            with pytest.raises(XmlError, match=r"names a file on this host.*allow_file_url=1") as err:
+                link.device_xml()
+        finally:
+            pathlib.Path.read_bytes = original   # type: ignore[method-assign]
+    finally:
+        link.close()
+    assert str(secret) not in reads
+    assert "SECRET-MARKER" not in str(err.value) and "726f6f74" not in str(err.value).replace(" ", "")
+
+
+def test_an_allowed_file_url_never_echoes_the_file_content(make_device, tmp_path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_bytes(SECRET)
+    dev = make_device()
+    dev.set_url(f"File:///{secret.as_posix().lstrip('/')}")
+    dev.set_url(f"File:///{(tmp_path / 'missing.xml').as_posix().lstrip('/')}", second=True)
+    link = open_link(f"gvcp://{dev.address}", control=False, allow_file_url=True)
+    try:
+        with pytest.raises(XmlError, match=r"neither XML nor a zip.*cannot read .*missing\.xml")\
+                as err:
+            link.device_xml()
+    finally:
+        link.close()
+    text = str(err.value)
+    assert "SECRET-MARKER" not in text and "/bin/bash" not in text
+    assert SECRET[:8].hex(" ") not in text and SECRET[:8].hex() not in text
+
+
+def test_allow_file_url_zero_in_the_url_still_refuses(make_device, tmp_path) -> None:
+    xml_file = tmp_path / "cam.xml"
+    xml_file.write_bytes(SIMPLE_XML)
+    dev = make_device()
+    dev.set_url(f"File:///{xml_file.as_posix().lstrip('/')}")
+    link = open_link(f"gvcp://{dev.address}?allow_file_url=0", control=False)
+    try:
+        with pytest.raises(XmlError, match="names a file on this host"):
+            link.device_xml()
     finally:
         link.close()
 

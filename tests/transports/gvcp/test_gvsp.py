@@ -365,8 +365,9 @@ def _tshark_packets() -> list[bytes]:
 
 
 def tshark_check_gvsp(tshark: str, pcap: Path, expected: int, gvsp_port: int) -> str:
-    """Run tshark on ``pcap``; assert exit code 0, exactly ``expected`` packets, every one
+    """Run tshark on ``pcap``; assert exit code 0, exactly ``expected`` (> 0) packets, every one
     GVSP or GVCP, and no malformed / unknown / expert-error mark.  Returns the -V output."""
+    assert expected > 0, "a capture of zero packets proves nothing"
     decode_as = ["-d", f"udp.port=={gvsp_port},gvsp"]
     summary = subprocess.run([tshark, "-r", str(pcap), *decode_as], capture_output=True,
                              text=True, timeout=120)

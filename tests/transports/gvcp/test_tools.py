@@ -44,12 +44,16 @@ class Recorder:
 
 
 def _tshark_check(tshark: str, pcap: Path, expected: int) -> str:
-    out = subprocess.run([tshark, "-r", str(pcap), "-V"], capture_output=True, text=True,
-                         timeout=120).stdout
-    summary = subprocess.run([tshark, "-r", str(pcap)], capture_output=True, text=True,
-                             timeout=120).stdout
-    lines = [line for line in summary.splitlines() if line.strip()]
-    assert len(lines) == expected
+    assert expected > 0, "a capture of zero packets proves nothing"
+    detail = subprocess.run([tshark, "-r", str(pcap), "-V"], capture_output=True, text=True,
+                            timeout=120)
+    assert detail.returncode == 0, detail.stderr
+    out = detail.stdout
+    listing = subprocess.run([tshark, "-r", str(pcap)], capture_output=True, text=True,
+                             timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    lines = [line for line in listing.stdout.splitlines() if line.strip()]
+    assert len(lines) == expected, lines[:5]
     assert all(" GVCP " in line for line in lines), [x for x in lines if " GVCP " not in x][:5]
     # "[Unknown Register]" is tshark naming a manufacturer-specific address, not a decode
     # failure (the seed capture shows it too); anything else "unknown" or malformed fails.

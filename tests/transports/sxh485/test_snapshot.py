@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image
 
-from nodemap.errors import ProtocolError
+from nodemap.errors import PortError, ProtocolError
 from nodemap.transports.sxh485.device import Faults
 from nodemap.transports.sxh485.link import open_link
-from nodemap.transports.sxh485.port import Kind, virtual_address
+from nodemap.transports.sxh485.port import MAX_IMAGE_BYTES, MAX_PACKETS, Kind, virtual_address
 from nodemap.transports.sxh485.protocol import RESOLUTIONS, MessageType
 from nodemap.transports.sxh485.snapshot import check_jpeg
 
@@ -105,3 +105,61 @@ def test_check_jpeg() -> None:
         check_jpeg(b"\x00" + good)
     with pytest.raises(ProtocolError, match="truncated"):
         check_jpeg(good[:-1])
+
+
+def _announcing(monkeypatch: pytest.MonkeyPatch, size: int, packet: int | None = None) -> list[int]:
+    """Make every simulated camera announce pictures of ``size`` bytes (and, with ``packet``,
+    send ImageData packets of that many bytes); returns the packet indices requested."""
+    from nodemap.transports.sxh485.device import SimulatedCamera
+
+    original = SimulatedCamera.handle
+    asked: list[int] = []
+
+    def hostile(self, message_type: int, params: bytes):  # type: ignore[no-untyped-def]
+        status, data, after = original(self, message_type, params)
+        if message_type in (MessageType.CAPTURE, MessageType.IMAGE_INFO):
+            return status, size.to_bytes(4, "little"), after
+        if message_type == MessageType.READ_PACKET:
+            asked.append(int.from_bytes(params, "little"))
+            if packet is not None:
+                return status, params + bytes(packet), after
+        return status, data, after
+
+    monkeypatch.setattr(SimulatedCamera, "handle", hostile)
+    return asked
+
+
+@pytest.mark.parametrize("size", [0xFFFFFFFF, MAX_IMAGE_BYTES + 1, 1 << 31])
+def test_an_implausible_announced_size_is_refused_before_any_packet(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    asked = _announcing(monkeypatch, size)
+    link = open_link(rig.url(1))
+    try:
+        with pytest.raises(PortError, match=rf"announces a picture of {size} bytes.*no picture "
+                                            rf"of this camera can exceed {MAX_IMAGE_BYTES} bytes"):
+            link.snapshot()
+    finally:
+        link.close()
+    assert asked == []
+
+
+def test_more_packets_than_a_16_bit_index_is_refused(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _announcing(monkeypatch, MAX_IMAGE_BYTES, packet=8)
+    link = open_link(rig.url(1))
+    try:
+        with pytest.raises(PortError, match=rf"needs {-(-MAX_IMAGE_BYTES // 8)} packets, more "
+                                            rf"than the {MAX_PACKETS}"):
+            link.snapshot()
+    finally:
+        link.close()
+    assert asked == [0]
+
+
+def test_the_largest_real_picture_is_within_the_bound(rig: Rig) -> None:
+    link = open_link(rig.url(1))
+    try:
+        link.port.write(RES, b"\x00")
+        data = link.snapshot()
+    finally:
+        link.close()
+    assert 0 < len(data) <= MAX_IMAGE_BYTES
