@@ -12,9 +12,10 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from nodemap.errors import ParameterError
 from nodemap.plugin import TransportPlugin
 from nodemap.port import MemoryPort
-from nodemap.urls import split_scheme
+from nodemap.urls import split_scheme, unknown_parameters_error
 
 
 @attrs.define
@@ -39,9 +40,22 @@ def open_link(url: str, *, xml: bytes | None = None, size: int | None = None,
     _, rest = split_scheme(url)
     path, _, query = rest.partition("?")
     params = {k: v[-1] for k, v in parse_qs(query).items()}
+    unknown = set(params) - {"size", "base"}
+    if unknown:
+        raise unknown_parameters_error(url, unknown, {"size", "base"})
+    numbers: dict[str, int] = {}
+    for key in ("size", "base"):
+        if key in params:
+            try:
+                numbers[key] = int(params[key], 0)
+            except ValueError:
+                raise ParameterError(f"{url!r}: {key}={params[key]!r} is not a number (e.g. "
+                                     f"{key}=0x10000)") from None
+            if numbers[key] < 0 or numbers[key] > 1 << 32:
+                raise ParameterError(f"{url!r}: {key}={params[key]} is outside 0-4 GiB")
     data = xml if xml is not None else Path(path).read_bytes()
-    size = int(params["size"], 0) if "size" in params else (size or 0x100000)
-    base = int(params["base"], 0) if "base" in params else (base or 0)
+    size = numbers.get("size", size or 0x100000)
+    base = numbers.get("base", base or 0)
     port = MemoryPort(size, base=base)
     return MemoryLink(port=port, xml=data)
 

@@ -51,8 +51,6 @@ def test_fuzzed_device_verbs_end_with_a_status_and_a_message(verb: str, url: str
     run([verb, url, *rest])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="transports/memory.py (lead-owned) lets int('abc') escape as ValueError")
 @pytest.mark.parametrize("url", [f"mem:{DEMO_XML}?size=abc", f"mem:{DEMO_XML}?base=zz"])
 def test_a_malformed_mem_url_is_a_message(url: str) -> None:
     run(["xml", url])

@@ -254,6 +254,7 @@ def parse_gvcp_url(url: str) -> tuple[str, int, dict[str, str]]:
 
 #: The query parameters of a ``gvcp://`` URL.
 _URL_PARAMETERS = frozenset({"timeout", "retries", "deadline", "control", "exclusive",
+                             "allow_file_url",
                              "heartbeat", "heartbeat_timeout"})
 
 

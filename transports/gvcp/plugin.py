@@ -29,7 +29,7 @@ plugin = TransportPlugin(
     name="gvcp",
     summary="GigE Vision cameras over GVCP (UDP 3956)",
     schemes=("gvcp",),
-    url_forms=("gvcp://HOST[:PORT][?timeout=S&retries=N]",),
+    url_forms=("gvcp://HOST[:PORT][?timeout=S&retries=N&deadline=S&allow_file_url=1]",),
     authority=True,
     open_link="nodemap.transports.gvcp.link:open_link",
     discover=discover,
