@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-import attrs
-
 from nodemap.errors import NodeMapError, XmlError
+from nodemap.xmlurl import DescriptionUrl
+from nodemap.xmlurl import parse as parse_description_url
 
 from .api import URL_INFO, URL_SCHEME, GenTLError, Library
 
@@ -38,57 +37,12 @@ log = logging.getLogger("nodemap.gentl")
 MAX_XML_BYTES = 64 * 1024 * 1024
 
 
-@attrs.frozen(slots=True)
-class PortUrl:
-    """One parsed port URL: ``scheme`` is "local", "file" or "http"."""
-
-    scheme: str
-    name: str
-    address: int = 0
-    length: int = 0
-    schema_version: str | None = None
-    raw: str = ""
-
-    @property
-    def zipped(self) -> bool:
-        return self.name.lower().endswith(".zip")
-
-
-_LOCAL = re.compile(r"^local:(?:/{3})?(?P<name>[^;]+);(?:0x)?(?P<addr>[0-9a-f]+);"
-                    r"(?:0x)?(?P<len>[0-9a-f]+)(?:\?(?P<query>.*))?$", re.IGNORECASE)
-
-
-def _schema(query: str | None) -> str | None:
-    if not query:
-        return None
-    for key, values in urllib.parse.parse_qs(query).items():
-        if key.lower() == "schemaversion":
-            return values[-1]
-    return None
+PortUrl = DescriptionUrl   # a module's port URL (the GenICam description URL syntax)
 
 
 def parse_port_url(text: str) -> PortUrl:
     """Parse one URL a module reports; XmlError naming it when it is malformed."""
-    text = text.strip().rstrip("\0").strip()
-    lower = text.lower()
-    if lower.startswith("local:"):
-        m = _LOCAL.match(text)
-        if not m:
-            raise XmlError(f"port URL {text!r} is not of the form "
-                           "Local:name.xml;ADDRESS;LENGTH (hex)")
-        return PortUrl("local", m.group("name"), int(m.group("addr"), 16),
-                       int(m.group("len"), 16), _schema(m.group("query")), text)
-    if lower.startswith("file:"):
-        body, _, query = text[5:].partition("?")
-        if body.startswith("///"):
-            # file:///C:/x.xml → C:/x.xml ; file:///opt/x.xml → /opt/x.xml
-            body = body[3:] if re.match(r"^///[A-Za-z]:", body) else body[2:]
-        return PortUrl("file", urllib.parse.unquote(body), schema_version=_schema(query),
-                       raw=text)
-    if lower.startswith(("http:", "https:")):
-        base, _, query = text.partition("?")
-        return PortUrl("http", base, schema_version=_schema(query), raw=text)
-    raise XmlError(f"unsupported port URL {text!r}: expected Local:, File: or http:")
+    return parse_description_url(text, "port URL")
 
 
 def _url_info(lib: Library, handle: int, index: int, cmd: int, what: str) -> Any:

@@ -14,7 +14,6 @@ The URL registers hold ``Local:[///]name.xml|zip;ADDRESS;LENGTH[?SchemaVersion=x
 from __future__ import annotations
 
 import logging
-import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -26,6 +25,8 @@ from nodemap.errors import PortError, XmlError
 from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
 from nodemap.urls import unknown_parameters_error
+from nodemap.xmlurl import DescriptionUrl
+from nodemap.xmlurl import parse as parse_description_url
 
 from . import protocol as p
 from .client import GvcpClient
@@ -40,51 +41,20 @@ BOOTSTRAP_XML = "gige-bootstrap.xml"
 MAX_XML_BYTES = 64 * 1024 * 1024
 
 
-@attrs.frozen(slots=True)
-class XmlUrl:
-    """A parsed XML URL register: ``scheme`` is "local", "file" or "http"."""
-
-    scheme: str
-    name: str
-    address: int = 0
-    length: int = 0
-    schema_version: str | None = None
-    raw: str = ""
-
-    @property
-    def zipped(self) -> bool:
-        return self.name.lower().endswith(".zip")
-
-
-_LOCAL = re.compile(r"^local:(?:/{3})?(?P<name>[^;]+);(?:0x)?(?P<addr>[0-9a-f]+);"
-                    r"(?:0x)?(?P<len>[0-9a-f]+)(?:\?(?P<query>.*))?$", re.IGNORECASE)
+XmlUrl = DescriptionUrl   # the first/second URL register's content
 
 
 def parse_xml_url(text: str) -> XmlUrl:
-    """Parse the content of a first/second URL register."""
-    text = text.strip().rstrip("\0").strip()
-    lower = text.lower()
-    if lower.startswith("local:"):
-        m = _LOCAL.match(text)
-        if not m:
-            raise XmlError(f"XML URL {text!r} is not of the form Local:name.xml;ADDRESS;LENGTH (hex)")
-        schema = _schema(m.group("query"))
-        address, length = int(m.group("addr"), 16), int(m.group("len"), 16)
-        for what, number in (("address", address), ("length", length)):
+    """Parse the content of a first/second URL register (a ``Local:`` address and length
+    must fit the 32-bit GigE Vision address space)."""
+    url = parse_description_url(text, "XML URL")
+    if url.scheme == "local":
+        for what, number in (("address", url.address), ("length", url.length)):
             if number >= ADDRESS_SPACE:
-                raise XmlError(f"XML URL {text!r}: {what} 0x{number:X} is beyond the 32-bit "
+                raise XmlError(f"XML URL {url.raw!r}: {what} 0x{number:X} is beyond the 32-bit "
                                f"GigE Vision address space (the device's URL register is "
                                f"wrong)")
-        return XmlUrl("local", m.group("name"), address, length, schema, text)
-    if lower.startswith("file:"):
-        body, _, query = text[5:].partition("?")
-        if body.startswith("///"):
-            body = body[3:] if re.match(r"^///[A-Za-z]:", body) else body[2:]
-        return XmlUrl("file", urllib.parse.unquote(body), schema_version=_schema(query), raw=text)
-    if lower.startswith(("http:", "https:")):
-        return XmlUrl("http", text.split("?", 1)[0],
-                      schema_version=_schema(text.partition("?")[2]), raw=text)
-    raise XmlError(f"unsupported XML URL {text!r}: expected Local:, File: or http:")
+    return url
 
 
 #: GigE Vision registers and memory are addressed with 32 bits.
@@ -98,15 +68,6 @@ def _check_local_span(text: str, address: int, length: int) -> None:
     if address + length > ADDRESS_SPACE:
         raise XmlError(f"XML URL {text!r}: {length} bytes at 0x{address:X} run past the end "
                        f"of the 32-bit GigE Vision address space (4 GiB)")
-
-
-def _schema(query: str | None) -> str | None:
-    if not query:
-        return None
-    for key, values in urllib.parse.parse_qs(query).items():
-        if key.lower() == "schemaversion":
-            return values[-1]
-    return None
 
 
 def unpack_xml(blob: bytes, source: str = "XML") -> bytes:
