@@ -40,14 +40,33 @@ from typing import Any
 
 import attrs
 
-from nodemap.errors import AccessError, NodeMapError, PortError, TimeoutError, UnsupportedError
+from nodemap.errors import (
+    AccessError,
+    NodeMapError,
+    PortError,
+    TimeoutError,
+    UnsupportedError,
+)
 from nodemap.imaging import pfnc
 from nodemap.imaging.buffers import BufferPool
 from nodemap.imaging.frame import Frame
+from nodemap.imaging.sizing import payload_size
 
-from .api import (ACQ_QUEUE, ACQ_STOP, BUFFER_INFO, EVENT_NEW_BUFFER_DATA, GC, INFINITE,
-                  INFO, PAYLOAD_TYPE, PIXELFORMAT_NS, SINGLE_CHUNK_DATA, STREAM_INFO, GenTLError,
-                  error_for)
+from .api import (
+    ACQ_QUEUE,
+    ACQ_STOP,
+    BUFFER_INFO,
+    EVENT_NEW_BUFFER_DATA,
+    GC,
+    INFINITE,
+    INFO,
+    PAYLOAD_TYPE,
+    PIXELFORMAT_NS,
+    SINGLE_CHUNK_DATA,
+    STREAM_INFO,
+    GenTLError,
+    error_for,
+)
 
 __all__ = ["GenTLSource", "ChunkLayout"]
 
@@ -150,24 +169,7 @@ class GenTLSource:
             size = int(self.module.info(STREAM_INFO.PAYLOAD_SIZE, 0) or 0)
             if size > 0:
                 return size
-        f = self._feature("PayloadSize")
-        if f is not None:
-            try:
-                size = int(f.value)
-                if size > 0:
-                    return size
-            except NodeMapError as exc:
-                log.warning("PayloadSize of %s unreadable (%s); computing it", self.name, exc)
-        try:
-            width = int(self.nodemap.features["Width"].value)
-            height = int(self.nodemap.features["Height"].value)
-            fmt = self._feature("PixelFormat")
-            code = fmt.int_value if fmt is not None else pfnc.code_of("Mono8")
-            return pfnc.payload_size(code, width, height)
-        except (NodeMapError, KeyError) as exc:
-            raise UnsupportedError(
-                f"cannot size the stream buffers of {self.name}: neither the data stream nor "
-                f"the device XML gives a payload size, Width/Height/PixelFormat ({exc})") from exc
+        return payload_size(self.nodemap, self.name)
 
     def _remote_pixel_format(self) -> int:
         f = self._feature("PixelFormat")

@@ -24,8 +24,8 @@ import time
 from typing import Any
 
 from nodemap.errors import AccessError, NodeMapError, PortError, UnsupportedError
-from nodemap.imaging import pfnc
 from nodemap.imaging.frame import Frame
+from nodemap.imaging.sizing import payload_size
 
 from .protocol import Register as R
 from .protocol import stream_channel_register
@@ -98,25 +98,7 @@ class GvspSource:
         return features[name] if name in features else None
 
     def _payload_size(self) -> int:
-        f = self._feature("PayloadSize")
-        if f is not None:
-            try:
-                size = int(f.value)
-                if size > 0:
-                    return size
-            except NodeMapError as exc:
-                log.warning("PayloadSize of %s unreadable (%s); computing it from Width, "
-                            "Height and PixelFormat", self.host, exc)
-        try:
-            width = int(self.nodemap.features["Width"].value)
-            height = int(self.nodemap.features["Height"].value)
-            fmt = self._feature("PixelFormat")
-            code = fmt.int_value if fmt is not None else pfnc.code_of("Mono8")
-            return pfnc.payload_size(code, width, height)
-        except (NodeMapError, KeyError) as exc:
-            raise UnsupportedError(
-                f"cannot size stream buffers for {self.host}: the device XML has no readable "
-                f"PayloadSize nor Width/Height/PixelFormat ({exc})") from exc
+        return payload_size(self.nodemap, self.host)
 
     def _set_extended_ids(self, on: bool) -> None:
         """GVSP configuration (0x0960) bit 30: 64-bit block ids / 32-bit packet ids."""
