@@ -389,8 +389,8 @@ def plan(nm: Any) -> Plan:
     commands = command_registers(graph, names, kind_of)
     holder: dict[str, str] = {}
     for n in value_names:
-        for held in graph.owned(n)[1:]:
-            holder.setdefault(held, n)
+        for member in graph.owned(n)[1:]:
+            holder.setdefault(member, n)
     chosen: list[str] = []
     for n in candidates:
         kind = kind_of(n)

@@ -233,7 +233,7 @@ class CameraSession:
 
 
 def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
-    remedy = {
+    remedies: dict[int, str] = {
         p.ErrorCode.NOT_EXECUTABLE: "check the value range and the camera mode (e.g. "
                                     "ExposureMode=Manual before Gain, FocusMode=Manual "
                                     "before FocusPosition, Power on)",
@@ -241,7 +241,8 @@ def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
                             "address/encoding in the XML",
         p.ErrorCode.MESSAGE_LENGTH: "the packet is too long: check the encoding count in the XML",
         p.ErrorCode.BUFFER_FULL: "both sockets busy: wait for a completion or cancel",
-    }.get(reply.code, "")
+    }
+    remedy = remedies.get(reply.code, "")
     text = f"{label}: camera {address} answered error {reply.text}"
     return DeviceError(text + (f"; {remedy}" if remedy else ""), status=reply.code)
 

@@ -65,7 +65,7 @@ class _MemoryPort:
         self.memory = memory
 
     def read(self, address: int, length: int) -> bytes:
-        return self.memory.read(address, length)
+        return bytes(self.memory.read(address, length))
 
     def write(self, address: int, data: bytes) -> None:
         self.memory.write(address, data)

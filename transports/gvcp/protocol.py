@@ -238,7 +238,7 @@ REMEDIES = _REMEDIES
 
 def status_message(status: int, what: str = "") -> str:
     """The words for a non-success GEV status: ``what``, the code by name, a remedy."""
-    remedy = _REMEDIES.get(status, "")  # type: ignore[call-overload]
+    remedy = _REMEDIES.get(status, "")
     text = f"{what + ': ' if what else ''}device answered {status_name(status)} (0x{status:04X})"
     if remedy:
         text += f" — {remedy}"

@@ -360,7 +360,7 @@ class Streamer:
                      ) -> None:
         cfg = self.config
         if packet_id == 0:
-            datagram: bytes | list = block.leader if status == gvsp.STATUS_SUCCESS else \
+            datagram: bytes | list[bytes | memoryview] = block.leader if status == gvsp.STATUS_SUCCESS else \
                 _restatus(block.leader, status)
         elif packet_id == block.packets + 1:
             datagram = block.trailer if status == gvsp.STATUS_SUCCESS else \
@@ -372,7 +372,7 @@ class Streamer:
             datagram = [header, block.data[start:start + cfg.data_size]]
         self._transmit(datagram)
 
-    def _transmit(self, datagram: bytes | list) -> None:
+    def _transmit(self, datagram: bytes | list[bytes | memoryview]) -> None:
         try:
             if isinstance(datagram, list):
                 if _HAS_SENDMSG:

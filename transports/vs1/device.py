@@ -327,10 +327,9 @@ class SimulatedVS1:
         self._own_root = root is None
         self.root = root if root is not None else tempfile.mkdtemp(prefix="vs1sim-ftp-")
         page = boot_page if boot_page is not None else render_boot_page(boot_parameters)
-        self.services: dict[str, object] = {
-            "ftp": _FtpService(host, ftp_port, self.root, user, password),
-            "http": _HttpService(host, http_port, page),
-        }
+        self._ftp = _FtpService(host, ftp_port, self.root, user, password)
+        self._http = _HttpService(host, http_port, page)
+        self.services: dict[str, object] = {"ftp": self._ftp, "http": self._http}
         for n, port in enumerate(result_ports):
             self.services[f"result{n}"] = _ResultService(n, host, port, rate, count, line_format)
         if announce_port is not None:
@@ -342,11 +341,11 @@ class SimulatedVS1:
 
     @property
     def ftp_port(self) -> int:
-        return self.services["ftp"].port  # type: ignore[attr-defined]
+        return self._ftp.port
 
     @property
     def http_port(self) -> int:
-        return self.services["http"].port  # type: ignore[attr-defined]
+        return self._http.port
 
     @property
     def result_ports(self) -> list[int]:
