@@ -123,7 +123,7 @@ class ChunkPort:
 
 def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
     """{Port node name: chunk id} for every Port node with a constant ``<ChunkID>``."""
-    cached = getattr(nodemap, "_chunk_port_ids", None)
+    cached: dict[str, int] | None = getattr(nodemap, "_chunk_port_ids", None)
     if cached is not None:
         return cached
     found: dict[str, int] = {}
@@ -281,7 +281,7 @@ class ChunkView(Mapping[str, ChunkValue]):
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
                     attach(nm, self.raw, image_before=True)
-                    nm._chunk_owner = self  # type: ignore[attr-defined,assignment]
+                    nm._chunk_owner = self  # type: ignore[assignment]  # typed None on NodeMap: no chunk owner yet
                 node = nm.node(name)
                 access = node.access()
                 value = None

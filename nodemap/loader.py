@@ -28,7 +28,7 @@ from .errors import XmlError
 __all__ = ["Source", "Document", "read_source", "parse_document", "unzip", "is_zip",
            "MAX_XML_BYTES"]
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview]
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
 #: The largest description accepted (uncompressed).  Real files are ≤ 2 MB.
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -193,8 +193,8 @@ def parse_document(source: Source) -> Document:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
-        raise XmlError(f"malformed XML: {exc.msg}", line=line) from None
+        where: int | None = exc.position[0] if getattr(exc, "position", None) else exc.lineno
+        raise XmlError(f"malformed XML: {exc.msg}", line=where) from None
     except ValueError as exc:
         raise XmlError(f"malformed XML: {exc}") from None
     if root.getroottree().docinfo.internalDTD is not None:
@@ -202,7 +202,9 @@ def parse_document(source: Source) -> Document:
     if localname(root.tag) != "RegisterDescription":
         raise XmlError(f"root element is <{localname(root.tag)}>, expected "
                        f"<RegisterDescription>", line=root.sourceline)
-    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    root_tag = root.tag
+    namespace = (root_tag[1:].partition("}")[0]
+                 if isinstance(root_tag, str) and root_tag.startswith("{") else "")
     elements: dict[str, etree._Element] = {}
     struct_parents: dict[str, etree._Element] = {}
     for element in _named_children(root):
@@ -210,9 +212,10 @@ def parse_document(source: Source) -> Document:
         tag = localname(element.tag)
         if tag == "StructReg":  # nameless: its StructEntries are the nodes
             for entry in element:
-                if localname(entry.tag) == "StructEntry" and entry.get("Name"):
-                    elements.setdefault(entry.get("Name"), entry)
-                    struct_parents.setdefault(entry.get("Name"), element)
+                entry_name = entry.get("Name")
+                if localname(entry.tag) == "StructEntry" and entry_name:
+                    elements.setdefault(entry_name, entry)
+                    struct_parents.setdefault(entry_name, element)
             continue
         if not name:
             continue

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..nodemap import NodeMap
 from ..port import Port
+
+if TYPE_CHECKING:
+    from ..features import Features
 
 __all__ = ["Camera", "open"]
 
@@ -28,10 +31,11 @@ class Camera:
 
     @property
     def port(self) -> Port:
-        return self.link.port
+        port: Port = self.link.port
+        return port
 
     @property
-    def features(self):  # -> Features
+    def features(self) -> Features:
         return self.nodemap.features
 
     def stream(self, buffers: int = 8, packet_size: int | None = None, **options: Any) -> Any:

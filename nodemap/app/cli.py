@@ -26,7 +26,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import click
 
@@ -81,7 +81,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = code
+        # click declares exit_code a class attribute; each CliError carries its own code.
+        self.exit_code = code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"nodemap: error: {self.format_message()}", err=True)
@@ -129,15 +130,14 @@ class _Guard:
     def __enter__(self) -> "_Guard":
         return self
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         from ..errors import NodeMapError
 
         if exc is None or isinstance(exc, (click.ClickException, click.exceptions.Exit,
                                            click.Abort)):
-            return False
+            return
         if isinstance(exc, (NodeMapError, KeyError, OSError)):
             raise _translate(exc, self.url) from exc
-        return False
 
 
 class _Opened:
@@ -158,7 +158,7 @@ class _Opened:
                 raise CliError(f"{self.url}: {exc}", 2) from None
         return self.cam
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         try:
             if self.cam is not None:
                 self.cam.close()
@@ -169,7 +169,6 @@ class _Opened:
 
                 if isinstance(exc, (NodeMapError, KeyError, OSError)):
                     raise _translate(exc, self.url) from exc
-        return False
 
 
 def _feature(cam: Any, name: str) -> Any:
@@ -703,8 +702,8 @@ def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: 
     """Raw register access, like arv-tool's R[addr]: 0x0D04 reads, 0x0D04=1500 writes."""
     from .plugins import open_link
 
-    order = "little" if little_endian else "big"
-    results = []
+    order: Literal["little", "big"] = "little" if little_endian else "big"
+    results: list[dict[str, Any]] = []
     requested = length
     with _Guard(url):
         link = open_link(url)
@@ -1126,7 +1125,7 @@ def demo_(keep: Path | None) -> None:
 
 def _add_authoring() -> None:
     try:
-        from ..authoring import cli as authoring_cli  # type: ignore[attr-defined]
+        from ..authoring import cli as authoring_cli
     except Exception:  # noqa: BLE001 - authoring is optional (sympy may be absent)
         return
     for attr in ("lint_command", "graph_command"):

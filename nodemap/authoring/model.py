@@ -40,8 +40,6 @@ REF_KIND: dict[str, str] = {
 #: Elements that may contain the node types (directly or through Group nesting).
 CONTAINERS = {"RegisterDescription", "Group"}
 
-_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
-                       huge_tree=False, remove_comments=False)
 
 
 def local(element: etree._Element) -> str:
@@ -110,7 +108,7 @@ class Node:
                 continue
             # Sub-nodes (EnumEntry/StructEntry) carry their own references.
             owner = child.getparent()
-            if owner is not self.element and local(owner) in ("EnumEntry", "StructEntry"):
+            if owner is not None and owner is not self.element and local(owner) in ("EnumEntry", "StructEntry"):
                 continue
             raw = (child.text or "").strip()
             if not raw:
@@ -185,7 +183,8 @@ def read_source(source: Source) -> bytes:
 def parse_document(source: Source) -> Document:
     """Parse and index a description; raises :class:`XmlError` with a line number."""
     data = read_source(source)
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_comments=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -219,8 +218,9 @@ def parse_document(source: Source) -> Document:
                               element=element)
                 order.append(holder)
                 for entry in element:
-                    if local(entry) == "StructEntry" and entry.get("Name"):
-                        add(Node(name=entry.get("Name"), type="StructEntry", element=entry,
+                    field = entry.get("Name")
+                    if local(entry) == "StructEntry" and field:
+                        add(Node(name=field, type="StructEntry", element=entry,
                                  parent=holder))
                 continue
             if name is None:
@@ -229,8 +229,9 @@ def parse_document(source: Source) -> Document:
             add(node)
             if tag == "Enumeration":
                 for entry in element:
-                    if local(entry) == "EnumEntry" and entry.get("Name"):
-                        add(Node(name=entry_node_name(name, entry.get("Name")),
+                    symbolic = entry.get("Name")
+                    if local(entry) == "EnumEntry" and symbolic:
+                        add(Node(name=entry_node_name(name, symbolic),
                                  type="EnumEntry", element=entry,
                                  parent=node))
 

@@ -17,6 +17,7 @@ import collections
 import ctypes
 import threading
 import weakref
+from typing import cast
 
 __all__ = ["BufferPool"]
 
@@ -33,7 +34,10 @@ class BufferPool:
         self.size = size
         self.buffers: list[bytearray] = [bytearray(size) for _ in range(count)]
         self._free: collections.deque[int] = collections.deque(range(count))
-        self._lease_type = type("FrameBuffer", (ctypes.c_ubyte * size,), {})
+        # A subclass of the array type (not the array type itself), so that each lease is
+        # an object a weakref.finalize can watch.
+        self._lease_type = cast("type[ctypes.Array[ctypes.c_ubyte]]",
+                                type("FrameBuffer", (ctypes.c_ubyte * size,), {}))
         self._lock = threading.Lock()
         self._leased: set[int] = set()
 

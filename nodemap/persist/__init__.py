@@ -126,13 +126,13 @@ def store(target: Any, destination: str | os.PathLike[str] | TextIO, *,
     ``format`` is "nmfs" or "pfs"; by default a path ending in ``.pfs`` gets "pfs" and
     everything else "nmfs"."""
     if format is None:
-        suffix = "" if hasattr(destination, "write") else Path(destination).suffix  # type: ignore[arg-type]
+        suffix = "" if hasattr(destination, "write") else Path(destination).suffix
         format = "pfs" if suffix.lower() == ".pfs" else "nmfs"
     text, report = render(target, format)
     if hasattr(destination, "write"):
-        destination.write(text)  # type: ignore[union-attr]
+        destination.write(text)
     else:
-        write_atomic(destination, text.encode("utf-8"))  # type: ignore[arg-type]
+        write_atomic(destination, text.encode("utf-8"))
     return report
 
 
@@ -174,14 +174,14 @@ def load(target: Any, source: str | os.PathLike[str] | TextIO, *, verify: bool =
     if hasattr(source, "read"):
         name = str(getattr(source, "name", "the feature set"))
         try:
-            data = source.read()  # type: ignore[union-attr]
+            data = source.read()
         except UnicodeDecodeError as exc:
             raise FeatureSetError(f"{name}: not UTF-8 text ({exc.reason}); nothing was "
                                   f"applied") from None
         text = decode(data, name) if isinstance(data, bytes) else data
     else:
         name = str(source)
-        text = decode(Path(source).read_bytes(), name)  # type: ignore[arg-type]
+        text = decode(Path(source).read_bytes(), name)
     return loads(target, text, verify=verify, format=format, source=name)
 
 
