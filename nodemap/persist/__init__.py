@@ -164,7 +164,7 @@ def loads(target: Any, text: str, *, verify: bool = True, format: str | None = N
     try:
         assignments = parse(text, file_format)
     except FeatureSetError as exc:
-        raise FeatureSetError(f"{source}: {exc}", problems=exc.problems) from None
+        raise exc.with_context(f"{source}: {exc}") from None
     return replay(_nodemap(target), assignments, file_format, verify=verify, source=source)
 
 

@@ -245,12 +245,11 @@ class GvcpClient:
             f"{step.reason} — check that the device is powered and reachable, and that no "
             "firewall blocks UDP 3956 (raise ?timeout= / ?retries= for slow links)")
 
-    def _check(self, ack: p.Ack, what: str) -> None:
+    def _check(self, ack: p.Ack, what: str, address: int | None = None) -> None:
         if ack.status != Status.SUCCESS:
-            err = status_error(ack.status, what)
+            err = status_error(ack.status, what, address)
             if ack.status == Status.ACCESS_DENIED and self.control_lost.is_set():
-                err = DeviceError(f"{err} (control was lost: {self.control_lost_reason})",
-                                  status=ack.status)
+                err = err.with_context(f"{err} (control was lost: {self.control_lost_reason})")
             raise err
 
     def _unaligned(self, command: str, address: int) -> PortError:
@@ -272,7 +271,7 @@ class GvcpClient:
             ack = cast(p.ReadRegAck, self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk)))
             if ack.status != Status.SUCCESS:
                 bad = chunk[len(ack.values)] if len(ack.values) < len(chunk) else chunk[0]
-                self._check(ack, f"READREG 0x{bad:08X}")
+                self._check(ack, f"READREG 0x{bad:08X}", bad)
             out.extend(ack.values)
         return out
 
@@ -292,7 +291,7 @@ class GvcpClient:
             data, ack = self._exchange(raw, debug)
         if ack is None:
             return _u32_at(data, 8)
-        self._check(ack, f"READREG 0x{address:08X}")
+        self._check(ack, f"READREG 0x{address:08X}", address)
         return cast(p.ReadRegAck, ack).values[0]   # the session matched a READREG_ACK
 
     def write_registers(self, pairs: Sequence[tuple[int, int]]) -> None:
@@ -305,7 +304,7 @@ class GvcpClient:
             ack = cast(p.WriteRegAck, self.transact(lambda rid: p.WriteRegCmd(rid, chunk), 4))
             if ack.status != Status.SUCCESS:
                 index = min(ack.index, len(chunk) - 1)
-                self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}")
+                self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}", chunk[index][0])
 
     def write_register(self, address: int, value: int) -> None:
         if address & 3:
@@ -319,7 +318,7 @@ class GvcpClient:
                 log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
             ack = self._exchange(raw, debug)[1]
         if ack is not None:
-            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}")
+            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}", address)
 
     def read_memory(self, address: int, count: int,
                     progress: Callable[[int, int], None] | None = None) -> bytes:
@@ -331,10 +330,10 @@ class GvcpClient:
             here = address + len(out)
             n = min(p.MAX_MEM, count - len(out))
             ack = cast(p.ReadMemAck, self.transact(lambda rid: p.ReadMemCmd(rid, here, n), 4 + n))
-            self._check(ack, f"READMEM 0x{here:08X} +{n}")
+            self._check(ack, f"READMEM 0x{here:08X} +{n}", here)
             if ack.address != here:
                 raise ProtocolError(f"READMEM_ACK for 0x{ack.address:08X}, asked 0x{here:08X} from "
-                                    f"GigE Vision device {self.host}:{self.port}")
+                                    f"GigE Vision device {self.host}:{self.port}", address=here)
             out += ack.data
             if progress:
                 progress(len(out), count)
@@ -351,7 +350,7 @@ class GvcpClient:
                 words = struct.unpack(f">{len(chunk) // 4}I", chunk)
                 self.write_registers([(here + 4 * i, w) for i, w in enumerate(words)])
                 continue
-            self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}")
+            self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}", here)
 
     # ------------------------------------------------------------------ Port contract
 
@@ -420,10 +419,10 @@ class GvcpClient:
             self.write_register(R.CCP, value)
         except DeviceError as exc:
             if exc.status == Status.ACCESS_DENIED:
-                raise DeviceError(
+                raise exc.with_context(
                     f"cannot take control of GigE Vision device {self.host}: another application "
                     "holds it (CCP) — close it, wait for its heartbeat to expire, or open with "
-                    "?control=0 to read only", status=exc.status) from exc
+                    "?control=0 to read only") from exc
             raise
         self._ccp_value = value
         self.control_lost.clear()

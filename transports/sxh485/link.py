@@ -124,7 +124,7 @@ def open_link(url: str, *, address: int | None = None, baudrate: int | None = No
             try:
                 port.read(virtual_address(Kind.STATUS, MessageType.DEVICE_STATUS), 1)
             except PortError as exc:
-                raise type(exc)(f"no SXH485 camera answers at {url!r}: {exc}") from exc
+                raise exc.with_context(f"no SXH485 camera answers at {url!r}: {exc}") from exc
     except BaseException:
         bus.release()
         raise
