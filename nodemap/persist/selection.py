@@ -41,12 +41,15 @@ beyond :data:`MAX_SELECTOR_VALUES` values, are reported as skipped.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import attrs
 
 from ..errors import NodeMapError
 from .model import Entry, Skipped
+
+if TYPE_CHECKING:
+    from ..nodemap import NodeMap
 
 __all__ = ["Plan", "plan", "selection_edges", "ancestors", "command_registers",
            "MAX_NESTING", "MAX_SELECTOR_VALUES", "SKIP_KINDS"]
@@ -75,7 +78,7 @@ def _safe(function: Callable[[], Any], default: Any) -> Any:
 class _Graph:
     """The node graph as plain name lists: dependencies and ``pValue`` chains."""
 
-    def __init__(self, nm: Any) -> None:
+    def __init__(self, nm: NodeMap) -> None:
         self.nm = nm
         self._deps: dict[str, tuple[str, ...]] = {}
         self._owned: dict[str, tuple[str, ...]] = {}
@@ -127,7 +130,7 @@ def command_registers(graph: _Graph, names: Iterable[str],
     return out
 
 
-def _category_tree(nm: Any) -> list[str] | None:
+def _category_tree(nm: NodeMap) -> list[str] | None:
     """Every non-category node reachable from the ``Root`` category (in category order),
     or None when there is no Root category."""
     root = _safe(lambda: nm.node("Root"), None) if "Root" in nm else None
@@ -351,7 +354,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def plan(nm: Any) -> Plan:
+def plan(nm: NodeMap) -> Plan:
     """Read the device and return what a feature set of it holds (see the module doc)."""
     features = nm.features
     names = list(nm.names)
