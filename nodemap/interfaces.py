@@ -173,7 +173,7 @@ INTERFACES: dict[str, type] = {
 
 #: The element types whose nodes are register-backed (:class:`IRegisterSpan`).
 REGISTER_TYPES = frozenset(("Register", "IntReg", "MaskedIntReg", "FloatReg", "StringReg",
-                            "StructEntry", "StructReg"))
+                            "StructEntry"))
 
 _NUMERIC = ("Integer", "Float")
 

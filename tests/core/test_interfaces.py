@@ -126,3 +126,38 @@ def test_the_protocols_describe_the_values(nm) -> None:
     assert as_category(nm.node("Root"), "Root").features() == ["Width", "Flag"]
     assert as_register_span(nm.node("Blob"), "Blob").get_address() == 0x80
     assert as_register_span(nm.node("Blob"), "Blob").length() == 8
+
+
+# ---------------------------------------------------------------- Feature dispatches on them
+
+def test_feature_asks_the_interface(nm) -> None:
+    features = nm.features
+    assert features["Width"].min == 16 and features["Gain"].max == 10.0
+    assert features["Mode"].entries == ["A", "B"] and features["Root"].features == ["Width", "Flag"]
+    assert features["Blob"].address == 0x80 and features["Bits"].length == 4
+    assert features["Serial"].max_length == 16
+    with pytest.raises(AccessError, match=r"^Flag is a Boolean: a Boolean has no bounds "
+                                          r"\(Integer and Float features have\)$") as info:
+        features["Flag"].min
+    assert info.value.feature == "Flag"
+    for attribute in ("max", "inc"):
+        with pytest.raises(AccessError, match="a Boolean has no bounds"):
+            getattr(features["Flag"], attribute)
+    with pytest.raises(AccessError, match="an Integer has no entries"):
+        features["Width"].entries
+    with pytest.raises(AccessError, match="an Enumeration has no bounds"):
+        features["Mode"].max
+    with pytest.raises(AccessError, match="a Float has no execute"):
+        features["Gain"].execute()
+    with pytest.raises(AccessError, match="a Category has no integer value"):
+        features["Root"].int_value
+    with pytest.raises(AccessError, match="an Integer has no address"):
+        features["Twice"].address
+
+
+def test_errors_below_a_feature_carry_its_name(nm) -> None:
+    from nodemap.errors import RangeError
+
+    with pytest.raises(RangeError) as info:
+        nm.features["Width"].value = 5000               # above Max 4096
+    assert info.value.feature == "Width"
