@@ -357,3 +357,22 @@ def test_a_second_device_on_a_held_address_is_refused(make_device) -> None:
         second.start()
     [found] = discovery.discover(address=first.address, timeout=1.0)
     assert found.info.serial == "FIRST1"     # the first device still answers its clients
+
+
+def test_a_device_status_reaches_the_feature_with_its_fields(make_device) -> None:
+    """Through a node map: the GEV status and the address from the client, the feature
+    (the register node that failed) from the node map — fields, and the same words."""
+    import nodemap
+
+    dev = make_device(invalid=[(0xA004, 0xA008)], read_only=[(0xA000, 0xA004)])
+    with nodemap.open(f"gvcp://{dev.address}?timeout=0.5") as cam:
+        with pytest.raises(DeviceError) as err:
+            cam.features["Height"].value
+        assert (err.value.status, err.value.address, err.value.feature) == \
+            (Status.INVALID_ADDRESS, 0xA004, "HeightReg")
+        assert str(err.value).startswith("HeightReg: read at 0xA004 failed: ")
+        assert "INVALID_ADDRESS" in str(err.value)
+        with pytest.raises(DeviceError) as err:
+            cam.features["Width"].value = 64
+        assert (err.value.status, err.value.address, err.value.feature) == \
+            (Status.WRITE_PROTECT, 0xA000, "WidthReg")
