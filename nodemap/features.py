@@ -181,8 +181,7 @@ class Feature:
 
     @property
     def access(self) -> str:
-        with self._lock:
-            return _guard(self.name, self.node.access)
+        return self._run(self.node.access)
 
     @property
     def is_readable(self) -> bool:

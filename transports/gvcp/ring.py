@@ -89,7 +89,7 @@ def attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]])
     code = b"".join(_FILTER.pack(*insn) for insn in program)
     buf = ctypes.create_string_buffer(code, len(code))
     fprog = _Fprog(len(program), ctypes.addressof(buf))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))  # type: ignore[arg-type]
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))
 
 
 def available() -> bool:
