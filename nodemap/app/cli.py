@@ -26,9 +26,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import click
+
+if TYPE_CHECKING:
+    from ..features import Feature
+    from .camera import Camera
 
 __all__ = ["main", "EXIT_NOT_FOUND", "EXIT_UNREACHABLE", "EXIT_REFUSED", "EXIT_PARTIAL"]
 
@@ -171,7 +175,7 @@ class _Opened:
                     raise _translate(exc, self.url) from exc
 
 
-def _feature(cam: Any, name: str) -> Any:
+def _feature(cam: Camera, name: str) -> Feature:
     try:
         return cam.features[name]
     except KeyError as exc:
@@ -179,7 +183,7 @@ def _feature(cam: Any, name: str) -> Any:
                        EXIT_NOT_FOUND) from None
 
 
-def parse_for(feature: Any, text: str) -> Any:
+def parse_for(feature: Feature, text: str) -> Any:
     """The value ``text`` means for ``feature`` (by its kind)."""
     from ..persist import parse_value
 
@@ -201,7 +205,7 @@ def parse_for(feature: Any, text: str) -> Any:
         raise CliError(f"{feature.name} is {kind}: cannot use {text!r} ({exc})", 2) from None
 
 
-def _readable(feature: Any) -> bool:
+def _readable(feature: Feature) -> bool:
     try:
         return feature.kind not in ("Command", "Category", "Port", "EnumEntry") and \
             feature.access in ("RO", "RW")
@@ -209,7 +213,7 @@ def _readable(feature: Any) -> bool:
         return False
 
 
-def _visible(feature: Any, level: str) -> bool:
+def _visible(feature: Feature, level: str) -> bool:
     try:
         vis = feature.visibility or "Beginner"
     except Exception:  # noqa: BLE001
@@ -514,8 +518,10 @@ def set_(url: str, assignments: tuple[str, ...], as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- describe
 
-def describe_feature(cam: Any, name: str) -> dict[str, Any]:
+def describe_feature(cam: Camera, name: str) -> dict[str, Any]:
     """Every metadata field of one feature, its value and bounds, and its registers."""
+    from ..interfaces import IRegisterSpan
+
     nm = cam.nodemap
     feature = _feature(cam, name)
     info: dict[str, Any] = {"name": name, "kind": feature.kind}
@@ -570,7 +576,7 @@ def describe_feature(cam: Any, name: str) -> dict[str, Any]:
             node = nm.node(current)
         except Exception:  # noqa: BLE001
             continue
-        if hasattr(node, "get_address"):
+        if isinstance(node, IRegisterSpan):            # register-backed: has an address
             entry: dict[str, Any] = {"name": current}
             try:
                 entry["address"] = node.get_address()
