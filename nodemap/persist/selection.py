@@ -121,12 +121,7 @@ class _Graph:
         current = name
         while len(out) < 64:
             node = self.node(current)
-            # The node's first pValue (its definition's, not the XML element's children:
-            # nodes keep what they read, and may drop their elements once built).
-            pointer = node.text("pValue") if node is not None else None
-            if not pointer:
-                break
-            current = pointer.strip()
+            current = (node.text("pValue") or "") if node is not None else ""
             if not current or current in out or current not in self.nm:
                 break
             out.append(current)
