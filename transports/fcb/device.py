@@ -393,9 +393,9 @@ class SimCamera:
         """A new motion replaces the running one: that command completes now."""
         old = getattr(self, attr)
         if old is not None and not old.finished and not old.cancelled:
-            socket = old.socket
-            if self.sockets.get(socket) is old:
-                self.sockets[socket] = None
+            held = old.socket               # the socket number the motion holds
+            if self.sockets.get(held) is old:
+                self.sockets[held] = None
             old.finished = True
             if not old.muted:
                 self._emit(now, p.encode_completion(self.address, old.socket), "completion")
