@@ -281,7 +281,8 @@ class ChunkView(Mapping[str, ChunkValue]):
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
                     attach(nm, self.raw, image_before=True)
-                    nm._chunk_owner = self  # type: ignore[assignment]  # typed None on NodeMap: no chunk owner yet
+                    # NodeMap declares _chunk_owner as None (no owner yet): a ChunkView owns it
+                    nm._chunk_owner = self  # type: ignore[assignment]
                 node = nm.node(name)
                 access = node.access()
                 value = None

@@ -980,7 +980,8 @@ class Formula:
     ast: Any = attrs.field(repr=False, eq=False)
     node: str = ""
     lenient: bool = False
-    _fn: Callable[[Values], int | float] = attrs.field(repr=False, eq=False, alias="fn", default=None)
+    _fn: Callable[[Values], int | float] = attrs.field(repr=False, eq=False, alias="fn",
+                                                       default=None)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:

@@ -98,7 +98,8 @@ class Node:
                 continue
             # Sub-nodes (EnumEntry/StructEntry) carry their own references.
             owner = child.getparent()
-            if owner is not None and owner is not self.element and local(owner) in ("EnumEntry", "StructEntry"):
+            if owner is not None and owner is not self.element and \
+                    local(owner) in ("EnumEntry", "StructEntry"):
                 continue
             raw = (child.text or "").strip()
             if not raw:

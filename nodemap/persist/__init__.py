@@ -160,7 +160,8 @@ def parse(text: str, file_format: str | None = None) -> list[Assignment]:
     return pfs.parse(text) if file_format == "pfs" else nmfs.parse(text)
 
 
-def loads(target: object, text: str, *, verify: bool = True, format: str | None = None,  # noqa: A002
+def loads(target: object, text: str, *, verify: bool = True,
+          format: str | None = None,  # noqa: A002
           source: str = "the feature set") -> LoadReport:
     """Replay a feature-set text on ``target`` and report what could not be restored.
 

@@ -397,7 +397,8 @@ def plan(nm: NodeMap) -> Plan:
             held = {h for n in value_names for h in graph.owned(n)[1:]}
             tree = [n for n in value_names if n not in held]
         candidates = [n for n in tree
-                      if _about(graph.node(n), lambda node: node.visibility, "Beginner") != "Invisible"]
+                      if _about(graph.node(n), lambda node: node.visibility,
+                                "Beginner") != "Invisible"]
     candidate_set = set(candidates)
     commands = command_registers(graph, names, kind_of)
     holder: dict[str, str] = {}

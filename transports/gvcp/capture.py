@@ -188,7 +188,8 @@ class GvcpCaptureDecoder:
             fields["index"] = packet.index
             if status == p.Status.SUCCESS:
                 details.append(f"{packet.index} register(s) written" +
-                               (": " + ", ".join(_name(names, a) or f"0x{a:08X}" for a, _ in pairs[:packet.index])
+                               (": " + ", ".join(_name(names, a) or f"0x{a:08X}"
+                                                 for a, _ in pairs[:packet.index])
                                 if pairs else ""))
             elif pairs:
                 failed = pairs[min(packet.index, len(pairs) - 1)]

@@ -268,7 +268,8 @@ class GvcpClient:
         for i in range(0, len(addresses), step):
             chunk = tuple(addresses[i:i + step])
             # The session accepts only the ack code answering the command sent.
-            ack = cast(p.ReadRegAck, self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk)))
+            ack = cast(p.ReadRegAck,
+                       self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk)))
             if ack.status != Status.SUCCESS:
                 bad = chunk[len(ack.values)] if len(ack.values) < len(chunk) else chunk[0]
                 self._check(ack, f"READREG 0x{bad:08X}", bad)

@@ -360,7 +360,8 @@ class Streamer:
                      ) -> None:
         cfg = self.config
         if packet_id == 0:
-            datagram: bytes | list[bytes | memoryview] = block.leader if status == gvsp.STATUS_SUCCESS else \
+            datagram: bytes | list[bytes | memoryview] = \
+                block.leader if status == gvsp.STATUS_SUCCESS else \
                 _restatus(block.leader, status)
         elif packet_id == block.packets + 1:
             datagram = block.trailer if status == gvsp.STATUS_SUCCESS else \
