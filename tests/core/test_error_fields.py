@@ -94,3 +94,39 @@ def test_feature_set_error_keeps_its_problems_through_context() -> None:
     err = FeatureSetError("2 lines cannot be read", problems=((3, "bad"), (5, "worse")))
     again = err.with_context("settings.nmfs: 2 lines cannot be read")
     assert again.problems == ((3, "bad"), (5, "worse")) and again.line == 3
+
+
+# ---------------------------------------------------------------- through a node map
+
+def test_range_errors_name_the_feature_in_a_field() -> None:
+    from tests.core.xmlkit import int_reg, load
+
+    nm, _ = load('<Integer Name="Width"><pValue>WidthReg</pValue><Min>16</Min><Max>64</Max>'
+                 '<Inc>4</Inc></Integer>' + int_reg("WidthReg", 0x10)
+                 + '<Enumeration Name="Mode"><EnumEntry Name="A"><Value>0</Value></EnumEntry>'
+                   '<pValue>WidthReg</pValue></Enumeration>')
+    for name, value in (("Width", 65), ("Width", 17), ("Mode", "B")):
+        with pytest.raises(RangeError) as info:
+            nm.features[name].value = value
+        assert info.value.feature == name and name in str(info.value)
+
+
+def test_xml_errors_of_a_node_name_it_and_its_line() -> None:
+    import nodemap
+    from tests.core.xmlkit import description
+
+    nm = nodemap.NodeMap.from_xml(description(
+        '<Integer Name="Broken">\n<pValue>Nowhere</pValue></Integer>'))
+    with pytest.raises(XmlError) as info:
+        nm.features["Broken"].value
+    assert info.value.feature == "Broken" and info.value.line is not None
+    assert "Nowhere" in str(info.value)
+
+
+def test_access_errors_name_the_feature_in_a_field() -> None:
+    from tests.core.xmlkit import int_reg, load
+
+    nm, _ = load(int_reg("Ro", 0x10, access="RO"))
+    with pytest.raises(AccessError) as info:
+        nm.features["Ro"].value = 1
+    assert info.value.feature == "Ro" and info.value.status is None
