@@ -136,6 +136,7 @@ def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
             continue
         text = text.strip()
         found[name] = int(text, 16)
+    # cached on the node map (which does not declare it): the XML does not change
     nodemap._chunk_port_ids = found  # type: ignore[attr-defined]
     return found
 
@@ -180,6 +181,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     missing: list[str] = []
     with nodemap.lock:
         if error is not None:
+            # a counter the node map does not declare: chunk layouts that failed to parse
             nodemap.chunk_errors = getattr(nodemap, "chunk_errors", 0) + 1  # type: ignore[attr-defined]
         for name, chunk_id in ports.items():
             found = by_id.get(chunk_id)
@@ -193,7 +195,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     return AttachResult(tuple(bound), tuple(missing), error)
 
 
-class _Partial(list):  # type: ignore[type-arg]
+class _Partial(list[Chunk]):
     """Chunks parsed before a layout problem, with the problem."""
 
     error: str | None = None

@@ -86,7 +86,7 @@ class CliError(click.ClickException):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
         # click declares exit_code a class attribute; each CliError carries its own code.
-        self.exit_code = code  # type: ignore[misc]
+        self.exit_code = code  # type: ignore[misc]  # see the line above
 
     def show(self, file: Any = None) -> None:
         click.echo(f"nodemap: error: {self.format_message()}", err=True)

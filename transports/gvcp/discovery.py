@@ -79,7 +79,7 @@ def interfaces() -> list[Interface]:
     try:
         import psutil
     except ImportError:
-        psutil = None  # type: ignore[assignment]
+        psutil = None  # type: ignore[assignment]  # optional: interfaces from socket alone
     if psutil is not None:
         for name, addrs in psutil.net_if_addrs().items():
             for a in addrs:

@@ -94,6 +94,7 @@ def parse_stream_faults(text: str) -> StreamFaults:
         except ValueError:
             kind = "an integer" if key == "seed" else "a fraction between 0 and 1"
             raise ValueError(f"stream fault {key}={raw.strip()!r}: expected {kind}") from None
+    # keys are StreamFaults' own fields (checked above); seed an int, the rest floats
     return StreamFaults(**values)  # type: ignore[arg-type]
 
 
