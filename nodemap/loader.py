@@ -156,14 +156,18 @@ def _strip_preamble(data: bytes) -> bytes:
         data = data[3:]
     head = data[:4096]
     stripped = head.lstrip()
-    if stripped.startswith(b"<"):
-        return data[len(head) - len(stripped):] if len(stripped) != len(head) else data
-    for marker in (b"<?xml", b"<RegisterDescription", b"<"):
-        index = data.find(marker)
-        if index >= 0:
-            break
+    if stripped.startswith(b"<"):              # at most whitespace before the XML
+        index = len(head) - len(stripped)
+        if index == 0:
+            return data
+        marker = b"<?xml" if data.startswith(b"<?xml", index) else b"<"
     else:
-        raise XmlError("no XML found in the description")
+        for marker in (b"<?xml", b"<RegisterDescription", b"<"):
+            index = data.find(marker)
+            if index >= 0:
+                break
+        else:
+            raise XmlError("no XML found in the description")
     if marker != b"<?xml":
         return b"\n" * data.count(b"\n", 0, index) + data[index:]
     end = data.find(b"?>", index)

@@ -107,3 +107,30 @@ def test_lint_edges_follow_the_table() -> None:
     kinds = {(ref.element, ref.kind) for ref in doc.nodes["Width"].refs()}
     assert kinds == {("pValue", "value")}
     assert {ref.kind for ref in doc.nodes["WidthReg"].refs()} == {"port"}
+
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+_PREAMBLE_LINE = st.text(st.characters(blacklist_characters="<\r\n\x00",
+                                       blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(_PREAMBLE_LINE, min_size=1, max_size=6), declaration=st.booleans())
+@example(lines=["", "  \t"], declaration=True)        # blank lines before <?xml
+@example(lines=["arv-tool-0.8 dump"], declaration=False)
+def test_any_preamble_keeps_every_line_number(lines: list[str], declaration: bool) -> None:
+    """Whatever text comes before the XML (arv-tool headers, log lines), nodes keep the
+    line numbers of the file as written, for the runtime and for lint alike."""
+    body = description('<Integer Name="A"><Value>1</Value></Integer>\n'
+                       '<Integer Name="B">\n<Value>2</Value></Integer>')
+    if not declaration:
+        body = body.split(b"?>\n", 1)[1]
+    xml = "\n".join(lines).encode("utf-8") + b"\n" + body     # blank lines too
+    expected = {name: xml[:xml.index(f'<Integer Name="{name}"'.encode())].count(b"\n") + 1
+                for name in ("A", "B")}
+    runtime = loader.parse_document(xml)
+    assert {n: runtime.elements[n].sourceline for n in expected} == expected
+    authoring = model.parse_document(xml)
+    assert {n: authoring.nodes[n].line for n in expected} == expected
