@@ -24,7 +24,7 @@ __all__ = ["AcquisitionFeatures", "CommandRegister", "Snapshot", "COMMANDS"]
 
 log = logging.getLogger("nodemap.gvcp.device")
 
-COMMANDS = ("AcquisitionStart", "AcquisitionStop", "TriggerSoftware")
+COMMANDS = ("AcquisitionStart", "AcquisitionStop", "TriggerSoftware", "TestEventGenerate")
 MONO8 = 0x01080001
 
 

@@ -16,6 +16,12 @@ TriggerSoftware (read through :mod:`.acquisition`), until ``AcquisitionStop``.  
 PACKETRESEND from the last frames, fires SCPS test packets, switches to 64-bit block ids
 when GVSP configuration (0x0960) bit 30 is set, and takes seeded stream faults.
 
+Chunks and events, read from the same XML (:mod:`.sim_chunks`, :mod:`.sim_events`): with
+``ChunkModeActive`` the frames carry the enabled chunks (payload type 0x4001); the events
+the host enabled through ``EventSelector``/``EventNotification`` (AcquisitionStart,
+FrameStart, ExposureEnd, FrameEnd, and Test on ``TestEventGenerate`` in the demo camera)
+go to the message channel (MCDA:MCP) with MCTT/MCRC retries.
+
 Run it on its own::
 
     python -m nodemap.transports.gvcp.device --address 127.0.0.2 --xml camera.xml [--zip] [-v]
@@ -47,6 +53,9 @@ from . import protocol as p
 from .acquisition import AcquisitionFeatures
 from .protocol import Register as R
 from .protocol import Status
+from .sim_chunks import FrameChunks, SimChunks
+from .sim_events import MC_RETRIES, MC_TIMEOUT_MS, SimEvents
+from .sim_probe import Probe
 from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
                        send_test_packet)
 
@@ -66,6 +75,7 @@ PHYSICAL_LINK_CAPABILITY = 0x0964
 PHYSICAL_LINK_CONFIGURATION = 0x0968
 GVSP_CAP_SCSP = 0x80000000          # SCSPx registers exist
 GVSP_CAP_LEGACY_BLOCK_ID = 0x40000000  # 16-bit block ids still supported
+MC_CAP_MCSP = 0x80000000               # message channel: MCSP register exists
 GVSP_CONFIG_EXTENDED_ID = 0x40000000   # 0x0960 bit 30 (BE bit 1): 64-bit block id enable
 GVCP_CONFIG_HEARTBEAT_DISABLE = 0x1
 GVCP_CONFIG_PENDING_ACK = 0x2
@@ -78,7 +88,7 @@ TIMESTAMP_LATCH = 0x2
 GEV2_REGISTERS: dict[int, int] = {
     ACTIVE_LINKS: 1,
     GVSP_CAPABILITY: GVSP_CAP_SCSP | GVSP_CAP_LEGACY_BLOCK_ID,
-    MESSAGE_CHANNEL_CAPABILITY: 0,
+    MESSAGE_CHANNEL_CAPABILITY: MC_CAP_MCSP,
     R.DISCOVERY_ACK_DELAY: 0,
     R.GVCP_CONFIGURATION: 0,
     GVSP_CONFIGURATION: 0,
@@ -210,6 +220,8 @@ class SimulatedDevice:
         self._stream_sock: socket.socket | None = None
         self._next_block = 1
         self._ts_origin = time.monotonic_ns()
+        self.chunks: SimChunks | None = None        # chunk data the XML declares
+        self.events: SimEvents | None = None        # events the XML declares
 
         last_octet = int(address.rsplit(".", 1)[-1]) if address.count(".") == 3 else 1
         self.mac = mac if mac is not None else \
@@ -224,10 +236,11 @@ class SimulatedDevice:
         caps = (p.Capability.USER_DEFINED_NAME | p.Capability.SERIAL_NUMBER
                 | p.Capability.HEARTBEAT_DISABLE | p.Capability.EXTENDED_STATUS
                 | p.Capability.WRITEMEM | p.Capability.PENDING_ACK
-                | p.Capability.PACKETRESEND)
+                | p.Capability.PACKETRESEND | p.Capability.EVENT | p.Capability.EVENTDATA)
         if concatenation:
             caps |= p.Capability.CONCATENATION
-        for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 0),
+        for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 1),
+                           (R.MCTT, MC_TIMEOUT_MS), (R.MCRC, MC_RETRIES),
                            (R.STREAM_CHANNELS, stream_channels), (R.GVCP_CAPABILITY, int(caps)),
                            (R.HEARTBEAT_TIMEOUT, heartbeat_timeout_ms),
                            (R.TIMESTAMP_FREQ_HIGH, 0), (R.TIMESTAMP_FREQ_LOW, 1_000_000_000),
@@ -264,11 +277,31 @@ class SimulatedDevice:
             log.warning("the served XML cannot drive acquisition (%s): the simulated device "
                         "will answer GVCP but not stream", exc)
             self.acquisition = None
+        self._adapters(xml)
         url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
         if schema_version:
             url += f"?SchemaVersion={schema_version}"
         self.set_url(url)
         return url
+
+    def _adapters(self, xml: bytes) -> None:
+        """Chunks and events of the served XML (none when it declares none)."""
+        if self.events is not None:
+            self.events.close()
+        self.chunks = self.events = None
+        if self.acquisition is None:
+            return
+        try:
+            probe = Probe(xml, self.memory)
+            self.chunks = SimChunks(probe)
+            self.events = SimEvents(probe, self.memory, self.address,
+                                    extended=self._extended_ids)
+        except Exception as exc:  # noqa: BLE001 - an XML the engine half-refuses
+            log.warning("the served XML's chunks/events cannot be simulated (%s)", exc)
+            self.chunks = self.events = None
+
+    def _extended_ids(self) -> bool:
+        return bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
 
     def set_url(self, url: str, second: bool = False) -> None:
         raw = url.encode("ascii")
@@ -310,6 +343,8 @@ class SimulatedDevice:
             bsock.bind((self.broadcast_address, self.port))
             self._bsock = bsock
         self._stop.clear()
+        if self.events is not None:
+            self.events.reopen()
         self._thread = threading.Thread(target=self._run, name=f"gvcp-device-{self.address}",
                                         daemon=True)
         self._thread.start()
@@ -323,6 +358,8 @@ class SimulatedDevice:
             self._thread.join(5)
             self._thread = None
         self.stop_acquisition()
+        if self.events is not None:
+            self.events.close()
         for s in (self._sock, self._bsock, self._stream_sock):
             if s is not None:
                 s.close()
@@ -622,6 +659,8 @@ class SimulatedDevice:
         acquisition = self.acquisition
         if acquisition is None or address < R.MANUFACTURER_SPECIFIC:
             return
+        if self.events is not None:
+            self.events.changed()
         for name in acquisition.fired(address, self.memory):
             if name == "AcquisitionStart":
                 self.start_acquisition()
@@ -631,6 +670,8 @@ class SimulatedDevice:
                 streamer = self.streamer
                 if streamer is not None and streamer.running:
                     streamer.trigger()
+            elif name == "TestEventGenerate":
+                self.test_event()
 
     def stream_config(self) -> StreamConfig | None:
         """What AcquisitionStart would stream now (None: no destination or no XML)."""
@@ -664,13 +705,19 @@ class SimulatedDevice:
             log.warning("AcquisitionStart with no stream destination (program SCDA0 and SCP0 "
                         "first): not streaming")
             return None
+        chunks = None
+        if self.chunks is not None:
+            plan = self.chunks.plan()
+            if plan is not None:
+                chunks = FrameChunks(self.chunks, plan)
         try:
             if self.streamer is not None and \
                     self.streamer.config.extended_ids != config.extended_ids:
                 self._next_block = 1             # a new id mode starts counting afresh
             streamer = Streamer(self._stream_sock, config, faults=self.stream_faults,
                                 first_block_id=self._next_block, retain=self.retain_frames,
-                                timestamp=self.timestamp)
+                                timestamp=self.timestamp, chunks=chunks,
+                                on_frame=self._frame_events if self.events else None)
         except ValueError as exc:
             log.warning("AcquisitionStart refused: %s", exc)
             return None
@@ -679,8 +726,44 @@ class SimulatedDevice:
                         "receivers sized by PayloadSize will see mismatches",
                         config.payload_size, config.width, config.height, config.pixel_format,
                         streamer.frame_bytes)
+        if self.events is not None:
+            self.events.emit("AcquisitionStart", 0, self.timestamp())
         self.streamer = streamer.start()
         return streamer
+
+    # ------------------------------------------------------------------ events
+
+    def _frame_events(self, phase: str, block_id: int, timestamp: int) -> None:
+        """The stream thread's hook: FrameStart and ExposureEnd (the frame's timestamp plus
+        the exposure time) before a frame, FrameEnd after it."""
+        events = self.events
+        if events is None:
+            return
+        wanted = events.enabled()
+        if phase == "start":
+            if "FrameStart" in wanted:
+                events.emit("FrameStart", block_id, timestamp, stream_channel=0)
+            if "ExposureEnd" in wanted:
+                exposure_us = float(events.probe.value("ExposureTime", 0.0) or 0.0)
+                ticks = round(exposure_us * self.tick_frequency() / 1_000_000)
+                events.emit("ExposureEnd", block_id, timestamp + ticks, stream_channel=0)
+        elif "FrameEnd" in wanted:
+            events.emit("FrameEnd", block_id, timestamp, stream_channel=0)
+
+    def tick_frequency(self) -> int:
+        return ((self.memory.get32(R.TIMESTAMP_FREQ_HIGH) << 32)
+                | self.memory.get32(R.TIMESTAMP_FREQ_LOW)) or 1_000_000_000
+
+    def test_event(self) -> bool:
+        """What TestEventGenerate does: a Test event carrying EVENTDATA (LineStatusAll and
+        the number of Test events so far, 32 bits each)."""
+        events = self.events
+        if events is None:
+            return False
+        events.sequence["Test"] += 1
+        line_status = int(events.probe.value("LineStatusAll", 0) or 0)
+        data = struct.pack(">II", line_status & 0xFFFFFFFF, events.sequence["Test"] & 0xFFFFFFFF)
+        return events.emit("Test", 0, self.timestamp(), data)
 
     def stop_acquisition(self) -> None:
         """What executing AcquisitionStop does (also on device stop and control loss)."""

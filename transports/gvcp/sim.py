@@ -32,6 +32,7 @@ DEMO_REGISTERS: dict[int, int] = {
     0xA054: 385,         # DeviceTemperature[Sensor] = 38.5 C
     0xA058: 412,         # DeviceTemperature[Mainboard] = 41.2 C
     0xA074: 0x41F00000,  # AcquisitionFrameRate = 30.0 Hz (IEEE float; 0 = as fast as it can)
+    0xA080: 0x00000005,  # LineStatusAll: lines 0 and 2 high
 }
 
 
