@@ -49,18 +49,19 @@ QUEUE_SIZE = 1024          # events held for iter() before the oldest is dropped
 Callback = Callable[[Event], Any]
 
 
-def item_bytes(item: EventItem, data: bytes = b"") -> bytes:
-    """The bytes bound to an event's port, as the reference binds them: the 16-byte
-    event header whose first two bytes hold its length, then the event data."""
-    raw = item.encode() + data
+def item_bytes(item: EventItem, data: bytes = b"", extended: bool = False) -> bytes:
+    """The bytes bound to an event's port, as the reference binds them: the event item
+    (16 bytes, or 24 in extended-ID mode) whose first two bytes hold its length (item and
+    data), then the event data."""
+    raw = item.encode(extended, len(data)) + data
     return len(raw).to_bytes(2, "big") + raw[2:]
 
 
 def events_of(command: EventCmd | EventDataCmd) -> list[tuple[EventItem, bytes]]:
     """(item, bytes bound to its port) for each event of a command."""
     if isinstance(command, EventDataCmd):
-        return [(command.event, item_bytes(command.event, command.data))]
-    return [(item, item_bytes(item)) for item in command.events]
+        return [(command.event, item_bytes(command.event, command.data, command.extended))]
+    return [(item, item_bytes(item, extended=command.extended)) for item in command.events]
 
 
 def deliver_message(adapter: EventAdapter, packet: bytes) -> list[Event]:
@@ -69,15 +70,15 @@ def deliver_message(adapter: EventAdapter, packet: bytes) -> list[Event]:
     command = decode_command(packet)
     if not isinstance(command, (EventCmd, EventDataCmd)):
         raise GvcpCodecError(f"{command} is not an EVENT or EVENTDATA command")
-    return [_event(adapter, item, raw) for item, raw in events_of(command)]
+    return [_event(adapter, item, raw, command.extended) for item, raw in events_of(command)]
 
 
-def _event(adapter: EventAdapter, item: EventItem, raw: bytes) -> Event:
+def _event(adapter: EventAdapter, item: EventItem, raw: bytes, extended: bool = False) -> Event:
     known = item.event_id in adapter.ports
     features = adapter.attach(item.event_id, raw) if known else EventFeatures({}, {})
     return Event(adapter.name_of(item.event_id) if known else f"Event0x{item.event_id:04X}",
-                 item.event_id, item.timestamp, raw[16:], features, item.stream_channel,
-                 item.block_id)
+                 item.event_id, item.timestamp, raw[EventItem.size(extended):], features,
+                 item.stream_channel, item.block_id)
 
 
 @attrs.define(slots=True)
@@ -174,7 +175,7 @@ class MessageChannel:
         for item, raw in events_of(command):
             if item.event_id not in self.adapter.ports:
                 self.stats.unknown_ids += 1
-            event = _event(self.adapter, item, raw)
+            event = _event(self.adapter, item, raw, command.extended)
             self.stats.events += 1
             self._publish(event)
 
