@@ -114,6 +114,7 @@ req = st.integers(1, 0xFFFF)
 ips = st.integers(0, 0xFFFFFFFF).map(lambda v: str(p.ipaddress.IPv4Address(v)))
 text = lambda n: st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=n)  # noqa: E731
 events = st.builds(p.EventItem, u16, u16, u16, st.integers(0, 2**64 - 1))
+ext_events = st.builds(p.EventItem, u16, u16, st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
 infos = st.builds(p.DeviceInfo, u32, u32, st.integers(0, 2**48 - 1), u32, u32, ips, ips, ips,
                   text(32), text(32), text(32), text(48), text(16), text(16))
 
@@ -128,6 +129,9 @@ packets = st.one_of(
     st.builds(p.PacketResendCmd, req, u16, u16, st.integers(0, 0xFFFFFF), st.integers(0, 0xFFFFFF)),
     st.builds(p.EventCmd, req, st.lists(events, min_size=1, max_size=8).map(tuple)),
     st.builds(p.EventDataCmd, req, events, st.binary(max_size=64)),
+    st.builds(p.EventCmd, req, st.lists(ext_events, min_size=1, max_size=8).map(tuple),
+              extended=st.just(True)),
+    st.builds(p.EventDataCmd, req, ext_events, st.binary(max_size=64), extended=st.just(True)),
     st.builds(p.ActionCmd, req, u32, u32, u32, st.none() | st.integers(0, 2**64 - 1)),
     st.builds(p.DiscoveryAck, req, infos),
     st.builds(p.ReadRegAck, req, st.lists(u32, max_size=p.MAX_READREG).map(tuple),
