@@ -79,6 +79,9 @@ def test_every_chunk_carries_this_frames_values(cam) -> None:
             "Gain": 18, "Width": W, "Height": H, "OffsetX": 16, "OffsetY": 4,
             "PixelFormat": "Mono8", "LineStatusAll": 5}
         assert all(chunks[f"Chunk{e}"].access == "RO" for e in ENTRIES)
+        # the view lists the chunk features only (not ChunkModeActive, selectors, registers)
+        assert sorted(chunks) == sorted(f"Chunk{e}" for e in ENTRIES)
+        assert chunks.to_dict() == {f"Chunk{e}": v for e, v in values.items()}
         # the GigE Vision layout: the image is the first chunk, tags after each chunk
         parsed = parse_gev(payload)
         assert parsed[-1].chunk_id == IMAGE_CHUNK_ID and parsed[-1].offset == 0
@@ -101,6 +104,17 @@ def test_exposure_chunk_follows_the_feature_frame_by_frame(cam) -> None:
             seen.append((frame.chunks["ChunkFrameID"].value == frame.frame_id,
                          frame.chunks["ChunkExposureTime"].value))
     assert seen == [(True, 100.0), (True, 5000.0), (True, 730.0)]
+
+
+def test_grab_chunks_cli_prints_the_simulators_chunks(cam) -> None:
+    from nodemap.app.chunks_view import format_chunks
+
+    enable(cam, "FrameID", "ExposureTime", "Width")
+    cam.features["ExposureTime"].value = 640.0
+    frame = cam.grab(timeout=10.0)
+    assert format_chunks(frame, cam.nodemap) == (
+        f"frame {frame.frame_id}: ChunkExposureTime=640.0 ChunkFrameID={frame.frame_id} "
+        f"ChunkWidth={W}")
 
 
 def test_disabled_chunks_are_na_and_not_sent(cam) -> None:

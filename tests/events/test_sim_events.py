@@ -338,3 +338,13 @@ def test_device_storm_is_bounded_and_counted(cam, raw) -> None:
     raw.sock.settimeout(5.0)
     assert p.decode_command(raw.sock.recvfrom(2048)[0]).code == p.Cmd.EVENTDATA
 
+
+
+def test_closing_events_closes_the_devices_message_channel(cam) -> None:
+    events = cam.events
+    events.enable("Test")
+    assert cam.device.memory.get32(p.Register.MCP) == events.channel.address[1]
+    events.close()
+    assert cam.device.memory.get32(p.Register.MCP) == 0
+    cam.features["TestEventGenerate"].execute()
+    assert cam.device.events.stats["queued"] == 0

@@ -236,12 +236,14 @@ class Events:
     """``cam.events``: enable events by name, iterate them, subscribe callbacks.
 
     ``register_write(address, value)`` programs the device's message channel (MCDA,
-    MCP; MCTT/MCRC keep the device's defaults) when the channel opens."""
+    MCP; MCTT/MCRC keep the device's defaults) when the channel opens, and closes it
+    (MCP = 0) on :meth:`close`."""
 
     def __init__(self, nm: NodeMap, register_write: Callable[[int, int], None] | None = None,
                  *, host: str = "127.0.0.1", port: int = 0, queue_size: int = QUEUE_SIZE) -> None:
         self.adapter = EventAdapter(nm)
         self.channel = MessageChannel(self.adapter, host, port, queue_size=queue_size)
+        self._register_write = register_write
         if register_write is not None:
             import ipaddress
 
@@ -277,4 +279,12 @@ class Events:
             yield event
 
     def close(self) -> None:
+        """Close the device's message channel (MCP = 0: it stops sending) and ours."""
+        if self._register_write is not None:
+            from .protocol import Register
+            try:
+                self._register_write(Register.MCP, 0)
+            except Exception as exc:  # noqa: BLE001 - the link may be gone already
+                log.debug("message channel: could not close it on the device (%s)", exc)
+            self._register_write = None
         self.channel.close()
