@@ -173,19 +173,12 @@ class SimChunks:
 
     def values(self, plan: ChunkPlan, block_id: int, timestamp: int) -> dict[str, Any]:
         """The value of each planned chunk for a frame made now."""
-        out: dict[str, Any] = {"Timestamp": timestamp, "FrameID": block_id}
-        probe = self.probe
-        with probe.lock:
-            probe.nodemap.invalidate()
-            for entry in plan.entries:
-                if entry in FRAME_VALUES:
-                    continue
-                if entry not in probe.nodemap:
-                    out[entry] = 0
-                    continue
-                kind = probe.nodemap.node(entry).kind
-                out[entry] = probe.value(entry, 0, "int_value" if kind == "Enumeration"
-                                         else "value")
+        nm = self.probe.nodemap
+        wanted = {entry: (0, "int_value" if entry in nm and nm.element_type(entry) ==
+                          "Enumeration" else "value")
+                  for entry in plan.entries if entry not in FRAME_VALUES}
+        out: dict[str, Any] = self.probe.values(wanted)
+        out.update(Timestamp=timestamp, FrameID=block_id)
         return out
 
 

@@ -70,15 +70,25 @@ class Probe:
     def value(self, name: str, default: Any = None, attribute: str = "value") -> Any:
         """A feature's current value (caches dropped first: the host writes behind our
         back); ``default`` when the XML lacks it or it cannot be read."""
-        if name not in self.nodemap:
-            return default
+        return self.values({name: (default, attribute)})[name]
+
+    def values(self, wanted: dict[str, tuple[Any, str]]) -> dict[str, Any]:
+        """Several features read after one cache drop: ``{name: (default, attribute)}`` →
+        ``{name: value}`` (``attribute`` is ``"value"`` or ``"int_value"``)."""
+        out: dict[str, Any] = {}
         with self.lock:
             self.nodemap.invalidate()
-            try:
-                return getattr(self.nodemap.features[name], attribute)
-            except (NodeMapError, KeyError, AttributeError, ValueError) as exc:
-                log.debug("device probe: cannot read %s (%s): using %r", name, exc, default)
-                return default
+            for name, (default, attribute) in wanted.items():
+                if name not in self.nodemap:
+                    out[name] = default
+                    continue
+                try:
+                    out[name] = getattr(self.nodemap.features[name], attribute)
+                except (NodeMapError, KeyError, AttributeError, ValueError) as exc:
+                    log.debug("device probe: cannot read %s (%s): using %r", name, exc,
+                              default)
+                    out[name] = default
+        return out
 
     def entries(self, selector: str) -> list[str]:
         """The implemented entries of an Enumeration (empty when absent)."""
