@@ -175,3 +175,16 @@ def test_block_ids_in_extended_id_mode_reach_the_frame_id_chunk(cam) -> None:
     assert frame.chunks["ChunkFrameID"].value == frame.frame_id
     raw = parse_gev(full_payload(frame))[0]
     assert struct.unpack(">Q", raw.data)[0] == frame.frame_id
+
+
+def test_register_names_skip_chunk_and_event_ports() -> None:
+    """`nodemap decode`/`reg` name device addresses: the demo XML's chunk and event
+    registers (addresses 0, 2, 8 … inside a chunk or an event) are not device registers."""
+    from nodemap.capture import RegisterNames
+
+    names = RegisterNames()
+    names.add_xml(read_description("demo-camera.xml"))
+    assert names.lookup(0x0002) is None and names.lookup(0x0008) is None
+    assert names.lookup(0xA200).name == "ChunkModeActiveReg"
+    assert not any(r.name.startswith(("ChunkTimestamp", "EventExposureEnd"))
+                   for r in names.registers)
