@@ -47,6 +47,7 @@ from . import protocol as p
 from .acquisition import AcquisitionFeatures
 from .protocol import Register as R
 from .protocol import Status
+from .sim_files import SimFiles
 from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
                        send_test_packet)
 
@@ -206,6 +207,7 @@ class SimulatedDevice:
             raise ValueError("retain_frames must be at least 1 (frames kept for PACKETRESEND)")
         self.retain_frames = retain_frames
         self.acquisition: AcquisitionFeatures | None = None
+        self.files: SimFiles | None = None          # FileAccessControl (sim_files.py)
         self.streamer: Streamer | None = None       # the current (or last) acquisition
         self._stream_sock: socket.socket | None = None
         self._next_block = 1
@@ -264,6 +266,11 @@ class SimulatedDevice:
             log.warning("the served XML cannot drive acquisition (%s): the simulated device "
                         "will answer GVCP but not stream", exc)
             self.acquisition = None
+        try:
+            self.files = SimFiles.from_xml(xml, self.memory)
+        except Exception as exc:  # noqa: BLE001 - any XML the engine refuses: no files
+            log.warning("the served XML cannot drive file access (%s): no files", exc)
+            self.files = None
         url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
         if schema_version:
             url += f"?SchemaVersion={schema_version}"
@@ -619,6 +626,8 @@ class SimulatedDevice:
         return send_test_packet(self._stream_sock, destination, size, extended)
 
     def _written(self, address: int) -> None:
+        if self.files is not None and address >= R.MANUFACTURER_SPECIFIC:
+            self.files.written(address)
         acquisition = self.acquisition
         if acquisition is None or address < R.MANUFACTURER_SPECIFIC:
             return
