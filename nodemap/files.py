@@ -109,6 +109,65 @@ class FileAccess:
         """Replace file ``name`` with ``data``; returns the bytes written."""
         data = bytes(data)
         with self.open(name, "wb") as handle:
+            assert isinstance(handle, DeviceFile)
+            if progress is not None:
+                progress(0, len(data))
+            if data:
+                self.write_span(name, 0, data, progress=progress, chunk=handle.chunk)
+        return len(data)
+
+    def open(self, name: str, mode: str = "rb") -> io.RawIOBase: ...
+
+
+def supports_files(nodemap: NodeMap) -> bool:
+    """True when ``nodemap`` has every FileAccessControl feature :class:`FileAccess` needs."""
+    return all(name in nodemap.features for name in FEATURES)
+
+
+class FileAccess:
+    """Files on the device through the node map's FileAccessControl features.
+
+    ``timeout`` bounds each operation's wait for ``FileOperationExecute`` to finish (and
+    ``max_polls`` the number of polls); ``max_size`` bounds a read of a device without
+    ``FileSize``.
+    """
+
+    def __init__(self, nodemap: NodeMap, *, timeout: float = 5.0, max_polls: int = 100_000,
+                 max_size: int = 1 << 30) -> None:
+        missing = [name for name in FEATURES if name not in nodemap.features]
+        if missing:
+            raise AccessError(f"this device has no file access: its description lacks "
+                              f"{', '.join(missing)} (SFNC FileAccessControl)")
+        self.nodemap = nodemap
+        self.features = nodemap.features
+        self.timeout = timeout
+        self.max_polls = max_polls
+        self.max_size = max_size
+        self.has_size = "FileSize" in nodemap.features
+
+    def __repr__(self) -> str:
+        return f"<FileAccess {self.list()}>"
+
+    # ------------------------------------------------------------------ the Files protocol
+
+    def list(self) -> list[str]:
+        """The files the device names (``FileSelector``'s implemented entries)."""
+        try:
+            return list(self.features["FileSelector"].entries)
+        except NodeMapError as exc:
+            raise FileAccessError(f"cannot list the device's files: {exc}",
+                                  operation="List") from exc
+
+    def read(self, name: str, progress: Progress | None = None) -> bytes:
+        """The whole of file ``name``; ``progress(done, total)`` after each buffer-full."""
+        with self.open(name, "rb") as handle:
+            assert isinstance(handle, DeviceFile)
+            return handle.read_all(progress)
+
+    def write(self, name: str, data: bytes, progress: Progress | None = None) -> int:
+        """Replace file ``name`` with ``data``; returns the bytes written."""
+        data = bytes(data)
+        with self.open(name, "wb") as handle:
             view = memoryview(data)
             done = 0
             if progress is not None:
@@ -141,10 +200,11 @@ class FileAccess:
         self._set(name, "Delete", "FileOperationSelector", "Delete")
         self.execute(name, "Delete")
 
-    def buffer_size(self, name: str) -> int:
+    def buffer_size(self, name: str, operation: str = "Read") -> int:
         """The most bytes one Read or Write moves: ``FileAccessBuffer``'s length, no more
-        than ``FileAccessLength``'s maximum."""
+        than ``FileAccessLength``'s maximum (selected for ``name`` and ``operation``)."""
         self.select(name)
+        self._set(name, operation, "FileOperationSelector", operation)
         try:
             size = int(self.features["FileAccessBuffer"].length)
         except NodeMapError:
@@ -184,24 +244,63 @@ class FileAccess:
         self._set(name, "Close", "FileOperationSelector", "Close")
         self.execute(name, "Close")
 
-    def read_chunk(self, name: str, offset: int, length: int) -> bytes:
-        """One Read operation: at most ``length`` bytes from ``offset``."""
-        self.select(name)
-        self._set(name, "Read", "FileOperationSelector", "Read")
-        self._set(name, "Read", "FileAccessOffset", offset)
-        self._set(name, "Read", "FileAccessLength", length)
-        result = self.execute(name, "Read")
-        if result < 0 or result > length:
-            raise FileAccessError(f"file {name!r}: Read of {length} bytes at offset {offset} "
-                                  f"reported FileOperationResult = {result}", file=name,
-                                  operation="Read", status="Success")
-        return self._buffer(name, result) if result else b""
+    def read_span(self, name: str, offset: int, length: int, *, chunk: int,
+                  progress: Progress | None = None, total: int | None = None,
+                  selected: bool = False) -> bytes:
+        """Read operations from ``offset`` until ``length`` bytes came or the device
+        returned 0 (the end of the file); each moves at most ``chunk`` bytes."""
+        if not selected:
+            self.select(name)
+            self._set(name, "Read", "FileOperationSelector", "Read")
+        out = bytearray()
+        while len(out) < length:
+            data = self.read_chunk(name, offset + len(out), min(chunk, length - len(out)))
+            if not data:
+                break
+            out += data
+            if progress is not None:
+                progress(len(out), total)
+        return bytes(out)
 
-    def write_chunk(self, name: str, offset: int, data: bytes) -> int:
-        """One Write operation: ``data`` (at most a buffer-full) at ``offset``; returns the
-        bytes the device stored."""
+    def write_span(self, name: str, offset: int, data: bytes, *, chunk: int,
+                   progress: Progress | None = None) -> int:
+        """Write operations storing all of ``data`` from ``offset``, a buffer-full each."""
         self.select(name)
         self._set(name, "Write", "FileOperationSelector", "Write")
+        done = 0
+        while done < len(data):
+            piece = data[done:done + chunk]
+            stored = self.write_chunk(name, offset + done, piece)
+            if stored == 0:
+                raise FileAccessError(f"file {name!r}: the device stored none of "
+                                      f"{len(piece)} bytes at offset {offset + done} (is it "
+                                      f"full?)", file=name, operation="Write",
+                                      status="Success")
+            done += stored
+            if progress is not None:
+                progress(done, len(data))
+        return done
+
+    def read_chunk(self, name: str, offset: int, length: int) -> bytes:
+        """One Read operation (file selected, operation Read): at most ``length`` bytes
+        from ``offset``."""
+        self._set(name, "Read", "FileAccessOffset", offset)
+        self._set(name, "Read", "FileAccessLength", length)
+        fetched: list[bytes] = []
+
+        def fetch(result: int) -> None:
+            if result < 0 or result > length:
+                raise FileAccessError(f"file {name!r}: Read of {length} bytes at offset "
+                                      f"{offset} reported FileOperationResult = {result}",
+                                      file=name, operation="Read")
+            fetched.append(self._buffer(name, result) if result else b"")
+
+        self.execute(name, "Read", fetch)
+        return fetched[0]
+
+    def write_chunk(self, name: str, offset: int, data: bytes) -> int:
+        """One Write operation (file selected, operation Write): ``data`` (at most a
+        buffer-full) at ``offset``; returns the bytes the device stored."""
         self._set(name, "Write", "FileAccessOffset", offset)
         self._set(name, "Write", "FileAccessLength", len(data))
         self._set(name, "Write", "FileAccessBuffer", bytes(data))
@@ -212,9 +311,12 @@ class FileAccess:
                                   file=name, operation="Write", status="Success")
         return result
 
-    def execute(self, name: str, operation: str) -> int:
-        """Execute the selected operation (``operation`` names it in messages) and wait (bounded) until the device is
-        done; returns ``FileOperationResult`` (0 for Open/Close/Delete)."""
+    def execute(self, name: str, operation: str,
+                fetch: Callable[[int], None] | None = None) -> int:
+        """Execute the selected operation (``operation`` names it in messages) and wait
+        (bounded) until the device is done; returns ``FileOperationResult`` (Read and
+        Write; 0 otherwise).  ``fetch(result)`` runs before the status is checked (the
+        reference reads the buffer there)."""
         command = self.features["FileOperationExecute"]
         try:
             command.execute()
@@ -228,7 +330,9 @@ class FileAccess:
                 self.nodemap.invalidate(feature)
         result = 0
         if operation in ("Read", "Write"):
-            result = self._get(name, operation, "FileOperationResult")
+            result = int(self._get(name, operation, "FileOperationResult"))
+            if fetch is not None:
+                fetch(result)
         status = self._get(name, operation, "FileOperationStatus")
         if status != "Success":
             where = f" ({result} bytes moved)" if result else ""
@@ -236,7 +340,7 @@ class FileAccess:
                 f"file {name!r}: {operation} failed, FileOperationStatus = {status}{where}"
                 f"{_remedy(operation, status)}", file=name, operation=operation,
                 status=str(status))
-        return int(result)
+        return result
 
     def _wait(self, name: str, operation: str) -> None:
         command = self.features["FileOperationExecute"]
@@ -313,9 +417,9 @@ class DeviceFile(io.RawIOBase):
         self.name = name
         self.mode_name = mode
         self.position = 0
-        self.chunk = access.buffer_size(name)
         access.open_file(name, mode)
         self._open = True
+        self.chunk = access.buffer_size(name, "Read" if mode == "Read" else "Write")
 
     def __repr__(self) -> str:
         return (f"<DeviceFile {self.name!r} {self.mode_name} at {self.position}"
@@ -364,10 +468,9 @@ class DeviceFile(io.RawIOBase):
         if not self.readable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
         view = memoryview(buffer).cast("B")
-        want = min(len(view), self.chunk)
-        if want == 0:
+        if not len(view):
             return 0
-        data = self.access.read_chunk(self.name, self.position, want)
+        data = self.access.read_span(self.name, self.position, len(view), chunk=self.chunk)
         view[:len(data)] = data
         self.position += len(data)
         return len(data)
@@ -376,51 +479,45 @@ class DeviceFile(io.RawIOBase):
         self._check_open()
         if not self.writable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for reading")
-        view = memoryview(data).cast("B")[:self.chunk]
-        if not len(view):
+        view = bytes(memoryview(data).cast("B"))
+        if not view:
             return 0
-        stored = self.access.write_chunk(self.name, self.position, bytes(view))
-        if stored == 0:
-            raise FileAccessError(f"file {self.name!r}: the device stored none of "
-                                  f"{len(view)} bytes at offset {self.position} (is it "
-                                  f"full?)", file=self.name, operation="Write",
-                                  status="Success")
+        stored = self.access.write_span(self.name, self.position, view, chunk=self.chunk)
         self.position += stored
         return stored
 
     def read_all(self, progress: Progress | None = None) -> bytes:
         """Read from the current position to the end, held to ``FileSize``."""
         access, name = self.access, self.name
-        total = access.size(name)
+        access.select(name)
+        access._set(name, "Read", "FileOperationSelector", "Read")
+        total = access._get(name, "Size", "FileSize", fresh=True) if access.has_size else None
+        if total is not None and (not isinstance(total, int) or total < 0):
+            raise FileAccessError(f"file {name!r}: FileSize is {total!r}", file=name,
+                                  operation="Read")
         limit = total if total is not None else access.max_size
-        out = bytearray()
         if progress is not None:
             progress(0, total)
-        while self.position < limit:
-            data = access.read_chunk(name, self.position, min(self.chunk, limit - self.position))
-            if not data:
-                break
-            out += data
-            self.position += len(data)
-            if progress is not None:
-                progress(len(out), total)
+        start = self.position
+        data = access.read_span(name, start, max(0, limit - start), chunk=self.chunk,
+                                progress=progress, total=total, selected=True)
+        self.position += len(data)
         if total is None:
             if self.position >= limit:
                 raise FileAccessError(f"file {name!r} is larger than {limit} bytes (the "
                                       f"device has no FileSize); raise max_size", file=name,
                                       operation="Read")
-            return bytes(out)
+            return data
         if self.position < total:
             raise FileAccessError(f"file {name!r}: the device returned {self.position} of "
                                   f"the {total} bytes FileSize claims (a short read)",
                                   file=name, operation="Read", status="Success")
-        extra = access.read_chunk(name, self.position, self.chunk)
-        if extra:
+        if access.read_chunk(name, self.position, self.chunk):
             raise FileAccessError(f"file {name!r} is larger than the {total} bytes FileSize "
                                   f"claims (the device returned more at offset "
                                   f"{self.position})", file=name, operation="Read",
                                   status="Success")
-        return bytes(out)
+        return data
 
     def readall(self) -> bytes:
         self._check_open()
