@@ -116,67 +116,6 @@ class FileAccess:
                 self.write_span(name, 0, data, progress=progress, chunk=handle.chunk)
         return len(data)
 
-    def open(self, name: str, mode: str = "rb") -> io.RawIOBase: ...
-
-
-def supports_files(nodemap: NodeMap) -> bool:
-    """True when ``nodemap`` has every FileAccessControl feature :class:`FileAccess` needs."""
-    return all(name in nodemap.features for name in FEATURES)
-
-
-class FileAccess:
-    """Files on the device through the node map's FileAccessControl features.
-
-    ``timeout`` bounds each operation's wait for ``FileOperationExecute`` to finish (and
-    ``max_polls`` the number of polls); ``max_size`` bounds a read of a device without
-    ``FileSize``.
-    """
-
-    def __init__(self, nodemap: NodeMap, *, timeout: float = 5.0, max_polls: int = 100_000,
-                 max_size: int = 1 << 30) -> None:
-        missing = [name for name in FEATURES if name not in nodemap.features]
-        if missing:
-            raise AccessError(f"this device has no file access: its description lacks "
-                              f"{', '.join(missing)} (SFNC FileAccessControl)")
-        self.nodemap = nodemap
-        self.features = nodemap.features
-        self.timeout = timeout
-        self.max_polls = max_polls
-        self.max_size = max_size
-        self.has_size = "FileSize" in nodemap.features
-
-    def __repr__(self) -> str:
-        return f"<FileAccess {self.list()}>"
-
-    # ------------------------------------------------------------------ the Files protocol
-
-    def list(self) -> list[str]:
-        """The files the device names (``FileSelector``'s implemented entries)."""
-        try:
-            return list(self.features["FileSelector"].entries)
-        except NodeMapError as exc:
-            raise FileAccessError(f"cannot list the device's files: {exc}",
-                                  operation="List") from exc
-
-    def read(self, name: str, progress: Progress | None = None) -> bytes:
-        """The whole of file ``name``; ``progress(done, total)`` after each buffer-full."""
-        with self.open(name, "rb") as handle:
-            assert isinstance(handle, DeviceFile)
-            return handle.read_all(progress)
-
-    def write(self, name: str, data: bytes, progress: Progress | None = None) -> int:
-        """Replace file ``name`` with ``data``; returns the bytes written."""
-        data = bytes(data)
-        with self.open(name, "wb") as handle:
-            view = memoryview(data)
-            done = 0
-            if progress is not None:
-                progress(0, len(data))
-            while done < len(data):
-                done += handle.write(view[done:])
-                if progress is not None:
-                    progress(done, len(data))
-        return len(data)
 
     def open(self, name: str, mode: str = "rb") -> io.RawIOBase:
         """A binary file object over file ``name``: ``"rb"`` reads (seekable), ``"wb"``
