@@ -242,7 +242,10 @@ class FileAccess:
         buffer-full) at ``offset``; returns the bytes the device stored."""
         self._set(name, "Write", "FileAccessOffset", offset)
         self._set(name, "Write", "FileAccessLength", len(data))
-        self._set(name, "Write", "FileAccessBuffer", bytes(data))
+        # zero-padded to a multiple of 4 as the reference does (a GigE Vision WRITEMEM
+        # moves whole words; FileAccessLength says how many bytes count)
+        padded = bytes(data) + bytes(-len(data) % 4)
+        self._set(name, "Write", "FileAccessBuffer", padded[:max(len(data), self._capacity())])
         result = self.execute(name, "Write")
         if result < 0 or result > len(data):
             raise FileAccessError(f"file {name!r}: Write of {len(data)} bytes at offset "
@@ -318,6 +321,12 @@ class FileAccess:
         except NodeMapError as exc:
             raise FileAccessError(f"file {name!r}: {operation}: cannot read {feature}: {exc}",
                                   file=name, operation=operation) from exc
+
+    def _capacity(self) -> int:
+        try:
+            return int(self.features["FileAccessBuffer"].length)
+        except (NodeMapError, TypeError, ValueError):
+            return 0
 
     def _buffer(self, name: str, count: int) -> bytes:
         """The first ``count`` bytes of FileAccessBuffer (just those: the reference does
