@@ -32,7 +32,8 @@ from typing import Any, Callable, Protocol, runtime_checkable
 from .errors import AccessError, FileAccessError, FileTimeoutError, NodeMapError, RangeError
 from .nodemap import NodeMap
 
-__all__ = ["FEATURES", "Files", "FileAccess", "DeviceFile", "Progress", "supports_files"]
+__all__ = ["FEATURES", "Files", "FileAccess", "DeviceFile", "WholeFile", "Progress",
+           "supports_files"]
 
 log = logging.getLogger(__name__)
 
@@ -502,6 +503,88 @@ class DeviceFile(io.RawIOBase):
     def _check_open(self) -> None:
         if not self._open:
             raise ValueError(f"I/O operation on closed device file {self.name!r}")
+
+
+class WholeFile(io.RawIOBase):
+    """A file moved in one piece, for services that only transfer whole files (FTP):
+    ``"rb"`` reads from the bytes fetched at open; ``"wb"`` collects what is written and
+    hands it to ``store`` on close (an error there is raised by ``close``)."""
+
+    def __init__(self, name: str, mode: str, data: bytes = b"",
+                 store: Callable[[bytes], Any] | None = None) -> None:
+        super().__init__()
+        if mode not in ("rb", "wb"):
+            raise RangeError(f"file {name!r}: mode {mode!r} is not one of 'rb', 'wb'")
+        self.name = name
+        self._mode = mode
+        self._data = bytearray(data) if mode == "rb" else bytearray()
+        self._store = store
+        self.position = 0
+
+    def __repr__(self) -> str:
+        return f"<WholeFile {self.name!r} {self._mode}{' closed' if self.closed else ''}>"
+
+    @property
+    def mode(self) -> str:  # type: ignore[override]
+        return self._mode
+
+    def readable(self) -> bool:
+        return self._mode == "rb"
+
+    def writable(self) -> bool:
+        return self._mode == "wb"
+
+    def seekable(self) -> bool:
+        return self._mode == "rb"
+
+    def tell(self) -> int:
+        self._checkClosed()  # type: ignore[attr-defined]
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._checkClosed()  # type: ignore[attr-defined]
+        if not self.seekable():
+            raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self._data)}
+        if whence not in base:
+            raise ValueError(f"invalid whence {whence}")
+        target = base[whence] + offset
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        self.position = target
+        return target
+
+    def readinto(self, buffer: Any) -> int:
+        self._checkClosed()  # type: ignore[attr-defined]
+        if not self.readable():
+            raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
+        view = memoryview(buffer).cast("B")
+        chunk = self._data[self.position:self.position + len(view)]
+        view[:len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+    def write(self, data: Any) -> int:
+        self._checkClosed()  # type: ignore[attr-defined]
+        if not self.writable():
+            raise io.UnsupportedOperation(f"file {self.name!r} is open for reading")
+        chunk = bytes(memoryview(data).cast("B"))
+        self._data += chunk
+        return len(chunk)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is not None:
+            self._store = None                  # an error inside ``with``: store nothing
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._mode == "wb" and self._store is not None:
+                self._store(bytes(self._data))
+        finally:
+            super().close()
 
 
 def _short(value: Any) -> str:
