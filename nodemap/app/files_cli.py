@@ -9,6 +9,7 @@ without files or a local file that cannot be read or written.
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable, ContextManager
@@ -70,8 +71,8 @@ def list_files(files: Any) -> list[dict[str, Any]]:
 def progress_for(description: str) -> tuple[ContextManager[Any], Callable[[int, int | None], None] | None]:
     """(context, callback): a rich progress bar on stderr when it is a terminal, else
     nothing at all (scripts and pipes get clean output)."""
-    stream = click.get_text_stream("stderr")
-    if not stream.isatty():
+    stream = sys.stderr
+    if stream is None or not stream.isatty():
         return nullcontext(), None
     from rich.console import Console
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
@@ -90,7 +91,7 @@ def progress_for(description: str) -> tuple[ContextManager[Any], Callable[[int, 
 def read_local(path: str) -> bytes:
     """The bytes to upload: a file, or stdin for ``-``."""
     if path == "-":
-        return click.get_binary_stream("stdin").read()
+        return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
     except OSError as exc:
@@ -99,7 +100,7 @@ def read_local(path: str) -> bytes:
 
 def write_local(path: Path | None, data: bytes) -> None:
     if path is None or str(path) == "-":
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         stream.write(data)
         stream.flush()
         return
