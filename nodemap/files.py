@@ -129,34 +129,37 @@ class FileAccess:
 
     def size(self, name: str) -> int | None:
         """``FileSize`` of ``name`` (None when the description has no FileSize)."""
-        if not self.has_size:
-            return None
-        self.select(name)
-        return self._get(name, "Size", "FileSize", fresh=True)
+        with self.nodemap.lock:
+            if not self.has_size:
+                return None
+            self.select(name)
+            return self._get(name, "Size", "FileSize", fresh=True)
 
     def delete(self, name: str) -> None:
         """Delete file ``name`` (it must be closed)."""
-        self.select(name)
-        self._set(name, "Delete", "FileOperationSelector", "Delete")
-        self.execute(name, "Delete")
+        with self.nodemap.lock:
+            self.select(name)
+            self._set(name, "Delete", "FileOperationSelector", "Delete")
+            self.execute(name, "Delete")
 
     def buffer_size(self, name: str, operation: str = "Read") -> int:
         """The most bytes one Read or Write moves: ``FileAccessBuffer``'s length, no more
         than ``FileAccessLength``'s maximum (selected for ``name`` and ``operation``)."""
-        self.select(name)
-        self._set(name, operation, "FileOperationSelector", operation)
-        try:
-            size = int(self.features["FileAccessBuffer"].length)
-        except NodeMapError:
-            size = len(self.features["FileAccessBuffer"].value)
-        try:
-            size = min(size, int(self.features["FileAccessLength"].max))
-        except (NodeMapError, TypeError, ValueError):
-            pass
-        if size <= 0:
-            raise FileAccessError(f"file {name!r}: FileAccessBuffer holds {size} bytes; the "
-                                  f"device cannot move data", file=name, operation="Open")
-        return size
+        with self.nodemap.lock:
+            self.select(name)
+            self._set(name, operation, "FileOperationSelector", operation)
+            try:
+                size = int(self.features["FileAccessBuffer"].length)
+            except NodeMapError:
+                size = len(self.features["FileAccessBuffer"].value)
+            try:
+                size = min(size, int(self.features["FileAccessLength"].max))
+            except (NodeMapError, TypeError, ValueError):
+                pass
+            if size <= 0:
+                raise FileAccessError(f"file {name!r}: FileAccessBuffer holds {size} bytes; the "
+                                      f"device cannot move data", file=name, operation="Open")
+            return size
 
     # ------------------------------------------------------------------ operations
 
@@ -174,52 +177,56 @@ class FileAccess:
 
     def open_file(self, name: str, mode: str) -> None:
         """Open ``name`` in ``mode`` (a FileOpenMode entry: Read, Write, ReadWrite)."""
-        self.select(name)
-        self._set(name, "Open", "FileOpenMode", mode)
-        self._set(name, "Open", "FileOperationSelector", "Open")
-        self.execute(name, "Open")
+        with self.nodemap.lock:
+            self.select(name)
+            self._set(name, "Open", "FileOpenMode", mode)
+            self._set(name, "Open", "FileOperationSelector", "Open")
+            self.execute(name, "Open")
 
     def close_file(self, name: str) -> None:
-        self.select(name)
-        self._set(name, "Close", "FileOperationSelector", "Close")
-        self.execute(name, "Close")
+        with self.nodemap.lock:
+            self.select(name)
+            self._set(name, "Close", "FileOperationSelector", "Close")
+            self.execute(name, "Close")
 
     def read_span(self, name: str, offset: int, length: int, *, chunk: int,
                   progress: Progress | None = None, total: int | None = None,
                   selected: bool = False) -> bytes:
         """Read operations from ``offset`` until ``length`` bytes came or the device
         returned 0 (the end of the file); each moves at most ``chunk`` bytes."""
-        if not selected:
-            self.select(name)
-            self._set(name, "Read", "FileOperationSelector", "Read")
-        out = bytearray()
-        while len(out) < length:
-            data = self.read_chunk(name, offset + len(out), min(chunk, length - len(out)))
-            if not data:
-                break
-            out += data
-            if progress is not None:
-                progress(len(out), total)
-        return bytes(out)
+        with self.nodemap.lock:
+            if not selected:
+                self.select(name)
+                self._set(name, "Read", "FileOperationSelector", "Read")
+            out = bytearray()
+            while len(out) < length:
+                data = self.read_chunk(name, offset + len(out), min(chunk, length - len(out)))
+                if not data:
+                    break
+                out += data
+                if progress is not None:
+                    progress(len(out), total)
+            return bytes(out)
 
     def write_span(self, name: str, offset: int, data: bytes, *, chunk: int,
                    progress: Progress | None = None) -> int:
         """Write operations storing all of ``data`` from ``offset``, a buffer-full each."""
-        self.select(name)
-        self._set(name, "Write", "FileOperationSelector", "Write")
-        done = 0
-        while done < len(data):
-            piece = data[done:done + chunk]
-            stored = self.write_chunk(name, offset + done, piece)
-            if stored == 0:
-                raise FileAccessError(f"file {name!r}: the device stored none of "
-                                      f"{len(piece)} bytes at offset {offset + done} (is it "
-                                      f"full?)", file=name, operation="Write",
-                                      status="Success")
-            done += stored
-            if progress is not None:
-                progress(done, len(data))
-        return done
+        with self.nodemap.lock:
+            self.select(name)
+            self._set(name, "Write", "FileOperationSelector", "Write")
+            done = 0
+            while done < len(data):
+                piece = data[done:done + chunk]
+                stored = self.write_chunk(name, offset + done, piece)
+                if stored == 0:
+                    raise FileAccessError(f"file {name!r}: the device stored none of "
+                                          f"{len(piece)} bytes at offset {offset + done} (is it "
+                                          f"full?)", file=name, operation="Write",
+                                          status="Success")
+                done += stored
+                if progress is not None:
+                    progress(done, len(data))
+            return done
 
     def read_chunk(self, name: str, offset: int, length: int) -> bytes:
         """One Read operation (file selected, operation Read): at most ``length`` bytes
@@ -437,6 +444,10 @@ class DeviceFile(io.RawIOBase):
 
     def read_all(self, progress: Progress | None = None) -> bytes:
         """Read from the current position to the end, held to ``FileSize``."""
+        with self.access.nodemap.lock:          # one selection for the whole transfer
+            return self._read_all(progress)
+
+    def _read_all(self, progress: Progress | None) -> bytes:
         access, name = self.access, self.name
         access.select(name)
         access._set(name, "Read", "FileOperationSelector", "Read")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,18 @@ class FileDevicePort:
         assert files is not None, "the XML has no complete FileAccessControl set"
         self.files = files
         self.log: list[tuple[str, int, int]] = []
+        self.interleave = False     # True: yield the GIL at every access (thread tests)
 
     def read(self, address: int, length: int) -> bytes:
+        if self.interleave:
+            time.sleep(0)
         self.log.append(("R", address, length))
         return self.memory.read(address, length)
 
     def write(self, address: int, data: bytes) -> None:
         data = bytes(data)
+        if self.interleave:
+            time.sleep(0)
         self.log.append(("W", address, len(data)))
         self.memory.write(address, data)
         for offset in range(0, len(data), 4):

@@ -4,6 +4,7 @@ file store, in process: contents, modes, progress, and every failure a clear err
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -221,3 +222,41 @@ def test_round_trip_any_size(size: int, seed: int) -> None:
     files.write("UserData", data)
     assert files.size("UserData") == size
     assert files.read("UserData") == data
+
+
+def test_two_threads_sharing_the_node_map_do_not_mix_their_files() -> None:
+    import threading
+
+    files, port = ours()
+    port.interleave = True              # give the other thread a turn at every access
+    expected_set = bytes(default_files()["UserSet1"].data)
+    failures: list[str] = []
+
+    def reader() -> None:
+        for _ in range(15):
+            got = files.read("UserSet1")
+            if got != expected_set:
+                failures.append(f"UserSet1 read {got[:20]!r}")
+
+    def writer() -> None:
+        for round_ in range(15):
+            data = bytes([round_]) * (BUFFER + 100)
+            files.write("UserData", data)
+            if files.read("UserData") != data:
+                failures.append(f"UserData round {round_}")
+
+    def guarded(work: Any) -> Any:
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                failures.append(f"{work.__name__}: {exc}")
+        return run
+
+    threads = [threading.Thread(target=guarded(reader)), threading.Thread(target=guarded(writer))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a file thread hung"
+    assert failures == []
