@@ -584,6 +584,7 @@ class SimulatedDevice:
                 if self.controller is not None:
                     log.info("control released by %s:%d", peer[0], peer[1])
                     self.stop_acquisition()
+                    self._close_files()
                 self.controller = None
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
@@ -624,6 +625,10 @@ class SimulatedDevice:
         size = self.memory.get32(R.SCPS0) & 0xFFFF
         extended = bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
         return send_test_packet(self._stream_sock, destination, size, extended)
+
+    def _close_files(self) -> None:
+        if self.files is not None:
+            self.files.close_all()              # what the old controller left open
 
     def _written(self, address: int) -> None:
         if self.files is not None and address >= R.MANUFACTURER_SPECIFIC:
@@ -751,6 +756,7 @@ class SimulatedDevice:
                             timeout * 1000, *self.controller)
                 self.stats["control_expired"] += 1
                 self.stop_acquisition()
+                self._close_files()
                 self.controller = None
                 self.memory.set32(R.CCP, 0)
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)

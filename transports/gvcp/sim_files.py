@@ -21,6 +21,7 @@ Semantics (what a host can rely on, and what the tests check):
   nothing and reports ``Overflow`` (``Failure`` where the XML has no such entry).
 - ``Close`` closes an open file; ``Delete`` empties a closed, deletable file.
 - Every refusal is ``FileOperationStatus = Failure`` with ``FileOperationResult = 0``.
+- Files left open are closed when control of the device ends (released or expired).
 
 :class:`FileFaults` makes the device misbehave on purpose (tests): a command that never
 finishes, a ``FileSize`` that under-reports, reads that return fewer bytes than asked.
@@ -144,6 +145,13 @@ class SimFiles:
                 self.execute()
                 if not self.faults.stall:
                     self._put("FileOperationExecute", 0)
+
+    def close_all(self) -> None:
+        """Close every open file (the controlling application went away)."""
+        for name, entry in self.files.items():
+            if entry.mode is not None:
+                log.info("file %s closed: control of the device ended", name)
+                entry.mode = None
 
     def _spans(self, name: str, address: int) -> bool:
         register = self.registers[name]
