@@ -86,6 +86,7 @@ class FileAccess:
         self.max_polls = max_polls
         self.max_size = max_size
         self.has_size = "FileSize" in nodemap.features
+        self._behind: dict[str, tuple[Any, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<FileAccess {self.list()}>"
@@ -274,10 +275,7 @@ class FileAccess:
             raise FileAccessError(f"file {name!r}: {operation} could not be started: {exc}",
                                   file=name, operation=operation) from exc
         self._wait(name, operation)
-        for feature in ("FileOperationStatus", "FileOperationResult", "FileAccessBuffer",
-                        "FileSize"):
-            if feature in self.features:
-                self.nodemap.invalidate(feature)
+        self._forget()
         result = 0
         if operation in ("Read", "Write"):
             result = int(self._get(name, operation, "FileOperationResult"))
@@ -291,6 +289,21 @@ class FileAccess:
                 f"{_remedy(operation, status)}", file=name, operation=operation,
                 status=str(status))
         return result
+
+    def _forget(self) -> None:
+        """Drop what the operation changed on the device from the caches (status, result,
+        buffer, size) - only where something is cached, which a description with NoCache
+        registers never has."""
+        behind = self._behind
+        if behind is None:
+            names = [n for n in ("FileOperationStatus", "FileOperationResult",
+                                 "FileAccessBuffer", "FileSize") if n in self.features]
+            behind = self._behind = {
+                name: tuple(self.nodemap._registers_behind(name)) for name in names}
+        cached = self.nodemap.cached_registers
+        for name, registers in behind.items():
+            if any(register in cached for register in registers):
+                self.nodemap.invalidate(name)
 
     def _wait(self, name: str, operation: str) -> None:
         command = self.features["FileOperationExecute"]
