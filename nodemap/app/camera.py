@@ -76,12 +76,16 @@ class Camera:
         """The device's files (``list``, ``read``, ``write``, ``open``): the transport's own
         file service where it has one (VS-1: FTP), else the SFNC FileAccessControl
         features of the node map (:class:`nodemap.files.FileAccess`)."""
-        own = getattr(self.link, "files", None)
-        if own is not None:
+        from ..errors import UnsupportedError
+
+        if hasattr(self.link, "files"):
+            own = self.link.files
+            if own is None:
+                raise UnsupportedError(f"{type(self.link).__name__}: its file service is "
+                                       f"switched off (see the URL's options, e.g. ftp=)")
             return own
         files = self.__dict__.get("_files")
         if files is None:
-            from ..errors import UnsupportedError
             from ..files import FEATURES, FileAccess, supports_files
 
             if not supports_files(self.nodemap):

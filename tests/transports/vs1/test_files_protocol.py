@@ -76,3 +76,9 @@ def test_refused_login_names_the_file_and_reply() -> None:
         with pytest.raises(FileAccessError, match="job.avp") as info:
             cam.files.write("job.avp", b"x")
         assert info.value.status == "530"
+
+
+def test_ftp_switched_off_says_so(sim: SimulatedVS1) -> None:
+    with nodemap.open(sim.url + "&ftp=0&monitor=0&results=0,0,0,0") as cam:
+        with pytest.raises(nodemap.UnsupportedError, match="switched off"):
+            cam.files.list()
