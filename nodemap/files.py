@@ -29,7 +29,8 @@ import logging
 import time
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from .errors import AccessError, FileAccessError, FileTimeoutError, NodeMapError, RangeError
+from .errors import (FileAccessError, FileTimeoutError, NodeMapError, RangeError,
+                     UnsupportedError)
 from .nodemap import NodeMap
 
 __all__ = ["FEATURES", "Files", "FileAccess", "DeviceFile", "WholeFile", "Progress",
@@ -78,7 +79,7 @@ class FileAccess:
                  max_size: int = 1 << 30) -> None:
         missing = [name for name in FEATURES if name not in nodemap.features]
         if missing:
-            raise AccessError(f"this device has no file access: its description lacks "
+            raise UnsupportedError(f"this device has no file access: its description lacks "
                               f"{', '.join(missing)} (SFNC FileAccessControl)")
         self.nodemap = nodemap
         self.features = nodemap.features
@@ -117,7 +118,6 @@ class FileAccess:
             if data:
                 self.write_span(name, 0, data, progress=progress, chunk=handle.chunk)
         return len(data)
-
 
     def open(self, name: str, mode: str = "rb") -> io.RawIOBase:
         """A binary file object over file ``name``: ``"rb"`` reads (seekable), ``"wb"``
