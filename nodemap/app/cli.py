@@ -1075,6 +1075,99 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
             raise CliError(f"{url}: {exc}", 2) from None
 
 
+# --------------------------------------------------------------------------- file
+
+@main.group(name="file")
+@click.argument("url")
+@click.pass_context
+def file_(ctx: click.Context, url: str) -> None:
+    """The device's files: list them, get (download) or put (upload) one, with a progress
+    bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
+    ctx.obj = url
+
+
+def _file_verb(url: str, action: Callable[[Any], Any]) -> Any:
+    from ..errors import NodeMapError
+    from .files_cli import file_error, files_of
+
+    try:
+        with _Opened(url) as cam:
+            return action(files_of(cam))
+    except CliError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, NodeMapError):
+            mapped = file_error(cause)
+            if mapped is not None:
+                raise CliError(f"{mapped[0]} ({url})", mapped[1]) from cause
+        raise
+
+
+@file_.command(name="list")
+@json_option
+@click.pass_obj
+def file_list(url: str, as_json: bool) -> None:
+    """The files the device names, with their sizes where it says them."""
+    from .files_cli import echo_listing, list_files
+
+    rows = _file_verb(url, list_files)
+    if as_json:
+        _emit_json(rows)
+    else:
+        echo_listing(rows)
+
+
+@file_.command(name="get")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="write to this file (default: stdout)")
+@json_option
+@click.pass_obj
+def file_get(url: str, name: str, output: Path | None, as_json: bool) -> None:
+    """Download file NAME (to stdout unless -o; --json reports it, the bytes in hex when
+    there is no -o)."""
+    from .files_cli import progress_for, write_local
+
+    bar, update = progress_for(f"reading {name}")
+
+    def action(files: Any) -> bytes:
+        with bar:
+            return files.read(name, progress=update)
+
+    data = _file_verb(url, action)
+    if as_json:
+        if output is not None:
+            write_local(output, data)
+        _emit_json({"name": name, "bytes": len(data), "path": str(output) if output else None,
+                    **({} if output is not None else {"hex": data.hex()})})
+        return
+    write_local(output, data)
+    if output is not None and str(output) != "-":
+        click.echo(f"{len(data)} bytes of {name} written to {output}", err=True)
+
+
+@file_.command(name="put")
+@click.argument("name")
+@click.argument("source", metavar="FILE")
+@json_option
+@click.pass_obj
+def file_put(url: str, name: str, source: str, as_json: bool) -> None:
+    """Upload FILE ('-' for stdin) as file NAME on the device (replacing it)."""
+    from .files_cli import progress_for, read_local
+
+    data = read_local(source)
+    bar, update = progress_for(f"writing {name}")
+
+    def action(files: Any) -> int:
+        with bar:
+            return int(files.write(name, data, progress=update))
+
+    written = _file_verb(url, action)
+    if as_json:
+        _emit_json({"name": name, "bytes": written, "source": source})
+    else:
+        click.echo(f"{written} bytes written to {name}")
+
+
 # --------------------------------------------------------------------------- ui
 
 @main.command()

@@ -56,6 +56,7 @@ from .protocol import Status
 from .sim_chunks import FrameChunks, SimChunks
 from .sim_events import MC_RETRIES, MC_TIMEOUT_MS, SimEvents
 from .sim_probe import Probe
+from .sim_files import SimFiles
 from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
                        send_test_packet)
 
@@ -216,6 +217,7 @@ class SimulatedDevice:
             raise ValueError("retain_frames must be at least 1 (frames kept for PACKETRESEND)")
         self.retain_frames = retain_frames
         self.acquisition: AcquisitionFeatures | None = None
+        self.files: SimFiles | None = None          # FileAccessControl (sim_files.py)
         self.streamer: Streamer | None = None       # the current (or last) acquisition
         self._stream_sock: socket.socket | None = None
         self._next_block = 1
@@ -278,6 +280,11 @@ class SimulatedDevice:
                         "will answer GVCP but not stream", exc)
             self.acquisition = None
         self._adapters(xml)
+        try:
+            self.files = SimFiles.from_xml(xml, self.memory)
+        except Exception as exc:  # noqa: BLE001 - any XML the engine refuses: no files
+            log.warning("the served XML cannot drive file access (%s): no files", exc)
+            self.files = None
         url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
         if schema_version:
             url += f"?SchemaVersion={schema_version}"
@@ -614,6 +621,7 @@ class SimulatedDevice:
                 if self.controller is not None:
                     log.info("control released by %s:%d", peer[0], peer[1])
                     self.stop_acquisition()
+                    self._close_files()
                 self.controller = None
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
@@ -655,7 +663,13 @@ class SimulatedDevice:
         extended = bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
         return send_test_packet(self._stream_sock, destination, size, extended)
 
+    def _close_files(self) -> None:
+        if self.files is not None:
+            self.files.close_all()              # what the old controller left open
+
     def _written(self, address: int) -> None:
+        if self.files is not None and address >= R.MANUFACTURER_SPECIFIC:
+            self.files.written(address)
         acquisition = self.acquisition
         if acquisition is None or address < R.MANUFACTURER_SPECIFIC:
             return
@@ -825,6 +839,7 @@ class SimulatedDevice:
                             timeout * 1000, *self.controller)
                 self.stats["control_expired"] += 1
                 self.stop_acquisition()
+                self._close_files()
                 self.controller = None
                 self.memory.set32(R.CCP, 0)
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
