@@ -68,6 +68,7 @@ _KERNEL_TIMEOUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTI
 _RECV_TIMEOUTS = (socket.timeout, BlockingIOError, InterruptedError)
 _DONE_MEMORY = 256          # finished block ids remembered to recognise late packets
 _SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
+_ONES = b"\1" * 4096
 
 
 class _Block:
@@ -523,155 +524,144 @@ class GvspReceiver:
                     else None
 
     def _loop_ring(self) -> None:
-        """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block;
-        the headers of all its packets are read together (numpy gathers) and each run of
-        in-order full data packets of one block is copied into the frame buffer in one
-        strided copy.  Every other packet goes through the slow path one by one."""
-        import numpy as np
-
+        """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block,
+        whose packets are handled together (see :meth:`_ring_block`)."""
         ring = self._ring
         assert ring is not None
-        u32 = ring.u32
         stats = self.stats
         stop = self._stop
         monotonic = time.monotonic
-        ds = self.data_size
-        rows = [np.frombuffer(buf, dtype=np.uint8)[:(len(buf) // ds) * ds].reshape(-1, ds)
-                for buf in self.pool.buffers]
+        rows = self._ring_rows()
         while not stop.is_set():
-            got_block = ring.next_block(self.poll_interval)
-            if got_block is None:
+            block = ring.next_block(self.poll_interval)
+            if block is None:
                 self._service(monotonic())
                 continue
-            base, num, first, length = got_block
             stats["receive_calls"] += 1
-            now = monotonic()
-            pos, end, remaining = base + first, base + length, num
-            while remaining > 0:
-                step = int(u32[pos >> 2])
-                if step <= 0 or remaining == 1:
-                    positions = np.array([pos], dtype=np.int64)
-                    nexts = [step]
-                else:
-                    most = min(remaining, max(1, (end - pos + step - 1) // step))
-                    positions = pos + step * np.arange(most, dtype=np.int64)
-                    nexts = u32[positions >> 2]
-                    off = np.flatnonzero(nexts != step)
-                    if off.size:
-                        positions = positions[:off[0] + 1]
-                run = positions.size
-                self._ring_run(positions, step, rows, now)
-                remaining -= run
-                pos = int(positions[-1]) + int(nexts[run - 1])
-            ring.release()
+            self._ring_handle(block, rows, monotonic())
             now = monotonic()
             if now >= self._next_service:
                 self._service(now)
 
-    def _ring_run(self, positions: Any, step: int, rows: list[Any], now: float) -> None:
-        """Handle the packets at ``positions`` (offsets of TPACKET_V3 headers, ``step``
-        apart) of the current ring block."""
+    def _ring_rows(self) -> list[Any]:
+        """Each pool buffer as rows of one full data packet (numpy views)."""
+        import numpy as np
+
+        ds = self.data_size
+        return [np.frombuffer(buf, dtype=np.uint8)[:(len(buf) // ds) * ds].reshape(-1, ds)
+                for buf in self.pool.buffers]
+
+    def _ring_handle(self, block: tuple[int, int, int, int], rows: list[Any],
+                     now: float) -> None:
+        """Handle the ring block ``block`` (see RingLayout.ready) and give it back."""
+        ring = self._ring
+        assert ring is not None
+        try:
+            offsets = ring.offsets(*block)
+            if offsets.size < block[1]:          # a broken chain: the rest is lost
+                self.stats["malformed"] += block[1] - int(offsets.size)
+            self._ring_block(offsets, rows, now)
+        finally:
+            ring.release()
+
+    def _ring_block(self, offsets: Any, rows: list[Any], now: float) -> None:
+        """Handle the packets (headers at ``offsets``) of one ring block, per block and
+        not per packet: the GVSP headers of all of them are read with two numpy gathers;
+        consecutive standard-header full data packets of one block (the bulk of a frame)
+        form segments copied into the frame buffer with one strided copy each (see
+        :meth:`_ring_bulk`); every other packet (leaders, trailers, a frame's last short
+        packet, extended ids, errors, resent or malformed datagrams) and any segment the
+        bulk path refuses go one by one through the slow path, in arrival order."""
         import numpy as np
 
         ring = self._ring
         assert ring is not None
-        u8, u16, u32, view = ring.u8, ring.u16, ring.u32, ring.view
-        top = u8.size - 1
-        ds = self.data_size
         stats = self.stats
-        blocks = self._blocks
-
-        def take(index: Any) -> Any:
-            return np.take(u8, index, mode="clip").astype(np.int64)
-
-        ip = positions + u16[(positions + 26) >> 1]
-        udp = ip + (take(ip) & 0xF) * 4
-        snap = u32[(positions + 12) >> 2].astype(np.int64) - (udp - ip) - 8
-        g = udp + 8
-        k = positions.size
-        if k > 1 and bool((udp - positions == udp[0] - positions[0]).all()) \
-                and int(g[-1]) + 8 <= top + 1:
-            # one layout for the whole run: read the UDP + GVSP headers as one strided view
-            hdr = np.lib.stride_tricks.as_strided(
-                u8[int(udp[0]):], shape=(k, 16), strides=(step, 1),
-                writeable=False).astype(np.int64)
-            n = np.minimum((hdr[:, 4] << 8 | hdr[:, 5]) - 8, snap)
-            status = hdr[:, 8] << 8 | hdr[:, 9]
-            bid = hdr[:, 10] << 8 | hdr[:, 11]
-            kind = hdr[:, 12]
-            pid = hdr[:, 13] << 16 | hdr[:, 14] << 8 | hdr[:, 15]
+        starts, lengths = ring.datagrams(offsets)
+        k = int(starts.size)
+        if not k:
+            return
+        stats["packets"] += k
+        stats["bytes"] += int(lengths.sum())
+        ds = self.data_size
+        if int(starts[0]) & 3 or bool((starts & 3).any()):
+            segments: list[int] = []          # unaligned headers: all by the slow path
+            cand_key = None
         else:
-            n = np.minimum((take(udp + 4) << 8 | take(udp + 5)) - 8, snap)
-            status = take(g) << 8 | take(g + 1)
-            bid = take(g + 2) << 8 | take(g + 3)
-            kind = take(g + 4)
-            pid = take(g + 5) << 16 | take(g + 6) << 8 | take(g + 7)
-        cand = (n == 8 + ds) & (status == 0) & (kind == _PAYLOAD)
-        stats["packets"] += int(positions.size)
-        stats["bytes"] += int(np.maximum(n, 0).sum())
-        i = 0
-        while i < k:
-            if cand[i]:
-                blk = blocks.get(int(bid[i]))
+            w = starts >> 2
+            word0 = ring.be32.take(w, mode="clip")          # status << 16 | block id
+            word1 = ring.be32.take(w + 1, mode="clip")      # EI | format | packet id
+            full = (lengths == 8 + ds) & (word0 < 0x10000) & ((word1 >> 24) == _PAYLOAD)
+            key = np.where(full, word0.astype(np.int64), -1)
+            segments = (np.flatnonzero(key[1:] != key[:-1]) + 1).tolist()
+            cand_key = key
+        bounds = [0, *segments, k]
+        blocks = self._blocks
+        for a, b in zip(bounds, bounds[1:]):
+            blk = None
+            if cand_key is not None and int(cand_key[a]) >= 0:
+                blk = blocks.get(int(cand_key[a]))
+            i = a
+            while i < b:
                 if blk is not None and not blk.done and not blk.extended:
-                    seg = cand[i:] & (bid[i:] == bid[i])
-                    j = i + (int(np.argmin(seg)) if not seg.all() else seg.size)
-                    if self._ring_bulk(blk, g[i:j] + 8, pid[i:j], rows[blk.index], now):
+                    j = self._ring_bulk(blk, starts, word1, i, b, rows[blk.index], now)
+                    if j > i:
                         i = j
                         continue
-            length = int(n[i])
-            if length < 0 or g[i] + length > top + 1:
-                stats["malformed"] += 1
-            else:
-                start = int(g[i])
-                self._smv[:length] = view[start:start + length]
-                self._handle_scratch(length, now)
-            i += 1
+                self._ring_slow(int(starts[i]), int(lengths[i]), now)
+                i += 1
 
-    def _ring_bulk(self, blk: _Block, starts: Any, pids: Any, dst: Any, now: float) -> bool:
-        """Copy the full data packets of ``blk`` whose payloads start at ``starts`` into
-        place at once; False (nothing done) when any is not simply new: the slow path
-        then takes them one by one."""
+    def _ring_slow(self, start: int, length: int, now: float) -> None:
+        ring = self._ring
+        assert ring is not None
+        if start + length > ring.u8.size:
+            self.stats["malformed"] += 1
+            return
+        self._smv[:length] = ring.view[start:start + length]
+        self._handle_scratch(length, now)
+
+    def _ring_bulk(self, blk: _Block, starts: Any, word1: Any, a: int, b: int, dst: Any,
+                   now: float) -> int:
+        """Copy the full data packets ``a``..``b - 1`` of the ring block (all of ``blk``)
+        into place, one strided copy per run of consecutive packet ids; the index of the
+        first packet left to the slow path (``b`` when none is): a run stops at a packet
+        already received (duplicate), beyond the frame, or out of order."""
         import numpy as np
 
-        k = pids.size
+        ring = self._ring
+        assert ring is not None
         ds = self.data_size
+        pids = word1[a:b] & 0xFFFFFF
+        k = b - a
+        p0 = int(pids[0])
+        if int(pids[-1]) - p0 != k - 1 or (k > 2 and not bool((np.diff(pids) == 1).all())):
+            # not one in-order run: take the in-order prefix here, the rest one by one
+            breaks = np.flatnonzero(np.diff(pids) != 1)
+            k = int(breaks[0]) + 1
         limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
-        lo, hi = int(pids.min()), int(pids.max())
-        if lo < 1 or hi > limit:
-            return False
-        got = np.frombuffer(blk.got, dtype=np.uint8)
-        try:
-            if got[pids].any():
-                return False
-            consecutive = k == 1 or bool((np.diff(pids) == 1).all())
-            if not consecutive and np.unique(pids).size != k:
-                return False
-            u8 = self._ring.u8   # type: ignore[union-attr]
-            stride = int(starts[1] - starts[0]) if k > 1 else ds
-            if k == 1 or (stride > 0 and bool((np.diff(starts) == stride).all())):
-                src = np.lib.stride_tricks.as_strided(u8[int(starts[0]):], shape=(k, ds),
-                                                      strides=(stride, 1), writeable=False)
-            else:
-                src = u8[starts[:, None] + np.arange(ds)]
-            if consecutive:
-                dst[lo - 1:lo - 1 + k] = src
-            else:
-                dst[pids - 1] = src
-            got[pids] = 1
-        finally:
-            del got
+        last = p0 + k - 1
+        if p0 < 1 or last > limit or blk.got.find(1, p0, last + 1) >= 0:
+            return a
+        s0 = int(starts[a])
+        stride = int(starts[a + 1]) - s0 if k > 1 else ds + 8
+        if k > 2 and not bool((np.diff(starts[a:a + k]) == stride).all()):
+            return a
+        if stride < ds + 8:
+            return a
+        dst[p0 - 1:last] = np.ndarray((k, ds), np.uint8, buffer=ring.map, offset=s0 + 8,
+                                      strides=(stride, 1))
+        blk.got[p0:last + 1] = _ONES[:k] if k <= len(_ONES) else b"\1" * k
         blk.count += k
         blk.last_seen = now
-        if hi * ds > blk.end:
-            blk.end = hi * ds
-        if hi > blk.high:
-            if not blk.next_resend and not (consecutive and lo == blk.high + 1):
+        if last * ds > blk.end:
+            blk.end = last * ds
+        if last > blk.high:
+            if p0 != blk.high + 1 and not blk.next_resend:
                 blk.next_resend = now + self.resend_delay
-            blk.high = hi
+            blk.high = last
         if blk.leader and blk.count == blk.ndata:
             self._deliver(blk)
-        return True
+        return a + k
 
     def _handle(self, data: bytes, now: float) -> _Block | None:
         n = len(data)

@@ -20,9 +20,10 @@ import select
 import socket
 import struct
 import sys
+from typing import Any
 
 
-__all__ = ["available", "PacketRing", "attach_filter", "udp_filter", "DROP_ALL"]
+__all__ = ["available", "PacketRing", "RingLayout", "attach_filter", "udp_filter", "DROP_ALL"]
 
 SOL_PACKET = 263
 PACKET_RX_RING = 5
@@ -35,6 +36,13 @@ SO_ATTACH_FILTER = 26
 PACKET_OUTGOING = 4
 _SKF_AD_PKTTYPE = -0x1000 + 4
 
+# 16 blocks of 2 MiB, handed over when full or 5 ms after their first packet (as Aravis's
+# packet-socket mode does): few, large blocks keep the per-block work small per frame, and a
+# frame waits at most 5 ms in a block that is not full
+BLOCK_SIZE = 1 << 21
+BLOCK_NR = 16
+BLOCK_TIMEOUT_MS = 5
+_ALIGN = 8                        # TPACKET_V3 packet headers start 8-byte aligned (ALIGN_8)
 _REQ3 = struct.Struct("@7I")
 _BLOCK = struct.Struct("@IIIIII")   # version, offset_to_priv, status, num_pkts, first, blk_len
 _FILTER = struct.Struct("@HBBI")
@@ -106,57 +114,94 @@ def available() -> bool:
     return True
 
 
-class PacketRing:
-    """A TPACKET_V3 ring of ``block_nr`` blocks of ``block_size`` bytes receiving the UDP
-    datagrams to ``address``:``port``.  ``next_block`` waits for a filled block; the
-    numpy views ``u8`` / ``u16`` / ``u32`` read the whole mapping (native byte order)."""
+class RingLayout:
+    """Reading a TPACKET_V3 ring laid out in ``buffer`` (``block_nr`` blocks of
+    ``block_size`` bytes): filled blocks, their packets' offsets, the UDP datagrams in them.
+    The numpy views ``u8`` / ``u16`` / ``u32`` read the whole buffer in native byte order,
+    ``be32`` in network order.  :class:`PacketRing` is this over a kernel ring; tests lay
+    crafted blocks out in a bytearray."""
 
-    def __init__(self, address: str, port: int, *, block_size: int = 1 << 20,
-                 block_nr: int = 32, frame_size: int = 1 << 16,
-                 block_timeout_ms: int = 2) -> None:
-        self.block_size = block_size
-        self.block_nr = block_nr
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
-        try:
-            attach_filter(self.sock, udp_filter(address, port))
-            # drain anything that arrived before the filter was in place
-            self.sock.setblocking(False)
-            try:
-                while True:
-                    self.sock.recv(65536)
-            except BlockingIOError:
-                pass
-            self.sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
-            frame_nr = block_size // frame_size * block_nr
-            self.sock.setsockopt(SOL_PACKET, PACKET_RX_RING,
-                                 _REQ3.pack(block_size, block_nr, frame_size, frame_nr,
-                                            block_timeout_ms, 0, 0))
-            self.map = mmap.mmap(self.sock.fileno(), block_size * block_nr, mmap.MAP_SHARED,
-                                 mmap.PROT_READ | mmap.PROT_WRITE)
-        except BaseException:
-            self.sock.close()
-            raise
+    def __init__(self, buffer: Any, block_size: int, block_nr: int) -> None:
         import numpy as np   # only when a ring is opened: import nodemap stays numpy-free
 
-        self.u8 = np.frombuffer(self.map, dtype=np.uint8)
+        self.block_size = block_size
+        self.block_nr = block_nr
+        self.map = buffer
+        self._np = np
+        self.u8 = np.frombuffer(buffer, dtype=np.uint8)
         self.u16 = self.u8.view(np.uint16)
         self.u32 = self.u8.view(np.uint32)
-        self.view = memoryview(self.map)
-        self._poll = select.poll()
-        self._poll.register(self.sock.fileno(), select.POLLIN | select.POLLERR)
+        self.be32 = self.u8.view(">u4")                    # packet words (network order)
+        self.view = memoryview(buffer)
+        self.words = self.view.cast("I")                   # scalar reads, cheaper than numpy's
+        self.arange = np.arange(block_size // _ALIGN + 1, dtype=np.int64)
+        self._offsets = np.empty(block_size // _ALIGN + 1, dtype=np.int64)
         self.current = 0
 
-    def next_block(self, timeout: float) -> tuple[int, int, int, int] | None:
-        """The next filled block as (its offset, packets, offset of the first packet from
-        the block, block length), or None when none filled within ``timeout`` seconds."""
+    def ready(self) -> tuple[int, int, int, int] | None:
+        """The current block as (its offset, packets, offset of the first packet from the
+        block, block length) when the kernel has handed it over, else None."""
         base = self.current * self.block_size
         _v, _p, status, num, first, length = _BLOCK.unpack_from(self.map, base)
         if not status & TP_STATUS_USER:
-            self._poll.poll(max(1, int(timeout * 1000)))
-            _v, _p, status, num, first, length = _BLOCK.unpack_from(self.map, base)
-            if not status & TP_STATUS_USER:
-                return None
+            return None
         return base, num, first, length
+
+    def next_block(self, timeout: float) -> tuple[int, int, int, int] | None:
+        """The next filled block (see :meth:`ready`); no waiting here."""
+        return self.ready()
+
+    def offsets(self, base: int, num: int, first: int, length: int) -> Any:
+        """The offsets (int64 numpy array, in the mapping) of the ``num`` packet headers of
+        the block at ``base``.  Packets of one size follow one another ``tp_next_offset``
+        apart, so a run of them is guessed as an arithmetic sequence and checked at once
+        (all their ``tp_next_offset`` read together); a block usually has a handful of such
+        runs.  An inconsistent chain (an offset out of the block, or a zero link before
+        the last packet) ends the list early: the packets after it are not handed out.
+        The array is reused by the next call."""
+        u32, words, arange, out = self.u32, self.words, self.arange, self._offsets
+        pos, end = base + first, base + length
+        i = 0
+        while i < num:
+            if pos < base or pos >= end or pos & (_ALIGN - 1):
+                break
+            step = words[pos >> 2]
+            left = num - i
+            if left == 1 or step <= 0:
+                out[i] = pos
+                i += 1
+                if step <= 0:
+                    break
+                pos += step
+                continue
+            most = min(left, (end - 1 - pos) // step + 1)
+            run = pos + step * arange[:most]
+            links = u32[run >> 2]
+            same = links == step
+            j = int(same.argmin())
+            take = most if same[j] else j + 1
+            out[i:i + take] = run[:take]
+            i += take
+            last = int(run[take - 1])
+            link = int(links[take - 1])
+            if link <= 0:
+                break
+            pos = last + link
+        return out[:i]
+
+    def datagrams(self, offsets: Any) -> tuple[Any, Any]:
+        """For packet headers at ``offsets``: where each UDP payload starts in the mapping
+        and its length (int64 arrays; the UDP length, or less when the capture was cut
+        short, never negative)."""
+        np = self._np
+        u8, u16, u32 = self.u8, self.u16, self.u32
+        net = offsets + u16[(offsets + 26) >> 1]            # tp_net: the IPv4 header
+        ihl = (u8.take(net, mode="clip") & 0x0F).astype(np.int64) << 2
+        udp = net + ihl
+        captured = u32[(offsets + 12) >> 2].astype(np.int64) - ihl - 8     # tp_snaplen
+        stated = (u8.take(udp + 4, mode="clip").astype(np.int64) << 8
+                  | u8.take(udp + 5, mode="clip")) - 8
+        return udp + 8, np.maximum(np.minimum(stated, captured), 0)
 
     def release(self) -> None:
         """Hand the current block back to the kernel and move to the next."""
@@ -164,9 +209,55 @@ class PacketRing:
         self.current = (self.current + 1) % self.block_nr
 
     def close(self) -> None:
-        self._poll.unregister(self.sock.fileno())
-        del self.u8, self.u16, self.u32
+        del self.u8, self.u16, self.u32, self.be32
+        self.words.release()
         self.view.release()
+
+
+class PacketRing(RingLayout):
+    """A TPACKET_V3 ring of ``block_nr`` blocks of ``block_size`` bytes receiving the UDP
+    datagrams to ``address``:``port``; ``next_block`` waits for a filled block."""
+
+    def __init__(self, address: str, port: int, *, block_size: int = BLOCK_SIZE,
+                 block_nr: int = BLOCK_NR, frame_size: int = 1 << 16,
+                 block_timeout_ms: int = BLOCK_TIMEOUT_MS) -> None:
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
+        try:
+            attach_filter(sock, udp_filter(address, port))
+            # drain anything that arrived before the filter was in place
+            sock.setblocking(False)
+            try:
+                while True:
+                    sock.recv(65536)
+            except BlockingIOError:
+                pass
+            sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V3)
+            frame_nr = block_size // frame_size * block_nr
+            sock.setsockopt(SOL_PACKET, PACKET_RX_RING,
+                            _REQ3.pack(block_size, block_nr, frame_size, frame_nr,
+                                       block_timeout_ms, 0, 0))
+            mapping = mmap.mmap(sock.fileno(), block_size * block_nr, mmap.MAP_SHARED,
+                                mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        super().__init__(mapping, block_size, block_nr)
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN | select.POLLERR)
+
+    def next_block(self, timeout: float) -> tuple[int, int, int, int] | None:
+        """The next filled block (see :meth:`RingLayout.ready`), or None when none filled
+        within ``timeout`` seconds."""
+        block = self.ready()
+        if block is None:
+            self._poll.poll(max(1, int(timeout * 1000)))
+            block = self.ready()
+        return block
+
+    def close(self) -> None:
+        self._poll.unregister(self.sock.fileno())
+        super().close()
         try:
             self.map.close()
         except BufferError:  # pragma: no cover - a view still alive; the GC unmaps later
