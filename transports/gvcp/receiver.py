@@ -69,6 +69,8 @@ _RECV_TIMEOUTS = (socket.timeout, BlockingIOError, InterruptedError)
 _DONE_MEMORY = 256          # finished block ids remembered to recognise late packets
 _SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
 _ONES = b"\1" * 4096
+_IMAGE_TYPE = struct.Struct(">H")
+_IMAGE_TYPES = (gvsp.PayloadType.IMAGE, gvsp.PayloadType.IMAGE | gvsp.EXTENDED_CHUNK)
 
 
 class _Block:
@@ -161,6 +163,7 @@ class GvspReceiver:
         self._closed = False
         self._service_period = min(resend_delay, poll_interval, 0.005)
         self._next_service = 0.0
+        self._sizes: dict[tuple[int, ...], int] = {}    # image bytes per leader geometry
         self.set_packet_size(packet_size)
         try:
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -553,105 +556,110 @@ class GvspReceiver:
 
     def _ring_handle(self, block: tuple[int, int, int, int], rows: list[Any],
                      now: float) -> None:
-        """Handle the ring block ``block`` (see RingLayout.ready) and give it back."""
-        ring = self._ring
-        assert ring is not None
-        try:
-            offsets = ring.offsets(*block)
-            if offsets.size < block[1]:          # a broken chain: the rest is lost
-                self.stats["malformed"] += block[1] - int(offsets.size)
-            self._ring_block(offsets, rows, now)
-        finally:
-            ring.release()
+        """Handle the ring block ``block`` (see RingLayout.ready) and give it back.
 
-    def _ring_block(self, offsets: Any, rows: list[Any], now: float) -> None:
-        """Handle the packets (headers at ``offsets``) of one ring block, per block and
-        not per packet: the GVSP headers of all of them are read with two numpy gathers;
-        consecutive standard-header full data packets of one block (the bulk of a frame)
-        form segments copied into the frame buffer with one strided copy each (see
-        :meth:`_ring_bulk`); every other packet (leaders, trailers, a frame's last short
-        packet, extended ids, errors, resent or malformed datagrams) and any segment the
-        bulk path refuses go one by one through the slow path, in arrival order."""
-        import numpy as np
-
+        Per run, not per packet: a run of standard-header full data packets (the bulk of
+        a frame) lies in the block as an arithmetic sequence (same size, same
+        ``tp_next_offset``), so one strided numpy view of the run's headers checks all of
+        them at once (:meth:`RingLayout.run_view`) and one strided copy puts their
+        payloads in place (:meth:`_ring_run`).  Every other packet — leaders, trailers, a
+        frame's short last packet, resent, duplicated, out-of-order, extended-id, error or
+        malformed ones — goes alone through the slow path, in arrival order."""
         ring = self._ring
         assert ring is not None
         stats = self.stats
-        starts, lengths = ring.datagrams(offsets)
-        k = int(starts.size)
-        if not k:
-            return
-        stats["packets"] += k
-        stats["bytes"] += int(lengths.sum())
-        ds = self.data_size
-        if int(starts[0]) & 3 or bool((starts & 3).any()):
-            segments: list[int] = []          # unaligned headers: all by the slow path
-            cand_key = None
-        else:
-            w = starts >> 2
-            word0 = ring.be32.take(w, mode="clip")          # status << 16 | block id
-            word1 = ring.be32.take(w + 1, mode="clip")      # EI | format | packet id
-            full = (lengths == 8 + ds) & (word0 < 0x10000) & ((word1 >> 24) == _PAYLOAD)
-            key = np.where(full, word0.astype(np.int64), -1)
-            segments = (np.flatnonzero(key[1:] != key[:-1]) + 1).tolist()
-            cand_key = key
-        bounds = [0, *segments, k]
-        blocks = self._blocks
-        for a, b in zip(bounds, bounds[1:]):
-            blk = None
-            if cand_key is not None and int(cand_key[a]) >= 0:
-                blk = blocks.get(int(cand_key[a]))
-            i = a
-            while i < b:
-                if blk is not None and not blk.done and not blk.extended:
-                    j = self._ring_bulk(blk, starts, word1, i, b, rows[blk.index], now)
-                    if j > i:
-                        i = j
+        base, num, first, length = block
+        pos, end = base + first, base + length
+        full_snap = 20 + 8 + 8 + self.data_size       # IPv4 + UDP + GVSP + full payload
+        words = ring.words
+        try:
+            i = 0
+            while i < num:
+                if pos < base or pos + _ring.HDR3_SIZE > end or pos & 7:
+                    stats["malformed"] += num - i        # a broken chain: the rest is lost
+                    break
+                if num - i > 1 and words[(pos + 12) >> 2] == full_snap:
+                    taken, pos = self._ring_run(pos, num - i, end, full_snap, rows, now)
+                    if taken:
+                        i += taken
                         continue
-                self._ring_slow(int(starts[i]), int(lengths[i]), now)
+                link, start, n = ring.packet(pos)
+                stats["packets"] += 1
                 i += 1
+                if n < 0:
+                    stats["malformed"] += 1
+                else:
+                    stats["bytes"] += n
+                    self._smv[:n] = ring.view[start:start + n]
+                    self._handle_scratch(n, now)
+                if link <= 0 and i < num:
+                    stats["malformed"] += num - i
+                    break
+                pos += link
+        finally:
+            ring.release()
 
-    def _ring_slow(self, start: int, length: int, now: float) -> None:
-        ring = self._ring
-        assert ring is not None
-        if start + length > ring.u8.size:
-            self.stats["malformed"] += 1
-            return
-        self._smv[:length] = ring.view[start:start + length]
-        self._handle_scratch(length, now)
-
-    def _ring_bulk(self, blk: _Block, starts: Any, word1: Any, a: int, b: int, dst: Any,
-                   now: float) -> int:
-        """Copy the full data packets ``a``..``b - 1`` of the ring block (all of ``blk``)
-        into place, one strided copy per run of consecutive packet ids; the index of the
-        first packet left to the slow path (``b`` when none is): a run stops at a packet
-        already received (duplicate), beyond the frame, or out of order."""
+    def _ring_run(self, pos: int, left: int, end: int, full_snap: int, rows: list[Any],
+                  now: float) -> tuple[int, int]:
+        """The run of full data packets of one block starting at ``pos``: (packets taken
+        — put in place, or handed to the slow path one by one when their block cannot
+        take them in bulk — and the position after them); (0, pos) when the packet at
+        ``pos`` does not start such a run (the caller then takes it alone)."""
         import numpy as np
 
         ring = self._ring
         assert ring is not None
+        net = ring.words16[(pos + 26) >> 1]
+        step = (net + full_snap + 7) & ~7
+        if ring.words[pos >> 2] != step:
+            return 0, pos
+        most = min(left, (end - pos) // step)
+        if most < 2:
+            return 0, pos
+        v = ring.run_view(pos, most, step, net)
+        full = v["snap"] == full_snap
+        r = int(full.argmin())
+        if full[r]:
+            r = most
+        if r < 2:
+            return 0, pos
+        w0 = v["w0"][:r]
+        w1 = v["w1"][:r]
+        bid = int(w0[0])
+        p0 = int(w1[0]) - (_PAYLOAD << 24)
+        if bid > 0xFFFF or not 0 < p0 <= 0xFFFFFF:
+            return 0, pos                                # status set, not data, extended…
+        good = ((w0 == bid) & (w1 == int(w1[0]) + ring.arange[:r])
+                & (v["ulen"][:r] == self.data_size + 16) & (v["vihl"][:r] == 0x45)
+                & (v["net"][:r] == net))
+        if r > 1:
+            good[:r - 1] &= v["next"][:r - 1] == step
+        g = int(good.argmin())
+        if good[g]:
+            g = r
+        if g < 1:
+            return 0, pos
+        blk = self._blocks.get(bid)
+        last = p0 + g - 1
+        if blk is not None and not blk.done and not blk.extended:
+            dst = rows[blk.index]
+            limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
+            dup = blk.got.find(1, p0, last + 1) if last <= limit else -1
+            if dup >= 0:
+                g = dup - p0                      # up to the packet already received
+                last = p0 + g - 1
+        else:
+            limit = -1
+        stats = self.stats
+        if g < 1 or last > limit or blk is None:
+            return 0, pos
         ds = self.data_size
-        pids = word1[a:b] & 0xFFFFFF
-        k = b - a
-        p0 = int(pids[0])
-        if int(pids[-1]) - p0 != k - 1 or (k > 2 and not bool((np.diff(pids) == 1).all())):
-            # not one in-order run: take the in-order prefix here, the rest one by one
-            breaks = np.flatnonzero(np.diff(pids) != 1)
-            k = int(breaks[0]) + 1
-        limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
-        last = p0 + k - 1
-        if p0 < 1 or last > limit or blk.got.find(1, p0, last + 1) >= 0:
-            return a
-        s0 = int(starts[a])
-        stride = int(starts[a + 1]) - s0 if k > 1 else ds + 8
-        if k > 2 and not bool((np.diff(starts[a:a + k]) == stride).all()):
-            return a
-        if stride < ds + 8:
-            return a
-        dst[p0 - 1:last] = np.ndarray((k, ds), np.uint8, buffer=ring.map, offset=s0 + 8,
-                                      strides=(stride, 1))
-        blk.got[p0:last + 1] = _ONES[:k] if k <= len(_ONES) else b"\1" * k
-        blk.count += k
+        dst[p0 - 1:last] = np.ndarray((g, ds), np.uint8, buffer=ring.map,
+                                      offset=pos + net + 36, strides=(step, 1))
+        blk.got[p0:last + 1] = _ONES[:g] if g <= len(_ONES) else b"\1" * g
+        stats["packets"] += g
+        stats["bytes"] += g * (ds + 8)
+        blk.count += g
         blk.last_seen = now
         if last * ds > blk.end:
             blk.end = last * ds
@@ -661,7 +669,7 @@ class GvspReceiver:
             blk.high = last
         if blk.leader and blk.count == blk.ndata:
             self._deliver(blk)
-        return a + k
+        return g, pos + g * step
 
     def _handle(self, data: bytes, now: float) -> _Block | None:
         n = len(data)
@@ -746,13 +754,17 @@ class GvspReceiver:
             if blk.leader:
                 stats["duplicates"] += 1
                 return blk
-            try:
-                leader = gvsp.decode(smv[:n])
-            except gvsp.GvspError as exc:
-                stats["malformed"] += 1
-                log.debug("malformed leader from %s: %s", self.name, exc)
-                return blk
-            self._read_leader(blk, leader, ds)
+            if n >= hlen + 36 and _IMAGE_TYPE.unpack_from(smv, hlen + 2)[0] in _IMAGE_TYPES:
+                # the common case without the codec's objects (same fields, same checks)
+                self._image_leader(blk, *gvsp.parse_image_leader(smv[:n], hlen), ds)
+            else:
+                try:
+                    leader = gvsp.decode(smv[:n])
+                except gvsp.GvspError as exc:
+                    stats["malformed"] += 1
+                    log.debug("malformed leader from %s: %s", self.name, exc)
+                    return blk
+                self._read_leader(blk, leader, ds)
         elif kind == _TRAILER:
             if blk.trailer:
                 stats["duplicates"] += 1
@@ -786,25 +798,45 @@ class GvspReceiver:
         blk.payload_type = leader.payload_type
         blk.timestamp = leader.timestamp
         if isinstance(leader, gvsp.ImageLeader):
-            blk.pixel_format = leader.pixel_format
-            blk.width, blk.height = leader.width, leader.height
-            blk.offset_x, blk.offset_y = leader.offset_x, leader.offset_y
-            blk.padding_x, blk.padding_y = leader.padding_x, leader.padding_y
-            if not leader.chunks and not blk.trailer and pfnc.is_supported(leader.pixel_format):
-                try:
-                    size = pfnc.payload_size(leader.pixel_format, leader.width, leader.height,
-                                             leader.padding_x) + leader.padding_y
-                except Exception:  # noqa: BLE001 - an odd format: wait for the trailer
-                    size = -1
-                if size > 0:
-                    blk.image_bytes = size
-                    blk.ndata = (size + ds - 1) // ds
+            self._image_leader(blk, leader.payload_type, leader.timestamp,
+                               leader.pixel_format, leader.width, leader.height,
+                               leader.offset_x, leader.offset_y, leader.padding_x,
+                               leader.padding_y, ds)
         elif isinstance(leader, (gvsp.RawLeader, gvsp.JpegLeader)):
             blk.image_bytes = leader.payload_size
             if not blk.trailer and leader.payload_size:
                 blk.ndata = (leader.payload_size + ds - 1) // ds
             if isinstance(leader, gvsp.JpegLeader):
                 blk.pixel_format = -1
+
+    def _image_leader(self, blk: _Block, payload_type: int, timestamp: int,
+                      pixel_format: int, width: int, height: int, offset_x: int,
+                      offset_y: int, padding_x: int, padding_y: int, ds: int) -> None:
+        blk.leader = True
+        blk.got[0] = 1
+        blk.payload_type = payload_type
+        blk.timestamp = timestamp
+        blk.pixel_format = pixel_format
+        blk.width, blk.height = width, height
+        blk.offset_x, blk.offset_y = offset_x, offset_y
+        blk.padding_x, blk.padding_y = padding_x, padding_y
+        if not payload_type & gvsp.EXTENDED_CHUNK and not blk.trailer:
+            key = (pixel_format, width, height, padding_x, padding_y)
+            size = self._sizes.get(key)
+            if size is None:
+                size = -1
+                if pfnc.is_supported(pixel_format):
+                    try:
+                        size = pfnc.payload_size(pixel_format, width, height,
+                                                 padding_x) + padding_y
+                    except Exception:  # noqa: BLE001 - an odd format: wait for the trailer
+                        size = -1
+                if len(self._sizes) > 64:
+                    self._sizes.clear()
+                self._sizes[key] = size
+            if size > 0:
+                blk.image_bytes = size
+                blk.ndata = (size + ds - 1) // ds
 
     def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
         if len(self._blocks) >= self.max_in_flight or (self._blocks and not self.pool.free):

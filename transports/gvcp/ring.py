@@ -44,6 +44,8 @@ BLOCK_NR = 16
 BLOCK_TIMEOUT_MS = 5
 _ALIGN = 8                        # TPACKET_V3 packet headers start 8-byte aligned (ALIGN_8)
 _REQ3 = struct.Struct("@7I")
+_HDR3 = struct.Struct("@IIIIIIHH")  # tpacket3_hdr: next, sec, nsec, snaplen, len, status, mac, net
+HDR3_SIZE = 48
 _BLOCK = struct.Struct("@IIIIII")   # version, offset_to_priv, status, num_pkts, first, blk_len
 _FILTER = struct.Struct("@HBBI")
 
@@ -134,8 +136,9 @@ class RingLayout:
         self.be32 = self.u8.view(">u4")                    # packet words (network order)
         self.view = memoryview(buffer)
         self.words = self.view.cast("I")                   # scalar reads, cheaper than numpy's
+        self.words16 = self.view.cast("H")
         self.arange = np.arange(block_size // _ALIGN + 1, dtype=np.int64)
-        self._offsets = np.empty(block_size // _ALIGN + 1, dtype=np.int64)
+        self._run_types: dict[int, Any] = {}
         self.current = 0
 
     def ready(self) -> tuple[int, int, int, int] | None:
@@ -151,57 +154,40 @@ class RingLayout:
         """The next filled block (see :meth:`ready`); no waiting here."""
         return self.ready()
 
-    def offsets(self, base: int, num: int, first: int, length: int) -> Any:
-        """The offsets (int64 numpy array, in the mapping) of the ``num`` packet headers of
-        the block at ``base``.  Packets of one size follow one another ``tp_next_offset``
-        apart, so a run of them is guessed as an arithmetic sequence and checked at once
-        (all their ``tp_next_offset`` read together); a block usually has a handful of such
-        runs.  An inconsistent chain (an offset out of the block, or a zero link before
-        the last packet) ends the list early: the packets after it are not handed out.
-        The array is reused by the next call."""
-        u32, words, arange, out = self.u32, self.words, self.arange, self._offsets
-        pos, end = base + first, base + length
-        i = 0
-        while i < num:
-            if pos < base or pos >= end or pos & (_ALIGN - 1):
-                break
-            step = words[pos >> 2]
-            left = num - i
-            if left == 1 or step <= 0:
-                out[i] = pos
-                i += 1
-                if step <= 0:
-                    break
-                pos += step
-                continue
-            most = min(left, (end - 1 - pos) // step + 1)
-            run = pos + step * arange[:most]
-            links = u32[run >> 2]
-            same = links == step
-            j = int(same.argmin())
-            take = most if same[j] else j + 1
-            out[i:i + take] = run[:take]
-            i += take
-            last = int(run[take - 1])
-            link = int(links[take - 1])
-            if link <= 0:
-                break
-            pos = last + link
-        return out[:i]
+    def packet(self, pos: int) -> tuple[int, int, int]:
+        """The packet whose header is at ``pos``: (its ``tp_next_offset``, where its UDP
+        payload starts, the payload's length — the UDP length, or less when the capture
+        was cut short; -1 when it holds no whole IPv4/UDP header)."""
+        link, _s, _ns, snap, _len, _st, _mac, net = _HDR3.unpack_from(self.map, pos)
+        ip = pos + net
+        size = len(self.u8)
+        if net < HDR3_SIZE or ip + 28 > size:
+            return link, 0, -1
+        ihl = (self.map[ip] & 0x0F) * 4
+        udp = ip + ihl
+        if ihl < 20 or udp + 8 > size:
+            return link, 0, -1
+        n = min(((self.map[udp + 4] << 8) | self.map[udp + 5]) - 8, snap - ihl - 8)
+        return link, udp + 8, n if n >= 0 and udp + 8 + n <= size else -1
 
-    def datagrams(self, offsets: Any) -> tuple[Any, Any]:
-        """For packet headers at ``offsets``: where each UDP payload starts in the mapping
-        and its length (int64 arrays; the UDP length, or less when the capture was cut
-        short, never negative)."""
-        np = self._np
-        u8, u16, u32 = self.u8, self.u16, self.u32
-        net = offsets + u16[(offsets + 26) >> 1]            # tp_net: the IPv4 header
-        ihl = (u8.take(net, mode="clip") & 0x0F).astype(np.int64) << 2
-        udp = net + ihl
-        captured = u32[(offsets + 12) >> 2].astype(np.int64) - ihl - 8     # tp_snaplen
-        stated = (u8.take(udp + 4, mode="clip").astype(np.int64) << 8
-                  | u8.take(udp + 5, mode="clip")) - 8
-        return udp + 8, np.maximum(np.minimum(stated, captured), 0)
+    def run_view(self, pos: int, count: int, step: int, net: int) -> Any:
+        """``count`` packets ``step`` bytes apart from ``pos``, whose IP header is ``net``
+        bytes after their tpacket3_hdr, as one strided structured numpy view (no copy) with
+        fields ``next`` (tp_next_offset), ``snap`` (tp_snaplen), ``net`` (tp_net),
+        ``vihl`` (IP version and header length), ``ulen`` (UDP length) and the two GVSP
+        header words ``w0`` (status, block id) and ``w1`` (EI, format, packet id) for a
+        20-byte IP header."""
+        dtype = self._run_types.get(net)
+        if dtype is None:
+            np = self._np
+            dtype = np.dtype({"names": ["next", "snap", "net", "vihl", "ulen", "w0", "w1"],
+                              "formats": ["<u4" if sys.byteorder == "little" else ">u4"] * 2
+                              + ["u2", "u1", ">u2", ">u4", ">u4"],
+                              "offsets": [0, 12, 26, net, net + 24, net + 28, net + 32],
+                              "itemsize": net + 36})
+            self._run_types[net] = dtype
+        return self._np.ndarray((count,), dtype, buffer=self.map, offset=pos,
+                                strides=(step,))
 
     def release(self) -> None:
         """Hand the current block back to the kernel and move to the next."""
@@ -211,6 +197,7 @@ class RingLayout:
     def close(self) -> None:
         del self.u8, self.u16, self.u32, self.be32
         self.words.release()
+        self.words16.release()
         self.view.release()
 
 
