@@ -431,6 +431,7 @@ class GvspReceiver:
                     if j >= 0:
                         k = j - p0
             if k > 0:
+                assert cur is not None
                 n = recv(fd, plan.address + p0 * step, k)
                 if n < 0:
                     if -n not in again:

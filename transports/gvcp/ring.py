@@ -156,8 +156,8 @@ class RingLayout:
 
     def packet(self, pos: int) -> tuple[int, int, int]:
         """The packet whose header is at ``pos``: (its ``tp_next_offset``, where its UDP
-        payload starts, the payload's length — the UDP length, or less when the capture
-        was cut short; -1 when it holds no whole IPv4/UDP header)."""
+        payload starts, the payload's length — the UDP length; -1 when the packet holds
+        no whole IPv4/UDP datagram, e.g. its capture was cut short)."""
         link, _s, _ns, snap, _len, _st, _mac, net = _HDR3.unpack_from(self.map, pos)
         ip = pos + net
         size = len(self.u8)
@@ -167,7 +167,9 @@ class RingLayout:
         udp = ip + ihl
         if ihl < 20 or udp + 8 > size:
             return link, 0, -1
-        n = min(((self.map[udp + 4] << 8) | self.map[udp + 5]) - 8, snap - ihl - 8)
+        n = ((self.map[udp + 4] << 8) | self.map[udp + 5]) - 8
+        if n > snap - ihl - 8:       # cut short: never hand out a part as if whole
+            return link, 0, -1
         return link, udp + 8, n if n >= 0 and udp + 8 + n <= size else -1
 
     def run_view(self, pos: int, count: int, step: int, net: int) -> Any:
