@@ -70,6 +70,7 @@ _DONE_MEMORY = 256          # finished block ids remembered to recognise late pa
 _SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
 _ONES = b"\1" * 4096
 _IMAGE_TYPE = struct.Struct(">H")
+_U32 = struct.Struct(">I")
 _IMAGE_TYPES = (gvsp.PayloadType.IMAGE, gvsp.PayloadType.IMAGE | gvsp.EXTENDED_CHUNK)
 
 
@@ -770,15 +771,20 @@ class GvspReceiver:
             if blk.trailer:
                 stats["duplicates"] += 1
                 return blk
-            try:
-                trailer = gvsp.decode(smv[:n])
-            except gvsp.GvspError as exc:
-                stats["malformed"] += 1
-                log.debug("malformed trailer from %s: %s", self.name, exc)
-                return blk
+            if n >= hlen + 8 and _IMAGE_TYPE.unpack_from(smv, hlen + 2)[0] == \
+                    gvsp.PayloadType.IMAGE:
+                # the common case without the codec's objects: an image trailer's size_y
+                size_y: int | None = _U32.unpack_from(smv, hlen + 4)[0]
+            else:
+                try:
+                    trailer = gvsp.decode(smv[:n])
+                except gvsp.GvspError as exc:
+                    stats["malformed"] += 1
+                    log.debug("malformed trailer from %s: %s", self.name, exc)
+                    return blk
+                size_y = getattr(trailer, "size_y", None)
             blk.trailer = True
             blk.ndata = pid - 1
-            size_y = getattr(trailer, "size_y", None)
             if size_y is not None and blk.leader and size_y < blk.height and blk.width:
                 blk.height = size_y        # a short (variable height) frame
             if blk.ndata > blk.high and not blk.next_resend:
