@@ -55,9 +55,9 @@ def _lost(ids: list[int]) -> int:
 
 
 def _result(frames: int, incomplete: int, cpu: float, wall: float, nbytes: int,
-            ids: list[int]) -> None:
+            ids: list[int], stats: dict | None = None) -> None:
     print(json.dumps({"frames": frames, "incomplete": incomplete, "cpu": cpu, "wall": wall,
-                      "bytes": nbytes, "lost": _lost(ids)}), flush=True)
+                      "bytes": nbytes, "lost": _lost(ids), "stats": stats}), flush=True)
 
 
 def recv_nodemap(host: str, packet_size: int, frames: int, rate: float | None) -> None:
@@ -81,7 +81,7 @@ def recv_nodemap(host: str, packet_size: int, frames: int, rate: float | None) -
             stats = stream.stats
     print(f"# nodemap: {stats['packets'] / max(1, stats['receive_calls']):.1f} packets per "
           f"receive call, {stats['resend_requests']} resend requests", file=sys.stderr)
-    _result(got, incomplete, cpu, wall, nbytes, ids)
+    _result(got, incomplete, cpu, wall, nbytes, ids, {k: v for k, v in stats.items() if v})
 
 
 def _configure_nodemap(cam, rate: float | None) -> None:
@@ -504,6 +504,10 @@ def run(sources: list[str], frames: int, receivers: list[str], repeat: int,
                 base = results.get("nodemap")
                 for receiver, r in results.items():
                     print(_row(receiver, r, base), flush=True)
+                for r in runs.get("nodemap", []):     # why, when nodemap missed something
+                    if isinstance(r, dict) and (r["incomplete"] or r["lost"]):
+                        print(f"\nnodemap run with {r['incomplete']} incomplete, {r['lost']} "
+                              f"lost: stream.stats {r.get('stats')}")
         finally:
             source.close()
     if search:

@@ -6,10 +6,26 @@ payload at ``(packet_id - 1) * data_size`` in a pool buffer, asks for missing pa
 PACKETRESEND (bounded in rounds and time), and hands out :class:`nodemap.imaging.Frame` s
 through ``next_frame(timeout)``.
 
-Hot path, per data packet: one ``recv_into`` into a scratch buffer, one
-``struct.unpack_from``, one slice copy into the frame buffer, a byte in the block's
-received-map — no packet objects.  Leaders and trailers (two per frame) go through the
-codec in :mod:`.gvsp`.
+Three ways in, chosen once per receiver (``ring=`` / ``batch=`` override):
+
+1. Linux with CAP_NET_RAW (root): a PACKET_MMAP TPACKET_V3 ring (:mod:`.ring`), for every
+   packet size — it measured best at 1400 and 8000 bytes alike (docs/gvsp.md).  The kernel
+   hands over 2 MiB blocks of packets; per block the work is per *run*: a run of
+   standard-header full data packets of one block lies in the ring as an arithmetic
+   sequence, so one strided numpy view checks all their headers (sizes, block id, packet
+   ids in order, links) and one strided copy puts their payloads in place.  A run stops at
+   the first packet that does not fit (reordered, duplicated, resent, of another block…);
+   that packet, leaders, trailers and a frame's short last packet go alone through the
+   per-packet path below.
+2. Linux otherwise: ``recvmmsg`` batches scattered straight into the frame buffer at the
+   offsets the next expected packets belong at (:mod:`.mmsg`), checked together after the
+   call; anything unexpected is copied out and handled per packet.
+3. Elsewhere: per data packet one ``recv_into`` into a scratch buffer, one
+   ``struct.unpack_from``, one slice copy into the frame buffer, a byte in the block's
+   received-map — no packet objects.
+
+Image leaders and trailers are read with ``struct`` directly; other payload types go
+through the codec in :mod:`.gvsp`.
 
 Guarantees: a frame with holes left after the resend rounds is delivered
 ``status == "incomplete"`` (holes zeroed), never complete; packets of a block already

@@ -5,10 +5,15 @@ blocks of a ring shared with us through ``mmap``; one wakeup hands over a whole 
 packets, with no system call and no copy per packet.  A classic BPF filter keeps only
 unfragmented, incoming (not our own outgoing) UDP datagrams to that address and port.
 
-:class:`PacketRing` only knows the ring layout: it returns filled blocks and, per block, the
-offsets of its packets; the GVSP work on them is the receiver's.  Opening the packet socket
-needs CAP_NET_RAW (root); :func:`available` says whether this process can, and the
-receiver falls back to the plain UDP socket when it cannot.
+:class:`RingLayout` only knows the ring layout (TPACKET_V3 block descriptors, tpacket3_hdr
+packets 8-byte aligned and linked by ``tp_next_offset``, the IPv4/UDP headers after
+``tp_net``): it returns filled blocks, one packet's datagram (:meth:`RingLayout.packet`),
+and a run of equally sized packets as one strided structured numpy view of their headers
+(:meth:`RingLayout.run_view`); the GVSP work on them is the receiver's.  It reads any
+buffer, so tests lay crafted blocks out in a bytearray.  :class:`PacketRing` is the layout
+over a kernel ring.  Opening the packet socket needs CAP_NET_RAW (root); :func:`available`
+says whether this process can, and the receiver falls back to the UDP socket when it
+cannot.
 """
 
 from __future__ import annotations
@@ -119,8 +124,8 @@ def available() -> bool:
 class RingLayout:
     """Reading a TPACKET_V3 ring laid out in ``buffer`` (``block_nr`` blocks of
     ``block_size`` bytes): filled blocks, their packets' offsets, the UDP datagrams in them.
-    The numpy views ``u8`` / ``u16`` / ``u32`` read the whole buffer in native byte order,
-    ``be32`` in network order.  :class:`PacketRing` is this over a kernel ring; tests lay
+    ``u8`` is the whole buffer as numpy bytes, ``words`` / ``words16`` as native 32- / 16-bit
+    words for scalar reads.  :class:`PacketRing` is this over a kernel ring; tests lay
     crafted blocks out in a bytearray."""
 
     def __init__(self, buffer: Any, block_size: int, block_nr: int) -> None:
@@ -131,9 +136,6 @@ class RingLayout:
         self.map = buffer
         self._np = np
         self.u8 = np.frombuffer(buffer, dtype=np.uint8)
-        self.u16 = self.u8.view(np.uint16)
-        self.u32 = self.u8.view(np.uint32)
-        self.be32 = self.u8.view(">u4")                    # packet words (network order)
         self.view = memoryview(buffer)
         self.words = self.view.cast("I")                   # scalar reads, cheaper than numpy's
         self.words16 = self.view.cast("H")
@@ -197,7 +199,7 @@ class RingLayout:
         self.current = (self.current + 1) % self.block_nr
 
     def close(self) -> None:
-        del self.u8, self.u16, self.u32, self.be32
+        del self.u8
         self.words.release()
         self.words16.release()
         self.view.release()
