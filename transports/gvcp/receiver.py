@@ -73,7 +73,8 @@ log = logging.getLogger("nodemap.gvsp")
 
 STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
              "resend_requests", "resent_packets", "duplicates", "late_packets", "underruns",
-             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped", "receive_calls")
+             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped", "receive_calls",
+             "kernel_drops")
 _HDR = struct.Struct(">HHI")
 _EXT = struct.Struct(">HHIQI")
 _EI = 0x80000000
@@ -180,6 +181,7 @@ class GvspReceiver:
         self._closed = False
         self._service_period = min(resend_delay, poll_interval, 0.005)
         self._next_service = 0.0
+        self._next_drop_check = 0.0
         self._sizes: dict[tuple[int, ...], int] = {}    # image bytes per leader geometry
         self.set_packet_size(packet_size)
         try:
@@ -260,6 +262,8 @@ class GvspReceiver:
         self._stop.set()
         thread.join(5)
         self._thread = None
+        if self._ring is not None:
+            self.stats["kernel_drops"] += self._ring.drops()
         for blk in list(self._blocks.values()):
             self._discard(blk)
 
@@ -901,6 +905,10 @@ class GvspReceiver:
 
     def _service(self, now: float) -> None:
         self._next_service = now + self._service_period
+        if self._ring is not None and now >= self._next_drop_check:
+            # datagrams the kernel could not put in a full ring: whole frames vanish so
+            self._next_drop_check = now + 0.1
+            self.stats["kernel_drops"] += self._ring.drops()
         idle = self.retention / 2
         for blk in list(self._blocks.values()):
             if blk.done:

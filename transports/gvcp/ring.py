@@ -32,6 +32,7 @@ __all__ = ["available", "PacketRing", "RingLayout", "attach_filter", "udp_filter
 
 SOL_PACKET = 263
 PACKET_RX_RING = 5
+PACKET_STATISTICS = 6
 PACKET_VERSION = 10
 TPACKET_V3 = 2
 TP_STATUS_KERNEL = 0
@@ -49,6 +50,7 @@ BLOCK_NR = 16
 BLOCK_TIMEOUT_MS = 5
 _ALIGN = 8                        # TPACKET_V3 packet headers start 8-byte aligned (ALIGN_8)
 _REQ3 = struct.Struct("@7I")
+_STATS3 = struct.Struct("@3I")      # tpacket_stats_v3: packets, drops, freeze_q_cnt
 _HDR3 = struct.Struct("@IIIIIIHH")  # tpacket3_hdr: next, sec, nsec, snaplen, len, status, mac, net
 HDR3_SIZE = 48
 _BLOCK = struct.Struct("@IIIIII")   # version, offset_to_priv, status, num_pkts, first, blk_len
@@ -198,6 +200,10 @@ class RingLayout:
         struct.pack_into("@I", self.map, self.current * self.block_size + 8, TP_STATUS_KERNEL)
         self.current = (self.current + 1) % self.block_nr
 
+    def drops(self) -> int:
+        """Packets the kernel dropped since the last call (none known here)."""
+        return 0
+
     def close(self) -> None:
         del self.u8
         self.words.release()
@@ -245,6 +251,16 @@ class PacketRing(RingLayout):
             self._poll.poll(max(1, int(timeout * 1000)))
             block = self.ready()
         return block
+
+    def drops(self) -> int:
+        """Packets the kernel dropped (ring full) since the last call (PACKET_STATISTICS,
+        which the kernel resets on each read)."""
+        try:
+            _packets, dropped, _freezes = _STATS3.unpack(
+                self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _STATS3.size))
+        except OSError:
+            return 0
+        return dropped
 
     def close(self) -> None:
         self._poll.unregister(self.sock.fileno())
