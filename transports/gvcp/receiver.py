@@ -550,7 +550,7 @@ class GvspReceiver:
 
     def _loop_ring(self) -> None:
         """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block,
-        whose packets are handled together (see :meth:`_ring_block`)."""
+        whose packets are handled together (see :meth:`_ring_handle`)."""
         ring = self._ring
         assert ring is not None
         stats = self.stats
@@ -623,10 +623,11 @@ class GvspReceiver:
 
     def _ring_run(self, pos: int, left: int, end: int, full_snap: int, rows: list[Any],
                   now: float) -> tuple[int, int]:
-        """The run of full data packets of one block starting at ``pos``: (packets taken
-        — put in place, or handed to the slow path one by one when their block cannot
-        take them in bulk — and the position after them); (0, pos) when the packet at
-        ``pos`` does not start such a run (the caller then takes it alone)."""
+        """The run of full data packets of one block starting at ``pos``: (packets put
+        in place, the position after them); (0, pos) when the packet at ``pos`` does not
+        start a run its block can take in bulk — not a full standard-header data packet,
+        out of order, already received, beyond the frame, of a block not open — and the
+        caller then takes it alone through the per-packet path."""
         import numpy as np
 
         ring = self._ring
