@@ -664,6 +664,16 @@ class GvspReceiver:
             return 0, pos
         blk = self._blocks.get(bid)
         last = p0 + g - 1
+        stats = self.stats
+        ds = self.data_size
+        if blk is None and (bid in self._done_set or bid in self._skipped):
+            # a run of a block already delivered (late) or dropped for want of a buffer:
+            # counted as the per-packet path counts each of its packets, none touched
+            stats["packets"] += g
+            stats["bytes"] += g * (ds + 8)
+            if bid not in self._skipped:
+                stats["late_packets"] += g
+            return g, pos + g * step
         if blk is not None and not blk.done and not blk.extended:
             dst = rows[blk.index]
             limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
@@ -673,10 +683,8 @@ class GvspReceiver:
                 last = p0 + g - 1
         else:
             limit = -1
-        stats = self.stats
         if g < 1 or last > limit or blk is None:
             return 0, pos
-        ds = self.data_size
         dst[p0 - 1:last] = np.ndarray((g, ds), np.uint8, buffer=ring.map,
                                       offset=pos + net + 36, strides=(step, 1))
         blk.got[p0:last + 1] = _ONES[:g] if g <= len(_ONES) else b"\1" * g

@@ -40,8 +40,8 @@ def resent(datagram: bytes) -> bytes:
     return gvsp.STATUS_PACKET_RESEND.to_bytes(2, "big") + datagram[2:]
 
 
-def _receiver(packet_size: int) -> GvspReceiver:
-    return GvspReceiver(buffer_size=W * H, buffers=4, packet_size=packet_size,
+def _receiver(packet_size: int, buffers: int = 4) -> GvspReceiver:
+    return GvspReceiver(buffer_size=W * H, buffers=buffers, packet_size=packet_size,
                         bind=("127.0.0.1", 0), force_rcvbuf=False, ring=False, resend=False,
                         retention=0.05)
 
@@ -252,3 +252,28 @@ def test_ring_run_is_taken_in_bulk() -> None:
         rx._ring = None
         rx.close()
     assert calls and calls[0] == len(pk) - 3     # all full data packets but the short last
+
+
+def test_a_run_of_a_block_without_a_buffer_touches_nothing() -> None:
+    """The application holds the only buffer: the next block is dropped (an underrun) and
+    its run is skipped whole, leaving the held frame's pixels as they were."""
+    rx = _receiver(1500, buffers=1)
+    layout = ring.RingLayout(bytearray(BLOCK * BLOCKS), BLOCK, BLOCKS)
+    rx._ring = layout
+    try:
+        rows = rx._ring_rows()
+        one, two = datagrams(20, 1500), datagrams(21, 1500)
+        lay_block(layout.map, layout.current, BLOCK, one)
+        rx._ring_handle(layout.ready(), rows, time.monotonic())
+        held = rx.next_frame(0.1)
+        assert held.status == "complete"
+        lay_block(layout.map, layout.current, BLOCK, two)
+        rx._ring_handle(layout.ready(), rows, time.monotonic())
+        assert bytes(held.payload) == ramp(W, H, 20)
+        assert rx.pending == 0
+        assert rx.stats["underruns"] == 1 and rx.stats["late_packets"] == 0
+        assert rx.stats["packets"] == len(one) + len(two)
+        held.release()
+    finally:
+        rx._ring = None
+        rx.close()
