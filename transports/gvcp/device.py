@@ -42,9 +42,12 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from nodemap.errors import NodeMapError
+
 from ..faults import Faults
 from . import protocol as p
 from .acquisition import AcquisitionFeatures
+from .placement import PREFERRED, free_address, register_spans
 from .protocol import Register as R
 from .protocol import Status
 from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
@@ -157,12 +160,22 @@ def _bootstrap_map(stream_channels: int) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _place(xml: bytes, length: int) -> int:
+    """Where a ``length``-byte blob of ``xml`` goes: clear of the description's registers."""
+    try:
+        spans = register_spans(xml)
+    except NodeMapError as exc:   # a deliberately broken description (tests): the default
+        log.debug("served XML not indexable (%s): placed at 0x%X", exc, PREFERRED)
+        return PREFERRED
+    return free_address(spans, length)
+
+
 class SimulatedDevice:
     """A GVCP device on ``address:port``; ``start()``/``stop()`` or use as a context manager."""
 
     def __init__(self, xml: bytes | None = None, *, address: str = "127.0.0.2",
                  port: int = p.GVCP_PORT, xml_name: str = "device.xml", zipped: bool = False,
-                 xml_address: int = 0x0010_0000, schema_version: str | None = None,
+                 xml_address: int | None = None, schema_version: str | None = None,
                  mac: int | None = None, serial: str | None = None,
                  manufacturer: str = "nodemap", model: str = "GVCP simulator",
                  concatenation: bool = True, heartbeat_timeout_ms: int = 3000,
@@ -237,7 +250,9 @@ class SimulatedDevice:
         for n in range(stream_channels):
             self.memory.set32(p.stream_channel_register(R.SCPS0, n), 1500)
             self.memory.set32(p.stream_channel_register(R.SCSP0, n), 0x1209 + n)
-        self.xml_address = xml_address
+        # None: placed where the description declares no register (see placement.py)
+        self._fixed_xml_address = xml_address
+        self.xml_address = PREFERRED if xml_address is None else xml_address
         self.xml_length = 0
         if xml is not None:
             self.serve_xml(xml, name=xml_name, zipped=zipped, schema_version=schema_version)
@@ -248,7 +263,11 @@ class SimulatedDevice:
 
     def serve_xml(self, xml: bytes, *, name: str = "device.xml", zipped: bool = False,
                   schema_version: str | None = None) -> str:
-        """Place ``xml`` (zipped on request) in memory and point the first URL at it."""
+        """Place ``xml`` (zipped on request) in memory and point the first URL at it.
+
+        Unless the device was given a fixed ``xml_address``, the blob goes to an aligned range
+        where the description itself declares no register (PlacementError when none is left).
+        """
         blob = xml
         if zipped and not xml.startswith(b"PK"):
             buf = io.BytesIO()
@@ -256,6 +275,8 @@ class SimulatedDevice:
                 zf.writestr(name, xml)
             blob = buf.getvalue()
             name = name.rsplit(".", 1)[0] + ".zip"
+        if self._fixed_xml_address is None:
+            self.xml_address = _place(xml, len(blob))
         self.memory.write(self.xml_address, blob)
         self.xml_length = len(blob)
         try:

@@ -52,12 +52,15 @@ def _checked_xml(path: Path) -> bytes:
 def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] = (),
           port: int | None = None, stream_faults: str | None = None,
           vendor: str | None = None, model: str | None = None, serial: str | None = None,
-          mac: str | None = None, user_name: str | None = None, **_: object) -> Simulator:
+          mac: str | None = None, user_name: str | None = None, zipped: bool = False,
+          **_: object) -> Simulator:
     """Start a simulated GigE Vision device; returns the running :class:`Simulator`.
 
     ``stream_faults`` (e.g. ``"drop=0.05,duplicate=0.01,reorder=0.01,seed=1"``) injects
     seeded faults into the GVSP stream; ``vendor``/``model``/``serial``/``mac``/``user_name``
-    set the bootstrap identity.  Invalid values raise ValueError naming the option.
+    set the bootstrap identity; ``zipped`` serves the description zipped.  The description goes
+    where its own registers leave room (see ``placement.py``).  Invalid values raise
+    ValueError naming the option.
     """
     from . import protocol as p
     from .device import SimulatedDevice
@@ -67,7 +70,7 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
         raise ValueError(f"--port {port}: a UDP port is 0-65535")
     faults = parse_stream_faults(stream_faults) if stream_faults else None
     mac_number = None
-    if mac:
+    if mac is not None:
         parts = mac.replace("-", ":").split(":")
         if len(parts) != 6 or not all(len(x) in (1, 2) for x in parts):
             raise ValueError(f"--mac {mac!r}: use six hex bytes, e.g. 00:30:53:01:02:03")
@@ -91,6 +94,7 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
     last: Exception | None = None
     for address, udp_port in candidates:
         device = SimulatedDevice(data, address=address, port=udp_port, xml_name=name,
+                                 zipped=zipped,
                                  manufacturer=vendor or "nodemap",
                                  model=model or "NM-Demo-1300", serial=serial, mac=mac_number,
                                  registers=registers, stream_faults=faults)
