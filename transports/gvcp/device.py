@@ -6,7 +6,9 @@ through its first URL, enforces the control channel privilege (CCP) and the hear
 timeout, answers with the standard status codes (BAD_ALIGNMENT, INVALID_ADDRESS,
 ACCESS_DENIED, WRITE_PROTECT ...), supports concatenated READREG/WRITEREG, and can be told
 to drop, duplicate, delay or corrupt a seeded fraction of the packets it receives and
-sends (fault tests).
+sends (fault tests).  It hears DISCOVERY and FORCEIP sent to the limited broadcast
+255.255.255.255 (a listener shared with other devices on the same port; ``broadcast_address``
+names another broadcast address, None hears none) and answers from its own address.
 
 It streams: when the served XML has ``AcquisitionStart``, executing it (a write of its
 command register) starts a :class:`.streamer.Streamer` sending the ramp test image as GVSP
@@ -54,7 +56,10 @@ from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults
                        send_test_packet)
 
 __all__ = ["Faults", "Memory", "SimulatedDevice", "StreamFaults", "parse_stream_faults", "main",
-           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS"]
+           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS",
+           "LIMITED_BROADCAST"]
+
+LIMITED_BROADCAST = "255.255.255.255"
 
 log = logging.getLogger("nodemap.gvcp.device")
 
@@ -181,7 +186,7 @@ class SimulatedDevice:
                  concatenation: bool = True, heartbeat_timeout_ms: int = 3000,
                  require_control: bool = False, stream_channels: int = 4,
                  pending_ms: int = 0, faults: Faults | None = None,
-                 broadcast_address: str | None = None, tap: Tap | None = None,
+                 broadcast_address: str | None = LIMITED_BROADCAST, tap: Tap | None = None,
                  registers: dict[int, int] | None = None,
                  read_only: Iterable[tuple[int, int]] = (),
                  invalid: Iterable[tuple[int, int]] = (),
@@ -324,12 +329,7 @@ class SimulatedDevice:
         self._stream_sock = stream
         self.memory.set32(R.SCSP0, stream.getsockname()[1])
         if self.broadcast_address:
-            bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if hasattr(socket, "SO_REUSEPORT"):
-                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            bsock.bind((self.broadcast_address, self.port))
-            self._bsock = bsock
+            self._bsock = self._broadcast_listener(self.broadcast_address)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"gvcp-device-{self.address}",
                                         daemon=True)
@@ -337,6 +337,28 @@ class SimulatedDevice:
         log.info("simulated GigE Vision device on %s:%d (MAC %s)", self.address, self.port,
                  p.format_mac(self.mac))
         return self
+
+    def _broadcast_listener(self, address: str) -> socket.socket | None:
+        """A socket hearing datagrams sent to ``address``:port, shared with every other device
+        on that port (SO_REUSEADDR: a broadcast reaches all of them, a unicast none), or None
+        when it cannot be bound (the device then answers unicast only)."""
+        bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            bsock.bind((address, self.port))
+        except OSError as exc:
+            bsock.close()
+            log.warning("simulated device %s:%d does not hear broadcasts to %s: %s",
+                        self.address, self.port, address, exc)
+            return None
+        return bsock
+
+    @property
+    def hears_broadcast(self) -> bool:
+        """Whether the running device listens on its broadcast address."""
+        return self._bsock is not None
 
     def stop(self) -> None:
         self._stop.set()
@@ -385,6 +407,9 @@ class SimulatedDevice:
                 try:
                     data, peer = s.recvfrom(2048)
                 except OSError:
+                    continue
+                if s is self._bsock and not _broadcast_command(data):
+                    log.debug("ignoring a broadcast other than DISCOVERY/FORCEIP from %s", peer)
                     continue
                 self._incoming(data, peer)
 
@@ -769,6 +794,14 @@ class SimulatedDevice:
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
 
 
+def _broadcast_command(data: bytes) -> bool:
+    """Whether ``data`` is a command a device obeys when broadcast: DISCOVERY or FORCEIP."""
+    try:
+        return isinstance(p.decode_command(data), (p.DiscoveryCmd, p.ForceIpCmd))
+    except p.GvcpCodecError:
+        return False
+
+
 def _stream_faults_arg(text: str) -> StreamFaults:
     try:
         return parse_stream_faults(text)
@@ -794,7 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--corrupt", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--broadcast", help="also listen for broadcast DISCOVERY on this address")
+    parser.add_argument("--broadcast", default=LIMITED_BROADCAST,
+                        help="hear broadcast DISCOVERY/FORCEIP sent to this address "
+                             "(default 255.255.255.255; 'none': unicast only)")
     parser.add_argument("--stream-faults", type=_stream_faults_arg, default=None, metavar="TEXT",
                         help="seeded GVSP faults, e.g. drop=0.05,duplicate=0.01,reorder=0.01,seed=1")
     parser.add_argument("--retain-frames", type=int, default=8,
@@ -814,7 +849,8 @@ def main(argv: list[str] | None = None) -> int:
         xml_name=args.xml.name if args.xml else "device.xml", zipped=args.zip,
         concatenation=not args.no_concatenation, heartbeat_timeout_ms=args.heartbeat_timeout,
         require_control=args.require_control, registers=registers,
-        broadcast_address=args.broadcast, stream_faults=args.stream_faults,
+        broadcast_address=None if args.broadcast == "none" else args.broadcast,
+        stream_faults=args.stream_faults,
         retain_frames=args.retain_frames,
         faults=Faults(drop=args.drop, duplicate=args.duplicate, delay=args.delay,
                       corrupt=args.corrupt, seed=args.seed))

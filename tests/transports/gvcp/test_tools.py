@@ -131,7 +131,7 @@ def test_tshark_decodes_every_packet_we_encode(tmp_path) -> None:
     assert "00:1a:2b:3c:4d:5e" in out
 
 
-def test_tshark_decodes_our_client_with_the_simulator(make_device, tmp_path) -> None:
+def test_tshark_decodes_our_client_with_the_simulator(private_network, make_device, tmp_path) -> None:
     tshark = require_executable("tshark", "apt install tshark")
     recorder = Recorder()
     dev = make_device(tap=recorder.tap, broadcast_address="127.255.255.255")
