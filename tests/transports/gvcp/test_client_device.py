@@ -153,13 +153,31 @@ def test_control_privilege(device: SimulatedDevice) -> None:
 
 
 def test_heartbeat_keeps_control_beyond_the_timeout(make_device) -> None:
-    dev = make_device(heartbeat_timeout_ms=300)
-    with GvcpClient(dev.address, timeout=0.2) as c:
+    # Sequenced by the heartbeats the device receives, not by sleeping: the test goes on once
+    # the heartbeats alone (no other command) have spanned more than two timeouts.
+    timeout_ms = 1000
+    beats: list[float] = []
+    spanned = threading.Event()
+
+    def tap(direction: str, peer: tuple[str, int], data: bytes) -> None:
+        if direction != "in":
+            return
+        try:
+            cmd = p.decode_command(data)
+        except p.GvcpCodecError:
+            return
+        if isinstance(cmd, p.ReadRegCmd) and cmd.addresses[:1] == (R.CCP,):   # a heartbeat
+            beats.append(time.monotonic())
+            if beats[-1] - beats[0] > 2 * timeout_ms / 1000:
+                spanned.set()
+
+    dev = make_device(heartbeat_timeout_ms=timeout_ms, tap=tap)
+    with GvcpClient(dev.address, timeout=1.0) as c:
         c.take_control()
-        assert c.heartbeat_period <= 0.1
-        deadline = time.monotonic() + 1.2       # four heartbeat timeouts without a command
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
+        beats.clear()
+        assert c.heartbeat_period <= timeout_ms / 3000
+        assert spanned.wait(60), f"heartbeats seen: {len(beats)}"
+        assert len(beats) >= 3
         assert dev.controller == c.local_address and dev.stats["control_expired"] == 0
         assert not c.control_lost.is_set()
         c.write_register(0xA000, 9)
@@ -227,14 +245,15 @@ def test_stale_mismatched_and_pending_acks() -> None:
         sock.sendto(p.WriteRegAck(rid, 1).encode(), peer)                      # wrong ack code
         sock.sendto(p.ReadRegAck(rid, (1, 2)).encode(), peer)                  # wrong length
         sock.sendto(b"\x00\x00\x00\x81\x00\x08", peer)                         # malformed
-        sock.sendto(p.PendingAck(rid, 400).encode(), peer)                     # extend deadline
-        time.sleep(0.25)                                                       # > client timeout
+        sock.sendto(p.PendingAck(rid, 10_000).encode(), peer)                  # extend deadline
+        # the stimulus, not synchronisation: answer only after the client's own timeout
+        time.sleep(1.5)
         sock.sendto(p.ReadRegAck(rid, (0x1234,)).encode(), peer)
 
-    c = GvcpClient(*rogue.address, timeout=0.15, retries=1)
+    c = GvcpClient(*rogue.address, timeout=1.0, retries=1)
     t = rogue.serve(script)
     assert c.read_register(0xA000) == 0x1234
-    t.join(2)
+    t.join(10)
     assert c.stats["stale"] == 1 and c.stats["mismatched"] == 2 and c.stats["malformed"] == 1
     assert c.stats["pending"] == 1 and c.stats["retries"] == 0
     c.close()
