@@ -44,6 +44,25 @@ _HIDDEN_KINDS = {"EnumEntry", "Port"}
 
 # --------------------------------------------------------------------------- output helpers
 
+#: C0/C1 control characters and DEL shown as \xNN: a device's name or string register, or a
+#: description's texts, could otherwise hide terminal escape sequences in what we print.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROLS_BUT_LINES = {c: e for c, e in _CONTROLS.items() if c not in (0x09, 0x0A)}
+
+
+def _printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with control characters escaped (``lines``: newlines and tabs kept)."""
+    return text.translate(_CONTROLS_BUT_LINES if lines else _CONTROLS)
+
+
+def _text(value: Any, style: str = "") -> Any:
+    """A rich cell or label for text that came from a device or a file: never read as
+    markup (a name like ``[/]`` would crash rich), control characters escaped."""
+    from rich.text import Text
+
+    return Text(_printable(value if isinstance(value, str) else _show(value)), style=style)
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -72,8 +91,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value.rstrip("\0")
-    return str(value)
+        return _printable(value.rstrip("\0"))
+    return _printable(str(value))
 
 
 class CliError(click.ClickException):
@@ -84,7 +103,7 @@ class CliError(click.ClickException):
         self.exit_code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"nodemap: error: {self.format_message()}", err=True)
+        click.echo(f"nodemap: error: {_printable(self.format_message(), lines=True)}", err=True)
 
 
 def _hint_for(url: str) -> str:
@@ -363,8 +382,8 @@ def discover(transports: tuple[str, ...], interface: str | None, unicast: str | 
         for title in ("URL", "vendor", "model", "serial", "MAC", "via"):
             table.add_column(title, overflow="fold")    # never cut a URL: wrap it
         for row in rows:
-            table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
-                          row.get("serial", ""), row.get("mac", ""), row.get("interface", ""))
+            table.add_row(*(_text(row.get(key, "")) for key in
+                            ("url", "vendor", "model", "serial", "mac", "interface")))
         _console().print(table)
     if not rows:
         raise SystemExit(EXIT_ERROR)
@@ -453,13 +472,15 @@ def features(url: str, visibility: str, as_json: bool) -> None:
 
     def add(node: Any, item: dict[str, Any]) -> None:
         if item["kind"] == "Category":
-            branch = node.add(f"[bold]{item['name']}[/bold]")
+            branch = node.add(_text(item["name"], "bold"))
             for child in item["features"]:
                 add(branch, child)
         else:
-            node.add(f"{item['name']}  [dim]{item['kind']} {item['access']}[/dim]")
+            label = _text(item["name"])
+            label.append_text(_text(f"  {item['kind']} {item['access']}", "dim"))
+            node.add(label)
 
-    root = Tree(f"[bold]{url}[/bold]")
+    root = Tree(_text(url, "bold"))
     for item in tree:
         add(root, item)
     _console().print(root)
@@ -600,7 +621,7 @@ def describe(url: str, names: tuple[str, ...], as_json: bool) -> None:
     from rich.table import Table
 
     for info in items:
-        table = Table(title=f"{info['name']} ({info['kind']})", show_header=False)
+        table = Table(title=_text(f"{info['name']} ({info['kind']})"), show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value")
         for key, value in info.items():
@@ -612,7 +633,7 @@ def describe(url: str, names: tuple[str, ...], as_json: bool) -> None:
                     else f"{r['name']} ({r.get('error')})" for r in value)
             elif isinstance(value, list):
                 value = ", ".join(map(str, value))
-            table.add_row(key, _show(value))
+            table.add_row(key, _text(_show(value)))
         console.print(table)
 
 
@@ -653,9 +674,9 @@ def values(url: str, visibility: str, as_json: bool) -> None:
 
     table = Table("feature", "value")
     for name, value in out.items():
-        table.add_row(name, _show(value))
+        table.add_row(_text(name), _text(_show(value)))
     for name, message in errors.items():
-        table.add_row(name, f"[red]{message}[/red]")
+        table.add_row(_text(name), _text(message, "red"))
     _console().print(table)
 
 
@@ -906,7 +927,7 @@ def save(url: str, file: Path, fmt: str | None, as_json: bool) -> None:
         return
     click.echo(f"{report.assignments} assignments saved to {file} ({report.format})")
     for item in skipped:
-        click.echo(f"not saved: {item}", err=True)
+        click.echo(f"not saved: {_printable(item)}", err=True)
 
 
 @main.command()
@@ -933,7 +954,7 @@ def load(url: str, file: Path, no_verify: bool, fmt: str | None, as_json: bool) 
     else:
         click.echo(f"{report.applied} assignments applied, {report.verified} verified")
         for problem in report.problems:
-            click.echo(f"not restored: {problem}", err=True)
+            click.echo(f"not restored: {_printable(str(problem))}", err=True)
     if report.problems:
         raise SystemExit(EXIT_PARTIAL)
 
