@@ -118,6 +118,9 @@ class GvcpLink:
                 log.info("downloaded %d bytes of XML from %s", len(blob), url.raw)
                 xml = unpack_xml(blob, url.raw)
                 if b"<" not in xml[:4096]:   # lenient: text may precede <?xml
+                    if is_zip(blob):
+                        raise XmlError(f"{url.raw}: the zip archive there holds no XML (its "
+                                       f"member starts {xml[:8].hex(' ') or 'empty'})")
                     start = "" if url.scheme == "file" else f" (they start {blob[:8].hex(' ')})"
                     raise XmlError(f"{url.raw}: the {len(blob)} bytes there are neither XML nor "
                                    f"a zip{start}")
