@@ -58,7 +58,7 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
 
     ``stream_faults`` (e.g. ``"drop=0.05,duplicate=0.01,reorder=0.01,seed=1"``) injects
     seeded faults into the GVSP stream; ``vendor``/``model``/``serial``/``mac``/``user_name``
-    set the bootstrap identity; ``zipped`` serves the description zipped.  The description goes
+    set the bootstrap identity (printable ASCII, 32 or 16 bytes); ``zipped`` serves the description zipped.  The description goes
     where its own registers leave room (see ``placement.py``).  Invalid values raise
     ValueError naming the option.
     """
@@ -81,7 +81,12 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
                 from None
     for option, text, size in (("--vendor", vendor, 32), ("--model", model, 32),
                                ("--serial", serial, 16), ("--user-name", user_name, 16)):
-        if text is not None and len(text.encode()) > size:
+        if text is None:
+            continue
+        if not (text.isascii() and text.isprintable()):   # no NUL, escapes or 8-bit text
+            raise ValueError(f"{option} {text!r}: use printable ASCII (the bootstrap "
+                             f"registers hold ASCII text)")
+        if len(text) > size:
             raise ValueError(f"{option} {text!r}: at most {size} bytes (a bootstrap field)")
     if xml is None:
         data, name, registers = read_description(DEMO_XML), DEMO_XML, dict(DEMO_REGISTERS)

@@ -9,10 +9,13 @@ import io
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nodemap
 from nodemap.app.cli import EXIT_UNREACHABLE, main
 from nodemap.app.simulators import start_simulator
+from nodemap.transports.gvcp.client import GvcpClient
 from nodemap.transports.gvcp.device import SimulatedDevice
 from nodemap.transports.gvcp.link import parse_xml_url
 from nodemap.transports.gvcp.placement import (INDEX_BOUND, PREFERRED, PlacementError,
@@ -122,10 +125,13 @@ def test_sim_gige_zip_serves_the_description_zipped(tmp_path) -> None:
 
 @pytest.mark.parametrize("args, needle", [
     (("--vendor", "V" * 33), "--vendor"),
-    (("--vendor", "é" * 17), "at most 32 bytes"),        # 34 bytes in UTF-8
+    (("--vendor", "é" * 17), "printable ASCII"),        # 8-bit text: not in the registers
     (("--model", "M" * 33), "--model"),
+    (("--model", "M" * 33), "at most 32 bytes"),
     (("--user-name", "u" * 17), "--user-name"),
-    (("--serial", "ß" * 9), "at most 16 bytes"),
+    (("--serial", "S" * 17), "at most 16 bytes"),
+    (("--serial", "ß"), "printable ASCII"),
+    (("--user-name", "a\x1b[2J"), "printable ASCII"),      # no terminal escapes
     (("--mac", "00:11:22:33:44:zz"), "six hex bytes"),
     (("--mac", "00:11:22:33:44:55:66"), "six hex bytes"),
     (("--mac", "001122334455"), "six hex bytes"),
@@ -148,3 +154,27 @@ def test_a_second_sim_gige_on_a_held_address_is_refused() -> None:
             assert cam.port.read(0x00D8, 16).rstrip(b"\0") == b"FIRST"
     finally:
         first.close()
+
+
+IDENTITY = [("vendor", 0x0048, 32), ("model", 0x0068, 32), ("serial", 0x00D8, 16),
+            ("user_name", 0x00E8, 16)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(field=st.sampled_from(IDENTITY), text=st.text(min_size=1, max_size=40))
+def test_any_identity_text_is_refused_naming_the_option_or_served_exactly(field, text) -> None:
+    name, register, size = field
+    option = "--" + name.replace("_", "-")
+    address = loopback()
+    try:
+        sim = start_simulator("gige", addresses=[address], **{name: text})
+    except ValueError as exc:
+        assert str(exc).startswith(f"{option} "), exc
+        assert not (text.isascii() and text.isprintable() and len(text) <= size)
+        return
+    try:
+        assert text.isascii() and text.isprintable() and len(text) <= size
+        with GvcpClient(address) as client:
+            assert client.read(register, size) == text.encode("ascii").ljust(size, b"\0")
+    finally:
+        sim.close()
