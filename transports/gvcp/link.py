@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
 import attrs
 
 from nodemap.errors import PortError, XmlError
+from nodemap.httpfetch import fetch as fetch_http
 from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
 from nodemap.urls import unknown_parameters_error
@@ -87,6 +87,7 @@ class GvcpLink:
     port_name: str = "Device"
     xml_url: XmlUrl | None = None
     http_timeout: float = 10.0
+    http_deadline: float = 60.0      # seconds in all for an http: description
     #: A device's ``File:`` URL names a path on *this* host: read it only when the user
     #: opted in (``?allow_file_url=1`` or ``open_link(..., allow_file_url=True)``).
     allow_file_url: bool = False
@@ -145,17 +146,9 @@ class GvcpLink:
             return span[url.address - start:url.address - start + url.length]
         if url.scheme == "file":
             data = self._read_file_url(url)
-        else:
-            with urllib.request.urlopen(url.name, timeout=self.http_timeout) as resp:  # noqa: S310
-                total = int(resp.headers.get("Content-Length") or 0)
-                chunks = bytearray()
-                while chunk := resp.read(65536):
-                    chunks += chunk
-                    if len(chunks) > MAX_XML_BYTES:
-                        raise XmlError(f"{url.raw}: more than {MAX_XML_BYTES} bytes")
-                    if progress:
-                        progress(len(chunks), total or len(chunks))
-                data = bytes(chunks)
+        else:   # the server is the device's choice: bounded in time and size
+            data = fetch_http(url.name, limit=MAX_XML_BYTES, timeout=self.http_timeout,
+                              deadline=self.http_deadline, progress=progress)
         if progress and url.scheme == "file":
             progress(len(data), len(data))
         return data

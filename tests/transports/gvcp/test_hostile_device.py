@@ -247,6 +247,38 @@ def test_odd_but_harmless_content_loads(make_hostile, tmp_path, monkeypatch, cas
     assert list(tmp_path.iterdir()) == []          # a description is never extracted to disk
 
 
+@pytest.mark.parametrize("answer, message", [
+    (b"garbage\r\n\r\n", "not a valid HTTP answer"),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: abc\r\n\r\n<x/>", "not a number"),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 9000\r\n\r\n" + DEMO[:100], "sent 100 of the 9000"),
+])
+def test_a_hostile_http_server_named_by_the_device_is_an_xml_error(make_hostile, answer: bytes,
+                                                                   message: str) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(30)
+
+    def answer_once() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(4096)
+            conn.sendall(answer)
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    try:
+        device = make_hostile(setup=_url(f"http://127.0.0.1:{server.getsockname()[1]}/x.xml"))
+        with pytest.raises(XmlError, match=message):
+            _open_and_read(device)
+    finally:
+        thread.join(30)
+        server.close()
+
+
 # ----------------------------------------------------------------- hostile discovery acks
 
 class DiscoveryLiar:
