@@ -87,7 +87,7 @@ def interfaces() -> list[Interface]:
     """Every IPv4 interface of this host."""
     found: list[Interface] = []
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         psutil = None  # type: ignore[assignment]
     if psutil is not None:
@@ -248,8 +248,9 @@ def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
     try:
         _send_everywhere(socks, raw, interface, address, port, "FORCEIP_CMD")
         for ack, _peer, _via in _collect(socks, req_id, p.Cmd.FORCEIP_ACK, timeout, first_only=True):
-            if ack.status != p.Status.SUCCESS:
-                raise status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
+            status = int(getattr(ack, "status", p.Status.SUCCESS))
+            if status != p.Status.SUCCESS:
+                raise status_error(status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
             return True
         return False
     finally:
