@@ -63,6 +63,25 @@ def _text(value: Any, style: str = "") -> Any:
     return Text(_printable(value if isinstance(value, str) else _show(value)), style=style)
 
 
+class _Seconds(click.ParamType):
+    """A duration option: a finite number of seconds from 0 to a day (nan, inf, negative
+    and huge values are usage errors, not OverflowErrors deep inside a transport)."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not 0 <= seconds <= 86_400:      # also refuses nan
+            self.fail(f"{value!r}: give 0 to 86400 seconds", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -323,7 +342,7 @@ def _discover_options() -> list[Any]:
 @click.option("--address", "unicast", help="ask one device by unicast instead of broadcasting")
 @click.option("--serial", "serial_ports", multiple=True, metavar="PORT",
               help="probe this serial line with every serial transport (repeatable)")
-@click.option("--timeout", type=float, default=1.0, show_default=True, help="seconds to listen")
+@click.option("--timeout", type=SECONDS, default=1.0, show_default=True, help="seconds to listen")
 @_plugin_options(_discover_options())
 @json_option
 def discover(transports: tuple[str, ...], interface: str | None, unicast: str | None,
@@ -687,7 +706,7 @@ def values(url: str, visibility: str, as_json: bool) -> None:
 @click.argument("command")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="wait until the device reports the command done")
-@click.option("--timeout", type=float, default=10.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True)
 def execute(url: str, command: str, wait: bool, timeout: float) -> None:
     """Execute a Command feature (e.g. TriggerSoftware)."""
     import time
@@ -821,7 +840,7 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
               help="a folder (frame-<id>.<ext> each) or a file name; default: save nothing")
 @click.option("--format", "fmt", type=click.Choice(["png", "tiff", "npy", "raw"]), default=None,
               help="file format (default: from the file name, else png)")
-@click.option("--timeout", type=float, default=2.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=2.0, show_default=True,
               help="seconds to wait for each frame")
 @click.option("--buffers", type=click.IntRange(min=1), default=8, show_default=True,
               help="frame buffers in the pool")
@@ -1082,7 +1101,7 @@ def sim() -> None:
               help="turn on the notification of this event (EventSelector; repeatable)")
 @click.option("-n", "--count", type=click.IntRange(min=1), default=None,
               help="stop after this many events (default: until Ctrl-C)")
-@click.option("--idle", type=float, default=None, help="stop after this many quiet seconds")
+@click.option("--idle", type=SECONDS, default=None, help="stop after this many quiet seconds")
 @json_option
 def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | None,
            as_json: bool) -> None:

@@ -30,7 +30,7 @@ from typing import Iterable
 
 import attrs
 
-from nodemap.errors import PortError
+from nodemap.errors import ParameterError, PortError
 
 from . import protocol as p
 from .errors import status_error
@@ -156,6 +156,13 @@ def _sendto(sock: socket.socket, data: bytes, target: tuple[str, int]) -> None:
         raise PortError(f"sending GVCP to {target[0]}:{target[1]} failed: {exc}") from exc
 
 
+def _checked_timeout(timeout: float) -> float:
+    """``timeout`` if it is 0 to 86400 seconds (nan, inf and negatives refused)."""
+    if not 0 <= timeout <= 86_400:
+        raise ParameterError(f"discovery timeout {timeout!r}: give 0 to 86400 seconds")
+    return float(timeout)
+
+
 def _collect(socks: dict[socket.socket, str], req_id: int, want: int, timeout: float,
              first_only: bool = False) -> Iterable[tuple[p.Ack, tuple[str, int], str]]:
     deadline = time.monotonic() + timeout
@@ -189,6 +196,7 @@ def discover(interface: str | None = None, *, address: str | None = None,
              broadcast_ack: bool = True) -> list[DiscoveredDevice]:
     """Devices answering DISCOVERY: by broadcast on every (or one named) IPv4 interface,
     or by unicast to ``address``."""
+    timeout = _checked_timeout(timeout)
     req_id = 1
     raw = p.DiscoveryCmd(req_id, broadcast_ack=broadcast_ack).encode()
     socks: dict[socket.socket, str] = {}
@@ -242,6 +250,7 @@ def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
     Broadcast on every (or one named) interface, or unicast to ``address``.  Returns
     True when the device acknowledged.
     """
+    timeout = _checked_timeout(timeout)
     req_id = 1
     raw = p.ForceIpCmd(req_id, p.parse_mac(mac), ip, mask, gateway).encode()
     socks: dict[socket.socket, str] = {}

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import attrs
 
-from nodemap.errors import PortError, XmlError
+from nodemap.errors import ParameterError, PortError, XmlError
 from nodemap.httpfetch import fetch as fetch_http
 from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
@@ -33,7 +33,8 @@ from .client import GvcpClient
 from .protocol import Register as R
 from .session import Policy
 
-__all__ = ["GvcpLink", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml", "parse_gvcp_url"]
+__all__ = ["GvcpLink", "GvcpUrlError", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml",
+           "parse_gvcp_url"]
 
 log = logging.getLogger("nodemap.gvcp")
 
@@ -56,6 +57,11 @@ def parse_xml_url(text: str) -> XmlUrl:
                                f"wrong)")
     return url
 
+
+
+class GvcpUrlError(PortError, ParameterError):
+    """A malformed ``gvcp://`` URL (host, port or option value): a PortError for code that
+    catches those, and a usage error (ValueError) for the command line."""
 
 #: GigE Vision registers and memory are addressed with 32 bits.
 ADDRESS_SPACE = 1 << 32
@@ -198,13 +204,17 @@ def parse_gvcp_url(url: str) -> tuple[str, int, dict[str, str]]:
     rest = rest[2:] if rest.startswith("//") else rest
     hostport, _, query = rest.partition("?")
     hostport = hostport.rstrip("/")
+    if hostport.startswith("["):
+        raise GvcpUrlError(f"{url!r}: GigE Vision (GVCP) runs over IPv4; give an IPv4 address")
     host, sep, port_text = hostport.partition(":")
     if not host:
-        raise PortError(f"{url!r} names no host; use gvcp://ADDRESS[:PORT]")
+        raise GvcpUrlError(f"{url!r} names no host; use gvcp://ADDRESS[:PORT]")
     try:
         port = int(port_text) if sep else p.GVCP_PORT
     except ValueError:
-        raise PortError(f"{url!r}: port {port_text!r} is not a number") from None
+        raise GvcpUrlError(f"{url!r}: port {port_text!r} is not a number") from None
+    if not 0 < port <= 0xFFFF:
+        raise GvcpUrlError(f"{url!r}: port {port} is not a UDP port (1-65535)")
     options = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
     return host, port, options
 
@@ -245,8 +255,8 @@ def open_link(url: str, **options: Any) -> GvcpLink:
         deadline = float(merged["deadline"]) if "deadline" in merged else None
         policy = Policy.from_options(timeout, retries, deadline)
     except ValueError as exc:
-        raise PortError(f"{url!r}: {exc} (timeout= and deadline= take seconds, retries= a "
-                        "number of attempts)") from None
+        raise GvcpUrlError(f"{url!r}: {exc} (timeout= and deadline= take seconds, retries= a "
+                           "number of attempts)") from None
     client = GvcpClient(host, port, policy=policy, tap=merged.get("tap"),
                         on_control_lost=merged.get("on_control_lost"))
     try:

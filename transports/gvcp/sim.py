@@ -8,6 +8,7 @@ user named neither address nor port).
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from nodemap.plugin import Simulator
@@ -68,6 +69,12 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
 
     if port is not None and not 0 <= port <= 0xFFFF:
         raise ValueError(f"--port {port}: a UDP port is 0-65535")
+    for address in addresses:
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            raise ValueError(f"--address {address!r}: not an IPv4 address (e.g. 127.0.0.2)") \
+                from None
     faults = parse_stream_faults(stream_faults) if stream_faults else None
     mac_number = None
     if mac is not None:

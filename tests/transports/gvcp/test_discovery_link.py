@@ -277,3 +277,13 @@ def test_client_is_a_port(device) -> None:
     from nodemap.port import Port
     with GvcpClient(device.address) as c:
         assert isinstance(c, Port)
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), -1.0, 1e308])
+def test_discovery_timeouts_are_checked_before_anything_is_sent(timeout: float) -> None:
+    from nodemap.errors import ParameterError
+    with pytest.raises(ParameterError, match="give 0 to 86400 seconds"):
+        discovery.discover(address="127.0.0.1", timeout=timeout)
+    with pytest.raises(ParameterError, match="give 0 to 86400 seconds"):
+        discovery.force_ip("02:00:00:00:00:01", "127.0.0.9", "255.0.0.0", address="127.0.0.1",
+                           timeout=timeout)
