@@ -160,7 +160,8 @@ def test_hostile_acks_end_in_a_clear_error(make_hostile, case: str) -> None:
 
 @pytest.mark.parametrize("case, tamper", [
     ("garbage (latin-1, control) bytes in the discovery strings",
-     _on(p.DiscoveryCmd, lambda c, a: [a[:8 + 0x48] + b"\xff\x1b[2J" * ((len(a) - 8 - 0x48) // 4)])),
+     _on(p.DiscoveryCmd,
+         lambda c, a: [a[:8 + 0x48] + b"\xff\x1b[2J" * ((len(a) - 8 - 0x48) // 4)])),
     ("fifty stale acks before each real description chunk",
      _on_xml_read(lambda c, a: [a[:6] + struct.pack(">H", (c.req_id - 1) or 0xFFFF) + a[8:]] * 50
                   + [a])),
@@ -176,7 +177,8 @@ def test_tolerated_oddities_still_give_the_right_answer(make_hostile, case: str,
 
 def _url(text: bytes | str) -> Callable[[HostileDevice], None]:
     raw = text.encode("latin-1") if isinstance(text, str) else text
-    return lambda device: device.memory.write(R.FIRST_URL, raw.ljust(p.URL_LENGTH, b"\0")[:p.URL_LENGTH])
+    padded = raw.ljust(p.URL_LENGTH, b"\0")[:p.URL_LENGTH]
+    return lambda device: device.memory.write(R.FIRST_URL, padded)
 
 
 def _blob(data: bytes, name: str) -> Callable[[HostileDevice], None]:
@@ -237,8 +239,9 @@ def test_hostile_content_ends_in_an_xml_error(make_hostile, case: str) -> None:
     ("XML with a 3 MB attribute", _blob(DEMO.replace(
         b"<RegisterDescription", b'<RegisterDescription Junk="' + b"A" * 3_000_000 + b'"', 1),
         "cam.xml")),
-    ("URL name of latin-1 bytes", lambda d: (_blob(DEMO, "x.xml")(d),
-                                             _url(f"Local:\xff\xfe.xml;{XML_AT:X};{len(DEMO):X}")(d))),
+    ("URL name of latin-1 bytes",
+     lambda d: (_blob(DEMO, "x.xml")(d),
+                _url(f"Local:\xff\xfe.xml;{XML_AT:X};{len(DEMO):X}")(d))),
 ])
 def test_odd_but_harmless_content_loads(make_hostile, tmp_path, monkeypatch, case: str,
                                         setup: Callable[[HostileDevice], None]) -> None:
