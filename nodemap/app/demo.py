@@ -174,7 +174,7 @@ def run(keep: Path | None = None) -> int:
                 sim = start_simulator(name)
             except Exception as exc:  # noqa: BLE001 - report and go on with the others
                 failures.append(f"{name}: could not start the simulator: {exc}")
-                show.say(f"[red]✗ {plan.description}: {exc}[/red]")
+                show.say(f"[red]✗ {plan.description}: {escape(str(exc))}[/red]")
                 continue
             sims.append(sim)
             started.append((plan, sim))
@@ -193,7 +193,7 @@ def run(keep: Path | None = None) -> int:
                     _files(show, cam)
             except Exception as exc:  # noqa: BLE001 - the demo reports, then fails at the end
                 failures.append(f"{plan.label}: {type(exc).__name__}: {exc}")
-                show.say(f"[red]✗ {plan.label}: {type(exc).__name__}: {exc}[/red]")
+                show.say(f"[red]✗ {plan.label}: {type(exc).__name__}: {escape(str(exc))}[/red]")
     finally:
         for sim in reversed(sims):
             sim.close()
@@ -202,7 +202,7 @@ def run(keep: Path | None = None) -> int:
     show.title("summary")
     if failures:
         for failure in failures:
-            show.say(f"[red]✗ {failure}[/red]")
+            show.say(f"[red]✗ {escape(failure)}[/red]")
         show.say("The demo did not complete; the messages above say what failed.")
         return 1
     labels = [plan.label for plan, _ in started]

@@ -36,7 +36,7 @@ for packet in json.loads(sys.stdin.read()):
     for name in FEATURES:
         try:
             facts[name] = nm.get_node(name).value
-        except Exception:
+        except g.GenericException:
             facts[name] = "Error"
     out.append(facts)
 sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
@@ -60,7 +60,7 @@ def ours(packets: list[bytes]) -> list[dict[str, object]]:
         for name in FEATURES:
             try:
                 facts[name] = nm.node(name).get()
-            except Exception:
+            except NodeMapError:      # ours; anything else is a bug and must surface
                 facts[name] = "Error"
         out.append(facts)
     return out

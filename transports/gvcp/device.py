@@ -6,7 +6,9 @@ through its first URL, enforces the control channel privilege (CCP) and the hear
 timeout, answers with the standard status codes (BAD_ALIGNMENT, INVALID_ADDRESS,
 ACCESS_DENIED, WRITE_PROTECT ...), supports concatenated READREG/WRITEREG, and can be told
 to drop, duplicate, delay or corrupt a seeded fraction of the packets it receives and
-sends (fault tests).
+sends (fault tests).  It hears DISCOVERY and FORCEIP sent to the limited broadcast
+255.255.255.255 (a listener shared with other devices on the same port; ``broadcast_address``
+names another broadcast address, None hears none) and answers from its own address.
 
 It streams: when the served XML has ``AcquisitionStart``, executing it (a write of its
 command register) starts a :class:`.streamer.Streamer` sending the ramp test image as GVSP
@@ -48,9 +50,12 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from nodemap.errors import NodeMapError
+
 from ..faults import Faults
 from . import protocol as p
 from .acquisition import AcquisitionFeatures
+from .placement import PREFERRED, free_address, register_spans
 from .protocol import Register as R
 from .protocol import Status
 from .sim_chunks import FrameChunks, SimChunks
@@ -61,7 +66,10 @@ from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults
                        send_test_packet)
 
 __all__ = ["Faults", "Memory", "SimulatedDevice", "StreamFaults", "parse_stream_faults", "main",
-           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS"]
+           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS",
+           "LIMITED_BROADCAST"]
+
+LIMITED_BROADCAST = "255.255.255.255"
 
 log = logging.getLogger("nodemap.gvcp.device")
 
@@ -168,18 +176,28 @@ def _bootstrap_map(stream_channels: int) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _place(xml: bytes, length: int) -> int:
+    """Where a ``length``-byte blob of ``xml`` goes: clear of the description's registers."""
+    try:
+        spans = register_spans(xml)
+    except NodeMapError as exc:   # a deliberately broken description (tests): the default
+        log.debug("served XML not indexable (%s): placed at 0x%X", exc, PREFERRED)
+        return PREFERRED
+    return free_address(spans, length)
+
+
 class SimulatedDevice:
     """A GVCP device on ``address:port``; ``start()``/``stop()`` or use as a context manager."""
 
     def __init__(self, xml: bytes | None = None, *, address: str = "127.0.0.2",
                  port: int = p.GVCP_PORT, xml_name: str = "device.xml", zipped: bool = False,
-                 xml_address: int = 0x0010_0000, schema_version: str | None = None,
+                 xml_address: int | None = None, schema_version: str | None = None,
                  mac: int | None = None, serial: str | None = None,
                  manufacturer: str = "nodemap", model: str = "GVCP simulator",
                  concatenation: bool = True, heartbeat_timeout_ms: int = 3000,
                  require_control: bool = False, stream_channels: int = 4,
                  pending_ms: int = 0, faults: Faults | None = None,
-                 broadcast_address: str | None = None, tap: Tap | None = None,
+                 broadcast_address: str | None = LIMITED_BROADCAST, tap: Tap | None = None,
                  registers: dict[int, int] | None = None,
                  read_only: Iterable[tuple[int, int]] = (),
                  invalid: Iterable[tuple[int, int]] = (),
@@ -252,7 +270,9 @@ class SimulatedDevice:
         for n in range(stream_channels):
             self.memory.set32(p.stream_channel_register(R.SCPS0, n), 1500)
             self.memory.set32(p.stream_channel_register(R.SCSP0, n), 0x1209 + n)
-        self.xml_address = xml_address
+        # None: placed where the description declares no register (see placement.py)
+        self._fixed_xml_address = xml_address
+        self.xml_address = PREFERRED if xml_address is None else xml_address
         self.xml_length = 0
         if xml is not None:
             self.serve_xml(xml, name=xml_name, zipped=zipped, schema_version=schema_version)
@@ -263,7 +283,11 @@ class SimulatedDevice:
 
     def serve_xml(self, xml: bytes, *, name: str = "device.xml", zipped: bool = False,
                   schema_version: str | None = None) -> str:
-        """Place ``xml`` (zipped on request) in memory and point the first URL at it."""
+        """Place ``xml`` (zipped on request) in memory and point the first URL at it.
+
+        Unless the device was given a fixed ``xml_address``, the blob goes to an aligned range
+        where the description itself declares no register (PlacementError when none is left).
+        """
         blob = xml
         if zipped and not xml.startswith(b"PK"):
             buf = io.BytesIO()
@@ -271,6 +295,8 @@ class SimulatedDevice:
                 zf.writestr(name, xml)
             blob = buf.getvalue()
             name = name.rsplit(".", 1)[0] + ".zip"
+        if self._fixed_xml_address is None:
+            self.xml_address = _place(xml, len(blob))
         self.memory.write(self.xml_address, blob)
         self.xml_length = len(blob)
         try:
@@ -343,12 +369,7 @@ class SimulatedDevice:
         self._stream_sock = stream
         self.memory.set32(R.SCSP0, stream.getsockname()[1])
         if self.broadcast_address:
-            bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if hasattr(socket, "SO_REUSEPORT"):
-                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            bsock.bind((self.broadcast_address, self.port))
-            self._bsock = bsock
+            self._bsock = self._broadcast_listener(self.broadcast_address)
         self._stop.clear()
         if self.events is not None:
             self.events.reopen()
@@ -358,6 +379,28 @@ class SimulatedDevice:
         log.info("simulated GigE Vision device on %s:%d (MAC %s)", self.address, self.port,
                  p.format_mac(self.mac))
         return self
+
+    def _broadcast_listener(self, address: str) -> socket.socket | None:
+        """A socket hearing datagrams sent to ``address``:port, shared with every other device
+        on that port (SO_REUSEADDR: a broadcast reaches all of them, a unicast none), or None
+        when it cannot be bound (the device then answers unicast only)."""
+        bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            bsock.bind((address, self.port))
+        except OSError as exc:
+            bsock.close()
+            log.warning("simulated device %s:%d does not hear broadcasts to %s: %s",
+                        self.address, self.port, address, exc)
+            return None
+        return bsock
+
+    @property
+    def hears_broadcast(self) -> bool:
+        """Whether the running device listens on its broadcast address."""
+        return self._bsock is not None
 
     def stop(self) -> None:
         self._stop.set()
@@ -408,6 +451,9 @@ class SimulatedDevice:
                 try:
                     data, peer = s.recvfrom(2048)
                 except OSError:
+                    continue
+                if s is self._bsock and not _broadcast_command(data):
+                    log.debug("ignoring a broadcast other than DISCOVERY/FORCEIP from %s", peer)
                     continue
                 self._incoming(data, peer)
 
@@ -846,6 +892,14 @@ class SimulatedDevice:
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
 
 
+def _broadcast_command(data: bytes) -> bool:
+    """Whether ``data`` is a command a device obeys when broadcast: DISCOVERY or FORCEIP."""
+    try:
+        return isinstance(p.decode_command(data), (p.DiscoveryCmd, p.ForceIpCmd))
+    except p.GvcpCodecError:
+        return False
+
+
 def _stream_faults_arg(text: str) -> StreamFaults:
     try:
         return parse_stream_faults(text)
@@ -871,7 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--corrupt", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--broadcast", help="also listen for broadcast DISCOVERY on this address")
+    parser.add_argument("--broadcast", default=LIMITED_BROADCAST,
+                        help="hear broadcast DISCOVERY/FORCEIP sent to this address "
+                             "(default 255.255.255.255; 'none': unicast only)")
     parser.add_argument("--stream-faults", type=_stream_faults_arg, default=None, metavar="TEXT",
                         help="seeded GVSP faults, e.g. drop=0.05,duplicate=0.01,reorder=0.01,seed=1")
     parser.add_argument("--retain-frames", type=int, default=8,
@@ -891,7 +947,8 @@ def main(argv: list[str] | None = None) -> int:
         xml_name=args.xml.name if args.xml else "device.xml", zipped=args.zip,
         concatenation=not args.no_concatenation, heartbeat_timeout_ms=args.heartbeat_timeout,
         require_control=args.require_control, registers=registers,
-        broadcast_address=args.broadcast, stream_faults=args.stream_faults,
+        broadcast_address=None if args.broadcast == "none" else args.broadcast,
+        stream_faults=args.stream_faults,
         retain_frames=args.retain_frames,
         faults=Faults(drop=args.drop, duplicate=args.duplicate, delay=args.delay,
                       corrupt=args.corrupt, seed=args.seed))
