@@ -6,14 +6,10 @@ page shows the message next to the feature, never a traceback.
 
 from __future__ import annotations
 
-import io
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from ...errors import NodeMapError
-from ...errors import TimeoutError as NMTimeoutError
 
 VISIBILITY = {"Beginner": 0, "Expert": 1, "Guru": 2, "Invisible": 3}
 
@@ -122,80 +118,6 @@ def write(cam: Any, name: str, value: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-class Live:
-    """Acquisition for the live view: a thread keeps the latest frame encoded as PNG."""
-
-    def __init__(self, cam: Any) -> None:
-        self.cam = cam
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.png: bytes | None = None
-        self.frames = 0
-        self.started = 0.0
-        self.stats: dict[str, int] = {}
-        self.error: str | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> dict[str, Any]:
-        if self.running:
-            return self.status()
-        self._stop.clear()
-        self.frames, self.error, self.started = 0, None, time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="nodemap-ui-live", daemon=True)
-        self._thread.start()
-        return self.status()
-
-    def stop(self) -> dict[str, Any]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-        self._thread = None
-        return self.status()
-
-    def _run(self) -> None:
-        try:
-            stream = self.cam.stream()
-            with stream:
-                while not self._stop.is_set():
-                    try:
-                        frame = stream.next(timeout=1.0)
-                    except NMTimeoutError:
-                        continue
-                    png = encode_png(frame)
-                    frame.release()
-                    with self._lock:
-                        self.png = png
-                        self.frames += 1
-                        self.stats = stream.stats
-        except NodeMapError as exc:
-            self.error = str(exc)
-
-    def status(self) -> dict[str, Any]:
-        elapsed = max(time.monotonic() - self.started, 1e-9) if self.started else 0
-        with self._lock:
-            return {"running": self.running, "frames": self.frames,
-                    "fps": round(self.frames / elapsed, 2) if elapsed else 0.0,
-                    "incomplete": self.stats.get("incomplete", 0),
-                    "resent": self.stats.get("resent_packets", 0),
-                    "error": self.error}
-
-
-def encode_png(frame: Any) -> bytes:
-    """The frame as PNG bytes (8-bit for the browser)."""
-    from PIL import Image
-    import numpy as np
-    rgb = frame.to_rgb()
-    if rgb.dtype != np.uint8:
-        rgb = (rgb >> (8 * (rgb.dtype.itemsize - 1))).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def save_set(cam: Any, path: Path, file_format: str) -> dict[str, Any]:
     from ... import persist
     try:
@@ -206,17 +128,126 @@ def save_set(cam: Any, path: Path, file_format: str) -> dict[str, Any]:
 
 
 def load_set(cam: Any, path: Path) -> dict[str, Any]:
+    """Replay a feature-set file and report every line: applied, or the reason it was not."""
     from ... import persist
+    from ...persist.files import decode
     try:
-        report = persist.load(cam, path)
+        text = decode(path.read_bytes(), str(path))
+        assignments = persist.parse(text)
+        report = persist.loads(cam, text, source=str(path))
     except NodeMapError as exc:
         return {"ok": False, "error": str(exc)}
     except OSError as exc:
         return {"ok": False, "error": f"cannot read {path}: {exc.strerror}"}
+    problems = {(p.name, p.line): p.reason for p in report.problems}
+    by_name = {p.name: p.reason for p in report.problems if not p.line}
+    lines = []
+    for a in assignments:
+        reason = problems.get((a.name, a.line)) or by_name.get(a.name)
+        lines.append({"name": a.name, "value": a.text, "line": a.line,
+                      "context": [list(c) for c in a.context],
+                      "status": "problem" if reason else "ok", "reason": reason or ""})
     return {"ok": report.ok, "applied": report.applied, "verified": report.verified,
-            "format": report.format,
+            "format": report.format, "lines": lines,
             "problems": [{"name": p.name, "value": p.value, "reason": p.reason}
                          for p in report.problems]}
+
+
+def _set_entries(text: str) -> dict[str, str]:
+    """``{"Name" or "Name (Sel=X, ...)": value text}`` of a feature-set text."""
+    from ... import persist
+    out: dict[str, str] = {}
+    for a in persist.parse(text):
+        key = a.name + (" (" + ", ".join(f"{k}={v}" for k, v in a.context) + ")"
+                        if a.context else "")
+        out[key] = a.text
+    return out
+
+
+def diff_sets(cam: Any, left: Path | None, right: Path | None) -> dict[str, Any]:
+    """Side-by-side rows of two feature sets (either format); a side given as None is the
+    camera's current settings."""
+    from ... import persist
+    from ...persist.files import decode
+    sides = []
+    for path in (left, right):
+        try:
+            if path is None:
+                text, label = persist.dumps(cam), "camera now"
+            else:
+                text, label = decode(path.read_bytes(), str(path)), str(path)
+            sides.append((label, persist.detect(text), _set_entries(text)))
+        except NodeMapError as exc:
+            return {"ok": False, "error": str(exc)}
+        except OSError as exc:
+            return {"ok": False, "error": f"cannot read {path}: {exc.strerror}"}
+    (la, fa, a), (lb, fb, b) = sides
+    rows = []
+    for key in list(dict.fromkeys([*a, *b])):
+        va, vb = a.get(key), b.get(key)
+        status = ("same" if va == vb else "left only" if vb is None else
+                  "right only" if va is None else "changed")
+        rows.append({"name": key, "left": va, "right": vb, "status": status})
+    return {"ok": True, "left": {"label": la, "format": fa}, "right": {"label": lb, "format": fb},
+            "rows": rows, "changed": sum(r["status"] != "same" for r in rows)}
+
+
+def _role(label: str) -> str:
+    """What a feature's first reference is for: its value, its bounds, or its access."""
+    element = label.split()[0] if label else ""
+    if element in ("pIsLocked", "pIsAvailable", "pIsImplemented"):
+        return "access"
+    if element in ("pMin", "pMax", "pInc", "pValueDefault"):
+        return "bounds"
+    return "value"
+
+
+REGISTER_TYPES = ("IntReg", "MaskedIntReg", "FloatReg", "StringReg", "Register", "StructEntry")
+
+
+def registers(cam: Any, name: str, cache: dict[str, Any]) -> dict[str, Any]:
+    """The registers a feature's value is read from (through its pValue / formulas / index):
+    node, address, length, port, bits, and the bytes there now."""
+    g = graph(cam, name, cache)
+    if "error" in g:
+        return g
+    names = sorted(n for n, t in g["nodes"].items() if t in REGISTER_TYPES)
+    role_of = {}
+    depends: dict[str, list[str]] = {}
+    for e in g["edges"]:
+        if e["kind"] == "depends":
+            depends.setdefault(e["source"], []).append(e["target"])
+    for rank, role in enumerate(("value", "bounds", "access")):
+        for e in g["edges"]:
+            if e["kind"] != "depends" or e["source"] != name or _role(e["label"]) != role:
+                continue
+            stack = [e["target"]]
+            while stack:            # everything read through this first step
+                n = stack.pop()
+                if n in role_of:
+                    continue
+                role_of[n] = role
+                stack.extend(depends.get(n, ()))
+    nm = cam.nodemap
+    rows = []
+    for reg in names:
+        row: dict[str, Any] = {"node": reg, "type": g["nodes"][reg],
+                               "role": role_of.get(reg, "value")}
+        try:
+            node = nm.node(reg)
+            row["port"] = getattr(node, "port_name", "")
+            address, length = node.span()
+            row.update(address=f"0x{address:X}", length=length)
+            for tag in ("LSB", "MSB", "Bit", "Endianess", "Sign", "AccessMode", "Cachable"):
+                text = node.text(tag)
+                if text is not None:
+                    row[tag.lower()] = text
+            node.check_readable()
+            row["bytes"] = bytes(node.read_bytes()).hex(" ")
+        except NodeMapError as exc:
+            row["error"] = str(exc)
+        rows.append(row)
+    return {"name": name, "registers": rows}
 
 
 def graph(cam: Any, name: str, cache: dict[str, Any]) -> dict[str, Any]:

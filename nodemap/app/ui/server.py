@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from . import api
+from .live import Live, preview
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "nodemap_ui_token"
@@ -35,7 +36,7 @@ class Server:
         self.cam = cam
         self.host = host
         self.token = secrets.token_urlsafe(24)
-        self.live = api.Live(cam)
+        self.live = Live(cam)
         self._graph_cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -156,9 +157,10 @@ class Server:
         return web.json_response(self.live.status())
 
     async def _frame(self, request: web.Request) -> web.StreamResponse:
-        png = self.live.png
-        if png is None:
+        frame = self.live.frame
+        if frame is None:
             return web.Response(status=404, text="no frame yet: start the live view")
+        png, _ = await asyncio.get_running_loop().run_in_executor(None, preview, frame)
         return web.Response(body=png, content_type="image/png",
                             headers={"Cache-Control": "no-store"})
 
