@@ -245,7 +245,7 @@ def _wait(page: Any, script: str) -> None:
 
 
 def _text(selector: str) -> str:
-    return f"(document.querySelector({selector!r}) || {{}}).textContent || ''"
+    return f"((document.querySelector({selector!r}) || {{}}).textContent || '')"
 
 
 @pytest.mark.peer
@@ -283,6 +283,7 @@ def test_browser_gige(gige: Server, tmp_path: Path) -> None:
             page.locator("#f-Width input.value").fill("5000")
             page.locator("#f-Width input.value").dispatch_event("change")
             _wait(page, _text("#f-Width .error") + ".includes('outside')")
+            assert page.locator("#f-Width input.value").input_value() == "480"   # restored
             # enumeration, then TriggerSoftware
             page.click("details[data-name='AcquisitionControl'] > summary")
             page.locator("#f-TriggerMode select").wait_for(timeout=T)
@@ -345,12 +346,12 @@ def test_browser_gige(gige: Server, tmp_path: Path) -> None:
             page.select_option("#set-format", "pfs")
             gige.cam.features.Width.value = 640
             page.click("#set-save")
-            _wait(page, _text("#set-report") + ".startsWith('saved')")
+            _wait(page, _text("#set-report") + ".includes('other.pfs')")
             page.fill("#set-path", str(path))
             page.click("#set-load")
             _wait(page, _text("#set-report") + ".includes('applied')")
             assert gige.cam.features.Width.value == 480
-            assert page.locator("#load-report tbody tr.ok").count() > 3
+            _wait(page, "document.querySelectorAll('#load-report tbody tr.ok').length > 3")
             _wait(page, "document.querySelector('#f-Width input.value').value === '480'")
             page.fill("#diff-left", str(path))
             page.fill("#diff-right", str(pfs))

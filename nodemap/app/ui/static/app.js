@@ -64,7 +64,10 @@ function checkNumber(name, info, v) {
 function editorFor(name, info) {
   const wrap = el("span", { class: "editor" });
   const ro = info.access !== "RW" && info.access !== "WO";
-  const send = (value) => write(name, value);
+  const send = (value) => {   // sent: no longer the user's unsent typing
+    for (const i of wrap.querySelectorAll("input")) i.dataset.shown = i.value;
+    write(name, value);
+  };
   let input;
   if (info.kind === "Command") {
     input = el("button", { text: "Execute" });
@@ -91,7 +94,7 @@ function editorFor(name, info) {
     slider.value = info.value;
     const commit = (text) => {
       const problem = checkNumber(name, info, Number(text));
-      if (problem) { showError(name, problem); return; }
+      if (problem) { showError(name, problem); restore(name); return; }
       send(text);
     };
     input.addEventListener("change", () => commit(input.value));
@@ -105,9 +108,22 @@ function editorFor(name, info) {
     input.addEventListener("change", () => send(input.value));
     wrap.append(input);
   }
+  for (const i of wrap.querySelectorAll("input")) i.dataset.shown = i.value;
   if (ro && info.kind !== "Command") input.disabled = true;
   if (info.access === "NA" || info.access === "NI") input.disabled = true;
   return wrap;
+}
+
+function swapEditor(row, name, info) {
+  // Blur first: a change handler run by the blur may itself re-render this row.
+  const active = document.activeElement;
+  if (active && row.contains(active)) active.blur();
+  row.querySelector(".editor").replaceWith(editorFor(name, info));
+}
+
+function restore(name) {   // show the device's value again after a refused edit
+  const r = rows.get(name);
+  if (r && r.info) swapEditor(r.row, name, r.info);
 }
 
 function showError(name, text) {
@@ -117,12 +133,14 @@ function showError(name, text) {
 function render(name, info) {
   const r = rows.get(name); if (!r) return;
   const active = document.activeElement;
-  const focused = r.row.contains(active) && active.tagName === "INPUT" && active.type !== "checkbox";
+  // Keep what the user is typing (focused and changed since shown); replace the rest.
+  const focused = r.row.contains(active) && active.tagName === "INPUT" && active.type !== "checkbox"
+    && active.value !== active.dataset.shown;
   const changed = r.info && JSON.stringify(r.info.value) !== JSON.stringify(info.value);
   r.info = info;
   r.row.classList.toggle("greyed", ["RO", "NA", "NI"].includes(info.access));
   r.row.title = info.tooltip || info.description || "";
-  if (!focused) r.row.querySelector(".editor").replaceWith(editorFor(name, info));
+  if (!focused) swapEditor(r.row, name, info);
   r.row.querySelector(".unit").textContent = info.unit || "";
   r.row.querySelector(".access").textContent = info.access || "";
   r.row.querySelector(".reason").textContent = info.reason || "";
@@ -157,8 +175,7 @@ async function write(name, value) {
   const result = await api("/api/write", { name, value });
   if (!result.ok) {
     showError(name, result.error);
-    const r = rows.get(name);
-    if (r && r.info) r.row.querySelector(".editor").replaceWith(editorFor(name, r.info));
+    restore(name);
   }
   if (!wsOpen) await refreshVisible();   // otherwise the server pushes what changed
 }
