@@ -370,6 +370,9 @@ def test_browser_gige(gige: Server, tmp_path: Path) -> None:
 
 def _screenshot(page: Any, server: Server) -> None:
     """The README's picture: tree open, a feature's graph, the live view running."""
+    page.locator("#f-Width input.value").fill("1024")
+    page.locator("#f-Width input.value").dispatch_event("change")
+    _wait(page, _text("#f-OffsetX .bounds") + ".includes('256')")
     page.click("#tabs button[data-tab='feature']")
     page.click("#f-OffsetX .name")
     page.wait_for_selector("#graph-svg g.node.focus[data-name='OffsetX']", timeout=T)

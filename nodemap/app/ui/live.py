@@ -80,7 +80,7 @@ class Live:
             return self.status()
         self._stop.clear()
         with self._lock:
-            self.frames, self.bytes, self.error = 0, 0, None
+            self.frames, self.bytes, self.error, self.frame = 0, 0, None, None
             self.started, self.stopped, self.stats = time.monotonic(), 0.0, {}
         self._thread = threading.Thread(target=self._run, name="nodemap-ui-live", daemon=True)
         self._thread.start()

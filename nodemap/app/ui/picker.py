@@ -88,10 +88,11 @@ class Devices:
         seen: set[str] = set()
         unique = []
         for row in devices:
-            if row["url"] not in seen:
-                seen.add(row["url"])
+            url = str(row["url"])
+            if url not in seen:
+                seen.add(url)
                 unique.append(row)
-                self.allow(row["url"])
+                self.allow(url)
         return {"devices": unique, "errors": errors, "simulators": self.offered()}
 
     def start(self, name: str) -> Simulator:

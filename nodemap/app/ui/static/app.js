@@ -100,8 +100,10 @@ function editorFor(name, info) {
     input.addEventListener("change", () => commit(input.value));
     slider.addEventListener("input", () => { input.value = slider.value; });
     slider.addEventListener("change", () => commit(slider.value));
-    if (ro || info.access === "NA" || info.access === "NI") slider.disabled = true;
-    wrap.append(slider, input, el("span", { class: "bounds", text: ` [${info.min}..${info.max}]` }));
+    // A slider only where dragging makes sense: writable, and a range a hand can cover.
+    if (!ro && info.access === "RW" && info.max - info.min <= 1e7) wrap.append(slider);
+    const big = (v) => Math.abs(v) >= 2 ** 31 - 1 ? (v < 0 ? "−∞" : "∞") : v;
+    wrap.append(input, el("span", { class: "bounds", text: ` [${big(info.min)}..${big(info.max)}]` }));
   } else {
     input = el("input", { type: "text", class: "value" });
     input.value = info.value === undefined || info.value === null ? "" : info.value;
@@ -249,11 +251,11 @@ async function drawFrame(blob) {
 function drawHistogram(h) {
   const c = document.getElementById("hist"), g = c.getContext("2d");
   g.clearRect(0, 0, c.width, c.height);
-  const colours = { mono: "#333", r: "#d33", g: "#3a3", b: "#36d" };
+  const colours = { mono: "#4a6a8a", r: "#d33", g: "#3a3", b: "#36d" };
   let peak = 1, total = 0;
   for (const bins of Object.values(h)) for (const v of bins) peak = Math.max(peak, Math.sqrt(v));
   for (const [k, bins] of Object.entries(h)) {
-    g.strokeStyle = colours[k]; g.globalAlpha = k === "mono" ? 1 : 0.7; g.beginPath();
+    g.strokeStyle = colours[k]; g.globalAlpha = k === "mono" ? 0.8 : 0.6; g.beginPath();
     bins.forEach((v, i) => {
       const y = c.height - (Math.sqrt(v) / peak) * (c.height - 2);
       g.moveTo(i + 0.5, c.height); g.lineTo(i + 0.5, y);
@@ -519,6 +521,7 @@ async function main() {
   document.getElementById("search").addEventListener("input", filter);
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   document.getElementById("live-start").addEventListener("click", async () => {
+    document.getElementById("view").dataset.frames = "0";
     const s = await api("/api/live/start", {}); showLive(s);
   });
   document.getElementById("live-stop").addEventListener("click", async () => {
