@@ -136,6 +136,35 @@ def test_websocket_pushes_a_write_made_elsewhere(gige: Server) -> None:
     assert second["values"]["OffsetX"]["max"] == 960
 
 
+def test_websocket_pushes_polled_features(tmp_path: Path) -> None:
+    """A PollingTime feature whose register the device changes on its own is read again
+    after its polling time and the new value pushed."""
+    from tests.core.xmlkit import description, int_reg
+
+    xml = tmp_path / "polled.xml"
+    xml.write_bytes(description(
+        '<Category Name="Root"><pFeature>Temperature</pFeature></Category>'
+        + int_reg("Temperature", 0, access="RO", extra="<PollingTime>500</PollingTime>")))
+    server = serve(f"mem:{xml}?size=256", open_browser=False)
+
+    async def run() -> list[Any]:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(server.base + "/ws",
+                                          headers={"X-Nodemap-Token": server.token}) as ws:
+                await ws.send_json({"type": "watch", "names": ["Temperature"]})
+                first = await _next(ws, "values", lambda m: "Temperature" in m["values"])
+                server.cam.port.memory[0] = 41        # behind the node map's back
+                second = await _next(ws, "values", lambda m: "Temperature" in m["values"])
+                return [first["values"]["Temperature"]["value"],
+                        second["values"]["Temperature"]["value"]]
+
+    try:
+        assert asyncio.run(run()) == [0, 41]
+    finally:
+        server.stop()
+        server.cam.close()
+
+
 def test_graph_of_a_feature(gige: Server) -> None:
     graph = _api(gige, "/api/graph/OffsetX")
     assert graph["name"] == "OffsetX"
@@ -449,6 +478,15 @@ def test_browser_smoke(name: str) -> None:
                 page.wait_for_selector(f"#graph-svg g.node.focus[data-name='{feature}']",
                                        timeout=T)
                 page.wait_for_selector("#registers tbody tr", timeout=T)
+                if name == "sxh485":          # snapshots: the live view shows them too
+                    page.click("#live-start")
+                    _wait(page, "Number(document.querySelector('#view').dataset.frames"
+                                " || 0) > 1")
+                    assert page.evaluate("document.querySelector('#view').width") > 1
+                    _wait(page, "Number(document.querySelector('#hist').dataset.total"
+                                " || 0) > 0")
+                    page.click("#live-stop")
+                    _wait(page, _text("#live-status") + ".includes('stopped')")
                 assert errors == []
             finally:
                 browser.close()
