@@ -556,3 +556,31 @@ def test_main_prints_the_tokened_url() -> None:
             proc.kill()
             proc.wait()
         sim.close()
+
+
+def test_cli_without_url_offers_discovered_devices() -> None:
+    """``nodemap ui --address A`` (no URL): the page's device list has the camera at A."""
+    import signal
+    import subprocess
+    import sys
+    address = loopback()
+    sim = start_simulator("gige", addresses=[address])
+    proc = subprocess.Popen([sys.executable, "-m", "nodemap", "ui", "--no-browser",
+                             "--address", address], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("nodemap ui: http://127.0.0.1:"), line
+        base, token = line.split(": ", 1)[1].strip().split("/?token=")
+        req = urllib.request.Request(base + "/api/devices", headers={"X-Nodemap-Token": token})
+        with urllib.request.urlopen(req, timeout=30) as response:
+            found = json.loads(response.read())
+        assert sim.urls[0] in [d["url"] for d in found["devices"]]
+        assert "gige" in {s["name"] for s in found["simulators"]}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sim.close()
