@@ -558,6 +558,34 @@ def test_main_prints_the_tokened_url() -> None:
         sim.close()
 
 
+@pytest.mark.peer
+def test_browser_two_viewers_keep_their_tokens(gige: Server) -> None:
+    """Cookies ignore ports: a second viewer on the same host must not log the first out."""
+    sync_playwright = _browser()
+    other = serve(None, cam=gige.cam, open_browser=False)   # same camera, another port
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                context = browser.new_context()
+                first, second = context.new_page(), context.new_page()
+                first.goto(gige.url)
+                first.wait_for_selector("body[data-ready='1']", timeout=T)
+                second.goto(other.url)
+                second.wait_for_selector("body[data-ready='1']", timeout=T)
+                names = {c["name"] for c in context.cookies()}
+                assert names == {gige.cookie, other.cookie}
+                first.click("details[data-name='ImageFormatControl'] > summary")
+                first.locator("#f-Width input.value").fill("640")
+                first.locator("#f-Width input.value").dispatch_event("change")
+                _wait(first, _text("#f-OffsetX .bounds") + ".includes('640')")
+                assert gige.cam.features.Width.value == 640
+            finally:
+                browser.close()
+    finally:
+        other.stop()
+
+
 def test_cli_without_url_offers_discovered_devices() -> None:
     """``nodemap ui --address A`` (no URL): the page's device list has the camera at A."""
     import signal

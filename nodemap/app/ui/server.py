@@ -25,7 +25,7 @@ import time
 import warnings
 import webbrowser
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, cast
 
 from aiohttp import WSMsgType, web
 
@@ -84,6 +84,12 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def cookie(self) -> str:
+        """The token's cookie, one per port: cookies ignore ports, and two viewers on one
+        host must not overwrite each other's token."""
+        return f"{COOKIE}_{self.port}"
+
+    @property
     def url(self) -> str:
         return f"{self.base}/?token={self.token}"
 
@@ -140,13 +146,13 @@ class Server:
             return web.Response(status=403, text="cross-site request refused (Origin "
                                                  f"{origin} is not this viewer)")
         given = (request.query.get("token") or request.headers.get("X-Nodemap-Token")
-                 or request.cookies.get(COOKIE) or "")
+                 or request.cookies.get(self.cookie) or "")
         if not hmac.compare_digest(given.encode(), self.token.encode()):
             return web.Response(status=401, text="nodemap ui: open the URL with the token "
                                                  "printed by `nodemap ui`")
         response = await handler(request)
         if request.query.get("token") and not isinstance(response, web.WebSocketResponse):
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
+            response.set_cookie(self.cookie, self.token, httponly=True, samesite="Strict")
         return response
 
     async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
@@ -231,7 +237,8 @@ class Server:
                 log.exception("nodemap ui: describing the watched features failed")
                 continue
             for client, delta in self.watchers.changes(described).items():
-                await self._send(client, {"type": "values", "values": delta})  # type: ignore[arg-type]
+                ws = cast(web.WebSocketResponse, client)
+                await self._send(ws, {"type": "values", "values": delta})
 
     async def _push_live(self) -> None:
         loop = asyncio.get_running_loop()
