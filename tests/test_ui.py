@@ -165,6 +165,36 @@ def test_websocket_pushes_polled_features(tmp_path: Path) -> None:
         server.cam.close()
 
 
+def test_reason_names_the_condition_and_its_feature(gige: Server, tmp_path: Path) -> None:
+    """NA because of pIsAvailable, and RO because of pIsLocked: the reason names the
+    node, its value now, and the feature that sets it."""
+    na = _api(gige, "/api/feature/TriggerSoftware")
+    assert na["access"] == "NA"
+    assert na["reason"] == "not available: needs TriggerModeReg ≠ 0 (now 0; TriggerMode = Off)"
+    gige.cam.features.TriggerMode.value = "On"
+    assert "reason" not in _api(gige, "/api/feature/TriggerSoftware")
+    from tests.core.xmlkit import description, int_reg
+
+    xml = tmp_path / "locked.xml"
+    xml.write_bytes(description(
+        '<Category Name="Root"><pFeature>Width</pFeature><pFeature>Locked</pFeature>'
+        '</Category>'
+        '<Integer Name="Width"><pIsLocked>LockReg</pIsLocked><pValue>WidthReg</pValue>'
+        '</Integer>'
+        '<Integer Name="Locked"><pValue>LockReg</pValue><Min>0</Min><Max>1</Max></Integer>'
+        + int_reg("WidthReg", 0) + int_reg("LockReg", 4)))
+    server = serve(f"mem:{xml}?size=64", open_browser=False)
+    try:
+        assert _api(server, "/api/feature/Width")["access"] == "RW"
+        assert _api(server, "/api/write", {"name": "Locked", "value": "1"})["ok"]
+        locked = _api(server, "/api/feature/Width")
+        assert locked["access"] == "RO"
+        assert locked["reason"] == "locked: while LockReg ≠ 0 (now 1; Locked = 1)"
+    finally:
+        server.stop()
+        server.cam.close()
+
+
 def test_graph_of_a_feature(gige: Server) -> None:
     graph = _api(gige, "/api/graph/OffsetX")
     assert graph["name"] == "OffsetX"
@@ -316,6 +346,8 @@ def test_browser_gige(gige: Server, tmp_path: Path) -> None:
             # enumeration, then TriggerSoftware
             page.click("details[data-name='AcquisitionControl'] > summary")
             page.locator("#f-TriggerMode select").wait_for(timeout=T)
+            assert page.locator("#f-TriggerSoftware .reason").text_content() == \
+                "not available: needs TriggerModeReg ≠ 0 (now 0; TriggerMode = Off)"
             page.select_option("#f-TriggerMode select", "On")
             _wait(page, "!document.querySelector('#f-TriggerSoftware button').disabled")
             assert gige.cam.features.TriggerMode.value == "On"

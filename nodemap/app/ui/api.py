@@ -46,8 +46,72 @@ def tree(cam: Any) -> dict[str, Any]:
     return walk("Root")
 
 
-def describe(cam: Any, name: str) -> dict[str, Any]:
-    """One feature's current state: value, bounds, access and its reason, text."""
+FEATURE_TYPES = ("Integer", "Float", "Boolean", "Enumeration", "Command", "String")
+CONDITIONS = (("pIsImplemented", "not implemented: needs"),
+              ("pIsAvailable", "not available: needs"),
+              ("pIsLocked", "locked: while"))
+
+
+def _all_edges(cam: Any, cache: dict[str, Any]) -> Any:
+    """The whole description's graph edges (built once per device, kept in ``cache``)."""
+    edges = cache.get("all_edges")
+    if edges is None:
+        from ...authoring.graph import build_graph
+        edges = cache["all_edges"] = build_graph(_document(cam, cache)).edges
+    return edges
+
+
+def setters(cam: Any, pointer: str, cache: dict[str, Any]) -> list[str]:
+    """The user-facing features whose value is ``pointer`` (through pValue chains):
+    "TriggerMode" for the register TriggerModeReg."""
+    target = pointer.partition(".")[0]
+    edges = _all_edges(cam, cache)
+    found: list[str] = []
+    seen = {target}
+    layer = [target]
+    for _ in range(6):                      # pValue chains are short
+        parents = [e.source for e in edges if e.kind == "depends" and e.target in layer
+                   and e.label.split(" ")[0] == "pValue" and e.source not in seen]
+        if not parents:
+            break
+        seen.update(parents)
+        found += [p for p in parents if p in cam.features
+                  and cam.nodemap.element_type(p) in FEATURE_TYPES]
+        layer = parents
+    return sorted(set(found))
+
+
+def why(cam: Any, name: str, access: str, cache: dict[str, Any]) -> str:
+    """Which condition makes ``name`` NI, NA or locked (RO), its value now, and which
+    feature sets it; "" when no pIsImplemented/pIsAvailable/pIsLocked explains it."""
+    node = cam.nodemap.node(name)
+    for tag, words in CONDITIONS:
+        pointer = node.text(tag)
+        if not pointer:
+            continue
+        try:
+            now: Any = cam.nodemap.reader(pointer)()
+        except NodeMapError:
+            now = None
+        holds = bool(now) if now is not None else False
+        if tag == "pIsLocked" and not (holds and access in ("RO", "NA")):
+            continue
+        if tag != "pIsLocked" and (holds or access not in ("NI", "NA")):
+            continue
+        if tag == "pIsImplemented" and access != "NI":
+            continue
+        facts = ["unreadable" if now is None else f"now {now}"]
+        for setter in setters(cam, pointer, cache):
+            if setter != name:
+                value = _try(lambda s=setter: cam.features[s].value)
+                facts.append(f"{setter} = {value}" if value is not None else setter)
+        return f"{words} {pointer} ≠ 0 ({'; '.join(facts)})"
+    return ""
+
+
+def describe(cam: Any, name: str, cache: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One feature's current state: value, bounds, access and its reason, text.  With
+    ``cache`` (the viewer's graph cache) the reason names the condition and its feature."""
     f = cam.features[name]
     out: dict[str, Any] = {"name": name, "kind": f.kind}
     for key in ("unit", "description", "tooltip", "display_name", "visibility",
@@ -59,11 +123,20 @@ def describe(cam: Any, name: str) -> dict[str, Any]:
         out.update(access="NA", reason=str(exc))
         return out
     out["access"] = access
-    if access in ("NA", "NI"):
+    because = ""
+    if cache is not None and access in ("NA", "NI", "RO"):
         try:
-            f.node.check_readable()
-        except NodeMapError as exc:
-            out["reason"] = str(exc)
+            because = why(cam, name, access, cache)
+        except (NodeMapError, KeyError):
+            because = ""
+    if because:
+        out["reason"] = because
+    if access in ("NA", "NI"):
+        if not because:
+            try:
+                f.node.check_readable()
+            except NodeMapError as exc:
+                out["reason"] = str(exc)
         return out
     if f.kind == "Category":
         return out
@@ -254,10 +327,7 @@ def graph(cam: Any, name: str, cache: dict[str, Any]) -> dict[str, Any]:
     """The dependency neighbourhood of ``name`` from the authoring graph (XML only):
     what it reads, what invalidates it / it invalidates, what it selects."""
     from ...authoring.graph import build_graph
-    from ...authoring.model import parse_document
-    doc = cache.get("doc")
-    if doc is None:
-        doc = cache["doc"] = parse_document(cam.nodemap.to_xml())
+    doc = _document(cam, cache)
     try:
         g = build_graph(doc, name)
     except KeyError as exc:
@@ -265,3 +335,12 @@ def graph(cam: Any, name: str, cache: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "nodes": dict(g.nodes),
             "edges": [{"source": e.source, "target": e.target, "kind": e.kind,
                        "label": e.label} for e in g.edges]}
+
+
+def _document(cam: Any, cache: dict[str, Any]) -> Any:
+    """The device's description parsed for the authoring tools (once, kept in ``cache``)."""
+    from ...authoring.model import parse_document
+    doc = cache.get("doc")
+    if doc is None:
+        doc = cache["doc"] = parse_document(cam.nodemap.to_xml())
+    return doc

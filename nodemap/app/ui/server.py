@@ -216,7 +216,8 @@ class Server:
             return {}
         cam.nodemap.poll(elapsed_ms)
         features = cam.features
-        return {n: api.describe(cam, n) for n in self.watchers.names() if n in features}
+        return {n: api.describe(cam, n, self._graph_cache) for n in self.watchers.names()
+                if n in features}
 
     async def _push_values(self) -> None:
         assert self._kick is not None
@@ -355,7 +356,8 @@ class Server:
         name = request.match_info["name"]
         if name not in self.cam.features:
             return web.json_response({"error": f"no feature {name!r}"}, status=404)
-        return web.json_response(await self._call(api.describe, self.cam, name))
+        return web.json_response(await self._call(api.describe, self.cam, name,
+                                                  self._graph_cache))
 
     async def _graph(self, request: web.Request) -> web.StreamResponse:
         if (refused := self._no_device()) is not None:
@@ -376,7 +378,7 @@ class Server:
         names = [n for n in (await request.json()).get("names", []) if n in self.cam.features]
 
         def many() -> dict[str, Any]:
-            return {n: api.describe(self.cam, n) for n in names}
+            return {n: api.describe(self.cam, n, self._graph_cache) for n in names}
         return web.json_response(await self._call(many))
 
     async def _write(self, request: web.Request) -> web.StreamResponse:

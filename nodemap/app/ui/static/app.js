@@ -465,6 +465,7 @@ async function listen() {
 async function showPicker() {
   document.getElementById("picker").classList.remove("hidden");
   document.getElementById("viewer").classList.add("hidden");
+  for (const id of ["visibility", "search"]) document.getElementById(id).closest("label, input").classList.add("hidden");
   const status = document.getElementById("discover-status");
   status.textContent = "discovering…";
   const r = await api("/api/devices");
