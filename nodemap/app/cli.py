@@ -1211,35 +1211,51 @@ def file_put(url: str, name: str, source: str, as_json: bool) -> None:
 # --------------------------------------------------------------------------- ui
 
 @main.command()
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="TCP port (0: any free one)")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="address to listen on (anything but loopback warns: the token is the only guard)")
 @click.option("--no-browser", is_flag=True, help="print the URL, do not open a browser")
-def ui(url: str, port: int, host: str, no_browser: bool) -> None:
+@click.option("--interface", help="without URL: discover only on this network interface")
+@click.option("--address", "unicast", help="without URL: ask this device by unicast instead of "
+              "broadcasting")
+@click.option("--serial", "serial_ports", multiple=True, metavar="PORT",
+              help="without URL: probe this serial line too (repeatable)")
+def ui(url: str | None, port: int, host: str, no_browser: bool, interface: str | None,
+       unicast: str | None, serial_ports: tuple[str, ...]) -> None:
     """A feature browser and live view for URL in the web browser (local server, the
-    access token in the printed URL; Ctrl-C stops it)."""
+    access token in the printed URL; Ctrl-C stops it).  Without URL the page offers the
+    discovered devices and simulators it can start."""
     try:
+        from .ui.picker import Devices
         from .ui.server import serve
     except ImportError as exc:
         raise CliError(f"nodemap ui needs aiohttp: pip install 'nodemap[ui]' ({exc})") from None
+    from ..plugin import DiscoveryRequest
     from .simulators import wait_for_signal
 
+    devices = None
+    if url is None:
+        devices = Devices(DiscoveryRequest(timeout=1.0, interface=interface, address=unicast,
+                                           serial_ports=serial_ports))
     with _Guard(url):
         try:
-            server = serve(url, port=port, host=host, open_browser=not no_browser)
+            server = serve(url, port=port, host=host, open_browser=not no_browser,
+                           devices=devices)
         except ValueError as exc:
             raise CliError(f"{url}: {exc}", 2) from None
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port}: {exc}", EXIT_UNREACHABLE) from None
     click.echo(f"nodemap ui: {server.url}")
     sys.stdout.flush()
+    cam = server.cam
     try:
         wait_for_signal()
     finally:
         server.stop()
-        server.cam.close()
+        if url is not None and cam is not None:
+            cam.close()
 
 
 # --------------------------------------------------------------------------- demo
