@@ -8,7 +8,8 @@ n registers cost O(n²).  :class:`CachedRegisters` keeps the set (same ``add`` /
 the span each register was cached at, so :meth:`CachedRegisters.overlapping` looks at
 the registers in the written buckets only.  A register spanning more than
 :data:`WIDE_PAGES` buckets, or added without a span, is kept in a short list that every
-lookup checks.
+lookup checks.  Registers are named (any hashable key): the index belongs to the node
+map's value store (:class:`nodemap.cache.Store`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ class CachedRegisters:
 
     def __init__(self) -> None:
         self._where: dict[Any, tuple[Any, ...]] = {}   # register -> the buckets it is in
+        self._spans: dict[Any, tuple[str, int, int] | None] = {}
         self._pages: dict[tuple[str, int], set[Any]] = {}
         self._wide: set[Any] = set()
 
-    def _buckets(self, register: Any) -> tuple[Any, ...]:
-        key = register.cache.get("key")
+    def _buckets(self, key: tuple[str, int, int] | None) -> tuple[Any, ...]:
         if key is None:
             return ("wide",)
         port, address, length = key
@@ -39,10 +40,13 @@ class CachedRegisters:
             return ("wide",)
         return tuple((port, page) for page in range(first, last + 1))
 
-    def add(self, register: Any) -> None:
+    def add(self, register: Any, span: tuple[str, int, int] | None = None) -> None:
+        """Index ``register`` as holding the bytes of ``span`` = (port, address, length)
+        (None: unknown, checked by every lookup)."""
         self.discard(register)
-        buckets = self._buckets(register)
+        buckets = self._buckets(span)
         self._where[register] = buckets
+        self._spans[register] = span
         for bucket in buckets:
             if bucket == "wide":
                 self._wide.add(register)
@@ -53,6 +57,7 @@ class CachedRegisters:
         buckets = self._where.pop(register, None)
         if buckets is None:
             return
+        del self._spans[register]
         for bucket in buckets:
             if bucket == "wide":
                 self._wide.discard(register)
@@ -63,8 +68,13 @@ class CachedRegisters:
                     if not members:
                         del self._pages[bucket]
 
+    def span(self, register: Any) -> tuple[str, int, int] | None:
+        """The span ``register`` was indexed at (None when unknown or absent)."""
+        return self._spans.get(register)
+
     def clear(self) -> None:
         self._where.clear()
+        self._spans.clear()
         self._pages.clear()
         self._wide.clear()
 

@@ -1,9 +1,10 @@
-"""What every GenApi node shares: its element's properties, metadata, access mode and cache.
+"""What every GenApi node shares: its definition, metadata, access mode and cached results.
 
 A node is built from its XML element on first use.  Its definition (the element's
 children, read once into ``props``) never changes; what changes (cached values, access
-modes, bounds) lives in the ``cache`` dict, which the node map clears when anything
-the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
+modes, bounds, held values) lives in the node map's one value store
+(:class:`nodemap.cache.Store`, ``self.store``), which forgets a node's results when
+anything the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
 
 Building a node checks its definition against the description: every pointer element
 names a node of the right type (a dangling, empty or wrong-type one is an XmlError
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from lxml import etree
 
+from ..cache import MISSING
 from ..errors import AccessError, RangeError, XmlError
 from ..loader import localname
 
@@ -155,7 +157,8 @@ class Node:
         self.nodemap = nodemap
         self.name = name
         self.element = element
-        self.cache: dict[str, Any] = {}
+        #: the node map's value store: every cached result of this node lives there
+        self.store = nodemap.store
         self.props: dict[str, list[etree._Element]] = {}
         if parent is not None:  # StructEntry: the StructReg's children are defaults
             for child in parent:
@@ -370,7 +373,7 @@ class Node:
 
     def access(self) -> str:
         """RW, RO, WO, NA or NI; cached like a value."""
-        mode = self.cache.get("access")
+        mode = self.store.get(self.name, "access", None)
         return mode if mode is not None else self.cached("access", self._compute_access)
 
     def _compute_access(self) -> str:
@@ -434,13 +437,14 @@ class Node:
     # -- values (overridden) ----------------------------------------------------------
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once; kept until something this node depends on changes (and
-        not kept at all when it read an uncachable register)."""
-        cache = self.cache
-        if key in cache:
-            return cache[key]
+        """``compute()`` once; kept in the store until something this node depends on
+        changes (and not kept at all when it read an uncachable register)."""
+        store = self.store
+        value = store.get(self.name, key)
+        if value is not MISSING:
+            return value
         nm = self.nodemap
-        before = nm.volatile
+        before = store.volatile
         active = nm.active  # the cycle guard, inlined: this is the uncached read path
         marker = (self.name, key)
         if marker in active:
@@ -450,16 +454,21 @@ class Node:
             value = compute()
         finally:
             active.pop(marker, None)
-        if nm.volatile == before:
-            cache[key] = value
+        if store.volatile == before:
+            store.put(self.name, key, value)
         return value
 
     def get(self) -> Any:
         """The value, computed once and cached until an input changes."""
-        try:
-            return self.cache["value"]
-        except KeyError:
-            return self.cached("value", self._compute_value)
+        value = self.store.values.get(self.name, MISSING)
+        if value is not MISSING:
+            return value
+        return self.cached("value", self._compute_value)
+
+    def forget(self) -> None:
+        """Forget this node's cached results (what depends on it is the node map's
+        business: :meth:`nodemap.nodemap.NodeMap.changed`)."""
+        self.store.forget(self.name)
 
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
@@ -479,9 +488,6 @@ class Node:
         if getter is None:
             raise XmlError(f"{self.where()} has no {suffix!r} to refer to")
         return getter()
-
-    def invalidated(self) -> None:
-        """Hook: the node map just cleared this node's cache."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

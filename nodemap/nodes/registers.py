@@ -2,9 +2,10 @@
 
 Register (raw bytes), IntReg, MaskedIntReg and StructEntry (bit fields), FloatReg,
 StringReg.  The address is the sum of ``Address``, ``pAddress`` and inline
-``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node's cache
-unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the written
-bytes) or ``WriteAround`` (forget them).
+``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node map's
+store (:mod:`nodemap.cache`: bytes cached by span, shared by registers at the same
+address) unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the
+written bytes) or ``WriteAround`` (forget them).
 
 Addresses are 64-bit: a negative one, one beyond 64 bits or a span running past the end
 of the address space, and a length the register type cannot hold (integers 1–8 bytes,
@@ -176,9 +177,7 @@ class RegisterNode(Node):
 
     def fill(self, data: bytes, address: int) -> None:
         """Take bytes read in bulk (``NodeMap.prefetch``) as this register's cached value."""
-        self.cache["bytes"] = data
-        self.cache["key"] = (self.port_name, address, len(data))
-        self.nodemap.cached_registers.add(self)
+        self.store.keep_bytes(self.name, (self.port_name, address, len(data)), data)
 
     def get_address(self) -> int:
         return self.address()
@@ -186,19 +185,24 @@ class RegisterNode(Node):
     # -- bytes --------------------------------------------------------------------------
 
     def read_bytes(self) -> bytes:
-        """The register's bytes (cached unless NoCache); callers check readability."""
-        cache = self.cache
-        data = cache.get("bytes")
-        if data is not None:
-            return data
+        """The register's bytes (cached by span unless NoCache); callers check
+        readability."""
         nm = self.nodemap
-        before = nm.volatile
+        store = self.store
+        before = store.volatile
         span = self._static_span
         if span is None:
             with nm.evaluating(self, "address"):
                 span = self._checked(self.address(), self.length())
         # else: a constant address needs no evaluation (nor a cycle guard)
         address, length = span
+        key = (self.port_name, address, length)
+        cachable = self.caching != "NoCache"
+        if cachable:
+            data = store.bytes_at(key)
+            if data is not None:
+                store.read_from(self.name, key)
+                return data
         try:
             data = nm.port(self.port_name).read(address, length) if length else b""
         except (NodeMapError, OSError) as exc:
@@ -211,17 +215,16 @@ class RegisterNode(Node):
                 f"{self.name}: the port returned {len(data) if data is not None else 0} "
                 f"bytes for a {length}-byte read at 0x{address:X}")
         data = bytes(data)
-        if self.caching != "NoCache" and nm.volatile == before:
-            cache["bytes"] = data
-            cache["key"] = (self.port_name, address, length)
-            nm.cached_registers.add(self)
+        if cachable and store.volatile == before:
+            store.keep_bytes(self.name, key, data)
         else:
-            nm.volatile += 1
+            store.volatile += 1
         return data
 
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap
-        before = nm.volatile
+        store = self.store
+        before = store.volatile
         span = self._static_span
         if span is None:
             with nm.evaluating(self, "address"):
@@ -236,22 +239,15 @@ class RegisterNode(Node):
             if error is exc:
                 raise
             raise error from exc
-        if len(data) < length:  # a short write changes the leading bytes only (GenApi)
-            previous = self.cache.get("bytes")
-            data = data + previous[len(data):] if previous is not None else None
         key = (self.port_name, address, length)
-        self.cache.clear()
-        if data is not None and self.caching == "WriteThrough" and nm.volatile == before:
-            self.cache["bytes"] = bytes(data)
-            self.cache["key"] = key
-            nm.cached_registers.add(self)
-        else:
-            nm.cached_registers.discard(self)
-        nm.register_written(self, key)
+        kept: bytes | None = bytes(data)
+        if len(data) < length:  # a short write changes the leading bytes only (GenApi)
+            previous = store.bytes_at(key)
+            kept = data + previous[len(data):] if previous is not None else None
+        if self.caching != "WriteThrough" or store.volatile != before:
+            kept = None
+        store.written(self.name, key, kept)
         nm.changed(self)
-
-    def invalidated(self) -> None:
-        self.nodemap.cached_registers.discard(self)
 
 
 def _hex(number: int) -> str:
@@ -304,13 +300,14 @@ class IntReg(RegisterNode):
         return 8 * self.length()
 
     def get(self) -> int:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = self.decode(self.read_bytes())
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def decode(self, data: bytes) -> int:
@@ -408,13 +405,14 @@ class FloatReg(RegisterNode):
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
     def get(self) -> float:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = struct.unpack(self._format(), self.read_bytes())[0]
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def set(self, value: Any) -> None:
@@ -448,13 +446,14 @@ class StringReg(RegisterNode):
     kind = "String"
 
     def get(self) -> str:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = self.read_bytes().split(b"\0", 1)[0].decode("utf-8", errors="replace")
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def set(self, value: Any) -> None:

@@ -1,6 +1,6 @@
 """Value nodes: Integer, Float, Boolean, Command, Enumeration (+ EnumEntry), String.
 
-Each takes its value from one source: a ``<Value>`` held in the node map, a
+Each takes its value from one source: a ``<Value>`` held in the node map's store, a
 ``<pValue>`` node, or ``<pValueIndexed>``/``<ValueIndexed>`` chosen by ``<pIndex>``
 (with ``pValueDefault``/``ValueDefault``).  Bounds come from ``Min``/``pMin`` ... and
 otherwise from the pValue node, as in GenApi.  Writes check access, range and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..cache import MISSING
 from ..errors import AccessError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
@@ -46,10 +47,12 @@ class ValueNode(Node):
             self._default: tuple[str | None, Any] | None = (default, None) if default else (
                 (None, self._parse(self.text("ValueDefault") or ""))
                 if self.text("ValueDefault") is not None else None)
-        self.stored: Any = None
+        #: the initial ``<Value>`` (what the node holds until written: the store keeps
+        #: what the application writes, see :meth:`_slot`)
+        self.initial: Any = None
         if not self._pvalue and not self._index:
             text = self.text("Value")
-            self.stored = self._parse(text) if text is not None else self._empty()
+            self.initial = self._parse(text) if text is not None else self._empty()
 
     def _parse(self, text: str) -> Any:
         return parse_int64(text, where=self.where("Value")) if self.integer \
@@ -83,8 +86,13 @@ class ValueNode(Node):
         return None, "value"
 
     def _slot(self, key: Any) -> Any:
+        """What slot ``key`` holds: written by the application (in the store), else the
+        description's constant."""
+        held = self.store.held(self.name, key)
+        if held is not MISSING:
+            return held
         if key == "value":
-            return self.stored
+            return self.initial
         if key == "default":
             return self._default[1]  # type: ignore[index]
         return self._indexed[key][1]
@@ -97,12 +105,8 @@ class ValueNode(Node):
         node, key = self.source()
         if node is not None:
             node.set(value)
-        elif key == "value":
-            self.stored = value
-        elif key == "default":
-            self._default = (None, value)
         else:
-            self._indexed[key] = (None, value)
+            self.store.hold(self.name, key, value)
         for copy in self.texts("pValueCopy"):
             self.nodemap.node(copy).set(value)
 
@@ -127,7 +131,6 @@ class ValueNode(Node):
         return raw
 
     def finish_write(self) -> None:
-        self.cache.clear()
         self.nodemap.changed(self)
 
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
