@@ -198,6 +198,10 @@ def readable_features(path: Path) -> dict[str, list[str]]:
     return names
 
 
+#: fewest reads one timing makes (more rounds over short lists): short timings are noise
+MIN_READS = 20000
+
+
 def _rates(path: Path, names: list[str], rounds: int, repeats: int, *, invalidate: bool
            ) -> tuple[float, float]:
     """(ours, reference) reads/s over ``names``, ``rounds`` times; with ``invalidate``
@@ -207,6 +211,7 @@ def _rates(path: Path, names: list[str], rounds: int, repeats: int, *, invalidat
     from tests.reference import oracle
     from tests.reference.memory import SparseMemory
 
+    rounds = max(rounds, -(-(MIN_READS // (10 if invalidate else 1)) // len(names)))
     ref_nm = oracle.load_reference(path, SparseMemory("zero"))
     ref_nodes = [ref_nm.get_node(n) for n in names]
     our_nm = oracle.load_ours(path, SparseMemory("zero"))
@@ -236,11 +241,102 @@ def _rates(path: Path, names: list[str], rounds: int, repeats: int, *, invalidat
     return our_rate, ref_rate
 
 
+def derived_memory(path: Path) -> Callable[[], Any]:
+    """A factory of fresh copies of the file's "derived" memory (tests/reference/seeding:
+    registers preset to values their consumers accept, so selectors are implemented)."""
+    from tests.reference.memory import SparseMemory
+    from tests.reference.seeding import apply_presets, derive_presets
+
+    presets = derive_presets(path, SparseMemory("zero"))
+    return lambda: apply_presets(SparseMemory("zero"), presets)
+
+
+def selector_sweeps(path: Path, memory: Callable[[], Any]
+                    ) -> list[tuple[str, list[Any], list[str]]]:
+    """(selector, two values to alternate, the nodes it selects that both sides read)
+    for every writable selector both sides accept both values for (derived memory)."""
+    from tests.reference import oracle
+
+    ours = oracle.load_ours(path, memory())
+    ref = oracle.load_reference(path, memory())
+    sweeps = []
+    for name in ours.names:
+        try:
+            feature = ours.features[name]
+            selected = [n for n in feature.selected if n in ours]
+            if not selected or feature.access != "RW" or feature.kind not in (
+                    "Enumeration", "Integer"):
+                continue
+            if feature.kind == "Enumeration":
+                values: list[Any] = list(feature.entries)[:2]
+            else:
+                values = [feature.min, feature.min + feature.inc]
+            if len(values) < 2:
+                continue
+            node = ref.get_node(name)
+            for value in (*values, *values):
+                feature.value = value
+                node.value = value
+                if feature.value != node.value:
+                    raise ValueError("sides disagree")
+                selected = [n for n in selected if _both_read(ours, ref, n)]
+        except Exception:
+            continue
+        if selected:
+            sweeps.append((name, values, selected))
+    return sweeps
+
+
+def _both_read(ours: Any, ref: Any, name: str) -> bool:
+    try:
+        ours.features[name].value
+        ref.get_node(name).value
+        return True
+    except Exception:
+        return False
+
+
+def _sweep_rates(path: Path, memory: Callable[[], Any],
+                 sweeps: list[tuple[str, list[Any], list[str]]], rounds: int,
+                 repeats: int) -> tuple[float, float, int]:
+    """(ours, reference, reads per round): each round writes every selector to its
+    other value, then reads what it selects; reads/s counts those reads (the writes
+    and the invalidation they cause are inside the time)."""
+    from tests.reference import oracle
+    from tests.reference.memory import SparseMemory
+
+    ref_nm = oracle.load_reference(path, memory())
+    our_nm = oracle.load_ours(path, memory())
+    ref_plan = [(ref_nm.get_node(s), values, [ref_nm.get_node(n) for n in selected])
+                for s, values, selected in sweeps]
+    our_plan = [(our_nm.features[s], values, [our_nm.features[n] for n in selected])
+                for s, values, selected in sweeps]
+    per_round = sum(len(selected) for _, _, selected in sweeps)
+    rounds = max(rounds, -(-(MIN_READS // 10) // per_round))
+
+    def sweep(plan: list[tuple[Any, list[Any], list[Any]]]) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(rounds):
+                for selector, values, selected in plan:
+                    selector.value = values[i % 2]
+                    for node in selected:
+                        node.value
+        return run
+
+    sweep(ref_plan)()  # warm-up: build every node on both sides
+    sweep(our_plan)()
+    total = rounds * per_round
+    ref_rate = total / median_time(sweep(ref_plan), repeats)
+    our_rate = total / median_time(sweep(our_plan), repeats)
+    return our_rate, ref_rate, per_round
+
+
 def bench_reads(files: list[Path], rounds: int, repeats: int = 3) -> dict[str, Any]:
     """(b) cached reads and (b') reads right after invalidating every node, per file
-    and kind, plus the total over all kinds of a file."""
+    and kind, plus the total over all kinds of a file; (b'') reads right after selector
+    changes."""
     results: dict[str, Any] = {}
-    cached_rows, fresh_rows = [], []
+    cached_rows, fresh_rows, sweep_rows = [], [], []
     for path in files:
         by_kind = readable_features(path)
         everything = [name for kind in READ_KINDS for name in by_kind[kind]]
@@ -262,6 +358,16 @@ def bench_reads(files: list[Path], rounds: int, repeats: int = 3) -> dict[str, A
                                         ratio(ref, ours, higher_is_better=True)])
             fresh_rows.append(label + [f"{ours_fresh / 1e3:.1f}k", f"{ref_fresh / 1e3:.1f}k",
                                        ratio(ref_fresh, ours_fresh, higher_is_better=True)])
+        memory = derived_memory(path)
+        sweeps = selector_sweeps(path, memory)
+        if sweeps:
+            ours, ref, per_round = _sweep_rates(path, memory, sweeps, max(2, rounds // 5),
+                                                repeats)
+            file_results["selector_sweep"] = {"selectors": len(sweeps), "reads": per_round,
+                                              "ours": ours, "reference": ref}
+            sweep_rows.append([path.name, str(len(sweeps)), str(per_round),
+                               f"{ours / 1e3:.1f}k", f"{ref / 1e3:.1f}k",
+                               ratio(ref, ours, higher_is_better=True)])
         results[path.name] = file_results
     header = ["file", "kind", "features", "nodemap", "reference", "ratio"]
     table(f"(b) cached reads, every readable Integer/Float/Enumeration/Boolean node both sides "
@@ -269,6 +375,10 @@ def bench_reads(files: list[Path], rounds: int, repeats: int = 3) -> dict[str, A
           header, cached_rows)
     table(f"(b') reads right after invalidating every node ({max(1, rounds // 10)} rounds, "
           f"median of {repeats}) [reads/s]  (target: ≥ 1×)", header, fresh_rows)
+    table(f"(b'') selector sweeps: write each writable selector to another value, read what "
+          f"it selects ({max(2, rounds // 5)} rounds, median of {repeats}) [reads/s, writes "
+          f"inside the time]  (target: ≥ 1×)",
+          ["file", "selectors", "reads/round", "nodemap", "reference", "ratio"], sweep_rows)
     return results
 
 

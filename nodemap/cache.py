@@ -19,6 +19,12 @@ Node definitions never change once built; everything that does change lives here
   does: registers at the same address share one read.  :class:`CachedRegisters`
   indexes the spans by address, so a write drops every cached span it overlaps and
   invalidates the registers that read them (and what depends on those).
+* **constant access modes** — an access mode computed without reading any value
+  (no ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` condition, no ``pIndex``, no
+  varying access among its inputs: :attr:`Store.dynamic` did not move) cannot change
+  until a port is connected or disconnected, so it is kept in
+  :attr:`Store.constant_access`, which invalidation leaves alone and
+  ``clear(constant=True)`` (a port change) empties.
 * **uncachable reads** — :attr:`Store.volatile` counts reads of ``NoCache`` registers.
   A node stores a result only when the counter did not move while computing it, so
   anything depending on a ``NoCache`` register is read again every time.
@@ -61,7 +67,8 @@ class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
-                 "_index", "volatile", "_held")
+                 "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
+                 "_closures")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -74,10 +81,20 @@ class Store:
         self._readers: dict[Span, set[str]] = {}
         #: register → the span it last read (to drop when the register is invalidated)
         self._span_of: dict[str, Span] = {}
+        #: the spans of ``_bytes`` by address; spans cached since the last write wait in
+        #: ``_unindexed`` (reads far outnumber writes: only a write needs the index)
         self._index = CachedRegisters()
+        self._unindexed: list[Span] = []
         #: how many uncachable reads happened so far (see the module docstring)
         self.volatile = 0
+        #: how many times an access mode was worked out from something that varies
+        self.dynamic = 0
+        #: node name → its access mode, for access modes that cannot vary
+        self.constant_access: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}
+        #: name → it and everything computed from it, transitively (worked out on the
+        #: first invalidation, forgotten when the graph grows)
+        self._closures: dict[str, frozenset[str]] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -111,7 +128,7 @@ class Store:
     def keep_bytes(self, name: str, span: Span, data: bytes) -> None:
         """Cache ``data`` as the bytes of ``span``, read (or written) by register ``name``."""
         if span not in self._bytes:
-            self._index.add(span, span)
+            self._unindexed.append(span)
         self._bytes[span] = data
         self.read_from(name, span)
 
@@ -125,8 +142,19 @@ class Store:
             readers.add(name)
         self._span_of[name] = span
 
+    def _indexed(self) -> CachedRegisters:
+        """The span index, brought up to date."""
+        if self._unindexed:
+            index, cached = self._index, self._bytes
+            for span in self._unindexed:
+                if span in cached:
+                    index.add(span, span)
+            self._unindexed.clear()
+        return self._index
+
     def registers_overlapping(self, span: Span) -> set[str]:
         """Registers that read cached bytes overlapping ``span``."""
+        self._indexed()
         port, address, length = span
         end = address + length
         found: set[str] = set()
@@ -143,7 +171,7 @@ class Store:
         port, address, length = span
         end = address + length
         stale: set[str] = set()
-        for other in list(self._index.overlapping(port, address, length)):
+        for other in list(self._indexed().overlapping(port, address, length)):
             if other[0] == port and other[1] < end and address < other[1] + other[2]:
                 stale |= self._readers.pop(other, set())
                 self._bytes.pop(other, None)
@@ -167,8 +195,12 @@ class Store:
             targets = dependents.get(source)
             if targets is None:
                 dependents[source] = {name}
-            else:
+            elif name not in targets:
                 targets.add(name)
+            else:
+                continue
+            if self._closures:
+                self._closures.clear()
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -193,29 +225,44 @@ class Store:
             self._index.discard(span)
         self._readers.pop(span, None)
 
+    def closure(self, name: str) -> frozenset[str]:
+        """``name`` and every node computed from it, transitively (cached)."""
+        found = self._closures.get(name)
+        if found is None:
+            stack = [name]
+            seen = {name}
+            dependents = self._dependents
+            while stack:
+                for dependent in dependents.get(stack.pop(), ()):
+                    if dependent not in seen:
+                        seen.add(dependent)
+                        stack.append(dependent)
+            found = self._closures[name] = frozenset(seen)
+        return found
+
     def invalidate(self, names: Iterable[str]) -> set[str]:
         """Forget the results of ``names`` and of everything computed from them,
-        transitively; returns every name made stale."""
-        stack = list(names)
-        seen = set(stack)
-        values, aspects, dependents = self.values, self._aspects, self._dependents
-        span_of = self._span_of
-        while stack:
-            name = stack.pop()
-            values.pop(name, None)
-            aspects.pop(name, None)
-            span = span_of.pop(name, None)
-            if span is not None:
-                self._drop_span(span)
-            for dependent in dependents.get(name, ()):
-                if dependent not in seen:
-                    seen.add(dependent)
-                    stack.append(dependent)
-        return seen
+        transitively; returns every name made stale.  Costs the size of the dependency
+        closure in set operations, and one dict removal per result actually cached."""
+        stale: set[str] = set()
+        for name in names:
+            stale |= self.closure(name)
+        values, aspects, span_of = self.values, self._aspects, self._span_of
+        for name in stale & values.keys():
+            del values[name]
+        for name in stale & aspects.keys():
+            del aspects[name]
+        for name in stale & span_of.keys():
+            self._drop_span(span_of.pop(name))
+        return stale
 
-    def clear(self) -> None:
+    def clear(self, *, constant: bool = False) -> None:
         """Forget every cached result and register byte (held values stay: they are
-        state, not cache)."""
+        state, not cache); with ``constant`` (a port was connected or disconnected) the
+        constant access modes too."""
+        if constant:
+            self.constant_access.clear()
+        self._unindexed.clear()
         self.values.clear()
         self._aspects.clear()
         self._bytes.clear()

@@ -79,6 +79,8 @@ class NodeMap:
         #: ordered set): the evaluation stack, which names a cycle when one closes.
         self.active: dict[tuple[str, str], None] = {}
         self._invalidated_by: dict[str, set[str]] | None = None
+        self._behind: dict[str, tuple[Node, ...]] = {}
+        self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
 
@@ -165,12 +167,12 @@ class NodeMap:
                             f"write(address, data)")
         with self.lock:
             self._ports[name] = port
-            self.invalidate()
+            self.store.clear(constant=True)
 
     def disconnect(self, name: str = "Device") -> None:
         with self.lock:
             self._ports.pop(name, None)
-            self.invalidate()
+            self.store.clear(constant=True)
 
     def port(self, name: str) -> Port:
         try:
@@ -222,9 +224,18 @@ class NodeMap:
                 targets.append(selected)
         store.invalidate(targets)
 
-    def _registers_behind(self, name: str) -> Iterator[Node]:
+    def _registers_behind(self, name: str) -> tuple[Node, ...]:
+        """The built register nodes ``name``'s value is read from (cached until more
+        nodes are built)."""
+        if self._behind_built != len(self._nodes):
+            self._behind.clear()
+            self._behind_built = len(self._nodes)
+        found = self._behind.get(name)
+        if found is not None:
+            return found
         from .nodes.registers import RegisterNode
 
+        registers = []
         seen = {name}
         stack = [name]
         while stack:
@@ -232,11 +243,13 @@ class NodeMap:
             if node is None:
                 continue
             if isinstance(node, RegisterNode):
-                yield node
+                registers.append(node)
             for dependency in node.dependencies:
                 if dependency not in seen:
                     seen.add(dependency)
                     stack.append(dependency)
+        found = self._behind[name] = tuple(registers)
+        return found
 
     def _invalidators(self) -> dict[str, set[str]]:
         """``pInvalidator`` reversed: written node → nodes whose caches it invalidates."""

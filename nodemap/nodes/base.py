@@ -372,9 +372,24 @@ class Node:
         return "RO"
 
     def access(self) -> str:
-        """RW, RO, WO, NA or NI; cached like a value."""
-        mode = self.store.get(self.name, "access", None)
-        return mode if mode is not None else self.cached("access", self._compute_access)
+        """RW, RO, WO, NA or NI; cached like a value, and for good when it was worked
+        out without reading anything that varies (see :mod:`nodemap.cache`)."""
+        store = self.store
+        name = self.name
+        mode = store.constant_access.get(name)
+        if mode is not None:
+            return mode
+        mode = store.get(name, "access", None)
+        if mode is not None:
+            store.dynamic += 1  # what is computed from this access varies as well
+            return mode
+        dynamic, volatile = store.dynamic, store.volatile
+        mode = self.cached("access", self._compute_access)
+        if store.dynamic == dynamic and store.volatile == volatile:
+            store.constant_access[name] = mode
+        else:
+            store.dynamic += 1
+        return mode
 
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
@@ -411,6 +426,7 @@ class Node:
         """The node named by pIsImplemented/pIsAvailable/pIsLocked: one that cannot be
         read (itself not implemented or available) counts as false, as in GenApi."""
         nm = self.nodemap
+        self.store.dynamic += 1  # an access mode computed from a value varies
         target = pointer.partition(".")[0]
         if target in nm and nm.node(target).access() not in READABLE:
             return False

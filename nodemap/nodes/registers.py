@@ -50,6 +50,9 @@ class RegisterNode(Node):
             raise XmlError(f"{self.where('AccessMode')}: {self.access_mode!r} is not a "
                            f"register access mode (RW, RO or WO)")
         self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
+        port = self.nodemap.node(self.port_name) if self.port_name in self.nodemap else None
+        #: a chunk port's data comes and goes with each frame (nodemap.chunks.attach)
+        self._chunk_port = port is not None and bool(port.text("ChunkID"))
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
         self.byteorder = "little" if self.little else "big"
         self._address_terms = self._compile_address()
@@ -150,6 +153,8 @@ class RegisterNode(Node):
         """AccessMode, within what the port and the address inputs allow."""
         mode = self.access_mode
         nm = self.nodemap
+        if self._chunk_port:  # bound and unbound frame by frame: varies
+            self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
         inputs = self.inputs_access(name for name in self.dependencies

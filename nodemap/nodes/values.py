@@ -118,6 +118,8 @@ class ValueNode(Node):
             mode = self.inputs_access(inputs)
             if mode != "RW":
                 return mode
+        if self._index:
+            self.store.dynamic += 1  # the index chooses the source: it varies
         node, _ = self.source()
         return node.access() if node is not None else "RW"
 
