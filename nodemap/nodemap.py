@@ -120,6 +120,7 @@ class NodeMap:
             element = self._elements[name]
             cls = NODE_CLASSES.get(localname(element.tag), UnknownNode)
             node = cls(self, name, element, self._struct_parents.get(name))
+            node.built()
             self.store.depend(name, node.dependencies)
             self._nodes[name] = node
             return node

@@ -1,10 +1,11 @@
 """What every GenApi node shares: its definition, metadata, access mode and cached results.
 
 A node is built from its XML element on first use.  Its definition (the element's
-children, read once into ``props``) never changes; what changes (cached values, access
-modes, bounds, held values) lives in the node map's one value store
-(:class:`nodemap.cache.Store`, ``self.store``), which forgets a node's results when
-anything the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
+children, read once into a frozen :class:`~nodemap.nodes.definition.Definition`) never
+changes; what changes (cached values, access modes, bounds, held values) lives in the
+node map's one value store (:class:`nodemap.cache.Store`, ``self.store``), which forgets
+a node's results when anything the node depends on changes (see
+:meth:`nodemap.nodemap.NodeMap.changed` and docs/core.md).
 
 Building a node checks its definition against the description: every pointer element
 names a node of the right type (a dangling, empty or wrong-type one is an XmlError
@@ -16,13 +17,15 @@ are access modes.  Numbers read through pointers become integers through
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from lxml import etree
 
 from ..cache import MISSING
 from ..errors import AccessError, RangeError, XmlError
 from ..loader import localname
+from .definition import Definition, children_by_tag
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
@@ -37,6 +40,7 @@ ACCESS_MODES = frozenset(("RW", "RO", "WO", "NA", "NI"))
 READABLE = frozenset(("RW", "RO"))
 WRITABLE = frozenset(("RW", "WO"))
 _MISSING = object()
+_NO_CHILDREN: Mapping[str, list[etree._Element]] = MappingProxyType({})
 #: Pointers read as a number (through ``NodeMap.reader``), which may name a value of
 #: another node (``Width.Max``, ``Sel.Entry.On``); the other pointers name nodes.
 NUMBER_POINTERS = frozenset((
@@ -159,23 +163,10 @@ class Node:
         self.element = element
         #: the node map's value store: every cached result of this node lives there
         self.store = nodemap.store
-        self.props: dict[str, list[etree._Element]] = {}
-        if parent is not None:  # StructEntry: the StructReg's children are defaults
-            for child in parent:
-                tag = localname(child.tag)
-                if tag and tag != "StructEntry":
-                    self.props.setdefault(tag, []).append(child)
-            own: dict[str, list[etree._Element]] = {}
-            for child in element:
-                tag = localname(child.tag)
-                if tag:
-                    own.setdefault(tag, []).append(child)
-            self.props.update(own)
-        else:
-            for child in element:
-                tag = localname(child.tag)
-                if tag:
-                    self.props.setdefault(tag, []).append(child)
+        #: the child elements by tag: for building only (:meth:`built` drops them)
+        self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
+        #: what the description says, read once (frozen)
+        self.definition = Definition.parse(name, element, self.props)
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         # what the access mode depends on, read once (access is on the uncached read path)
@@ -257,17 +248,21 @@ class Node:
                     if element.get("pOffset"):
                         yield element.get("pOffset").strip()
 
+    def built(self) -> None:
+        """Construction is over: drop the element lists (the definition keeps what the
+        node needs)."""
+        self.props = _NO_CHILDREN
+
     def text(self, tag: str, default: str | None = None) -> str | None:
-        elements = self.props.get(tag)
-        if not elements:
-            return default
-        return (elements[0].text or "").strip()
+        """The definition's text for ``tag`` (the first such child), else ``default``."""
+        found = self.definition.texts.get(tag)
+        return found[0] if found else default
 
     def texts(self, tag: str) -> list[str]:
-        return [(e.text or "").strip() for e in self.props.get(tag, ())]
+        return list(self.definition.all(tag))
 
     def where(self, tag: str = "") -> str:
-        line = self.element.sourceline
+        line = self.definition.line
         return f"{self.kind} {self.name!r}" + (f" <{tag}>" if tag else "") + \
             (f" (line {line})" if line else "")
 
@@ -359,11 +354,11 @@ class Node:
 
     @property
     def namespace(self) -> str:
-        return self.element.get("NameSpace", "Custom")
+        return self.definition.namespace
 
     @property
     def line(self) -> int | None:
-        return self.element.sourceline
+        return self.definition.line
 
     # -- access ---------------------------------------------------------------------
 

@@ -127,7 +127,7 @@ class RegisterNode(Node):
         low, high = self.LENGTHS
         if not low <= length <= high:
             raise XmlError(f"{self.where()}: its length is {length} bytes; a "
-                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+                           f"{self.definition.type} holds {low} to {high}")
         return length
 
     def span(self) -> tuple[int, int]:
@@ -143,7 +143,7 @@ class RegisterNode(Node):
         low, high = self.LENGTHS
         if not low <= length <= high:
             raise XmlError(f"{self.where()}: its length is {length} bytes; a "
-                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+                           f"{self.definition.type} holds {low} to {high}")
         if address + length > ADDRESS_SPACE:
             raise XmlError(f"{self.where()}: its {length} bytes at {_hex(address)} run past the "
                            f"end of the 64-bit address space")

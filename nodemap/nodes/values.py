@@ -466,7 +466,7 @@ class UnknownNode(Node):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.kind = localname(self.element.tag) or "Node"
+        self.kind = self.definition.type
 
     def base_access(self) -> str:
         return "NI"
