@@ -167,6 +167,7 @@ class Node:
         self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
         #: what the description says, read once (frozen)
         self.definition = Definition.parse(name, element, self.props)
+        self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         # what the access mode depends on, read once (access is on the uncached read path)
@@ -266,6 +267,12 @@ class Node:
         return f"{self.kind} {self.name!r}" + (f" <{tag}>" if tag else "") + \
             (f" (line {line})" if line else "")
 
+    def whole(self, value: Any, tag: str = "") -> int:
+        """:func:`whole` naming this node's ``tag`` (the message is built only on error)."""
+        if value.__class__ is int:
+            return value  # type: ignore[no-any-return]
+        return whole(value, self.where(tag))
+
     def int_prop(self, tag: str, default: int | None = None) -> int | None:
         text = self.text(tag)
         return default if text is None or text == "" else parse_int(text, where=self.where(tag))
@@ -282,16 +289,23 @@ class Node:
     def number_source(self, const_tag: str, pointer_tag: str, *, integer: bool
                       ) -> Callable[[], Any] | None:
         """A getter for a property given as a constant or as a pointer, else None."""
+        key = (const_tag, pointer_tag, integer)
+        sources = self._number_sources
+        if key in sources:
+            return sources[key]
         pointer = self.text(pointer_tag)
+        getter: Callable[[], Any] | None = None
         if pointer:
-            return self.nodemap.reader(pointer)
-        text = self.text(const_tag)
-        if text is not None:  # present: a number (an empty element is an error too)
-            where = self.where(const_tag)
-            value = parse_int64(text, where=where) if integer else \
-                parse_float(text, where=where)
-            return lambda: value
-        return None
+            getter = self.nodemap.reader(pointer)
+        else:
+            text = self.text(const_tag)
+            if text is not None:  # present: a number (an empty element is an error too)
+                where = self.where(const_tag)
+                value = parse_int64(text, where=where) if integer else \
+                    parse_float(text, where=where)
+                getter = lambda: value  # noqa: E731
+        sources[key] = getter  # worked out once: the definition does not change
+        return getter
 
     # -- metadata -------------------------------------------------------------------
 

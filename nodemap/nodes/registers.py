@@ -100,11 +100,11 @@ class RegisterNode(Node):
                 offset_reader = self.nodemap.reader(offset_name)
                 terms.append((f"{where} x pOffset {offset_name}",
                               lambda i=index, o=offset_reader, w=where:
-                              whole(i(), self.where(w)) * whole(o(), self.where("pOffset"))))
+                              self.whole(i(), w) * self.whole(o(), "pOffset")))
             else:
                 offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex Offset"))
                 terms.append((f"{where} x Offset {offset}",
-                              lambda i=index, o=offset, w=where: whole(i(), self.where(w)) * o))
+                              lambda i=index, o=offset, w=where: self.whole(i(), w) * o))
         self._constant_address = constant
         return terms
 
@@ -112,7 +112,9 @@ class RegisterNode(Node):
         """The address now, checked to lie in the 64-bit address space."""
         address = self._constant_address
         for where, term in self._address_terms:
-            address += whole(term(), f"{self.where()}: the address term from {where}")
+            value = term()
+            address += value if value.__class__ is int else \
+                whole(value, f"{self.where()}: the address term from {where}")
         if not 0 <= address < ADDRESS_SPACE:
             raise XmlError(f"{self.where()}: its address works out to {_hex(address)}, outside "
                            f"the 64-bit address space [0, 0xFFFFFFFFFFFFFFFF] (check Address, "
@@ -123,7 +125,7 @@ class RegisterNode(Node):
         if self._fixed_length is not None:
             length = self._fixed_length
         else:
-            length = whole(self._length_reader(), self.where("pLength"))  # type: ignore[misc]
+            length = self.whole(self._length_reader(), "pLength")  # type: ignore[misc]
         low, high = self.LENGTHS
         if not low <= length <= high:
             raise XmlError(f"{self.where()}: its length is {length} bytes; a "

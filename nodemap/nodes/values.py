@@ -35,6 +35,10 @@ class ValueNode(Node):
         super().__init__(*args)
         self._pvalue = self.text("pValue")
         self._index = self.text("pIndex")
+        #: the nodes whose access bounds this one's (index and bound pointers)
+        self._access_inputs = tuple(t for t in (self._index, self.text("pMin"),
+                                                self.text("pMax"), self.text("pInc"))
+                                    if t and t != self.name)
         self._indexed: dict[int, tuple[str | None, Any]] = {}
         if self._index:
             for element in self.props.get("pValueIndexed", ()):
@@ -73,7 +77,7 @@ class ValueNode(Node):
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
-            index = whole(nm.reader(self._index)(), self.where("pIndex"))
+            index = self.whole(nm.reader(self._index)(), "pIndex")
             entry = self._indexed.get(index)
             if entry is None:
                 if self._default is None:
@@ -112,8 +116,7 @@ class ValueNode(Node):
 
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
-        inputs = [t for t in (self._index, self.text("pMin"), self.text("pMax"),
-                              self.text("pInc")) if t and t != self.name]
+        inputs = self._access_inputs
         if inputs:
             mode = self.inputs_access(inputs)
             if mode != "RW":
@@ -155,16 +158,16 @@ class Integer(ValueNode):
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
-        return self.cached("min", lambda: whole(self.bound("Min", "pMin", "get_min", INT64_MIN),
-                                                self.where("pMin")))
+        return self.cached("min", lambda: self.whole(
+            self.bound("Min", "pMin", "get_min", INT64_MIN), "pMin"))
 
     def get_max(self) -> int:
-        return self.cached("max", lambda: whole(self.bound("Max", "pMax", "get_max", INT64_MAX),
-                                                self.where("pMax")))
+        return self.cached("max", lambda: self.whole(
+            self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax"))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: whole(self.bound("Inc", "pInc", "get_inc", 1),
-                                                self.where("pInc")))
+        return self.cached("inc", lambda: self.whole(self.bound("Inc", "pInc", "get_inc", 1),
+                                                     "pInc"))
 
     def set(self, value: Any) -> None:
         value = as_int(self, value)
@@ -265,7 +268,7 @@ class Command(ValueNode):
 
     def command_value(self) -> int:
         getter = self.number_source("CommandValue", "pCommandValue", integer=True)
-        return whole(getter(), self.where("CommandValue")) if getter is not None else 1
+        return self.whole(getter(), "CommandValue") if getter is not None else 1
 
     def get(self) -> Any:
         raise AccessError(f"{self.name} is a Command: call execute() and is_done(), it has "
