@@ -468,6 +468,12 @@ class Node:
         value = store.get(self.name, key)
         if value is not MISSING:
             return value
+        return self.evaluate(key, compute)
+
+    def evaluate(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` under the cycle guard; the result kept in the store as this
+        node's ``key`` unless an uncachable register was read meanwhile."""
+        store = self.store
         nm = self.nodemap
         before = store.volatile
         active = nm.active  # the cycle guard, inlined: this is the uncached read path
@@ -488,7 +494,7 @@ class Node:
         value = self.store.values.get(self.name, MISSING)
         if value is not MISSING:
             return value
-        return self.cached("value", self._compute_value)
+        return self.evaluate("value", self._compute_value)
 
     def forget(self) -> None:
         """Forget this node's cached results (what depends on it is the node map's

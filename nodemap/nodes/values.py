@@ -323,10 +323,17 @@ class Enumeration(ValueNode):
         self.entry_names = [f"EnumEntry_{self.name}_{e.get('Name')}"
                             for e in self.props.get("EnumEntry", ()) if e.get("Name")]
         self._by_symbol: dict[str, EnumEntry] | None = None
+        self._by_value: dict[int, str] | None = None
+        self._entries: tuple[EnumEntry, ...] | None = None
 
-    def all_entries(self) -> list[EnumEntry]:
-        return [self.nodemap.node(name) for name in self.entry_names
-                if name in self.nodemap]  # type: ignore[misc]
+    def all_entries(self) -> tuple[EnumEntry, ...]:
+        """Every entry node (built on first use, then kept: the set never changes)."""
+        entries = self._entries
+        if entries is None:
+            nm = self.nodemap
+            entries = self._entries = tuple(
+                nm.node(name) for name in self.entry_names if name in nm)  # type: ignore[misc]
+        return entries
 
     def entry(self, symbol: str) -> EnumEntry:
         if self._by_symbol is None:
@@ -343,13 +350,19 @@ class Enumeration(ValueNode):
 
     def get_int(self) -> int:
         return self.cached("int", lambda: (self.check_readable(),
-                                           whole(self.read_source(), self.where("pValue")))[1])
+                                           self.whole(self.read_source(), "pValue"))[1])
 
     def convert(self, raw: Any) -> str:
-        raw = whole(raw, self.where("pValue"))
-        for entry in self.all_entries():
-            if entry.value == raw:
-                return entry.symbolic
+        raw = self.whole(raw, "pValue")
+        by_value = self._by_value
+        if by_value is None:
+            by_value = {}
+            for entry in self.all_entries():  # the first entry of a value names it
+                by_value.setdefault(entry.value, entry.symbolic)
+            self._by_value = by_value
+        symbolic = by_value.get(raw)
+        if symbolic is not None:
+            return symbolic
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
                          f"entries ({', '.join(self.entries())})")
 
