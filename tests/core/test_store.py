@@ -175,3 +175,46 @@ def test_no_node_keeps_a_cache_of_its_own(name):
     node = nm.node(name)
     assert not hasattr(node, "cache")
     assert nm.store.get(name) is not MISSING
+
+
+# ------------------------------------------------------------------- access modes
+AVAILABILITY = (int_reg("Avail", 0) +
+                int_reg("Reg", 4, extra="<pIsAvailable>Avail</pIsAvailable>") +
+                '<Integer Name="View"><pValue>Reg</pValue></Integer>' +
+                '<Integer Name="Plain"><pValue>Other</pValue></Integer>' + int_reg("Other", 8))
+
+
+def test_an_access_computed_from_a_varying_one_varies_too():
+    nm, port = load(AVAILABILITY)
+    f = nm.features
+    port.memory[0] = 1
+    assert f["Reg"].access == "RW"      # cached first: View then sees a cached result
+    assert f["View"].access == "RW"
+    assert "View" not in nm.store.constant_access
+    f["Avail"].value = 0
+    assert (f["Reg"].access, f["View"].access) == ("NA", "NA")
+    f["Avail"].value = 1
+    assert f["View"].access == "RW"
+
+
+def test_constant_access_modes_survive_invalidation_until_a_port_changes():
+    nm, port = load(AVAILABILITY)
+    f = nm.features
+    assert f["Plain"].access == "RW"
+    assert nm.store.constant_access["Plain"] == "RW"
+    nm.invalidate()
+    assert nm.store.constant_access["Plain"] == "RW"
+    nm.disconnect()
+    assert "Plain" not in nm.store.constant_access
+    assert f["Plain"].access == "NA"    # no port: the register cannot be read
+    nm.connect(port)
+    assert f["Plain"].access == "RW"
+
+
+def test_an_access_through_a_nocache_condition_is_asked_every_time():
+    nm, port = load(int_reg("Avail", 0, extra="<Cachable>NoCache</Cachable>") +
+                    int_reg("Reg", 4, extra="<pIsAvailable>Avail</pIsAvailable>"))
+    f = nm.features
+    assert f["Reg"].access == "NA"
+    port.memory[0] = 1                  # the device makes it available
+    assert f["Reg"].access == "RW"
