@@ -79,7 +79,7 @@ class NodeMap:
         #: ordered set): the evaluation stack, which names a cycle when one closes.
         self.active: dict[tuple[str, str], None] = {}
         self._invalidated_by: dict[str, set[str]] | None = None
-        self._behind: dict[str, tuple[Node, ...]] = {}
+        self._behind: dict[tuple[str, bool], tuple[Node, ...]] = {}
         self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
@@ -221,17 +221,20 @@ class NodeMap:
         targets.extend(self._invalidators().get(node.name, ()))
         for selected in node.selected:
             if selected in self._elements:
-                targets.extend(register.name for register in self._registers_behind(selected))
+                targets.extend(register.name for register in
+                               self._registers_behind(selected, value_only=True))
                 targets.append(selected)
         store.invalidate(targets)
 
-    def _registers_behind(self, name: str) -> tuple[Node, ...]:
-        """The built register nodes ``name``'s value is read from (cached until more
-        nodes are built)."""
+    def _registers_behind(self, name: str, *, value_only: bool = False) -> tuple[Node, ...]:
+        """The built register nodes ``name`` is computed from (``value_only``: through
+        the pointers its value flows through, not its bounds, conditions or address);
+        cached until more nodes are built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
-        found = self._behind.get(name)
+        key = (name, value_only)
+        found = self._behind.get(key)
         if found is not None:
             return found
         from .nodes.registers import RegisterNode
@@ -245,11 +248,13 @@ class NodeMap:
                 continue
             if isinstance(node, RegisterNode):
                 registers.append(node)
-            for dependency in node.dependencies:
+                if value_only:
+                    continue
+            for dependency in (node.value_inputs if value_only else node.dependencies):
                 if dependency not in seen:
                     seen.add(dependency)
                     stack.append(dependency)
-        found = self._behind[name] = tuple(registers)
+        found = self._behind[key] = tuple(registers)
         return found
 
     def _invalidators(self) -> dict[str, set[str]]:

@@ -51,6 +51,9 @@ NUMBER_TYPES = frozenset((
     "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
     "Float", "FloatReg", "SwissKnife", "Converter", "Boolean", "Enumeration", "EnumEntry"))
 TEXT_TYPES = frozenset(("String", "StringReg"))
+#: The pointers a node's value flows through (a selector change re-reads the registers
+#: reached this way from what it selects).
+VALUE_FLOW = ("pValue", "pValueIndexed", "pValueDefault", "pIndex", "pVariable")
 #: The pointers that name where a value node's value lives.
 VALUE_POINTERS = frozenset(("pValue", "pValueIndexed", "pValueDefault", "pValueCopy"))
 
@@ -170,6 +173,11 @@ class Node:
         self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
+        #: the dependencies the value itself flows from (not bounds, conditions, port or
+        #: address): what a selector's change reaches through to the registers
+        self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
+            pointer_target(text) for tag in VALUE_FLOW for text in self.definition.all(tag)
+            if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
