@@ -116,9 +116,6 @@ class Store:
         else:
             aspects[aspect] = value
 
-    def has(self, name: str, aspect: str = "value") -> bool:
-        return self.get(name, aspect) is not MISSING
-
     # -- register bytes -------------------------------------------------------------------
 
     def bytes_at(self, span: Span) -> bytes | None:
@@ -152,17 +149,6 @@ class Store:
             self._unindexed.clear()
         return self._index
 
-    def registers_overlapping(self, span: Span) -> set[str]:
-        """Registers that read cached bytes overlapping ``span``."""
-        self._indexed()
-        port, address, length = span
-        end = address + length
-        found: set[str] = set()
-        for other in self._index.overlapping(port, address, length):
-            if other[0] == port and other[1] < end and address < other[1] + other[2]:
-                found |= self._readers.get(other, set())
-        return found
-
     def written(self, name: str, span: Span, data: bytes | None) -> set[str]:
         """Register ``name`` wrote ``span``: every cached span overlapping it is dropped
         and the registers that read one of them are invalidated (with what depends on
@@ -181,9 +167,6 @@ class Store:
         if data is not None:
             self.keep_bytes(name, span, data)
         return self.invalidate(stale) if stale else stale
-
-    def cached_spans(self) -> int:
-        return len(self._bytes)
 
     # -- validity -------------------------------------------------------------------------
 

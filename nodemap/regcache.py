@@ -27,7 +27,6 @@ class CachedRegisters:
 
     def __init__(self) -> None:
         self._where: dict[Any, tuple[Any, ...]] = {}   # register -> the buckets it is in
-        self._spans: dict[Any, tuple[str, int, int] | None] = {}
         self._pages: dict[tuple[str, int], set[Any]] = {}
         self._wide: set[Any] = set()
 
@@ -46,7 +45,6 @@ class CachedRegisters:
         self.discard(register)
         buckets = self._buckets(span)
         self._where[register] = buckets
-        self._spans[register] = span
         for bucket in buckets:
             if bucket == "wide":
                 self._wide.add(register)
@@ -57,7 +55,6 @@ class CachedRegisters:
         buckets = self._where.pop(register, None)
         if buckets is None:
             return
-        del self._spans[register]
         for bucket in buckets:
             if bucket == "wide":
                 self._wide.discard(register)
@@ -68,13 +65,8 @@ class CachedRegisters:
                     if not members:
                         del self._pages[bucket]
 
-    def span(self, register: Any) -> tuple[str, int, int] | None:
-        """The span ``register`` was indexed at (None when unknown or absent)."""
-        return self._spans.get(register)
-
     def clear(self) -> None:
         self._where.clear()
-        self._spans.clear()
         self._pages.clear()
         self._wide.clear()
 

@@ -504,11 +504,6 @@ class Node:
             return value
         return self.evaluate("value", self._compute_value)
 
-    def forget(self) -> None:
-        """Forget this node's cached results (what depends on it is the node map's
-        business: :meth:`nodemap.nodemap.NodeMap.changed`)."""
-        self.store.forget(self.name)
-
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
 
