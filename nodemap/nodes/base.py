@@ -171,6 +171,7 @@ class Node:
         #: what the description says, read once (frozen)
         self.definition = Definition.parse(name, element, self.props)
         self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
+        self._polling: Any = _MISSING
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         #: the dependencies the value itself flows from (not bounds, conditions, port or
@@ -372,7 +373,12 @@ class Node:
 
     @property
     def polling_time(self) -> int | None:
-        return self.int_prop("PollingTime")
+        """``PollingTime`` in ms (None when absent); parsed once: NodeMap.poll asks
+        every built node."""
+        period = self._polling
+        if period is _MISSING:
+            period = self._polling = self.int_prop("PollingTime")
+        return period  # type: ignore[return-value]
 
     @property
     def namespace(self) -> str:
