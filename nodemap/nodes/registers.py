@@ -50,9 +50,9 @@ class RegisterNode(Node):
             raise XmlError(f"{self.where('AccessMode')}: {self.access_mode!r} is not a "
                            f"register access mode (RW, RO or WO)")
         self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
-        port = self.nodemap.node(self.port_name) if self.port_name in self.nodemap else None
-        #: a chunk port's data comes and goes with each frame (nodemap.chunks.attach)
-        self._chunk_port = port is not None and bool(port.text("ChunkID"))
+        #: whether the port is a chunk port, whose data comes and goes with each frame
+        #: (nodemap.chunks.attach); worked out on first use (None: not yet)
+        self._chunk_port: bool | None = None
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
         self.byteorder = "little" if self.little else "big"
         self._address_terms = self._compile_address()
@@ -155,7 +155,12 @@ class RegisterNode(Node):
         """AccessMode, within what the port and the address inputs allow."""
         mode = self.access_mode
         nm = self.nodemap
-        if self._chunk_port:  # bound and unbound frame by frame: varies
+        chunk = self._chunk_port
+        if chunk is None:
+            port = self.port_name
+            chunk = self._chunk_port = port in nm and nm.element_type(port) == "Port" and \
+                bool(nm.node(port).text("ChunkID"))
+        if chunk:  # bound and unbound frame by frame: varies
             self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
