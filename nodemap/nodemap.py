@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from lxml import etree
 
-from .cache import Store
+from .cache import MISSING, Store
 from .errors import AccessError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
@@ -148,8 +148,17 @@ class NodeMap:
                 return _missing_reader(name)
             nodes = self._nodes
             node_fn = self.node
+            values = self.store.values
+            # A node whose number is its value (every kind but Enumeration) is read
+            # straight from the store when valid: formulas read many such inputs.
+            plain = NODE_CLASSES.get(self.element_type(name), UnknownNode).numeric is \
+                Node.numeric
 
             def read_value() -> Any:
+                if plain:
+                    value = values.get(name, MISSING)
+                    if value is not MISSING:
+                        return value
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
 
