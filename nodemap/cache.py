@@ -163,7 +163,8 @@ class Store:
                 self._bytes.pop(other, None)
                 self._index.discard(other)
         stale.discard(name)
-        self.forget(name)
+        self.forget_value(name)  # its access and bounds do not come from its bytes
+        self._span_of.pop(name, None)
         if data is not None:
             self.keep_bytes(name, span, data)
         return self.invalidate(stale) if stale else stale
@@ -189,19 +190,15 @@ class Store:
         """The nodes whose results are computed directly from ``name``."""
         return self._dependents.get(name, set())
 
-    def forget_results(self, name: str) -> None:
-        """Forget the cached value and aspects of ``name``, keeping the bytes it read."""
+    def forget_value(self, name: str) -> None:
+        """Forget the value of ``name`` (and ``int``, an enumeration's value as a number),
+        keeping its other results (bounds and access are not computed from its own
+        value; when they are, the node depends on itself and ``invalidate`` reaches it)
+        and the bytes it read."""
         self.values.pop(name, None)
-        self._aspects.pop(name, None)
-
-    def forget(self, name: str) -> None:
-        """Forget every cached result of ``name`` and the bytes it read (not what
-        depends on it)."""
-        self.values.pop(name, None)
-        self._aspects.pop(name, None)
-        span = self._span_of.pop(name, None)
-        if span is not None:
-            self._drop_span(span)
+        aspects = self._aspects.get(name)
+        if aspects is not None:
+            aspects.pop("int", None)
 
     def _drop_span(self, span: Span) -> None:
         if self._bytes.pop(span, None) is not None:

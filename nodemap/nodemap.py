@@ -225,7 +225,7 @@ class NodeMap:
         """``node``'s value just changed (it was written): invalidate what depends on it,
         what names it in ``pInvalidator``, and the registers behind what it selects."""
         store = self.store
-        store.forget_results(node.name)  # a register keeps the bytes it wrote through
+        store.forget_value(node.name)  # a register keeps the bytes it wrote through
         targets = list(store.dependents(node.name))
         targets.extend(self._invalidators().get(node.name, ()))
         for selected in node.selected:
