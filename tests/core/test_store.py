@@ -218,3 +218,20 @@ def test_an_access_through_a_nocache_condition_is_asked_every_time():
     assert f["Reg"].access == "NA"
     port.memory[0] = 1                  # the device makes it available
     assert f["Reg"].access == "RW"
+
+
+def test_a_write_keeps_the_written_nodes_bounds():
+    body = (int_reg("Reg", 0) + int_reg("Limit", 4) + int_reg("Other", 8) +
+            '<IntSwissKnife Name="Max"><pVariable Name="L">Limit</pVariable>'
+            '<Formula>L + 100</Formula></IntSwissKnife>'
+            '<Integer Name="Gain"><pValue>Reg</pValue><Min>0</Min><pMax>Max</pMax></Integer>')
+    nm, port = load(body)
+    calls = _counting(nm, "Max")
+    f = nm.features
+    assert f["Gain"].max == 100
+    for value in (5, 6, 7):
+        f["Gain"].value = value
+        assert f["Gain"].value == value
+    assert len(calls) == 1            # the bound was worked out once
+    f["Limit"].value = 50             # an input of the bound: worked out again
+    assert f["Gain"].max == 150 and len(calls) == 2
