@@ -172,6 +172,7 @@ class Node:
         self.definition = Definition.parse(name, element, self.props)
         self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
         self._polling: Any = _MISSING
+        self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         #: the dependencies the value itself flows from (not bounds, conditions, port or
@@ -450,10 +451,15 @@ class Node:
         read (itself not implemented or available) counts as false, as in GenApi."""
         nm = self.nodemap
         self.store.dynamic += 1  # an access mode computed from a value varies
-        target = pointer.partition(".")[0]
-        if target in nm and nm.node(target).access() not in READABLE:
+        condition = self._conditions.get(pointer)
+        if condition is None:  # worked out once per pointer: the definition is fixed
+            target = pointer.partition(".")[0]
+            condition = self._conditions[pointer] = (
+                target if target in nm else None, nm.reader(pointer))
+        target, read = condition
+        if target is not None and nm.node(target).access() not in READABLE:
             return False
-        return bool(nm.reader(pointer)())
+        return bool(read())
 
     def check_bounds_available(self) -> None:
         mode = self.access()

@@ -35,6 +35,7 @@ class ValueNode(Node):
         super().__init__(*args)
         self._pvalue = self.text("pValue")
         self._index = self.text("pIndex")
+        self._index_reader = self.nodemap.reader(self._index) if self._index else None
         #: the nodes whose access bounds this one's (index and bound pointers)
         self._access_inputs = tuple(t for t in (self._index, self.text("pMin"),
                                                 self.text("pMax"), self.text("pInc"))
@@ -77,7 +78,7 @@ class ValueNode(Node):
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
-            index = self.whole(nm.reader(self._index)(), "pIndex")
+            index = self.whole(self._index_reader(), "pIndex")
             entry = self._indexed.get(index)
             if entry is None:
                 if self._default is None:
@@ -103,7 +104,8 @@ class ValueNode(Node):
 
     def read_source(self) -> Any:
         node, key = self.source()
-        return node.get() if node is not None else self._slot(key)
+        # numeric(): an Enumeration source gives its integer, not its symbolic name
+        return node.numeric() if node is not None else self._slot(key)
 
     def write_source(self, value: Any) -> None:
         node, key = self.source()
