@@ -70,6 +70,10 @@ class RegisterNode(Node):
                 self._static_span = self._checked(self._constant_address, self._fixed_length)
             except XmlError:
                 pass  # raised again on every access, by span()
+        #: (port, address, length) of a constant span: the store's key for its bytes
+        self._static_key: tuple[str, int, int] | None = None if self._static_span is None \
+            else (self.port_name, *self._static_span)
+        self._cachable = self.caching != "NoCache"
 
     def _collect_dependencies(self):
         yield from super()._collect_dependencies()
@@ -202,14 +206,14 @@ class RegisterNode(Node):
         nm = self.nodemap
         store = self.store
         before = store.volatile
-        span = self._static_span
-        if span is None:
+        key = self._static_key
+        if key is None:
             with nm.evaluating(self, "address"):
-                span = self._checked(self.address(), self.length())
-        # else: a constant address needs no evaluation (nor a cycle guard)
-        address, length = span
-        key = (self.port_name, address, length)
-        cachable = self.caching != "NoCache"
+                address, length = self._checked(self.address(), self.length())
+            key = (self.port_name, address, length)
+        else:  # a constant address needs no evaluation (nor a cycle guard)
+            address, length = key[1], key[2]
+        cachable = self._cachable
         if cachable:
             data = store.bytes_at(key)
             if data is not None:
