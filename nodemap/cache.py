@@ -139,6 +139,11 @@ class Store:
             readers.add(name)
         self._span_of[name] = span
 
+    def reads_cached(self, name: str) -> bool:
+        """Whether register ``name``'s current results come from cached bytes (so a change
+        on the device behind it needs an invalidation to be seen)."""
+        return name in self._span_of
+
     def _indexed(self) -> CachedRegisters:
         """The span index, brought up to date."""
         if self._unindexed:

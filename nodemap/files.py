@@ -300,9 +300,9 @@ class FileAccess:
                                  "FileAccessBuffer", "FileSize") if n in self.features]
             behind = self._behind = {
                 name: tuple(self.nodemap._registers_behind(name)) for name in names}
-        cached = self.nodemap.cached_registers
+        store = self.nodemap.store
         for name, registers in behind.items():
-            if any(register in cached for register in registers):
+            if any(store.reads_cached(register.name) for register in registers):
                 self.nodemap.invalidate(name)
 
     def _wait(self, name: str, operation: str) -> None:
