@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodemap.nodemap import NodeMap
 
 __all__ = ["Chunk", "ChunkError", "ChunkPort", "ChunkValue", "ChunkView", "AttachResult",
-           "parse_gev", "parse_generic", "chunk_ports", "attach", "MAX_CHUNKS"]
+           "parse_gev", "parse_generic", "chunk_ports", "chunk_features", "attach", "MAX_CHUNKS"]
 
 #: At most this many chunks are read from one payload (a guard against crafted trailers).
 MAX_CHUNKS = 4096
@@ -139,6 +139,50 @@ def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
     # cached on the node map (which does not declare it): the XML does not change
     nodemap._chunk_port_ids = found  # type: ignore[attr-defined]
     return found
+
+
+def chunk_features(nodemap: "NodeMap") -> tuple[str, ...]:
+    """The chunk features: value nodes named ``Chunk…`` that read a chunk port, without the
+    registers a named feature wraps (``ChunkExposureTime``, not ``ChunkExposureTimeReg``),
+    and not chunk *controls* such as ``ChunkModeActive`` or ``ChunkSelector`` (they read
+    the device)."""
+    cached: tuple[str, ...] | None = getattr(nodemap, "_chunk_feature_names", None)
+    if cached is not None:
+        return cached
+    ports = set(chunk_ports(nodemap))
+    found: list[str] = []
+    for name in nodemap.names:
+        if not name.startswith("Chunk") or name in ports or \
+                nodemap.element_type(name) in _NOT_VALUES or \
+                nodemap.element_type(name) == "EnumEntry":
+            continue
+        if _reads_chunk_port(nodemap, name, ports):
+            found.append(name)
+    wrapped = {d for name in found for d in nodemap.node(name).dependencies if d in found}
+    result = tuple(n for n in found if n not in wrapped)
+    nodemap._chunk_feature_names = result  # type: ignore[attr-defined]
+    return result
+
+
+def _reads_chunk_port(nodemap: "NodeMap", name: str, ports: set[str]) -> bool:
+    """Whether ``name`` or a node it depends on is a register on one of ``ports``."""
+    seen = {name}
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current not in nodemap:
+            continue
+        try:
+            node = nodemap.node(current)
+        except NodeMapError:
+            continue
+        if getattr(node, "port_name", None) in ports:
+            return True
+        for dependency in node.dependencies:
+            if dependency not in seen and dependency not in ports:
+                seen.add(dependency)
+                stack.append(dependency)
+    return False
 
 
 @attrs.frozen(slots=True)
@@ -261,9 +305,7 @@ class ChunkView(Mapping[str, ChunkValue]):
         return iter(self._names())
 
     def _names(self) -> list[str]:
-        nm = self._need()
-        return [name for name in nm.names if name.startswith("Chunk")
-                and nm.element_type(name) not in _NOT_VALUES]
+        return list(chunk_features(self._need()))
 
     def _need(self) -> "NodeMap":
         if self._nodemap is None:

@@ -4,8 +4,8 @@ Every error raised by nodemap or a transport derives from :class:`NodeMapError`,
 application can catch one type.  Messages name the feature, the address and, where one
 exists, the remedy.  The same facts are attributes, for programs: ``feature`` (the node
 or feature name), ``address`` (the register address) and ``status`` (the transport's
-status code: a GEV status, a VISCA error code, an SXH485 status byte), each None where
-unknown.  Code that adds context to an error uses these fields (and
+status: a code — a GEV status, a VISCA error code, an SXH485 status byte — or, for a
+file operation, the device's FileOperationStatus name), each None where unknown.  Code that adds context to an error uses these fields (and
 :meth:`NodeMapError.with_context`), never the words of the message.
 """
 
@@ -30,6 +30,8 @@ __all__ = [
     "UnsupportedError",
     "ParameterError",
     "FeatureSetError",
+    "FileAccessError",
+    "FileTimeoutError",
 ]
 
 
@@ -42,10 +44,10 @@ class NodeMapError(Exception):
 
     feature: str | None = None
     address: int | None = None
-    status: int | None = None
+    status: int | str | None = None
 
     def __init__(self, *args: object, feature: str | None = None, address: int | None = None,
-                 status: int | None = None) -> None:
+                 status: int | str | None = None) -> None:
         super().__init__(*args)
         if feature is not None:
             self.feature = feature
@@ -55,7 +57,7 @@ class NodeMapError(Exception):
             self.status = status
 
     def locate(self, *, feature: str | None = None, address: int | None = None,
-               status: int | None = None) -> Self:
+               status: int | str | None = None) -> Self:
         """Fill in the fields this error does not know yet (in place; the message stays);
         returns the error, for ``raise exc.locate(address=...)``."""
         if self.feature is None and feature is not None:
@@ -67,7 +69,7 @@ class NodeMapError(Exception):
         return self
 
     def with_context(self, message: str, *, feature: str | None = None,
-                     address: int | None = None, status: int | None = None) -> Self:
+                     address: int | None = None, status: int | str | None = None) -> Self:
         """A copy of this error (same class, same fields) with ``message`` as its text and
         the fields given filled in where this error did not know them yet.  For
         re-raising with more context: ``raise exc.with_context(...) from exc``."""
@@ -156,3 +158,19 @@ class FeatureSetError(NodeMapError, ValueError):
         super().__init__(message, feature=feature)
         self.problems = problems
         self.line = problems[0][0] if problems else None
+
+
+class FileAccessError(NodeMapError):
+    """A file operation on the device failed (SFNC FileAccessControl, or a transport's own
+    file service).  ``file``, ``operation`` and ``status`` (the device's
+    FileOperationStatus, when it gave one) say which and how."""
+
+    def __init__(self, message: str, *, file: str = "", operation: str = "",
+                 status: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.file = file
+        self.operation = operation
+
+
+class FileTimeoutError(FileAccessError, TimeoutError):
+    """A file operation the device never finished.  Also a :class:`TimeoutError`."""

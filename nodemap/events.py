@@ -9,8 +9,10 @@ to every port with that id (so the node map's own event features read them, as a
 
 Layout bound to the port, matching the reference for GigE Vision: the event's 16-byte
 header (bytes 0-1 the item's length, 2-3 the event id, 4-5 the stream channel, 6-7 the
-block id, 8-15 the 64-bit timestamp) followed by the EVENTDATA payload.  The transport
-decodes packets (``nodemap.transports.gvcp.events``); this module never sees a socket.
+block id, 8-15 the 64-bit timestamp) followed by the EVENTDATA payload.  In GigE Vision
+2.0 extended-ID mode the header is 24 bytes (0-1 length, 2-3 id, 4-5 stream channel, 6-7
+reserved, 8-15 the 64-bit block id, 16-23 the timestamp), again as the reference binds
+it.  The transport decodes packets (``nodemap.transports.gvcp.events``); this module never sees a socket.
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ class EventAdapter:
                            f"<EventID> port: {known})")
 
     def attach(self, event_id: int, item: bytes) -> EventFeatures:
-        """Connect ``item`` (16-byte header + data) to the ports of ``event_id`` and read
+        """Connect ``item`` (16- or 24-byte header + data) to the ports of ``event_id`` and read
         that event's features.  An unknown id binds nothing and returns no features."""
         nm = self.nodemap
         ports = self.ports.get(event_id, ())

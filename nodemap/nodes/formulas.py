@@ -258,7 +258,6 @@ class Converter(_FormulaNode):
         if target.kind in ("Integer", "Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
         target.set(raw)
-        self.cache.clear()
         self.nodemap.changed(self)
 
 
