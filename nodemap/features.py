@@ -103,6 +103,8 @@ class Feature:
         with self._lock:
             try:
                 return node.get()
+            except NodeMapError as exc:
+                raise exc.locate(feature=self.name)   # unless a deeper feature is known
             except RecursionError:
                 raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
                                f"to evaluate") from None

@@ -130,3 +130,12 @@ def test_access_errors_name_the_feature_in_a_field() -> None:
     with pytest.raises(AccessError) as info:
         nm.features["Ro"].value = 1
     assert info.value.feature == "Ro" and info.value.status is None
+
+
+def test_read_errors_name_the_feature_in_a_field() -> None:
+    from tests.core.xmlkit import int_reg, load
+
+    nm, _ = load(int_reg("Wo", 0x10, access="WO"))
+    with pytest.raises(AccessError) as info:
+        nm.features["Wo"].value
+    assert info.value.feature == "Wo" and "write-only" in str(info.value)
