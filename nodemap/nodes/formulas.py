@@ -224,7 +224,10 @@ class Converter(_FormulaNode):
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()
-        if not hasattr(target, "get_min"):
+        if self.slope == "Varying" or not hasattr(target, "get_min"):
+            # The reference derives no bounds for a Varying slope: the full range of the
+            # type (±DBL_MAX for a Converter, int64 for an IntConverter).
+            self.check_bounds_available()
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
         # the reference.

@@ -377,6 +377,14 @@ class MaskedIntReg(IntReg):
     def _bits(self) -> int:
         return self.field()[1]
 
+    def get_max(self) -> int:
+        # An unsigned 64-bit field's maximum 2**64 - 1 comes out of the reference's int64
+        # arithmetic as -1 (measured: LSB 0, MSB 63 → max -1; IntReg keeps INT64_MAX).
+        if not self.signed and self._bits() == 64:
+            self.check_bounds_available()
+            return -1
+        return super().get_max()
+
     def decode(self, data: bytes) -> int:
         shift, width = self.field()
         raw = (int.from_bytes(data, self.byteorder) >> shift) & ((1 << width) - 1)

@@ -448,11 +448,12 @@ class PortNode(Node):
     kind = "Port"
 
     def base_access(self) -> str:
-        """RW when a Port object is connected; otherwise NI for an event port (its data
-        only arrives with events) and NA for the rest, as in GenApi."""
+        """RW when a Port object is connected; otherwise NA for a chunk port (its data
+        arrives with a frame) and NI for the rest (an event port, or a device port nobody
+        connected), as the GenApi reference reports."""
         if self.nodemap.has_port(self.name):
             return "RW"
-        return "NI" if self.text("EventID") or self.text("pEventID") else "NA"
+        return "NA" if self.text("ChunkID") or self.text("pChunkID") else "NI"
 
 
 class UnknownNode(Node):
