@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from lxml import etree
 
-from ..errors import AccessError, RangeError, XmlError
+from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -315,11 +315,37 @@ class Node:
 
     @property
     def unit(self) -> str:
-        return self.text("Unit", "") or ""
+        """``<Unit>``; else, as in the reference, the unit of the pValue node."""
+        own = self.text("Unit")
+        if own is not None:
+            return own
+        target = self._presentation_source()
+        return target.unit if target is not None else ""
 
     @property
     def representation(self) -> str:
-        return self.text("Representation", "") or ""
+        """``<Representation>``; else the pValue node's; else PureNumber for a number
+        (what the reference reports)."""
+        own = self.text("Representation")
+        if own:
+            return own
+        target = self._presentation_source()
+        if target is not None:
+            return target.representation
+        return "PureNumber" if self.kind in ("Integer", "Float") else ""
+
+    def _presentation_source(self) -> "Node | None":
+        """The pValue node a number shows its unit/representation through, if any."""
+        if self.kind not in ("Integer", "Float"):
+            return None
+        name = self.text("pValue")
+        if not name or name == self.name or name not in self.nodemap:
+            return None
+        try:
+            target = self.nodemap.node(name)
+        except NodeMapError:
+            return None
+        return target if target.kind in ("Integer", "Float") else None
 
     @property
     def streamable(self) -> bool:

@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, parse_float, parse_int,
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access, parse_float, parse_int,
                    round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,6 +114,24 @@ class _FormulaNode(Node):
         super().__init__(*args)
         self.terms = FormulaTerms(self, list(self.element), self.integer)
 
+    def variables_presence(self, names: Any) -> str:
+        """NI when an input is not implemented, NA when one is not available, else RW.
+
+        The reference looks only at whether a formula's inputs are there: a write-only
+        input (a WO register) leaves a SwissKnife RO and a Converter its pValue's access
+        (measured with the ``genicam`` wheel, tests/reference/test_rules.py)."""
+        nm = self.nodemap
+        worst = "RW"
+        for name in names:
+            if name not in nm or name == self.name:
+                continue
+            mode = nm.node(name).access()
+            if mode == "NI":
+                return "NI"
+            if mode == "NA":
+                worst = "NA"
+        return worst
+
 
 class SwissKnife(_FormulaNode):
     """A read-only value computed from other nodes by ``<Formula>``."""
@@ -121,7 +139,7 @@ class SwissKnife(_FormulaNode):
     kind = "Float"
 
     def base_access(self) -> str:
-        inputs = self.inputs_access(self.dependencies)
+        inputs = self.variables_presence(self.dependencies)
         return "RO" if inputs == "RW" else inputs
 
     def __init__(self, *args: Any) -> None:
@@ -205,7 +223,10 @@ class Converter(_FormulaNode):
         return self.nodemap.node(self.target_name)  # type: ignore[arg-type]
 
     def base_access(self) -> str:
-        return self.target().access()
+        """The pValue's access, NI/NA when a pVariable is not implemented/available."""
+        variables = self.variables_presence(
+            name for name in self.dependencies if name != self.target_name)
+        return combine_access(self.target().access(), variables)
 
     def convert_from(self, raw: Any) -> Any:
         values = self.terms.values(self.formula_from.variables, {"TO": raw})
@@ -227,7 +248,6 @@ class Converter(_FormulaNode):
         if self.slope == "Varying" or not hasattr(target, "get_min"):
             # The reference derives no bounds for a Varying slope: the full range of the
             # type (±DBL_MAX for a Converter, int64 for an IntConverter).
-            self.check_bounds_available()
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
         # the reference.
@@ -235,15 +255,23 @@ class Converter(_FormulaNode):
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
-        return low, high
+        # The reference reports an overflowing double bound as ±DBL_MAX.
+        return self._clamp(low), self._clamp(high)
+
+    def _clamp(self, value: Any) -> Any:
+        if isinstance(value, float) and math.isinf(value):
+            return math.copysign(sys.float_info.max, value)
+        return value
 
     def _extreme(self, sign: int) -> Any:
         return sign * sys.float_info.max
 
     def get_min(self) -> Any:
+        self.check_bounds_available()
         return self.cached("min", lambda: self._bounds()[0])
 
     def get_max(self) -> Any:
+        self.check_bounds_available()
         return self.cached("max", lambda: self._bounds()[1])
 
     def get_inc(self) -> Any:
@@ -277,7 +305,16 @@ class IntConverter(Converter):
     def _extreme(self, sign: int) -> int:
         return INT64_MAX if sign > 0 else INT64_MIN
 
+    def convert_from(self, raw: Any) -> Any:
+        if isinstance(raw, float) and not (INT64_MIN <= raw < 2.0 ** 63):
+            # The reference cannot hand a float pValue outside int64 to an integer
+            # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.
+            raise FormulaError(f"{self.name}: {self.target_name} gives {raw}, which an "
+                               f"integer formula cannot take (outside int64)")
+        return super().convert_from(raw)
+
     def get_inc(self) -> int:
+        self.check_bounds_available()
         return 1
 
 

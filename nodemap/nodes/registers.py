@@ -441,6 +441,7 @@ class FloatReg(RegisterNode):
         return -self.get_max()
 
     def get_max(self) -> float:
+        self.check_bounds_available()
         return sys.float_info.max if self.length() == 8 else _FLT_MAX
 
     def get_inc(self) -> None:

@@ -420,6 +420,14 @@ class String(ValueNode):
         self.finish_write()
 
 
+_VISIBILITY_ORDER = {"Beginner": 0, "Expert": 1, "Guru": 2, "Invisible": 3}
+_VISITING: set[int] = set()
+
+
+def name_in_progress(category: "Category") -> bool:
+    return id(category) in _VISITING
+
+
 class Category(Node):
     """``<Category>``: a named group of features (RO, or NI when not implemented)."""
 
@@ -440,6 +448,21 @@ class Category(Node):
 
     def features(self) -> list[str]:
         return self.nodemap.category_children(self.name, self.texts("pFeature"))
+
+    @property
+    def visibility(self) -> str:
+        """The reference shows a category as visible as its most visible feature; one
+        with no feature keeps its own ``<Visibility>``, Invisible by default."""
+        nm = self.nodemap
+        children = [name for name in self.features() if name in nm and name != self.name]
+        if not children or name_in_progress(self):
+            return self.text("Visibility") or "Invisible"
+        _VISITING.add(id(self))  # a category cycle ends at the category met again
+        try:
+            levels = [nm.node(name).visibility for name in children]
+        finally:
+            _VISITING.discard(id(self))
+        return min(levels, key=lambda level: _VISIBILITY_ORDER.get(level, 0))
 
 
 class PortNode(Node):
