@@ -338,7 +338,8 @@ class Node:
         """The pValue node a number shows its unit/representation through, if any."""
         if self.kind not in ("Integer", "Float"):
             return None
-        name = self.text("pValue")
+        # pValue, else (an indexed value) its first pValueIndexed, else pValueDefault
+        name = self.text("pValue") or self.text("pValueIndexed") or self.text("pValueDefault")
         if not name or name == self.name or name not in self.nodemap:
             return None
         try:
@@ -427,6 +428,25 @@ class Node:
             if mode == "NI":
                 return "NI"
             if mode not in READABLE:
+                worst = "NA"
+        return worst
+
+    def inputs_presence(self, names: Iterable[str]) -> str:
+        """NI when an input is not implemented, NA when one is not available, else RW.
+
+        For formula variables, Converter pVariables and pMin/pMax/pInc the reference
+        looks only at whether the inputs are there: a write-only input leaves a
+        SwissKnife RO, an Integer with a WO pMax RW (measured with the ``genicam``
+        wheel; tests/reference/test_rules.py)."""
+        nm = self.nodemap
+        worst = "RW"
+        for name in names:
+            if name not in nm or name == self.name:
+                continue
+            mode = nm.node(name).access()
+            if mode == "NI":
+                return "NI"
+            if mode == "NA":
                 worst = "NA"
         return worst
 

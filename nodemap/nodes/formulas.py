@@ -38,6 +38,8 @@ class FormulaTerms:
         self.owner = owner
         self.integer = integer
         self.readers: dict[str, Callable[[], Any]] = {}
+        #: formula variables → readers of the declared variables no formula names
+        self._unused: dict[frozenset[str], list[Callable[[], Any]]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
         #: formula variables → the (name, reader) pairs to read for it, worked out once
@@ -79,6 +81,13 @@ class FormulaTerms:
                 wanted |= formula.variables
             plan = self._plans[needed] = [(name, reader) for name, reader in
                                           self.readers.items() if name in wanted]
+            # The reference reads every pVariable, named in the formula or not: one
+            # that cannot be read (a WO register, a formula over one) fails the
+            # evaluation.  The unnamed ones are read for that check, their values unused.
+            self._unused[needed] = [reader for name, reader in self.readers.items()
+                                    if name not in wanted]
+        for reader in self._unused[needed]:
+            reader()
         values: dict[str, Any] = dict(self.constants)
         if extra:
             values.update(extra)
@@ -114,24 +123,6 @@ class _FormulaNode(Node):
         super().__init__(*args)
         self.terms = FormulaTerms(self, list(self.element), self.integer)
 
-    def variables_presence(self, names: Any) -> str:
-        """NI when an input is not implemented, NA when one is not available, else RW.
-
-        The reference looks only at whether a formula's inputs are there: a write-only
-        input (a WO register) leaves a SwissKnife RO and a Converter its pValue's access
-        (measured with the ``genicam`` wheel, tests/reference/test_rules.py)."""
-        nm = self.nodemap
-        worst = "RW"
-        for name in names:
-            if name not in nm or name == self.name:
-                continue
-            mode = nm.node(name).access()
-            if mode == "NI":
-                return "NI"
-            if mode == "NA":
-                worst = "NA"
-        return worst
-
 
 class SwissKnife(_FormulaNode):
     """A read-only value computed from other nodes by ``<Formula>``."""
@@ -139,7 +130,7 @@ class SwissKnife(_FormulaNode):
     kind = "Float"
 
     def base_access(self) -> str:
-        inputs = self.variables_presence(self.dependencies)
+        inputs = self.inputs_presence(self.dependencies)
         return "RO" if inputs == "RW" else inputs
 
     def __init__(self, *args: Any) -> None:
@@ -224,7 +215,7 @@ class Converter(_FormulaNode):
 
     def base_access(self) -> str:
         """The pValue's access, NI/NA when a pVariable is not implemented/available."""
-        variables = self.variables_presence(
+        variables = self.inputs_presence(
             name for name in self.dependencies if name != self.target_name)
         return combine_access(self.target().access(), variables)
 
@@ -255,13 +246,13 @@ class Converter(_FormulaNode):
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
-        # The reference reports an overflowing double bound as ±DBL_MAX.
-        return self._clamp(low), self._clamp(high)
-
-    def _clamp(self, value: Any) -> Any:
-        if isinstance(value, float) and math.isinf(value):
-            return math.copysign(sys.float_info.max, value)
-        return value
+        # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
+        # overflowing bound comes out finite; a +inf min stays +inf).
+        if isinstance(low, float):
+            low = max(low, -sys.float_info.max)
+        if isinstance(high, float):
+            high = min(high, sys.float_info.max)
+        return low, high
 
     def _extreme(self, sign: int) -> Any:
         return sign * sys.float_info.max
@@ -284,6 +275,7 @@ class Converter(_FormulaNode):
         low, high = self.get_min(), self.get_max()
         if not low <= value <= high:
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
         if target.kind in ("Integer", "Enumeration", "Boolean") and isinstance(raw, float):
@@ -291,6 +283,53 @@ class Converter(_FormulaNode):
         target.set(raw)
         self.cache.clear()
         self.nodemap.changed(self)
+
+
+    def _verify_variables(self) -> None:
+        """A write reads the pVariables *verified*, as the reference does: a numeric
+        value node read on the way (a pVariable, or what a pVariable formula or pValue
+        reads in turn) whose value is outside its own min/max, or off its Inc grid,
+        makes the write fail with a RangeError naming it, and nothing is written."""
+        nm = self.nodemap
+        seen: set[str] = {self.name}
+        todo = [(e.text or "").strip() for e in self.props.get("pVariable", ())
+                if "." not in (e.text or "") and "." not in e.get("Name", "")]
+        while todo and len(seen) < 1000:
+            name = todo.pop()
+            if name in seen or name not in nm:
+                continue
+            seen.add(name)
+            node = nm.node(name)
+            if isinstance(node, _FormulaNode):
+                todo += [(e.text or "").strip() for e in node.props.get("pVariable", ())
+                         if "." not in (e.text or "") and "." not in e.get("Name", "")]
+                if isinstance(node, Converter):
+                    todo.append(node.target_name or "")
+                continue
+            if type(node).__name__ not in ("Integer", "Float"):
+                continue
+            pvalue = node.text("pValue")
+            if pvalue:
+                todo.append(pvalue)
+            self._verify_one(node)
+
+    def _verify_one(self, node: Node) -> None:
+        current = node.get()
+        low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
+        if not low <= current <= high:
+            raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
+                             f"outside its [{low}, {high}]; GenApi refuses the write")
+        if node.kind == "Integer":
+            inc = node.get_inc()  # type: ignore[attr-defined]
+            if inc > 1 and _int64_wrap(current - low) % inc:
+                raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
+                                 f"{current}, not min {low} plus a multiple of {inc}; "
+                                 f"GenApi refuses the write")
+
+
+def _int64_wrap(value: int) -> int:
+    """``abs`` of ``value`` wrapped to int64 (C's int64 subtraction, truncating ``%``)."""
+    return abs(((value + (1 << 63)) % (1 << 64)) - (1 << 63))
 
 
 class IntConverter(Converter):

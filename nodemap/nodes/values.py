@@ -10,9 +10,9 @@ increment, then write the source and propagate (``pValueCopy`` included).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Iterable
 
-from ..errors import AccessError, RangeError
+from ..errors import AccessError, NodeMapError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
                    combine_access, parse_float, parse_int, parse_int64, round_half_away,
@@ -36,6 +36,10 @@ class ValueNode(Node):
         self._index = self.text("pIndex")
         self._indexed: dict[int, tuple[str | None, Any]] = {}
         if self._index:
+            # The reference applies no condition to an indexed value: with pIndex,
+            # pIsImplemented, pIsAvailable and pIsLocked are ignored (measured: RW where
+            # each is 0/1; tests/reference/test_rules.py).  ImposedAccessMode still holds.
+            self._is_implemented = self._is_available = self._is_locked = None
             for element in self.props.get("pValueIndexed", ()):
                 self._indexed[parse_int(element.get("Index", "0"), where=self.where())] = \
                     ((element.text or "").strip(), None)
@@ -82,6 +86,18 @@ class ValueNode(Node):
             return (nm.node(pointer), None) if pointer else (None, key)
         return None, "value"
 
+    @property
+    def representation(self) -> str:
+        """An indexed value shows the representation of the node its index selects now
+        (PureNumber for a constant slot), as the reference does."""
+        if self._index and not self.text("Representation") and self.kind in ("Integer", "Float"):
+            try:
+                node, _ = self.source()
+            except NodeMapError:
+                return super().representation
+            return node.representation if node is not None else "PureNumber"
+        return super().representation
+
     def _slot(self, key: Any) -> Any:
         if key == "value":
             return self.stored
@@ -108,10 +124,13 @@ class ValueNode(Node):
 
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
-        inputs = [t for t in (self._index, self.text("pMin"), self.text("pMax"),
-                              self.text("pInc")) if t and t != self.name]
-        if inputs:
-            mode = self.inputs_access(inputs)
+        if self._index and self._index != self.name:
+            mode = self.inputs_access([self._index])
+            if mode != "RW":
+                return mode
+        bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc")) if t]
+        if bounds:
+            mode = self.inputs_presence(bounds)
             if mode != "RW":
                 return mode
         node, _ = self.source()
@@ -167,7 +186,7 @@ class Integer(ValueNode):
         low, high, inc = self.get_min(), self.get_max(), self.get_inc()
         if not low <= value <= high:
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
-        if inc > 1 and (value - low) % inc:
+        if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
         self.write_source(value)
@@ -316,6 +335,14 @@ class Enumeration(ValueNode):
                             for e in self.props.get("EnumEntry", ()) if e.get("Name")]
         self._by_symbol: dict[str, EnumEntry] | None = None
 
+    def _collect_dependencies(self) -> Iterable[str]:
+        # Its access and entries follow its entries' pIsImplemented/pIsAvailable: a
+        # change of those must reach the enumeration (the entries are its inputs).
+        yield from super()._collect_dependencies()
+        for element in self.props.get("EnumEntry", ()):
+            if element.get("Name"):
+                yield f"EnumEntry_{self.name}_{element.get('Name')}"
+
     def all_entries(self) -> list[EnumEntry]:
         return [self.nodemap.node(name) for name in self.entry_names
                 if name in self.nodemap]  # type: ignore[misc]
@@ -372,6 +399,9 @@ class Enumeration(ValueNode):
         return super().attribute(suffix)
 
     def set(self, value: Any) -> None:
+        # Access first, then the entry: the reference refuses a write to a read-only
+        # enumeration with AccessError even for an unknown symbol.
+        self.check_writable()
         if isinstance(value, str):
             entry = self.entry(value)
         else:
@@ -380,7 +410,6 @@ class Enumeration(ValueNode):
             if not matches:
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")
             entry = matches[0]
-        self.check_writable()
         mode = entry.access()
         if mode == "NI":
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
@@ -418,6 +447,13 @@ class String(ValueNode):
         self.check_writable()
         self.write_source(value)
         self.finish_write()
+
+
+def _int64_remainder(difference: int, inc: int) -> int:
+    """``difference % inc`` as the reference computes it: the difference wrapped to
+    int64 (``value - min`` overflows when min is near INT64_MIN), C's truncating ``%``."""
+    wrapped = ((difference + (1 << 63)) % (1 << 64)) - (1 << 63)
+    return abs(wrapped) % inc
 
 
 _VISIBILITY_ORDER = {"Beginner": 0, "Expert": 1, "Guru": 2, "Invisible": 3}

@@ -198,7 +198,7 @@ class _Builder:
         self.preset(base, length)
         self.floats.append(name)
         if access == "RW":
-            self.writes.append((name, draw(st.floats(-1e6, 1e6, allow_nan=False))))
+            self.writes.append((name, draw(st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False))))
 
     def string_reg(self) -> None:
         draw = self.draw
@@ -339,11 +339,11 @@ class _Builder:
         if self.floats and draw(st.booleans()):
             children.append(Child("pValue", draw(st.sampled_from(self.floats))))
         else:
-            children.append(Child("Value", repr(draw(st.floats(-1e3, 1e3, allow_nan=False)))))
+            children.append(Child("Value", repr(draw(st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False)))))
         bound = draw(st.sampled_from(["none", "literal", "pointer"]))
         if bound == "literal":
-            lo = draw(st.floats(-1e4, 1e3, allow_nan=False))
-            children += [Child("Min", repr(lo)), Child("Max", repr(lo + draw(st.floats(0, 1e4))))]
+            lo = draw(st.floats(-1e4, 1e3, allow_nan=False, allow_subnormal=False))
+            children += [Child("Min", repr(lo)), Child("Max", repr(lo + draw(st.floats(0, 1e4, allow_subnormal=False))))]
         elif bound == "pointer" and self.floats:
             children += [Child("pMin", draw(st.sampled_from(self.floats))),
                          Child("pMax", draw(st.sampled_from(self.floats)))]
@@ -354,7 +354,7 @@ class _Builder:
                 ["Linear", "Logarithmic", "PureNumber"]))))
         self.add(NodeSpec("Float", name, tuple(children)))
         self.floats.append(name)
-        self.writes.append((name, draw(st.floats(-2e4, 2e4, allow_nan=False))))
+        self.writes.append((name, draw(st.floats(-2e4, 2e4, allow_nan=False, allow_subnormal=False))))
 
     def boolean(self) -> None:
         draw = self.draw
@@ -433,12 +433,17 @@ class _Builder:
         children = self.common() + [
             Child("pVariable", draw(st.sampled_from(self.ints)), (("Name", "K"),)),
             Child("FormulaTo", to), Child("FormulaFrom", frm),
-            Child("pValue", draw(st.sampled_from(targets))),
-            Child("Slope", draw(st.sampled_from(["Increasing", "Decreasing", "Varying", "Automatic"])))]
+            Child("pValue", draw(st.sampled_from(targets)))]
+        # Slope absent only on Converters: the reference reports min = max = 0 for an
+        # IntConverter without <Slope> (a defect pinned in tests/reference/test_rules.py).
+        slopes = ["Increasing", "Decreasing", "Varying", "Automatic"] + ([] if integer else [None])
+        slope = draw(st.sampled_from(slopes))
+        if slope is not None:
+            children.append(Child("Slope", slope))
         self.add(NodeSpec("IntConverter" if integer else "Converter", name, tuple(children)))
         (self.ints if integer else self.floats).append(name)
         self.writes.append((name, draw(st.integers(-50, 50)) if integer
-                            else draw(st.floats(-50, 50, allow_nan=False))))
+                            else draw(st.floats(-50, 50, allow_nan=False, allow_subnormal=False))))
 
     def float_via_converter(self) -> None:
         """A Float whose pMax goes through a Converter (issue 13, class 5)."""
