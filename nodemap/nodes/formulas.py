@@ -259,11 +259,26 @@ class Converter(_FormulaNode):
 
     def get_min(self) -> Any:
         self.check_bounds_available()
-        return self.cached("min", lambda: self._bounds()[0])
+        return self.cached("min", lambda: self._bound(0))
 
     def get_max(self) -> Any:
         self.check_bounds_available()
-        return self.cached("max", lambda: self._bounds()[1])
+        return self.cached("max", lambda: self._bound(1))
+
+    def _bound(self, side: int) -> Any:
+        """One bound; with a declared Increasing/Decreasing slope only the target bound
+        it comes from is evaluated (the reference does not touch the other one, which
+        may fail), otherwise both (the order decides)."""
+        target = self.target()
+        if self.slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
+            source = side if self.slope == "Increasing" else 1 - side
+            raw = target.get_min() if source == 0 else target.get_max()  # type: ignore[attr-defined]
+            value = self.convert_from(raw)
+            if isinstance(value, float):
+                value = max(value, -sys.float_info.max) if side == 0 else \
+                    min(value, sys.float_info.max)
+            return value
+        return self._bounds()[side]
 
     def get_inc(self) -> Any:
         return None
@@ -306,7 +321,7 @@ class Converter(_FormulaNode):
                 if isinstance(node, Converter):
                     todo.append(node.target_name or "")
                 continue
-            if type(node).__name__ not in ("Integer", "Float"):
+            if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
                 continue
             pvalue = node.text("pValue")
             if pvalue:

@@ -87,6 +87,25 @@ class ValueNode(Node):
         return None, "value"
 
     @property
+    def unit(self) -> str:
+        """An indexed value without ``<Unit>`` shows the first unit of its pValueIndexed
+        nodes, by Index (whatever the index is now), as the reference does."""
+        if self._index and self.text("Unit") is None and self.kind in ("Integer", "Float"):
+            nm = self.nodemap
+            pointers = sorted((index, pointer) for index, (pointer, _) in self._indexed.items()
+                              if pointer)
+            for _, pointer in pointers:
+                if pointer in nm and pointer != self.name:
+                    try:
+                        unit = nm.node(pointer).unit
+                    except NodeMapError:
+                        continue
+                    if unit:
+                        return unit
+            return ""
+        return super().unit
+
+    @property
     def representation(self) -> str:
         """An indexed value shows the representation of the node its index selects now
         (PureNumber for a constant slot), as the reference does."""
@@ -129,7 +148,7 @@ class ValueNode(Node):
             if mode != "RW":
                 return mode
         bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc")) if t]
-        if bounds:
+        if bounds and not self._index:  # an indexed value ignores them (as its conditions)
             mode = self.inputs_presence(bounds)
             if mode != "RW":
                 return mode
@@ -183,9 +202,17 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         value = as_int(self, value)
         self.check_writable()
-        low, high, inc = self.get_min(), self.get_max(), self.get_inc()
-        if not low <= value <= high:
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        # min, then max, then inc, each checked before the next is read (the reference's
+        # order: a value under min is a RangeError even when max cannot be read)
+        low = self.get_min()
+        if value < low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if value > high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
+        inc = self.get_inc()
         if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
@@ -230,9 +257,14 @@ class Float(ValueNode):
                              f"{type(value).__name__}")
         value = float(value)
         self.check_writable()
-        low, high = self.get_min(), self.get_max()
-        if not (low <= value <= high):
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        low = self.get_min()
+        if not value >= low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if not value <= high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(round_half_away(value))

@@ -79,25 +79,49 @@ def _attrs(pairs: tuple[tuple[str, str], ...]) -> str:
     return "".join(f" {key}={quoteattr(value)}" for key, value in pairs)
 
 
-def _node_xml(node: NodeSpec, out: list[str]) -> None:
+#: The reference's XML parser reads its input in 4 KiB chunks and misreads a number
+#: split across two of them ("-1e6" at offset 4095 became "invalid double value", or
+#: -0.0): text elements are kept off those boundaries with a little padding.
+CHUNK = 4096
+
+
+class _Out(list):  # type: ignore[type-arg]
+    """The output pieces and their length in bytes so far."""
+
+    size = 0
+
+    def add(self, piece: str) -> None:
+        self.append(piece)
+        self.size += len(piece.encode("utf-8"))
+
+    def add_text_element(self, open_tag: str, text: str, close_tag: str) -> None:
+        start = self.size + len(open_tag.encode("utf-8"))
+        end = start + len(text.encode("utf-8"))
+        if start // CHUNK != end // CHUNK or end % CHUNK == 0:
+            self.add(" " * (CHUNK - self.size % CHUNK))
+        self.add(open_tag + text + close_tag)
+
+
+def _node_xml(node: NodeSpec, out: "_Out") -> None:
     name = f" Name={quoteattr(node.name)}" if node.name is not None else ""
-    out.append(f"<{node.tag}{name}{_attrs(node.attributes)}>")
+    out.add(f"<{node.tag}{name}{_attrs(node.attributes)}>")
     for child in sorted(node.children, key=lambda c: sort_key(node.tag, c.element)):
         if isinstance(child.body, NodeSpec):
             if child.body.tag == child.element:   # an inline node is its own element
                 _node_xml(child.body, out)
                 continue
-            out.append(f"<{child.element}{_attrs(child.attributes)}>")
+            out.add(f"<{child.element}{_attrs(child.attributes)}>")
             _node_xml(child.body, out)
-            out.append(f"</{child.element}>")
+            out.add(f"</{child.element}>")
         else:
-            out.append(f"<{child.element}{_attrs(child.attributes)}>{escape(child.body)}"
-                       f"</{child.element}>")
-    out.append(f"</{node.tag}>\n")
+            out.add_text_element(f"<{child.element}{_attrs(child.attributes)}>",
+                                 escape(child.body), f"</{child.element}>")
+    out.add(f"</{node.tag}>\n")
 
 
 def to_xml(nodes: tuple[NodeSpec, ...]) -> bytes:
-    out = [HEADER]
+    out = _Out()
+    out.add(HEADER)
     for node in nodes:
         _node_xml(node, out)
     out.append(FOOTER)

@@ -52,6 +52,11 @@ _INT_FORMULAS = ["A+B", "A*4", "A-B", "(A>B)?A:B", "A/2", "A%3", "A<<2", "A&0xFF
 _FLOAT_FORMULAS = ["A+B", "A*0.5", "A/4", "SQRT(ABS(A))", "A-B*2", "(A<B)?A:B", "ROUND(A*1.5)"]
 
 
+def _literal(value: float) -> str:
+    """A double the reference's XML parser accepts (it refuses subnormal numbers)."""
+    return "0.0" if abs(value) < 1e-300 else repr(value)
+
+
 class _Builder:
     """Mutable drawing state for one map."""
 
@@ -339,11 +344,13 @@ class _Builder:
         if self.floats and draw(st.booleans()):
             children.append(Child("pValue", draw(st.sampled_from(self.floats))))
         else:
-            children.append(Child("Value", repr(draw(st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False)))))
+            children.append(Child("Value", _literal(draw(st.floats(-1e3, 1e3, allow_nan=False,
+                                                                  allow_subnormal=False)))))
         bound = draw(st.sampled_from(["none", "literal", "pointer"]))
         if bound == "literal":
             lo = draw(st.floats(-1e4, 1e3, allow_nan=False, allow_subnormal=False))
-            children += [Child("Min", repr(lo)), Child("Max", repr(lo + draw(st.floats(0, 1e4, allow_subnormal=False))))]
+            high = lo + draw(st.floats(0, 1e4, allow_subnormal=False))
+            children += [Child("Min", _literal(lo)), Child("Max", _literal(high))]
         elif bound == "pointer" and self.floats:
             children += [Child("pMin", draw(st.sampled_from(self.floats))),
                          Child("pMax", draw(st.sampled_from(self.floats)))]
@@ -450,7 +457,7 @@ class _Builder:
         self.converter(False)
         if self.floats:
             name = self.name("FloatConvMax")
-            self.add(NodeSpec("Float", name, (Child("Value", "1.0"), Child("Min", "-1e6"),
+            self.add(NodeSpec("Float", name, (Child("Value", "1.0"), Child("Min", "-1000000.0"),
                                               Child("pMax", self.floats[-1]))))
             self.floats.append(name)
 
