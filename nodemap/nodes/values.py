@@ -232,13 +232,15 @@ class Float(ValueNode):
     def convert(self, raw: Any) -> float:
         return float(raw)
 
+    # An infinite bound (a pMax node reading inf) is reported as ±DBL_MAX, as the
+    # reference does: min is capped below at -DBL_MAX, max above at +DBL_MAX.
     def get_min(self) -> float:
-        return self.cached("min", lambda: float(self.bound("Min", "pMin", "get_min",
-                                                            -sys.float_info.max)))
+        return self.cached("min", lambda: max(float(self.bound(
+            "Min", "pMin", "get_min", -sys.float_info.max)), -sys.float_info.max))
 
     def get_max(self) -> float:
-        return self.cached("max", lambda: float(self.bound("Max", "pMax", "get_max",
-                                                            sys.float_info.max)))
+        return self.cached("max", lambda: min(float(self.bound(
+            "Max", "pMax", "get_max", sys.float_info.max)), sys.float_info.max))
 
     def get_inc(self) -> float | None:
         def compute() -> float | None:
@@ -501,10 +503,18 @@ class Category(Node):
 
     kind = "Category"
 
+    _frozen_access: str | None = None
+
     def _compute_access(self) -> str:
-        if self._is_implemented and not self._condition(self._is_implemented):
-            return "NI"
-        return self.base_access()
+        """NI when its pIsImplemented is 0 or none of its features is implemented, else
+        RO (pIsAvailable does not apply).  Worked out once: the reference never
+        recomputes a category's access, not even after InvalidateNodes (measured)."""
+        if self._frozen_access is None:
+            if self._is_implemented and not self._condition(self._is_implemented):
+                self._frozen_access = "NI"
+            else:
+                self._frozen_access = self.base_access()
+        return self._frozen_access
 
     def base_access(self) -> str:
         """RO; NI when it groups features and none of them is implemented."""
