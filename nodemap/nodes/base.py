@@ -398,23 +398,66 @@ class Node:
     def access(self) -> str:
         """RW, RO, WO, NA or NI; cached like a value."""
         mode = self.cache.get("access")
-        return mode if mode is not None else self.cached("access", self._compute_access)
+        if mode is not None:
+            return mode
+        self._neutral_conditions = False
+        try:
+            return self.cached("access", self._compute_access)
+        except NodeMapError:
+            if not self._condition_failed:
+                raise
+            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails: the reference
+            # raises that error from this first GetAccessMode, but keeps the access it
+            # had before the condition (the condition without effect) until the node
+            # is invalidated — the next call answers (measured).
+            self._condition_failed = False
+            self._neutral_conditions = True
+            try:
+                self.cache["access"] = self._compute_access()
+            finally:
+                self._neutral_conditions = False
+            raise
 
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
         then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
-        if self._is_implemented and not self._condition(self._is_implemented):
-            return "NI"
+        if self._is_implemented:
+            unreadable = self._condition_unreadable(self._is_implemented)
+            if unreadable:
+                return unreadable
+            if not self._condition(self._is_implemented):
+                return "NI"
         mode = self.base_access()
         if mode == "NI":
             return mode
-        if self._is_available and not self._condition(self._is_available):
-            return "NA"
+        if self._is_available:
+            unreadable = self._condition_unreadable(self._is_available)
+            if unreadable:
+                return unreadable
+            if not self._condition(self._is_available):
+                return "NA"
+        if self._is_locked:
+            unreadable = self._condition_unreadable(self._is_locked)
+            if unreadable:
+                return unreadable
         if self._imposed:
             mode = combine_access(mode, self._imposed)
-        if mode in WRITABLE and self._is_locked and self._condition(self._is_locked):
+        if mode in WRITABLE and self._is_locked and self._condition(self._is_locked, False):
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def _condition_unreadable(self, pointer: str) -> str | None:
+        """NI or NA when the node a pIsImplemented/pIsAvailable/pIsLocked names cannot
+        be read, whichever condition it is: NI when that node is not implemented, NA
+        otherwise (not available, write-only) — the reference's precedence (measured;
+        e.g. Basler's IEEE1588 features, available through a Boolean that is NI)."""
+        nm = self.nodemap
+        target = pointer.partition(".")[0]
+        if target in nm and target != self.name:
+            mode = nm.node(target).access()
+            if mode not in READABLE:
+                return "NI" if mode == "NI" else "NA"
+        return None
 
     def inputs_access(self, names: Iterable[str]) -> str:
         """The worst access among input nodes (NI beats NA; readable ones count as RW):
@@ -450,14 +493,28 @@ class Node:
                 worst = "NA"
         return worst
 
-    def _condition(self, pointer: str) -> bool:
+    #: set while the access is recomputed with failing conditions without effect
+    _neutral_conditions = False
+    #: set when a condition's reading failed during the last access computation
+    _condition_failed = False
+
+    def _condition(self, pointer: str, failed: bool = True) -> bool:
         """The node named by pIsImplemented/pIsAvailable/pIsLocked: one that cannot be
-        read (itself not implemented or available) counts as false, as in GenApi."""
+        read (itself not implemented or available) counts as false.  One whose reading
+        fails (a formula over a write-only node, a division by zero) raises that error
+        from :meth:`access` once; then it has no effect (``failed``: implemented,
+        available, not locked) until the node is invalidated, as in the reference."""
         nm = self.nodemap
         target = pointer.partition(".")[0]
         if target in nm and nm.node(target).access() not in READABLE:
             return False
-        return bool(nm.reader(pointer)())
+        try:
+            return bool(nm.reader(pointer)())
+        except NodeMapError:
+            if self._neutral_conditions:
+                return failed
+            self._condition_failed = True
+            raise
 
     def check_bounds_available(self) -> None:
         mode = self.access()
@@ -562,6 +619,28 @@ def round_half_away(value: float) -> int:
     if not math.isfinite(value):
         raise RangeError(f"{value} cannot be written to an integer")
     return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def double_to_integer_node(target: "Node", value: float) -> int:
+    """A double written into an Integer node (through a Float's pValue or a
+    Converter): rounded half away from zero, then, when the target has an increment,
+    moved to the nearest point of its grid ``min + k*inc`` (a tie goes to the lower
+    point), as the reference does (measured: min 10, inc 4: 12.0 → 10, 13.0 → 14)."""
+    number = round_half_away(value)
+    get_inc = getattr(target, "get_inc", None)
+    if get_inc is None:
+        return number
+    try:
+        inc = get_inc()
+        low = target.get_min()  # type: ignore[attr-defined]
+    except NodeMapError:
+        return number  # no grid to move to: the write itself reports the problem
+    if not isinstance(inc, int) or inc <= 1:
+        return number
+    steps, rest = divmod(number - low, inc)
+    if 2 * rest > inc:
+        steps += 1
+    return int(low + steps * inc)
 
 
 def as_int(node: Node, value: Any) -> int:

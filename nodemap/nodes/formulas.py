@@ -18,8 +18,8 @@ from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access, parse_float, parse_int,
-                   round_half_away)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access,
+                   double_to_integer_node, parse_float, parse_int, round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula
@@ -293,7 +293,9 @@ class Converter(_FormulaNode):
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
-        if target.kind in ("Integer", "Enumeration", "Boolean") and isinstance(raw, float):
+        if target.kind == "Integer" and isinstance(raw, float):
+            raw = double_to_integer_node(target, raw)
+        elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
         target.set(raw)
         self.cache.clear()

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 from ..errors import AccessError, NodeMapError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
-                   combine_access, parse_float, parse_int, parse_int64, round_half_away,
-                   whole)
+                   combine_access, double_to_integer_node, parse_float, parse_int,
+                   parse_int64, round_half_away, whole)
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
@@ -213,6 +213,9 @@ class Integer(ValueNode):
             raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
                              f"max {high}")
         inc = self.get_inc()
+        if inc < 1:
+            raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
+                             f"write an Integer whose increment is not positive")
         if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
@@ -269,7 +272,7 @@ class Float(ValueNode):
                              f"max {high}")
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
-            self.write_source(round_half_away(value))
+            self.write_source(double_to_integer_node(node, value))
         else:
             self.write_source(value)
         self.finish_write()

@@ -91,7 +91,10 @@ class _Builder:
         if self.flags:
             for element in ("pIsImplemented", "pIsAvailable", "pIsLocked"):
                 if draw(st.integers(0, 4)) == 0:
-                    out.append(Child(element, draw(st.sampled_from(self.flags))))
+                    # mostly a 0/1 flag; sometimes any integer node, which may itself be
+                    # NI, NA or WO (the reference's precedence for unreadable conditions)
+                    pool = self.flags if draw(st.integers(0, 3)) else self.ints
+                    out.append(Child(element, draw(st.sampled_from(pool))))
         if value_node and draw(st.integers(0, 3)) == 0:
             out.append(Child("ImposedAccessMode", draw(st.sampled_from(["RO", "WO", "RW"]))))
         return out
