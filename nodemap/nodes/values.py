@@ -510,10 +510,13 @@ class Category(Node):
 
     def _compute_access(self) -> str:
         """NI when its pIsImplemented is 0 or none of its features is implemented, else
-        RO (pIsAvailable does not apply).  Worked out once: the reference never
+        RO (pIsAvailable does not apply, nor a pIsImplemented node that cannot be read).  Worked out once: the reference never
         recomputes a category's access, not even after InvalidateNodes (measured)."""
         if self._frozen_access is None:
-            if self._is_implemented and not self._condition(self._is_implemented):
+            # a pIsImplemented node that cannot be read (NI, NA, WO) has no effect here
+            if self._is_implemented and \
+                    not self._condition_unreadable(self._is_implemented) and \
+                    not self._condition(self._is_implemented):
                 self._frozen_access = "NI"
             else:
                 self._frozen_access = self.base_access()
