@@ -272,7 +272,8 @@ class Converter(_FormulaNode):
         target = self.target()
         if self.slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
             source = side if self.slope == "Increasing" else 1 - side
-            raw = target.get_min() if source == 0 else target.get_max()  # type: ignore[attr-defined]
+            bound = target.get_min if source == 0 else target.get_max  # type: ignore[attr-defined]
+            raw = bound()
             value = self.convert_from(raw)
             if isinstance(value, float):
                 value = max(value, -sys.float_info.max) if side == 0 else \

@@ -510,8 +510,9 @@ class Category(Node):
 
     def _compute_access(self) -> str:
         """NI when its pIsImplemented is 0 or none of its features is implemented, else
-        RO (pIsAvailable does not apply, nor a pIsImplemented node that cannot be read).  Worked out once: the reference never
-        recomputes a category's access, not even after InvalidateNodes (measured)."""
+        RO (pIsAvailable does not apply, nor a pIsImplemented node that cannot be
+        read).  Worked out once: the reference never recomputes a category's access,
+        not even after InvalidateNodes (measured)."""
         if self._frozen_access is None:
             # a pIsImplemented node that cannot be read (NI, NA, WO) has no effect here
             if self._is_implemented and \
