@@ -400,22 +400,19 @@ class Node:
         mode = self.cache.get("access")
         if mode is not None:
             return mode
-        self._neutral_conditions = False
+        self._condition_failed = False
         try:
             return self.cached("access", self._compute_access)
         except NodeMapError:
-            if not self._condition_failed:
+            if not self._condition_failed or not self.KEEPS_FAILED_ACCESS:
                 raise
             # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails: the reference
-            # raises that error from this first GetAccessMode, but keeps the access it
-            # had before the condition (the condition without effect) until the node
-            # is invalidated — the next call answers (measured).
+            # raises that error from this first GetAccessMode and keeps, until the node
+            # is invalidated, the access it started from: RW within ImposedAccessMode,
+            # whatever the node is built on and the conditions after it (measured: an RO
+            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
             self._condition_failed = False
-            self._neutral_conditions = True
-            try:
-                self.cache["access"] = self._compute_access()
-            finally:
-                self._neutral_conditions = False
+            self.cache["access"] = self._imposed or "RW"
             raise
 
     def _compute_access(self) -> str:
@@ -442,7 +439,8 @@ class Node:
                 return unreadable
         if self._imposed:
             mode = combine_access(mode, self._imposed)
-        if mode in WRITABLE and self._is_locked and self._condition(self._is_locked, False):
+        # the lock is read whatever the mode (a failing one fails an RO node too)
+        if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
 
@@ -493,17 +491,16 @@ class Node:
                 worst = "NA"
         return worst
 
-    #: set while the access is recomputed with failing conditions without effect
-    _neutral_conditions = False
     #: set when a condition's reading failed during the last access computation
     _condition_failed = False
+    #: whether a failed condition leaves an access behind (see :meth:`access`)
+    KEEPS_FAILED_ACCESS = True
 
-    def _condition(self, pointer: str, failed: bool = True) -> bool:
+    def _condition(self, pointer: str) -> bool:
         """The node named by pIsImplemented/pIsAvailable/pIsLocked: one that cannot be
         read (itself not implemented or available) counts as false.  One whose reading
         fails (a formula over a write-only node, a division by zero) raises that error
-        from :meth:`access` once; then it has no effect (``failed``: implemented,
-        available, not locked) until the node is invalidated, as in the reference."""
+        from :meth:`access` once (see there)."""
         nm = self.nodemap
         target = pointer.partition(".")[0]
         if target in nm and nm.node(target).access() not in READABLE:
@@ -511,8 +508,6 @@ class Node:
         try:
             return bool(nm.reader(pointer)())
         except NodeMapError:
-            if self._neutral_conditions:
-                return failed
             self._condition_failed = True
             raise
 

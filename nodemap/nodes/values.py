@@ -507,6 +507,8 @@ class Category(Node):
     kind = "Category"
 
     _frozen_access: str | None = None
+    #: a failing pIsImplemented fails every access read of a category (measured)
+    KEEPS_FAILED_ACCESS = False
 
     def _compute_access(self) -> str:
         """NI when its pIsImplemented is 0 or none of its features is implemented, else
@@ -514,13 +516,15 @@ class Category(Node):
         read).  Worked out once: the reference never recomputes a category's access,
         not even after InvalidateNodes (measured)."""
         if self._frozen_access is None:
+            # its features first (the reference asks them before its own condition);
             # a pIsImplemented node that cannot be read (NI, NA, WO) has no effect here
+            base = self.base_access()
             if self._is_implemented and \
                     not self._condition_unreadable(self._is_implemented) and \
                     not self._condition(self._is_implemented):
                 self._frozen_access = "NI"
             else:
-                self._frozen_access = self.base_access()
+                self._frozen_access = base
         return self._frozen_access
 
     def base_access(self) -> str:
