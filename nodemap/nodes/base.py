@@ -418,6 +418,12 @@ class Node:
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
         then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
+        # a condition node that is NI makes this node NI, whichever condition it is and
+        # before any other condition is looked at (measured: an NA pIsImplemented node
+        # and an NI pIsLocked node give NI)
+        for pointer in (self._is_implemented, self._is_available, self._is_locked):
+            if pointer and self._condition_unreadable(pointer) == "NI":
+                return "NI"
         if self._is_implemented:
             unreadable = self._condition_unreadable(self._is_implemented)
             if unreadable:
@@ -433,12 +439,14 @@ class Node:
                 return unreadable
             if not self._condition(self._is_available):
                 return "NA"
-        if self._is_locked:
+        if self._imposed:
+            mode = combine_access(mode, self._imposed)
+        if self._is_locked and mode in WRITABLE:
+            # an unreadable lock only matters to a mode it could lock (measured: an RO
+            # node locked by a WO register stays RO, an RW one becomes NA)
             unreadable = self._condition_unreadable(self._is_locked)
             if unreadable:
                 return unreadable
-        if self._imposed:
-            mode = combine_access(mode, self._imposed)
         # the lock is read whatever the mode (a failing one fails an RO node too)
         if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
