@@ -81,10 +81,18 @@ class RegisterNames:
             for child in element:
                 if localname(child.tag) == "pValue" and child.text:
                     owners.setdefault(child.text.strip(), name)
+        # chunk and event ports: their registers' addresses are offsets in a frame's chunk
+        # or an event's data, not device addresses
+        foreign = {name for name, element in document.elements.items()
+                   if localname(element.tag) == "Port"
+                   and any(localname(c.tag) in ("ChunkID", "EventID") for c in element)}
         count = 0
         for name, element in document.elements.items():
             addresses = [c for c in element if localname(c.tag) == "Address"]
             if not addresses:
+                continue
+            if any(localname(c.tag) == "pPort" and (c.text or "").strip() in foreign
+                   for c in element):
                 continue
             try:
                 address = sum(int((c.text or "0").strip(), 0) for c in addresses)

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from nodemap.errors import AccessError, NodeMapError
+from nodemap.portfeatures import features_on_ports
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodemap.nodemap import NodeMap
 
 __all__ = ["Chunk", "ChunkError", "ChunkPort", "ChunkValue", "ChunkView", "AttachResult",
-           "parse_gev", "parse_generic", "chunk_ports", "attach", "MAX_CHUNKS"]
+           "parse_gev", "parse_generic", "chunk_ports", "chunk_features", "attach", "MAX_CHUNKS"]
 
 #: At most this many chunks are read from one payload (a guard against crafted trailers).
 MAX_CHUNKS = 4096
@@ -138,6 +139,25 @@ def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
         found[name] = int(text, 16)
     nodemap._chunk_port_ids = found  # type: ignore[attr-defined]
     return found
+
+
+def chunk_features(nodemap: "NodeMap") -> tuple[str, ...]:
+    """The chunk features: value nodes named ``Chunk…`` that read a chunk port, without the
+    registers a named feature wraps (``ChunkExposureTime``, not ``ChunkExposureTimeReg``),
+    and not chunk *controls* such as ``ChunkModeActive`` or ``ChunkSelector`` (they read
+    the device)."""
+    cached = getattr(nodemap, "_chunk_feature_names", None)
+    if cached is not None:
+        return cached
+    ports = set(chunk_ports(nodemap))
+
+    def accept(name: str) -> bool:
+        kind = nodemap.element_type(name)
+        return name.startswith("Chunk") and kind not in _NOT_VALUES and kind != "EnumEntry"
+
+    result = features_on_ports(nodemap, ports, accept)
+    nodemap._chunk_feature_names = result  # type: ignore[attr-defined]
+    return result
 
 
 @attrs.frozen(slots=True)
@@ -259,9 +279,7 @@ class ChunkView(Mapping[str, ChunkValue]):
         return iter(self._names())
 
     def _names(self) -> list[str]:
-        nm = self._need()
-        return [name for name in nm.names if name.startswith("Chunk")
-                and nm.element_type(name) not in _NOT_VALUES]
+        return list(chunk_features(self._need()))
 
     def _need(self) -> "NodeMap":
         if self._nodemap is None:

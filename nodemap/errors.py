@@ -22,6 +22,8 @@ __all__ = [
     "UnsupportedError",
     "ParameterError",
     "FeatureSetError",
+    "FileAccessError",
+    "FileTimeoutError",
 ]
 
 
@@ -102,3 +104,20 @@ class FeatureSetError(NodeMapError, ValueError):
         super().__init__(message)
         self.problems = problems
         self.line = problems[0][0] if problems else None
+
+
+class FileAccessError(NodeMapError):
+    """A file operation on the device failed (SFNC FileAccessControl, or a transport's own
+    file service).  ``file``, ``operation`` and ``status`` (the device's
+    FileOperationStatus, when it gave one) say which and how."""
+
+    def __init__(self, message: str, *, file: str = "", operation: str = "",
+                 status: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.operation = operation
+        self.status = status
+
+
+class FileTimeoutError(FileAccessError, TimeoutError):
+    """A file operation the device never finished.  Also a :class:`TimeoutError`."""

@@ -9,8 +9,10 @@ to every port with that id (so the node map's own event features read them, as a
 
 Layout bound to the port, matching the reference for GigE Vision: the event's 16-byte
 header (bytes 0-1 the item's length, 2-3 the event id, 4-5 the stream channel, 6-7 the
-block id, 8-15 the 64-bit timestamp) followed by the EVENTDATA payload.  The transport
-decodes packets (``nodemap.transports.gvcp.events``); this module never sees a socket.
+block id, 8-15 the 64-bit timestamp) followed by the EVENTDATA payload.  In GigE Vision
+2.0 extended-ID mode the header is 24 bytes (0-1 length, 2-3 id, 4-5 stream channel, 6-7
+reserved, 8-15 the 64-bit block id, 16-23 the timestamp), again as the reference binds
+it.  The transport decodes packets (``nodemap.transports.gvcp.events``); this module never sees a socket.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import attrs
 
 from .errors import AccessError, NodeMapError
 from .nodemap import NodeMap
+from .portfeatures import features_on_ports
 
 __all__ = ["EventBuffer", "Event", "EventFeatures", "EventAdapter", "event_ports"]
 
@@ -129,35 +132,10 @@ class EventAdapter:
             return cached
         ports = set(self.ports.get(event_id, ()))
         nm = self.nodemap
-        found: list[str] = []
-        for name in nm.names:
-            if name in ports or nm.element_type(name) in ("Category", "Port", "EnumEntry"):
-                continue
-            if self._reads_port(name, ports):
-                found.append(name)
-        wrapped = {d for name in found for d in nm.node(name).dependencies if d in found}
-        result = tuple(n for n in found if n not in wrapped)
+        result = features_on_ports(
+            nm, ports, lambda name: nm.element_type(name) not in ("Category", "Port", "EnumEntry"))
         self._features[event_id] = result
         return result
-
-    def _reads_port(self, name: str, ports: set[str]) -> bool:
-        """Whether ``name`` or a node it depends on is a register on one of ``ports``
-        (nodes are built on demand, so the walk goes through ``nm.node``)."""
-        nm = self.nodemap
-        seen = {name}
-        stack = [name]
-        while stack:
-            current = stack.pop()
-            if current not in nm:
-                continue
-            node = nm.node(current)
-            if getattr(node, "port_name", None) in ports:
-                return True
-            for dependency in node.dependencies:
-                if dependency not in seen and dependency not in ports:
-                    seen.add(dependency)
-                    stack.append(dependency)
-        return False
 
     def name_of(self, event_id: int) -> str:
         """The SFNC name of an event (``ExposureEnd`` for features ``EventExposureEnd…``
@@ -195,7 +173,7 @@ class EventAdapter:
                            f"<EventID> port: {known})")
 
     def attach(self, event_id: int, item: bytes) -> EventFeatures:
-        """Connect ``item`` (16-byte header + data) to the ports of ``event_id`` and read
+        """Connect ``item`` (16- or 24-byte header + data) to the ports of ``event_id`` and read
         that event's features.  An unknown id binds nothing and returns no features."""
         nm = self.nodemap
         ports = self.ports.get(event_id, ())

@@ -2,8 +2,9 @@
 
 :class:`Features` is a read-only mapping from names to :class:`Feature` objects (also
 reachable as attributes); a :class:`Feature` exposes one node's value, bounds, access
-mode and metadata.  Every call holds the node map's lock, so a node map can be shared
-between threads.
+mode and metadata.  Every call that evaluates holds the node map's lock, so a node map
+can be shared between threads; reading a value that is cached and valid is one lookup
+in the node map's store (:mod:`nodemap.cache`) and takes no lock.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .cache import MISSING
 from .errors import AccessError, NodeMapError, XmlError
 from .nodes.base import Node
 
@@ -66,13 +68,15 @@ class Features(Mapping[str, "Feature"]):
 class Feature:
     """One named node.  ``value`` reads and writes; the rest describes it."""
 
-    __slots__ = ("_nodemap", "name", "_lock", "_node")
+    __slots__ = ("_nodemap", "name", "_lock", "_node", "_values")
 
     def __init__(self, nodemap: "NodeMap", name: str) -> None:
         self._nodemap = nodemap
         self.name = name
         self._lock = nodemap.lock
         self._node: Node | None = None
+        #: the store's valid values (the dict is cleared, never replaced)
+        self._values = nodemap.store.values
 
     @property
     def node(self) -> Node:
@@ -88,12 +92,11 @@ class Feature:
     @property
     def value(self) -> Any:
         """int | float | bool | str (enumerations: the symbolic name) | bytes."""
+        value = self._values.get(self.name, MISSING)
+        if value is not MISSING:  # valid: nothing it depends on changed since
+            return value
         node = self._node or self.node
         with self._lock:
-            try:
-                return node.cache["value"]
-            except KeyError:
-                pass
             try:
                 return node.get()
             except RecursionError:

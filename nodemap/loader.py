@@ -72,8 +72,9 @@ def read_source(source: Source) -> bytes:
 
 
 def is_zip(data: bytes) -> bool:
-    """Whether ``data`` starts like a zip archive (a local file header)."""
-    return data[:4] == _ZIP_MAGIC
+    """Whether ``data`` starts like a zip archive (a local file header, or the end record
+    an empty archive starts with: unzip then says it holds no XML)."""
+    return data[:4] in (_ZIP_MAGIC, b"PK\x05\x06")
 
 
 #: Everything the standard library's zip reading raises on a damaged, encrypted or

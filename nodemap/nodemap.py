@@ -1,11 +1,10 @@
 """NodeMap: the lazy graph of GenApi nodes behind one or more XML descriptions.
 
 Responsibilities: build nodes on first use, bind Ports to Port nodes, and keep the
-caches honest.  Each node caches what it computed (value, bounds, access) in its own
-``cache`` dict; a change anywhere (a write, ``pInvalidator``, a selector, a poll)
-clears the caches of every built node that depends on it, transitively.  Reads that
-touch an uncachable register bump :attr:`NodeMap.volatile`, and a node only caches a
-result computed without such reads.
+caches honest.  Every result a node computes (value, bounds, access) and every register
+byte read lives in the node map's one :class:`~nodemap.cache.Store` (:attr:`NodeMap.store`);
+a change anywhere (a write, ``pInvalidator``, a selector, a poll) invalidates there what
+depends on it, transitively.  docs/core.md explains the design.
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from lxml import etree
 
+from .cache import MISSING, Store
 from .errors import AccessError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
 from .port import Port
-from .regcache import CachedRegisters
 
 if TYPE_CHECKING:  # pragma: no cover
     from .features import Features
@@ -74,13 +73,14 @@ class NodeMap:
         self._nodes: dict[str, Node] = {}
         self._ports: dict[str, Port] = {}
         self.lock = threading.RLock()
-        self.volatile = 0
+        #: every cached result, register byte and held value (docs/core.md)
+        self.store = Store()
         #: (node, aspect) pairs under evaluation, in the order they began (a dict as an
         #: ordered set): the evaluation stack, which names a cycle when one closes.
         self.active: dict[tuple[str, str], None] = {}
-        self._dependents: dict[str, set[str]] = defaultdict(set)
         self._invalidated_by: dict[str, set[str]] | None = None
-        self.cached_registers = CachedRegisters()
+        self._behind: dict[tuple[str, bool], tuple[Node, ...]] = {}
+        self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
 
@@ -120,8 +120,8 @@ class NodeMap:
             element = self._elements[name]
             cls = NODE_CLASSES.get(localname(element.tag), UnknownNode)
             node = cls(self, name, element, self._struct_parents.get(name))
-            for dependency in node.dependencies:
-                self._dependents[dependency].add(name)
+            node.built()
+            self.store.depend(name, node.dependencies)
             self._nodes[name] = node
             return node
 
@@ -148,8 +148,17 @@ class NodeMap:
                 return _missing_reader(name)
             nodes = self._nodes
             node_fn = self.node
+            values = self.store.values
+            # A node whose number is its value (every kind but Enumeration) is read
+            # straight from the store when valid: formulas read many such inputs.
+            plain = NODE_CLASSES.get(self.element_type(name), UnknownNode).numeric is \
+                Node.numeric
 
             def read_value() -> Any:
+                if plain:
+                    value = values.get(name, MISSING)
+                    if value is not MISSING:
+                        return value
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
 
@@ -168,12 +177,12 @@ class NodeMap:
                             f"write(address, data)")
         with self.lock:
             self._ports[name] = port
-            self.invalidate()
+            self.store.clear(constant=True)
 
     def disconnect(self, name: str = "Device") -> None:
         with self.lock:
             self._ports.pop(name, None)
-            self.invalidate()
+            self.store.clear(constant=True)
 
     def port(self, name: str) -> Port:
         try:
@@ -205,59 +214,41 @@ class NodeMap:
         on them (so the next read asks the device), or of every node."""
         with self.lock:
             if name is None:
-                for node in self._nodes.values():
-                    node.cache.clear()
-                    node.invalidated()
-                self.cached_registers.clear()
+                self.store.clear()
                 return
-            node = self.node(name)
-            node.cache.clear()
-            node.invalidated()
+            self.node(name)  # KeyError for a name the description does not define
             stale = [name]
-            for register in self._registers_behind(name):
-                register.cache.clear()
-                register.invalidated()
-                stale.append(register.name)
-            self._invalidate_dependents(stale)
-
-    def _invalidate_dependents(self, names: list[str]) -> None:
-        seen: set[str] = set(names)
-        stack = list(names)
-        nodes = self._nodes
-        while stack:
-            for dependent in self._dependents.get(stack.pop(), ()):
-                if dependent in seen:
-                    continue
-                seen.add(dependent)
-                node = nodes.get(dependent)
-                if node is not None:
-                    node.cache.clear()
-                    node.invalidated()
-                stack.append(dependent)
+            stale.extend(register.name for register in self._registers_behind(name))
+            self.store.invalidate(stale)
 
     def changed(self, node: Node) -> None:
         """``node``'s value just changed (it was written): invalidate what depends on it,
         what names it in ``pInvalidator``, and the registers behind what it selects."""
-        targets = [node.name]
-        for invalidated in self._invalidators().get(node.name, ()):
-            other = self.node(invalidated)
-            other.cache.clear()
-            other.invalidated()
-            targets.append(invalidated)
+        store = self.store
+        store.forget_value(node.name)  # a register keeps the bytes it wrote through
+        targets = list(store.dependents(node.name))
+        targets.extend(self._invalidators().get(node.name, ()))
         for selected in node.selected:
             if selected in self._elements:
-                for register in self._registers_behind(selected):
-                    register.cache.clear()
-                    register.invalidated()
-                    targets.append(register.name)
+                targets.extend(register.name for register in
+                               self._registers_behind(selected, value_only=True))
                 targets.append(selected)
-                sel = self.node(selected)
-                sel.cache.clear()
-        self._invalidate_dependents(targets)
+        store.invalidate(targets)
 
-    def _registers_behind(self, name: str) -> Iterator[Node]:
+    def _registers_behind(self, name: str, *, value_only: bool = False) -> tuple[Node, ...]:
+        """The built register nodes ``name`` is computed from (``value_only``: through
+        the pointers its value flows through, not its bounds, conditions or address);
+        cached until more nodes are built."""
+        if self._behind_built != len(self._nodes):
+            self._behind.clear()
+            self._behind_built = len(self._nodes)
+        key = (name, value_only)
+        found = self._behind.get(key)
+        if found is not None:
+            return found
         from .nodes.registers import RegisterNode
 
+        registers = []
         seen = {name}
         stack = [name]
         while stack:
@@ -265,11 +256,15 @@ class NodeMap:
             if node is None:
                 continue
             if isinstance(node, RegisterNode):
-                yield node
-            for dependency in node.dependencies:
+                registers.append(node)
+                if value_only:
+                    continue
+            for dependency in (node.value_inputs if value_only else node.dependencies):
                 if dependency not in seen:
                     seen.add(dependency)
                     stack.append(dependency)
+        found = self._behind[key] = tuple(registers)
+        return found
 
     def _invalidators(self) -> dict[str, set[str]]:
         """``pInvalidator`` reversed: written node → nodes whose caches it invalidates."""
@@ -286,26 +281,6 @@ class NodeMap:
                         table[element.text.strip()].add(owner_name)
             self._invalidated_by = table
         return self._invalidated_by
-
-    def register_written(self, written: "RegisterNode", key: tuple[str, int, int]) -> None:
-        """Drop cached bytes of other registers overlapping the bytes just written."""
-        port, address, length = key
-        end = address + length
-        stale = []
-        for register in self.cached_registers.overlapping(port, address, length):
-            if register is written:
-                continue
-            other = register.cache.get("key")
-            if other is None:
-                stale.append(register)
-            elif other[0] == port and other[1] < end and address < other[1] + other[2]:
-                stale.append(register)
-        for register in stale:
-            self.cached_registers.discard(register)
-            register.cache.clear()
-            register.invalidated()
-        if stale:
-            self._invalidate_dependents([r.name for r in stale])
 
     def poll(self, elapsed_ms: int) -> None:
         """Tell the node map ``elapsed_ms`` passed: nodes with a ``PollingTime`` whose
@@ -338,11 +313,11 @@ class NodeMap:
         with self.lock:
             wanted: dict[str, dict[tuple[int, int], list[RegisterNode]]] = defaultdict(dict)
             for register in self._registers_needed(names):
-                if not isinstance(register, RegisterNode) or "bytes" in register.cache or \
-                        register.caching == "NoCache":
+                if not isinstance(register, RegisterNode) or register.caching == "NoCache":
                     continue
                 span = register.constant_span()
-                if span is None or not self.has_port(register.port_name):
+                if span is None or not self.has_port(register.port_name) or \
+                        self.store.bytes_at((register.port_name, *span)) is not None:
                     continue
                 try:
                     if register.access() not in ("RW", "RO"):

@@ -8,7 +8,8 @@ n registers cost O(n²).  :class:`CachedRegisters` keeps the set (same ``add`` /
 the span each register was cached at, so :meth:`CachedRegisters.overlapping` looks at
 the registers in the written buckets only.  A register spanning more than
 :data:`WIDE_PAGES` buckets, or added without a span, is kept in a short list that every
-lookup checks.
+lookup checks.  Registers are named (any hashable key): the index belongs to the node
+map's value store (:class:`nodemap.cache.Store`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ class CachedRegisters:
         self._pages: dict[tuple[str, int], set[Any]] = {}
         self._wide: set[Any] = set()
 
-    def _buckets(self, register: Any) -> tuple[Any, ...]:
-        key = register.cache.get("key")
+    def _buckets(self, key: tuple[str, int, int] | None) -> tuple[Any, ...]:
         if key is None:
             return ("wide",)
         port, address, length = key
@@ -39,9 +39,11 @@ class CachedRegisters:
             return ("wide",)
         return tuple((port, page) for page in range(first, last + 1))
 
-    def add(self, register: Any) -> None:
+    def add(self, register: Any, span: tuple[str, int, int] | None = None) -> None:
+        """Index ``register`` as holding the bytes of ``span`` = (port, address, length)
+        (None: unknown, checked by every lookup)."""
         self.discard(register)
-        buckets = self._buckets(register)
+        buckets = self._buckets(span)
         self._where[register] = buckets
         for bucket in buckets:
             if bucket == "wide":

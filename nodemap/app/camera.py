@@ -71,6 +71,31 @@ class Camera:
             events = self.__dict__["_events"] = open_events(self)
         return events
 
+    @property
+    def files(self) -> Any:
+        """The device's files (``list``, ``read``, ``write``, ``open``): the transport's own
+        file service where it has one (VS-1: FTP), else the SFNC FileAccessControl
+        features of the node map (:class:`nodemap.files.FileAccess`)."""
+        from ..errors import UnsupportedError
+
+        if hasattr(self.link, "files"):
+            own = self.link.files
+            if own is None:
+                raise UnsupportedError(f"{type(self.link).__name__}: its file service is "
+                                       f"switched off (see the URL's options, e.g. ftp=)")
+            return own
+        files = self.__dict__.get("_files")
+        if files is None:
+            from ..files import FEATURES, FileAccess, supports_files
+
+            if not supports_files(self.nodemap):
+                raise UnsupportedError(
+                    f"{type(self.link).__name__}: this device has no file access (its "
+                    f"description lacks the SFNC FileAccessControl features "
+                    f"{', '.join(n for n in FEATURES if n not in self.nodemap.features)})")
+            files = self.__dict__["_files"] = FileAccess(self.nodemap)
+        return files
+
     def close(self) -> None:
         events = self.__dict__.pop("_events", None)
         try:

@@ -44,6 +44,44 @@ _HIDDEN_KINDS = {"EnumEntry", "Port"}
 
 # --------------------------------------------------------------------------- output helpers
 
+#: C0/C1 control characters and DEL shown as \xNN: a device's name or string register, or a
+#: description's texts, could otherwise hide terminal escape sequences in what we print.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROLS_BUT_LINES = {c: e for c, e in _CONTROLS.items() if c not in (0x09, 0x0A)}
+
+
+def _printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with control characters escaped (``lines``: newlines and tabs kept)."""
+    return text.translate(_CONTROLS_BUT_LINES if lines else _CONTROLS)
+
+
+def _text(value: Any, style: str = "") -> Any:
+    """A rich cell or label for text that came from a device or a file: never read as
+    markup (a name like ``[/]`` would crash rich), control characters escaped."""
+    from rich.text import Text
+
+    return Text(_printable(value if isinstance(value, str) else _show(value)), style=style)
+
+
+class _Seconds(click.ParamType):
+    """A duration option: a finite number of seconds from 0 to a day (nan, inf, negative
+    and huge values are usage errors, not OverflowErrors deep inside a transport)."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not 0 <= seconds <= 86_400:      # also refuses nan
+            self.fail(f"{value!r}: give 0 to 86400 seconds", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -72,8 +110,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value.rstrip("\0")
-    return str(value)
+        return _printable(value.rstrip("\0"))
+    return _printable(str(value))
 
 
 class CliError(click.ClickException):
@@ -84,7 +122,7 @@ class CliError(click.ClickException):
         self.exit_code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"nodemap: error: {self.format_message()}", err=True)
+        click.echo(f"nodemap: error: {_printable(self.format_message(), lines=True)}", err=True)
 
 
 def _hint_for(url: str) -> str:
@@ -304,7 +342,7 @@ def _discover_options() -> list[Any]:
 @click.option("--address", "unicast", help="ask one device by unicast instead of broadcasting")
 @click.option("--serial", "serial_ports", multiple=True, metavar="PORT",
               help="probe this serial line with every serial transport (repeatable)")
-@click.option("--timeout", type=float, default=1.0, show_default=True, help="seconds to listen")
+@click.option("--timeout", type=SECONDS, default=1.0, show_default=True, help="seconds to listen")
 @_plugin_options(_discover_options())
 @json_option
 def discover(transports: tuple[str, ...], interface: str | None, unicast: str | None,
@@ -363,8 +401,8 @@ def discover(transports: tuple[str, ...], interface: str | None, unicast: str | 
         for title in ("URL", "vendor", "model", "serial", "MAC", "via"):
             table.add_column(title, overflow="fold")    # never cut a URL: wrap it
         for row in rows:
-            table.add_row(row["url"], row.get("vendor", ""), row.get("model", ""),
-                          row.get("serial", ""), row.get("mac", ""), row.get("interface", ""))
+            table.add_row(*(_text(row.get(key, "")) for key in
+                            ("url", "vendor", "model", "serial", "mac", "interface")))
         _console().print(table)
     if not rows:
         raise SystemExit(EXIT_ERROR)
@@ -453,13 +491,15 @@ def features(url: str, visibility: str, as_json: bool) -> None:
 
     def add(node: Any, item: dict[str, Any]) -> None:
         if item["kind"] == "Category":
-            branch = node.add(f"[bold]{item['name']}[/bold]")
+            branch = node.add(_text(item["name"], "bold"))
             for child in item["features"]:
                 add(branch, child)
         else:
-            node.add(f"{item['name']}  [dim]{item['kind']} {item['access']}[/dim]")
+            label = _text(item["name"])
+            label.append_text(_text(f"  {item['kind']} {item['access']}", "dim"))
+            node.add(label)
 
-    root = Tree(f"[bold]{url}[/bold]")
+    root = Tree(_text(url, "bold"))
     for item in tree:
         add(root, item)
     _console().print(root)
@@ -600,7 +640,7 @@ def describe(url: str, names: tuple[str, ...], as_json: bool) -> None:
     from rich.table import Table
 
     for info in items:
-        table = Table(title=f"{info['name']} ({info['kind']})", show_header=False)
+        table = Table(title=_text(f"{info['name']} ({info['kind']})"), show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value")
         for key, value in info.items():
@@ -612,7 +652,7 @@ def describe(url: str, names: tuple[str, ...], as_json: bool) -> None:
                     else f"{r['name']} ({r.get('error')})" for r in value)
             elif isinstance(value, list):
                 value = ", ".join(map(str, value))
-            table.add_row(key, _show(value))
+            table.add_row(key, _text(_show(value)))
         console.print(table)
 
 
@@ -653,9 +693,9 @@ def values(url: str, visibility: str, as_json: bool) -> None:
 
     table = Table("feature", "value")
     for name, value in out.items():
-        table.add_row(name, _show(value))
+        table.add_row(_text(name), _text(_show(value)))
     for name, message in errors.items():
-        table.add_row(name, f"[red]{message}[/red]")
+        table.add_row(_text(name), _text(message, "red"))
     _console().print(table)
 
 
@@ -666,7 +706,7 @@ def values(url: str, visibility: str, as_json: bool) -> None:
 @click.argument("command")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="wait until the device reports the command done")
-@click.option("--timeout", type=float, default=10.0, show_default=True)
+@click.option("--timeout", type=SECONDS, default=10.0, show_default=True)
 def execute(url: str, command: str, wait: bool, timeout: float) -> None:
     """Execute a Command feature (e.g. TriggerSoftware)."""
     import time
@@ -800,7 +840,7 @@ def xml(url: str, output: Path | None, raw: bool) -> None:
               help="a folder (frame-<id>.<ext> each) or a file name; default: save nothing")
 @click.option("--format", "fmt", type=click.Choice(["png", "tiff", "npy", "raw"]), default=None,
               help="file format (default: from the file name, else png)")
-@click.option("--timeout", type=float, default=2.0, show_default=True,
+@click.option("--timeout", type=SECONDS, default=2.0, show_default=True,
               help="seconds to wait for each frame")
 @click.option("--buffers", type=click.IntRange(min=1), default=8, show_default=True,
               help="frame buffers in the pool")
@@ -906,7 +946,7 @@ def save(url: str, file: Path, fmt: str | None, as_json: bool) -> None:
         return
     click.echo(f"{report.assignments} assignments saved to {file} ({report.format})")
     for item in skipped:
-        click.echo(f"not saved: {item}", err=True)
+        click.echo(f"not saved: {_printable(item)}", err=True)
 
 
 @main.command()
@@ -933,7 +973,7 @@ def load(url: str, file: Path, no_verify: bool, fmt: str | None, as_json: bool) 
     else:
         click.echo(f"{report.applied} assignments applied, {report.verified} verified")
         for problem in report.problems:
-            click.echo(f"not restored: {problem}", err=True)
+            click.echo(f"not restored: {_printable(str(problem))}", err=True)
     if report.problems:
         raise SystemExit(EXIT_PARTIAL)
 
@@ -1061,7 +1101,7 @@ def sim() -> None:
               help="turn on the notification of this event (EventSelector; repeatable)")
 @click.option("-n", "--count", type=click.IntRange(min=1), default=None,
               help="stop after this many events (default: until Ctrl-C)")
-@click.option("--idle", type=float, default=None, help="stop after this many quiet seconds")
+@click.option("--idle", type=SECONDS, default=None, help="stop after this many quiet seconds")
 @json_option
 def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | None,
            as_json: bool) -> None:
@@ -1075,38 +1115,147 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
             raise CliError(f"{url}: {exc}", 2) from None
 
 
+# --------------------------------------------------------------------------- file
+
+@main.group(name="file")
+@click.argument("url")
+@click.pass_context
+def file_(ctx: click.Context, url: str) -> None:
+    """The device's files: list them, get (download) or put (upload) one, with a progress
+    bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
+    ctx.obj = url
+
+
+def _file_verb(url: str, action: Callable[[Any], Any]) -> Any:
+    from ..errors import NodeMapError
+    from .files_cli import file_error, files_of
+
+    try:
+        with _Opened(url) as cam:
+            return action(files_of(cam))
+    except CliError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, NodeMapError):
+            mapped = file_error(cause)
+            if mapped is not None:
+                raise CliError(f"{mapped[0]} ({url})", mapped[1]) from cause
+        raise
+
+
+@file_.command(name="list")
+@json_option
+@click.pass_obj
+def file_list(url: str, as_json: bool) -> None:
+    """The files the device names, with their sizes where it says them."""
+    from .files_cli import echo_listing, list_files
+
+    rows = _file_verb(url, list_files)
+    if as_json:
+        _emit_json(rows)
+    else:
+        echo_listing(rows)
+
+
+@file_.command(name="get")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="write to this file (default: stdout)")
+@json_option
+@click.pass_obj
+def file_get(url: str, name: str, output: Path | None, as_json: bool) -> None:
+    """Download file NAME (to stdout unless -o; --json reports it, the bytes in hex when
+    there is no -o)."""
+    from .files_cli import progress_for, write_local
+
+    bar, update = progress_for(f"reading {name}")
+
+    def action(files: Any) -> bytes:
+        with bar:
+            return files.read(name, progress=update)
+
+    data = _file_verb(url, action)
+    if as_json:
+        if output is not None:
+            write_local(output, data)
+        _emit_json({"name": name, "bytes": len(data), "path": str(output) if output else None,
+                    **({} if output is not None else {"hex": data.hex()})})
+        return
+    write_local(output, data)
+    if output is not None and str(output) != "-":
+        click.echo(f"{len(data)} bytes of {name} written to {output}", err=True)
+
+
+@file_.command(name="put")
+@click.argument("name")
+@click.argument("source", metavar="FILE")
+@json_option
+@click.pass_obj
+def file_put(url: str, name: str, source: str, as_json: bool) -> None:
+    """Upload FILE ('-' for stdin) as file NAME on the device (replacing it)."""
+    from .files_cli import progress_for, read_local
+
+    data = read_local(source)
+    bar, update = progress_for(f"writing {name}")
+
+    def action(files: Any) -> int:
+        with bar:
+            return int(files.write(name, data, progress=update))
+
+    written = _file_verb(url, action)
+    if as_json:
+        _emit_json({"name": name, "bytes": written, "source": source})
+    else:
+        click.echo(f"{written} bytes written to {name}")
+
+
 # --------------------------------------------------------------------------- ui
 
 @main.command()
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="TCP port (0: any free one)")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="address to listen on (anything but loopback warns: the token is the only guard)")
 @click.option("--no-browser", is_flag=True, help="print the URL, do not open a browser")
-def ui(url: str, port: int, host: str, no_browser: bool) -> None:
+@click.option("--interface", help="without URL: discover only on this network interface")
+@click.option("--address", "unicast", help="without URL: ask this device by unicast instead of "
+              "broadcasting")
+@click.option("--serial", "serial_ports", multiple=True, metavar="PORT",
+              help="without URL: probe this serial line too (repeatable)")
+def ui(url: str | None, port: int, host: str, no_browser: bool, interface: str | None,
+       unicast: str | None, serial_ports: tuple[str, ...]) -> None:
     """A feature browser and live view for URL in the web browser (local server, the
-    access token in the printed URL; Ctrl-C stops it)."""
+    access token in the printed URL; Ctrl-C stops it).  Without URL the page offers the
+    discovered devices and simulators it can start."""
     try:
+        from .ui.picker import Devices
         from .ui.server import serve
     except ImportError as exc:
         raise CliError(f"nodemap ui needs aiohttp: pip install 'nodemap[ui]' ({exc})") from None
+    from ..plugin import DiscoveryRequest
     from .simulators import wait_for_signal
 
+    devices = None
+    if url is None:
+        devices = Devices(DiscoveryRequest(timeout=1.0, interface=interface, address=unicast,
+                                           serial_ports=serial_ports))
     with _Guard(url):
         try:
-            server = serve(url, port=port, host=host, open_browser=not no_browser)
+            server = serve(url, port=port, host=host, open_browser=not no_browser,
+                           devices=devices)
         except ValueError as exc:
             raise CliError(f"{url}: {exc}", 2) from None
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port}: {exc}", EXIT_UNREACHABLE) from None
     click.echo(f"nodemap ui: {server.url}")
     sys.stdout.flush()
+    cam = server.cam
     try:
         wait_for_signal()
     finally:
         server.stop()
-        server.cam.close()
+        if url is not None and cam is not None:
+            cam.close()
 
 
 # --------------------------------------------------------------------------- demo

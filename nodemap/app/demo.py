@@ -174,7 +174,7 @@ def run(keep: Path | None = None) -> int:
                 sim = start_simulator(name)
             except Exception as exc:  # noqa: BLE001 - report and go on with the others
                 failures.append(f"{name}: could not start the simulator: {exc}")
-                show.say(f"[red]✗ {plan.description}: {exc}[/red]")
+                show.say(f"[red]✗ {plan.description}: {escape(str(exc))}[/red]")
                 continue
             sims.append(sim)
             started.append((plan, sim))
@@ -190,9 +190,10 @@ def run(keep: Path | None = None) -> int:
                         _snapshot(show, cam, workdir)
                     elif callable(getattr(cam.link, "open_stream", None)):
                         _grab(show, plan.label, cam, workdir)
+                    _files(show, cam)
             except Exception as exc:  # noqa: BLE001 - the demo reports, then fails at the end
                 failures.append(f"{plan.label}: {type(exc).__name__}: {exc}")
-                show.say(f"[red]✗ {plan.label}: {type(exc).__name__}: {exc}[/red]")
+                show.say(f"[red]✗ {plan.label}: {type(exc).__name__}: {escape(str(exc))}[/red]")
     finally:
         for sim in reversed(sims):
             sim.close()
@@ -201,7 +202,7 @@ def run(keep: Path | None = None) -> int:
     show.title("summary")
     if failures:
         for failure in failures:
-            show.say(f"[red]✗ {failure}[/red]")
+            show.say(f"[red]✗ {escape(failure)}[/red]")
         show.say("The demo did not complete; the messages above say what failed.")
         return 1
     labels = [plan.label for plan, _ in started]
@@ -248,3 +249,22 @@ def _snapshot(show: _Show, cam: Any, workdir: Path) -> None:
     show.code(f'cam.snapshot("{path.name}")', f"{len(data)} bytes of {size}JPEG")
     if data[:2] != b"\xff\xd8":
         raise RuntimeError("the snapshot is not a JPEG")
+
+
+def _files(show: _Show, cam: Any) -> None:
+    """Upload and read back a file where the description has SFNC file access."""
+    from ..files import supports_files
+
+    if not supports_files(cam.nodemap):
+        return
+    names = cam.files.list()
+    show.code("cam.files.list()", names)
+    if "UserData" not in names:
+        return
+    data = b"written by nodemap demo\n" * 40
+    cam.files.write("UserData", data)
+    show.code('cam.files.write("UserData", data)', f"{len(data)} bytes")
+    back = cam.files.read("UserData")
+    show.code('cam.files.read("UserData") == data', back == data)
+    if back != data:
+        raise RuntimeError("the file read back differs from the one written")

@@ -7,8 +7,8 @@ gone — never while something can still read it — so a slow consumer makes th
 run out of buffers (counted as underruns) instead of seeing its pixels overwritten.
 
 The lease is a tiny ctypes array object laid over the buffer: it exports the buffer, is
-referenced by every memoryview made from it, and supports weak references, so a
-``weakref.finalize`` on it returns the buffer at exactly the right moment.
+referenced by every memoryview made from it, and supports weak references, so a weak
+reference's callback on it returns the buffer at exactly the right moment.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import collections
 import ctypes
 import threading
 import weakref
+from typing import Any
 
 __all__ = ["BufferPool"]
 
@@ -36,6 +37,7 @@ class BufferPool:
         self._lease_type = type("FrameBuffer", (ctypes.c_ubyte * size,), {})
         self._lock = threading.Lock()
         self._leased: set[int] = set()
+        self._refs: dict[int, weakref.ref[Any]] = {}
 
     @property
     def free(self) -> int:
@@ -61,13 +63,20 @@ class BufferPool:
     def lease(self, index: int, nbytes: int) -> memoryview:
         """A memoryview of the first ``nbytes`` of buffer ``index`` that owns the buffer:
         it returns to the pool when this view and all views made from it are released."""
-        holder = self._lease_type.from_buffer(self.buffers[index])
+        holder = self._lease_type.from_buffer(self.buffers[index])   # type: ignore[attr-defined]
+
+        def gone(_ref: "weakref.ref[Any]", index: int = index) -> None:
+            self._returned(index)
+
         with self._lock:
             self._leased.add(index)
-        weakref.finalize(holder, self._returned, index)
+            # a weak reference whose callback gives the buffer back (cheaper than
+            # weakref.finalize); the reference itself is kept until then
+            self._refs[index] = weakref.ref(holder, gone)
         return memoryview(holder).cast("B")[:nbytes]
 
     def _returned(self, index: int) -> None:
         with self._lock:
             self._leased.discard(index)
+            self._refs.pop(index, None)
         self._free.append(index)

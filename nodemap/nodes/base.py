@@ -1,9 +1,11 @@
-"""What every GenApi node shares: its element's properties, metadata, access mode and cache.
+"""What every GenApi node shares: its definition, metadata, access mode and cached results.
 
 A node is built from its XML element on first use.  Its definition (the element's
-children, read once into ``props``) never changes; what changes (cached values, access
-modes, bounds) lives in the ``cache`` dict, which the node map clears when anything
-the node depends on changes (see :meth:`nodemap.nodemap.NodeMap.changed`).
+children, read once into a frozen :class:`~nodemap.nodes.definition.Definition`) never
+changes; what changes (cached values, access modes, bounds, held values) lives in the
+node map's one value store (:class:`nodemap.cache.Store`, ``self.store``), which forgets
+a node's results when anything the node depends on changes (see
+:meth:`nodemap.nodemap.NodeMap.changed` and docs/core.md).
 
 Building a node checks its definition against the description: every pointer element
 names a node of the right type (a dangling, empty or wrong-type one is an XmlError
@@ -15,12 +17,15 @@ are access modes.  Numbers read through pointers become integers through
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from lxml import etree
 
+from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
+from .definition import Definition, children_by_tag
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
@@ -35,6 +40,7 @@ ACCESS_MODES = frozenset(("RW", "RO", "WO", "NA", "NI"))
 READABLE = frozenset(("RW", "RO"))
 WRITABLE = frozenset(("RW", "WO"))
 _MISSING = object()
+_NO_CHILDREN: Mapping[str, list[etree._Element]] = MappingProxyType({})
 #: Pointers read as a number (through ``NodeMap.reader``), which may name a value of
 #: another node (``Width.Max``, ``Sel.Entry.On``); the other pointers name nodes.
 NUMBER_POINTERS = frozenset((
@@ -45,6 +51,9 @@ NUMBER_TYPES = frozenset((
     "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
     "Float", "FloatReg", "SwissKnife", "Converter", "Boolean", "Enumeration", "EnumEntry"))
 TEXT_TYPES = frozenset(("String", "StringReg"))
+#: The pointers a node's value flows through (a selector change re-reads the registers
+#: reached this way from what it selects).
+VALUE_FLOW = ("pValue", "pValueIndexed", "pValueDefault", "pIndex", "pVariable")
 #: The pointers that name where a value node's value lives.
 VALUE_POINTERS = frozenset(("pValue", "pValueIndexed", "pValueDefault", "pValueCopy"))
 
@@ -155,26 +164,22 @@ class Node:
         self.nodemap = nodemap
         self.name = name
         self.element = element
-        self.cache: dict[str, Any] = {}
-        self.props: dict[str, list[etree._Element]] = {}
-        if parent is not None:  # StructEntry: the StructReg's children are defaults
-            for child in parent:
-                tag = localname(child.tag)
-                if tag and tag != "StructEntry":
-                    self.props.setdefault(tag, []).append(child)
-            own: dict[str, list[etree._Element]] = {}
-            for child in element:
-                tag = localname(child.tag)
-                if tag:
-                    own.setdefault(tag, []).append(child)
-            self.props.update(own)
-        else:
-            for child in element:
-                tag = localname(child.tag)
-                if tag:
-                    self.props.setdefault(tag, []).append(child)
+        #: the node map's value store: every cached result of this node lives there
+        self.store = nodemap.store
+        #: the child elements by tag: for building only (:meth:`built` drops them)
+        self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
+        #: what the description says, read once (frozen)
+        self.definition = Definition.parse(name, element, self.props)
+        self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
+        self._polling: Any = _MISSING
+        self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
+        #: the dependencies the value itself flows from (not bounds, conditions, port or
+        #: address): what a selector's change reaches through to the registers
+        self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
+            pointer_target(text) for tag in VALUE_FLOW for text in self.definition.all(tag)
+            if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
@@ -254,19 +259,29 @@ class Node:
                     if element.get("pOffset"):
                         yield element.get("pOffset").strip()
 
+    def built(self) -> None:
+        """Construction is over: drop the element lists (the definition keeps what the
+        node needs)."""
+        self.props = _NO_CHILDREN
+
     def text(self, tag: str, default: str | None = None) -> str | None:
-        elements = self.props.get(tag)
-        if not elements:
-            return default
-        return (elements[0].text or "").strip()
+        """The definition's text for ``tag`` (the first such child), else ``default``."""
+        found = self.definition.texts.get(tag)
+        return found[0] if found else default
 
     def texts(self, tag: str) -> list[str]:
-        return [(e.text or "").strip() for e in self.props.get(tag, ())]
+        return list(self.definition.all(tag))
 
     def where(self, tag: str = "") -> str:
-        line = self.element.sourceline
+        line = self.definition.line
         return f"{self.kind} {self.name!r}" + (f" <{tag}>" if tag else "") + \
             (f" (line {line})" if line else "")
+
+    def whole(self, value: Any, tag: str = "") -> int:
+        """:func:`whole` naming this node's ``tag`` (the message is built only on error)."""
+        if value.__class__ is int:
+            return value  # type: ignore[no-any-return]
+        return whole(value, self.where(tag))
 
     def int_prop(self, tag: str, default: int | None = None) -> int | None:
         text = self.text(tag)
@@ -284,16 +299,23 @@ class Node:
     def number_source(self, const_tag: str, pointer_tag: str, *, integer: bool
                       ) -> Callable[[], Any] | None:
         """A getter for a property given as a constant or as a pointer, else None."""
+        key = (const_tag, pointer_tag, integer)
+        sources = self._number_sources
+        if key in sources:
+            return sources[key]
         pointer = self.text(pointer_tag)
+        getter: Callable[[], Any] | None = None
         if pointer:
-            return self.nodemap.reader(pointer)
-        text = self.text(const_tag)
-        if text is not None:  # present: a number (an empty element is an error too)
-            where = self.where(const_tag)
-            value = parse_int64(text, where=where) if integer else \
-                parse_float(text, where=where)
-            return lambda: value
-        return None
+            getter = self.nodemap.reader(pointer)
+        else:
+            text = self.text(const_tag)
+            if text is not None:  # present: a number (an empty element is an error too)
+                where = self.where(const_tag)
+                value = parse_int64(text, where=where) if integer else \
+                    parse_float(text, where=where)
+                getter = lambda: value  # noqa: E731
+        sources[key] = getter  # worked out once: the definition does not change
+        return getter
 
     # -- metadata -------------------------------------------------------------------
 
@@ -379,15 +401,20 @@ class Node:
 
     @property
     def polling_time(self) -> int | None:
-        return self.int_prop("PollingTime")
+        """``PollingTime`` in ms (None when absent); parsed once: NodeMap.poll asks
+        every built node."""
+        period = self._polling
+        if period is _MISSING:
+            period = self._polling = self.int_prop("PollingTime")
+        return period  # type: ignore[return-value]
 
     @property
     def namespace(self) -> str:
-        return self.element.get("NameSpace", "Custom")
+        return self.definition.namespace
 
     @property
     def line(self) -> int | None:
-        return self.element.sourceline
+        return self.definition.line
 
     # -- access ---------------------------------------------------------------------
 
@@ -396,13 +423,21 @@ class Node:
         return "RO"
 
     def access(self) -> str:
-        """RW, RO, WO, NA or NI; cached like a value."""
-        mode = self.cache.get("access")
+        """RW, RO, WO, NA or NI; cached like a value, and for good when it was worked
+        out without reading anything that varies (see :mod:`nodemap.cache`)."""
+        store = self.store
+        name = self.name
+        mode = store.constant_access.get(name)
         if mode is not None:
             return mode
+        mode = store.get(name, "access", None)
+        if mode is not None:
+            store.dynamic += 1  # what is computed from this access varies as well
+            return mode
+        dynamic, volatile = store.dynamic, store.volatile
         self._condition_failed = False
         try:
-            return self.cached("access", self._compute_access)
+            mode = self.cached("access", self._compute_access)
         except NodeMapError:
             if not self._condition_failed or not self.KEEPS_FAILED_ACCESS:
                 raise
@@ -412,8 +447,14 @@ class Node:
             # whatever the node is built on and the conditions after it (measured: an RO
             # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
             self._condition_failed = False
-            self.cache["access"] = self._imposed or "RW"
+            store.put(name, "access", self._imposed or "RW")
+            store.dynamic += 1
             raise
+        if store.dynamic == dynamic and store.volatile == volatile:
+            store.constant_access[name] = mode
+        else:
+            store.dynamic += 1
+        return mode
 
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
@@ -510,11 +551,17 @@ class Node:
         fails (a formula over a write-only node, a division by zero) raises that error
         from :meth:`access` once (see there)."""
         nm = self.nodemap
-        target = pointer.partition(".")[0]
-        if target in nm and nm.node(target).access() not in READABLE:
+        self.store.dynamic += 1  # an access mode computed from a value varies
+        condition = self._conditions.get(pointer)
+        if condition is None:  # worked out once per pointer: the definition is fixed
+            target = pointer.partition(".")[0]
+            condition = self._conditions[pointer] = (
+                target if target in nm else None, nm.reader(pointer))
+        target, read = condition
+        if target is not None and nm.node(target).access() not in READABLE:
             return False
         try:
-            return bool(nm.reader(pointer)())
+            return bool(read())
         except NodeMapError:
             self._condition_failed = True
             raise
@@ -540,13 +587,20 @@ class Node:
     # -- values (overridden) ----------------------------------------------------------
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once; kept until something this node depends on changes (and
-        not kept at all when it read an uncachable register)."""
-        cache = self.cache
-        if key in cache:
-            return cache[key]
+        """``compute()`` once; kept in the store until something this node depends on
+        changes (and not kept at all when it read an uncachable register)."""
+        store = self.store
+        value = store.get(self.name, key)
+        if value is not MISSING:
+            return value
+        return self.evaluate(key, compute)
+
+    def evaluate(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` under the cycle guard; the result kept in the store as this
+        node's ``key`` unless an uncachable register was read meanwhile."""
+        store = self.store
         nm = self.nodemap
-        before = nm.volatile
+        before = store.volatile
         active = nm.active  # the cycle guard, inlined: this is the uncached read path
         marker = (self.name, key)
         if marker in active:
@@ -556,16 +610,16 @@ class Node:
             value = compute()
         finally:
             active.pop(marker, None)
-        if nm.volatile == before:
-            cache[key] = value
+        if store.volatile == before:
+            store.put(self.name, key, value)
         return value
 
     def get(self) -> Any:
         """The value, computed once and cached until an input changes."""
-        try:
-            return self.cache["value"]
-        except KeyError:
-            return self.cached("value", self._compute_value)
+        value = self.store.values.get(self.name, MISSING)
+        if value is not MISSING:
+            return value
+        return self.evaluate("value", self._compute_value)
 
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
@@ -585,9 +639,6 @@ class Node:
         if getter is None:
             raise XmlError(f"{self.where()} has no {suffix!r} to refer to")
         return getter()
-
-    def invalidated(self) -> None:
-        """Hook: the node map just cleared this node's cache."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

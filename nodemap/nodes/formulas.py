@@ -299,7 +299,6 @@ class Converter(_FormulaNode):
         elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
         target.set(raw)
-        self.cache.clear()
         self.nodemap.changed(self)
 
 
@@ -310,8 +309,7 @@ class Converter(_FormulaNode):
         makes the write fail with a RangeError naming it, and nothing is written."""
         nm = self.nodemap
         seen: set[str] = {self.name}
-        todo = [(e.text or "").strip() for e in self.props.get("pVariable", ())
-                if "." not in (e.text or "") and "." not in e.get("Name", "")]
+        todo = [t for t in self.texts("pVariable") if "." not in t]
         while todo and len(seen) < 1000:
             name = todo.pop()
             if name in seen or name not in nm:
@@ -319,8 +317,7 @@ class Converter(_FormulaNode):
             seen.add(name)
             node = nm.node(name)
             if isinstance(node, _FormulaNode):
-                todo += [(e.text or "").strip() for e in node.props.get("pVariable", ())
-                         if "." not in (e.text or "") and "." not in e.get("Name", "")]
+                todo += [t for t in node.texts("pVariable") if "." not in t]
                 if isinstance(node, Converter):
                     todo.append(node.target_name or "")
                 continue

@@ -2,9 +2,10 @@
 
 Register (raw bytes), IntReg, MaskedIntReg and StructEntry (bit fields), FloatReg,
 StringReg.  The address is the sum of ``Address``, ``pAddress`` and inline
-``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node's cache
-unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the written
-bytes) or ``WriteAround`` (forget them).
+``IntSwissKnife`` terms plus ``pIndex`` × offset.  Reads go through the node map's
+store (:mod:`nodemap.cache`: bytes cached by span, shared by registers at the same
+address) unless ``Cachable`` is ``NoCache``; writes follow ``WriteThrough`` (keep the
+written bytes) or ``WriteAround`` (forget them).
 
 Addresses are 64-bit: a negative one, one beyond 64 bits or a span running past the end
 of the address space, and a length the register type cannot hold (integers 1–8 bytes,
@@ -49,6 +50,9 @@ class RegisterNode(Node):
             raise XmlError(f"{self.where('AccessMode')}: {self.access_mode!r} is not a "
                            f"register access mode (RW, RO or WO)")
         self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
+        #: whether the port is a chunk port, whose data comes and goes with each frame
+        #: (nodemap.chunks.attach); worked out on first use (None: not yet)
+        self._chunk_port: bool | None = None
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
         self.byteorder = "little" if self.little else "big"
         self._address_terms = self._compile_address()
@@ -66,6 +70,10 @@ class RegisterNode(Node):
                 self._static_span = self._checked(self._constant_address, self._fixed_length)
             except XmlError:
                 pass  # raised again on every access, by span()
+        #: (port, address, length) of a constant span: the store's key for its bytes
+        self._static_key: tuple[str, int, int] | None = None if self._static_span is None \
+            else (self.port_name, *self._static_span)
+        self._cachable = self.caching != "NoCache"
 
     def _collect_dependencies(self):
         yield from super()._collect_dependencies()
@@ -96,11 +104,11 @@ class RegisterNode(Node):
                 offset_reader = self.nodemap.reader(offset_name)
                 terms.append((f"{where} x pOffset {offset_name}",
                               lambda i=index, o=offset_reader, w=where:
-                              whole(i(), self.where(w)) * whole(o(), self.where("pOffset"))))
+                              self.whole(i(), w) * self.whole(o(), "pOffset")))
             else:
                 offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex Offset"))
                 terms.append((f"{where} x Offset {offset}",
-                              lambda i=index, o=offset, w=where: whole(i(), self.where(w)) * o))
+                              lambda i=index, o=offset, w=where: self.whole(i(), w) * o))
         self._constant_address = constant
         return terms
 
@@ -108,7 +116,9 @@ class RegisterNode(Node):
         """The address now, checked to lie in the 64-bit address space."""
         address = self._constant_address
         for where, term in self._address_terms:
-            address += whole(term(), f"{self.where()}: the address term from {where}")
+            value = term()
+            address += value if value.__class__ is int else \
+                whole(value, f"{self.where()}: the address term from {where}")
         if not 0 <= address < ADDRESS_SPACE:
             raise XmlError(f"{self.where()}: its address works out to {_hex(address)}, outside "
                            f"the 64-bit address space [0, 0xFFFFFFFFFFFFFFFF] (check Address, "
@@ -119,11 +129,11 @@ class RegisterNode(Node):
         if self._fixed_length is not None:
             length = self._fixed_length
         else:
-            length = whole(self._length_reader(), self.where("pLength"))  # type: ignore[misc]
+            length = self.whole(self._length_reader(), "pLength")  # type: ignore[misc]
         low, high = self.LENGTHS
         if not low <= length <= high:
             raise XmlError(f"{self.where()}: its length is {length} bytes; a "
-                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+                           f"{self.definition.type} holds {low} to {high}")
         return length
 
     def span(self) -> tuple[int, int]:
@@ -139,7 +149,7 @@ class RegisterNode(Node):
         low, high = self.LENGTHS
         if not low <= length <= high:
             raise XmlError(f"{self.where()}: its length is {length} bytes; a "
-                           f"{localname(self.element.tag) or self.kind} holds {low} to {high}")
+                           f"{self.definition.type} holds {low} to {high}")
         if address + length > ADDRESS_SPACE:
             raise XmlError(f"{self.where()}: its {length} bytes at {_hex(address)} run past the "
                            f"end of the 64-bit address space")
@@ -149,6 +159,13 @@ class RegisterNode(Node):
         """AccessMode, within what the port and the address inputs allow."""
         mode = self.access_mode
         nm = self.nodemap
+        chunk = self._chunk_port
+        if chunk is None:
+            port = self.port_name
+            chunk = self._chunk_port = port in nm and nm.element_type(port) == "Port" and \
+                bool(nm.node(port).text("ChunkID"))
+        if chunk:  # bound and unbound frame by frame: varies
+            self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
         inputs = self.inputs_access(name for name in self.dependencies
@@ -176,9 +193,7 @@ class RegisterNode(Node):
 
     def fill(self, data: bytes, address: int) -> None:
         """Take bytes read in bulk (``NodeMap.prefetch``) as this register's cached value."""
-        self.cache["bytes"] = data
-        self.cache["key"] = (self.port_name, address, len(data))
-        self.nodemap.cached_registers.add(self)
+        self.store.keep_bytes(self.name, (self.port_name, address, len(data)), data)
 
     def get_address(self) -> int:
         return self.address()
@@ -186,19 +201,24 @@ class RegisterNode(Node):
     # -- bytes --------------------------------------------------------------------------
 
     def read_bytes(self) -> bytes:
-        """The register's bytes (cached unless NoCache); callers check readability."""
-        cache = self.cache
-        data = cache.get("bytes")
-        if data is not None:
-            return data
+        """The register's bytes (cached by span unless NoCache); callers check
+        readability."""
         nm = self.nodemap
-        before = nm.volatile
-        span = self._static_span
-        if span is None:
+        store = self.store
+        before = store.volatile
+        key = self._static_key
+        if key is None:
             with nm.evaluating(self, "address"):
-                span = self._checked(self.address(), self.length())
-        # else: a constant address needs no evaluation (nor a cycle guard)
-        address, length = span
+                address, length = self._checked(self.address(), self.length())
+            key = (self.port_name, address, length)
+        else:  # a constant address needs no evaluation (nor a cycle guard)
+            address, length = key[1], key[2]
+        cachable = self._cachable
+        if cachable:
+            data = store.bytes_at(key)
+            if data is not None:
+                store.read_from(self.name, key)
+                return data
         try:
             data = nm.port(self.port_name).read(address, length) if length else b""
         except (NodeMapError, OSError) as exc:
@@ -211,17 +231,16 @@ class RegisterNode(Node):
                 f"{self.name}: the port returned {len(data) if data is not None else 0} "
                 f"bytes for a {length}-byte read at 0x{address:X}")
         data = bytes(data)
-        if self.caching != "NoCache" and nm.volatile == before:
-            cache["bytes"] = data
-            cache["key"] = (self.port_name, address, length)
-            nm.cached_registers.add(self)
+        if cachable and store.volatile == before:
+            store.keep_bytes(self.name, key, data)
         else:
-            nm.volatile += 1
+            store.volatile += 1
         return data
 
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap
-        before = nm.volatile
+        store = self.store
+        before = store.volatile
         span = self._static_span
         if span is None:
             with nm.evaluating(self, "address"):
@@ -236,22 +255,15 @@ class RegisterNode(Node):
             if error is exc:
                 raise
             raise error from exc
-        if len(data) < length:  # a short write changes the leading bytes only (GenApi)
-            previous = self.cache.get("bytes")
-            data = data + previous[len(data):] if previous is not None else None
         key = (self.port_name, address, length)
-        self.cache.clear()
-        if data is not None and self.caching == "WriteThrough" and nm.volatile == before:
-            self.cache["bytes"] = bytes(data)
-            self.cache["key"] = key
-            nm.cached_registers.add(self)
-        else:
-            nm.cached_registers.discard(self)
-        nm.register_written(self, key)
+        kept: bytes | None = bytes(data)
+        if len(data) < length:  # a short write changes the leading bytes only (GenApi)
+            previous = store.bytes_at(key)
+            kept = data + previous[len(data):] if previous is not None else None
+        if self.caching != "WriteThrough" or store.volatile != before:
+            kept = None
+        store.written(self.name, key, kept)
         nm.changed(self)
-
-    def invalidated(self) -> None:
-        self.nodemap.cached_registers.discard(self)
 
 
 def _hex(number: int) -> str:
@@ -304,13 +316,14 @@ class IntReg(RegisterNode):
         return 8 * self.length()
 
     def get(self) -> int:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = self.decode(self.read_bytes())
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def decode(self, data: bytes) -> int:
@@ -420,13 +433,14 @@ class FloatReg(RegisterNode):
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
     def get(self) -> float:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = struct.unpack(self._format(), self.read_bytes())[0]
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def set(self, value: Any) -> None:
@@ -461,13 +475,14 @@ class StringReg(RegisterNode):
     kind = "String"
 
     def get(self) -> str:
-        value = self.cache.get("value")
+        value = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
-            before = self.nodemap.volatile
+            store = self.store
+            before = store.volatile
             value = self.read_bytes().split(b"\0", 1)[0].decode("utf-8", errors="replace")
-            if self.nodemap.volatile == before:
-                self.cache["value"] = value
+            if store.volatile == before:
+                store.values[self.name] = value
         return value
 
     def set(self, value: Any) -> None:

@@ -1,6 +1,6 @@
 """Value nodes: Integer, Float, Boolean, Command, Enumeration (+ EnumEntry), String.
 
-Each takes its value from one source: a ``<Value>`` held in the node map, a
+Each takes its value from one source: a ``<Value>`` held in the node map's store, a
 ``<pValue>`` node, or ``<pValueIndexed>``/``<ValueIndexed>`` chosen by ``<pIndex>``
 (with ``pValueDefault``/``ValueDefault``).  Bounds come from ``Min``/``pMin`` ... and
 otherwise from the pValue node, as in GenApi.  Writes check access, range and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Iterable
 
+from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
@@ -34,6 +35,11 @@ class ValueNode(Node):
         super().__init__(*args)
         self._pvalue = self.text("pValue")
         self._index = self.text("pIndex")
+        self._index_reader = self.nodemap.reader(self._index) if self._index else None
+        #: the nodes whose access bounds this one's (index and bound pointers)
+        self._access_inputs = tuple(t for t in (self._index, self.text("pMin"),
+                                                self.text("pMax"), self.text("pInc"))
+                                    if t and t != self.name)
         self._indexed: dict[int, tuple[str | None, Any]] = {}
         if self._index:
             # The reference applies no condition to an indexed value: with pIndex,
@@ -50,10 +56,12 @@ class ValueNode(Node):
             self._default: tuple[str | None, Any] | None = (default, None) if default else (
                 (None, self._parse(self.text("ValueDefault") or ""))
                 if self.text("ValueDefault") is not None else None)
-        self.stored: Any = None
+        #: the initial ``<Value>`` (what the node holds until written: the store keeps
+        #: what the application writes, see :meth:`_slot`)
+        self.initial: Any = None
         if not self._pvalue and not self._index:
             text = self.text("Value")
-            self.stored = self._parse(text) if text is not None else self._empty()
+            self.initial = self._parse(text) if text is not None else self._empty()
 
     def _parse(self, text: str) -> Any:
         return parse_int64(text, where=self.where("Value")) if self.integer \
@@ -74,7 +82,7 @@ class ValueNode(Node):
         if self._pvalue:
             return nm.node(self._pvalue), None
         if self._index:
-            index = whole(nm.reader(self._index)(), self.where("pIndex"))
+            index = self.whole(self._index_reader(), "pIndex")
             entry = self._indexed.get(index)
             if entry is None:
                 if self._default is None:
@@ -118,26 +126,28 @@ class ValueNode(Node):
         return super().representation
 
     def _slot(self, key: Any) -> Any:
+        """What slot ``key`` holds: written by the application (in the store), else the
+        description's constant."""
+        held = self.store.held(self.name, key)
+        if held is not MISSING:
+            return held
         if key == "value":
-            return self.stored
+            return self.initial
         if key == "default":
             return self._default[1]  # type: ignore[index]
         return self._indexed[key][1]
 
     def read_source(self) -> Any:
         node, key = self.source()
-        return node.get() if node is not None else self._slot(key)
+        # numeric(): an Enumeration source gives its integer, not its symbolic name
+        return node.numeric() if node is not None else self._slot(key)
 
     def write_source(self, value: Any) -> None:
         node, key = self.source()
         if node is not None:
             node.set(value)
-        elif key == "value":
-            self.stored = value
-        elif key == "default":
-            self._default = (None, value)
         else:
-            self._indexed[key] = (None, value)
+            self.store.hold(self.name, key, value)
         for copy in self.texts("pValueCopy"):
             self.nodemap.node(copy).set(value)
 
@@ -147,11 +157,14 @@ class ValueNode(Node):
             mode = self.inputs_access([self._index])
             if mode != "RW":
                 return mode
-        bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc")) if t]
+        bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc"))
+                  if t and t != self.name]
         if bounds and not self._index:  # an indexed value ignores them (as its conditions)
             mode = self.inputs_presence(bounds)
             if mode != "RW":
                 return mode
+        if self._index:
+            self.store.dynamic += 1  # the index chooses the source: it varies
         node, _ = self.source()
         return node.access() if node is not None else "RW"
 
@@ -165,7 +178,6 @@ class ValueNode(Node):
         return raw
 
     def finish_write(self) -> None:
-        self.cache.clear()
         self.nodemap.changed(self)
 
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
@@ -188,16 +200,16 @@ class Integer(ValueNode):
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
-        return self.cached("min", lambda: whole(self.bound("Min", "pMin", "get_min", INT64_MIN),
-                                                self.where("pMin")))
+        return self.cached("min", lambda: self.whole(
+            self.bound("Min", "pMin", "get_min", INT64_MIN), "pMin"))
 
     def get_max(self) -> int:
-        return self.cached("max", lambda: whole(self.bound("Max", "pMax", "get_max", INT64_MAX),
-                                                self.where("pMax")))
+        return self.cached("max", lambda: self.whole(
+            self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax"))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: whole(self.bound("Inc", "pInc", "get_inc", 1),
-                                                self.where("pInc")))
+        return self.cached("inc", lambda: self.whole(self.bound("Inc", "pInc", "get_inc", 1),
+                                                     "pInc"))
 
     def set(self, value: Any) -> None:
         value = as_int(self, value)
@@ -316,7 +328,7 @@ class Command(ValueNode):
 
     def command_value(self) -> int:
         getter = self.number_source("CommandValue", "pCommandValue", integer=True)
-        return whole(getter(), self.where("CommandValue")) if getter is not None else 1
+        return self.whole(getter(), "CommandValue") if getter is not None else 1
 
     def get(self) -> Any:
         raise AccessError(f"{self.name} is a Command: call execute() and is_done(), it has "
@@ -371,6 +383,8 @@ class Enumeration(ValueNode):
         self.entry_names = [f"EnumEntry_{self.name}_{e.get('Name')}"
                             for e in self.props.get("EnumEntry", ()) if e.get("Name")]
         self._by_symbol: dict[str, EnumEntry] | None = None
+        self._by_value: dict[int, str] | None = None
+        self._entries: tuple[EnumEntry, ...] | None = None
 
     def _collect_dependencies(self) -> Iterable[str]:
         # Its access and entries follow its entries' pIsImplemented/pIsAvailable: a
@@ -380,9 +394,14 @@ class Enumeration(ValueNode):
             if element.get("Name"):
                 yield f"EnumEntry_{self.name}_{element.get('Name')}"
 
-    def all_entries(self) -> list[EnumEntry]:
-        return [self.nodemap.node(name) for name in self.entry_names
-                if name in self.nodemap]  # type: ignore[misc]
+    def all_entries(self) -> tuple[EnumEntry, ...]:
+        """Every entry node (built on first use, then kept: the set never changes)."""
+        entries = self._entries
+        if entries is None:
+            nm = self.nodemap
+            entries = self._entries = tuple(
+                nm.node(name) for name in self.entry_names if name in nm)  # type: ignore[misc]
+        return entries
 
     def entry(self, symbol: str) -> EnumEntry:
         if self._by_symbol is None:
@@ -399,13 +418,19 @@ class Enumeration(ValueNode):
 
     def get_int(self) -> int:
         return self.cached("int", lambda: (self.check_readable(),
-                                           whole(self.read_source(), self.where("pValue")))[1])
+                                           self.whole(self.read_source(), "pValue"))[1])
 
     def convert(self, raw: Any) -> str:
-        raw = whole(raw, self.where("pValue"))
-        for entry in self.all_entries():
-            if entry.value == raw:
-                return entry.symbolic
+        raw = self.whole(raw, "pValue")
+        by_value = self._by_value
+        if by_value is None:
+            by_value = {}
+            for entry in self.all_entries():  # the first entry of a value names it
+                by_value.setdefault(entry.value, entry.symbolic)
+            self._by_value = by_value
+        symbolic = by_value.get(raw)
+        if symbolic is not None:
+            return symbolic
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
                          f"entries ({', '.join(self.entries())})")
 
@@ -574,7 +599,7 @@ class UnknownNode(Node):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.kind = localname(self.element.tag) or "Node"
+        self.kind = self.definition.type
 
     def base_access(self) -> str:
         return "NI"

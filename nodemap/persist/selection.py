@@ -105,10 +105,7 @@ class _Graph:
         current = name
         while len(out) < 64:
             node = self.node(current)
-            pointers = getattr(node, "props", {}).get("pValue", ()) if node is not None else ()
-            if not pointers:
-                break
-            current = (pointers[0].text or "").strip()
+            current = (node.text("pValue") or "") if node is not None else ""
             if not current or current in out or current not in self.nm:
                 break
             out.append(current)

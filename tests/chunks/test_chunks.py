@@ -41,6 +41,17 @@ def test_overrunning_length_is_a_clear_error() -> None:
         parse_gev(b"\x00\x00\x00" + gev_payload([(0x1001, b"")]))
 
 
+def test_length_that_would_wrap_in_c_is_an_error_not_a_loop() -> None:
+    """A length of 0xFFFFFFF8 makes C's ``offset - 8 - length`` land back on the same
+    trailer (an endless loop in a 32-bit parser); here it overruns, clearly."""
+    looping = b"\x00" * 8 + struct.pack(">II", 0x1001, 0xFFFFFFF8)
+    with pytest.raises(ChunkError, match="claims 4294967288 bytes"):
+        parse_gev(looping)
+    nm = _nm()
+    result = nm.attach_chunks(looping)
+    assert result.error is not None and result.bound == ()
+
+
 def test_many_zero_length_chunks_are_bounded() -> None:
     payload = gev_payload([(7, b"")] * (MAX_CHUNKS + 1))
     with pytest.raises(ChunkError, match="more than"):

@@ -101,3 +101,23 @@ def test_fuzzed_sim_options_never_start_and_never_crash(argv: list[str]) -> None
 def test_a_nul_byte_in_any_argument_is_a_usage_error(argv: list[str]) -> None:
     code, output = run(argv)
     assert code == 2 and any(w in output for w in ("NUL byte", "null byte", "does not exist"))
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["discover", "--address", "127.0.0.1", "--timeout", "1e308"], "give 0 to 86400 seconds"),
+    (["discover", "--address", "127.0.0.1", "--timeout", "inf"], "give 0 to 86400 seconds"),
+    (["discover", "--address", "127.0.0.1", "--timeout", "nan"], "give 0 to 86400 seconds"),
+    (["discover", "--address", "127.0.0.1", "--timeout", "-1"], "give 0 to 86400 seconds"),
+    (["execute", f"mem:{DEMO_XML}", "X", "--timeout", "1e999"], "give 0 to 86400 seconds"),
+    (["get", "gvcp://127.0.0.1:99999", "Width"], "port 99999 is not a UDP port"),
+    (["get", "gvcp://127.0.0.1:0", "Width"], "port 0 is not a UDP port"),
+    (["get", "gvcp://[::1]", "Width"], "runs over IPv4"),
+    (["get", "gvcp://127.0.0.1?deadline=nan", "Width"], "deadline must be a positive number"),
+    (["get", "gvcp://127.0.0.1?deadline=inf", "Width"], "deadline must be a positive number"),
+    (["sim", "gige", "--address", "256.0.0.1"], "not an IPv4 address"),
+    (["sim", "gige", "--address", "\u0661\u0662\u0667.0.0.1"], "not an IPv4 address"),
+])
+def test_huge_odd_and_unicode_numbers_are_usage_errors(argv: list[str], needle: str) -> None:
+    # each of these escaped as OverflowError / inet_aton errors, or hung on a nan deadline
+    code, output = run(argv)
+    assert code == 2 and needle in output, (code, output)

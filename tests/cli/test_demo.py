@@ -15,7 +15,8 @@ def test_demo_runs_and_cleans_up(tmp_path):
     for line in ("started a simulated GigE Vision camera", "started a simulated Sony FCB",
                  "started a simulated SXH485", 'cam.features["Width"].value',
                  'cam.features["TriggerSoftware"].execute()', "persist.save(cam",
-                 "persist.load(cam", 'cam.snapshot("snapshot.jpg")', "Every simulator was stopped"):
+                 "persist.load(cam", 'cam.snapshot("snapshot.jpg")',
+                 'cam.files.read("UserData") == data   → True', "Every simulator was stopped"):
         assert line in out, line
     assert (tmp_path / "snapshot.jpg").read_bytes()[:2] == b"\xff\xd8"
     assert (tmp_path / "gige.nmfs").read_text().startswith("# nodemap feature set 1")

@@ -32,8 +32,9 @@ def test_usage_errors_exit_2_with_a_message(args, needle):
     result = _run(*args)
     assert result.exit_code == 2, result.output
     assert needle in result.output
-    assert "Traceback" not in result.output and result.exception is None or \
-        isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
 
 
 @pytest.mark.parametrize("url, needle", [

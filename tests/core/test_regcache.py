@@ -9,7 +9,7 @@ from nodemap.regcache import CachedRegisters
 
 class Register:
     def __init__(self, port: str, address: int, length: int) -> None:
-        self.cache = {"key": (port, address, length)}
+        self.key = (port, address, length)
 
 
 _span = st.tuples(st.sampled_from(["Device", "Other"]), st.integers(0, 1 << 20),
@@ -22,14 +22,14 @@ def test_overlapping_is_a_superset_of_the_true_overlaps(spans, write, dropped):
     cached = CachedRegisters()
     registers = [Register(*span) for span in spans]
     for register in registers:
-        cached.add(register)
+        cached.add(register, register.key)
     for i in dropped:
         if i < len(registers):
             cached.discard(registers[i])
     port, address, length = write
     truth = {r for i, r in enumerate(registers) if i not in dropped
-             and r.cache["key"][0] == port and r.cache["key"][1] < address + length
-             and address < r.cache["key"][1] + r.cache["key"][2]}
+             and r.key[0] == port and r.key[1] < address + length
+             and address < r.key[1] + r.key[2]}
     found = cached.overlapping(port, address, length)
     assert truth <= found
     assert found <= set(cached) and len(cached) == len(registers) - len(
@@ -39,9 +39,9 @@ def test_overlapping_is_a_superset_of_the_true_overlaps(spans, write, dropped):
 def test_re_adding_moves_a_register_and_clear_empties():
     cached = CachedRegisters()
     register = Register("Device", 0x100, 4)
-    cached.add(register)
-    register.cache["key"] = ("Device", 0x9000, 4)
-    cached.add(register)
+    cached.add(register, register.key)
+    register.key = ("Device", 0x9000, 4)
+    cached.add(register, register.key)
     assert register not in cached.overlapping("Device", 0x100, 4)
     assert register in cached.overlapping("Device", 0x9002, 1)
     cached.clear()

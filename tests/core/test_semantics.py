@@ -406,3 +406,11 @@ def test_prefetch_survives_a_refused_batch():
     nm.connect(RefusingPort(0x100))
     assert nm.prefetch(["A", "B"]) == 0
     assert nm.features["B"].value == 0
+
+
+def test_a_value_node_over_an_enumeration_reads_its_integer():
+    # found by test_adversarial_xml: int() of the symbolic name escaped as a ValueError
+    nm, _ = load('<Enumeration Name="Sel"><EnumEntry Name="A"><Value>0</Value></EnumEntry>'
+                 '<EnumEntry Name="B"><Value>1</Value></EnumEntry><Value>1</Value>'
+                 '</Enumeration><Integer Name="V"><pValue>Sel</pValue></Integer>')
+    assert nm.features["V"].value == 1

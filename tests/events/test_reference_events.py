@@ -36,7 +36,7 @@ for packet in json.loads(sys.stdin.read()):
     for name in FEATURES:
         try:
             facts[name] = nm.get_node(name).value
-        except Exception:
+        except g.GenericException:
             facts[name] = "Error"
     out.append(facts)
 sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
@@ -60,7 +60,7 @@ def ours(packets: list[bytes]) -> list[dict[str, object]]:
         for name in FEATURES:
             try:
                 facts[name] = nm.node(name).get()
-            except Exception:
+            except NodeMapError:      # ours; anything else is a bug and must surface
                 facts[name] = "Error"
         out.append(facts)
     return out
@@ -68,11 +68,19 @@ def ours(packets: list[bytes]) -> list[dict[str, object]]:
 
 items = st.builds(EventItem, st.sampled_from([EXPOSURE_END, FRAME_END, 0x1234]),
                   st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1))
+ext_items = st.builds(EventItem, st.sampled_from([EXPOSURE_END, FRAME_END, 0x1234]),
+                      st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1),
+                      st.integers(0, 2**64 - 1))
 packets = st.one_of(
     st.builds(lambda r, i, d: EventDataCmd(r, i, d).encode(), st.integers(1, 0xFFFF), items,
               st.binary(min_size=4, max_size=32)),
     st.builds(lambda r, i: EventCmd(r, tuple(i)).encode(), st.integers(1, 0xFFFF),
-              st.lists(items, min_size=1, max_size=3)))
+              st.lists(items, min_size=1, max_size=3)),
+    # GigE Vision 2.0 extended-ID commands (flag 0x10, 24-byte items, 64-bit block ids)
+    st.builds(lambda r, i, d: EventDataCmd(r, i, d, extended=True).encode(),
+              st.integers(1, 0xFFFF), ext_items, st.binary(min_size=4, max_size=32)),
+    st.builds(lambda r, i: EventCmd(r, tuple(i), extended=True).encode(),
+              st.integers(1, 0xFFFF), st.lists(ext_items, min_size=1, max_size=3)))
 
 
 def as_int64(facts: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -291,3 +291,21 @@ def test_category_visibility_follows_its_features() -> None:
     for name, expected in (("Empty", "Invisible"), ("G", "Expert")):
         assert genapi.EVisibility(int(ref.get_node(name).node.visibility)).name == expected
         assert ours.features[name].visibility == expected
+
+
+def test_register_on_an_unconnected_port() -> None:
+    """Nothing connected: a device port and its registers are NI, a chunk port NA."""
+    require_genicam()
+    import genicam.genapi as genapi
+
+    import nodemap
+
+    body = (f'<IntReg Name="R">{reg(0x100)}</IntReg>'
+            '<Port Name="Chunk"><ChunkID>12</ChunkID></Port>')
+    xml = document(body)
+    ref = genapi.NodeMap()
+    ref.load_xml_from_string(xml.decode())
+    ours = nodemap.NodeMap.from_xml(xml)
+    for name, expected in (("R", "NI"), ("Device", "NI"), ("Chunk", "NA")):
+        assert oracle._access_name(ref.get_node(name).node.get_access_mode()) == expected
+        assert ours.features[name].access == expected

@@ -20,11 +20,11 @@ from __future__ import annotations
 import ctypes
 import logging
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
 from nodemap.errors import NodeMapError, XmlError
+from nodemap.httpfetch import fetch as fetch_http
 from nodemap.xmlurl import DescriptionUrl
 from nodemap.xmlurl import parse as parse_description_url
 
@@ -121,19 +121,8 @@ def fetch(url: PortUrl, read: Callable[[int, int], bytes], *,
         if progress:
             progress(len(data), len(data))
         return data
-    try:
-        with urllib.request.urlopen(url.name, timeout=http_timeout) as resp:  # noqa: S310
-            total = int(resp.headers.get("Content-Length") or 0)
-            body = bytearray()
-            while piece := resp.read(65536):
-                body += piece
-                if len(body) > MAX_XML_BYTES:
-                    raise XmlError(f"{url.raw}: more than {MAX_XML_BYTES} bytes")
-                if progress:
-                    progress(len(body), total or len(body))
-    except OSError as exc:
-        raise XmlError(f"cannot download the XML of port URL {url.raw!r}: {exc}") from exc
-    return bytes(body)
+    # the server is the device's choice: bounded in time and size
+    return fetch_http(url.name, limit=MAX_XML_BYTES, timeout=http_timeout, progress=progress)
 
 
 def _looks_like_xml(blob: bytes) -> bool:

@@ -3,8 +3,8 @@ acquisition commands, and what Width/Height/PixelFormat/... the host has program
 
 The device stays description-agnostic: it serves whatever XML it was given, and this
 room asks that XML (through a node map bound directly to the device's register memory,
-never through GVCP) where ``AcquisitionStart``, ``AcquisitionStop`` and
-``TriggerSoftware`` write, and, at each AcquisitionStart, for a snapshot of the image
+never through GVCP) where ``AcquisitionStart``, ``AcquisitionStop``, ``TriggerSoftware``
+and ``TestEventGenerate`` (the SFNC command that sends a Test event) write, and, at each AcquisitionStart, for a snapshot of the image
 and acquisition features.  A feature the XML lacks takes the documented default; a
 description without ``AcquisitionStart`` simply never streams.
 """
@@ -24,7 +24,7 @@ __all__ = ["AcquisitionFeatures", "CommandRegister", "Snapshot", "COMMANDS"]
 
 log = logging.getLogger("nodemap.gvcp.device")
 
-COMMANDS = ("AcquisitionStart", "AcquisitionStop", "TriggerSoftware")
+COMMANDS = ("AcquisitionStart", "AcquisitionStop", "TriggerSoftware", "TestEventGenerate")
 MONO8 = 0x01080001
 
 

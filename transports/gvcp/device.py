@@ -6,7 +6,9 @@ through its first URL, enforces the control channel privilege (CCP) and the hear
 timeout, answers with the standard status codes (BAD_ALIGNMENT, INVALID_ADDRESS,
 ACCESS_DENIED, WRITE_PROTECT ...), supports concatenated READREG/WRITEREG, and can be told
 to drop, duplicate, delay or corrupt a seeded fraction of the packets it receives and
-sends (fault tests).
+sends (fault tests).  It hears DISCOVERY and FORCEIP sent to the limited broadcast
+255.255.255.255 (a listener shared with other devices on the same port; ``broadcast_address``
+names another broadcast address, None hears none) and answers from its own address.
 
 It streams: when the served XML has ``AcquisitionStart``, executing it (a write of its
 command register) starts a :class:`.streamer.Streamer` sending the ramp test image as GVSP
@@ -15,6 +17,12 @@ Height, OffsetX/Y, PixelFormat, AcquisitionMode/FrameCount/FrameRate and Trigger
 TriggerSoftware (read through :mod:`.acquisition`), until ``AcquisitionStop``.  It answers
 PACKETRESEND from the last frames, fires SCPS test packets, switches to 64-bit block ids
 when GVSP configuration (0x0960) bit 30 is set, and takes seeded stream faults.
+
+Chunks and events, read from the same XML (:mod:`.sim_chunks`, :mod:`.sim_events`): with
+``ChunkModeActive`` the frames carry the enabled chunks (payload type 0x4001); the events
+the host enabled through ``EventSelector``/``EventNotification`` (AcquisitionStart,
+FrameStart, ExposureEnd, FrameEnd, and Test on ``TestEventGenerate`` in the demo camera)
+go to the message channel (MCDA:MCP) with MCTT/MCRC retries.
 
 Run it on its own::
 
@@ -42,16 +50,26 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from nodemap.errors import NodeMapError
+
 from ..faults import Faults
 from . import protocol as p
 from .acquisition import AcquisitionFeatures
+from .placement import PREFERRED, free_address, register_spans
 from .protocol import Register as R
 from .protocol import Status
+from .sim_chunks import FrameChunks, SimChunks
+from .sim_events import MC_RETRIES, MC_TIMEOUT_MS, SimEvents
+from .sim_probe import Probe
+from .sim_files import SimFiles
 from .streamer import (StreamConfig, Streamer, StreamFaults, parse_stream_faults,
                        send_test_packet)
 
 __all__ = ["Faults", "Memory", "SimulatedDevice", "StreamFaults", "parse_stream_faults", "main",
-           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS"]
+           "GEV2_REGISTERS", "GVSP_CONFIG_EXTENDED_ID", "GVCP_CONFIG_EXTENDED_STATUS",
+           "LIMITED_BROADCAST"]
+
+LIMITED_BROADCAST = "255.255.255.255"
 
 log = logging.getLogger("nodemap.gvcp.device")
 
@@ -66,6 +84,7 @@ PHYSICAL_LINK_CAPABILITY = 0x0964
 PHYSICAL_LINK_CONFIGURATION = 0x0968
 GVSP_CAP_SCSP = 0x80000000          # SCSPx registers exist
 GVSP_CAP_LEGACY_BLOCK_ID = 0x40000000  # 16-bit block ids still supported
+MC_CAP_MCSP = 0x80000000               # message channel: MCSP register exists
 GVSP_CONFIG_EXTENDED_ID = 0x40000000   # 0x0960 bit 30 (BE bit 1): 64-bit block id enable
 GVCP_CONFIG_HEARTBEAT_DISABLE = 0x1
 GVCP_CONFIG_PENDING_ACK = 0x2
@@ -78,7 +97,7 @@ TIMESTAMP_LATCH = 0x2
 GEV2_REGISTERS: dict[int, int] = {
     ACTIVE_LINKS: 1,
     GVSP_CAPABILITY: GVSP_CAP_SCSP | GVSP_CAP_LEGACY_BLOCK_ID,
-    MESSAGE_CHANNEL_CAPABILITY: 0,
+    MESSAGE_CHANNEL_CAPABILITY: MC_CAP_MCSP,
     R.DISCOVERY_ACK_DELAY: 0,
     R.GVCP_CONFIGURATION: 0,
     GVSP_CONFIGURATION: 0,
@@ -157,18 +176,28 @@ def _bootstrap_map(stream_channels: int) -> list[tuple[int, int, str]]:
     return spans
 
 
+def _place(xml: bytes, length: int) -> int:
+    """Where a ``length``-byte blob of ``xml`` goes: clear of the description's registers."""
+    try:
+        spans = register_spans(xml)
+    except NodeMapError as exc:   # a deliberately broken description (tests): the default
+        log.debug("served XML not indexable (%s): placed at 0x%X", exc, PREFERRED)
+        return PREFERRED
+    return free_address(spans, length)
+
+
 class SimulatedDevice:
     """A GVCP device on ``address:port``; ``start()``/``stop()`` or use as a context manager."""
 
     def __init__(self, xml: bytes | None = None, *, address: str = "127.0.0.2",
                  port: int = p.GVCP_PORT, xml_name: str = "device.xml", zipped: bool = False,
-                 xml_address: int = 0x0010_0000, schema_version: str | None = None,
+                 xml_address: int | None = None, schema_version: str | None = None,
                  mac: int | None = None, serial: str | None = None,
                  manufacturer: str = "nodemap", model: str = "GVCP simulator",
                  concatenation: bool = True, heartbeat_timeout_ms: int = 3000,
                  require_control: bool = False, stream_channels: int = 4,
                  pending_ms: int = 0, faults: Faults | None = None,
-                 broadcast_address: str | None = None, tap: Tap | None = None,
+                 broadcast_address: str | None = LIMITED_BROADCAST, tap: Tap | None = None,
                  registers: dict[int, int] | None = None,
                  read_only: Iterable[tuple[int, int]] = (),
                  invalid: Iterable[tuple[int, int]] = (),
@@ -206,10 +235,13 @@ class SimulatedDevice:
             raise ValueError("retain_frames must be at least 1 (frames kept for PACKETRESEND)")
         self.retain_frames = retain_frames
         self.acquisition: AcquisitionFeatures | None = None
+        self.files: SimFiles | None = None          # FileAccessControl (sim_files.py)
         self.streamer: Streamer | None = None       # the current (or last) acquisition
         self._stream_sock: socket.socket | None = None
         self._next_block = 1
         self._ts_origin = time.monotonic_ns()
+        self.chunks: SimChunks | None = None        # chunk data the XML declares
+        self.events: SimEvents | None = None        # events the XML declares
 
         last_octet = int(address.rsplit(".", 1)[-1]) if address.count(".") == 3 else 1
         self.mac = mac if mac is not None else \
@@ -224,10 +256,11 @@ class SimulatedDevice:
         caps = (p.Capability.USER_DEFINED_NAME | p.Capability.SERIAL_NUMBER
                 | p.Capability.HEARTBEAT_DISABLE | p.Capability.EXTENDED_STATUS
                 | p.Capability.WRITEMEM | p.Capability.PENDING_ACK
-                | p.Capability.PACKETRESEND)
+                | p.Capability.PACKETRESEND | p.Capability.EVENT | p.Capability.EVENTDATA)
         if concatenation:
             caps |= p.Capability.CONCATENATION
-        for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 0),
+        for reg, value in ((R.NUMBER_OF_INTERFACES, 1), (R.MESSAGE_CHANNELS, 1),
+                           (R.MCTT, MC_TIMEOUT_MS), (R.MCRC, MC_RETRIES),
                            (R.STREAM_CHANNELS, stream_channels), (R.GVCP_CAPABILITY, int(caps)),
                            (R.HEARTBEAT_TIMEOUT, heartbeat_timeout_ms),
                            (R.TIMESTAMP_FREQ_HIGH, 0), (R.TIMESTAMP_FREQ_LOW, 1_000_000_000),
@@ -237,7 +270,9 @@ class SimulatedDevice:
         for n in range(stream_channels):
             self.memory.set32(p.stream_channel_register(R.SCPS0, n), 1500)
             self.memory.set32(p.stream_channel_register(R.SCSP0, n), 0x1209 + n)
-        self.xml_address = xml_address
+        # None: placed where the description declares no register (see placement.py)
+        self._fixed_xml_address = xml_address
+        self.xml_address = PREFERRED if xml_address is None else xml_address
         self.xml_length = 0
         if xml is not None:
             self.serve_xml(xml, name=xml_name, zipped=zipped, schema_version=schema_version)
@@ -248,7 +283,11 @@ class SimulatedDevice:
 
     def serve_xml(self, xml: bytes, *, name: str = "device.xml", zipped: bool = False,
                   schema_version: str | None = None) -> str:
-        """Place ``xml`` (zipped on request) in memory and point the first URL at it."""
+        """Place ``xml`` (zipped on request) in memory and point the first URL at it.
+
+        Unless the device was given a fixed ``xml_address``, the blob goes to an aligned range
+        where the description itself declares no register (PlacementError when none is left).
+        """
         blob = xml
         if zipped and not xml.startswith(b"PK"):
             buf = io.BytesIO()
@@ -256,6 +295,8 @@ class SimulatedDevice:
                 zf.writestr(name, xml)
             blob = buf.getvalue()
             name = name.rsplit(".", 1)[0] + ".zip"
+        if self._fixed_xml_address is None:
+            self.xml_address = _place(xml, len(blob))
         self.memory.write(self.xml_address, blob)
         self.xml_length = len(blob)
         try:
@@ -264,11 +305,36 @@ class SimulatedDevice:
             log.warning("the served XML cannot drive acquisition (%s): the simulated device "
                         "will answer GVCP but not stream", exc)
             self.acquisition = None
+        self._adapters(xml)
+        try:
+            self.files = SimFiles.from_xml(xml, self.memory)
+        except Exception as exc:  # noqa: BLE001 - any XML the engine refuses: no files
+            log.warning("the served XML cannot drive file access (%s): no files", exc)
+            self.files = None
         url = f"Local:{name};{self.xml_address:X};{len(blob):X}"
         if schema_version:
             url += f"?SchemaVersion={schema_version}"
         self.set_url(url)
         return url
+
+    def _adapters(self, xml: bytes) -> None:
+        """Chunks and events of the served XML (none when it declares none)."""
+        if self.events is not None:
+            self.events.close()
+        self.chunks = self.events = None
+        if self.acquisition is None:
+            return
+        try:
+            probe = Probe(xml, self.memory)
+            self.chunks = SimChunks(probe)
+            self.events = SimEvents(probe, self.memory, self.address,
+                                    extended=self._extended_ids)
+        except Exception as exc:  # noqa: BLE001 - an XML the engine half-refuses
+            log.warning("the served XML's chunks/events cannot be simulated (%s)", exc)
+            self.chunks = self.events = None
+
+    def _extended_ids(self) -> bool:
+        return bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
 
     def set_url(self, url: str, second: bool = False) -> None:
         raw = url.encode("ascii")
@@ -303,13 +369,10 @@ class SimulatedDevice:
         self._stream_sock = stream
         self.memory.set32(R.SCSP0, stream.getsockname()[1])
         if self.broadcast_address:
-            bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if hasattr(socket, "SO_REUSEPORT"):
-                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            bsock.bind((self.broadcast_address, self.port))
-            self._bsock = bsock
+            self._bsock = self._broadcast_listener(self.broadcast_address)
         self._stop.clear()
+        if self.events is not None:
+            self.events.reopen()
         self._thread = threading.Thread(target=self._run, name=f"gvcp-device-{self.address}",
                                         daemon=True)
         self._thread.start()
@@ -317,12 +380,36 @@ class SimulatedDevice:
                  p.format_mac(self.mac))
         return self
 
+    def _broadcast_listener(self, address: str) -> socket.socket | None:
+        """A socket hearing datagrams sent to ``address``:port, shared with every other device
+        on that port (SO_REUSEADDR: a broadcast reaches all of them, a unicast none), or None
+        when it cannot be bound (the device then answers unicast only)."""
+        bsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_REUSEPORT"):
+                bsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            bsock.bind((address, self.port))
+        except OSError as exc:
+            bsock.close()
+            log.warning("simulated device %s:%d does not hear broadcasts to %s: %s",
+                        self.address, self.port, address, exc)
+            return None
+        return bsock
+
+    @property
+    def hears_broadcast(self) -> bool:
+        """Whether the running device listens on its broadcast address."""
+        return self._bsock is not None
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
         self.stop_acquisition()
+        if self.events is not None:
+            self.events.close()
         for s in (self._sock, self._bsock, self._stream_sock):
             if s is not None:
                 s.close()
@@ -364,6 +451,9 @@ class SimulatedDevice:
                 try:
                     data, peer = s.recvfrom(2048)
                 except OSError:
+                    continue
+                if s is self._bsock and not _broadcast_command(data):
+                    log.debug("ignoring a broadcast other than DISCOVERY/FORCEIP from %s", peer)
                     continue
                 self._incoming(data, peer)
 
@@ -577,6 +667,7 @@ class SimulatedDevice:
                 if self.controller is not None:
                     log.info("control released by %s:%d", peer[0], peer[1])
                     self.stop_acquisition()
+                    self._close_files()
                 self.controller = None
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
@@ -618,10 +709,18 @@ class SimulatedDevice:
         extended = bool(self.memory.get32(GVSP_CONFIGURATION) & GVSP_CONFIG_EXTENDED_ID)
         return send_test_packet(self._stream_sock, destination, size, extended)
 
+    def _close_files(self) -> None:
+        if self.files is not None:
+            self.files.close_all()              # what the old controller left open
+
     def _written(self, address: int) -> None:
+        if self.files is not None and address >= R.MANUFACTURER_SPECIFIC:
+            self.files.written(address)
         acquisition = self.acquisition
         if acquisition is None or address < R.MANUFACTURER_SPECIFIC:
             return
+        if self.events is not None:
+            self.events.changed()
         for name in acquisition.fired(address, self.memory):
             if name == "AcquisitionStart":
                 self.start_acquisition()
@@ -631,6 +730,8 @@ class SimulatedDevice:
                 streamer = self.streamer
                 if streamer is not None and streamer.running:
                     streamer.trigger()
+            elif name == "TestEventGenerate":
+                self.test_event()
 
     def stream_config(self) -> StreamConfig | None:
         """What AcquisitionStart would stream now (None: no destination or no XML)."""
@@ -664,13 +765,19 @@ class SimulatedDevice:
             log.warning("AcquisitionStart with no stream destination (program SCDA0 and SCP0 "
                         "first): not streaming")
             return None
+        chunks = None
+        if self.chunks is not None:
+            plan = self.chunks.plan()
+            if plan is not None:
+                chunks = FrameChunks(self.chunks, plan)
         try:
             if self.streamer is not None and \
                     self.streamer.config.extended_ids != config.extended_ids:
                 self._next_block = 1             # a new id mode starts counting afresh
             streamer = Streamer(self._stream_sock, config, faults=self.stream_faults,
                                 first_block_id=self._next_block, retain=self.retain_frames,
-                                timestamp=self.timestamp)
+                                timestamp=self.timestamp, chunks=chunks,
+                                on_frame=self._frame_events if self.events else None)
         except ValueError as exc:
             log.warning("AcquisitionStart refused: %s", exc)
             return None
@@ -679,8 +786,44 @@ class SimulatedDevice:
                         "receivers sized by PayloadSize will see mismatches",
                         config.payload_size, config.width, config.height, config.pixel_format,
                         streamer.frame_bytes)
+        if self.events is not None:
+            self.events.emit("AcquisitionStart", 0, self.timestamp())
         self.streamer = streamer.start()
         return streamer
+
+    # ------------------------------------------------------------------ events
+
+    def _frame_events(self, phase: str, block_id: int, timestamp: int) -> None:
+        """The stream thread's hook: FrameStart and ExposureEnd (the frame's timestamp plus
+        the exposure time) before a frame, FrameEnd after it."""
+        events = self.events
+        if events is None:
+            return
+        wanted = events.enabled()
+        if phase == "start":
+            if "FrameStart" in wanted:
+                events.emit("FrameStart", block_id, timestamp, stream_channel=0)
+            if "ExposureEnd" in wanted:
+                exposure_us = float(events.probe.value("ExposureTime", 0.0) or 0.0)
+                ticks = round(exposure_us * self.tick_frequency() / 1_000_000)
+                events.emit("ExposureEnd", block_id, timestamp + ticks, stream_channel=0)
+        elif "FrameEnd" in wanted:
+            events.emit("FrameEnd", block_id, timestamp, stream_channel=0)
+
+    def tick_frequency(self) -> int:
+        return ((self.memory.get32(R.TIMESTAMP_FREQ_HIGH) << 32)
+                | self.memory.get32(R.TIMESTAMP_FREQ_LOW)) or 1_000_000_000
+
+    def test_event(self) -> bool:
+        """What TestEventGenerate does: a Test event carrying EVENTDATA (LineStatusAll and
+        the number of Test events so far, 32 bits each)."""
+        events = self.events
+        if events is None:
+            return False
+        events.sequence["Test"] += 1
+        line_status = int(events.probe.value("LineStatusAll", 0) or 0)
+        data = struct.pack(">II", line_status & 0xFFFFFFFF, events.sequence["Test"] & 0xFFFFFFFF)
+        return events.emit("Test", 0, self.timestamp(), data)
 
     def stop_acquisition(self) -> None:
         """What executing AcquisitionStop does (also on device stop and control loss)."""
@@ -742,10 +885,19 @@ class SimulatedDevice:
                             timeout * 1000, *self.controller)
                 self.stats["control_expired"] += 1
                 self.stop_acquisition()
+                self._close_files()
                 self.controller = None
                 self.memory.set32(R.CCP, 0)
                 self.memory.set32(R.PRIMARY_APP_PORT, 0)
                 self.memory.set32(R.PRIMARY_APP_IP, 0)
+
+
+def _broadcast_command(data: bytes) -> bool:
+    """Whether ``data`` is a command a device obeys when broadcast: DISCOVERY or FORCEIP."""
+    try:
+        return isinstance(p.decode_command(data), (p.DiscoveryCmd, p.ForceIpCmd))
+    except p.GvcpCodecError:
+        return False
 
 
 def _stream_faults_arg(text: str) -> StreamFaults:
@@ -773,7 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--corrupt", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--broadcast", help="also listen for broadcast DISCOVERY on this address")
+    parser.add_argument("--broadcast", default=LIMITED_BROADCAST,
+                        help="hear broadcast DISCOVERY/FORCEIP sent to this address "
+                             "(default 255.255.255.255; 'none': unicast only)")
     parser.add_argument("--stream-faults", type=_stream_faults_arg, default=None, metavar="TEXT",
                         help="seeded GVSP faults, e.g. drop=0.05,duplicate=0.01,reorder=0.01,seed=1")
     parser.add_argument("--retain-frames", type=int, default=8,
@@ -793,7 +947,8 @@ def main(argv: list[str] | None = None) -> int:
         xml_name=args.xml.name if args.xml else "device.xml", zipped=args.zip,
         concatenation=not args.no_concatenation, heartbeat_timeout_ms=args.heartbeat_timeout,
         require_control=args.require_control, registers=registers,
-        broadcast_address=args.broadcast, stream_faults=args.stream_faults,
+        broadcast_address=None if args.broadcast == "none" else args.broadcast,
+        stream_faults=args.stream_faults,
         retain_frames=args.retain_frames,
         faults=Faults(drop=args.drop, duplicate=args.duplicate, delay=args.delay,
                       corrupt=args.corrupt, seed=args.seed))

@@ -1,10 +1,18 @@
 """Find GigE Vision devices: DISCOVERY by broadcast on each IPv4 interface, or unicast;
 FORCEIP by MAC address.
 
-``discover()`` sends one DISCOVERY (broadcast-ack allowed) per interface — to the
-interface's directed broadcast address — or to one ``address``, collects every ack
-until ``timeout``, and returns one :class:`DiscoveredDevice` per device (duplicates,
-e.g. a device seen on two interfaces or answering twice, are merged).
+``discover()`` sends DISCOVERY (broadcast-ack allowed) on each interface — to the
+interface's directed broadcast address and to the limited broadcast 255.255.255.255, which
+reaches devices listening only there (Aravis's fake camera) and devices configured for
+another subnet (the FORCEIP case) — or to one ``address``, collects every ack until
+``timeout``, and returns one :class:`DiscoveredDevice` per device (duplicates, e.g. a device
+seen on two interfaces, through both broadcasts or answering twice, are merged).
+
+Each interface gets its own socket bound to the interface's address, so the limited
+broadcast leaves through that interface: Linux (and Windows) route a limited broadcast out
+of the interface owning the bound source address; on Linux the socket is also pinned with
+SO_BINDTODEVICE where that is allowed (it needs CAP_NET_RAW), the source binding being the
+fallback.  A limited broadcast the system refuses is logged and the directed one still goes.
 
 Interfaces come from ``psutil`` when installed, else from the host name's addresses
 plus loopback (portable fallback).  On Windows a broadcast refused with WSAEACCES
@@ -22,16 +30,18 @@ from typing import Iterable
 
 import attrs
 
-from nodemap.errors import PortError
+from nodemap.errors import ParameterError, PortError
 
 from . import protocol as p
 from .errors import status_error
 
-__all__ = ["Interface", "DiscoveredDevice", "interfaces", "discover", "force_ip"]
+__all__ = ["Interface", "DiscoveredDevice", "LIMITED_BROADCAST", "interfaces", "discover",
+           "force_ip"]
 
 log = logging.getLogger("nodemap.gvcp")
 
 MAX_ACKS = 4096   # bound on datagrams processed per discovery, whatever the network does
+LIMITED_BROADCAST = "255.255.255.255"
 
 
 @attrs.frozen(slots=True)
@@ -77,7 +87,7 @@ def interfaces() -> list[Interface]:
     """Every IPv4 interface of this host."""
     found: list[Interface] = []
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         psutil = None  # type: ignore[assignment]
     if psutil is not None:
@@ -109,10 +119,29 @@ def _select(interface: str | None) -> list[Interface]:
     return chosen
 
 
-def _open(bind_address: str) -> socket.socket:
+def _pin_to_device(sock: socket.socket, name: str) -> bool:
+    """Pin ``sock`` to the interface ``name`` (Linux SO_BINDTODEVICE) where allowed."""
+    option = getattr(socket, "SO_BINDTODEVICE", None)
+    if option is None:
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, option, name.encode() + b"\0")
+    except OSError as exc:   # not privileged, or not a device name (fallback names)
+        log.debug("discovery: SO_BINDTODEVICE %r refused (%s): source binding only", name, exc)
+        return False
+    return True
+
+
+def _open(iface: Interface) -> socket.socket:
+    """A broadcast-capable socket sending from (and through) ``iface``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-    sock.bind((bind_address, 0))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        _pin_to_device(sock, iface.name)
+        sock.bind((iface.address, 0))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -125,6 +154,13 @@ def _sendto(sock: socket.socket, data: bytes, target: tuple[str, int]) -> None:
             "(WSAEACCES 10013) enable SO_BROADCAST and allow UDP 3956 in the firewall") from exc
     except OSError as exc:
         raise PortError(f"sending GVCP to {target[0]}:{target[1]} failed: {exc}") from exc
+
+
+def _checked_timeout(timeout: float) -> float:
+    """``timeout`` if it is 0 to 86400 seconds (nan, inf and negatives refused)."""
+    if not 0 <= timeout <= 86_400:
+        raise ParameterError(f"discovery timeout {timeout!r}: give 0 to 86400 seconds")
+    return float(timeout)
 
 
 def _collect(socks: dict[socket.socket, str], req_id: int, want: int, timeout: float,
@@ -160,6 +196,7 @@ def discover(interface: str | None = None, *, address: str | None = None,
              broadcast_ack: bool = True) -> list[DiscoveredDevice]:
     """Devices answering DISCOVERY: by broadcast on every (or one named) IPv4 interface,
     or by unicast to ``address``."""
+    timeout = _checked_timeout(timeout)
     req_id = 1
     raw = p.DiscoveryCmd(req_id, broadcast_ack=broadcast_ack).encode()
     socks: dict[socket.socket, str] = {}
@@ -188,13 +225,21 @@ def _send_everywhere(socks: dict[socket.socket, str], raw: bytes, interface: str
         return
     for iface in _select(interface):
         try:
-            s = _open(iface.address)
+            s = _open(iface)
         except OSError as exc:
             log.warning("discovery: cannot bind %s (%s): %s", iface.name, iface.address, exc)
             continue
         socks[s] = iface.address
         log.debug("discovery: %s → %s:%d via %s", what, iface.broadcast, port, iface.name)
         _sendto(s, raw, (iface.broadcast, port))
+        if iface.broadcast == LIMITED_BROADCAST:
+            continue
+        log.debug("discovery: %s → %s:%d via %s", what, LIMITED_BROADCAST, port, iface.name)
+        try:
+            s.sendto(raw, (LIMITED_BROADCAST, port))
+        except OSError as exc:   # e.g. no route for it on this interface: directed one went
+            log.info("discovery: limited broadcast via %s (%s) refused: %s", iface.name,
+                     iface.address, exc)
 
 
 def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
@@ -205,14 +250,16 @@ def force_ip(mac: str | int, ip: str, mask: str, gateway: str = "0.0.0.0", *,
     Broadcast on every (or one named) interface, or unicast to ``address``.  Returns
     True when the device acknowledged.
     """
+    timeout = _checked_timeout(timeout)
     req_id = 1
     raw = p.ForceIpCmd(req_id, p.parse_mac(mac), ip, mask, gateway).encode()
     socks: dict[socket.socket, str] = {}
     try:
         _send_everywhere(socks, raw, interface, address, port, "FORCEIP_CMD")
         for ack, _peer, _via in _collect(socks, req_id, p.Cmd.FORCEIP_ACK, timeout, first_only=True):
-            if ack.status != p.Status.SUCCESS:
-                raise status_error(ack.status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
+            status = int(getattr(ack, "status", p.Status.SUCCESS))
+            if status != p.Status.SUCCESS:
+                raise status_error(status, f"FORCEIP {p.format_mac(p.parse_mac(mac))}")
             return True
         return False
     finally:

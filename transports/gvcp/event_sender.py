@@ -4,7 +4,9 @@ The simulated device programs :class:`EventSender` from its bootstrap registers:
 (destination), MCTT (ack timeout, ms) and MCRC (retransmissions).  Each :meth:`send`
 uses a fresh request id (never 0), asks for an ack and retransmits the *same* bytes
 (same request id, so the host delivers it once) until EVENT_ACK/EVENTDATA_ACK of that id
-arrives or the retries are spent.  Blocking, called from the device's own thread.
+arrives or the retries are spent.  Blocking: the simulated device calls it from its
+event thread (:mod:`.sim_events`).  ``extended=True`` sends GigE Vision 2.0 extended-ID
+commands (flag 0x10, 24-byte items with a 64-bit block id).
 """
 
 from __future__ import annotations
@@ -41,13 +43,15 @@ class EventSender:
         self._req_id = self._req_id % 0xFFFF + 1
         return self._req_id
 
-    def send_event(self, *items: EventItem) -> bool:
-        """EVENT_CMD with ``items``; True when acknowledged."""
-        return self._send(EventCmd(self._next_id(), tuple(items)), EventAck)
+    def send_event(self, *items: EventItem, extended: bool = False) -> bool:
+        """EVENT_CMD with ``items`` (24-byte extended-ID items when ``extended``); True
+        when acknowledged."""
+        return self._send(EventCmd(self._next_id(), tuple(items), extended=extended), EventAck)
 
-    def send_eventdata(self, item: EventItem, data: bytes) -> bool:
+    def send_eventdata(self, item: EventItem, data: bytes, extended: bool = False) -> bool:
         """EVENTDATA_CMD with ``data``; True when acknowledged."""
-        return self._send(EventDataCmd(self._next_id(), item, data), EventDataAck)
+        return self._send(EventDataCmd(self._next_id(), item, data, extended=extended),
+                          EventDataAck)
 
     def _send(self, command: EventCmd | EventDataCmd, ack_type: type) -> bool:
         raw = command.encode()

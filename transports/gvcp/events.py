@@ -49,18 +49,19 @@ QUEUE_SIZE = 1024          # events held for iter() before the oldest is dropped
 Callback = Callable[[Event], Any]
 
 
-def item_bytes(item: EventItem, data: bytes = b"") -> bytes:
-    """The bytes bound to an event's port, as the reference binds them: the 16-byte
-    event header whose first two bytes hold its length, then the event data."""
-    raw = item.encode() + data
+def item_bytes(item: EventItem, data: bytes = b"", extended: bool = False) -> bytes:
+    """The bytes bound to an event's port, as the reference binds them: the event item
+    (16 bytes, or 24 in extended-ID mode) whose first two bytes hold its length (item and
+    data), then the event data."""
+    raw = item.encode(extended, len(data)) + data
     return len(raw).to_bytes(2, "big") + raw[2:]
 
 
 def events_of(command: EventCmd | EventDataCmd) -> list[tuple[EventItem, bytes]]:
     """(item, bytes bound to its port) for each event of a command."""
     if isinstance(command, EventDataCmd):
-        return [(command.event, item_bytes(command.event, command.data))]
-    return [(item, item_bytes(item)) for item in command.events]
+        return [(command.event, item_bytes(command.event, command.data, command.extended))]
+    return [(item, item_bytes(item, extended=command.extended)) for item in command.events]
 
 
 def deliver_message(adapter: EventAdapter, packet: bytes) -> list[Event]:
@@ -69,15 +70,15 @@ def deliver_message(adapter: EventAdapter, packet: bytes) -> list[Event]:
     command = decode_command(packet)
     if not isinstance(command, (EventCmd, EventDataCmd)):
         raise GvcpCodecError(f"{command} is not an EVENT or EVENTDATA command")
-    return [_event(adapter, item, raw) for item, raw in events_of(command)]
+    return [_event(adapter, item, raw, command.extended) for item, raw in events_of(command)]
 
 
-def _event(adapter: EventAdapter, item: EventItem, raw: bytes) -> Event:
+def _event(adapter: EventAdapter, item: EventItem, raw: bytes, extended: bool = False) -> Event:
     known = item.event_id in adapter.ports
     features = adapter.attach(item.event_id, raw) if known else EventFeatures({}, {})
     return Event(adapter.name_of(item.event_id) if known else f"Event0x{item.event_id:04X}",
-                 item.event_id, item.timestamp, raw[16:], features, item.stream_channel,
-                 item.block_id)
+                 item.event_id, item.timestamp, raw[EventItem.size(extended):], features,
+                 item.stream_channel, item.block_id)
 
 
 @attrs.define(slots=True)
@@ -174,7 +175,7 @@ class MessageChannel:
         for item, raw in events_of(command):
             if item.event_id not in self.adapter.ports:
                 self.stats.unknown_ids += 1
-            event = _event(self.adapter, item, raw)
+            event = _event(self.adapter, item, raw, command.extended)
             self.stats.events += 1
             self._publish(event)
 
@@ -235,12 +236,14 @@ class Events:
     """``cam.events``: enable events by name, iterate them, subscribe callbacks.
 
     ``register_write(address, value)`` programs the device's message channel (MCDA,
-    MCP; MCTT/MCRC keep the device's defaults) when the channel opens."""
+    MCP; MCTT/MCRC keep the device's defaults) when the channel opens, and closes it
+    (MCP = 0) on :meth:`close`."""
 
     def __init__(self, nm: NodeMap, register_write: Callable[[int, int], None] | None = None,
                  *, host: str = "127.0.0.1", port: int = 0, queue_size: int = QUEUE_SIZE) -> None:
         self.adapter = EventAdapter(nm)
         self.channel = MessageChannel(self.adapter, host, port, queue_size=queue_size)
+        self._register_write = register_write
         if register_write is not None:
             import ipaddress
 
@@ -276,4 +279,12 @@ class Events:
             yield event
 
     def close(self) -> None:
+        """Close the device's message channel (MCP = 0: it stops sending) and ours."""
+        if self._register_write is not None:
+            from .protocol import Register
+            try:
+                self._register_write(Register.MCP, 0)
+            except Exception as exc:  # noqa: BLE001 - the link may be gone already
+                log.debug("message channel: could not close it on the device (%s)", exc)
+            self._register_write = None
         self.channel.close()

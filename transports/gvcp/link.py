@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
 import attrs
 
-from nodemap.errors import PortError, XmlError
+from nodemap.errors import ParameterError, PortError, XmlError
+from nodemap.httpfetch import fetch as fetch_http
 from nodemap.loader import is_zip, unzip
 from nodemap.resources import read_description
 from nodemap.urls import unknown_parameters_error
@@ -33,7 +33,8 @@ from .client import GvcpClient
 from .protocol import Register as R
 from .session import Policy
 
-__all__ = ["GvcpLink", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml", "parse_gvcp_url"]
+__all__ = ["GvcpLink", "GvcpUrlError", "XmlUrl", "open_link", "parse_xml_url", "unpack_xml",
+           "parse_gvcp_url"]
 
 log = logging.getLogger("nodemap.gvcp")
 
@@ -56,6 +57,11 @@ def parse_xml_url(text: str) -> XmlUrl:
                                f"wrong)")
     return url
 
+
+
+class GvcpUrlError(PortError, ParameterError):
+    """A malformed ``gvcp://`` URL (host, port or option value): a PortError for code that
+    catches those, and a usage error (ValueError) for the command line."""
 
 #: GigE Vision registers and memory are addressed with 32 bits.
 ADDRESS_SPACE = 1 << 32
@@ -87,6 +93,7 @@ class GvcpLink:
     port_name: str = "Device"
     xml_url: XmlUrl | None = None
     http_timeout: float = 10.0
+    http_deadline: float = 60.0      # seconds in all for an http: description
     #: A device's ``File:`` URL names a path on *this* host: read it only when the user
     #: opted in (``?allow_file_url=1`` or ``open_link(..., allow_file_url=True)``).
     allow_file_url: bool = False
@@ -118,6 +125,9 @@ class GvcpLink:
                 log.info("downloaded %d bytes of XML from %s", len(blob), url.raw)
                 xml = unpack_xml(blob, url.raw)
                 if b"<" not in xml[:4096]:   # lenient: text may precede <?xml
+                    if is_zip(blob):
+                        raise XmlError(f"{url.raw}: the zip archive there holds no XML (its "
+                                       f"member starts {xml[:8].hex(' ') or 'empty'})")
                     start = "" if url.scheme == "file" else f" (they start {blob[:8].hex(' ')})"
                     raise XmlError(f"{url.raw}: the {len(blob)} bytes there are neither XML nor "
                                    f"a zip{start}")
@@ -142,17 +152,9 @@ class GvcpLink:
             return span[url.address - start:url.address - start + url.length]
         if url.scheme == "file":
             data = self._read_file_url(url)
-        else:
-            with urllib.request.urlopen(url.name, timeout=self.http_timeout) as resp:  # noqa: S310
-                total = int(resp.headers.get("Content-Length") or 0)
-                chunks = bytearray()
-                while chunk := resp.read(65536):
-                    chunks += chunk
-                    if len(chunks) > MAX_XML_BYTES:
-                        raise XmlError(f"{url.raw}: more than {MAX_XML_BYTES} bytes")
-                    if progress:
-                        progress(len(chunks), total or len(chunks))
-                data = bytes(chunks)
+        else:   # the server is the device's choice: bounded in time and size
+            data = fetch_http(url.name, limit=MAX_XML_BYTES, timeout=self.http_timeout,
+                              deadline=self.http_deadline, progress=progress)
         if progress and url.scheme == "file":
             progress(len(data), len(data))
         return data
@@ -202,13 +204,17 @@ def parse_gvcp_url(url: str) -> tuple[str, int, dict[str, str]]:
     rest = rest[2:] if rest.startswith("//") else rest
     hostport, _, query = rest.partition("?")
     hostport = hostport.rstrip("/")
+    if hostport.startswith("["):
+        raise GvcpUrlError(f"{url!r}: GigE Vision (GVCP) runs over IPv4; give an IPv4 address")
     host, sep, port_text = hostport.partition(":")
     if not host:
-        raise PortError(f"{url!r} names no host; use gvcp://ADDRESS[:PORT]")
+        raise GvcpUrlError(f"{url!r} names no host; use gvcp://ADDRESS[:PORT]")
     try:
         port = int(port_text) if sep else p.GVCP_PORT
     except ValueError:
-        raise PortError(f"{url!r}: port {port_text!r} is not a number") from None
+        raise GvcpUrlError(f"{url!r}: port {port_text!r} is not a number") from None
+    if not 0 < port <= 0xFFFF:
+        raise GvcpUrlError(f"{url!r}: port {port} is not a UDP port (1-65535)")
     options = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
     return host, port, options
 
@@ -249,8 +255,8 @@ def open_link(url: str, **options: Any) -> GvcpLink:
         deadline = float(merged["deadline"]) if "deadline" in merged else None
         policy = Policy.from_options(timeout, retries, deadline)
     except ValueError as exc:
-        raise PortError(f"{url!r}: {exc} (timeout= and deadline= take seconds, retries= a "
-                        "number of attempts)") from None
+        raise GvcpUrlError(f"{url!r}: {exc} (timeout= and deadline= take seconds, retries= a "
+                           "number of attempts)") from None
     client = GvcpClient(host, port, policy=policy, tap=merged.get("tap"),
                         on_control_lost=merged.get("on_control_lost"))
     try:

@@ -40,6 +40,8 @@ plugin = TransportPlugin(
         options=(
             Option(("--xml",), "xml", "the description to serve (default: the demo camera)",
                    kind="existing-file"),
+            Option(("--zip",), "zipped", "serve the description zipped (Local:NAME.zip)",
+                   kind="flag"),
             Option(("--address",), "addresses", "IPv4 loopback address (default 127.0.0.2)",
                    multiple=True),
             Option(("--port",), "port", "UDP port (default 3956)", kind="int"),

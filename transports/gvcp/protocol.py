@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import struct
-from typing import Union
+from typing import Any, Union
 
 import attrs
 
@@ -565,7 +565,13 @@ class PacketResendCmd:
 
 @attrs.frozen(slots=True)
 class EventItem:
-    """One event of an EVENT command (16 bytes), or the header of an EVENTDATA command."""
+    """One event of an EVENT command, or the header of an EVENTDATA command.
+
+    Standard (16 bytes): ``reserved(2) event_id(2) stream_channel(2) block_id(2)
+    timestamp(8)``.  Extended-ID mode (GigE Vision 2.0, flag 0x10 on the command; 24
+    bytes): ``event_size(2) event_id(2) stream_channel(2) reserved(2) block_id(8)
+    timestamp(8)``, where ``event_size`` counts the item and its EVENTDATA data.
+    """
 
     event_id: int
     stream_channel: int = 0xFFFF
@@ -573,13 +579,25 @@ class EventItem:
     timestamp: int = 0
 
     _S = struct.Struct(">HHHHII")
+    _S_EXT = struct.Struct(">HHHHQQ")
 
-    def encode(self) -> bytes:
-        return self._S.pack(0, self.event_id, self.stream_channel, self.block_id,
+    @staticmethod
+    def size(extended: bool = False) -> int:
+        return 24 if extended else 16
+
+    def encode(self, extended: bool = False, data_length: int = 0) -> bytes:
+        if extended:
+            return self._S_EXT.pack(24 + data_length, self.event_id, self.stream_channel, 0,
+                                    self.block_id & 0xFFFFFFFFFFFFFFFF,
+                                    self.timestamp & 0xFFFFFFFFFFFFFFFF)
+        return self._S.pack(0, self.event_id, self.stream_channel, self.block_id & 0xFFFF,
                             self.timestamp >> 32, self.timestamp & 0xFFFFFFFF)
 
     @classmethod
-    def decode(cls, raw: bytes, offset: int = 0) -> "EventItem":
+    def decode(cls, raw: bytes, offset: int = 0, extended: bool = False) -> "EventItem":
+        if extended:
+            _size, event_id, channel, _r, block, stamp = cls._S_EXT.unpack_from(raw, offset)
+            return cls(event_id, channel, block, stamp)
         _r, event_id, channel, block, hi, lo = cls._S.unpack_from(raw, offset)
         return cls(event_id, channel, block, (hi << 32) | lo)
 
@@ -587,48 +605,84 @@ class EventItem:
         return f"event 0x{self.event_id:04X} channel {self.stream_channel} block {self.block_id} t={self.timestamp}"
 
 
+def _extended_flag(command: Any) -> None:
+    """``extended=True`` sets FLAG_EXTENDED_ID on the flags, and a flag sets ``extended``."""
+    if command.extended:
+        object.__setattr__(command, "flags", command.flags | FLAG_EXTENDED_ID)
+    elif command.flags & FLAG_EXTENDED_ID:
+        object.__setattr__(command, "extended", True)
+
+
 @attrs.frozen(slots=True)
 class EventCmd:
+    """EVENT_CMD: one or more event items (16 bytes each, 24 in extended-ID mode)."""
+
     req_id: int
     events: tuple[EventItem, ...]
     flags: int = FLAG_ACK_REQUIRED
+    extended: bool = False
 
     code = Cmd.EVENT
 
+    def __attrs_post_init__(self) -> None:
+        _extended_flag(self)
+
     def encode(self) -> bytes:
-        return _header(self.flags, self.code, b"".join(e.encode() for e in self.events), self.req_id)
+        return _header(self.flags, self.code,
+                       b"".join(e.encode(self.extended) for e in self.events), self.req_id)
 
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "EventCmd":
-        if not payload or len(payload) % 16:
-            raise GvcpCodecError(f"EVENT_CMD payload of {len(payload)} bytes is not a non-empty "
-                                "multiple of 16")
-        return cls(req_id, tuple(EventItem.decode(payload, i) for i in range(0, len(payload), 16)),
-                   flags)
+        extended = bool(flags & FLAG_EXTENDED_ID)
+        step = EventItem.size(extended)
+        if not payload or len(payload) % step:
+            raise GvcpCodecError(f"{'extended-ID ' if extended else ''}EVENT_CMD payload of "
+                                 f"{len(payload)} bytes is not a non-empty multiple of {step}")
+        return cls(req_id, tuple(EventItem.decode(payload, i, extended)
+                                 for i in range(0, len(payload), step)), flags)
 
     def __str__(self) -> str:
-        return f"EVENT_CMD id={self.req_id} [{'; '.join(map(str, self.events))}]"
+        return (f"EVENT_CMD id={self.req_id}{' [ext-id]' if self.extended else ''} "
+                f"[{'; '.join(map(str, self.events))}]")
 
 
 @attrs.frozen(slots=True)
 class EventDataCmd:
+    """EVENTDATA_CMD: one event item (16 or, extended-ID, 24 bytes) then device data."""
+
     req_id: int
     event: EventItem
     data: bytes = b""
     flags: int = FLAG_ACK_REQUIRED
+    extended: bool = False
 
     code = Cmd.EVENTDATA
 
+    def __attrs_post_init__(self) -> None:
+        _extended_flag(self)
+
     def encode(self) -> bytes:
-        return _header(self.flags, self.code, self.event.encode() + self.data, self.req_id)
+        return _header(self.flags, self.code,
+                       self.event.encode(self.extended, len(self.data)) + self.data, self.req_id)
 
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "EventDataCmd":
-        _need(payload, 16, "EVENTDATA_CMD")
-        return cls(req_id, EventItem.decode(payload), bytes(payload[16:]), flags)
+        extended = bool(flags & FLAG_EXTENDED_ID)
+        step = EventItem.size(extended)
+        _need(payload, step, "extended-ID EVENTDATA_CMD" if extended else "EVENTDATA_CMD")
+        end = len(payload)
+        if extended:
+            size = struct.unpack_from(">H", payload)[0]
+            if size < step or size > len(payload):
+                raise GvcpCodecError(f"extended-ID EVENTDATA_CMD: event_size {size} is outside "
+                                     f"{step}..{len(payload)} (the payload's length)")
+            end = size
+        return cls(req_id, EventItem.decode(payload, 0, extended), bytes(payload[step:end]),
+                   flags)
 
     def __str__(self) -> str:
-        return f"EVENTDATA_CMD id={self.req_id} {self.event} data {self.data.hex(' ')}"
+        return (f"EVENTDATA_CMD id={self.req_id}{' [ext-id]' if self.extended else ''} "
+                f"{self.event} data {self.data.hex(' ')}")
 
 
 @attrs.frozen(slots=True)

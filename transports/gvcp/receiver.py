@@ -6,10 +6,26 @@ payload at ``(packet_id - 1) * data_size`` in a pool buffer, asks for missing pa
 PACKETRESEND (bounded in rounds and time), and hands out :class:`nodemap.imaging.Frame` s
 through ``next_frame(timeout)``.
 
-Hot path, per data packet: one ``recv_into`` into a scratch buffer, one
-``struct.unpack_from``, one slice copy into the frame buffer, a byte in the block's
-received-map — no packet objects.  Leaders and trailers (two per frame) go through the
-codec in :mod:`.gvsp`.
+Three ways in, chosen once per receiver (``ring=`` / ``batch=`` override):
+
+1. Linux with CAP_NET_RAW (root): a PACKET_MMAP TPACKET_V3 ring (:mod:`.ring`), for every
+   packet size — it measured best at 1400 and 8000 bytes alike (docs/gvsp.md).  The kernel
+   hands over 2 MiB blocks of packets; per block the work is per *run*: a run of
+   standard-header full data packets of one block lies in the ring as an arithmetic
+   sequence, so one strided numpy view checks all their headers (sizes, block id, packet
+   ids in order, links) and one strided copy puts their payloads in place.  A run stops at
+   the first packet that does not fit (reordered, duplicated, resent, of another block…);
+   that packet, leaders, trailers and a frame's short last packet go alone through the
+   per-packet path below.
+2. Linux otherwise: ``recvmmsg`` batches scattered straight into the frame buffer at the
+   offsets the next expected packets belong at (:mod:`.mmsg`), checked together after the
+   call; anything unexpected is copied out and handled per packet.
+3. Elsewhere: per data packet one ``recv_into`` into a scratch buffer, one
+   ``struct.unpack_from``, one slice copy into the frame buffer, a byte in the block's
+   received-map — no packet objects.
+
+Image leaders and trailers are read with ``struct`` directly; other payload types go
+through the codec in :mod:`.gvsp`.
 
 Guarantees: a frame with holes left after the resend rounds is delivered
 ``status == "incomplete"`` (holes zeroed), never complete; packets of a block already
@@ -57,7 +73,8 @@ log = logging.getLogger("nodemap.gvsp")
 
 STAT_KEYS = ("completed", "incomplete", "packets", "bytes", "missing_packets",
              "resend_requests", "resent_packets", "duplicates", "late_packets", "underruns",
-             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped", "receive_calls")
+             "malformed", "error_packets", "unavailable_packets", "overflows", "dropped", "receive_calls",
+             "kernel_drops")
 _HDR = struct.Struct(">HHI")
 _EXT = struct.Struct(">HHIQI")
 _EI = 0x80000000
@@ -68,6 +85,10 @@ _KERNEL_TIMEOUT = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTI
 _RECV_TIMEOUTS = (socket.timeout, BlockingIOError, InterruptedError)
 _DONE_MEMORY = 256          # finished block ids remembered to recognise late packets
 _SERVICE_EVERY = 64         # packets between two looks at the clock (resends, retention)
+_ONES = b"\1" * 4096
+_IMAGE_TYPE = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_IMAGE_TYPES = (gvsp.PayloadType.IMAGE, gvsp.PayloadType.IMAGE | gvsp.EXTENDED_CHUNK)
 
 
 class _Block:
@@ -160,6 +181,8 @@ class GvspReceiver:
         self._closed = False
         self._service_period = min(resend_delay, poll_interval, 0.005)
         self._next_service = 0.0
+        self._next_drop_check = 0.0
+        self._sizes: dict[tuple[int, ...], int] = {}    # image bytes per leader geometry
         self.set_packet_size(packet_size)
         try:
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -239,6 +262,8 @@ class GvspReceiver:
         self._stop.set()
         thread.join(5)
         self._thread = None
+        if self._ring is not None:
+            self.stats["kernel_drops"] += self._ring.drops()
         for blk in list(self._blocks.values()):
             self._discard(blk)
 
@@ -427,6 +452,7 @@ class GvspReceiver:
                     if j >= 0:
                         k = j - p0
             if k > 0:
+                assert cur is not None
                 n = recv(fd, plan.address + p0 * step, k)
                 if n < 0:
                     if -n not in again:
@@ -523,155 +549,158 @@ class GvspReceiver:
                     else None
 
     def _loop_ring(self) -> None:
-        """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block;
-        the headers of all its packets are read together (numpy gathers) and each run of
-        in-order full data packets of one block is copied into the frame buffer in one
-        strided copy.  Every other packet goes through the slow path one by one."""
-        import numpy as np
-
+        """The receive loop over the PACKET_MMAP ring: one wakeup per filled ring block,
+        whose packets are handled together (see :meth:`_ring_handle`)."""
         ring = self._ring
         assert ring is not None
-        u32 = ring.u32
         stats = self.stats
         stop = self._stop
         monotonic = time.monotonic
-        ds = self.data_size
-        rows = [np.frombuffer(buf, dtype=np.uint8)[:(len(buf) // ds) * ds].reshape(-1, ds)
-                for buf in self.pool.buffers]
+        rows = self._ring_rows()
         while not stop.is_set():
-            got_block = ring.next_block(self.poll_interval)
-            if got_block is None:
+            block = ring.next_block(self.poll_interval)
+            if block is None:
                 self._service(monotonic())
                 continue
-            base, num, first, length = got_block
             stats["receive_calls"] += 1
-            now = monotonic()
-            pos, end, remaining = base + first, base + length, num
-            while remaining > 0:
-                step = int(u32[pos >> 2])
-                if step <= 0 or remaining == 1:
-                    positions = np.array([pos], dtype=np.int64)
-                    nexts = [step]
-                else:
-                    most = min(remaining, max(1, (end - pos + step - 1) // step))
-                    positions = pos + step * np.arange(most, dtype=np.int64)
-                    nexts = u32[positions >> 2]
-                    off = np.flatnonzero(nexts != step)
-                    if off.size:
-                        positions = positions[:off[0] + 1]
-                run = positions.size
-                self._ring_run(positions, step, rows, now)
-                remaining -= run
-                pos = int(positions[-1]) + int(nexts[run - 1])
-            ring.release()
+            self._ring_handle(block, rows, monotonic())
             now = monotonic()
             if now >= self._next_service:
                 self._service(now)
 
-    def _ring_run(self, positions: Any, step: int, rows: list[Any], now: float) -> None:
-        """Handle the packets at ``positions`` (offsets of TPACKET_V3 headers, ``step``
-        apart) of the current ring block."""
+    def _ring_rows(self) -> list[Any]:
+        """Each pool buffer as rows of one full data packet (numpy views)."""
+        import numpy as np
+
+        ds = self.data_size
+        return [np.frombuffer(buf, dtype=np.uint8)[:(len(buf) // ds) * ds].reshape(-1, ds)
+                for buf in self.pool.buffers]
+
+    def _ring_handle(self, block: tuple[int, int, int, int], rows: list[Any],
+                     now: float) -> None:
+        """Handle the ring block ``block`` (see RingLayout.ready) and give it back.
+
+        Per run, not per packet: a run of standard-header full data packets (the bulk of
+        a frame) lies in the block as an arithmetic sequence (same size, same
+        ``tp_next_offset``), so one strided numpy view of the run's headers checks all of
+        them at once (:meth:`RingLayout.run_view`) and one strided copy puts their
+        payloads in place (:meth:`_ring_run`).  Every other packet — leaders, trailers, a
+        frame's short last packet, resent, duplicated, out-of-order, extended-id, error or
+        malformed ones — goes alone through the slow path, in arrival order."""
+        ring = self._ring
+        assert ring is not None
+        stats = self.stats
+        base, num, first, length = block
+        pos, end = base + first, base + length
+        full_snap = 20 + 8 + 8 + self.data_size       # IPv4 + UDP + GVSP + full payload
+        words = ring.words
+        try:
+            i = 0
+            while i < num:
+                if pos < base or pos + _ring.HDR3_SIZE > end or pos & 7:
+                    stats["malformed"] += num - i        # a broken chain: the rest is lost
+                    break
+                if num - i > 1 and words[(pos + 12) >> 2] == full_snap:
+                    taken, pos = self._ring_run(pos, num - i, end, full_snap, rows, now)
+                    if taken:
+                        i += taken
+                        continue
+                link, start, n = ring.packet(pos)
+                stats["packets"] += 1
+                i += 1
+                if n < 0:
+                    stats["malformed"] += 1
+                else:
+                    stats["bytes"] += n
+                    self._smv[:n] = ring.view[start:start + n]
+                    self._handle_scratch(n, now)
+                if link <= 0 and i < num:
+                    stats["malformed"] += num - i
+                    break
+                pos += link
+        finally:
+            ring.release()
+
+    def _ring_run(self, pos: int, left: int, end: int, full_snap: int, rows: list[Any],
+                  now: float) -> tuple[int, int]:
+        """The run of full data packets of one block starting at ``pos``: (packets put
+        in place, the position after them); (0, pos) when the packet at ``pos`` does not
+        start a run its block can take in bulk — not a full standard-header data packet,
+        out of order, already received, beyond the frame, of a block not open — and the
+        caller then takes it alone through the per-packet path."""
         import numpy as np
 
         ring = self._ring
         assert ring is not None
-        u8, u16, u32, view = ring.u8, ring.u16, ring.u32, ring.view
-        top = u8.size - 1
-        ds = self.data_size
+        net = ring.words16[(pos + 26) >> 1]
+        step = (net + full_snap + 7) & ~7
+        if ring.words[pos >> 2] != step:
+            return 0, pos
+        most = min(left, (end - pos) // step)
+        if most < 2:
+            return 0, pos
+        v = ring.run_view(pos, most, step, net)
+        full = v["snap"] == full_snap
+        r = int(full.argmin())
+        if full[r]:
+            r = most
+        if r < 2:
+            return 0, pos
+        w0 = v["w0"][:r]
+        w1 = v["w1"][:r]
+        bid = int(w0[0])
+        p0 = int(w1[0]) - (_PAYLOAD << 24)
+        if bid > 0xFFFF or not 0 < p0 <= 0xFFFFFF:
+            return 0, pos                                # status set, not data, extended…
+        good = ((w0 == bid) & (w1 == int(w1[0]) + ring.arange[:r])
+                & (v["ulen"][:r] == self.data_size + 16) & (v["vihl"][:r] == 0x45)
+                & (v["net"][:r] == net))
+        if r > 1:
+            good[:r - 1] &= v["next"][:r - 1] == step
+        g = int(good.argmin())
+        if good[g]:
+            g = r
+        if g < 1:
+            return 0, pos
+        blk = self._blocks.get(bid)
+        last = p0 + g - 1
         stats = self.stats
-        blocks = self._blocks
-
-        def take(index: Any) -> Any:
-            return np.take(u8, index, mode="clip").astype(np.int64)
-
-        ip = positions + u16[(positions + 26) >> 1]
-        udp = ip + (take(ip) & 0xF) * 4
-        snap = u32[(positions + 12) >> 2].astype(np.int64) - (udp - ip) - 8
-        g = udp + 8
-        k = positions.size
-        if k > 1 and bool((udp - positions == udp[0] - positions[0]).all()) \
-                and int(g[-1]) + 8 <= top + 1:
-            # one layout for the whole run: read the UDP + GVSP headers as one strided view
-            hdr = np.lib.stride_tricks.as_strided(
-                u8[int(udp[0]):], shape=(k, 16), strides=(step, 1),
-                writeable=False).astype(np.int64)
-            n = np.minimum((hdr[:, 4] << 8 | hdr[:, 5]) - 8, snap)
-            status = hdr[:, 8] << 8 | hdr[:, 9]
-            bid = hdr[:, 10] << 8 | hdr[:, 11]
-            kind = hdr[:, 12]
-            pid = hdr[:, 13] << 16 | hdr[:, 14] << 8 | hdr[:, 15]
-        else:
-            n = np.minimum((take(udp + 4) << 8 | take(udp + 5)) - 8, snap)
-            status = take(g) << 8 | take(g + 1)
-            bid = take(g + 2) << 8 | take(g + 3)
-            kind = take(g + 4)
-            pid = take(g + 5) << 16 | take(g + 6) << 8 | take(g + 7)
-        cand = (n == 8 + ds) & (status == 0) & (kind == _PAYLOAD)
-        stats["packets"] += int(positions.size)
-        stats["bytes"] += int(np.maximum(n, 0).sum())
-        i = 0
-        while i < k:
-            if cand[i]:
-                blk = blocks.get(int(bid[i]))
-                if blk is not None and not blk.done and not blk.extended:
-                    seg = cand[i:] & (bid[i:] == bid[i])
-                    j = i + (int(np.argmin(seg)) if not seg.all() else seg.size)
-                    if self._ring_bulk(blk, g[i:j] + 8, pid[i:j], rows[blk.index], now):
-                        i = j
-                        continue
-            length = int(n[i])
-            if length < 0 or g[i] + length > top + 1:
-                stats["malformed"] += 1
-            else:
-                start = int(g[i])
-                self._smv[:length] = view[start:start + length]
-                self._handle_scratch(length, now)
-            i += 1
-
-    def _ring_bulk(self, blk: _Block, starts: Any, pids: Any, dst: Any, now: float) -> bool:
-        """Copy the full data packets of ``blk`` whose payloads start at ``starts`` into
-        place at once; False (nothing done) when any is not simply new: the slow path
-        then takes them one by one."""
-        import numpy as np
-
-        k = pids.size
         ds = self.data_size
-        limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
-        lo, hi = int(pids.min()), int(pids.max())
-        if lo < 1 or hi > limit:
-            return False
-        got = np.frombuffer(blk.got, dtype=np.uint8)
-        try:
-            if got[pids].any():
-                return False
-            consecutive = k == 1 or bool((np.diff(pids) == 1).all())
-            if not consecutive and np.unique(pids).size != k:
-                return False
-            u8 = self._ring.u8   # type: ignore[union-attr]
-            stride = int(starts[1] - starts[0]) if k > 1 else ds
-            if k == 1 or (stride > 0 and bool((np.diff(starts) == stride).all())):
-                src = np.lib.stride_tricks.as_strided(u8[int(starts[0]):], shape=(k, ds),
-                                                      strides=(stride, 1), writeable=False)
-            else:
-                src = u8[starts[:, None] + np.arange(ds)]
-            if consecutive:
-                dst[lo - 1:lo - 1 + k] = src
-            else:
-                dst[pids - 1] = src
-            got[pids] = 1
-        finally:
-            del got
-        blk.count += k
+        if blk is None and (bid in self._done_set or bid in self._skipped):
+            # a run of a block already delivered (late) or dropped for want of a buffer:
+            # counted as the per-packet path counts each of its packets, none touched
+            stats["packets"] += g
+            stats["bytes"] += g * (ds + 8)
+            if bid not in self._skipped:
+                stats["late_packets"] += g
+            return g, pos + g * step
+        if blk is not None and not blk.done and not blk.extended:
+            dst = rows[blk.index]
+            limit = min(blk.ndata if blk.ndata > 0 else len(blk.got) - 1, dst.shape[0])
+            dup = blk.got.find(1, p0, last + 1) if last <= limit else -1
+            if dup >= 0:
+                g = dup - p0                      # up to the packet already received
+                last = p0 + g - 1
+        else:
+            limit = -1
+        if g < 1 or last > limit or blk is None:
+            return 0, pos
+        dst[p0 - 1:last] = np.ndarray((g, ds), np.uint8, buffer=ring.map,
+                                      offset=pos + net + 36, strides=(step, 1))
+        blk.got[p0:last + 1] = _ONES[:g] if g <= len(_ONES) else b"\1" * g
+        stats["packets"] += g
+        stats["bytes"] += g * (ds + 8)
+        blk.count += g
         blk.last_seen = now
-        if hi * ds > blk.end:
-            blk.end = hi * ds
-        if hi > blk.high:
-            if not blk.next_resend and not (consecutive and lo == blk.high + 1):
+        if last * ds > blk.end:
+            blk.end = last * ds
+        if last > blk.high:
+            if p0 != blk.high + 1 and not blk.next_resend:
                 blk.next_resend = now + self.resend_delay
-            blk.high = hi
+            blk.high = last
         if blk.leader and blk.count == blk.ndata:
             self._deliver(blk)
-        return True
+        return g, pos + g * step
 
     def _handle(self, data: bytes, now: float) -> _Block | None:
         n = len(data)
@@ -756,26 +785,35 @@ class GvspReceiver:
             if blk.leader:
                 stats["duplicates"] += 1
                 return blk
-            try:
-                leader = gvsp.decode(smv[:n])
-            except gvsp.GvspError as exc:
-                stats["malformed"] += 1
-                log.debug("malformed leader from %s: %s", self.name, exc)
-                return blk
-            self._read_leader(blk, leader, ds)
+            if n >= hlen + 36 and _IMAGE_TYPE.unpack_from(smv, hlen + 2)[0] in _IMAGE_TYPES:
+                # the common case without the codec's objects (same fields, same checks)
+                self._image_leader(blk, *gvsp.parse_image_leader(smv[:n], hlen), ds)
+            else:
+                try:
+                    leader = gvsp.decode(smv[:n])
+                except gvsp.GvspError as exc:
+                    stats["malformed"] += 1
+                    log.debug("malformed leader from %s: %s", self.name, exc)
+                    return blk
+                self._read_leader(blk, leader, ds)
         elif kind == _TRAILER:
             if blk.trailer:
                 stats["duplicates"] += 1
                 return blk
-            try:
-                trailer = gvsp.decode(smv[:n])
-            except gvsp.GvspError as exc:
-                stats["malformed"] += 1
-                log.debug("malformed trailer from %s: %s", self.name, exc)
-                return blk
+            if n >= hlen + 8 and _IMAGE_TYPE.unpack_from(smv, hlen + 2)[0] == \
+                    gvsp.PayloadType.IMAGE:
+                # the common case without the codec's objects: an image trailer's size_y
+                size_y: int | None = _U32.unpack_from(smv, hlen + 4)[0]
+            else:
+                try:
+                    trailer = gvsp.decode(smv[:n])
+                except gvsp.GvspError as exc:
+                    stats["malformed"] += 1
+                    log.debug("malformed trailer from %s: %s", self.name, exc)
+                    return blk
+                size_y = getattr(trailer, "size_y", None)
             blk.trailer = True
             blk.ndata = pid - 1
-            size_y = getattr(trailer, "size_y", None)
             if size_y is not None and blk.leader and size_y < blk.height and blk.width:
                 blk.height = size_y        # a short (variable height) frame
             if blk.ndata > blk.high and not blk.next_resend:
@@ -796,25 +834,45 @@ class GvspReceiver:
         blk.payload_type = leader.payload_type
         blk.timestamp = leader.timestamp
         if isinstance(leader, gvsp.ImageLeader):
-            blk.pixel_format = leader.pixel_format
-            blk.width, blk.height = leader.width, leader.height
-            blk.offset_x, blk.offset_y = leader.offset_x, leader.offset_y
-            blk.padding_x, blk.padding_y = leader.padding_x, leader.padding_y
-            if not leader.chunks and not blk.trailer and pfnc.is_supported(leader.pixel_format):
-                try:
-                    size = pfnc.payload_size(leader.pixel_format, leader.width, leader.height,
-                                             leader.padding_x) + leader.padding_y
-                except Exception:  # noqa: BLE001 - an odd format: wait for the trailer
-                    size = -1
-                if size > 0:
-                    blk.image_bytes = size
-                    blk.ndata = (size + ds - 1) // ds
+            self._image_leader(blk, leader.payload_type, leader.timestamp,
+                               leader.pixel_format, leader.width, leader.height,
+                               leader.offset_x, leader.offset_y, leader.padding_x,
+                               leader.padding_y, ds)
         elif isinstance(leader, (gvsp.RawLeader, gvsp.JpegLeader)):
             blk.image_bytes = leader.payload_size
             if not blk.trailer and leader.payload_size:
                 blk.ndata = (leader.payload_size + ds - 1) // ds
             if isinstance(leader, gvsp.JpegLeader):
                 blk.pixel_format = -1
+
+    def _image_leader(self, blk: _Block, payload_type: int, timestamp: int,
+                      pixel_format: int, width: int, height: int, offset_x: int,
+                      offset_y: int, padding_x: int, padding_y: int, ds: int) -> None:
+        blk.leader = True
+        blk.got[0] = 1
+        blk.payload_type = payload_type
+        blk.timestamp = timestamp
+        blk.pixel_format = pixel_format
+        blk.width, blk.height = width, height
+        blk.offset_x, blk.offset_y = offset_x, offset_y
+        blk.padding_x, blk.padding_y = padding_x, padding_y
+        if not payload_type & gvsp.EXTENDED_CHUNK and not blk.trailer:
+            key = (pixel_format, width, height, padding_x, padding_y)
+            size = self._sizes.get(key)
+            if size is None:
+                size = -1
+                if pfnc.is_supported(pixel_format):
+                    try:
+                        size = pfnc.payload_size(pixel_format, width, height,
+                                                 padding_x) + padding_y
+                    except Exception:  # noqa: BLE001 - an odd format: wait for the trailer
+                        size = -1
+                if len(self._sizes) > 64:
+                    self._sizes.clear()
+                self._sizes[key] = size
+            if size > 0:
+                blk.image_bytes = size
+                blk.ndata = (size + ds - 1) // ds
 
     def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
         if len(self._blocks) >= self.max_in_flight or (self._blocks and not self.pool.free):
@@ -856,6 +914,10 @@ class GvspReceiver:
 
     def _service(self, now: float) -> None:
         self._next_service = now + self._service_period
+        if self._ring is not None and now >= self._next_drop_check:
+            # datagrams the kernel could not put in a full ring: whole frames vanish so
+            self._next_drop_check = now + 0.1
+            self.stats["kernel_drops"] += self._ring.drops()
         idle = self.retention / 2
         for blk in list(self._blocks.values()):
             if blk.done:

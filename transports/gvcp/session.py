@@ -111,6 +111,9 @@ class Policy:
         second of silence (or ``deadline``, if shorter).  Either of them: a fixed timer
         of ``retries`` (default 3) attempts of ``timeout`` (default 0.2 s) each.
         """
+        if deadline is not None and not 0 < float(deadline) <= 86_400:   # nan, inf too
+            raise ValueError(f"deadline must be a positive number of seconds (at most a "
+                             f"day), not {deadline!r}")
         if timeout is None and retries is None:
             if deadline is None:
                 return cls()

@@ -8,6 +8,7 @@ user named neither address nor port).
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from nodemap.plugin import Simulator
@@ -32,6 +33,7 @@ DEMO_REGISTERS: dict[int, int] = {
     0xA054: 385,         # DeviceTemperature[Sensor] = 38.5 C
     0xA058: 412,         # DeviceTemperature[Mainboard] = 41.2 C
     0xA074: 0x41F00000,  # AcquisitionFrameRate = 30.0 Hz (IEEE float; 0 = as fast as it can)
+    0xA080: 0x00000005,  # LineStatusAll: lines 0 and 2 high
 }
 
 
@@ -52,12 +54,15 @@ def _checked_xml(path: Path) -> bytes:
 def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] = (),
           port: int | None = None, stream_faults: str | None = None,
           vendor: str | None = None, model: str | None = None, serial: str | None = None,
-          mac: str | None = None, user_name: str | None = None, **_: object) -> Simulator:
+          mac: str | None = None, user_name: str | None = None, zipped: bool = False,
+          **_: object) -> Simulator:
     """Start a simulated GigE Vision device; returns the running :class:`Simulator`.
 
     ``stream_faults`` (e.g. ``"drop=0.05,duplicate=0.01,reorder=0.01,seed=1"``) injects
     seeded faults into the GVSP stream; ``vendor``/``model``/``serial``/``mac``/``user_name``
-    set the bootstrap identity.  Invalid values raise ValueError naming the option.
+    set the bootstrap identity (printable ASCII, 32 or 16 bytes); ``zipped`` serves the description zipped.  The description goes
+    where its own registers leave room (see ``placement.py``).  Invalid values raise
+    ValueError naming the option.
     """
     from . import protocol as p
     from .device import SimulatedDevice
@@ -65,9 +70,15 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
 
     if port is not None and not 0 <= port <= 0xFFFF:
         raise ValueError(f"--port {port}: a UDP port is 0-65535")
+    for address in addresses:
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            raise ValueError(f"--address {address!r}: not an IPv4 address (e.g. 127.0.0.2)") \
+                from None
     faults = parse_stream_faults(stream_faults) if stream_faults else None
     mac_number = None
-    if mac:
+    if mac is not None:
         parts = mac.replace("-", ":").split(":")
         if len(parts) != 6 or not all(len(x) in (1, 2) for x in parts):
             raise ValueError(f"--mac {mac!r}: use six hex bytes, e.g. 00:30:53:01:02:03")
@@ -78,7 +89,12 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
                 from None
     for option, text, size in (("--vendor", vendor, 32), ("--model", model, 32),
                                ("--serial", serial, 16), ("--user-name", user_name, 16)):
-        if text is not None and len(text.encode()) > size:
+        if text is None:
+            continue
+        if not (text.isascii() and text.isprintable()):   # no NUL, escapes or 8-bit text
+            raise ValueError(f"{option} {text!r}: use printable ASCII (the bootstrap "
+                             f"registers hold ASCII text)")
+        if len(text) > size:
             raise ValueError(f"{option} {text!r}: at most {size} bytes (a bootstrap field)")
     if xml is None:
         data, name, registers = read_description(DEMO_XML), DEMO_XML, dict(DEMO_REGISTERS)
@@ -91,6 +107,7 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
     last: Exception | None = None
     for address, udp_port in candidates:
         device = SimulatedDevice(data, address=address, port=udp_port, xml_name=name,
+                                 zipped=zipped,
                                  manufacturer=vendor or "nodemap",
                                  model=model or "NM-Demo-1300", serial=serial, mac=mac_number,
                                  registers=registers, stream_faults=faults)

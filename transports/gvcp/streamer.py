@@ -15,6 +15,13 @@ outcome does not depend on thread timing.  ``drop_packets`` drops given (block, 
 pairs once (a resend recovers them); ``lose_packets`` never delivers them, resends
 included.  Block ids run 1..65535 then wrap to 1 (standard) or count up in 64 bits
 (extended-ID mode); they continue from one acquisition to the next.
+
+Chunk mode (``chunks``, a :class:`ChunkSource` such as :class:`.sim_chunks.FrameChunks`):
+each block is payload type 0x4001, its data the image followed by the chunk tail the
+source makes for that block id and timestamp, and the trailer carries the chunk data
+length and layout id.  ``on_frame(phase, block_id, timestamp)`` is called with
+``"start"`` before a frame's first packet and ``"end"`` after its trailer (the device
+turns them into FrameStart/ExposureEnd/FrameEnd events); it must not block.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import socket
 import sys
 import threading
 import time
-from typing import Callable
+from typing import Callable, Protocol
 
 import attrs
 
@@ -35,7 +42,7 @@ from . import gvsp
 from .pattern import RampGenerator, frame_size
 
 __all__ = ["StreamFaults", "parse_stream_faults", "StreamConfig", "Streamer", "next_block_id",
-           "send_test_packet", "set_do_not_fragment"]
+           "send_test_packet", "set_do_not_fragment", "ChunkSource", "FrameHook"]
 
 log = logging.getLogger("nodemap.gvcp.stream")
 
@@ -166,6 +173,19 @@ def send_test_packet(sock: socket.socket, destination: tuple[str, int], packet_s
             set_do_not_fragment(sock, False)
 
 
+class ChunkSource(Protocol):
+    """Chunk data of each frame of one acquisition (see :mod:`.sim_chunks`)."""
+
+    layout_id: int
+
+    def tail_size(self) -> int: ...
+
+    def tail(self, block_id: int, timestamp: int, image_length: int) -> bytes: ...
+
+
+FrameHook = Callable[[str, int, int], None]
+
+
 @attrs.define(slots=True)
 class _Block:
     """A retained frame: enough to rebuild any of its packets."""
@@ -183,7 +203,8 @@ class Streamer:
     def __init__(self, sock: socket.socket, config: StreamConfig, *,
                  faults: StreamFaults | None = None, first_block_id: int = 1, retain: int = 8,
                  timestamp: Callable[[], int] = time.monotonic_ns,
-                 on_finished: Callable[["Streamer"], None] | None = None) -> None:
+                 on_finished: Callable[["Streamer"], None] | None = None,
+                 chunks: ChunkSource | None = None, on_frame: FrameHook | None = None) -> None:
         if retain < 1:
             raise ValueError("a streamer must retain at least one frame for resends")
         self.sock = sock
@@ -192,11 +213,14 @@ class Streamer:
         self.retain = retain
         self.timestamp = timestamp
         self.on_finished = on_finished
+        self.chunks = chunks
+        self.on_frame = on_frame
         self.block_id = first_block_id        # the next block to send
         self.stats = {"frames": 0, "packets": 0, "bytes": 0, "dropped": 0, "duplicated": 0,
                       "reordered": 0, "resend_requests": 0, "resent": 0, "unavailable": 0,
                       "send_errors": 0, "triggers": 0}
-        self.frame_bytes = frame_size(config.pixel_format, config.width, config.height)
+        self.image_bytes = frame_size(config.pixel_format, config.width, config.height)
+        self.frame_bytes = self.image_bytes + (chunks.tail_size() if chunks is not None else 0)
         n = -(-self.frame_bytes // config.data_size)
         if not config.extended_ids and n + 1 > gvsp.MAX_PACKET_ID_STANDARD:
             raise ValueError(f"a {self.frame_bytes}-byte frame needs {n} packets: more than "
@@ -296,14 +320,28 @@ class Streamer:
         cfg = self.config
         block_id = self.block_id
         self.block_id = next_block_id(block_id, cfg.extended_ids)
-        data = memoryview(self._generator.frame(cfg.height, block_id))
+        timestamp = self.timestamp()
+        self._hook("start", block_id, timestamp)
+        image = self._generator.frame(cfg.height, block_id)
+        chunks = self.chunks
+        if chunks is not None:
+            data = memoryview(bytes(image) + chunks.tail(block_id, timestamp, len(image)))
+        else:
+            data = memoryview(image)
         packets = -(-len(data) // cfg.data_size)
         ext = cfg.extended_ids
         leader = gvsp.encode_image_leader(
-            block_id, timestamp=self.timestamp(), pixel_format=cfg.pixel_format,
+            block_id, timestamp=timestamp, pixel_format=cfg.pixel_format,
             width=cfg.width, height=cfg.height, offset_x=cfg.offset_x, offset_y=cfg.offset_y,
-            extended=ext)
-        trailer = gvsp.encode_trailer(block_id, packets + 1, size_y=cfg.height, extended=ext)
+            chunks=chunks is not None, extended=ext)
+        if chunks is not None:
+            trailer = gvsp.encode_trailer(
+                block_id, packets + 1, size_y=cfg.height,
+                payload_type=gvsp.PayloadType.IMAGE | gvsp.EXTENDED_CHUNK,
+                chunk_data_length=len(data), chunk_layout_id=chunks.layout_id, extended=ext)
+        else:
+            trailer = gvsp.encode_trailer(block_id, packets + 1, size_y=cfg.height,
+                                          extended=ext)
         block = _Block(block_id, leader, trailer, data, packets)
         with self._lock:
             self._blocks[block_id] = block
@@ -347,6 +385,15 @@ class Streamer:
         if held is not None:
             self._send_packet(block, held[0])
         self.stats["frames"] += 1
+        self._hook("end", block_id, self.timestamp())
+
+    def _hook(self, phase: str, block_id: int, timestamp: int) -> None:
+        if self.on_frame is None:
+            return
+        try:
+            self.on_frame(phase, block_id, timestamp)
+        except Exception:  # noqa: BLE001 - events must never stop the stream
+            log.exception("frame hook (%s of block %d) failed", phase, block_id)
 
     def _remember(self, block_id: int) -> None:
         self._sent.add(block_id)

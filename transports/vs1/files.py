@@ -2,6 +2,11 @@
 
 Each operation opens its own FTP session (binary mode), so a dropped connection never
 leaves a half-dead session behind; the outcome updates the Ftp ConnectionState.
+
+Besides its FTP verbs (``download``, ``upload``, ``delete``, ``size``) it answers the
+:class:`nodemap.files.Files` protocol every ``cam.files`` shares (``list``, ``read``,
+``write``, ``open``); there a failure is a :class:`~nodemap.errors.FileAccessError` naming
+the file, the operation and the FTP reply (its ``status``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
-from nodemap.errors import DeviceError, PortError, TimeoutError
+from nodemap.errors import (DeviceError, FileAccessError, FileTimeoutError, NodeMapError,
+                            PortError, TimeoutError)
+from nodemap.files import Progress, WholeFile
 
 from .net import ServiceStates, classify_error
 from .protocol import ConnectionState
@@ -131,6 +138,80 @@ class FtpFiles:
         with self._session(f"size {remote!r}") as ftp:
             ftp.voidcmd("TYPE I")
             return ftp.size(remote)
+
+
+    # ------------------------------------------------------------------ the Files protocol
+
+    def read(self, name: str, progress: Progress | None = None) -> bytes:
+        """The bytes of ``name``; ``progress(done, total)`` as blocks arrive (total from
+        the FTP SIZE command, None when the server does not say)."""
+        def transfer(ftp: ftplib.FTP) -> bytes:
+            total = _size_or_none(ftp, name)
+            sink = bytearray()
+            if progress is not None:
+                progress(0, total)
+
+            def block(data: bytes) -> None:
+                sink.extend(data)
+                if progress is not None:
+                    progress(len(sink), total)
+
+            ftp.retrbinary(f"RETR {name}", block)
+            return bytes(sink)
+
+        return self._as_file_error(name, "Read", f"download {name!r}", transfer)
+
+    def write(self, name: str, data: bytes, progress: Progress | None = None) -> int:
+        """Store ``data`` as ``name``; returns its size."""
+        payload = bytes(data)
+
+        def transfer(ftp: ftplib.FTP) -> int:
+            done = 0
+            if progress is not None:
+                progress(0, len(payload))
+
+            def block(sent: bytes) -> None:
+                nonlocal done
+                done += len(sent)
+                if progress is not None:
+                    progress(done, len(payload))
+
+            ftp.storbinary(f"STOR {name}", io.BytesIO(payload), callback=block)
+            return len(payload)
+
+        return self._as_file_error(name, "Write", f"upload {name!r}", transfer)
+
+    def open(self, name: str, mode: str = "rb") -> io.RawIOBase:
+        """``"rb"``: the file fetched whole at open; ``"wb"``: stored whole on close."""
+        if mode in ("rb", "r"):
+            return WholeFile(name, "rb", self.read(name))
+        if mode in ("wb", "w"):
+            return WholeFile(name, "wb", store=lambda data: self.write(name, data))
+        return WholeFile(name, mode)              # raises: the mode is named
+
+    def _as_file_error(self, name: str, operation: str, what: str,
+                       transfer: Callable[[ftplib.FTP], Any]) -> Any:
+        try:
+            with self._session(what) as ftp:
+                return transfer(ftp)
+        except TimeoutError as exc:
+            raise FileTimeoutError(f"file {name!r}: {operation} over FTP: {exc}", file=name,
+                                   operation=operation) from exc
+        except DeviceError as exc:
+            raise FileAccessError(f"file {name!r}: {operation} refused over FTP: {exc}",
+                                  file=name, operation=operation,
+                                  status=None if exc.status is None else str(exc.status)) from exc
+        except NodeMapError as exc:
+            raise FileAccessError(f"file {name!r}: {operation} over FTP failed: {exc}",
+                                  file=name, operation=operation) from exc
+
+
+def _size_or_none(ftp: ftplib.FTP, name: str) -> int | None:
+    try:
+        ftp.voidcmd("TYPE I")
+        return ftp.size(name)
+    except ftplib.error_perm:
+        return None
 
 
 def _code(exc: BaseException) -> int | None:

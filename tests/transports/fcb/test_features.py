@@ -192,7 +192,7 @@ def test_device_error_names_the_feature(cam) -> None:
 
 def test_silent_camera_raises_timeout(make_sim) -> None:
     sim = make_sim()
-    with nodemap.open(f"fcb:{sim.url}?address=1&timeout=0.1&retries=0") as cam:
+    with nodemap.open(f"fcb:{sim.url}?address=1&timeout=1&retries=0") as cam:  # generous
         sim.line.faults.silent = True
         with pytest.raises(TimeoutError):
             _ = cam.features["ZoomPosition"].value

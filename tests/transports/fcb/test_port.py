@@ -7,6 +7,7 @@ dropped replies, a silent camera) — each bounded in time, the bus usable after
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -201,10 +202,23 @@ def test_third_command_waits_for_a_free_socket(make_sim, make_link) -> None:
     t_zoom = threading.Thread(target=zoom)
     t_zoom.start()
     assert poll(lambda: len(port.jobs()) == 2)
+    # Sequenced, not timed: an event tells when the third caller blocks waiting for a
+    # free socket (the session's condition variable, waited on from _reserve_socket).
     t_third = threading.Thread(target=third)
+    waiting_for_socket = threading.Event()
+    cond = port.session._cond
+    plain_wait = cond.wait
+
+    def observed_wait(timeout=None):
+        if threading.current_thread() is t_third and \
+                sys._getframe(1).f_code.co_name == "_reserve_socket":
+            waiting_for_socket.set()
+        return plain_wait(timeout)
+
+    cond.wait = observed_wait
     t_third.start()
-    t_third.join(0.2)
-    assert t_third.is_alive(), "a third command must wait, not be sent into a full buffer"
+    assert waiting_for_socket.wait(20), "the third command never waited for a free socket"
+    assert "third" not in outcome, "a third command must wait, not be sent into a full buffer"
     assert len(port.jobs()) == 2
     busy = {job.label.split()[0]: s for s, job in port.jobs().items()}
     assert port.cancel(busy["FocusOnePush"])
@@ -373,7 +387,8 @@ def test_error_reply_then_bus_works(make_sim, make_link) -> None:
 
 def test_silent_camera_times_out_then_recovers(make_sim, make_link, transport) -> None:
     sim = make_sim(transport=transport)
-    port = make_link(sim, timeout=0.1, retries=1).port
+    # generous: the recovery below must not depend on a quick machine
+    port = make_link(sim, timeout=0.5, retries=1).port
     sim.line.faults.silent = True
     with pytest.raises(TimeoutError, match="did not answer.*81 09 04 47 FF"):
         port.read(A["ZoomPosition"], 2)

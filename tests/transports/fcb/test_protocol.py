@@ -158,8 +158,16 @@ def test_garbage_is_reported_not_hidden() -> None:
 def test_unterminated_flood_is_bounded() -> None:
     parser = p.ReplyParser()
     items = parser.feed(b"\x01" * 1000)
-    assert items and isinstance(items[0], p.Garbage)
-    assert parser.feed(H("90 41 FF")) == [p.Ack(1, 1)] or parser.pending == b""
+    assert items and all(isinstance(item, p.Garbage) for item in items)
+    assert sum(len(item.data) for item in items) == 1000 and parser.pending == b""
+    assert parser.feed(H("90 41 FF")) == [p.Ack(1, 1)] and parser.pending == b""
+    # fed in pieces, the unterminated bytes kept never grow past a bound
+    garbage = 0
+    for _ in range(40):
+        garbage += sum(len(item.data) for item in parser.feed(b"\x02" * 100))
+        assert len(parser.pending) <= 256
+    assert garbage + len(parser.pending) == 4000
+    assert parser.feed(H("FF 90 41 FF"))[-1] == p.Ack(1, 1)
 
 
 # ---------------------------------------------------------------- requests (the camera side)

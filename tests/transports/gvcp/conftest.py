@@ -12,8 +12,10 @@ from typing import Callable, Iterator
 
 import pytest
 
+from tests import netns
 from tests.addresses import loopback
 from tests.aravis import FAKE_CAMERA, SYSTEM_PYTHON  # noqa: F401 - used by the tests here
+from tests.peers import missing
 from nodemap.transports.gvcp.device import SimulatedDevice
 
 HERE = Path(__file__).resolve().parent
@@ -69,3 +71,15 @@ def make_device() -> Iterator[Callable[..., SimulatedDevice]]:
 @pytest.fixture
 def device(make_device) -> SimulatedDevice:
     return make_device(registers={0xA000: 640, 0xA004: 480})
+
+
+@pytest.fixture
+def private_network() -> Iterator[netns.Namespace]:
+    """A fresh loopback-only network namespace that this test — its sockets and the threads
+    it starts — runs in.  Every test that sends a broadcast uses it, so no broadcast ever
+    reaches the host's networks (skip with the reason outside CI, fail in CI)."""
+    why_not = netns.unavailable()
+    if why_not is not None:
+        missing(f"broadcasts are tested only inside a private network namespace: {why_not}")
+    with netns.Namespace() as namespace, namespace.entered():
+        yield namespace

@@ -81,10 +81,8 @@ def test_control_held_10s_by_heartbeat_and_released_on_close(fake_camera) -> Non
     try:
         client = cam_link.client
         assert client.has_control and client.heartbeat_period <= 0.34
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            time.sleep(0.25)
-            assert not client.control_lost.is_set()
+        # ten heartbeat timeouts: the event must stay clear the whole time
+        assert not client.control_lost.wait(10), client.control_lost_reason
         assert observer.read_register(R.CCP) & p.CCP_CONTROL
         client.write_register(WIDTH_REGISTER, 512)          # still the controller
     finally:
@@ -99,7 +97,10 @@ def test_lost_control_is_reported(fake_camera) -> None:
     try:
         c.write_register(R.HEARTBEAT_TIMEOUT, 300)
         c.take_control(heartbeat=False)
-        time.sleep(1.2)                 # silence: four heartbeat timeouts
+        # The stimulus, not synchronisation: four heartbeat timeouts of silence (the fake
+        # camera only notices on our next packet, so nothing can be awaited; a slower
+        # machine only makes the silence longer, never the check wrong).
+        time.sleep(1.2)
         assert c._check_control().startswith("device reports CCP=0x0")
     finally:
         try:
@@ -165,26 +166,38 @@ def test_every_feature_matches_the_genicam_reference(fake_camera) -> None:
         ref.load_xml_from_string(xml.decode("utf-8"))
         bridge = Bridge(cam.port)
         ref.connect(bridge, "Device")
-        mismatches = {}
+        mismatches: dict[str, tuple[object, object]] = {}
+        agreed: list[str] = []          # both gave the same value
+        both_refused: list[str] = []    # both raised (the reference with its own exception)
         for name in list(cam.features):
             feature = cam.features[name]
             if feature.kind in ("Category", "Command", "Port"):
                 continue
-            try:
-                node = ref.get_node(name)
-            except Exception:
+            if not ref.has_node(name):
                 continue                      # a bootstrap feature: not in the device XML
+            node = ref.get_node(name)
             try:
                 expected = node.value
-            except Exception:
-                expected = "<error>"
+            except genapi.GenericException as exc:   # only the reference's own errors
+                expected = f"<error {type(exc).__name__}>"
             try:
-                got = feature.value if feature.access in ("RO", "RW") else "<error>"
-            except NodeMapError:
-                got = "<error>"
-            if isinstance(expected, float) and isinstance(got, float):
-                if abs(expected - got) <= 1e-9 * max(1.0, abs(expected)):
-                    continue
+                got = feature.value if feature.access in ("RO", "RW") else "<not readable>"
+            except NodeMapError as exc:
+                got = f"<error {type(exc).__name__}>"
+            if isinstance(expected, str) and expected.startswith("<error") and \
+                    isinstance(got, str) and got.startswith("<"):
+                both_refused.append(name)
+                continue
+            if isinstance(expected, float) and isinstance(got, float) and \
+                    abs(expected - got) <= 1e-9 * max(1.0, abs(expected)):
+                agreed.append(name)
+                continue
             if expected != got:
                 mismatches[name] = (expected, got)
+            else:
+                agreed.append(name)
         assert not mismatches, mismatches
+        # A comparison that compared nothing proves nothing: most features really agree.
+        assert len(agreed) >= 40, (len(agreed), agreed, both_refused)
+        assert len(both_refused) <= len(agreed) // 10, both_refused
+        assert {"Width", "Height", "PixelFormat", "ExposureTimeAbs"} <= set(agreed), agreed

@@ -153,13 +153,31 @@ def test_control_privilege(device: SimulatedDevice) -> None:
 
 
 def test_heartbeat_keeps_control_beyond_the_timeout(make_device) -> None:
-    dev = make_device(heartbeat_timeout_ms=300)
-    with GvcpClient(dev.address, timeout=0.2) as c:
+    # Sequenced by the heartbeats the device receives, not by sleeping: the test goes on once
+    # the heartbeats alone (no other command) have spanned more than two timeouts.
+    timeout_ms = 1000
+    beats: list[float] = []
+    spanned = threading.Event()
+
+    def tap(direction: str, peer: tuple[str, int], data: bytes) -> None:
+        if direction != "in":
+            return
+        try:
+            cmd = p.decode_command(data)
+        except p.GvcpCodecError:
+            return
+        if isinstance(cmd, p.ReadRegCmd) and cmd.addresses[:1] == (R.CCP,):   # a heartbeat
+            beats.append(time.monotonic())
+            if beats[-1] - beats[0] > 2 * timeout_ms / 1000:
+                spanned.set()
+
+    dev = make_device(heartbeat_timeout_ms=timeout_ms, tap=tap)
+    with GvcpClient(dev.address, timeout=1.0) as c:
         c.take_control()
-        assert c.heartbeat_period <= 0.1
-        deadline = time.monotonic() + 1.2       # four heartbeat timeouts without a command
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
+        beats.clear()
+        assert c.heartbeat_period <= timeout_ms / 3000
+        assert spanned.wait(60), f"heartbeats seen: {len(beats)}"
+        assert len(beats) >= 3
         assert dev.controller == c.local_address and dev.stats["control_expired"] == 0
         assert not c.control_lost.is_set()
         c.write_register(0xA000, 9)
@@ -227,14 +245,15 @@ def test_stale_mismatched_and_pending_acks() -> None:
         sock.sendto(p.WriteRegAck(rid, 1).encode(), peer)                      # wrong ack code
         sock.sendto(p.ReadRegAck(rid, (1, 2)).encode(), peer)                  # wrong length
         sock.sendto(b"\x00\x00\x00\x81\x00\x08", peer)                         # malformed
-        sock.sendto(p.PendingAck(rid, 400).encode(), peer)                     # extend deadline
-        time.sleep(0.25)                                                       # > client timeout
+        sock.sendto(p.PendingAck(rid, 10_000).encode(), peer)                  # extend deadline
+        # the stimulus, not synchronisation: answer only after the client's own timeout
+        time.sleep(1.5)
         sock.sendto(p.ReadRegAck(rid, (0x1234,)).encode(), peer)
 
-    c = GvcpClient(*rogue.address, timeout=0.15, retries=1)
+    c = GvcpClient(*rogue.address, timeout=1.0, retries=1)
     t = rogue.serve(script)
     assert c.read_register(0xA000) == 0x1234
-    t.join(2)
+    t.join(10)
     assert c.stats["stale"] == 1 and c.stats["mismatched"] == 2 and c.stats["malformed"] == 1
     assert c.stats["pending"] == 1 and c.stats["retries"] == 0
     c.close()
@@ -252,11 +271,16 @@ def test_retry_resends_the_identical_packet() -> None:
             seen.append(data)
         sock.sendto(p.WriteRegAck(p.decode_command(data).req_id, 1).encode(), peer)
 
-    c = GvcpClient(*rogue.address, timeout=0.05, retries=5)
+    sent: list[bytes] = []
+    # Counts as lower bounds: a loaded machine may add a retry before the ack arrives.
+    c = GvcpClient(*rogue.address, timeout=0.05, retries=100,
+                   tap=lambda d, peer, data: sent.append(data) if d == "out" else None)
     t = rogue.serve(script)
     c.write_register(0xA000, 7)
-    t.join(2)
-    assert len(seen) == 3 and len(set(seen)) == 1 and c.stats["retries"] == 2
+    t.join(10)
+    assert len(seen) == 3 and len(set(seen)) == 1
+    assert len(sent) >= 3 and set(sent) == set(seen)          # every retry: the same bytes
+    assert c.stats["retries"] == len(sent) - 1
     c.close()
     rogue.sock.close()
 
@@ -273,10 +297,14 @@ def test_timeout_names_device_and_remedy() -> None:
 
 
 def test_pending_ack_from_the_device(make_device) -> None:
-    dev = make_device(pending_ms=120)
-    with GvcpClient(dev.address, timeout=0.08, retries=1) as c:
-        c.write_register(0xA000, 11)      # the real ack comes after the client timeout
-        assert c.stats["pending"] == 1
+    # The device answers PENDING_ACK at once and the real ack 2 s later (pending_ms / 2),
+    # well after the client's 1 s timeout: only the PENDING_ACK keeps it waiting.
+    dev = make_device(pending_ms=4000)
+    with GvcpClient(dev.address, timeout=1.0, retries=1) as c:
+        started = time.monotonic()
+        c.write_register(0xA000, 11)
+        assert time.monotonic() - started >= 1.0         # lower bound: it did wait past it
+        assert c.stats["pending"] == 1 and c.stats["retries"] == 0
         assert c.read_register(0xA000) == 11
 
 

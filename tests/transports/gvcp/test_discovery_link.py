@@ -24,12 +24,12 @@ from nodemap.transports.gvcp.link import GvcpLink, open_link, parse_gvcp_url, pa
 BROADCAST = "127.255.255.255"
 
 
-def test_broadcast_discovery_on_loopback_dedups(make_device) -> None:
+def test_broadcast_discovery_on_loopback_dedups(private_network, make_device) -> None:
     a = make_device(broadcast_address=BROADCAST, serial="A1")
     b = make_device(broadcast_address=BROADCAST, serial="B2")
-    found = discovery.discover("lo", timeout=0.5)
-    ours = {d.address: d for d in found if d.address in (a.address, b.address)}
-    assert set(ours) == {a.address, b.address}
+    found = discovery.discover("lo", timeout=1.5)
+    ours = {d.address: d for d in found}
+    assert set(ours) == {a.address, b.address} and len(found) == 2   # a private network
     da = ours[a.address]
     assert da.info.serial == "A1" and da.mac == p.format_mac(a.mac) and da.ip == a.address
     assert da.info.mask == "255.0.0.0" and da.info.manufacturer == "nodemap"
@@ -53,10 +53,10 @@ def test_interfaces_include_loopback() -> None:
     assert lo and lo[0].broadcast == BROADCAST
 
 
-def test_force_ip_by_mac(make_device) -> None:
+def test_force_ip_by_mac(private_network, make_device) -> None:
     dev = make_device(broadcast_address=BROADCAST)
     assert discovery.force_ip(p.format_mac(dev.mac), "127.0.39.250", "255.255.0.0",
-                              interface="lo", timeout=0.5)
+                              interface="lo", timeout=5.0)
     assert dev.memory.get32(p.Register.CURRENT_IP) == 0x7F0027FA
     [found] = discovery.discover(address=dev.address, timeout=0.3)
     assert found.info.ip == "127.0.39.250" and found.info.mask == "255.255.0.0"
@@ -277,3 +277,13 @@ def test_client_is_a_port(device) -> None:
     from nodemap.port import Port
     with GvcpClient(device.address) as c:
         assert isinstance(c, Port)
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), -1.0, 1e308])
+def test_discovery_timeouts_are_checked_before_anything_is_sent(timeout: float) -> None:
+    from nodemap.errors import ParameterError
+    with pytest.raises(ParameterError, match="give 0 to 86400 seconds"):
+        discovery.discover(address="127.0.0.1", timeout=timeout)
+    with pytest.raises(ParameterError, match="give 0 to 86400 seconds"):
+        discovery.force_ip("02:00:00:00:00:01", "127.0.0.9", "255.0.0.0", address="127.0.0.1",
+                           timeout=timeout)

@@ -91,3 +91,35 @@ def test_filter_accepts_only_the_stream_port() -> None:
     assert (0x15, 1, 0, 4242) in prog                 # the port test
     assert (0x15, 1, 0, 0x7F010203) in prog           # the address test
     assert not any(insn[3] == 0x7F010203 for insn in ring.udp_filter("0.0.0.0", 4242))
+
+
+@needs_ring
+def test_kernel_drops_of_a_full_ring_are_counted() -> None:
+    """A ring nobody empties fills up; what the kernel then drops is reported once."""
+    import socket
+    import time
+
+    address = loopback()
+    rx_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx_sock.bind((address, 0))
+    port = rx_sock.getsockname()[1]
+    small = ring.PacketRing(address, port, block_size=1 << 16, block_nr=2,
+                            block_timeout_ms=1)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        ring.attach_filter(rx_sock, ring.DROP_ALL)
+        for _ in range(400):                      # 400 kB into a 128 kB ring
+            tx.sendto(bytes(1000), (address, port))
+        dropped = 0
+        deadline = time.monotonic() + 10
+        for _ in range(1000):
+            dropped += small.drops()
+            if dropped >= 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert 200 <= dropped < 400
+        assert small.drops() == 0                  # counted once
+    finally:
+        tx.close()
+        small.close()
+        rx_sock.close()

@@ -1,0 +1,237 @@
+"""The node map's one value store (nodemap.cache.Store) and the caching rules built on it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nodemap.cache import MISSING, Store
+
+from .xmlkit import int_reg, load
+
+
+# ------------------------------------------------------------------- the store alone
+def test_results_are_valid_until_invalidated_with_their_dependents():
+    store = Store()
+    store.depend("Formula", ["Reg"])
+    store.depend("View", ["Formula"])
+    store.depend("Other", ["Unrelated"])
+    for name in ("Reg", "Formula", "View", "Other"):
+        store.put(name, "value", name.lower())
+        store.put(name, "access", "RO")
+    assert store.get("View") == "view" and store.get("View", "access") == "RO"
+    stale = store.invalidate(["Reg"])
+    assert stale == {"Reg", "Formula", "View"}
+    for name in ("Reg", "Formula", "View"):
+        assert store.get(name) is MISSING and store.get(name, "access") is MISSING
+    assert store.get("Other") == "other" and store.get("Other", "access") == "RO"
+
+
+def test_invalidation_terminates_on_cycles():
+    store = Store()
+    store.depend("A", ["B"])
+    store.depend("B", ["A"])
+    store.put("A", "value", 1)
+    store.put("B", "value", 2)
+    assert store.invalidate(["A"]) == {"A", "B"}
+    assert not store.values
+
+
+def test_registers_at_one_span_share_bytes_and_a_write_invalidates_every_reader():
+    store = Store()
+    store.depend("ViewOfB", ["B"])
+    store.keep_bytes("A", ("Device", 0x10, 4), b"\x01\x00\x00\x00")
+    assert store.bytes_at(("Device", 0x10, 4)) == b"\x01\x00\x00\x00"
+    store.read_from("B", ("Device", 0x10, 4))     # B served from A's read
+    for name in ("A", "B", "ViewOfB"):
+        store.put(name, "value", 1)
+    store.keep_bytes("Far", ("Device", 0x100, 4), b"\x00" * 4)
+    store.put("Far", "value", 0)
+    stale = store.written("W", ("Device", 0x12, 1), b"\x07")   # overlaps 0x10..0x13
+    assert {"A", "B", "ViewOfB"} <= stale
+    assert store.bytes_at(("Device", 0x10, 4)) is None
+    assert store.bytes_at(("Device", 0x12, 1)) == b"\x07"
+    assert store.get("Far") == 0 and store.bytes_at(("Device", 0x100, 4)) is not None
+
+
+def test_clear_keeps_held_values():
+    store = Store()
+    store.hold("Gain", 3, 1.5)
+    store.put("Gain", "value", 1.5)
+    store.keep_bytes("R", ("Device", 0, 4), b"\0" * 4)
+    store.clear()
+    assert store.get("Gain") is MISSING and store.bytes_at(("Device", 0, 4)) is None
+    assert store.held("Gain", 3) == 1.5 and store.held("Gain", 4) is MISSING
+
+
+_spans = st.tuples(st.sampled_from(["Device", "Other"]), st.integers(0, 1 << 16),
+                   st.integers(1, 64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_spans, min_size=1, max_size=30), _spans)
+def test_a_write_drops_exactly_the_overlapping_spans(spans, write):
+    store = Store()
+    for i, span in enumerate(spans):
+        store.keep_bytes(f"R{i}", span, b"\0" * span[2])
+    store.written("W", write, None)
+    port, address, length = write
+    for i, span in enumerate(spans):
+        overlaps = span[0] == port and span[1] < address + length and address < span[1] + span[2]
+        assert (store.bytes_at(span) is None) == overlaps, (span, write)
+
+
+# ------------------------------------------------------------------- through a node map
+SK = ('<IntSwissKnife Name="Sum"><pVariable Name="A">RegA</pVariable>'
+      '<pVariable Name="B">RegB</pVariable><Formula>A + B * 2</Formula></IntSwissKnife>')
+
+
+def _counting(nm, node_name):
+    """Count evaluations of one formula node (wraps its _compute_value)."""
+    node = nm.node(node_name)
+    calls = []
+    compute = node._compute_value
+
+    def counted():
+        calls.append(1)
+        return compute()
+
+    node._compute_value = counted
+    return calls
+
+
+def test_a_formula_result_is_kept_until_an_input_changes():
+    nm, port = load(int_reg("RegA", 0) + int_reg("RegB", 4) + int_reg("Other", 8) + SK)
+    calls = _counting(nm, "Sum")
+    port.memory[0] = 1
+    port.memory[4] = 2
+    f = nm.features
+    assert f["Sum"].value == 5
+    reads = port.reads
+    for _ in range(5):
+        assert f["Sum"].value == 5
+    assert len(calls) == 1 and port.reads == reads
+    f["Other"].value = 9              # not an input: the result stays
+    assert f["Sum"].value == 5 and len(calls) == 1
+    f["RegB"].value = 10              # an input: evaluated again
+    assert f["Sum"].value == 21 and len(calls) == 2
+
+
+def test_a_formula_over_a_nocache_register_is_evaluated_every_time():
+    nm, port = load(int_reg("RegA", 0, extra="<Cachable>NoCache</Cachable>") +
+                    int_reg("RegB", 4) + SK)
+    calls = _counting(nm, "Sum")
+    f = nm.features
+    assert f["Sum"].value == 0
+    port.memory[0] = 3                # the device changes the NoCache register
+    assert f["Sum"].value == 3
+    assert len(calls) == 2
+
+
+def test_registers_at_the_same_address_share_one_read():
+    body = (int_reg("Whole", 0x20) +
+            '<MaskedIntReg Name="Low"><Address>0x20</Address><Length>4</Length>'
+            '<AccessMode>RW</AccessMode><pPort>Device</pPort><LSB>0</LSB><MSB>7</MSB>'
+            '</MaskedIntReg>'
+            '<MaskedIntReg Name="High"><Address>0x20</Address><Length>4</Length>'
+            '<AccessMode>RW</AccessMode><pPort>Device</pPort><LSB>8</LSB><MSB>15</MSB>'
+            '</MaskedIntReg>')
+    nm, port = load(body)
+    port.memory[0x20:0x24] = b"\x34\x12\x00\x00"
+    f = nm.features
+    reads = port.reads
+    assert (f["Whole"].value, f["Low"].value, f["High"].value) == (0x1234, 0x34, 0x12)
+    assert port.reads == reads + 1
+    f["Low"].value = 0x56             # read-modify-write: the others see the new bytes
+    assert (f["Whole"].value, f["High"].value) == (0x1256, 0x12)
+
+
+def test_invalidating_one_register_rereads_it_and_what_depends_on_it():
+    nm, port = load(int_reg("RegA", 0) + int_reg("RegB", 4) + SK)
+    f = nm.features
+    assert f["Sum"].value == 0
+    port.memory[0] = 4
+    port.memory[4] = 1
+    assert f["Sum"].value == 0        # cached
+    f["RegA"].invalidate()
+    assert f["RegA"].value == 4 and f["Sum"].value == 4   # RegB still cached (0)
+    nm.invalidate()
+    assert f["Sum"].value == 6
+
+
+def test_held_values_survive_invalidation():
+    nm, _ = load('<Integer Name="Held"><Value>5</Value><Min>0</Min><Max>100</Max></Integer>')
+    f = nm.features
+    f["Held"].value = 42
+    nm.invalidate()
+    assert f["Held"].value == 42
+
+
+@pytest.mark.parametrize("name", ["RegA", "Sum"])
+def test_no_node_keeps_a_cache_of_its_own(name):
+    nm, _ = load(int_reg("RegA", 0) + int_reg("RegB", 4) + SK)
+    nm.features[name].value
+    node = nm.node(name)
+    assert not hasattr(node, "cache")
+    assert nm.store.get(name) is not MISSING
+
+
+# ------------------------------------------------------------------- access modes
+AVAILABILITY = (int_reg("Avail", 0) +
+                int_reg("Reg", 4, extra="<pIsAvailable>Avail</pIsAvailable>") +
+                '<Integer Name="View"><pValue>Reg</pValue></Integer>' +
+                '<Integer Name="Plain"><pValue>Other</pValue></Integer>' + int_reg("Other", 8))
+
+
+def test_an_access_computed_from_a_varying_one_varies_too():
+    nm, port = load(AVAILABILITY)
+    f = nm.features
+    port.memory[0] = 1
+    assert f["Reg"].access == "RW"      # cached first: View then sees a cached result
+    assert f["View"].access == "RW"
+    assert "View" not in nm.store.constant_access
+    f["Avail"].value = 0
+    assert (f["Reg"].access, f["View"].access) == ("NA", "NA")
+    f["Avail"].value = 1
+    assert f["View"].access == "RW"
+
+
+def test_constant_access_modes_survive_invalidation_until_a_port_changes():
+    nm, port = load(AVAILABILITY)
+    f = nm.features
+    assert f["Plain"].access == "RW"
+    assert nm.store.constant_access["Plain"] == "RW"
+    nm.invalidate()
+    assert nm.store.constant_access["Plain"] == "RW"
+    nm.disconnect()
+    assert "Plain" not in nm.store.constant_access
+    assert f["Plain"].access == "NI"    # no port: NI, as the reference says (test_rules.py)
+    nm.connect(port)
+    assert f["Plain"].access == "RW"
+
+
+def test_an_access_through_a_nocache_condition_is_asked_every_time():
+    nm, port = load(int_reg("Avail", 0, extra="<Cachable>NoCache</Cachable>") +
+                    int_reg("Reg", 4, extra="<pIsAvailable>Avail</pIsAvailable>"))
+    f = nm.features
+    assert f["Reg"].access == "NA"
+    port.memory[0] = 1                  # the device makes it available
+    assert f["Reg"].access == "RW"
+
+
+def test_a_write_keeps_the_written_nodes_bounds():
+    body = (int_reg("Reg", 0) + int_reg("Limit", 4) + int_reg("Other", 8) +
+            '<IntSwissKnife Name="Max"><pVariable Name="L">Limit</pVariable>'
+            '<Formula>L + 100</Formula></IntSwissKnife>'
+            '<Integer Name="Gain"><pValue>Reg</pValue><Min>0</Min><pMax>Max</pMax></Integer>')
+    nm, port = load(body)
+    calls = _counting(nm, "Max")
+    f = nm.features
+    assert f["Gain"].max == 100
+    for value in (5, 6, 7):
+        f["Gain"].value = value
+        assert f["Gain"].value == value
+    assert len(calls) == 1            # the bound was worked out once
+    f["Limit"].value = 50             # an input of the bound: worked out again
+    assert f["Gain"].max == 150 and len(calls) == 2
