@@ -253,6 +253,7 @@ def parse_document(source: Source, *, editable: bool = False) -> Document:
         name = element.get("Name")
         tag = localname(element.tag)
         if tag == "StructReg":  # nameless: its StructEntries are the nodes
+            _index_nested(element, None, tag, elements)
             for entry in element:
                 entry_name = entry.get("Name")
                 if localname(entry.tag) == "StructEntry" and entry_name:
@@ -262,6 +263,8 @@ def parse_document(source: Source, *, editable: bool = False) -> Document:
         if not name:
             continue
         elements.setdefault(name, element)
+        if tag in _NESTING_REGISTERS:
+            _index_nested(element, name, tag, elements)
         if tag == "Enumeration":
             # Entry names repeat across enumerations ("On", "Off"): GenApi names the
             # entry node EnumEntry_<Enumeration>_<Entry>.
@@ -271,6 +274,36 @@ def parse_document(source: Source, *, editable: bool = False) -> Document:
                     elements.setdefault(f"EnumEntry_{name}_{entry_name}", entry)
     return Document(root=root, elements=elements, struct_parents=struct_parents,
                     namespace=namespace)
+
+
+#: Register elements whose address may hold an inline, named ``<IntSwissKnife>`` node
+#: (next to ``<Address>``/``<pAddress>``/``<pIndex>``).
+_NESTING_REGISTERS = frozenset(("IntReg", "MaskedIntReg", "FloatReg", "Register",
+                                "StringReg", "StructReg"))
+#: Of those, the ones whose inline nodes keep their own name; in the others the GenApi
+#: reference registers an inline node as ``_<Register>_<Name>`` (measured with the
+#: ``genicam`` wheel, GenApi 3.5: IntReg, MaskedIntReg, FloatReg, Register prefix;
+#: StructReg, which has no name, and StringReg do not).
+_UNPREFIXED = frozenset(("StructReg", "StringReg"))
+
+
+def nested_name(parent_tag: str, parent_name: str | None, name: str) -> str:
+    """The node-map name of a node declared inline in a ``parent_tag`` element."""
+    if parent_tag in _UNPREFIXED or not parent_name:
+        return name
+    return f"_{parent_name}_{name}"
+
+
+def _index_nested(element: etree._Element, name: str | None, tag: str,
+                  elements: dict[str, etree._Element]) -> None:
+    """Index the named nodes declared inside a register element (its inline
+    ``<IntSwissKnife Name=...>`` address terms): they are nodes of the map like any other,
+    which other nodes may name."""
+    for child in element:
+        if isinstance(child.tag, str) and localname(child.tag) == "IntSwissKnife":
+            child_name = child.get("Name")
+            if child_name:
+                elements.setdefault(nested_name(tag, name, child_name), child)
 
 
 def _named_children(parent: etree._Element) -> Iterator[etree._Element]:

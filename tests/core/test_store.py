@@ -206,7 +206,7 @@ def test_constant_access_modes_survive_invalidation_until_a_port_changes():
     assert nm.store.constant_access["Plain"] == "RW"
     nm.disconnect()
     assert "Plain" not in nm.store.constant_access
-    assert f["Plain"].access == "NA"    # no port: the register cannot be read
+    assert f["Plain"].access == "NI"    # no port: NI, as the reference says (test_rules.py)
     nm.connect(port)
     assert f["Plain"].access == "RW"
 
