@@ -14,7 +14,9 @@ from typing import Any, Iterator
 
 import pytest
 
-pytest.importorskip("aiohttp")
+from tests.peers import missing, require_module
+
+require_module("aiohttp", "a test extra: pip install -e '.[test]'")
 
 import aiohttp  # noqa: E402
 
@@ -23,7 +25,6 @@ from nodemap.app.ui.picker import Devices  # noqa: E402
 from nodemap.app.ui.server import Server, serve  # noqa: E402
 from nodemap.plugin import DiscoveryRequest  # noqa: E402
 from tests.addresses import loopback  # noqa: E402
-from tests.peers import missing  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
