@@ -135,10 +135,21 @@ def _hint_for(url: str) -> str:
         return "check the URL"
 
 
+def _where(text: str, url: str | None) -> str:
+    """`` (URL)`` to append to ``text``, or "" when ``text`` already names the URL."""
+    return f" ({url})" if url and url not in text else ""
+
+
+def _at(url: str, text: object) -> str:
+    """``URL: text``, unless ``text`` already names the URL (no doubled URL in messages)."""
+    message = str(text)
+    return message if url and url in message else f"{url}: {message}"
+
+
 def _translate(exc: BaseException, url: str | None = None) -> CliError:
     from .. import errors
 
-    where = f" ({url})" if url else ""
+    where = _where(str(exc), url)
     if isinstance(exc, KeyError):
         message = exc.args[0] if exc.args else str(exc)
         return CliError(str(message), EXIT_NOT_FOUND)
@@ -193,7 +204,7 @@ class _Opened:
             try:
                 self.cam = nodemap.open(self.url, progress=self.progress)
             except ValueError as exc:   # a malformed URL option
-                raise CliError(f"{self.url}: {exc}", 2) from None
+                raise CliError(_at(self.url, exc), 2) from None
         return self.cam
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
@@ -1112,7 +1123,7 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
         try:
             run(url, enable, as_json, limit=count, idle=idle)
         except ValueError as exc:
-            raise CliError(f"{url}: {exc}", 2) from None
+            raise CliError(_at(url, exc), 2) from None
 
 
 # --------------------------------------------------------------------------- file
@@ -1138,7 +1149,7 @@ def _file_verb(url: str, action: Callable[[Any], Any]) -> Any:
         if isinstance(cause, NodeMapError):
             mapped = file_error(cause)
             if mapped is not None:
-                raise CliError(f"{mapped[0]} ({url})", mapped[1]) from cause
+                raise CliError(f"{mapped[0]}{_where(mapped[0], url)}", mapped[1]) from cause
         raise
 
 
@@ -1244,7 +1255,7 @@ def ui(url: str | None, port: int, host: str, no_browser: bool, interface: str |
             server = serve(url, port=port, host=host, open_browser=not no_browser,
                            devices=devices)
         except ValueError as exc:
-            raise CliError(f"{url}: {exc}", 2) from None
+            raise CliError(_at(url, exc), 2) from None
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port}: {exc}", EXIT_UNREACHABLE) from None
     click.echo(f"nodemap ui: {server.url}")
