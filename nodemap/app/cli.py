@@ -1132,8 +1132,8 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
 @click.argument("url")
 @click.pass_context
 def file_(ctx: click.Context, url: str) -> None:
-    """The device's files: list them, get (download) or put (upload) one, with a progress
-    bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
+    """The device's files: list them, get (download), put (upload) or delete one, with a
+    progress bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
     ctx.obj = url
 
 
@@ -1217,6 +1217,23 @@ def file_put(url: str, name: str, source: str, as_json: bool) -> None:
         _emit_json({"name": name, "bytes": written, "source": source})
     else:
         click.echo(f"{written} bytes written to {name}")
+
+
+@file_.command(name="delete")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def file_delete(url: str, name: str, as_json: bool) -> None:
+    """Delete file NAME on the device (GenApi FileOperationSelector=Delete, or the
+    transport's own service).  Exit 3: no such file; 5: the device refused."""
+    def action(files: Any) -> None:
+        files.delete(name)
+
+    _file_verb(url, action)
+    if as_json:
+        _emit_json({"name": name, "deleted": True})
+    else:
+        click.echo(f"{name} deleted")
 
 
 # --------------------------------------------------------------------------- ui
