@@ -140,10 +140,10 @@ def _where(text: str, url: str | None) -> str:
     return f" ({url})" if url and url not in text else ""
 
 
-def _at(url: str, text: object) -> str:
+def _at(url: str | None, text: object) -> str:
     """``URL: text``, unless ``text`` already names the URL (no doubled URL in messages)."""
     message = str(text)
-    return message if url and url in message else f"{url}: {message}"
+    return message if not url or url in message else f"{url}: {message}"
 
 
 def _translate(exc: BaseException, url: str | None = None) -> CliError:
