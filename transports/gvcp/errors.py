@@ -15,9 +15,10 @@ __all__ = ["AlignmentError", "ShortWriteError", "short_write_error", "status_err
            "unaligned_error"]
 
 
-def status_error(status: int, what: str = "") -> DeviceError:
-    """A DeviceError for a non-success GEV status, naming the code and a remedy."""
-    return DeviceError(p.status_message(status, what), status=status)
+def status_error(status: int, what: str = "", address: int | None = None) -> DeviceError:
+    """A DeviceError for a non-success GEV status, naming the code and a remedy;
+    ``status`` and (for register and memory access) ``address`` are its fields."""
+    return DeviceError(p.status_message(status, what), status=status, address=address)
 
 
 class AlignmentError(PortError, ValueError):
@@ -32,7 +33,8 @@ def unaligned_error(command: str, address: int, device: str) -> AlignmentError:
         f"{command} 0x{address:08X} on GigE Vision device {device}: register addresses must be "
         f"4-byte aligned ({p.status_name(p.Status.BAD_ALIGNMENT)}); the register holding it "
         f"starts at 0x{below:08X} (read 0x{below:08X} or 0x{below + 4:08X}, or read bytes "
-        f"with a length other than 4 through READMEM)")
+        f"with a length other than 4 through READMEM)", address=address,
+        status=p.Status.BAD_ALIGNMENT)
 
 
 class ShortWriteError(DeviceError):
@@ -40,8 +42,7 @@ class ShortWriteError(DeviceError):
     registers/bytes were written than were sent: the rest of the data was not stored."""
 
     def __init__(self, message: str, *, address: int, asked: int, written: int) -> None:
-        super().__init__(message, status=p.Status.SUCCESS)
-        self.address = address
+        super().__init__(message, status=p.Status.SUCCESS, address=address)
         self.asked = asked
         self.written = written
 
