@@ -28,8 +28,13 @@ __all__ = ["CAPABILITIES", "CaptureDecoder", "DemoPlan", "DeviceLink", "Discover
            "DiscoveryRequest", "Option", "Simulator", "SimulatorSpec", "TransportPlugin",
            "option_values", "resolve"]
 
-#: What a transport can do beyond features (``TransportPlugin.capabilities``).
-CAPABILITIES = frozenset({"features", "registers", "images", "snapshot", "files", "events"})
+#: What a transport can do beyond features (``TransportPlugin.capabilities``): ``registers``
+#: raw port access, ``images`` ``cam.stream()``/``grab()``, ``chunks`` chunk data in its
+#: frames, ``snapshot`` ``link.snapshot()``, ``files`` ``cam.files`` (the transport's own
+#: service or GenApi file access), ``events`` ``cam.events``.  tests/transports/
+#: test_capabilities.py holds every plugin with a simulator to its list.
+CAPABILITIES = frozenset({"features", "registers", "images", "chunks", "snapshot", "files",
+                          "events"})
 
 Target = Union[str, Callable[..., Any]]
 

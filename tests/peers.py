@@ -6,8 +6,10 @@ On a user's machine a missing peer skips the test with a clear reason; in CI
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+from types import ModuleType
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ def missing(reason: str) -> None:
     """Skip (user machine) or fail (CI) because a peer is missing."""
     if IN_CI:
         pytest.fail(f"required in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def require_executable(name: str, hint: str) -> str:
@@ -44,6 +46,15 @@ def require_vendor_xml() -> list[Path]:
     if not files:
         missing(f"shared vendor XML folder {VENDOR_XML_DIR} is absent")
     return files
+
+
+def require_module(name: str, hint: str) -> ModuleType:
+    """Import *name* (a test extra or a peer wheel), or skip/fail with *hint*."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        missing(f"{name} is not importable ({hint}): {exc}")
+        raise  # pragma: no cover - missing() always raises
 
 
 def require_genicam():

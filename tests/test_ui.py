@@ -14,7 +14,9 @@ from typing import Any, Iterator
 
 import pytest
 
-pytest.importorskip("aiohttp")
+from tests.peers import missing, require_module
+
+require_module("aiohttp", "a test extra: pip install -e '.[test]'")
 
 import aiohttp  # noqa: E402
 
@@ -23,7 +25,6 @@ from nodemap.app.ui.picker import Devices  # noqa: E402
 from nodemap.app.ui.server import Server, serve  # noqa: E402
 from nodemap.plugin import DiscoveryRequest  # noqa: E402
 from tests.addresses import loopback  # noqa: E402
-from tests.peers import missing  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -565,6 +566,39 @@ def test_browser_event_log() -> None:
             server.cam.close()
     finally:
         fake.stop()
+
+
+@pytest.mark.peer
+def test_browser_event_log_on_the_gige_simulator(gige: Server) -> None:
+    """Events in the page from our own simulator: the Test event (TestEventGenerate), then
+    ExposureEnd while the live view streams."""
+    sync_playwright = _browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(gige.url)
+            page.wait_for_selector("body[data-ready='1']", timeout=T)
+            page.click("#tabs button[data-tab='events']")
+            page.fill("#event-name", "Test")
+            page.click("#events-listen")
+            _wait(page, _text("#events-status") + ".startsWith('listening (Test enabled)')")
+            assert gige.cam.features["EventNotification"].value == "On"
+            gige.cam.features["TestEventGenerate"].execute()
+            _wait(page, "document.querySelectorAll('#event-log li').length >= 1")
+            first = page.locator("#event-log li").first.text_content() or ""
+            assert " Test (0x" in first and "EventTestTimestamp=" in first, first
+            page.fill("#event-name", "ExposureEnd")
+            page.click("#events-listen")
+            _wait(page, _text("#events-status") + ".includes('ExposureEnd enabled')")
+            page.click("#live-start")
+            _wait(page, "[...document.querySelectorAll('#event-log li')]"
+                        ".filter(li => li.textContent.includes('ExposureEnd')).length >= 2")
+            page.click("#live-stop")
+            lines = [li.text_content() for li in page.locator("#event-log li").all()]
+            assert any("ExposureEnd (0x" in line for line in lines), lines
+        finally:
+            browser.close()
 
 
 def test_main_prints_the_tokened_url() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from nodemap.errors import NodeMapError
+from nodemap.errors import ParameterError
 from nodemap.urls import split_scheme, unknown_parameters_error
 
 __all__ = ["PYSERIAL_PARAMETERS", "split_serial_url"]
@@ -32,15 +32,16 @@ def split_serial_url(url: str, scheme: str, ours: Iterable[str],
                      example: str) -> tuple[str, dict[str, str]]:
     """``url`` → ``(pyserial port or URL with its own parameters, {our option: text})``.
 
-    Raises NodeMapError for a URL of another scheme or without a port, and ValueError naming
-    every unknown parameter (a ParameterError, with close matches) — both are the user's to fix.
+    Raises ParameterError (a NodeMapError and a ValueError: the user's to fix, a usage error
+    on the command line) for a URL of another scheme, without a port, or with unknown
+    parameters (named, with close matches).
     """
     given_scheme, rest = split_scheme(url)
     if given_scheme != scheme:
-        raise NodeMapError(f"{url!r} is not an {scheme}: URL")
+        raise ParameterError(f"{url!r} is not an {scheme}: URL")
     base, sep, query = rest.partition("?")
     if not base:
-        raise NodeMapError(f"{url!r} names no serial port; e.g. {example}")
+        raise ParameterError(f"{url!r} names no serial port; e.g. {example}")
     handler = base.partition("://")[0].lower() if "://" in base else ""
     theirs_allowed = PYSERIAL_PARAMETERS.get(handler, frozenset())
     ours = set(ours)

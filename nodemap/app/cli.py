@@ -146,10 +146,21 @@ def _hint_for(url: str) -> str:
         return "check the URL"
 
 
+def _where(text: str, url: str | None) -> str:
+    """`` (URL)`` to append to ``text``, or "" when ``text`` already names the URL."""
+    return f" ({url})" if url and url not in text else ""
+
+
+def _at(url: str | None, text: object) -> str:
+    """``URL: text``, unless ``text`` already names the URL (no doubled URL in messages)."""
+    message = str(text)
+    return message if not url or url in message else f"{url}: {message}"
+
+
 def _translate(exc: BaseException, url: str | None = None) -> CliError:
     from .. import errors
 
-    where = f" ({url})" if url else ""
+    where = _where(str(exc), url)
     if isinstance(exc, KeyError):
         message = exc.args[0] if exc.args else str(exc)
         return CliError(str(message), EXIT_NOT_FOUND)
@@ -203,7 +214,7 @@ class _Opened:
             try:
                 self.cam = nodemap.open(self.url, progress=self.progress)
             except ValueError as exc:   # a malformed URL option
-                raise CliError(f"{self.url}: {exc}", 2) from None
+                raise CliError(_at(self.url, exc), 2) from None
         return self.cam
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
@@ -1123,7 +1134,7 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
         try:
             run(url, enable, as_json, limit=count, idle=idle)
         except ValueError as exc:
-            raise CliError(f"{url}: {exc}", 2) from None
+            raise CliError(_at(url, exc), 2) from None
 
 
 # --------------------------------------------------------------------------- file
@@ -1132,8 +1143,8 @@ def events(url: str, enable: tuple[str, ...], count: int | None, idle: float | N
 @click.argument("url")
 @click.pass_context
 def file_(ctx: click.Context, url: str) -> None:
-    """The device's files: list them, get (download) or put (upload) one, with a progress
-    bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
+    """The device's files: list them, get (download), put (upload) or delete one, with a
+    progress bar.  GenApi file access (FileSelector ...) or the transport's own (VS-1: FTP)."""
     ctx.obj = url
 
 
@@ -1149,7 +1160,7 @@ def _file_verb(url: str, action: Callable[[Any], Any]) -> Any:
         if isinstance(cause, NodeMapError):
             mapped = file_error(cause)
             if mapped is not None:
-                raise CliError(f"{mapped[0]} ({url})", mapped[1]) from cause
+                raise CliError(f"{mapped[0]}{_where(mapped[0], url)}", mapped[1]) from cause
         raise
 
 
@@ -1220,6 +1231,23 @@ def file_put(url: str, name: str, source: str, as_json: bool) -> None:
         click.echo(f"{written} bytes written to {name}")
 
 
+@file_.command(name="delete")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def file_delete(url: str, name: str, as_json: bool) -> None:
+    """Delete file NAME on the device (GenApi FileOperationSelector=Delete, or the
+    transport's own service).  Exit 3: no such file; 5: the device refused."""
+    def action(files: Any) -> None:
+        files.delete(name)
+
+    _file_verb(url, action)
+    if as_json:
+        _emit_json({"name": name, "deleted": True})
+    else:
+        click.echo(f"{name} deleted")
+
+
 # --------------------------------------------------------------------------- ui
 
 @main.command()
@@ -1256,7 +1284,7 @@ def ui(url: str | None, port: int, host: str, no_browser: bool, interface: str |
             server = serve(url, port=port, host=host, open_browser=not no_browser,
                            devices=devices)
         except ValueError as exc:
-            raise CliError(f"{url}: {exc}", 2) from None
+            raise CliError(_at(url, exc), 2) from None
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port}: {exc}", EXIT_UNREACHABLE) from None
     click.echo(f"nodemap ui: {server.url}")

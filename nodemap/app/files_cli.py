@@ -38,7 +38,8 @@ def file_error(exc: NodeMapError) -> tuple[str, int] | None:
         return None
     if isinstance(exc, TimeoutError):
         return str(exc), EXIT_UNREACHABLE
-    if exc.operation == "Select" or (exc.status in _MISSING_REPLIES and exc.operation == "Read"):
+    if exc.operation == "Select" or (exc.status in _MISSING_REPLIES
+                                     and exc.operation in ("Read", "Delete")):
         return str(exc), EXIT_NOT_FOUND
     if exc.status is not None:
         return str(exc), EXIT_REFUSED

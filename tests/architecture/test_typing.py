@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,9 +80,17 @@ def test_mypy_strict_on_nodemap_and_transports() -> None:
         f"{'' if errors else report}")
 
 
+def _tomllib() -> Any:
+    """The standard library's TOML reader: a platform skip before Python 3.11."""
+    if sys.version_info < (3, 11):
+        pytest.skip("reading pyproject.toml needs tomllib (Python 3.11 or later)")
+    import tomllib
+    return tomllib
+
+
 def test_every_override_names_modules_that_exist() -> None:
     """A stale override (a module renamed or made strict and deleted) must not linger."""
-    tomllib = pytest.importorskip("tomllib")   # Python ≥ 3.11
+    tomllib = _tomllib()
     config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["mypy"]
     package = Path(nodemap.__file__).resolve().parent
     transports = Path(nodemap.transports.__file__).resolve().parent
@@ -109,7 +118,7 @@ def _ini_value(value: object) -> str:
 def test_every_relaxed_module_still_needs_it() -> None:
     """The override that relaxes strict checks lists only modules that still fail them:
     strict, each one has at least one error (else it belongs out of the list)."""
-    tomllib = pytest.importorskip("tomllib")   # Python ≥ 3.11
+    tomllib = _tomllib()
     config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["mypy"]
     relaxed: list[str] = []
     lines = ["[mypy]"] + [f"{key} = {_ini_value(value)}" for key, value in config.items()

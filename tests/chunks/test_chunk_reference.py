@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+
+from tests.peers import require_genicam
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ from nodemap import NodeMap
 
 from .xmlsrc import CHUNKS, FEATURES, XML, gev_payload
 
-genapi = pytest.importorskip("genicam.genapi")
+genapi = require_genicam()
 
 
 def _reference_access(node: object) -> str:

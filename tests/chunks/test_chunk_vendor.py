@@ -8,14 +8,14 @@ import pytest
 
 from nodemap.chunks import chunk_ports
 from nodemap.errors import NodeMapError
-from tests.peers import SHARED
+from tests.peers import SHARED, require_genicam
 from tests.reference.manifest import require_shared_file
 from tests.reference.memory import SparseMemory
 from tests.reference.oracle import load_ours, load_reference
 
 from .xmlsrc import gev_payload
 
-genapi = pytest.importorskip("genicam.genapi")
+genapi = require_genicam()
 VENDOR = SHARED / "genicam-xml" / "Basler-acA1300-30gm.xml"
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.peers import require_genicam
+
 import nodemap
 from nodemap.chunks import parse_gev
 from nodemap.resources import read_description
@@ -138,7 +140,7 @@ def test_chunk_mode_off_sends_plain_images(cam) -> None:
 
 
 def test_reference_chunk_adapter_reads_the_simulators_payload(cam) -> None:
-    genapi = pytest.importorskip("genicam.genapi")
+    genapi = require_genicam()
     enable(cam, *ENTRIES)
     cam.features["ExposureTime"].value = 880.0
     with cam.stream(buffers=4) as stream:

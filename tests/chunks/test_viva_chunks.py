@@ -10,7 +10,7 @@ import random
 import pytest
 
 import nodemap
-from tests.peers import missing
+from tests.peers import missing, require_genicam
 
 pytestmark = pytest.mark.peer
 
@@ -49,7 +49,7 @@ def test_viva_fake_camera_chunks() -> None:
     for frame_id, timestamp, values, _ in shots:
         assert values == {"ChunkTimestamp": timestamp, "ChunkExposureTime": exposure,
                           "ChunkFrameID": frame_id, "ChunkWidth": 64, "ChunkHeight": 48}
-    genapi = pytest.importorskip("genicam.genapi")
+    genapi = require_genicam()
     reference = genapi.NodeMap()
     reference.load_xml_from_string(xml.decode())
     adapter = genapi.ChunkAdapterGEV(reference)

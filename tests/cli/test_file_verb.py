@@ -159,3 +159,43 @@ def test_the_installed_command(gige: Device, tmp_path: Path) -> None:
                              capture_output=True, env=subprocess_env(), timeout=120)
     assert listing.returncode == 0, listing.stderr
     assert "UserSet1" in [row["name"] for row in json.loads(listing.stdout)]
+
+
+def test_delete_empties_a_file_and_reports_it(gige: Device, cli: Callable[..., Result]) -> None:
+    gige.sim.files.files["UserData"].data[:] = b"to be deleted"
+    result = cli("file", gige.url, "delete", "UserData")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "UserData deleted"
+    assert bytes(gige.sim.files.files["UserData"].data) == b""
+    gige.sim.files.files["UserData"].data[:] = b"again"
+    assert as_json(cli("file", gige.url, "delete", "UserData", "--json")) == \
+        {"name": "UserData", "deleted": True}
+    assert bytes(gige.sim.files.files["UserData"].data) == b""
+
+
+def test_delete_exit_codes(gige: Device, cli: Callable[..., Result]) -> None:
+    missing = cli("file", gige.url, "delete", "Nope")
+    assert missing.exit_code == 3 and "no file 'Nope'" in missing.stderr
+    log = bytes(gige.sim.files.files["DeviceLog"].data)
+    refused = cli("file", gige.url, "delete", "DeviceLog")        # not deletable
+    assert refused.exit_code == 5, refused.output
+    assert "DeviceLog" in refused.stderr
+    assert bytes(gige.sim.files.files["DeviceLog"].data) == log
+    device = start_device("sxh485")
+    try:
+        none = cli("file", device.url, "delete", "x")
+    finally:
+        stop_device(device)
+    assert none.exit_code == 2 and "no file access" in none.stderr
+
+
+def test_vs1_delete_through_ftp(vs1: Any, cli: Callable[..., Result], tmp_path: Path) -> None:
+    url = vs1.url + "&monitor=0&results=0,0,0,0"
+    source = tmp_path / "old.avp"
+    source.write_bytes(b"old job")
+    assert cli("file", url, "put", "old.avp", source).exit_code == 0
+    result = cli("file", url, "delete", "old.avp")
+    assert result.exit_code == 0, result.output
+    assert "old.avp" not in [row["name"] for row in as_json(cli("file", url, "list", "--json"))]
+    missing = cli("file", url, "delete", "old.avp")
+    assert missing.exit_code == 3 and "old.avp" in missing.stderr

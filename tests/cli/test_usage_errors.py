@@ -116,3 +116,15 @@ def test_gvcp_url_parameter_typos_and_unaligned_registers_are_usage_errors(cli, 
     unaligned = cli("reg", gige.url, "0x0002")
     assert unaligned.exit_code == 2, unaligned.output
     assert "4-byte aligned" in unaligned.output and "what to check" not in unaligned.output
+
+
+@pytest.mark.parametrize("verb", [("get", "{url}", "Width"), ("file", "{url}", "list"),
+                                  ("events", "{url}", "--count", "1")])
+@pytest.mark.parametrize("url", ["gvcp://", "gvcp://127.0.0.1:notaport", "gvcp://[::1",
+                                 "fcb://", "sxh485://", "fcb:/dev/null?adress=1"])
+def test_a_malformed_url_is_named_once(verb, url):
+    result = _run(*(part.format(url=url) for part in verb))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    named = result.output.replace("gvcp://ADDRESS", "")   # the usage hint, not the URL
+    assert named.count(url) == 1, result.output

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers import require_module
+
 from nodemap.authoring.lint import lint
 
 from .xmlkit import description
@@ -68,7 +70,7 @@ def camera_xml(tmp_path: Path) -> Path:
 
 
 def test_with_sympy_the_inverse_check_runs(camera_xml: Path) -> None:
-    pytest.importorskip("sympy")
+    require_module("sympy", "a test extra: pip install -e '.[test]'")
     rules = {(f.rule, f.severity) for f in lint(camera_xml)}
     assert ("converter-inverse", "error") in rules
     assert {("bounds-min-max", "error"), ("formula-syntax", "error")} <= rules

@@ -9,6 +9,8 @@ import subprocess
 import sys
 
 import pytest
+
+from tests.peers import require_genicam
 from hypothesis import given, strategies as st
 
 from nodemap.errors import NodeMapError
@@ -19,7 +21,7 @@ from nodemap.transports.gvcp.protocol import EventCmd, EventDataCmd, EventItem
 
 from .xmldesc import EXPOSURE_END, FEATURES, FRAME_END, XML
 
-genapi = pytest.importorskip("genicam.genapi")
+genapi = require_genicam()
 
 # The reference crashes when its node map and adapter are destroyed in the same process
 # run as pytest; each comparison therefore runs in a child interpreter.

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import pytest
 
+from tests.peers import require_genicam
+
 import nodemap
 from nodemap.events import EventAdapter
 from nodemap.nodemap import NodeMap
@@ -209,7 +211,7 @@ sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
 
 
 def reference(packets: list[bytes]) -> list[dict[str, object]]:
-    pytest.importorskip("genicam.genapi")
+    require_genicam()
     job = {"xml": XML.decode(), "features": FEATURES, "packets": [x.hex() for x in packets]}
     done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(job),
                           capture_output=True, text=True, timeout=120, check=True)

@@ -34,7 +34,7 @@ import nodemap
 from nodemap import persist
 from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.resources import read_description
-from tests.peers import missing
+from tests.peers import missing, require_genicam
 
 from .memory import SparseMemory, reference_port
 
@@ -88,7 +88,7 @@ def _pointer(reference: Any) -> int:
 
 @pytest.fixture(scope="module")
 def bag(tmp_path_factory: pytest.TempPathFactory) -> Bag:
-    genapi = pytest.importorskip("genicam.genapi")
+    genapi = require_genicam()
     compiler = shutil.which("g++") or shutil.which("c++")
     if compiler is None:
         missing("a C++ compiler (g++) to reach the reference's CFeatureBag")
@@ -96,7 +96,7 @@ def bag(tmp_path_factory: pytest.TempPathFactory) -> Bag:
     libraries = {prefix: next(folder.glob(f"lib{prefix}_*.so"), None)
                  for prefix in ("GenApi", "GCBase")}
     if None in libraries.values() or "v3_5" not in libraries["GenApi"].name:  # type: ignore[union-attr]
-        pytest.skip(f"the shim is written for GenApi 3.5's layouts; the wheel has "
+        missing(f"the shim is written for GenApi 3.5's layouts; the wheel has "
                     f"{sorted(p.name for p in folder.glob('lib*.so'))}")
     built = tmp_path_factory.mktemp("featurebag") / "libfeaturebag.so"
     done = subprocess.run(

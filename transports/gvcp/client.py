@@ -36,7 +36,7 @@ from typing import Callable, Sequence, cast
 from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
 
 from . import protocol as p
-from .errors import status_error, unaligned_error
+from .errors import short_write_error, status_error, unaligned_error
 from .protocol import Register as R
 from .protocol import Status
 from .session import (MATCHED, GiveUp, GvcpSession, Malformed, Matched, Mismatched, Outcome,
@@ -306,6 +306,10 @@ class GvcpClient:
             if ack.status != Status.SUCCESS:
                 index = min(ack.index, len(chunk) - 1)
                 self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}", chunk[index][0])
+            written = ack.index
+            if 0 < written < len(chunk):    # 0: "not filled in" (see _check_written)
+                raise short_write_error("WRITEREG", chunk[0][0], len(chunk), written,
+                                        "registers", chunk[written][0], self._device())
 
     def write_register(self, address: int, value: int) -> None:
         if address & 3:
@@ -318,6 +322,8 @@ class GvcpClient:
             if debug:
                 log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
             ack = self._exchange(raw, debug)[1]
+        # One register: its ack's count is 1 or 0 ("not filled in", see _check_written),
+        # so there is no short write to tell apart.
         if ack is not None:
             self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}", address)
 
@@ -352,6 +358,23 @@ class GvcpClient:
                 self.write_registers([(here + 4 * i, w) for i, w in enumerate(words)])
                 continue
             self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}", here)
+            self._check_written(cast(p.WriteMemAck, ack), here, len(chunk))
+
+    def _check_written(self, ack: p.WriteMemAck, address: int, asked: int) -> None:
+        """WRITEMEM_ACK's index is the number of bytes written (WRITEREG_ACK's the number
+        of registers): a count below what was sent is a short write, an error.  Two
+        conventions seen in peers are not counts and are accepted, as Aravis's client
+        accepts every SUCCESS ack without reading the field: 0 (viva-genicam's fake camera
+        leaves it unset) and the address echoed in the four bytes (Aravis's fake camera)."""
+        index = ack.index
+        if index == 0 or index >= asked or (ack.reserved, index) == (address >> 16,
+                                                                     address & 0xFFFF):
+            return
+        raise short_write_error("WRITEMEM", address, asked, ack.index, "bytes",
+                                address + ack.index, self._device())
+
+    def _device(self) -> str:
+        return f"{self.host}:{self.port}"
 
     # ------------------------------------------------------------------ Port contract
 

@@ -11,7 +11,8 @@ from nodemap.errors import DeviceError, PortError
 
 from . import protocol as p
 
-__all__ = ["AlignmentError", "status_error", "unaligned_error"]
+__all__ = ["AlignmentError", "ShortWriteError", "short_write_error", "status_error",
+           "unaligned_error"]
 
 
 def status_error(status: int, what: str = "", address: int | None = None) -> DeviceError:
@@ -34,3 +35,27 @@ def unaligned_error(command: str, address: int, device: str) -> AlignmentError:
         f"starts at 0x{below:08X} (read 0x{below:08X} or 0x{below + 4:08X}, or read bytes "
         f"with a length other than 4 through READMEM)", address=address,
         status=p.Status.BAD_ALIGNMENT)
+
+
+class ShortWriteError(DeviceError):
+    """A WRITEREG/WRITEMEM the device acknowledged with SUCCESS but whose ack says fewer
+    registers/bytes were written than were sent: the rest of the data was not stored."""
+
+    def __init__(self, message: str, *, address: int, asked: int, written: int) -> None:
+        super().__init__(message, status=p.Status.SUCCESS, address=address)
+        self.asked = asked
+        self.written = written
+
+
+def short_write_error(command: str, address: int, asked: int, written: int, unit: str,
+                      unwritten: int, device: str) -> ShortWriteError:
+    """SUCCESS with a smaller written count (the ack's index field): ``unwritten`` is the
+    first address the device did not write."""
+    size = 4 if unit == "registers" else 1
+    return ShortWriteError(
+        f"{command} 0x{address:08X} on GigE Vision device {device}: the device answered "
+        f"SUCCESS but wrote only {written} of {asked} {unit} ({written * size} of "
+        f"{asked * size} bytes, by the ack's index field); nothing from 0x{unwritten:08X} on "
+        f"was written. Read the range back to see what the device kept, write smaller "
+        f"pieces, or report the device's firmware",
+        address=address, asked=asked * size, written=written * size)

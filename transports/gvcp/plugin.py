@@ -60,7 +60,7 @@ plugin = TransportPlugin(
             write=("Width",), before_execute=(("TriggerMode", "On"),),
             execute=("TriggerSoftware",), order=10)),),
     decoder="nodemap.transports.gvcp.capture:GvcpCaptureDecoder",
-    capabilities=frozenset({"features", "registers"}),
+    capabilities=frozenset({"features", "registers", "images", "chunks", "files", "events"}),
     unreachable_hint=("check that the device is powered and reachable (ping it), that its IP "
                       "is in your interface's subnet (nodemap discover), and that no firewall "
                       "blocks UDP 3956"),

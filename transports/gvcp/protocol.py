@@ -822,23 +822,29 @@ class ReadRegAck:
 
 @attrs.frozen(slots=True)
 class _IndexAck:
-    """An ack whose payload is ``reserved(2) index(2)`` (WRITEREG_ACK, WRITEMEM_ACK)."""
+    """An ack whose payload is ``reserved(2) index(2)`` (WRITEREG_ACK, WRITEMEM_ACK).
+
+    ``reserved`` is 0 on a compliant device; it is kept because Aravis's fake camera (and
+    devices built on it) put the written address in these four bytes of a WRITEMEM_ACK."""
 
     req_id: int
     index: int
     status: int = Status.SUCCESS
+    reserved: int = 0
 
     code: ClassVar[int] = 0
 
     def encode(self) -> bytes:
-        return _ack_header(self.status, self.code, struct.pack(">HH", 0, self.index), self.req_id)
+        return _ack_header(self.status, self.code, struct.pack(">HH", self.reserved, self.index),
+                           self.req_id)
 
     @classmethod
     def _decode(cls, status: int, req_id: int, payload: bytes) -> Self:
         if not payload and status != Status.SUCCESS:
             return cls(req_id, 0, status)   # lenient: some devices omit the payload on errors
         _need(payload, 4, Cmd(cls.code).name)
-        return cls(req_id, struct.unpack_from(">HH", payload)[1], status)
+        reserved, index = struct.unpack_from(">HH", payload)
+        return cls(req_id, index, status, reserved)
 
     def __str__(self) -> str:
         return (f"{Cmd(self.code).name} id={self.req_id} {status_name(self.status)} "

@@ -74,6 +74,6 @@ plugin = TransportPlugin(
     decoder="nodemap.transports.sxh485.capture:SXH485CaptureDecoder",
     decode_options=(Option(("--profile",), "sxh485_profile", "SXH485 wire profile (seed, h200)",
                            default="seed"),),
-    capabilities=frozenset({"features", "snapshot"}),
+    capabilities=frozenset({"features", "snapshot", "images"}),
     unreachable_hint=SERIAL_HINT,
 )

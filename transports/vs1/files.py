@@ -129,9 +129,10 @@ class FtpFiles:
         return len(data)
 
     def delete(self, remote: str) -> None:
-        """Remove ``remote`` from the camera."""
-        with self._session(f"delete {remote!r}") as ftp:
-            ftp.delete(remote)
+        """Remove ``remote`` from the camera (a FileAccessError naming the FTP reply when
+        the server refuses, e.g. 550 for no such file)."""
+        self._as_file_error(remote, "Delete", f"delete {remote!r}",
+                            lambda ftp: ftp.delete(remote))
 
     def size(self, remote: str) -> int | None:
         """Size of ``remote`` in bytes (None if the server does not say)."""

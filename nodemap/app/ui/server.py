@@ -302,7 +302,8 @@ class Server:
             try:
                 cam = open_camera(url)
             except (NodeMapError, OSError, ValueError) as exc:
-                return {"ok": False, "error": f"{url}: {exc}"}
+                text = str(exc)
+                return {"ok": False, "error": text if url in text else f"{url}: {text}"}
             self.cam, self.device_url, self._owns_cam = cam, url, True
             self.live = Live(cam)
             self._graph_cache.clear()

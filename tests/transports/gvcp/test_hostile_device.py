@@ -17,6 +17,7 @@ fails.  Time is bounded by the client's own deadlines; pytest-timeout is only th
 from __future__ import annotations
 
 import io
+import logging
 import select
 import socket
 import struct
@@ -31,7 +32,9 @@ from nodemap.errors import DeviceError, NodeMapError, TimeoutError, XmlError
 from nodemap.resources import read_description
 from nodemap.transports.gvcp import discovery
 from nodemap.transports.gvcp import protocol as p
+from nodemap.transports.gvcp.client import GvcpClient
 from nodemap.transports.gvcp.device import SimulatedDevice
+from nodemap.transports.gvcp.errors import ShortWriteError
 from nodemap.transports.gvcp.protocol import Register as R
 from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from tests.addresses import loopback
@@ -349,3 +352,83 @@ def test_a_discovery_flood_is_bounded() -> None:
                                   timeout=1.0) == []
     finally:
         liar.close()
+
+
+# ----------------------------------------------------------------- short writes
+
+def _index(ack: bytes, index: int, reserved: int = 0) -> list[bytes]:
+    """``ack`` (WRITEREG_ACK / WRITEMEM_ACK, SUCCESS) with another written count."""
+    return [ack[:8] + struct.pack(">HH", reserved, index)]
+
+
+def _short_writereg(written: int) -> Tamper:
+    """Every WRITEREG but the one taking control (CCP) acknowledged with ``written``."""
+    return _on(p.WriteRegCmd, lambda c, a: [a] if c.pairs[0][0] == R.CCP else _index(a, written))
+
+
+def _client(device: HostileDevice) -> GvcpClient:
+    client = GvcpClient(device.address, device.port, timeout=0.5, retries=2)
+    client.take_control(heartbeat=False)
+    return client
+
+
+WIDTH = 0xA000   # the demo camera's Width register (DEMO_REGISTERS[0xA000] is its value)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["fast path", "decoded (debug log)"])
+def test_a_writereg_ack_with_a_zero_count_is_accepted(make_hostile, caplog, debug: bool) -> None:
+    """viva-genicam's fake camera answers every WRITEREG with index 0: 0 is "not filled in"."""
+    device = make_hostile(_short_writereg(0))
+    if debug:
+        caplog.set_level(logging.DEBUG, logger="nodemap.transports.gvcp.client")
+    client = _client(device)
+    try:
+        client.write_register(WIDTH, 64)
+        client.write_registers([(WIDTH, 72), (WIDTH + 4, 40)])
+        assert client.read_registers([WIDTH, WIDTH + 4]) == [72, 40]
+    finally:
+        client.close()
+
+
+def test_a_concatenated_writereg_ack_names_the_first_unwritten_register(make_hostile) -> None:
+    device = make_hostile(_short_writereg(2))
+    client = _client(device)
+    try:
+        assert client.concatenation
+        with pytest.raises(ShortWriteError, match=r"WRITEREG 0x0000A000 .* wrote only 2 of 3 "
+                                                  r"registers \(8 of 12 bytes.*0x0000A008"):
+            client.write_registers([(WIDTH, 64), (WIDTH + 4, 48), (WIDTH + 8, 0)])
+    finally:
+        client.close()
+
+
+def test_a_writemem_ack_with_fewer_bytes_is_a_short_write(make_hostile) -> None:
+    device = make_hostile(_on(p.WriteMemCmd, lambda c, a: _index(a, len(c.data) - 4)))
+    client = _client(device)
+    try:
+        with pytest.raises(ShortWriteError, match=r"WRITEMEM 0x00200000 .* wrote only 12 of 16 "
+                                                  r"bytes .*nothing from 0x0020000C on") as info:
+            client.write_memory(XML_AT, bytes(range(16)))
+    finally:
+        client.close()
+    assert (info.value.address, info.value.asked, info.value.written) == (XML_AT, 16, 12)
+    assert isinstance(info.value, NodeMapError)
+
+
+def test_a_short_write_reaches_the_feature_user(make_hostile) -> None:
+    device = make_hostile(_on(p.WriteMemCmd, lambda c, a: _index(a, 8)))
+    with nodemap.open(f"gvcp://{device.address}") as cam:
+        with pytest.raises(NodeMapError, match=r"WRITEMEM 0x0000A100 .* wrote only 8 of 32 bytes"):
+            cam.features["DeviceUserLabel"].value = "a label longer than eight bytes"
+
+
+def test_writemem_acks_that_echo_the_address_are_accepted(make_hostile) -> None:
+    """Aravis's fake camera puts the address in WRITEMEM_ACK's payload: not a count."""
+    device = make_hostile(_on(p.WriteMemCmd,
+                              lambda c, a: _index(a, c.address & 0xFFFF, c.address >> 16)))
+    client = _client(device)
+    try:
+        client.write_memory(XML_AT + 0x10, bytes(range(8)))
+        assert client.read_memory(XML_AT + 0x10, 8) == bytes(range(8))
+    finally:
+        client.close()
