@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from nodemap.errors import AccessError, NodeMapError
+from nodemap.portfeatures import features_on_ports
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodemap.nodemap import NodeMap
@@ -149,39 +150,14 @@ def chunk_features(nodemap: "NodeMap") -> tuple[str, ...]:
     if cached is not None:
         return cached
     ports = set(chunk_ports(nodemap))
-    found: list[str] = []
-    for name in nodemap.names:
-        if not name.startswith("Chunk") or name in ports or \
-                nodemap.element_type(name) in _NOT_VALUES or \
-                nodemap.element_type(name) == "EnumEntry":
-            continue
-        if _reads_chunk_port(nodemap, name, ports):
-            found.append(name)
-    wrapped = {d for name in found for d in nodemap.node(name).dependencies if d in found}
-    result = tuple(n for n in found if n not in wrapped)
+
+    def accept(name: str) -> bool:
+        kind = nodemap.element_type(name)
+        return name.startswith("Chunk") and kind not in _NOT_VALUES and kind != "EnumEntry"
+
+    result = features_on_ports(nodemap, ports, accept)
     nodemap._chunk_feature_names = result  # type: ignore[attr-defined]
     return result
-
-
-def _reads_chunk_port(nodemap: "NodeMap", name: str, ports: set[str]) -> bool:
-    """Whether ``name`` or a node it depends on is a register on one of ``ports``."""
-    seen = {name}
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        if current not in nodemap:
-            continue
-        try:
-            node = nodemap.node(current)
-        except NodeMapError:
-            continue
-        if getattr(node, "port_name", None) in ports:
-            return True
-        for dependency in node.dependencies:
-            if dependency not in seen and dependency not in ports:
-                seen.add(dependency)
-                stack.append(dependency)
-    return False
 
 
 @attrs.frozen(slots=True)
