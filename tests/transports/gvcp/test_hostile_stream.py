@@ -147,3 +147,42 @@ def test_a_flood_of_blocks_and_ids_keeps_the_pool_and_resends_bounded(pair):
             frame.release()
     except TimeoutError:
         pass
+
+
+# ------------------------------------------------------------------ crafted ring blocks
+# The ring's run path without a kernel ring (no root needed): the same hostile frames laid
+# out as TPACKET_V3 blocks (tests/transports/gvcp/ringcraft.py).
+
+def _hostile_frames() -> dict[str, tuple[list[bytes], str]]:
+    from .test_ring_runs import datagrams as crafted
+
+    W2, H2 = 320, 240
+    ds = gvsp.data_per_packet(1400)
+    data = ramp(W2, H2, 21)
+    huge = [gvsp.encode_image_leader(21, timestamp=0, pixel_format=MONO8, width=60000,
+                                     height=60000)]
+    huge += [gvsp.encode_payload(21, n, data[off:off + ds])
+             for n, off in enumerate(range(0, len(data), ds), start=1)]
+    huge.append(gvsp.encode_trailer(21, len(huge), size_y=60000))
+    beyond = crafted(21, 1400)
+    beyond = beyond[:1] + [gvsp.encode_payload(21, pid, b"\xAA" * ds)
+                           for pid in (len(beyond) + 3, 5000, 0xFFFFFF)] + beyond[1:]
+    trailer = crafted(21, 1400)
+    trailer[-1] = gvsp.encode_trailer(21, 0xFFFFFF, size_y=240)
+    trailer = trailer[:-2] + trailer[-1:] + trailer[-2:-1]
+    return {"huge leader": (huge, "incomplete"), "ids beyond": (beyond, "incomplete"),
+            "huge trailer id": (trailer, "incomplete")}
+
+
+@pytest.mark.parametrize("case", ["huge leader", "ids beyond", "huge trailer id"])
+def test_crafted_ring_blocks_with_hostile_frames(case):
+    from .test_ring_runs import BLOCK, by_ring
+
+    datagrams, status = _hostile_frames()[case]
+    per_block = BLOCK // 1600                       # 1400-byte packets per crafted block
+    blocks = [datagrams[i:i + per_block] for i in range(0, len(datagrams), per_block)]
+    frames, stats, rx = by_ring(blocks, 1400)
+    assert [(f[0], f[1]) for f in frames] == [(21, status)], stats
+    assert all(len(f[2]) <= rx.pool.size for f in frames)
+    assert stats["overflows"] >= 1 and stats["completed"] == 0
+    assert len(rx.pool.buffers) == 4 and all(len(b) == rx.pool.size for b in rx.pool.buffers)
