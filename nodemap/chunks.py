@@ -124,7 +124,7 @@ class ChunkPort:
 
 def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
     """{Port node name: chunk id} for every Port node with a constant ``<ChunkID>``."""
-    cached = getattr(nodemap, "_chunk_port_ids", None)
+    cached: dict[str, int] | None = getattr(nodemap, "_chunk_port_ids", None)
     if cached is not None:
         return cached
     found: dict[str, int] = {}
@@ -137,6 +137,7 @@ def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
             continue
         text = text.strip()
         found[name] = int(text, 16)
+    # cached on the node map (which does not declare it): the XML does not change
     nodemap._chunk_port_ids = found  # type: ignore[attr-defined]
     return found
 
@@ -146,7 +147,7 @@ def chunk_features(nodemap: "NodeMap") -> tuple[str, ...]:
     registers a named feature wraps (``ChunkExposureTime``, not ``ChunkExposureTimeReg``),
     and not chunk *controls* such as ``ChunkModeActive`` or ``ChunkSelector`` (they read
     the device)."""
-    cached = getattr(nodemap, "_chunk_feature_names", None)
+    cached: tuple[str, ...] | None = getattr(nodemap, "_chunk_feature_names", None)
     if cached is not None:
         return cached
     ports = set(chunk_ports(nodemap))
@@ -200,6 +201,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     missing: list[str] = []
     with nodemap.lock:
         if error is not None:
+            # a counter the node map does not declare: chunk layouts that failed to parse
             nodemap.chunk_errors = getattr(nodemap, "chunk_errors", 0) + 1  # type: ignore[attr-defined]
         for name, chunk_id in ports.items():
             found = by_id.get(chunk_id)
@@ -213,7 +215,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     return AttachResult(tuple(bound), tuple(missing), error)
 
 
-class _Partial(list):  # type: ignore[type-arg]
+class _Partial(list[Chunk]):
     """Chunks parsed before a layout problem, with the problem."""
 
     error: str | None = None
@@ -299,7 +301,8 @@ class ChunkView(Mapping[str, ChunkValue]):
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
                     attach(nm, self.raw, image_before=True)
-                    nm._chunk_owner = self  # type: ignore[attr-defined,assignment]
+                    # NodeMap declares _chunk_owner as None (no owner yet): a ChunkView owns it
+                    nm._chunk_owner = self  # type: ignore[assignment]
                 node = nm.node(name)
                 access = node.access()
                 value = None

@@ -159,9 +159,9 @@ class EventAdapter:
         if "EventSelector" not in self.nodemap:
             return []
         element = self.nodemap.node("EventSelector").element
-        return [child.get("Name") for child in element
+        return [name for child in element
                 if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "EnumEntry"
-                and child.get("Name")]
+                and (name := child.get("Name"))]
 
     def id_of(self, name: str) -> int:
         """The id of the event called ``name`` (``ExposureEnd``); NodeMapError if unknown."""
