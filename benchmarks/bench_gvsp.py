@@ -483,7 +483,7 @@ HEADER = ("| receiver | frames/s | MB/s | CPU ms/frame | incomplete | lost | CPU
 
 
 def run(sources: list[str], frames: int, receivers: list[str], repeat: int,
-        search: bool) -> None:
+        search: bool, sizes: tuple[int, ...] = (1400, 8000)) -> None:
     print(f"GVSP receivers, {WIDTH}×{HEIGHT} Mono8, {frames} frames per run, median of "
           f"{repeat} runs (CPU = receiver process user+system time / frames)")
     for kind in sources:
@@ -493,7 +493,7 @@ def run(sources: list[str], frames: int, receivers: list[str], repeat: int,
                 print(f"\nsource {source.label}: unavailable ({source.why_not})")
                 continue
             where = "private namespace" if source.ns is not None else "host loopback"
-            for packet_size in (1400, 8000):
+            for packet_size in sizes:
                 print(f"\nsource {source.label} at {source.host} ({where}), packet size "
                       f"{packet_size}\n\n{HEADER}")
                 runs: dict[str, list[dict | str]] = {r: [] for r in receivers}
@@ -514,7 +514,7 @@ def run(sources: list[str], frames: int, receivers: list[str], repeat: int,
         # the highest rate our simulated device sources with our receiver keeping up
         print("\nnodemap simulated device → nodemap receiver: the highest rate with every "
               f"frame complete\n\n{HEADER}")
-        for packet_size in (1400, 8000):
+        for packet_size in sizes:
             for rate in (0.0, 800.0, 600.0, 400.0, 300.0, 200.0, 150.0, 100.0):
                 source = Source("sim", rate=rate, address="127.0.88.2")
                 try:
@@ -541,9 +541,11 @@ def main() -> None:
     ap.add_argument("--receivers", default="nodemap,aravis,viva,telegenicam,pygigevision")
     ap.add_argument("--no-search", action="store_true",
                     help="skip the highest-rate search of our simulated device")
+    ap.add_argument("--sizes", default="1400,8000", help="packet sizes, comma-separated")
     a = ap.parse_args()
     sources = ["aravis", "sim"] if a.source == "both" else [a.source]
-    run(sources, a.frames, a.receivers.split(","), a.repeat, not a.no_search)
+    run(sources, a.frames, a.receivers.split(","), a.repeat, not a.no_search,
+        tuple(int(x) for x in a.sizes.split(",")))
 
 
 if __name__ == "__main__":

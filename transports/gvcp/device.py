@@ -771,6 +771,11 @@ class SimulatedDevice:
             plan = self.chunks.plan()
             if plan is not None:
                 chunks = FrameChunks(self.chunks, plan)
+        if self.streamer is not None:
+            # a SingleFrame/MultiFrame acquisition that ended by itself never went through
+            # stop_acquisition: go on from its next block id (a receiver takes a block id
+            # it has already delivered for a late packet of that frame, never a new frame)
+            self._next_block = self.streamer.block_id
         try:
             if self.streamer is not None and \
                     self.streamer.config.extended_ids != config.extended_ids:

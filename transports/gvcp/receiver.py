@@ -445,7 +445,9 @@ class GvspReceiver:
             if cur is not None and cur.leader and not cur.done and not cur.extended:
                 p0 = cur.high + 1
                 plan = plans[cur.index]
-                last_pid = cur.ndata if cur.ndata > 0 else plan.npackets
+                # never past the plan: a leader may claim more packets than the buffer
+                # holds, and recvmmsg must only see the plan's own mmsghdrs
+                last_pid = min(cur.ndata, plan.npackets) if cur.ndata > 0 else plan.npackets
                 k = min(mmsg.BATCH, last_pid - p0 + 1)
                 if k > 0:
                     j = cur.got.find(1, p0, p0 + k)
@@ -819,7 +821,9 @@ class GvspReceiver:
             if blk.ndata > blk.high and not blk.next_resend:
                 blk.next_resend = now + self.resend_delay
             if len(blk.got) < blk.ndata + 1:
-                blk.got.extend(bytes(blk.ndata + 1 - len(blk.got)))
+                # more packets than the buffer holds: never grown to what the device
+                # claims (a 24-bit or 32-bit id) — the frame can only end incomplete
+                self._overflowed(blk)
         else:
             stats["malformed"] += 1
             return blk
@@ -842,6 +846,8 @@ class GvspReceiver:
             blk.image_bytes = leader.payload_size
             if not blk.trailer and leader.payload_size:
                 blk.ndata = (leader.payload_size + ds - 1) // ds
+            if leader.payload_size > self.pool.size:
+                self._overflowed(blk)
             if isinstance(leader, gvsp.JpegLeader):
                 blk.pixel_format = -1
 
@@ -873,6 +879,8 @@ class GvspReceiver:
             if size > 0:
                 blk.image_bytes = size
                 blk.ndata = (size + ds - 1) // ds
+                if size > self.pool.size:
+                    self._overflowed(blk)
 
     def _open(self, bid: int, now: float, extended: bool) -> _Block | None:
         if len(self._blocks) >= self.max_in_flight or (self._blocks and not self.pool.free):
@@ -992,10 +1000,18 @@ class GvspReceiver:
         else:
             self._deliver(blk, complete=False)
 
+    def _overflowed(self, blk: _Block) -> None:
+        """The device claims more than a pool buffer holds (leader size, trailer packet
+        id): counted once per block; the frame ends ``incomplete``, never complete."""
+        if not blk.overflow:
+            blk.overflow = True
+            self.stats["overflows"] += 1
+
     def _deliver(self, blk: _Block, complete: bool = True) -> None:
         """Mark ``blk`` finished; frames go out in block order (an older block still being
-        repaired holds the newer ones back, within the resend and retention bounds)."""
-        blk.done = 1 if complete else 2
+        repaired holds the newer ones back, within the resend and retention bounds).  A
+        block that overflowed its buffer is never complete."""
+        blk.done = 1 if complete and not blk.overflow else 2
         self._flush()
 
     def _flush(self) -> None:

@@ -10,7 +10,8 @@ returns (``Camera.stream()`` wraps it in a :class:`nodemap.imaging.Stream`).  It
   GevSCPSPacketSize maximum) — unless ``packet_size=`` fixes it, or the device sends no
   test packet (its current SCPS is kept);
 - reads PayloadSize from the node map to size the buffers;
-- starts with AcquisitionMode = Continuous (when writable), TLParamsLocked = 1 (when the
+- starts with AcquisitionMode = Continuous (when writable; the previous mode is put back
+  at stop), TLParamsLocked = 1 (when the
   XML has it), AcquisitionStart; stops with AcquisitionStop, TLParamsLocked = 0;
 - on close writes SCP = 0 so the device stops sending to a socket that is gone.
 """
@@ -62,6 +63,7 @@ class GvspSource:
         self.channel = channel
         self.host = self.client.host
         self._running = False
+        self._restore_mode: str | None = None   # AcquisitionMode to put back at stop
         self._closed = False
         self.scp = stream_channel_register(R.SCP0, channel)
         self.scps = stream_channel_register(R.SCPS0, channel)
@@ -208,7 +210,12 @@ class GvspSource:
         try:
             mode = self._feature("AcquisitionMode")
             if mode is not None and mode.is_writable and "Continuous" in mode.entries:
-                mode.value = "Continuous"
+                # a stream is Continuous; the camera's own mode (SingleFrame, MultiFrame)
+                # comes back at stop, so cam.grab()/cam.stream() leave the setting alone
+                previous = mode.value
+                if previous != "Continuous":
+                    mode.value = "Continuous"
+                    self._restore_mode = previous
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 1
@@ -234,6 +241,10 @@ class GvspSource:
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 0
+            restore, self._restore_mode = self._restore_mode, None
+            mode = self._feature("AcquisitionMode") if restore is not None else None
+            if mode is not None and mode.is_writable:
+                mode.value = restore
         except (PortError, AccessError) as exc:
             log.warning("stopping acquisition on %s failed: %s", self.host, exc)
         finally:

@@ -30,6 +30,27 @@ def test_aravis_fake_camera_frames_complete_on_its_ramp(fake_camera):
                 assert stream.stats["incomplete"] == 0
 
 
+@pytest.mark.parametrize("mode", ["SingleFrame", "MultiFrame", "Continuous"])
+def test_aravis_fake_camera_grab_and_stream_in_every_acquisition_mode(fake_camera, mode):
+    host, _port = fake_camera
+    with nodemap.open(f"gvcp://{host}") as cam:
+        f = cam.features
+        f["PixelFormat"].value = "Mono8"
+        f["Width"].value = 256
+        f["Height"].value = 256
+        if mode not in f["AcquisitionMode"].entries:
+            pytest.skip(f"Aravis's fake camera has no AcquisitionMode {mode}")
+        f["AcquisitionMode"].value = mode
+        for _ in range(2):
+            frame = cam.grab(timeout=5.0)
+            assert frame.status == "complete" and (frame.width, frame.height) == (256, 256)
+        with cam.stream(buffers=4, packet_size=1400) as stream:
+            assert len([fr for fr in stream.frames(4, timeout=5.0)
+                        if fr.status == "complete"]) == 4
+        assert f["AcquisitionMode"].value == mode
+        f["AcquisitionMode"].value = "Continuous"          # other tests share this camera
+
+
 def _viva():
     try:
         from viva_genicam.testing import FakeGigeCamera
