@@ -241,6 +241,21 @@ class Store:
             self._drop_span(span_of.pop(name))
         return stale
 
+    def port_changed(self, port: str) -> set[str]:
+        """The port node ``port`` was bound to another device or buffer: forget the
+        results of every node computed from it (their constant access modes included:
+        a register's access depends on whether its port is connected) and every
+        register byte cached from it.  Nodes on other ports keep their results.
+        Returns the names made stale."""
+        stale = self.invalidate((port,))
+        constant = self.constant_access
+        for name in stale & constant.keys():
+            del constant[name]
+        spans = [span for span in self._bytes if span[0] == port]
+        for span in spans:
+            self._drop_span(span)
+        return stale
+
     def clear(self, *, constant: bool = False) -> None:
         """Forget every cached result and register byte (held values stay: they are
         state, not cache); with ``constant`` (a port was connected or disconnected) the
