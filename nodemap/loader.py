@@ -19,7 +19,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Any, Iterator, Union
 
 from lxml import etree
 
@@ -204,40 +204,54 @@ def parse_document(source: Source) -> Document:
         raise XmlError(f"root element is <{localname(root.tag)}>, expected "
                        f"<RegisterDescription>", line=root.sourceline)
     namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    elements: dict[str, etree._Element] = {}
-    struct_parents: dict[str, etree._Element] = {}
-    for element in _named_children(root):
-        name = element.get("Name")
-        tag = localname(element.tag)
-        if tag == "StructReg":  # nameless: its StructEntries are the nodes
-            for entry in element:
-                if localname(entry.tag) == "StructEntry" and entry.get("Name"):
-                    elements.setdefault(entry.get("Name"), entry)
-                    struct_parents.setdefault(entry.get("Name"), element)
-            continue
-        if not name:
-            continue
-        elements.setdefault(name, element)
-        if tag == "Enumeration":
-            # Entry names repeat across enumerations ("On", "Off"): GenApi names the
-            # entry node EnumEntry_<Enumeration>_<Entry>.
-            for entry in element:
-                entry_name = entry.get("Name") if isinstance(entry.tag, str) else None
-                if entry_name and localname(entry.tag) == "EnumEntry":
-                    elements.setdefault(f"EnumEntry_{name}_{entry_name}", entry)
+    elements, struct_parents = _index(root)
     return Document(root=root, elements=elements, struct_parents=struct_parents,
                     namespace=namespace)
 
 
+def _index(root: etree._Element) -> tuple[dict[str, etree._Element],
+                                          dict[str, etree._Element]]:
+    """(name → element, StructEntry name → its StructReg), in document order, the
+    first definition winning.  Open time is mostly this walk and the parse, so tags
+    are mapped to local names through a small cache (a file has a few dozen tags)."""
+    elements: dict[str, etree._Element] = {}
+    struct_parents: dict[str, etree._Element] = {}
+    local: dict[Any, str] = {}
+    setdefault = elements.setdefault
+    for element in _named_children(root):
+        tag = element.tag
+        kind = local.get(tag)
+        if kind is None:
+            kind = local[tag] = localname(tag)
+        if kind == "StructReg":  # nameless: its StructEntries are the nodes
+            for entry in element.iterchildren("{*}StructEntry"):
+                entry_name = entry.get("Name")
+                if entry_name:
+                    setdefault(entry_name, entry)
+                    struct_parents.setdefault(entry_name, element)
+            continue
+        name = element.get("Name")
+        if not name:
+            continue
+        setdefault(name, element)
+        if kind == "Enumeration":
+            # Entry names repeat across enumerations ("On", "Off"): GenApi names the
+            # entry node EnumEntry_<Enumeration>_<Entry>.
+            for entry in element.iterchildren("{*}EnumEntry"):
+                entry_name = entry.get("Name")
+                if entry_name:
+                    setdefault(f"EnumEntry_{name}_{entry_name}", entry)
+    return elements, struct_parents
+
+
 def _named_children(parent: etree._Element) -> Iterator[etree._Element]:
     """Top-level node elements, looking through ``<Group>`` wrappers."""
-    stack = [iter(parent)]
+    stack = [parent.iterchildren(tag=etree.Element)]
     while stack:
         for element in stack[-1]:
-            if not isinstance(element.tag, str):
-                continue
-            if localname(element.tag) == "Group":
-                stack.append(iter(element))
+            tag = element.tag
+            if tag == "Group" or tag.endswith("}Group"):
+                stack.append(element.iterchildren(tag=etree.Element))
                 break
             yield element
         else:
