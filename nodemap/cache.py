@@ -233,11 +233,12 @@ class Store:
         for name in names:
             stale |= self.closure(name)
         values, aspects, span_of = self.values, self._aspects, self._span_of
-        for name in stale & values.keys():
+        # keys() & set walks the smaller side (stale & keys() may walk the cache)
+        for name in values.keys() & stale:
             del values[name]
-        for name in stale & aspects.keys():
+        for name in aspects.keys() & stale:
             del aspects[name]
-        for name in stale & span_of.keys():
+        for name in span_of.keys() & stale:
             self._drop_span(span_of.pop(name))
         return stale
 
