@@ -146,12 +146,12 @@ class Decoded:
     summary: str
     details: tuple[str, ...] = ()
     error: str | None = None
-    fields: dict = attrs.field(factory=dict, hash=False)
+    fields: dict[str, Any] = attrs.field(factory=dict, hash=False)
 
     def render(self) -> str:
         return "\n".join([self.summary, *("  " + d for d in self.details)])
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"protocol": self.protocol, "hex": self.raw.hex(), "summary": self.summary,
                 "details": list(self.details), "error": self.error, **self.fields}
 

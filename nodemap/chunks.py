@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from nodemap.errors import AccessError, NodeMapError
+from nodemap.portfeatures import features_on_ports
 
 if TYPE_CHECKING:  # pragma: no cover
     from nodemap.nodemap import NodeMap
@@ -123,7 +124,7 @@ class ChunkPort:
 
 def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
     """{Port node name: chunk id} for every Port node with a constant ``<ChunkID>``."""
-    cached = getattr(nodemap, "_chunk_port_ids", None)
+    cached: dict[str, int] | None = getattr(nodemap, "_chunk_port_ids", None)
     if cached is not None:
         return cached
     found: dict[str, int] = {}
@@ -136,6 +137,7 @@ def chunk_ports(nodemap: "NodeMap") -> dict[str, int]:
             continue
         text = text.strip()
         found[name] = int(text, 16)
+    # cached on the node map (which does not declare it): the XML does not change
     nodemap._chunk_port_ids = found  # type: ignore[attr-defined]
     return found
 
@@ -145,43 +147,18 @@ def chunk_features(nodemap: "NodeMap") -> tuple[str, ...]:
     registers a named feature wraps (``ChunkExposureTime``, not ``ChunkExposureTimeReg``),
     and not chunk *controls* such as ``ChunkModeActive`` or ``ChunkSelector`` (they read
     the device)."""
-    cached = getattr(nodemap, "_chunk_feature_names", None)
+    cached: tuple[str, ...] | None = getattr(nodemap, "_chunk_feature_names", None)
     if cached is not None:
         return cached
     ports = set(chunk_ports(nodemap))
-    found: list[str] = []
-    for name in nodemap.names:
-        if not name.startswith("Chunk") or name in ports or \
-                nodemap.element_type(name) in _NOT_VALUES or \
-                nodemap.element_type(name) == "EnumEntry":
-            continue
-        if _reads_chunk_port(nodemap, name, ports):
-            found.append(name)
-    wrapped = {d for name in found for d in nodemap.node(name).dependencies if d in found}
-    result = tuple(n for n in found if n not in wrapped)
+
+    def accept(name: str) -> bool:
+        kind = nodemap.element_type(name)
+        return name.startswith("Chunk") and kind not in _NOT_VALUES and kind != "EnumEntry"
+
+    result = features_on_ports(nodemap, ports, accept)
     nodemap._chunk_feature_names = result  # type: ignore[attr-defined]
     return result
-
-
-def _reads_chunk_port(nodemap: "NodeMap", name: str, ports: set[str]) -> bool:
-    """Whether ``name`` or a node it depends on is a register on one of ``ports``."""
-    seen = {name}
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        if current not in nodemap:
-            continue
-        try:
-            node = nodemap.node(current)
-        except NodeMapError:
-            continue
-        if getattr(node, "port_name", None) in ports:
-            return True
-        for dependency in node.dependencies:
-            if dependency not in seen and dependency not in ports:
-                seen.add(dependency)
-                stack.append(dependency)
-    return False
 
 
 @attrs.frozen(slots=True)
@@ -224,6 +201,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     missing: list[str] = []
     with nodemap.lock:
         if error is not None:
+            # a counter the node map does not declare: chunk layouts that failed to parse
             nodemap.chunk_errors = getattr(nodemap, "chunk_errors", 0) + 1  # type: ignore[attr-defined]
         for name, chunk_id in ports.items():
             found = by_id.get(chunk_id)
@@ -236,7 +214,7 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     return AttachResult(tuple(bound), tuple(missing), error)
 
 
-class _Partial(list):  # type: ignore[type-arg]
+class _Partial(list[Chunk]):
     """Chunks parsed before a layout problem, with the problem."""
 
     error: str | None = None
@@ -322,7 +300,8 @@ class ChunkView(Mapping[str, ChunkValue]):
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
                     attach(nm, self.raw, image_before=True)
-                    nm._chunk_owner = self  # type: ignore[attr-defined,assignment]
+                    # NodeMap declares _chunk_owner as None (no owner yet): a ChunkView owns it
+                    nm._chunk_owner = self  # type: ignore[assignment]
                 node = nm.node(name)
                 access = node.access()
                 value = None

@@ -25,6 +25,7 @@ import attrs
 
 from .errors import AccessError, NodeMapError
 from .nodemap import NodeMap
+from .portfeatures import features_on_ports
 
 __all__ = ["EventBuffer", "Event", "EventFeatures", "EventAdapter", "event_ports"]
 
@@ -131,35 +132,10 @@ class EventAdapter:
             return cached
         ports = set(self.ports.get(event_id, ()))
         nm = self.nodemap
-        found: list[str] = []
-        for name in nm.names:
-            if name in ports or nm.element_type(name) in ("Category", "Port", "EnumEntry"):
-                continue
-            if self._reads_port(name, ports):
-                found.append(name)
-        wrapped = {d for name in found for d in nm.node(name).dependencies if d in found}
-        result = tuple(n for n in found if n not in wrapped)
+        result = features_on_ports(
+            nm, ports, lambda name: nm.element_type(name) not in ("Category", "Port", "EnumEntry"))
         self._features[event_id] = result
         return result
-
-    def _reads_port(self, name: str, ports: set[str]) -> bool:
-        """Whether ``name`` or a node it depends on is a register on one of ``ports``
-        (nodes are built on demand, so the walk goes through ``nm.node``)."""
-        nm = self.nodemap
-        seen = {name}
-        stack = [name]
-        while stack:
-            current = stack.pop()
-            if current not in nm:
-                continue
-            node = nm.node(current)
-            if getattr(node, "port_name", None) in ports:
-                return True
-            for dependency in node.dependencies:
-                if dependency not in seen and dependency not in ports:
-                    seen.add(dependency)
-                    stack.append(dependency)
-        return False
 
     def name_of(self, event_id: int) -> str:
         """The SFNC name of an event (``ExposureEnd`` for features ``EventExposureEnd…``
@@ -183,9 +159,9 @@ class EventAdapter:
         if "EventSelector" not in self.nodemap:
             return []
         element = self.nodemap.node("EventSelector").element
-        return [child.get("Name") for child in element
+        return [name for child in element
                 if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "EnumEntry"
-                and child.get("Name")]
+                and (name := child.get("Name"))]
 
     def id_of(self, name: str) -> int:
         """The id of the event called ``name`` (``ExposureEnd``); NodeMapError if unknown."""

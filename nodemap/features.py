@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .cache import MISSING
-from .errors import AccessError, NodeMapError, XmlError
+from .errors import NodeMapError, XmlError
+from .interfaces import (as_category, as_command, as_enumeration, as_numeric,
+                         as_register_span, as_string)
 from .nodes.base import Node
 
 if TYPE_CHECKING:  # pragma: no cover
     from .nodemap import NodeMap
 
 __all__ = ["Features", "Feature"]
+
+_T = TypeVar("_T")
 
 
 class Features(Mapping[str, "Feature"]):
@@ -99,6 +103,8 @@ class Feature:
         with self._lock:
             try:
                 return node.get()
+            except NodeMapError as exc:
+                raise exc.locate(feature=self.name)   # unless a deeper feature is known
             except RecursionError:
                 raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
                                f"to evaluate") from None
@@ -115,59 +121,62 @@ class Feature:
     def set(self, value: Any) -> None:
         self.value = value
 
+    # What a feature offers beyond its value follows from its interface (its kind, see
+    # nodemap.interfaces): asking a Boolean for min is an AccessError saying a Boolean
+    # has no bounds, before anything is evaluated.
+
     @property
     def int_value(self) -> int:
         """Enumeration: the integer behind the symbolic value."""
-        return self._call("get_int")
+        return self._run(as_enumeration(self.node, self.name, "integer value").get_int)
 
     @property
-    def min(self) -> Any:
-        return self._call("get_min")
+    def min(self) -> int | float:
+        """Integer/Float: the smallest value."""
+        return self._run(as_numeric(self.node, self.name).get_min)
 
     @property
-    def max(self) -> Any:
-        return self._call("get_max")
+    def max(self) -> int | float:
+        """Integer/Float: the largest value."""
+        return self._run(as_numeric(self.node, self.name).get_max)
 
     @property
-    def inc(self) -> Any:
-        return self._call("get_inc")
+    def inc(self) -> int | float | None:
+        """Integer/Float: the increment (a Float may have none: None)."""
+        return self._run(as_numeric(self.node, self.name).get_inc)
 
     @property
     def max_length(self) -> int:
         """String: the most bytes it holds."""
-        return self._call("get_max_length")
+        return self._run(as_string(self.node, self.name).get_max_length)
 
     @property
     def address(self) -> int:
         """Register nodes: the address the bytes are at now."""
-        return self._call("get_address")
+        return self._run(as_register_span(self.node, self.name, "address").get_address)
 
     @property
     def length(self) -> int:
         """Register nodes: how many bytes."""
-        return self._call("length")
+        return self._run(as_register_span(self.node, self.name, "length").length)
 
     def execute(self) -> None:
         """Command: write its CommandValue."""
-        self._call("execute")
+        self._run(as_command(self.node, self.name, "execute").execute)
 
     def is_done(self) -> bool:
         """Command: True once the device reports the command finished."""
-        return self._call("is_done")
+        return self._run(as_command(self.node, self.name, "is_done").is_done)
 
     def invalidate(self) -> None:
         """Forget the cached value: the next read asks the device."""
         with self._lock:
             self._nodemap.invalidate(self.name)
 
-    def _call(self, method: str, *args: Any) -> Any:
-        node = self.node
-        function = getattr(node, method, None)
-        if function is None:
-            raise AccessError(f"{self.name} is {_article(node.kind)} {node.kind}: it has no "
-                              f"{method.replace('get_', '')}")
+    def _run(self, function: Callable[[], _T]) -> _T:
         with self._lock:
-            return _guard(self.name, function, *args)
+            result: _T = _guard(self.name, function)
+            return result
 
     # -- description -------------------------------------------------------------
 
@@ -177,8 +186,7 @@ class Feature:
 
     @property
     def access(self) -> str:
-        with self._lock:
-            return _guard(self.name, self.node.access)
+        return self._run(self.node.access)
 
     @property
     def is_readable(self) -> bool:
@@ -191,12 +199,12 @@ class Feature:
     @property
     def entries(self) -> list[str]:
         """Enumeration: symbolic names of implemented entries."""
-        return self._call("entries")
+        return self._run(as_enumeration(self.node, self.name, "entries").entries)
 
     @property
     def features(self) -> list[str]:
         """Category: the names it groups."""
-        return self._call("features")
+        return self._run(as_category(self.node, self.name).features)
 
     visibility = property(lambda self: self.node.visibility)
     description = property(lambda self: self.node.description)
@@ -216,16 +224,12 @@ class Feature:
         return f"<Feature {self.name} ({self.kind})>"
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeio" else "a"
-
-
 def _guard(name: str, function: Any, *args: Any) -> Any:
     """Turn Python failures deep in a graph into nodemap errors naming the feature."""
     try:
         return function(*args)
-    except NodeMapError:
-        raise
+    except NodeMapError as exc:
+        raise exc.locate(feature=name)   # the feature asked for, unless a deeper one is known
     except RecursionError:
         raise XmlError(f"{name}: the chain of nodes it depends on is too deep to "
                        f"evaluate") from None

@@ -134,7 +134,8 @@ class FileAccess:
             if not self.has_size:
                 return None
             self.select(name)
-            return self._get(name, "Size", "FileSize", fresh=True)
+            size: int | None = self._get(name, "Size", "FileSize", fresh=True)
+            return size
 
     def delete(self, name: str) -> None:
         """Delete file ``name`` (it must be closed)."""
@@ -395,7 +396,7 @@ class DeviceFile(io.RawIOBase):
                 f"{'' if self._open else ' closed'}>")
 
     @property
-    def mode(self) -> str:  # type: ignore[override]
+    def mode(self) -> str:
         return "rb" if self.mode_name == "Read" else "wb"
 
     def readable(self) -> bool:
@@ -549,7 +550,7 @@ class WholeFile(io.RawIOBase):
         return f"<WholeFile {self.name!r} {self._mode}{' closed' if self.closed else ''}>"
 
     @property
-    def mode(self) -> str:  # type: ignore[override]
+    def mode(self) -> str:
         return self._mode
 
     def readable(self) -> bool:
@@ -562,11 +563,11 @@ class WholeFile(io.RawIOBase):
         return self._mode == "rb"
 
     def tell(self) -> int:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         return self.position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         if not self.seekable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self._data)}
@@ -579,7 +580,7 @@ class WholeFile(io.RawIOBase):
         return target
 
     def readinto(self, buffer: Any) -> int:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         if not self.readable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
         view = memoryview(buffer).cast("B")
@@ -589,7 +590,7 @@ class WholeFile(io.RawIOBase):
         return len(chunk)
 
     def write(self, data: Any) -> int:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         if not self.writable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for reading")
         chunk = bytes(memoryview(data).cast("B"))

@@ -146,7 +146,7 @@ class Ternary:
 class Call:
     """A function call; ``name`` upper-case."""
     name: str
-    args: tuple
+    args: tuple["Node", ...]
     pos: int = 0
 
 
@@ -188,9 +188,13 @@ _SPACE = frozenset(" \t\r\n")
 _T_NUM, _T_NAME, _T_SYM = 0, 1, 2
 
 
-def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[tuple]:
+#: A token: (kind, value, pos, extra).
+Token = tuple[int, Any, int, Any]
+
+
+def _lex(text: str, integer: bool, err: Callable[..., FormulaError]) -> list[Token]:
     """Tokens ``(kind, value, pos, extra)``; numbers carry (value, is_float_syntax)."""
-    tokens: list[tuple] = []
+    tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -288,7 +292,7 @@ def _parse(text: str, integer: bool, node: str,
     lenient = False
     # Pass 1: the reference records a program of operations and a list of operands.
     ops: list[_Op] = [_Op(_OBR, 0)]
-    values: list[Node] = []
+    values: list[Node | _Slot] = []
     obr_dist = 2
     after_neg = 0          # 1 right after a unary minus (a number/variable closes it)
     fn_flag = False        # a function name was seen (its "(" is then swallowed)
@@ -397,7 +401,7 @@ def _decimal_end(text: str, i: int) -> tuple[int, bool]:
     return i, is_float
 
 
-def _unbalanced(tokens: list[tuple]) -> bool:
+def _unbalanced(tokens: list[Token]) -> bool:
     level = 0
     for kind, value, _, _ in tokens:
         if kind == _T_SYM:
@@ -410,7 +414,7 @@ def _unbalanced(tokens: list[tuple]) -> bool:
     return level != 0
 
 
-def _bracket_error_pos(tokens: list[tuple]) -> int:
+def _bracket_error_pos(tokens: list[Token]) -> int:
     level, opened = 0, []
     for kind, value, pos, _ in tokens:
         if kind == _T_SYM and value == _OBR:
@@ -422,7 +426,7 @@ def _bracket_error_pos(tokens: list[tuple]) -> int:
     return opened[-1] if opened else 0
 
 
-def _run(text: str, ops: list[_Op], values: list[Node],
+def _run(text: str, ops: list[_Op], values: list[Node | _Slot],
          err: Callable[..., FormulaError]) -> Node:
     """The reference's evaluation loop, run once over tree nodes instead of numbers."""
     if not values:
@@ -439,11 +443,11 @@ def _run(text: str, ops: list[_Op], values: list[Node],
 
     keep: list[Node] = []           # keeps ids stable while `depth` refers to them
     op_stack: list[_Op] = [ops[0]]
-    val_stack: list[Node] = [values[0]]
+    val_stack: list[Node | _Slot] = [values[0]]
     vi = 0
     last = len(values) - 1
 
-    def check(operand: Any) -> Node:
+    def check(operand: Node | _Slot) -> Node:
         if isinstance(operand, _Slot):
             raise err(f"misplaced variable {operand.name!r}: an operator uses it before "
                       "it is read", operand.pos)
@@ -458,25 +462,23 @@ def _run(text: str, ops: list[_Op], values: list[Node],
             count = len(val_stack) - op.prev
             if count not in (1, 2):
                 raise err("invalid parameter count for ROUND (1 or 2 expected)", op.pos)
-            args = tuple(val_stack[op.prev:])
+            args = tuple(check(arg) for arg in val_stack[op.prev:])
             del val_stack[op.prev:]
-            for arg in args:
-                check(arg)
             val_stack.append(make(Call(op.name, args, op.pos), *args))
             return
         if not val_stack:
             raise err(f"operator {_describe(op)} lacks an operand", op.pos)
-        right = val_stack.pop()
+        top = val_stack.pop()
         if kind == _VAR:
             # The reference pushes a variable's index and dereferences it here; when
             # its quirks put another operand on top, it reads an arbitrary variable
             # (or fails).  Such formulas are garbage: refuse them.
-            if not (isinstance(right, _Slot) and right.name == op.name):
+            if not (isinstance(top, _Slot) and top.name == op.name):
                 raise err(f"misplaced variable {op.name!r}: no operator links it to "
                           "the rest of the formula", op.pos)
-            val_stack.append(Name(right.name, right.pos))
+            val_stack.append(Name(top.name, top.pos))
             return
-        check(right)
+        right = check(top)
         if kind == _NOT:
             val_stack.append(make(Unary("~", right, op.pos), right))
             return
@@ -803,7 +805,8 @@ _RING = frozenset({"+", "-", "*", "&", "|", "^", "<<"})
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _INT_RING = {"+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_,
              "|": operator.or_, "^": operator.xor}
-Piece = tuple
+#: (shape, payload, known to be in the int64 range): a constant, a variable name or a function.
+Piece = tuple[int, Any, bool]
 
 
 def _as_fn(piece: Piece, conv: Callable[[Any], Any]) -> Fn:
@@ -812,7 +815,8 @@ def _as_fn(piece: Piece, conv: Callable[[Any], Any]) -> Fn:
         return lambda v: payload
     if shape == _V:
         return lambda v: v[payload]
-    return payload
+    fn: Fn = payload
+    return fn
 
 
 def _wrapped(piece: Piece, conv: Callable[[Any], Any]) -> Piece:
@@ -893,8 +897,8 @@ def _piece(tree: Node, integer: bool) -> Piece:
         a, b = _piece(tree.left, integer), _piece(tree.right, integer)
         op = tree.op
         if not integer:
-            fn = _ARITH.get(op) or _float_binary(op)
-            return _fold((_F, _apply2(fn, a, b, conv), True), a, b)
+            binary = _ARITH.get(op) or _float_binary(op)
+            return _fold((_F, _apply2(binary, a, b, conv), True), a, b)
         if op in _RING:
             if op == "<<":
                 b = _wrapped(b, conv)
@@ -1031,11 +1035,12 @@ class Formula:
 
     text: str
     integer: bool
-    variables: frozenset
+    variables: frozenset[str]
     ast: Any = attrs.field(repr=False, eq=False)
     node: str = ""
     lenient: bool = False
-    _fn: Callable[[Values], Any] = attrs.field(repr=False, eq=False, alias="fn", default=None)
+    _fn: Callable[[Values], int | float] = attrs.field(repr=False, eq=False, alias="fn",
+                                                       default=None)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:
@@ -1065,8 +1070,9 @@ def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula
         tree_f, _ = _parse(text, False, node, int_names=True)
         inner = _compile(tree_f, False)
 
-        def fn(v: Values) -> int:
+        def rounded(v: Values) -> int:
             return _round_to_int64(inner(v))
+        fn: Callable[[Values], int | float] = rounded
         tree = tree_f
     else:
         fn = _compile(tree, integer)

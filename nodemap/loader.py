@@ -7,7 +7,12 @@ carries a ``Name`` by that name.  Nodes are built from their elements only when 
 used (see :mod:`nodemap.nodemap`).
 
 Lenient where real files are sloppy: text before ``<?xml`` (arv-tool dumps start with a
-header line), ``<Group>`` nesting, elements in any order, either schema namespace.
+header line; dropped with line numbers kept true), ``<Group>`` nesting, elements in any
+order, either schema namespace.
+
+This is the project's one XML model: the authoring tools (linter, graph, schema order)
+parse with :func:`parse_document` too (``editable=True`` keeps comments and layout, for
+tools that rewrite the file) and build their views on its :class:`Document`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import io
 import lzma
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -25,10 +31,10 @@ from lxml import etree
 
 from .errors import XmlError
 
-__all__ = ["Source", "Document", "read_source", "parse_document", "unzip", "is_zip",
-           "MAX_XML_BYTES"]
+__all__ = ["Source", "Document", "read_source", "parse_document", "named_children", "unzip",
+           "is_zip", "MAX_XML_BYTES"]
 
-Source = Union[str, os.PathLike, bytes, bytearray, memoryview]
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 
 #: The largest description accepted (uncompressed).  Real files are ≤ 2 MB.
 MAX_XML_BYTES = 64 * 1024 * 1024
@@ -39,11 +45,14 @@ MAX_ZIP_MEMBERS = 64
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def _parser() -> etree.XMLParser:
+def _parser(editable: bool = False) -> etree.XMLParser:
+    """The hardened parser: no entities, no network, no DTD, no huge trees.  For the
+    runtime it also drops comments, processing instructions and layout whitespace (less
+    memory, faster); ``editable`` keeps them, for tools that write the document back."""
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
-        remove_blank_text=True)
+        huge_tree=False, remove_comments=not editable, remove_pis=not editable,
+        collect_ids=False, remove_blank_text=not editable)
 
 
 def read_source(source: Source) -> bytes:
@@ -135,19 +144,48 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+_ENCODING = re.compile(rb"encoding=[\"']([A-Za-z0-9._-]+)")
+_UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")
+
+
 def _strip_preamble(data: bytes) -> bytes:
-    """Drop anything before ``<?xml`` or the first element (and a BOM)."""
+    """Drop anything before ``<?xml`` or the first element (and a BOM), keeping line
+    numbers true: the dropped lines become empty lines.  An XML declaration after such a
+    preamble cannot stay (it must come first): it is dropped too, and the body recoded
+    to UTF-8 when it declared another encoding."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     head = data[:4096]
     stripped = head.lstrip()
-    if stripped.startswith(b"<"):
-        return data[len(head) - len(stripped):]
-    for marker in (b"<?xml", b"<RegisterDescription", b"<"):
-        index = data.find(marker)
-        if index >= 0:
-            return data[index:]
-    raise XmlError("no XML found in the description")
+    if stripped.startswith(b"<"):              # at most whitespace before the XML
+        index = len(head) - len(stripped)
+        if index == 0:
+            return data
+        marker = b"<?xml" if data.startswith(b"<?xml", index) else b"<"
+    else:
+        for marker in (b"<?xml", b"<RegisterDescription", b"<"):
+            index = data.find(marker)
+            if index >= 0:
+                break
+        else:
+            raise XmlError("no XML found in the description")
+    if marker != b"<?xml":
+        return b"\n" * data.count(b"\n", 0, index) + data[index:]
+    end = data.find(b"?>", index)
+    if end < 0:
+        raise XmlError("the XML declaration is not closed (no '?>')",
+                       line=data.count(b"\n", 0, index) + 1)
+    match = _ENCODING.search(data, index, end)
+    encoding = match.group(1).decode("ascii") if match else "utf-8"
+    newlines = data.count(b"\n", 0, end + 2)
+    body = data[end + 2:]
+    if encoding.lower().replace("_", "-") not in _UTF8:
+        try:
+            body = body.decode(encoding, errors="replace").encode("utf-8")
+        except LookupError:
+            raise XmlError(f"the XML declaration names an unknown encoding {encoding!r}",
+                           line=newlines + 1) from None
+    return b"\n" * newlines + body
 
 
 def localname(tag: object) -> str:
@@ -183,8 +221,11 @@ class Document:
         return f"<Document {len(self.elements)} named elements>"
 
 
-def parse_document(source: Source) -> Document:
-    """Parse and index one description."""
+def parse_document(source: Source, *, editable: bool = False) -> Document:
+    """Parse and index one description (a path, or bytes of XML or of a zip).
+
+    ``editable``: keep comments, processing instructions and whitespace (for tools that
+    rewrite the document); the runtime leaves it False."""
     data = _strip_preamble(read_source(source))
     if b"<!ENTITY" in data[:65536] or b"<!DOCTYPE" in data[:65536]:
         line = data[: data.find(b"<!")].count(b"\n") + 1
@@ -192,10 +233,10 @@ def parse_document(source: Source) -> Document:
                        "GenApi description (refused: entity expansion attack surface)",
                        line=line)
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _parser(editable))
     except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else exc.lineno
-        raise XmlError(f"malformed XML: {exc.msg}", line=line) from None
+        where: int | None = exc.position[0] if getattr(exc, "position", None) else exc.lineno
+        raise XmlError(f"malformed XML: {exc.msg}", line=where) from None
     except ValueError as exc:
         raise XmlError(f"malformed XML: {exc}") from None
     if root.getroottree().docinfo.internalDTD is not None:
@@ -203,7 +244,9 @@ def parse_document(source: Source) -> Document:
     if localname(root.tag) != "RegisterDescription":
         raise XmlError(f"root element is <{localname(root.tag)}>, expected "
                        f"<RegisterDescription>", line=root.sourceline)
-    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    root_tag = root.tag
+    namespace = (root_tag[1:].partition("}")[0]
+                 if isinstance(root_tag, str) and root_tag.startswith("{") else "")
     elements, struct_parents = _index(root)
     return Document(root=root, elements=elements, struct_parents=struct_parents,
                     namespace=namespace)
@@ -256,3 +299,7 @@ def _named_children(parent: etree._Element) -> Iterator[etree._Element]:
             yield element
         else:
             stack.pop()
+
+
+#: Public name of :func:`_named_children`: the authoring tools walk documents with it.
+named_children = _named_children

@@ -231,17 +231,20 @@ class TransportPlugin:
             raise ValueError(f"plugin {self.name!r} names no URL scheme")
 
     def opener(self) -> Callable[..., DeviceLink]:
-        return resolve(self.open_link)
+        opener: Callable[..., DeviceLink] = resolve(self.open_link)
+        return opener
 
     def find(self, request: DiscoveryRequest) -> Iterable[DiscoveredDevice]:
         if self.discover is None:
             return ()
-        return resolve(self.discover)(request)
+        found: Iterable[DiscoveredDevice] = resolve(self.discover)(request)
+        return found
 
     def capture_decoder(self, **options: Any) -> CaptureDecoder | None:
         if self.decoder is None:
             return None
-        return resolve(self.decoder)(**options)
+        decoder: CaptureDecoder | None = resolve(self.decoder)(**options)
+        return decoder
 
 
 def option_values(options: Sequence[Option], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class MemoryLink:
 
 
 def open_link(url: str, *, xml: bytes | None = None, size: int | None = None,
-              base: int | None = None, **_: Any) -> MemoryLink:
+              base: int | None = None, **_ignored: Any) -> MemoryLink:
     _, rest = split_scheme(url)
     path, _, query = rest.partition("?")
     params = {k: v[-1] for k, v in parse_qs(query).items()}

@@ -6,10 +6,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..nodemap import NodeMap
 from ..port import Port
+
+if TYPE_CHECKING:
+    from ..features import Features
+    from ..imaging.frame import Frame
+    from ..imaging.stream import Stream
+    from ..plugin import DeviceLink
 
 __all__ = ["Camera", "open"]
 
@@ -17,7 +23,8 @@ __all__ = ["Camera", "open"]
 class Camera:
     """A connected device: ``cam.features[...]``, ``cam.port``, ``cam.nodemap``."""
 
-    def __init__(self, link: Any, *, progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(self, link: DeviceLink, *,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.link = link
         try:
             self.nodemap = NodeMap.from_xml(*link.descriptions(progress))
@@ -31,10 +38,11 @@ class Camera:
         return self.link.port
 
     @property
-    def features(self):  # -> Features
+    def features(self) -> Features:
         return self.nodemap.features
 
-    def stream(self, buffers: int = 8, packet_size: int | None = None, **options: Any) -> Any:
+    def stream(self, buffers: int = 8, packet_size: int | None = None,
+               **options: Any) -> Stream:
         """A :class:`nodemap.imaging.Stream`: acquisition starts on ``with`` entry, stops on
         exit.  ``packet_size`` fixes the GVSP packet size instead of negotiating it."""
         from ..imaging.stream import Stream
@@ -51,7 +59,7 @@ class Camera:
         return Stream(open_stream(self.nodemap, buffers=buffers, packet_size=packet_size,
                                   **options))
 
-    def grab(self, timeout: float = 2.0, **options: Any) -> Any:
+    def grab(self, timeout: float = 2.0, **options: Any) -> Frame:
         """One frame: a short stream (2 buffers) started and stopped around it."""
         options.setdefault("buffers", 2)
         with self.stream(**options) as stream:

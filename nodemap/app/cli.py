@@ -26,9 +26,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import click
+
+if TYPE_CHECKING:
+    from ..features import Feature
+    from .camera import Camera
 
 __all__ = ["main", "EXIT_NOT_FOUND", "EXIT_UNREACHABLE", "EXIT_REFUSED", "EXIT_PARTIAL"]
 
@@ -63,7 +67,13 @@ def _text(value: Any, style: str = "") -> Any:
     return Text(_printable(value if isinstance(value, str) else _show(value)), style=style)
 
 
-class _Seconds(click.ParamType):
+if TYPE_CHECKING:
+    _FloatParam = click.ParamType[float]
+else:                                   # generic at run time only in recent click
+    _FloatParam = click.ParamType
+
+
+class _Seconds(_FloatParam):
     """A duration option: a finite number of seconds from 0 to a day (nan, inf, negative
     and huge values are usage errors, not OverflowErrors deep inside a transport)."""
 
@@ -119,7 +129,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = code
+        # click declares exit_code a class attribute; each CliError carries its own code.
+        self.exit_code = code  # type: ignore[misc]  # see the line above
 
     def show(self, file: Any = None) -> None:
         click.echo(f"nodemap: error: {_printable(self.format_message(), lines=True)}", err=True)
@@ -167,15 +178,14 @@ class _Guard:
     def __enter__(self) -> "_Guard":
         return self
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         from ..errors import NodeMapError
 
         if exc is None or isinstance(exc, (click.ClickException, click.exceptions.Exit,
                                            click.Abort)):
-            return False
+            return
         if isinstance(exc, (NodeMapError, KeyError, OSError)):
             raise _translate(exc, self.url) from exc
-        return False
 
 
 class _Opened:
@@ -196,7 +206,7 @@ class _Opened:
                 raise CliError(f"{self.url}: {exc}", 2) from None
         return self.cam
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         try:
             if self.cam is not None:
                 self.cam.close()
@@ -207,10 +217,9 @@ class _Opened:
 
                 if isinstance(exc, (NodeMapError, KeyError, OSError)):
                     raise _translate(exc, self.url) from exc
-        return False
 
 
-def _feature(cam: Any, name: str) -> Any:
+def _feature(cam: Camera, name: str) -> Feature:
     try:
         return cam.features[name]
     except KeyError as exc:
@@ -218,7 +227,7 @@ def _feature(cam: Any, name: str) -> Any:
                        EXIT_NOT_FOUND) from None
 
 
-def parse_for(feature: Any, text: str) -> Any:
+def parse_for(feature: Feature, text: str) -> Any:
     """The value ``text`` means for ``feature`` (by its kind)."""
     from ..persist import parse_value
 
@@ -240,7 +249,7 @@ def parse_for(feature: Any, text: str) -> Any:
         raise CliError(f"{feature.name} is {kind}: cannot use {text!r} ({exc})", 2) from None
 
 
-def _readable(feature: Any) -> bool:
+def _readable(feature: Feature) -> bool:
     try:
         return feature.kind not in ("Command", "Category", "Port", "EnumEntry") and \
             feature.access in ("RO", "RW")
@@ -248,7 +257,7 @@ def _readable(feature: Any) -> bool:
         return False
 
 
-def _visible(feature: Any, level: str) -> bool:
+def _visible(feature: Feature, level: str) -> bool:
     try:
         vis = feature.visibility or "Beginner"
     except Exception:  # noqa: BLE001
@@ -555,8 +564,10 @@ def set_(url: str, assignments: tuple[str, ...], as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- describe
 
-def describe_feature(cam: Any, name: str) -> dict[str, Any]:
+def describe_feature(cam: Camera, name: str) -> dict[str, Any]:
     """Every metadata field of one feature, its value and bounds, and its registers."""
+    from ..interfaces import IRegisterSpan
+
     nm = cam.nodemap
     feature = _feature(cam, name)
     info: dict[str, Any] = {"name": name, "kind": feature.kind}
@@ -611,7 +622,7 @@ def describe_feature(cam: Any, name: str) -> dict[str, Any]:
             node = nm.node(current)
         except Exception:  # noqa: BLE001
             continue
-        if hasattr(node, "get_address"):
+        if isinstance(node, IRegisterSpan):            # register-backed: has an address
             entry: dict[str, Any] = {"name": current}
             try:
                 entry["address"] = node.get_address()
@@ -743,8 +754,8 @@ def reg(url: str, accesses: tuple[str, ...], length: int | None, little_endian: 
     """Raw register access, like arv-tool's R[addr]: 0x0D04 reads, 0x0D04=1500 writes."""
     from .plugins import open_link
 
-    order = "little" if little_endian else "big"
-    results = []
+    order: Literal["little", "big"] = "little" if little_endian else "big"
+    results: list[dict[str, Any]] = []
     requested = length
     with _Guard(url):
         link = open_link(url)
@@ -1171,7 +1182,8 @@ def file_get(url: str, name: str, output: Path | None, as_json: bool) -> None:
 
     def action(files: Any) -> bytes:
         with bar:
-            return files.read(name, progress=update)
+            data: bytes = files.read(name, progress=update)
+            return data
 
     data = _file_verb(url, action)
     if as_json:
@@ -1275,7 +1287,7 @@ def demo_(keep: Path | None) -> None:
 
 def _add_authoring() -> None:
     try:
-        from ..authoring import cli as authoring_cli  # type: ignore[attr-defined]
+        from ..authoring import cli as authoring_cli
     except Exception:  # noqa: BLE001 - authoring is optional (sympy may be absent)
         return
     for attr in ("lint_command", "graph_command"):

@@ -21,13 +21,17 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from rich.markup import escape
 
 from ..plugin import DemoPlan, Simulator
 from .plugins import simulators
 from .simulators import start_simulator
+
+if TYPE_CHECKING:
+    from ..features import Feature, Features
+    from .camera import Camera
 
 __all__ = ["run"]
 
@@ -53,7 +57,8 @@ class _Show:
         self.console.print(f"  [cyan]{escape(text)}[/cyan]{suffix}")
 
 
-def _first(features: Any, names: list[str], test: Callable[[Any], bool]) -> Any:
+def _first(features: Features, names: list[str],
+           test: Callable[[Feature], bool]) -> Feature | None:
     for name in names:
         if name in features:
             try:
@@ -65,8 +70,8 @@ def _first(features: Any, names: list[str], test: Callable[[Any], bool]) -> Any:
     return None
 
 
-def _writable_value_feature(features: Any, preferred: list[str]) -> Any:
-    def ok(f: Any) -> bool:
+def _writable_value_feature(features: Features, preferred: list[str]) -> Feature | None:
+    def ok(f: Feature) -> bool:
         return f.kind in ("Integer", "Enumeration", "Float", "Boolean") and f.access == "RW"
 
     found = _first(features, preferred, ok)
@@ -75,7 +80,7 @@ def _writable_value_feature(features: Any, preferred: list[str]) -> Any:
     return _first(features, list(features), lambda f: ok(f) and f.visibility != "Invisible")
 
 
-def _new_value(feature: Any) -> Any:
+def _new_value(feature: Feature) -> Any:
     current = feature.value
     if feature.kind == "Enumeration":
         others = [e for e in feature.entries if e != current]
@@ -93,7 +98,8 @@ def _new_value(feature: Any) -> Any:
     return target
 
 
-def _tour(show: _Show, label: str, url: str, cam: Any, workdir: Path, plan: DemoPlan) -> None:
+def _tour(show: _Show, label: str, url: str, cam: Camera, workdir: Path,
+          plan: DemoPlan) -> None:
     """The same calls on any camera."""
     from .. import persist
 
@@ -215,7 +221,7 @@ def run(keep: Path | None = None) -> int:
     return 0
 
 
-def _grab(show: _Show, label: str, cam: Any, workdir: Path) -> None:
+def _grab(show: _Show, label: str, cam: Camera, workdir: Path) -> None:
     """Take a few frames from a camera that streams, and save one."""
     features = cam.features
     if "TriggerMode" in features and features["TriggerMode"].access == "RW":
@@ -235,7 +241,7 @@ def _grab(show: _Show, label: str, cam: Any, workdir: Path) -> None:
         raise RuntimeError(f"{label}: a frame arrived incomplete")
 
 
-def _snapshot(show: _Show, cam: Any, workdir: Path) -> None:
+def _snapshot(show: _Show, cam: Camera, workdir: Path) -> None:
     path = workdir / "snapshot.jpg"
     data = cam.snapshot(path)
     size = ""

@@ -32,7 +32,8 @@ def start_simulator(name: str, **options: Any) -> Simulator:
                          f"(it has its own main loop)")
     given = {o.dest: (() if o.multiple else o.default) for o in spec.options}
     given.update({k: v for k, v in options.items() if v is not None})
-    return resolve(spec.start)(**given)
+    simulator: Simulator = resolve(spec.start)(**given)
+    return simulator
 
 
 def wait_for_signal() -> None:

@@ -17,14 +17,18 @@ Missing references, bad bounds and the like are left to :func:`nodemap.authoring
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
 
 import attrs
 from lxml import etree
 
 from .schema import NODE_ORDER, sort_key
+
+if TYPE_CHECKING:
+    from .findings import Finding
 
 __all__ = ["Device", "Entry", "StructField", "NodeSpec", "GENAPI_NS"]
 
@@ -300,7 +304,7 @@ class Device:
         return self.nodes[-1]
 
     def _formula_parts(self, variables: Mapping[str, str] | None,
-                       constants: Mapping[str, float] | None,
+                       constants: Mapping[str, builtins.float] | None,
                        expressions: Mapping[str, str] | None) -> list[Elem]:
         out = [Elem("pVariable", node, {"Name": var}) for var, node in (variables or {}).items()]
         out += [Elem("Constant", _text("Constant", v), {"Name": k})
@@ -309,7 +313,7 @@ class Device:
         return out
 
     def swiss_knife(self, name: str, formula: str, *, variables: Mapping[str, str] | None = None,
-                    constants: Mapping[str, float] | None = None,
+                    constants: Mapping[str, builtins.float] | None = None,
                     expressions: Mapping[str, str] | None = None, integer: bool = False,
                     namespace: str | None = None, **kw: Any) -> NodeSpec:
         kind = "IntSwissKnife" if integer else "SwissKnife"
@@ -318,7 +322,7 @@ class Device:
 
     def converter(self, name: str, *, formula_to: str, formula_from: str, p_value: str,
                   variables: Mapping[str, str] | None = None,
-                  constants: Mapping[str, float] | None = None,
+                  constants: Mapping[str, builtins.float] | None = None,
                   expressions: Mapping[str, str] | None = None, integer: bool = False,
                   namespace: str | None = None, **kw: Any) -> NodeSpec:
         """A Converter: read = FormulaFrom(TO = pValue), write pValue = FormulaTo(FROM)."""
@@ -393,7 +397,7 @@ class Device:
         target.write_bytes(self.to_xml())
         return target
 
-    def lint(self) -> list:
+    def lint(self) -> list[Finding]:
         """Lint the emitted XML (see :func:`nodemap.authoring.lint.lint`)."""
         from .lint import lint
 

@@ -146,7 +146,7 @@ def to_genapi(expr: Any) -> str:
         if e is sympy.E:
             return "E"
         if e.is_Symbol:
-            return e.name
+            return str(e.name)
         if e.is_Add:
             terms = [out(t) for t in e.as_ordered_terms()]
             return "(" + "+".join(terms) + ")"
@@ -297,7 +297,7 @@ def _numeric(to_text: str, from_text: str, integer: bool, constants: Mapping[str
     return Verdict(True, "numeric", f"{checked} samples of the raw range round-trip")
 
 
-_CACHE: dict[tuple, Verdict] = {}
+_CACHE: dict[tuple[Any, ...], Verdict] = {}
 
 
 def check_pair(to_text: str, from_text: str, *, integer: bool = False,

@@ -1,47 +1,36 @@
-"""A light, line-preserving view of a GenApi XML document for the linter and graph.
+"""The authoring tools' view of a GenApi description: its nodes with lines and references.
 
-Parses with a hardened lxml parser (no entities, no network, no DTD, no huge trees),
-tolerates text before ``<?xml`` (arv-tool dumps) and zip files, and indexes every
-named node (including EnumEntry and StructEntry) with its element and line number.
-Knows which child elements are node references and which kind of edge each is.
+Built on the loader's document (:func:`nodemap.loader.parse_document`, ``editable=True``):
+the same hardened parser (no entities, no network, no DTD, no huge trees), the same
+one unzip with its bomb limits, the same handling of text before ``<?xml`` with line
+numbers kept true.  On top of it this view indexes every node definition the linter and
+graph need — duplicates, EnumEntry and StructEntry sub-nodes, StructReg holders — and
+the references between them (the pointer table of :mod:`nodemap.pointers`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Iterator, Union
 
 import attrs
 from lxml import etree
 
-from ..errors import XmlError
-from ..loader import is_zip, unzip
+from .. import loader
+from ..pointers import EDGE_KINDS, edge_kind, is_pointer_tag
 
-__all__ = ["entry_node_name", "Document", "Node", "Ref", "parse_document", "Source", "local", "REF_KIND"]
+__all__ = ["entry_node_name", "Document", "Node", "Ref", "parse_document", "Source", "local",
+           "REF_KIND"]
 
 Source = Union[str, Path, bytes]
 
-#: Reference elements and the kind of edge they make (used by cycle/graph logic).
-#: "value": the node's value depends on the target; "invalidate": target invalidates
-#: the node; "feature": category membership; "select": selector relation; "meta": the
-#: rest (access, aliases, errors, polling, port).
-REF_KIND: dict[str, str] = {
-    "pValue": "value", "pValueCopy": "value", "pIndex": "value", "pValueIndexed": "value",
-    "pValueDefault": "value", "pMin": "value", "pMax": "value", "pInc": "value",
-    "pAddress": "value", "pLength": "value", "pCommandValue": "value", "pVariable": "value",
-    "pChunkID": "value", "pOffset": "value",
-    "pIsImplemented": "access", "pIsAvailable": "access", "pIsLocked": "access",
-    "pInvalidator": "invalidate", "pFeature": "feature", "pSelected": "select",
-    "pPort": "port", "pAlias": "meta", "pCastAlias": "meta", "pError": "meta",
-    "pBlockPolling": "meta",
-}
+#: Reference elements and the kind of edge they make (the one pointer table, see
+#: :mod:`nodemap.pointers`): "value", "access", "invalidate", "feature", "select",
+#: "port", "meta".
+REF_KIND: dict[str, str] = EDGE_KINDS
 
 #: Elements that may contain the node types (directly or through Group nesting).
 CONTAINERS = {"RegisterDescription", "Group"}
-
-_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
-                       huge_tree=False, remove_comments=False)
 
 
 def local(element: etree._Element) -> str:
@@ -64,7 +53,7 @@ class Ref:
 
     @property
     def kind(self) -> str:
-        return REF_KIND.get(self.element, "meta")
+        return edge_kind(self.element)
 
 
 @attrs.define(slots=True)
@@ -105,12 +94,12 @@ class Node:
         out: list[Ref] = []
         for child in self.element.iter():
             tag = local(child)
-            if child is self.element or not tag or tag not in REF_KIND and not (
-                    tag.startswith("p") and tag[1:2].isupper()):
+            if child is self.element or not tag or not is_pointer_tag(tag):
                 continue
             # Sub-nodes (EnumEntry/StructEntry) carry their own references.
             owner = child.getparent()
-            if owner is not self.element and local(owner) in ("EnumEntry", "StructEntry"):
+            if owner is not None and owner is not self.element and \
+                    local(owner) in ("EnumEntry", "StructEntry"):
                 continue
             raw = (child.text or "").strip()
             if not raw:
@@ -122,13 +111,17 @@ class Node:
 
 @attrs.define(slots=True)
 class Document:
-    """The parsed description: root element, named nodes, and duplicate names."""
+    """The parsed description: the loader's document, and every node definition in it
+    (duplicates kept apart) for the linter and graph."""
 
-    root: etree._Element
+    base: loader.Document        # the loader's parsed, hardened document
     nodes: dict[str, Node]
     duplicates: list[Node]
     order: list[Node]            # every node in document order (sub-nodes included)
-    data: bytes
+
+    @property
+    def root(self) -> etree._Element:
+        return self.base.root
 
     @property
     def schema_minor(self) -> int:
@@ -150,46 +143,17 @@ def entry_node_name(enumeration: str, symbolic: str) -> str:
     return f"EnumEntry_{enumeration}_{symbolic}"
 
 
-def read_source(source: Source) -> bytes:
-    """Bytes of an XML description from a path, XML text or bytes (zip accepted)."""
-    name = "zipped description"
-    if isinstance(source, Path) or (isinstance(source, str) and "<" not in source):
-        name = str(source)
-        data = Path(source).read_bytes()
-    elif isinstance(source, str):
-        data = source.encode("utf-8")
-    else:
-        data = bytes(source)
-    if is_zip(data):  # the loader's hardened unzip: bombs, corrupt archives -> XmlError
-        data = unzip(data, name)
-    start = data.find(b"<?xml")
-    if start > 0 and data[:start].strip():
-        # arv-tool dumps start with a header line.  Drop it with the XML declaration
-        # (which must come first) and keep the line count so line numbers stay true.
-        end = data.find(b"?>", start)
-        declaration = data[start:end]
-        match = re.search(rb"encoding=[\"']([A-Za-z0-9._-]+)", declaration)
-        encoding = match.group(1).decode("ascii") if match else "utf-8"
-        newlines = data[:end + 2].count(b"\n")
-        body = data[end + 2:]
-        if encoding.lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii"):
-            try:
-                body = body.decode(encoding, errors="replace").encode("utf-8")
-            except LookupError:
-                raise XmlError(f"the XML declaration names an unknown encoding "
-                               f"{encoding!r}", line=newlines + 1) from None
-        data = b"\n" * newlines + body
-    return data
+def _source(source: Source) -> loader.Source:
+    """XML text (a str holding ``<``) as bytes; paths and bytes as they are."""
+    if isinstance(source, str) and "<" in source:
+        return source.encode("utf-8")
+    return source
 
 
 def parse_document(source: Source) -> Document:
-    """Parse and index a description; raises :class:`XmlError` with a line number."""
-    data = read_source(source)
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise XmlError(f"malformed XML: {exc.msg}", line=exc.lineno) from exc
+    """Parse and index a description (a path, XML text, bytes of XML or a zip): the
+    loader's parse, comments and layout kept.  Raises :class:`XmlError` with a line."""
+    base = loader.parse_document(_source(source), editable=True)
     nodes: dict[str, Node] = {}
     duplicates: list[Node] = []
     order: list[Node] = []
@@ -204,35 +168,27 @@ def parse_document(source: Source) -> Document:
         elif node.type != "EnumEntry":
             duplicates.append(node)
 
-    def walk(container: etree._Element) -> None:
-        for element in container:
-            tag = local(element)
-            if not tag:
-                continue
-            if tag == "Group":
-                walk(element)
-                continue
-            name = element.get("Name")
-            if tag == "StructReg":
-                # StructReg has no name: each StructEntry is a node of its own.
-                holder = Node(name=f"StructReg@{element.sourceline}", type="StructReg",
-                              element=element)
-                order.append(holder)
-                for entry in element:
-                    if local(entry) == "StructEntry" and entry.get("Name"):
-                        add(Node(name=entry.get("Name"), type="StructEntry", element=entry,
-                                 parent=holder))
-                continue
-            if name is None:
-                continue
-            node = Node(name=name, type=tag, element=element)
-            add(node)
-            if tag == "Enumeration":
-                for entry in element:
-                    if local(entry) == "EnumEntry" and entry.get("Name"):
-                        add(Node(name=entry_node_name(name, entry.get("Name")),
-                                 type="EnumEntry", element=entry,
-                                 parent=node))
-
-    walk(root)
-    return Document(root=root, nodes=nodes, duplicates=duplicates, order=order, data=data)
+    for element in loader.named_children(base.root):
+        tag = local(element)
+        if tag == "StructReg":
+            # StructReg has no name: each StructEntry is a node of its own.
+            holder = Node(name=f"StructReg@{element.sourceline}", type="StructReg",
+                          element=element)
+            order.append(holder)
+            for entry in element:
+                field = entry.get("Name")
+                if local(entry) == "StructEntry" and field:
+                    add(Node(name=field, type="StructEntry", element=entry, parent=holder))
+            continue
+        name = element.get("Name")
+        if not name:
+            continue
+        node = Node(name=name, type=tag, element=element)
+        add(node)
+        if tag == "Enumeration":
+            for entry in element:
+                symbolic = entry.get("Name")
+                if local(entry) == "EnumEntry" and symbolic:
+                    add(Node(name=entry_node_name(name, symbolic), type="EnumEntry",
+                             element=entry, parent=node))
+    return Document(base=base, nodes=nodes, duplicates=duplicates, order=order)

@@ -43,8 +43,9 @@ def _site(node: Node, element: etree._Element, integer: bool, converter: bool) -
     formulas: list[tuple[str, str, int | None]] = []
     for child in element:
         tag = local(child)
-        if tag in ("pVariable", "Constant", "Expression") and child.get("Name"):
-            variables[child.get("Name")] = child.sourceline
+        variable = child.get("Name")
+        if tag in ("pVariable", "Constant", "Expression") and variable:
+            variables[variable] = child.sourceline
         if tag in ("Formula", "FormulaTo", "FormulaFrom"):
             formulas.append((tag, (child.text or "").strip(), child.sourceline))
         elif tag == "Expression":

@@ -66,7 +66,7 @@ def bounds(doc: Document) -> Iterator[Finding]:
                 continue
             if (low is not None and value < low) or (high is not None and value > high):
                 yield Finding("bounds-default", "warning",
-                              f"<{local(element)}> {element.text.strip()} lies outside "
+                              f"<{local(element)}> {(element.text or '').strip()} lies outside "
                               f"[{node.text_of('Min')}, {node.text_of('Max')}]",
                               node.name, element.sourceline)
 
@@ -174,12 +174,16 @@ def overlaps(doc: Document) -> Iterator[Finding]:
                     continue
                 reported.add(key)
                 what = "endianness" if same_span else "length/offset"
-                label = lambda n: n.name if not n.name.startswith("StructReg@") else "StructReg"
                 yield Finding("register-overlap", "warning",
-                              f"0x{start:X}+{length} ({endianness}) overlaps {label(other[3])!r} "
+                              f"0x{start:X}+{length} ({endianness}) overlaps {_label(other[3])!r} "
                               f"at 0x{other[0]:X}+{other[1]} ({other[2]}) on port {port!r} "
-                              f"with a different {what}", label(node), node.line)
+                              f"with a different {what}", _label(node), node.line)
             active.append((start, length, endianness, node))
+
+
+def _label(node: Node) -> str:
+    """A node's name for a finding (a StructReg holder is just "StructReg")."""
+    return node.name if not node.name.startswith("StructReg@") else "StructReg"
 
 
 RULES = [bounds, enum_duplicates, bit_ranges, overlaps]

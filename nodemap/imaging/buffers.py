@@ -17,7 +17,7 @@ import collections
 import ctypes
 import threading
 import weakref
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["BufferPool"]
 
@@ -34,7 +34,10 @@ class BufferPool:
         self.size = size
         self.buffers: list[bytearray] = [bytearray(size) for _ in range(count)]
         self._free: collections.deque[int] = collections.deque(range(count))
-        self._lease_type = type("FrameBuffer", (ctypes.c_ubyte * size,), {})
+        # A subclass of the array type (not the array type itself), so that each lease is
+        # an object a weakref.finalize can watch.
+        self._lease_type = cast("type[ctypes.Array[ctypes.c_ubyte]]",
+                                type("FrameBuffer", (ctypes.c_ubyte * size,), {}))
         self._lock = threading.Lock()
         self._leased: set[int] = set()
         self._refs: dict[int, weakref.ref[Any]] = {}
@@ -63,7 +66,7 @@ class BufferPool:
     def lease(self, index: int, nbytes: int) -> memoryview:
         """A memoryview of the first ``nbytes`` of buffer ``index`` that owns the buffer:
         it returns to the pool when this view and all views made from it are released."""
-        holder = self._lease_type.from_buffer(self.buffers[index])   # type: ignore[attr-defined]
+        holder = self._lease_type.from_buffer(self.buffers[index])
 
         def gone(_ref: "weakref.ref[Any]", index: int = index) -> None:
             self._returned(index)

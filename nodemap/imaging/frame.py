@@ -64,7 +64,7 @@ class Frame:
         self.missing_packets = missing_packets
         self._chunks: ChunkView | None = ChunkView(chunks) if chunks is not None else None
         self.payload_type = payload_type
-        self._array: Any = None
+        self._array: np.ndarray | None = None
 
     @property
     def chunks(self) -> "ChunkView | None":

@@ -201,7 +201,8 @@ def _line_bytes(layout: tuple[Any, ...], width: int) -> int:
     kind = layout[0]
     if kind == "int":
         import numpy as np
-        return width * layout[2] * np.dtype(layout[1]).itemsize
+        itemsize: int = np.dtype(layout[1]).itemsize
+        return width * int(layout[2]) * itemsize
     if kind == "422":
         return 2 * width
     return (width * _storage_bits(layout) + 7) // 8
@@ -262,11 +263,13 @@ def unpack(payload: Any, pixel_format: str | int, width: int, height: int,
         shape: tuple[int, ...] = (height, width) if channels == 1 else (height, width, channels)
         strides: tuple[int, ...] = (stride, dt.itemsize * channels) if channels == 1 else \
             (stride, dt.itemsize * channels, dt.itemsize)
-        return np.ndarray(shape, dtype=dt, buffer=buf, offset=0, strides=strides)
+        view: np.ndarray = np.ndarray(shape, dtype=dt, buffer=buf, offset=0, strides=strides)
+        return view
     if kind == "422":
         stride = 2 * width + padding_x
-        return np.ndarray((height, width, 2), dtype=np.uint8, buffer=buf, offset=0,
-                          strides=(stride, 2, 1))
+        pairs: np.ndarray = np.ndarray((height, width, 2), dtype=np.uint8, buffer=buf, offset=0,
+                                       strides=(stride, 2, 1))
+        return pairs
     bits = layout[1]
     if padding_x:
         line = _line_bytes(layout, width) + padding_x

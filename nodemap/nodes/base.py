@@ -25,6 +25,8 @@ from lxml import etree
 from ..cache import MISSING
 from ..errors import AccessError, RangeError, XmlError
 from ..loader import localname
+from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
+                        pointer_target)
 from .definition import Definition, children_by_tag
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,11 +43,8 @@ READABLE = frozenset(("RW", "RO"))
 WRITABLE = frozenset(("RW", "WO"))
 _MISSING = object()
 _NO_CHILDREN: Mapping[str, list[etree._Element]] = MappingProxyType({})
-#: Pointers read as a number (through ``NodeMap.reader``), which may name a value of
-#: another node (``Width.Max``, ``Sel.Entry.On``); the other pointers name nodes.
-NUMBER_POINTERS = frozenset((
-    "pVariable", "pMin", "pMax", "pInc", "pIndex", "pOffset", "pLength", "pAddress",
-    "pCommandValue", "pIsImplemented", "pIsAvailable", "pIsLocked"))
+# NUMBER_POINTERS (pointers read as a number through ``NodeMap.reader``), VALUE_POINTERS
+# and the pointer helpers come from the one pointer table, nodemap.pointers.
 #: Element types whose nodes give a number to a pointer, or a text.
 NUMBER_TYPES = frozenset((
     "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
@@ -54,8 +53,6 @@ TEXT_TYPES = frozenset(("String", "StringReg"))
 #: The pointers a node's value flows through (a selector change re-reads the registers
 #: reached this way from what it selects).
 VALUE_FLOW = ("pValue", "pValueIndexed", "pValueDefault", "pIndex", "pVariable")
-#: The pointers that name where a value node's value lives.
-VALUE_POINTERS = frozenset(("pValue", "pValueIndexed", "pValueDefault", "pValueCopy"))
 
 
 #: Digits beyond which a literal is refused before conversion: far outside 64 bits, and
@@ -154,10 +151,7 @@ class Node:
     #: node may name; None: any (the node has no value pointers)
     VALUE_TYPES: frozenset[str] | None = None
     #: child elements whose text names another node this node depends on
-    POINTER_TAGS: tuple[str, ...] = (
-        "pValue", "pMin", "pMax", "pInc", "pIndex", "pValueIndexed", "pValueDefault",
-        "pAddress", "pLength", "pPort", "pCommandValue", "pIsImplemented", "pIsAvailable",
-        "pIsLocked", "pVariable", "pOffset", "pValueCopy", "pFeature", "pSelected")
+    POINTER_TAGS: tuple[str, ...] = TRACKED_POINTERS
 
     def __init__(self, nodemap: "NodeMap", name: str, element: etree._Element,
                  parent: etree._Element | None = None) -> None:
@@ -538,16 +532,6 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
-
-def is_pointer_tag(tag: str) -> bool:
-    """``pValue``, ``pMin``, ``pVariable`` ...: an element whose text names a node."""
-    return len(tag) > 1 and tag[0] == "p" and tag[1].isupper()
-
-
-def pointer_target(text: str) -> str:
-    """``Width.Max`` → ``Width``; ``Sel.Entry.X`` → ``Sel``."""
-    head, dot, _ = text.partition(".")
-    return head if dot else text
 
 
 def _access_hint(mode: str) -> str:

@@ -271,18 +271,14 @@ def _hex(number: int) -> str:
 
 
 def _port_error(node: Node, verb: str, address: int, exc: Exception) -> Exception:
-    """The error to raise for a failed port call: it names the feature and address."""
+    """The error to raise for a failed port call: it names the feature and address, in
+    its words and in its fields (``feature``, ``address``; a device ``status`` stays)."""
     message = f"{node.name}: {verb} at 0x{address:X} failed: {exc}"
     if isinstance(exc, NodeMapError):
-        if node.name in str(exc):
-            return exc
-        try:
-            renamed = type(exc)(message)
-        except TypeError:
-            return exc
-        renamed.__dict__.update(exc.__dict__)
-        return renamed
-    return PortError(message)
+        if exc.feature == node.name:        # raised knowing this node: says it already
+            return exc.locate(address=address)
+        return exc.with_context(message, feature=node.name, address=address)
+    return PortError(message, feature=node.name, address=address)
 
 
 class RawRegister(RegisterNode):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, TextIO
 
 from ..errors import FeatureSetError, NodeMapError
+from ..nodemap import NodeMap
 from . import nmfs, pfs
 from .files import decode, write_atomic
 from .model import Assignment, LoadReport, Problem, SaveReport, Skipped
@@ -44,16 +45,20 @@ __all__ = ["FORMAT_VERSION", "FORMATS", "Assignment", "Problem", "LoadReport", "
 FORMATS = ("nmfs", "pfs")
 
 
-def _nodemap(target: Any) -> Any:
+def _nodemap(target: object) -> NodeMap:
     """Accept a Camera, a NodeMap or a Features mapping."""
+    found: object = target
     if hasattr(target, "nodemap"):
-        return target.nodemap
-    if hasattr(target, "_nodemap") and not hasattr(target, "names"):
-        return target._nodemap
-    return target
+        found = target.nodemap
+    elif hasattr(target, "_nodemap") and not hasattr(target, "names"):
+        found = target._nodemap
+    if not isinstance(found, NodeMap):
+        raise TypeError(f"a feature set is saved from and loaded into a NodeMap, a Camera or "
+                        f"their features, not {type(target).__name__}")
+    return found
 
 
-def _device_label(nm: Any) -> str:
+def _device_label(nm: NodeMap) -> str:
     parts = []
     for name in ("DeviceVendorName", "DeviceModelName", "DeviceSerialNumber"):
         if name in nm:
@@ -76,7 +81,7 @@ def _check_format(file_format: str) -> str:
     return file_format
 
 
-def plan(target: Any) -> tuple[list[Assignment], str]:
+def plan(target: object) -> tuple[list[Assignment], str]:
     """The assignments a feature set of ``target`` holds (nmfs texts) and the selection
     rule used ("streamable" or "writable").  Reads (and visits selectors on) the device."""
     nm = _nodemap(target)
@@ -93,14 +98,14 @@ def plan(target: Any) -> tuple[list[Assignment], str]:
     return out, result.selection
 
 
-def _kind(nm: Any, name: str) -> str:
+def _kind(nm: NodeMap, name: str) -> str:
     try:
         return str(nm.features[name].kind)
     except (KeyError, NodeMapError):
         return "Enumeration"
 
 
-def render(target: Any, file_format: str = "nmfs") -> tuple[str, SaveReport]:
+def render(target: object, file_format: str = "nmfs") -> tuple[str, SaveReport]:
     """The feature set of ``target`` as text in ``file_format``, and its report."""
     nm = _nodemap(target)
     _check_format(file_format)
@@ -114,29 +119,29 @@ def render(target: Any, file_format: str = "nmfs") -> tuple[str, SaveReport]:
                             (*result.skipped, *unwritable))
 
 
-def dumps(target: Any, *, format: str = "nmfs") -> str:  # noqa: A002 - the natural name
+def dumps(target: object, *, format: str = "nmfs") -> str:  # noqa: A002 - the natural name
     """The feature set of ``target`` (Camera/NodeMap) as text."""
     return render(target, format)[0]
 
 
-def store(target: Any, destination: str | os.PathLike[str] | TextIO, *,
+def store(target: object, destination: str | os.PathLike[str] | TextIO, *,
           format: str | None = None) -> SaveReport:  # noqa: A002
     """Write the feature set to a path (atomically) or a text file; returns the report.
 
     ``format`` is "nmfs" or "pfs"; by default a path ending in ``.pfs`` gets "pfs" and
     everything else "nmfs"."""
     if format is None:
-        suffix = "" if hasattr(destination, "write") else Path(destination).suffix  # type: ignore[arg-type]
+        suffix = "" if hasattr(destination, "write") else Path(destination).suffix
         format = "pfs" if suffix.lower() == ".pfs" else "nmfs"
     text, report = render(target, format)
     if hasattr(destination, "write"):
-        destination.write(text)  # type: ignore[union-attr]
+        destination.write(text)
     else:
-        write_atomic(destination, text.encode("utf-8"))  # type: ignore[arg-type]
+        write_atomic(destination, text.encode("utf-8"))
     return report
 
 
-def save(target: Any, destination: str | os.PathLike[str] | TextIO, *,
+def save(target: object, destination: str | os.PathLike[str] | TextIO, *,
          format: str | None = None) -> int:  # noqa: A002
     """Write the feature set to a path or text file; returns the number of assignments.
 
@@ -155,7 +160,8 @@ def parse(text: str, file_format: str | None = None) -> list[Assignment]:
     return pfs.parse(text) if file_format == "pfs" else nmfs.parse(text)
 
 
-def loads(target: Any, text: str, *, verify: bool = True, format: str | None = None,  # noqa: A002
+def loads(target: object, text: str, *, verify: bool = True,
+          format: str | None = None,  # noqa: A002
           source: str = "the feature set") -> LoadReport:
     """Replay a feature-set text on ``target`` and report what could not be restored.
 
@@ -164,24 +170,24 @@ def loads(target: Any, text: str, *, verify: bool = True, format: str | None = N
     try:
         assignments = parse(text, file_format)
     except FeatureSetError as exc:
-        raise FeatureSetError(f"{source}: {exc}", problems=exc.problems) from None
+        raise exc.with_context(f"{source}: {exc}") from None
     return replay(_nodemap(target), assignments, file_format, verify=verify, source=source)
 
 
-def load(target: Any, source: str | os.PathLike[str] | TextIO, *, verify: bool = True,
+def load(target: object, source: str | os.PathLike[str] | TextIO, *, verify: bool = True,
          format: str | None = None) -> LoadReport:  # noqa: A002
     """Restore a feature set from a path or file (either format); see :func:`loads`."""
     if hasattr(source, "read"):
         name = str(getattr(source, "name", "the feature set"))
         try:
-            data = source.read()  # type: ignore[union-attr]
+            data = source.read()
         except UnicodeDecodeError as exc:
             raise FeatureSetError(f"{name}: not UTF-8 text ({exc.reason}); nothing was "
                                   f"applied") from None
         text = decode(data, name) if isinstance(data, bytes) else data
     else:
         name = str(source)
-        text = decode(Path(source).read_bytes(), name)  # type: ignore[arg-type]
+        text = decode(Path(source).read_bytes(), name)
     return loads(target, text, verify=verify, format=format, source=name)
 
 

@@ -53,8 +53,9 @@ def is_pfs(text: str) -> bool:
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be written in this format, or None."""
-    if not name:
-        return "an empty name cannot be written in the GenApi feature-file format"
+    if not name.strip(" "):
+        return "an empty name (or one of spaces only) cannot be written in the GenApi " \
+               "feature-file format"
     if name.startswith("#"):
         return "a name starting with '#' would be read as a comment in the GenApi " \
                "feature-file format (save in the nodemap format instead)"

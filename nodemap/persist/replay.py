@@ -24,7 +24,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 
@@ -34,12 +34,15 @@ from .nmfs import summarise
 from .selection import SKIP_KINDS, _Graph, ancestors, command_registers, selection_edges
 from .values import format_value, parse_pfs_value, parse_value, same
 
+if TYPE_CHECKING:
+    from ..nodemap import NodeMap
+
 __all__ = ["replay"]
 
 MAX_PASSES = 4
 
 
-def replay(nm: Any, assignments: list[Assignment], file_format: str, *, verify: bool = True,
+def replay(nm: NodeMap, assignments: list[Assignment], file_format: str, *, verify: bool = True,
            source: str = "the feature set") -> LoadReport:
     """Apply parsed ``assignments`` to ``nm`` (see the module docstring)."""
     features = nm.features
@@ -184,7 +187,7 @@ def replay(nm: Any, assignments: list[Assignment], file_format: str, *, verify: 
     return LoadReport(applied, verified, ordered, file_format)
 
 
-def _refusal(nm: Any, graph: _Graph, name: str, kind_of: Callable[[str], str | None],
+def _refusal(nm: NodeMap, graph: _Graph, name: str, kind_of: Callable[[str], str | None],
              commands: dict[str, str]) -> str | None:
     if name not in nm:
         close = difflib.get_close_matches(name, nm.names, n=3, cutoff=0.6)
@@ -202,7 +205,7 @@ def _refusal(nm: Any, graph: _Graph, name: str, kind_of: Callable[[str], str | N
     return None
 
 
-def _verify(nm: Any, assignments: list[Assignment], values: dict[tuple[str, str], Any],
+def _verify(nm: NodeMap, assignments: list[Assignment], values: dict[tuple[str, str], Any],
             problems: dict[int, Problem]) -> int:
     features = nm.features
     verified = 0

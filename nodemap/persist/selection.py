@@ -41,12 +41,16 @@ beyond :data:`MAX_SELECTOR_VALUES` values, are reported as skipped.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 import attrs
 
 from ..errors import NodeMapError
 from .model import Entry, Skipped
+
+if TYPE_CHECKING:
+    from ..nodemap import NodeMap
+    from ..nodes.base import Node
 
 __all__ = ["Plan", "plan", "selection_edges", "ancestors", "command_registers",
            "MAX_NESTING", "MAX_SELECTOR_VALUES", "SKIP_KINDS"]
@@ -72,15 +76,28 @@ def _safe(function: Callable[[], Any], default: Any) -> Any:
         return default
 
 
+_T = TypeVar("_T")
+
+
+def _about(node: Node | None, read: Callable[[Node], _T], default: _T) -> _T:
+    """``read(node)``, or ``default`` when there is no such node or it cannot say."""
+    if node is None:
+        return default
+    try:
+        return read(node)
+    except (NodeMapError, KeyError, ValueError):
+        return default
+
+
 class _Graph:
     """The node graph as plain name lists: dependencies and ``pValue`` chains."""
 
-    def __init__(self, nm: Any) -> None:
+    def __init__(self, nm: NodeMap) -> None:
         self.nm = nm
         self._deps: dict[str, tuple[str, ...]] = {}
         self._owned: dict[str, tuple[str, ...]] = {}
 
-    def node(self, name: str) -> Any:
+    def node(self, name: str) -> Node | None:
         try:
             return self.nm.node(name)
         except (KeyError, NodeMapError):
@@ -91,8 +108,7 @@ class _Graph:
         if known is None:
             node = self.node(name)
             nm = self.nm
-            known = tuple(d for d in getattr(node, "dependencies", ()) if d in nm) \
-                if node is not None else ()
+            known = tuple(d for d in node.dependencies if d in nm) if node is not None else ()
             self._deps[name] = known
         return known
 
@@ -124,7 +140,7 @@ def command_registers(graph: _Graph, names: Iterable[str],
     return out
 
 
-def _category_tree(nm: Any) -> list[str] | None:
+def _category_tree(nm: NodeMap) -> list[str] | None:
     """Every non-category node reachable from the ``Root`` category (in category order),
     or None when there is no Root category."""
     root = _safe(lambda: nm.node("Root"), None) if "Root" in nm else None
@@ -348,7 +364,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def plan(nm: Any) -> Plan:
+def plan(nm: NodeMap) -> Plan:
     """Read the device and return what a feature set of it holds (see the module doc)."""
     features = nm.features
     names = list(nm.names)
@@ -359,12 +375,12 @@ def plan(nm: Any) -> Plan:
     def kind_of(name: str) -> str | None:
         if name not in kinds:
             node = graph.node(name)
-            kinds[name] = getattr(node, "kind", None) if node is not None else None
+            kinds[name] = node.kind if node is not None else None
         return kinds[name]
 
     value_names = [n for n in names if kind_of(n) not in SKIP_KINDS and kind_of(n) is not None]
     skipped: list[Skipped] = []
-    streamable = [n for n in names if _safe(lambda: graph.node(n).streamable, False)]
+    streamable = [n for n in names if _about(graph.node(n), lambda node: node.streamable, False)]
     tree = _category_tree(nm)
     if streamable:
         selection = "streamable"
@@ -381,13 +397,14 @@ def plan(nm: Any) -> Plan:
             held = {h for n in value_names for h in graph.owned(n)[1:]}
             tree = [n for n in value_names if n not in held]
         candidates = [n for n in tree
-                      if _safe(lambda: graph.node(n).visibility, "Beginner") != "Invisible"]
+                      if _about(graph.node(n), lambda node: node.visibility,
+                                "Beginner") != "Invisible"]
     candidate_set = set(candidates)
     commands = command_registers(graph, names, kind_of)
     holder: dict[str, str] = {}
     for n in value_names:
-        for held in graph.owned(n)[1:]:
-            holder.setdefault(held, n)
+        for member in graph.owned(n)[1:]:
+            holder.setdefault(member, n)
     chosen: list[str] = []
     for n in candidates:
         kind = kind_of(n)
@@ -425,7 +442,7 @@ def plan(nm: Any) -> Plan:
     # selectors needed to reach a chosen feature (transitively) join the set
     selects: dict[str, list[str]] = {}
     for n in value_names:
-        targets = _safe(lambda: list(graph.node(n).selected or ()), [])
+        targets: list[str] = _about(graph.node(n), lambda node: list(node.selected or ()), [])
         if targets:
             selects[n] = targets
     selected_by: dict[str, list[str]] = {}
@@ -469,10 +486,10 @@ def plan(nm: Any) -> Plan:
         node = graph.node(name)
         style: dict[str, Any] = {}
         if kind == "Float":
-            style = {"notation": _safe(lambda: node.display_notation, "Automatic"),
-                     "precision": _safe(lambda: node.display_precision, 6)}
+            style = {"notation": _about(node, lambda n: n.display_notation, "Automatic"),
+                     "precision": _about(node, lambda n: n.display_precision, 6)}
         elif kind == "Integer":
-            style = {"representation": _safe(lambda: node.representation, "")}
+            style = {"representation": _about(node, lambda n: n.representation, "")}
         return Entry(name, kind, value, context, is_selector, **style)
 
     def emit(name: str, context: tuple[tuple[str, Any], ...]) -> None:

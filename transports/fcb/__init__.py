@@ -8,10 +8,16 @@ thread, sockets), :mod:`.port` (registers ↔ commands/inquiries), :mod:`.link`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __all__ = ["open_link"]
 
 
-def open_link(url: str, **options):  # noqa: ANN001, ANN201 - thin lazy re-export
+if TYPE_CHECKING:
+    from .link import FcbLink
+
+
+def open_link(url: str, **options: Any) -> FcbLink:
     """Open ``fcb:<pyserial url>?address=N``; see :mod:`nodemap.transports.fcb.link`."""
     from .link import open_link as _open_link
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from nodemap.errors import DeviceError, PortError, TimeoutError
 
 from . import protocol as p
-from .session import (Failed, GiveUp, Job, Kind, Request, RetryLater, Routed, Started,
+from .session import (Answer, Failed, GiveUp, Job, Kind, Request, RetryLater, Routed, Started,
                       ViscaSession)
 
 __all__ = ["FcbBus", "CameraSession", "Job", "device_error", "acquire_bus", "release_bus", "open_buses"]
@@ -150,7 +150,7 @@ class CameraSession:
         while True:
             request = Request(Kind.COMMAND, label, packet, key=key, value=value)
             answer = self._request(request)
-            step = self.visca.after_command(request, answer, retries, _monotonic(), deadline)  # type: ignore[arg-type]
+            step = self.visca.after_command(request, answer, retries, _monotonic(), deadline)
             if isinstance(step, Started):
                 return step.job
             if isinstance(step, Failed):
@@ -162,7 +162,7 @@ class CameraSession:
             with self._cond:
                 self._cond.wait(step.wait)
 
-    def _request(self, request: Request) -> object:
+    def _request(self, request: Request) -> Answer:
         """Send ``request.packet`` and wait for its first reply, re-sending after each
         silent ``timeout`` (the session decides; see :class:`ViscaSession`)."""
         visca = self.visca
@@ -218,10 +218,9 @@ class CameraSession:
             log.debug("camera %d: stray %s dropped", self.address, p.describe(reply))
         elif routed is Routed.LATE_ACK:
             log.debug("camera %d: late ACK on socket %d (a re-sent command)", self.address, socket)
-        elif routed is Routed.JOB_FAILED:
-            if job is not None and job.value and reply.code != p.ErrorCode.CANCELLED:  # type: ignore[union-attr]
-                log.warning("camera %d: %s failed: %s", self.address, job.label,
-                            reply.text)  # type: ignore[union-attr]
+        elif routed is Routed.JOB_FAILED and isinstance(reply, p.ErrorReply):
+            if job is not None and job.value and reply.code != p.ErrorCode.CANCELLED:
+                log.warning("camera %d: %s failed: %s", self.address, job.label, reply.text)
         elif routed is Routed.NETWORK_CHANGE:
             log.info("camera %d reports a network change (Y0 38 FF): the chain was "
                      "re-cabled; addresses may need AddressSet", self.address)
@@ -233,7 +232,7 @@ class CameraSession:
 
 
 def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
-    remedy = {
+    remedies: dict[int, str] = {
         p.ErrorCode.NOT_EXECUTABLE: "check the value range and the camera mode (e.g. "
                                     "ExposureMode=Manual before Gain, FocusMode=Manual "
                                     "before FocusPosition, Power on)",
@@ -241,7 +240,8 @@ def device_error(label: str, address: int, reply: p.ErrorReply) -> DeviceError:
                             "address/encoding in the XML",
         p.ErrorCode.MESSAGE_LENGTH: "the packet is too long: check the encoding count in the XML",
         p.ErrorCode.BUFFER_FULL: "both sockets busy: wait for a completion or cancel",
-    }.get(reply.code, "")
+    }
+    remedy = remedies.get(reply.code, "")
     text = f"{label}: camera {address} answered error {reply.text}"
     return DeviceError(text + (f"; {remedy}" if remedy else ""), status=reply.code)
 

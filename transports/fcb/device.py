@@ -33,7 +33,7 @@ import socket
 import sys
 import threading
 import time
-from typing import Callable
+from typing import Callable, cast
 
 import attrs
 
@@ -393,8 +393,9 @@ class SimCamera:
         """A new motion replaces the running one: that command completes now."""
         old = getattr(self, attr)
         if old is not None and not old.finished and not old.cancelled:
-            if self.sockets.get(old.socket) is old:
-                self.sockets[old.socket] = None
+            held = old.socket               # the socket number the motion holds
+            if self.sockets.get(held) is old:
+                self.sockets[held] = None
             old.finished = True
             if not old.muted:
                 self._emit(now, p.encode_completion(self.address, old.socket), "completion")
@@ -484,12 +485,12 @@ class SimLine:
             self._push(now + self.config.reply_delay, p.encode_if_clear_reply(), "broadcast")
             return
         if isinstance(request, p.CommandRequest) and request.address == p.BROADCAST:
-            for camera in self.cameras:  # broadcast commands get no reply
-                camera.broadcast(request, now)
+            for each in self.cameras:  # broadcast commands get no reply
+                each.broadcast(request, now)
             return
-        camera = self._find(request.address)
-        if camera is not None:
-            camera.handle(request, now)
+        target = self._find(request.address)
+        if target is not None:
+            target.handle(request, now)
 
     def release(self, now: float = 0.0) -> None:
         """End ``faults.hold``: the commands held back finish now."""
@@ -510,12 +511,13 @@ class SimLine:
             while self._queue and self._queue[0][0] <= now:
                 at, _, item, kind = heapq.heappop(self._queue)
                 if kind == "call":
+                    action = cast(Callable[[float], None], item)   # pushed by schedule_call
                     if self.faults.hold:
-                        self._held.append(item)  # type: ignore[arg-type]
+                        self._held.append(action)
                     else:
-                        item(at)  # type: ignore[operator]
+                        action(at)
                     continue
-                packet = item  # type: ignore[assignment]
+                packet = cast(bytes, item)                          # pushed by schedule
                 if self.faults.silent or self.faults.take_drop(kind):
                     log.debug("sim dropped %s", p.hexdump(packet))
                     continue

@@ -62,6 +62,8 @@ def register_labels(xml: bytes) -> dict[int, str]:
         if not isinstance(element.tag, str):
             continue
         name = element.get("Name")
+        if name is None:
+            continue
         for child in element:
             if isinstance(child.tag, str) and etree.QName(child).localname == "Address":
                 try:
@@ -75,8 +77,9 @@ def register_labels(xml: bytes) -> dict[int, str]:
         for child in element:
             if isinstance(child.tag, str) and etree.QName(child).localname == "pValue":
                 target = (child.text or "").strip()
-                if target in registers:
-                    labels[registers[target]] = element.get("Name")
+                owner = element.get("Name")
+                if target in registers and owner is not None:
+                    labels[registers[target]] = owner
     return labels
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-from nodemap.errors import AccessError, DeviceError, PortError, ProtocolError, RangeError
+from nodemap.errors import (AccessError, DeviceError, NodeMapError, PortError, ProtocolError,
+                            RangeError)
 
 from . import protocol as p
 from .address import Encoding, Kind, VirtualAddress
@@ -42,8 +43,12 @@ class FcbPort:
         return self.session.address
 
     # ------------------------------------------------------------ helpers
+    def _name(self, address: int) -> str | None:
+        """The XML's name of the register at ``address`` (None: not named there)."""
+        return self.names.get(address) or self.names.get(address & ~0xFFFF)
+
     def label(self, address: int, where: VirtualAddress | None = None) -> str:
-        name = self.names.get(address) or self.names.get(address & ~0xFFFF)
+        name = self._name(address)
         try:
             visca = (where or VirtualAddress.decode(address)).label()
         except ValueError:
@@ -101,6 +106,18 @@ class FcbPort:
 
     # ------------------------------------------------------------ Port contract
     def read(self, address: int, length: int) -> bytes:
+        try:
+            return self._read(address, length)
+        except NodeMapError as exc:
+            raise exc.locate(feature=self._name(address), address=address)
+
+    def write(self, address: int, data: bytes) -> None:
+        try:
+            self._write(address, data)
+        except NodeMapError as exc:
+            raise exc.locate(feature=self._name(address), address=address)
+
+    def _read(self, address: int, length: int) -> bytes:
         where = self._decode(address)
         label = self.label(address, where)
         if where.kind is Kind.VALUE:
@@ -127,7 +144,7 @@ class FcbPort:
                             f"outside the {len(block)}-byte inquiry reply")
         return block[where.offset:where.offset + length]
 
-    def write(self, address: int, data: bytes) -> None:
+    def _write(self, address: int, data: bytes) -> None:
         where = self._decode(address)
         label = self.label(address, where)
         value = int.from_bytes(bytes(data), "big")
@@ -158,7 +175,8 @@ class FcbPort:
         job = self._triggered.get(address)
         if job is None or job.error is None:
             return None
-        return device_error(self.label(address), self.session.address, job.error)
+        return device_error(self.label(address), self.session.address, job.error).locate(
+            feature=self._name(address), address=address)
 
     def busy(self, address: int) -> bool:
         """True while the last command sent to ``address`` holds a socket."""

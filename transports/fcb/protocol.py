@@ -25,7 +25,7 @@ bytes, version numbers).  Whatever cannot be parsed is returned as :class:`Garba
 from __future__ import annotations
 
 import enum
-from typing import Iterable, Union
+from typing import Generic, Iterable, TypeVar, Union
 
 import attrs
 
@@ -299,6 +299,7 @@ class Garbage:
 
 
 Reply = Union[Ack, Completion, ErrorReply, NetworkChange, AddressSetReply, IfClearReply]
+_REPLY_TYPES = (Ack, Completion, ErrorReply, NetworkChange, AddressSetReply, IfClearReply)
 
 
 def parse_reply(packet: bytes) -> Reply:
@@ -343,21 +344,24 @@ def _is_request_header(b: int) -> bool:
     return 0x81 <= b <= 0x88
 
 
-class _StreamParser:
+_Item = TypeVar("_Item")
+
+
+class _StreamParser(Generic[_Item]):
     """Split a byte stream on FF; resynchronise on the right-most valid header."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
 
-    def _decode(self, packet: bytes):  # pragma: no cover - overridden
+    def _decode(self, packet: bytes) -> _Item:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _is_header(self, b: int) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def feed(self, data: bytes) -> list:
+    def feed(self, data: bytes) -> list[_Item | Garbage]:
         """Add received bytes; return every complete item (decoded packets and Garbage)."""
-        out: list = []
+        out: list[_Item | Garbage] = []
         self._buffer += data
         while True:
             end = self._buffer.find(TERMINATOR)
@@ -370,7 +374,7 @@ class _StreamParser:
             del self._buffer[:end + 1]
             out.extend(self._split(chunk))
 
-    def _split(self, chunk: bytes) -> list:
+    def _split(self, chunk: bytes) -> list[_Item | Garbage]:
         error = "no packet header before FF"
         for start in range(len(chunk) - 2, -1, -1):
             if not self._is_header(chunk[start]):
@@ -380,7 +384,8 @@ class _StreamParser:
             except ViscaCodecError as exc:
                 error = str(exc)
                 continue
-            return ([Garbage(chunk[:start], "noise before a packet")] if start else []) + [item]
+            found: list[_Item | Garbage] = [item]
+            return [Garbage(chunk[:start], "noise before a packet"), *found] if start else found
         return [Garbage(chunk, error)]
 
     @property
@@ -389,7 +394,7 @@ class _StreamParser:
         return bytes(self._buffer)
 
 
-class ReplyParser(_StreamParser):
+class ReplyParser(_StreamParser[Reply]):
     """Camera → controller stream: ``feed(bytes)`` → list of :data:`Reply` / :class:`Garbage`."""
 
     def _decode(self, packet: bytes) -> Reply:
@@ -399,7 +404,7 @@ class ReplyParser(_StreamParser):
         return _is_reply_header(b)
 
 
-class RequestParser(_StreamParser):
+class RequestParser(_StreamParser[Request]):
     """Controller → camera stream (the simulator's side): ``feed`` → :data:`Request` / Garbage.
 
     A packet that has a header but does not decode is returned as Garbage whose data
@@ -477,4 +482,4 @@ def describe(item: object) -> str:
 
 def iter_packets(items: Iterable[object]) -> list[Reply]:
     """Only the decoded replies of a ``feed`` result (Garbage dropped)."""
-    return [i for i in items if not isinstance(i, Garbage)]
+    return [i for i in items if isinstance(i, _REPLY_TYPES)]

@@ -280,16 +280,17 @@ class ViscaSession:
     def on_reply(self, reply: p.Reply, now: float) -> Routed:
         """Route one reply from this camera."""
         pending = self.pending
-        waiting = pending is not None and pending.result is None
+        # The request still awaiting its answer (None: nothing is waiting).
+        waiting = pending if pending is not None and pending.result is None else None
         if isinstance(reply, p.Ack):
-            if waiting and pending.kind is Kind.COMMAND:  # type: ignore[union-attr]
-                job = Job(reply.socket, pending.label, pending.key, pending.value, now)  # type: ignore[union-attr]
+            if waiting is not None and waiting.kind is Kind.COMMAND:
+                started = Job(reply.socket, waiting.label, waiting.key, waiting.value, now)
                 old = self.jobs.get(reply.socket)
                 if old is not None:
                     old.abandon("its socket was reused: the completion was lost")
-                self.jobs[reply.socket] = job
+                self.jobs[reply.socket] = started
                 self.unreserve()
-                pending.result = job  # type: ignore[union-attr]
+                waiting.result = started
                 return Routed.ANSWERED
             # A late ACK of a re-sent command: the camera holds that socket, so track it;
             # its completion must not be taken for another command's.
@@ -298,14 +299,15 @@ class ViscaSession:
                 self.jobs[reply.socket] = Job(reply.socket, "a re-sent command", sent_at=now)
             return Routed.LATE_ACK
         if isinstance(reply, p.Completion):
-            job = self.jobs.get(reply.socket) if reply.socket else None
+            job: Job | None = self.jobs.get(reply.socket) if reply.socket else None
             if job is not None:
                 del self.jobs[reply.socket]
                 job.finish()
                 return Routed.JOB_DONE
-            if waiting and ((pending.kind is Kind.INQUIRY and reply.socket == 0 and reply.data)  # type: ignore[union-attr]
-                            or (pending.kind in (Kind.COMMAND, Kind.PLAIN) and not reply.data)):  # type: ignore[union-attr]
-                pending.result = reply  # type: ignore[union-attr]
+            if waiting is not None and (
+                    (waiting.kind is Kind.INQUIRY and reply.socket == 0 and reply.data)
+                    or (waiting.kind in (Kind.COMMAND, Kind.PLAIN) and not reply.data)):
+                waiting.result = reply
                 return Routed.ANSWERED
             if reply.socket == 0 and pending is None:
                 self._late_reply()
@@ -313,16 +315,16 @@ class ViscaSession:
         if isinstance(reply, p.ErrorReply):
             cancelling = pending is not None and pending.kind is Kind.CANCEL
             routed = Routed.STRAY
-            if waiting and cancelling and reply.socket == pending.socket:  # type: ignore[union-attr]
-                pending.result = reply  # type: ignore[union-attr]
+            if waiting is not None and cancelling and reply.socket == waiting.socket:
+                waiting.result = reply
                 routed = Routed.ANSWERED
             job = self.jobs.get(reply.socket) if reply.socket else None
             if job is not None:
                 del self.jobs[reply.socket]
                 job.finish(reply)
                 return Routed.JOB_FAILED
-            if waiting and not cancelling:
-                pending.result = reply  # type: ignore[union-attr]
+            if waiting is not None and not cancelling:
+                waiting.result = reply
                 return Routed.ANSWERED
             if pending is None:
                 self._late_reply()

@@ -28,7 +28,7 @@ import logging
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nodemap.errors import NodeMapError, ParameterError, PortError
 from nodemap.urls import split_scheme, unknown_parameters_error
@@ -37,6 +37,11 @@ from .api import DEVICE_ACCESS, DEVICE_INFO, EVENT, GC, error_for, producer_path
 from .port import GenTLPort
 from .producer import DeviceEntry, Module, Producer, producer_paths
 from .urls import PortUrl
+
+if TYPE_CHECKING:
+    from nodemap.nodemap import NodeMap
+
+    from .stream import GenTLSource
 
 __all__ = ["GenTLLink", "GenTLUrl", "open_link", "parse_url", "find_device", "device_url",
            "URL_PARAMETERS"]
@@ -254,8 +259,8 @@ class GenTLLink:
         self._check_open()
         return [self.remote.xml(progress)]
 
-    def open_stream(self, nodemap: Any, *, buffers: int = 8, packet_size: int | None = None,
-                    **options: Any) -> Any:
+    def open_stream(self, nodemap: NodeMap, *, buffers: int = 8,
+                    packet_size: int | None = None, **options: Any) -> GenTLSource:
         """A :class:`.stream.GenTLSource` on the device's first data stream."""
         from .stream import GenTLSource
 
@@ -266,7 +271,7 @@ class GenTLLink:
             self._sources.append(source)
         return source
 
-    def _forget_source(self, source: Any) -> None:
+    def _forget_source(self, source: GenTLSource) -> None:
         with self._lock:
             if source in self._sources:
                 self._sources.remove(source)

@@ -36,7 +36,7 @@ import struct
 import threading
 import time
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -68,6 +68,11 @@ from .api import (
     error_for,
 )
 
+if TYPE_CHECKING:
+    from nodemap.nodemap import NodeMap
+
+    from .link import GenTLLink
+
 __all__ = ["GenTLSource", "ChunkLayout"]
 
 log = logging.getLogger("nodemap.gentl")
@@ -93,7 +98,7 @@ class ChunkLayout:
 class GenTLSource:
     """A FrameSource over the data stream of a :class:`.link.GenTLLink`."""
 
-    def __init__(self, link: Any, nodemap: Any, *, buffers: int = 8,
+    def __init__(self, link: GenTLLink, nodemap: NodeMap, *, buffers: int = 8,
                  packet_size: int | None = None, allocate: str = "consumer",
                  **options: Any) -> None:
         if allocate not in ("consumer", "producer"):

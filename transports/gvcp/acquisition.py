@@ -18,7 +18,8 @@ import attrs
 
 from nodemap.errors import NodeMapError
 from nodemap.nodemap import NodeMap
-from nodemap.nodes.registers import RegisterNode
+from nodemap.nodes.registers import IntReg
+from nodemap.nodes.values import Command
 
 __all__ = ["AcquisitionFeatures", "CommandRegister", "Snapshot", "COMMANDS"]
 
@@ -65,7 +66,7 @@ class _MemoryPort:
         self.memory = memory
 
     def read(self, address: int, length: int) -> bytes:
-        return self.memory.read(address, length)
+        return bytes(self.memory.read(address, length))
 
     def write(self, address: int, data: bytes) -> None:
         self.memory.write(address, data)
@@ -96,12 +97,14 @@ class AcquisitionFeatures:
             return None
         try:
             node = self.nodemap.node(name)
-            register, _ = node.source()  # type: ignore[attr-defined]
-            if not isinstance(register, RegisterNode):
+            if not isinstance(node, Command):
+                raise NodeMapError(f"it is {_article(node.kind)} {node.kind}, not a Command")
+            register, _ = node.source()
+            if not isinstance(register, IntReg):          # IntReg and MaskedIntReg decode ints
                 return None
             return CommandRegister(name, register.get_address(), register.length(),
-                                   node.command_value(), register.decode)  # type: ignore[attr-defined]
-        except (NodeMapError, AttributeError, KeyError) as exc:
+                                   node.command_value(), register.decode)
+        except (NodeMapError, KeyError) as exc:
             log.warning("%s in the served XML has no plain register (%s): the simulated "
                         "device will not react to it", name, exc)
             return None
@@ -145,3 +148,7 @@ class AcquisitionFeatures:
             mode=mode if mode in ("Continuous", "SingleFrame", "MultiFrame") else "Continuous",
             frame_count=max(1, int(self._value("AcquisitionFrameCount", 1) or 1)),
             triggered=trigger == "On")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

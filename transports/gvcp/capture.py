@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Any, cast
 
 from nodemap.capture import CaptureContext, Decoded, RegisterNames, camel_words
 from nodemap.resources import read_description
@@ -133,8 +133,8 @@ class GvcpCaptureDecoder:
         label = name if name.endswith("_ACK") else f"{name}_CMD"
         details: list[str] = []
         fields: dict[str, Any] = {"type": label, "code": code, "req_id": packet.req_id}
-        if raw[0] == p.KEY:
-            flags = packet.flags
+        if raw[0] == p.KEY:                       # p.decode made it a command
+            flags = cast(p.Command, packet).flags
             meaning = []
             if flags & p.FLAG_ACK_REQUIRED:
                 meaning.append("ack required")
@@ -160,7 +160,7 @@ class GvcpCaptureDecoder:
             elif not isinstance(packet, p.DiscoveryCmd):
                 details.append(str(packet))
             return Decoded("gvcp", raw, summary, tuple(details), fields=fields)
-        status = packet.status
+        status = cast(p.Ack, packet).status       # any other first byte: an ack
         status_text = p.status_name(status)
         summary = f"{label} (0x{code:04x}) req 0x{packet.req_id:04x} {status_text}"
         fields["status"] = status
@@ -188,7 +188,8 @@ class GvcpCaptureDecoder:
             fields["index"] = packet.index
             if status == p.Status.SUCCESS:
                 details.append(f"{packet.index} register(s) written" +
-                               (": " + ", ".join(_name(names, a) for a, _ in pairs[:packet.index])
+                               (": " + ", ".join(_name(names, a) or f"0x{a:08X}"
+                                                 for a, _ in pairs[:packet.index])
                                 if pairs else ""))
             elif pairs:
                 failed = pairs[min(packet.index, len(pairs) - 1)]

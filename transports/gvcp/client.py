@@ -31,7 +31,7 @@ import struct
 import sys
 import threading
 import time
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 from nodemap.errors import DeviceError, PortError, ProtocolError, TimeoutError
 
@@ -39,7 +39,8 @@ from . import protocol as p
 from .errors import status_error, unaligned_error
 from .protocol import Register as R
 from .protocol import Status
-from .session import MATCHED, GiveUp, GvcpSession, Matched, Pending, Policy, Stale
+from .session import (MATCHED, GiveUp, GvcpSession, Malformed, Matched, Mismatched, Outcome,
+                      Pending, Policy, Stale)
 
 __all__ = ["GvcpClient"]
 
@@ -192,21 +193,21 @@ class GvcpClient:
                     return data, None
                 if outcome.__class__ is Matched:
                     if debug:
-                        log.debug("← %s:%d %s", self.host, self.port, outcome.ack)  # type: ignore[union-attr]
-                    return data, outcome.ack  # type: ignore[union-attr]
+                        log.debug("← %s:%d %s", self.host, self.port, outcome.ack)
+                    return data, outcome.ack
                 self._log_dropped(outcome, data, debug)
                 remaining = session.expires_at - _monotonic()
                 if remaining > 0:
                     self._apply_timeout(remaining)
                     continue
             step = session.on_timeout(_monotonic())
-            if step.__class__ is GiveUp:
-                raise self._give_up_error(step)  # type: ignore[arg-type]
+            if isinstance(step, GiveUp):
+                raise self._give_up_error(step)
             if debug:
-                log.debug("retry %d of id %d (waiting %.0f ms)", step.attempt + 1,  # type: ignore[union-attr]
-                          session.req_id, step.wait * 1000)  # type: ignore[union-attr]
-            self._apply_timeout(step.wait)  # type: ignore[union-attr]
-            self._send(step.data)  # type: ignore[union-attr]
+                log.debug("retry %d of id %d (waiting %.0f ms)", step.attempt + 1,
+                          session.req_id, step.wait * 1000)
+            self._apply_timeout(step.wait)
+            self._send(step.data)
 
     def _send(self, raw: bytes) -> None:
         if self.tap:
@@ -218,17 +219,17 @@ class GvcpClient:
         except OSError as exc:
             raise PortError(f"sending to {self.host}:{self.port} failed: {exc}") from exc
 
-    def _log_dropped(self, outcome: object, data: bytes, debug: bool) -> None:
-        if outcome.__class__ is Pending:
+    def _log_dropped(self, outcome: Outcome, data: bytes, debug: bool) -> None:
+        if isinstance(outcome, Pending):
             if debug:
-                log.debug("← %s:%d %s", self.host, self.port, outcome.ack)  # type: ignore[attr-defined]
-        elif outcome.__class__ is Stale:
+                log.debug("← %s:%d %s", self.host, self.port, outcome.ack)
+        elif isinstance(outcome, Stale):
             if debug:
                 log.debug("dropping stale ack id %d (waiting for %d): %s",
-                          outcome.req_id, self.session.req_id, data[:16].hex(" "))  # type: ignore[attr-defined]
-        else:
+                          outcome.req_id, self.session.req_id, data[:16].hex(" "))
+        elif isinstance(outcome, (Malformed, Mismatched)):
             log.debug("dropping %s from %s:%d: %s", outcome.__class__.__name__.lower(),
-                      self.host, self.port, outcome.reason)  # type: ignore[attr-defined]
+                      self.host, self.port, outcome.reason)
 
     def _closed_error(self) -> PortError:
         return PortError(f"the GVCP connection to {self.host}:{self.port} is closed")
@@ -244,12 +245,11 @@ class GvcpClient:
             f"{step.reason} — check that the device is powered and reachable, and that no "
             "firewall blocks UDP 3956 (raise ?timeout= / ?retries= for slow links)")
 
-    def _check(self, ack: p.Ack, what: str) -> None:
+    def _check(self, ack: p.Ack, what: str, address: int | None = None) -> None:
         if ack.status != Status.SUCCESS:
-            err = status_error(ack.status, what)
+            err = status_error(ack.status, what, address)
             if ack.status == Status.ACCESS_DENIED and self.control_lost.is_set():
-                err = DeviceError(f"{err} (control was lost: {self.control_lost_reason})",
-                                  status=ack.status)
+                err = err.with_context(f"{err} (control was lost: {self.control_lost_reason})")
             raise err
 
     def _unaligned(self, command: str, address: int) -> PortError:
@@ -267,11 +267,13 @@ class GvcpClient:
         step = p.MAX_READREG if self.concatenation else 1
         for i in range(0, len(addresses), step):
             chunk = tuple(addresses[i:i + step])
-            ack = self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk))
+            # The session accepts only the ack code answering the command sent.
+            ack = cast(p.ReadRegAck,
+                       self.transact(lambda rid: p.ReadRegCmd(rid, chunk), 4 * len(chunk)))
             if ack.status != Status.SUCCESS:
                 bad = chunk[len(ack.values)] if len(ack.values) < len(chunk) else chunk[0]
-                self._check(ack, f"READREG 0x{bad:08X}")
-            out.extend(ack.values)  # type: ignore[union-attr]
+                self._check(ack, f"READREG 0x{bad:08X}", bad)
+            out.extend(ack.values)
         return out
 
     def read_register(self, address: int) -> int:
@@ -290,8 +292,8 @@ class GvcpClient:
             data, ack = self._exchange(raw, debug)
         if ack is None:
             return _u32_at(data, 8)
-        self._check(ack, f"READREG 0x{address:08X}")
-        return ack.values[0]  # type: ignore[union-attr]
+        self._check(ack, f"READREG 0x{address:08X}", address)
+        return cast(p.ReadRegAck, ack).values[0]   # the session matched a READREG_ACK
 
     def write_registers(self, pairs: Sequence[tuple[int, int]]) -> None:
         for address, _ in pairs:
@@ -300,10 +302,10 @@ class GvcpClient:
         step = p.MAX_WRITEREG if self.concatenation else 1
         for i in range(0, len(pairs), step):
             chunk = tuple((a, v & 0xFFFFFFFF) for a, v in pairs[i:i + step])
-            ack = self.transact(lambda rid: p.WriteRegCmd(rid, chunk), 4)
+            ack = cast(p.WriteRegAck, self.transact(lambda rid: p.WriteRegCmd(rid, chunk), 4))
             if ack.status != Status.SUCCESS:
-                index = min(ack.index, len(chunk) - 1)  # type: ignore[union-attr]
-                self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}")
+                index = min(ack.index, len(chunk) - 1)
+                self._check(ack, f"WRITEREG 0x{chunk[index][0]:08X}", chunk[index][0])
 
     def write_register(self, address: int, value: int) -> None:
         if address & 3:
@@ -317,7 +319,7 @@ class GvcpClient:
                 log.debug("→ %s:%d %s", self.host, self.port, self.session.describe())
             ack = self._exchange(raw, debug)[1]
         if ack is not None:
-            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}")
+            self._check(ack, f"WRITEREG 0x{address:08X}=0x{value & 0xFFFFFFFF:08X}", address)
 
     def read_memory(self, address: int, count: int,
                     progress: Callable[[int, int], None] | None = None) -> bytes:
@@ -328,12 +330,12 @@ class GvcpClient:
         while len(out) < count:
             here = address + len(out)
             n = min(p.MAX_MEM, count - len(out))
-            ack = self.transact(lambda rid: p.ReadMemCmd(rid, here, n), 4 + n)
-            self._check(ack, f"READMEM 0x{here:08X} +{n}")
-            if ack.address != here:  # type: ignore[union-attr]
+            ack = cast(p.ReadMemAck, self.transact(lambda rid: p.ReadMemCmd(rid, here, n), 4 + n))
+            self._check(ack, f"READMEM 0x{here:08X} +{n}", here)
+            if ack.address != here:
                 raise ProtocolError(f"READMEM_ACK for 0x{ack.address:08X}, asked 0x{here:08X} from "
-                                    f"GigE Vision device {self.host}:{self.port}")  # type: ignore[union-attr]
-            out += ack.data  # type: ignore[union-attr]
+                                    f"GigE Vision device {self.host}:{self.port}", address=here)
+            out += ack.data
             if progress:
                 progress(len(out), count)
         return bytes(out)
@@ -349,7 +351,7 @@ class GvcpClient:
                 words = struct.unpack(f">{len(chunk) // 4}I", chunk)
                 self.write_registers([(here + 4 * i, w) for i, w in enumerate(words)])
                 continue
-            self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}")
+            self._check(ack, f"WRITEMEM 0x{here:08X} +{len(chunk)}", here)
 
     # ------------------------------------------------------------------ Port contract
 
@@ -384,10 +386,10 @@ class GvcpClient:
             values = self.read_registers([a for _, a in regs])
             for (i, _), v in zip(regs, values):
                 results[i] = struct.pack(">I", v)
-        for i, (address, length) in enumerate(requests):
-            if results[i] is None:
-                results[i] = self.read(address, length)
-        return results  # type: ignore[return-value]
+        out: list[bytes] = []
+        for got, (address, length) in zip(results, requests):
+            out.append(got if got is not None else self.read(address, length))
+        return out
 
     # ------------------------------------------------------------------ capabilities
 
@@ -418,10 +420,10 @@ class GvcpClient:
             self.write_register(R.CCP, value)
         except DeviceError as exc:
             if exc.status == Status.ACCESS_DENIED:
-                raise DeviceError(
+                raise exc.with_context(
                     f"cannot take control of GigE Vision device {self.host}: another application "
                     "holds it (CCP) — close it, wait for its heartbeat to expire, or open with "
-                    "?control=0 to read only", status=exc.status) from exc
+                    "?control=0 to read only") from exc
             raise
         self._ccp_value = value
         self.control_lost.clear()

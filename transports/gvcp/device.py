@@ -149,7 +149,8 @@ class Memory:
             view = view[n:]
 
     def get32(self, address: int) -> int:
-        return struct.unpack(">I", self.read(address, 4))[0]
+        value: int = struct.unpack(">I", self.read(address, 4))[0]
+        return value
 
     def set32(self, address: int, value: int) -> None:
         self.write(address, struct.pack(">I", value & 0xFFFFFFFF))
@@ -523,8 +524,8 @@ class SimulatedDevice:
         if last is not None and last[0] == data and cmd.req_id != 0:
             # A retry of the command just executed: answer again, do not execute twice.
             self.stats["retransmitted_acks"] += 1
-            for ack in last[1]:
-                self._send(ack, peer)
+            for encoded in last[1]:
+                self._send(encoded, peer)
             return
         acks = self._execute(cmd, peer)
         if not cmd.flags & p.FLAG_ACK_REQUIRED:

@@ -89,7 +89,7 @@ def interfaces() -> list[Interface]:
     try:
         import psutil  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
-        psutil = None  # type: ignore[assignment]
+        psutil = None  # type: ignore[assignment]  # optional: interfaces from socket alone
     if psutil is not None:
         for name, addrs in psutil.net_if_addrs().items():
             for a in addrs:

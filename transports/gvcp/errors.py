@@ -14,9 +14,10 @@ from . import protocol as p
 __all__ = ["AlignmentError", "status_error", "unaligned_error"]
 
 
-def status_error(status: int, what: str = "") -> DeviceError:
-    """A DeviceError for a non-success GEV status, naming the code and a remedy."""
-    return DeviceError(p.status_message(status, what), status=status)
+def status_error(status: int, what: str = "", address: int | None = None) -> DeviceError:
+    """A DeviceError for a non-success GEV status, naming the code and a remedy;
+    ``status`` and (for register and memory access) ``address`` are its fields."""
+    return DeviceError(p.status_message(status, what), status=status, address=address)
 
 
 class AlignmentError(PortError, ValueError):
@@ -31,4 +32,5 @@ def unaligned_error(command: str, address: int, device: str) -> AlignmentError:
         f"{command} 0x{address:08X} on GigE Vision device {device}: register addresses must be "
         f"4-byte aligned ({p.status_name(p.Status.BAD_ALIGNMENT)}); the register holding it "
         f"starts at 0x{below:08X} (read 0x{below:08X} or 0x{below + 4:08X}, or read bytes "
-        f"with a length other than 4 through READMEM)")
+        f"with a length other than 4 through READMEM)", address=address,
+        status=p.Status.BAD_ALIGNMENT)

@@ -242,11 +242,15 @@ def _decode_header(buf: memoryview, extended: bool | None) -> GvspHeader:
 
 # --------------------------------------------------------------------------- leaders
 
+_LEADER_LENGTHS: dict[int, int] = {
+    PayloadType.IMAGE: 36, PayloadType.RAW: 20, PayloadType.CHUNK_DATA: 12,
+    PayloadType.JPEG: 32, PayloadType.JPEG2000: 32}
+
+
 def leader_length(payload_type: int) -> int:
     """Bytes of a leader body (after the header) for a payload type; 12 for unknown types."""
     base = payload_type & ~EXTENDED_CHUNK
-    return {PayloadType.IMAGE: 36, PayloadType.RAW: 20, PayloadType.CHUNK_DATA: 12,
-            PayloadType.JPEG: 32, PayloadType.JPEG2000: 32}.get(base, 12)  # type: ignore[call-overload]
+    return _LEADER_LENGTHS.get(base, 12)
 
 
 @attrs.frozen(slots=True)
@@ -354,14 +358,17 @@ def _decode_leader(h: GvspHeader, buf: memoryview) -> "Leader":
                         f"offset {start + 12} cut)")
     body = start + 12
     if base == PayloadType.IMAGE:
-        return ImageLeader(h, timestamp, *IMAGE_INFO.unpack_from(buf, body),
-                           payload_type=payload_type, flags=flags)
+        pixel_format, width, height, offset_x, offset_y, padding_x, padding_y = \
+            IMAGE_INFO.unpack_from(buf, body)
+        return ImageLeader(h, timestamp, pixel_format, width, height, offset_x, offset_y,
+                           padding_x, padding_y, payload_type=payload_type, flags=flags)
     if base == PayloadType.RAW:
         return RawLeader(h, timestamp, _RAW_INFO.unpack_from(buf, body)[0], payload_type, flags)
     if base == PayloadType.CHUNK_DATA:
         return ChunkLeader(h, timestamp, payload_type, flags)
     if base in (PayloadType.JPEG, PayloadType.JPEG2000):
-        return JpegLeader(h, timestamp, *_JPEG_INFO.unpack_from(buf, body),
+        payload_size, tick_frequency, data_format = _JPEG_INFO.unpack_from(buf, body)
+        return JpegLeader(h, timestamp, payload_size, tick_frequency, data_format,
                           payload_type=payload_type, flags=flags)
     return GenericLeader(h, timestamp, payload_type, bytes(buf[body:]), flags)
 

@@ -66,6 +66,7 @@ def available() -> bool:
 def recvmmsg(fd: int, address: int, count: int, flags: int = MSG_WAITFORONE) -> int:
     """Receive up to ``count`` datagrams into the mmsghdr array at ``address``; the number
     received, or -errno (EAGAIN when the socket's SO_RCVTIMEO expired)."""
+    # Not None here: callers check available() once, the hot path does not re-check.
     n = _recvmmsg(fd, address, count, flags, None)  # type: ignore[misc]
     return n if n >= 0 else -ctypes.get_errno()
 

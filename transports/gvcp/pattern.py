@@ -29,7 +29,7 @@ hold the fast path to.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 
@@ -53,7 +53,7 @@ def _bytes(values: Sequence[int]) -> bytes:
 
 
 def _triplets(values: Sequence[tuple[int, ...]]) -> bytes:
-    return bytes(b for v in values for b in v)  # type: ignore[union-attr]
+    return bytes(b for v in values for b in v)
 
 
 def _pack_p(bits: int, per: int) -> Callable[[Sequence[int]], bytes]:
@@ -110,7 +110,7 @@ class PixelLayout:
     bits: int                                     # bits per pixel on the wire
     group: int                                    # pixels per packing group
     value: Callable[[int], object]                # t -> pixel value (int or channel tuple)
-    pack: Callable[[Sequence], bytes]             # values -> bytes (len multiple of group)
+    pack: Callable[[Sequence[Any]], bytes]           # values -> bytes (len multiple of group)
     period: int = 255                             # value(t) == value(t + period)
 
     @property
@@ -172,7 +172,7 @@ def ramp_pixel(pixel_format: int, x: int, y: int, frame_id: int) -> object:
     return layout(pixel_format).value(x + y + frame_id)
 
 
-def pack_values(pixel_format: int, values: Sequence) -> bytes:
+def pack_values(pixel_format: int, values: Sequence[Any]) -> bytes:
     """Pack pixel values (row-major, continuous across lines) in the format's layout."""
     lay = layout(pixel_format)
     values = list(values)

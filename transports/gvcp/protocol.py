@@ -27,11 +27,14 @@ from __future__ import annotations
 import enum
 import ipaddress
 import struct
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
 
 import attrs
 
 from ..codec import CodecError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "GVCP_PORT", "KEY", "FLAG_ACK_REQUIRED", "FLAG_BROADCAST_ACK", "FLAG_EXTENDED_ID",
@@ -128,7 +131,7 @@ class Status(enum.IntEnum):
     ERROR = 0x8FFF
 
 
-_REMEDIES = {
+_REMEDIES: dict[int, str] = {
     Status.NOT_IMPLEMENTED: "the device does not implement this command",
     Status.INVALID_PARAMETER: "check the count/length of the request",
     Status.INVALID_ADDRESS: "the address is not implemented by the device; check the XML's register address",
@@ -235,7 +238,7 @@ REMEDIES = _REMEDIES
 
 def status_message(status: int, what: str = "") -> str:
     """The words for a non-success GEV status: ``what``, the code by name, a remedy."""
-    remedy = _REMEDIES.get(status, "")  # type: ignore[call-overload]
+    remedy = _REMEDIES.get(status, "")
     text = f"{what + ': ' if what else ''}device answered {status_name(status)} (0x{status:04X})"
     if remedy:
         text += f" — {remedy}"
@@ -361,7 +364,7 @@ def _ack_header(status: int, ack: int, payload: bytes, req_id: int) -> bytes:
 class DiscoveryCmd:
     req_id: int
     broadcast_ack: bool = False
-    flags: int = attrs.field(default=None)  # type: ignore[assignment]
+    flags: int = attrs.field(default=None)
 
     code = Cmd.DISCOVERY
 
@@ -692,7 +695,7 @@ class ActionCmd:
     group_key: int
     group_mask: int
     action_time: int | None = None
-    flags: int = attrs.field(default=None)  # type: ignore[assignment]
+    flags: int = attrs.field(default=None)
 
     code = Cmd.ACTION
 
@@ -710,12 +713,12 @@ class ActionCmd:
     @classmethod
     def _decode(cls, flags: int, req_id: int, payload: bytes) -> "ActionCmd":
         _need(payload, 12, "ACTION_CMD")
-        keys = struct.unpack_from(">III", payload)
+        device_key, group_key, group_mask = struct.unpack_from(">III", payload)
         time = None
         if flags & FLAG_SCHEDULED_ACTION:
             _need(payload, 20, "scheduled ACTION_CMD")
             time = struct.unpack_from(">Q", payload, 12)[0]
-        return cls(req_id, *keys, time, flags)
+        return cls(req_id, device_key, group_key, group_mask, time, flags)
 
     def __str__(self) -> str:
         when = f" at {self.action_time}" if self.action_time is not None else ""
@@ -744,33 +747,52 @@ class DiscoveryAck:
         return f"DISCOVERY_ACK id={self.req_id} {status_name(self.status)} {self.info}"
 
 
-def _empty_ack(name: str, ack_code: Cmd) -> type:
-    @attrs.frozen(slots=True)
-    class _EmptyAck:
-        req_id: int
-        status: int = Status.SUCCESS
+@attrs.frozen(slots=True)
+class _EmptyAck:
+    """An ack that is a header without payload; each subclass names its ack code."""
 
-        code = ack_code
+    req_id: int
+    status: int = Status.SUCCESS
 
-        def encode(self) -> bytes:
-            return _ack_header(self.status, self.code, b"", self.req_id)
+    code: ClassVar[Cmd]
 
-        @classmethod
-        def _decode(cls, status: int, req_id: int, payload: bytes) -> "_EmptyAck":
-            return cls(req_id, status)
+    def encode(self) -> bytes:
+        return _ack_header(self.status, self.code, b"", self.req_id)
 
-        def __str__(self) -> str:
-            return f"{ack_code.name} id={self.req_id} {status_name(self.status)}"
+    @classmethod
+    def _decode(cls, status: int, req_id: int, payload: bytes) -> Self:
+        return cls(req_id, status)
 
-    _EmptyAck.__name__ = _EmptyAck.__qualname__ = name
-    _EmptyAck.__doc__ = f"{ack_code.name}: a header without payload."
-    return _EmptyAck
+    def __str__(self) -> str:
+        return f"{self.code.name} id={self.req_id} {status_name(self.status)}"
 
 
-ForceIpAck = _empty_ack("ForceIpAck", Cmd.FORCEIP_ACK)
-EventAck = _empty_ack("EventAck", Cmd.EVENT_ACK)
-EventDataAck = _empty_ack("EventDataAck", Cmd.EVENTDATA_ACK)
-ActionAck = _empty_ack("ActionAck", Cmd.ACTION_ACK)
+@attrs.frozen(slots=True)
+class ForceIpAck(_EmptyAck):
+    """FORCEIP_ACK: a header without payload."""
+
+    code = Cmd.FORCEIP_ACK
+
+
+@attrs.frozen(slots=True)
+class EventAck(_EmptyAck):
+    """EVENT_ACK: a header without payload."""
+
+    code = Cmd.EVENT_ACK
+
+
+@attrs.frozen(slots=True)
+class EventDataAck(_EmptyAck):
+    """EVENTDATA_ACK: a header without payload."""
+
+    code = Cmd.EVENTDATA_ACK
+
+
+@attrs.frozen(slots=True)
+class ActionAck(_EmptyAck):
+    """ACTION_ACK: a header without payload."""
+
+    code = Cmd.ACTION_ACK
 
 
 @attrs.frozen(slots=True)
@@ -806,13 +828,13 @@ class _IndexAck:
     index: int
     status: int = Status.SUCCESS
 
-    code = 0
+    code: ClassVar[int] = 0
 
     def encode(self) -> bytes:
         return _ack_header(self.status, self.code, struct.pack(">HH", 0, self.index), self.req_id)
 
     @classmethod
-    def _decode(cls, status: int, req_id: int, payload: bytes) -> "_IndexAck":
+    def _decode(cls, status: int, req_id: int, payload: bytes) -> Self:
         if not payload and status != Status.SUCCESS:
             return cls(req_id, 0, status)   # lenient: some devices omit the payload on errors
         _need(payload, 4, Cmd(cls.code).name)
@@ -892,13 +914,14 @@ Ack = Union[DiscoveryAck, ReadRegAck, WriteRegAck, ReadMemAck, WriteMemAck, Pend
             EventAck, EventDataAck, ActionAck]
 Packet = Union[Command, Ack]
 
-_COMMANDS: dict[int, type] = {c.code: c for c in (
+# Each packet code → the classmethod decoding (flags or status, req_id, payload) into it.
+_COMMANDS: dict[int, Callable[[int, int, bytes], Command]] = {c.code: c._decode for c in (
     DiscoveryCmd, ForceIpCmd, ReadRegCmd, WriteRegCmd, ReadMemCmd, WriteMemCmd, PacketResendCmd,
     EventCmd, EventDataCmd, ActionCmd)}
-_ACKS: dict[int, type] = {c.code: c for c in (
+_ACKS: dict[int, Callable[[int, int, bytes], Ack]] = {c.code: c._decode for c in (
     DiscoveryAck, ReadRegAck, WriteRegAck, ReadMemAck, WriteMemAck, PendingAck, ForceIpAck,
     EventAck, EventDataAck, ActionAck)}
-_EXPECTED = {Cmd.DISCOVERY: Cmd.DISCOVERY_ACK, Cmd.FORCEIP: Cmd.FORCEIP_ACK,
+_EXPECTED: dict[int, int] = {Cmd.DISCOVERY: Cmd.DISCOVERY_ACK, Cmd.FORCEIP: Cmd.FORCEIP_ACK,
              Cmd.READREG: Cmd.READREG_ACK, Cmd.WRITEREG: Cmd.WRITEREG_ACK,
              Cmd.READMEM: Cmd.READMEM_ACK, Cmd.WRITEMEM: Cmd.WRITEMEM_ACK,
              Cmd.EVENT: Cmd.EVENT_ACK, Cmd.EVENTDATA: Cmd.EVENTDATA_ACK, Cmd.ACTION: Cmd.ACTION_ACK}
@@ -924,12 +947,13 @@ def success_ack_header(ack_code: int, length: int, req_id: int) -> bytes:
 def u32_at(data: bytes, offset: int) -> int:
     """The big-endian 32-bit word at ``offset`` (the value of a fast-accepted READREG_ACK
     at offset 8)."""
-    return _U32.unpack_from(data, offset)[0]  # type: ignore[no-any-return]
+    value: int = _U32.unpack_from(data, offset)[0]
+    return value
 
 
 def expected_ack(command_code: int) -> int | None:
     """The ack code answering ``command_code`` (None for PACKETRESEND: no ack)."""
-    return _EXPECTED.get(command_code)  # type: ignore[call-overload]
+    return _EXPECTED.get(command_code)
 
 
 def _split(data: bytes, header: struct.Struct, kind: str) -> tuple[tuple[int, ...], bytes]:
@@ -950,20 +974,20 @@ def decode_command(data: bytes) -> Command:
     if key != KEY:
         raise GvcpCodecError(f"not a GVCP command: key byte 0x{key:02X} (expected 0x42)")
     try:
-        cls = _COMMANDS[code]
+        decoder = _COMMANDS[code]
     except KeyError:
         raise GvcpCodecError(f"unknown GVCP command code 0x{code:04X}") from None
-    return cls._decode(flags, req_id, payload)
+    return decoder(flags, req_id, payload)
 
 
 def decode_ack(data: bytes) -> Ack:
     """Decode an acknowledge packet."""
     (status, code, _length, req_id), payload = _split(data, _ACK_HEADER, "ack")
     try:
-        cls = _ACKS[code]
+        decoder = _ACKS[code]
     except KeyError:
         raise GvcpCodecError(f"unknown GVCP ack code 0x{code:04X}") from None
-    return cls._decode(status, req_id, payload)
+    return decoder(status, req_id, payload)
 
 
 def decode(data: bytes) -> Packet:

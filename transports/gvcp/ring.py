@@ -106,7 +106,7 @@ def attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]])
     code = b"".join(_FILTER.pack(*insn) for insn in program)
     buf = ctypes.create_string_buffer(code, len(code))
     fprog = _Fprog(len(program), ctypes.addressof(buf))
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))  # type: ignore[arg-type]
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, bytes(fprog))
 
 
 def available() -> bool:
@@ -256,6 +256,7 @@ class PacketRing(RingLayout):
         """Packets the kernel dropped (ring full) since the last call (PACKET_STATISTICS,
         which the kernel resets on each read)."""
         try:
+            dropped: int
             _packets, dropped, _freezes = _STATS3.unpack(
                 self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, _STATS3.size))
         except OSError:

@@ -259,7 +259,7 @@ class SimFiles:
         self._put("FileSize", max(0, size + self.faults.size_bias))
 
     def _entry_value(self, enumeration: str, symbol: str) -> int:
-        return int(self.nodemap.node(f"EnumEntry_{enumeration}_{symbol}").get())  # type: ignore[attr-defined]
+        return int(self.nodemap.node(f"EnumEntry_{enumeration}_{symbol}").get())
 
     def _put(self, name: str, value: int) -> None:
         register = self.registers[name]

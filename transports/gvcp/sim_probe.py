@@ -35,7 +35,7 @@ class OverlayPort:
         self._overlay: dict[int, int] = {}     # byte address → byte written here
 
     def read(self, address: int, length: int) -> bytes:
-        data = self.memory.read(address, length)
+        data: bytes = self.memory.read(address, length)
         if not self._overlay:
             return data
         out = bytearray(data)

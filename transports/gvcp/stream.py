@@ -44,7 +44,8 @@ GVSP_EXTENDED_ID = 0x40000000
 
 
 def _ip_int(address: str) -> int:
-    return struct.unpack(">I", socket.inet_aton(address))[0]
+    value: int = struct.unpack(">I", socket.inet_aton(address))[0]
+    return value
 
 
 class GvspSource:
@@ -112,7 +113,8 @@ class GvspSource:
                                    "extended_ids") from exc
 
     def _read_packet_size(self) -> int:
-        return self.client.read_register(self.scps) & 0xFFFF
+        size: int = self.client.read_register(self.scps) & 0xFFFF
+        return size
 
     def _write_packet_size(self, size: int, fire: bool = False) -> None:
         try:

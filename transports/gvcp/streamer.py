@@ -101,6 +101,7 @@ def parse_stream_faults(text: str) -> StreamFaults:
         except ValueError:
             kind = "an integer" if key == "seed" else "a fraction between 0 and 1"
             raise ValueError(f"stream fault {key}={raw.strip()!r}: expected {kind}") from None
+    # keys are StreamFaults' own fields (checked above); seed an int, the rest floats
     return StreamFaults(**values)  # type: ignore[arg-type]
 
 
@@ -407,7 +408,8 @@ class Streamer:
                      ) -> None:
         cfg = self.config
         if packet_id == 0:
-            datagram: bytes | list = block.leader if status == gvsp.STATUS_SUCCESS else \
+            datagram: bytes | list[bytes | memoryview] = \
+                block.leader if status == gvsp.STATUS_SUCCESS else \
                 _restatus(block.leader, status)
         elif packet_id == block.packets + 1:
             datagram = block.trailer if status == gvsp.STATUS_SUCCESS else \
@@ -419,7 +421,7 @@ class Streamer:
             datagram = [header, block.data[start:start + cfg.data_size]]
         self._transmit(datagram)
 
-    def _transmit(self, datagram: bytes | list) -> None:
+    def _transmit(self, datagram: bytes | list[bytes | memoryview]) -> None:
         try:
             if isinstance(datagram, list):
                 if _HAS_SENDMSG:

@@ -126,7 +126,7 @@ class SimulatedCamera:
 
     def handle(self, message_type: int, params: bytes) -> tuple[int, bytes, Callable[[], None] | None]:
         """(status, reply data, action to run after replying) for one request."""
-        settings = {
+        settings: dict[int, tuple[str, int, int, int]] = {
             MessageType.BAUD_RATE: ("baud_index", 1, 0, len(BAUD_RATES) - 1),
             MessageType.RESOLUTION: ("resolution", 1, 0, len(RESOLUTIONS) - 1),
             MessageType.IMAGE_QUALITY: ("quality", 1, 0, len(QUALITIES) - 1),
@@ -282,7 +282,7 @@ class PtyServer:
     def _run(self) -> None:
         session = self.line.session()
         while not self._stop.is_set():
-            readable, _, _ = select.select([self.master, self._wake_r], [], [], 1.0)
+            readable, _, _ = select.select([self.master, self._wake_r.fileno()], [], [], 1.0)
             if self.master not in readable:
                 continue
             try:

@@ -104,11 +104,12 @@ def open_link(url: str, *, address: int | None = None, baudrate: int | None = No
               retries: int | None = None, probe: bool | None = None,
               **serial_options: Any) -> SXH485Link:
     """Open the SXH485 camera named by ``url`` (keyword arguments override the URL)."""
-    line, params = parse_url(url)
+    line, given = parse_url(url)
+    params: dict[str, Any] = dict(given)      # URL texts, overridden by typed keywords
     for key, value in (("address", address), ("baudrate", baudrate), ("profile", profile),
                        ("timeout", timeout), ("retries", retries), ("probe", probe)):
         if value is not None:
-            params[key] = value  # type: ignore[assignment]
+            params[key] = value
     address_ = _number(params, "address", int, 1)
     try:
         profile_ = get_profile(params.get("profile") or "seed")
@@ -124,7 +125,7 @@ def open_link(url: str, *, address: int | None = None, baudrate: int | None = No
             try:
                 port.read(virtual_address(Kind.STATUS, MessageType.DEVICE_STATUS), 1)
             except PortError as exc:
-                raise type(exc)(f"no SXH485 camera answers at {url!r}: {exc}") from exc
+                raise exc.with_context(f"no SXH485 camera answers at {url!r}: {exc}") from exc
     except BaseException:
         bus.release()
         raise

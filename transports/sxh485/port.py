@@ -37,7 +37,7 @@ from typing import Callable
 
 import attrs
 
-from nodemap.errors import DeviceError, PortError, ProtocolError
+from nodemap.errors import DeviceError, NodeMapError, PortError, ProtocolError
 
 from ..vaddr import Layout, VaddrError
 from .bus import Bus
@@ -157,6 +157,18 @@ class SXH485Port:
 
     # -- Port contract ---------------------------------------------------------------------
     def read(self, address: int, length: int) -> bytes:
+        try:
+            return self._read(address, length)
+        except NodeMapError as exc:
+            raise exc.locate(address=address)
+
+    def write(self, address: int, data: bytes) -> None:
+        try:
+            self._write(address, data)
+        except NodeMapError as exc:
+            raise exc.locate(address=address)
+
+    def _read(self, address: int, length: int) -> bytes:
         where = VirtualAddress.decode(address)
         if self.is_broadcast:
             raise PortError(
@@ -182,7 +194,7 @@ class SXH485Port:
                 self._note_size(int.from_bytes(reply.data, "little"))
             return reply.data
 
-    def write(self, address: int, data: bytes) -> None:
+    def _write(self, address: int, data: bytes) -> None:
         where = VirtualAddress.decode(address)
         data = bytes(data)
         what = f"write of {data.hex(' ') or 'nothing'} to register 0x{address:X}"

@@ -45,7 +45,7 @@ with parameters it sets the value (the reply echoes it once applied).
 from __future__ import annotations
 
 import enum
-from typing import Iterable, Mapping, Union
+from typing import Iterable, Literal, Mapping, Union
 
 import attrs
 
@@ -148,6 +148,9 @@ RESOLUTIONS: tuple[tuple[int, int], ...] = ((1280, 960), (640, 480), (320, 240),
 QUALITIES: tuple[str, ...] = ("High", "Medium", "Low")
 
 
+ByteOrder = Literal["little", "big"]
+
+
 @attrs.frozen(slots=True)
 class Profile:
     """The variable parts of the SXH485 wire format.
@@ -165,8 +168,8 @@ class Profile:
     name: str
     header: bytes = b"\xEB\x90"
     length_width: int = 2
-    length_order: str = "little"
-    crc_order: str = "little"
+    length_order: ByteOrder = "little"
+    crc_order: ByteOrder = "little"
     status_position: str = "before_length"
     reply_offset: int = 0x80
     type_map: Mapping[int, int] = attrs.field(factory=dict)
@@ -277,7 +280,7 @@ def _body(frame: Frame, profile: Profile) -> bytes:
     out = bytearray((frame.address, frame.type))
     if frame.status is not None and profile.status_position == "before_length":
         out.append(frame.status)
-    out += len(data).to_bytes(profile.length_width, profile.length_order)  # type: ignore[arg-type]
+    out += len(data).to_bytes(profile.length_width, profile.length_order)
     out += data
     return bytes(out)
 
@@ -285,7 +288,7 @@ def _body(frame: Frame, profile: Profile) -> bytes:
 def encode(frame: Frame, profile: Profile = PROFILES["seed"]) -> bytes:
     """The wire bytes of ``frame`` (a request if ``status`` is None, else a reply)."""
     body = _body(frame, profile)
-    return profile.header + body + crc16(body).to_bytes(2, profile.crc_order)  # type: ignore[arg-type]
+    return profile.header + body + crc16(body).to_bytes(2, profile.crc_order)
 
 
 def _fixed(profile: Profile, direction: Direction) -> int:
@@ -307,7 +310,7 @@ def _parse_at(buffer: bytes | bytearray, start: int, profile: Profile,
         return None, 0
     body_start = start + 2
     length = int.from_bytes(buffer[head_end - profile.length_width:head_end],
-                            profile.length_order)  # type: ignore[arg-type]
+                            profile.length_order)
     minimum = 1 if direction is Direction.REPLY and profile.status_position == "first_data" else 0
     if length > profile.max_data or length < minimum:
         return Discarded("length", bytes(buffer[start:head_end])), head_end
@@ -315,7 +318,7 @@ def _parse_at(buffer: bytes | bytearray, start: int, profile: Profile,
     if len(buffer) < end:
         return None, 0
     body = bytes(buffer[body_start:end - 2])
-    wire_crc = int.from_bytes(buffer[end - 2:end], profile.crc_order)  # type: ignore[arg-type]
+    wire_crc = int.from_bytes(buffer[end - 2:end], profile.crc_order)
     address, type_ = body[0], body[1]
     if crc16(body) != wire_crc:
         return Discarded("crc", bytes(buffer[start:end]), address, type_), end
@@ -386,7 +389,7 @@ class FrameParser:
         if not buffer.startswith(self.profile.header) or len(buffer) < head:
             return max(1, head + 2 - len(buffer))
         length = int.from_bytes(buffer[head - self.profile.length_width:head],
-                                self.profile.length_order)  # type: ignore[arg-type]
+                                self.profile.length_order)
         return max(1, head + min(length, self.profile.max_data) + 2 - len(buffer))
 
     def feed(self, data: bytes | bytearray = b"") -> list[Event]:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from .protocol import render_boot_page
 
@@ -67,6 +67,16 @@ def _listener(host: str, port: int) -> socket.socket:
     sock.listen(16)
     sock.settimeout(0.1)
     return sock
+
+
+class _Service(Protocol):
+    """What every simulated service offers: its port, start and stop."""
+
+    port: int
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class _ResultService:
@@ -327,10 +337,9 @@ class SimulatedVS1:
         self._own_root = root is None
         self.root = root if root is not None else tempfile.mkdtemp(prefix="vs1sim-ftp-")
         page = boot_page if boot_page is not None else render_boot_page(boot_parameters)
-        self.services: dict[str, object] = {
-            "ftp": _FtpService(host, ftp_port, self.root, user, password),
-            "http": _HttpService(host, http_port, page),
-        }
+        self._ftp = _FtpService(host, ftp_port, self.root, user, password)
+        self._http = _HttpService(host, http_port, page)
+        self.services: dict[str, _Service] = {"ftp": self._ftp, "http": self._http}
         for n, port in enumerate(result_ports):
             self.services[f"result{n}"] = _ResultService(n, host, port, rate, count, line_format)
         if announce_port is not None:
@@ -342,15 +351,15 @@ class SimulatedVS1:
 
     @property
     def ftp_port(self) -> int:
-        return self.services["ftp"].port  # type: ignore[attr-defined]
+        return self._ftp.port
 
     @property
     def http_port(self) -> int:
-        return self.services["http"].port  # type: ignore[attr-defined]
+        return self._http.port
 
     @property
     def result_ports(self) -> list[int]:
-        return [self.services[f"result{n}"].port for n in range(4)]  # type: ignore[attr-defined]
+        return [self.services[f"result{n}"].port for n in range(4)]
 
     @property
     def url(self) -> str:
@@ -369,7 +378,7 @@ class SimulatedVS1:
         """Stop one service (its port then refuses connections)."""
         service = self._service(name)
         if name in self.running:
-            service.stop()  # type: ignore[attr-defined]
+            service.stop()
             self.running.discard(name)
             log.info("sim: %s stopped", name)
 
@@ -377,11 +386,11 @@ class SimulatedVS1:
         """(Re)start one service on its port."""
         service = self._service(name)
         if name not in self.running:
-            service.start()  # type: ignore[attr-defined]
+            service.start()
             self.running.add(name)
             log.info("sim: %s on %s", name, getattr(service, "port", "?"))
 
-    def _service(self, name: str) -> object:
+    def _service(self, name: str) -> _Service:
         try:
             return self.services[name]
         except KeyError:

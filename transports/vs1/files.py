@@ -159,7 +159,8 @@ class FtpFiles:
             ftp.retrbinary(f"RETR {name}", block)
             return bytes(sink)
 
-        return self._as_file_error(name, "Read", f"download {name!r}", transfer)
+        data: bytes = self._as_file_error(name, "Read", f"download {name!r}", transfer)
+        return data
 
     def write(self, name: str, data: bytes, progress: Progress | None = None) -> int:
         """Store ``data`` as ``name``; returns its size."""
@@ -179,7 +180,8 @@ class FtpFiles:
             ftp.storbinary(f"STOR {name}", io.BytesIO(payload), callback=block)
             return len(payload)
 
-        return self._as_file_error(name, "Write", f"upload {name!r}", transfer)
+        written: int = self._as_file_error(name, "Write", f"upload {name!r}", transfer)
+        return written
 
     def open(self, name: str, mode: str = "rb") -> io.RawIOBase:
         """``"rb"``: the file fetched whole at open; ``"wb"``: stored whole on close."""

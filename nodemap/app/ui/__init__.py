@@ -6,10 +6,16 @@ command-line entry the CLI wires.  Needs the optional ``ui`` extra (aiohttp).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import Server
+
 __all__ = ["serve", "main"]
 
 
-def serve(*args, **kwargs):  # type: ignore[no-untyped-def]
+def serve(*args: Any, **kwargs: Any) -> Server:
+    """:func:`nodemap.app.ui.server.serve`, imported on first use (aiohttp is optional)."""
     from .server import serve as _serve
     return _serve(*args, **kwargs)
 

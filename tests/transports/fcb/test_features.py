@@ -184,6 +184,12 @@ def test_device_error_names_the_feature(cam) -> None:
     with pytest.raises(DeviceError, match="Gain") as info:
         cam.features["Gain"].value = 3  # FullAuto: not executable
     assert info.value.status == 0x41
+    from nodemap.resources import read_description
+    from nodemap.transports.fcb.link import register_labels
+
+    gain_register = {name: address for address, name in
+                     register_labels(read_description("sony-fcb.xml")).items()}["Gain"]
+    assert (info.value.feature, info.value.address) == ("Gain", gain_register)
     with pytest.raises(NodeMapError):
         cam.features["ZoomPosition"].value = 0x7AC1  # beyond Max: refused before the wire
     cam.features["ZoomPosition"].value = 0x10

@@ -304,12 +304,15 @@ def test_error_replies_name_the_feature(make_sim, make_link) -> None:
     with pytest.raises(DeviceError, match=r"Gain .*41 command not executable.*ExposureMode=Manual") as info:
         port.write(A["Gain"], H("00 05"))  # FullAuto: gain is automatic
     assert info.value.status == 0x41
+    # The same facts as fields: the register's name and address, the VISCA error code.
+    assert (info.value.feature, info.value.address) == ("Gain", A["Gain"])
     with pytest.raises(DeviceError, match="ZoomPosition") as info:
         port.write(A["ZoomPosition"], H("7A C1"))  # beyond the tele end
     assert info.value.status == 0x41
     with pytest.raises(DeviceError, match="syntax") as info:
         port.read(0x00140477000000, 2)  # an inquiry this camera does not know
     assert info.value.status == 0x02
+    assert info.value.address == 0x00140477000000 and info.value.feature is None  # unnamed
     with pytest.raises(DeviceError, match="syntax"):
         port.write(0x00140477000000, H("00 01"))
     port.write(A["ZoomPosition"], H("00 20"))  # the camera is still fine

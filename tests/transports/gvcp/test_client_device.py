@@ -117,8 +117,27 @@ def test_unaligned_register_access_is_refused_before_sending(client: GvcpClient,
 
 
 def test_invalid_address_names_it(client: GvcpClient) -> None:
-    with pytest.raises(DeviceError, match="0x00000020.*INVALID_ADDRESS.*address is not implemented"):
+    with pytest.raises(DeviceError, match="0x00000020.*INVALID_ADDRESS.*address is not implemented") as err:
         client.read_register(0x20)
+    assert (err.value.status, err.value.address) == (Status.INVALID_ADDRESS, 0x20)
+
+
+@pytest.mark.parametrize("action, address, status", [
+    (lambda c: c.read_register(0x0020), 0x0020, Status.INVALID_ADDRESS),
+    (lambda c: c.read_registers([0xA000, 0x0030]), 0x0030, Status.INVALID_ADDRESS),
+    (lambda c: c.write_register(R.VERSION, 1), R.VERSION, Status.WRITE_PROTECT),
+    (lambda c: c.write_registers([(0xA000, 1), (R.VERSION, 1)]), R.VERSION, Status.WRITE_PROTECT),
+    (lambda c: c.write_memory(R.VERSION, b"\0\0\0\1"), R.VERSION, Status.WRITE_PROTECT),
+    (lambda c: c.read_register(R.TIMESTAMP_CONTROL), R.TIMESTAMP_CONTROL, Status.ACCESS_DENIED),
+    (lambda c: c.read_register(0x0011), 0x0011, Status.BAD_ALIGNMENT),   # refused before sending
+])
+def test_status_and_address_are_fields(client: GvcpClient, action, address: int,
+                                       status: int) -> None:
+    """The device status and the register address, as attributes (no message parsing)."""
+    with pytest.raises(PortError) as err:
+        action(client)
+    assert (err.value.status, err.value.address) == (status, address)
+    assert err.value.feature is None           # the client knows no feature names
 
 
 def test_user_invalid_ranges(make_device) -> None:
@@ -366,3 +385,22 @@ def test_a_second_device_on_a_held_address_is_refused(make_device) -> None:
         second.start()
     [found] = discovery.discover(address=first.address, timeout=1.0)
     assert found.info.serial == "FIRST1"     # the first device still answers its clients
+
+
+def test_a_device_status_reaches_the_feature_with_its_fields(make_device) -> None:
+    """Through a node map: the GEV status and the address from the client, the feature
+    (the register node that failed) from the node map — fields, and the same words."""
+    import nodemap
+
+    dev = make_device(invalid=[(0xA004, 0xA008)], read_only=[(0xA000, 0xA004)])
+    with nodemap.open(f"gvcp://{dev.address}?timeout=0.5") as cam:
+        with pytest.raises(DeviceError) as err:
+            cam.features["Height"].value
+        assert (err.value.status, err.value.address, err.value.feature) == \
+            (Status.INVALID_ADDRESS, 0xA004, "HeightReg")
+        assert str(err.value).startswith("HeightReg: read at 0xA004 failed: ")
+        assert "INVALID_ADDRESS" in str(err.value)
+        with pytest.raises(DeviceError) as err:
+            cam.features["Width"].value = 64
+        assert (err.value.status, err.value.address, err.value.feature) == \
+            (Status.WRITE_PROTECT, 0xA000, "WidthReg")

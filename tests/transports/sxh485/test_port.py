@@ -79,9 +79,10 @@ def test_device_errors_name_the_address(rig: Rig) -> None:
     try:
         with pytest.raises(DeviceError, match="address 1 rejected .*out of range") as info:
             link.port.write(RES, b"\x09")
-        assert info.value.status == 0x83
-        with pytest.raises(PortError, match="no picture"):
+        assert (info.value.status, info.value.address) == (0x83, RES)   # fields, too
+        with pytest.raises(PortError, match="no picture") as failed:
             link.port.read(DATA, 1)
+        assert failed.value.address == DATA
         with pytest.raises(DeviceError, match="no picture"):   # the camera says so too
             link.port.request(MessageType.READ_PACKET, b"\x00\x00")
         with pytest.raises(PortError, match="read-only"):
