@@ -292,7 +292,7 @@ def _named_children(parent: etree._Element) -> Iterator[etree._Element]:
     stack = [parent.iterchildren(tag=etree.Element)]
     while stack:
         for element in stack[-1]:
-            tag = element.tag
+            tag = str(element.tag)  # the Element filter leaves string tags only
             if tag == "Group" or tag.endswith("}Group"):
                 stack.append(element.iterchildren(tag=etree.Element))
                 break
