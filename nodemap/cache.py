@@ -205,11 +205,6 @@ class Store:
         if aspects is not None:
             aspects.pop("int", None)
 
-    def _drop_span(self, span: Span) -> None:
-        if self._bytes.pop(span, None) is not None:
-            self._index.discard(span)
-        self._readers.pop(span, None)
-
     def closure(self, name: str) -> frozenset[str]:
         """``name`` and every node computed from it, transitively (cached)."""
         found = self._closures.get(name)
@@ -227,19 +222,31 @@ class Store:
 
     def invalidate(self, names: Iterable[str]) -> set[str]:
         """Forget the results of ``names`` and of everything computed from them,
-        transitively; returns every name made stale.  Costs the size of the dependency
-        closure in set operations, and one dict removal per result actually cached."""
+        transitively; returns every name made stale.  A stale register's cached bytes go,
+        and with them every other register that read the same bytes (else a later write
+        over the span could no longer find it).  Costs the size of the dependency closure
+        in set operations, and one dict removal per result actually cached."""
         stale: set[str] = set()
         for name in names:
             stale |= self.closure(name)
-        values, aspects, span_of = self.values, self._aspects, self._span_of
-        # keys() & set walks the smaller side (stale & keys() may walk the cache)
+        span_of = self._span_of
+        pending = [name for name in stale if name in span_of]
+        while pending:
+            span = span_of.pop(pending.pop(), None)
+            if span is None:
+                continue
+            if self._bytes.pop(span, None) is not None:
+                self._index.discard(span)
+            for reader in self._readers.pop(span, ()):
+                if reader not in stale:
+                    more = self.closure(reader) - stale
+                    stale |= more
+                    pending.extend(name for name in more if name in span_of)
+        values, aspects = self.values, self._aspects
         for name in values.keys() & stale:
             del values[name]
         for name in aspects.keys() & stale:
             del aspects[name]
-        for name in span_of.keys() & stale:
-            self._drop_span(span_of.pop(name))
         return stale
 
     def port_changed(self, port: str) -> set[str]:
@@ -252,9 +259,12 @@ class Store:
         constant = self.constant_access
         for name in stale & constant.keys():
             del constant[name]
-        spans = [span for span in self._bytes if span[0] == port]
-        for span in spans:
-            self._drop_span(span)
+        for span in [span for span in self._bytes if span[0] == port]:
+            del self._bytes[span]
+            self._index.discard(span)
+            for reader in self._readers.pop(span, ()):
+                if self._span_of.get(reader) == span:
+                    del self._span_of[reader]
         return stale
 
     def clear(self, *, constant: bool = False) -> None:

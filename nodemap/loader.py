@@ -25,7 +25,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Iterator, Union
 
 from lxml import etree
 
@@ -247,44 +247,63 @@ def parse_document(source: Source, *, editable: bool = False) -> Document:
     root_tag = root.tag
     namespace = (root_tag[1:].partition("}")[0]
                  if isinstance(root_tag, str) and root_tag.startswith("{") else "")
-    elements, struct_parents = _index(root)
+    elements: dict[str, etree._Element] = {}
+    struct_parents: dict[str, etree._Element] = {}
+    for element in _named_children(root):
+        name = element.get("Name")
+        tag = localname(element.tag)
+        if tag == "StructReg":  # nameless: its StructEntries are the nodes
+            _index_nested(element, None, tag, elements)
+            for entry in element:
+                entry_name = entry.get("Name")
+                if localname(entry.tag) == "StructEntry" and entry_name:
+                    elements.setdefault(entry_name, entry)
+                    struct_parents.setdefault(entry_name, element)
+            continue
+        if not name:
+            continue
+        elements.setdefault(name, element)
+        if tag in _NESTING_REGISTERS:
+            _index_nested(element, name, tag, elements)
+        if tag == "Enumeration":
+            # Entry names repeat across enumerations ("On", "Off"): GenApi names the
+            # entry node EnumEntry_<Enumeration>_<Entry>.
+            for entry in element:
+                entry_name = entry.get("Name") if isinstance(entry.tag, str) else None
+                if entry_name and localname(entry.tag) == "EnumEntry":
+                    elements.setdefault(f"EnumEntry_{name}_{entry_name}", entry)
     return Document(root=root, elements=elements, struct_parents=struct_parents,
                     namespace=namespace)
 
 
-def _index(root: etree._Element) -> tuple[dict[str, etree._Element],
-                                          dict[str, etree._Element]]:
-    """(name → element, StructEntry name → its StructReg), in document order, the
-    first definition winning.  Open time is mostly this walk and the parse, so tags
-    are mapped to local names through a small cache (a file has a few dozen tags)."""
-    elements: dict[str, etree._Element] = {}
-    struct_parents: dict[str, etree._Element] = {}
-    local: dict[Any, str] = {}
-    setdefault = elements.setdefault
-    for element in _named_children(root):
-        tag = element.tag
-        kind = local.get(tag)
-        if kind is None:
-            kind = local[tag] = localname(tag)
-        if kind == "StructReg":  # nameless: its StructEntries are the nodes
-            for entry in element.iterchildren("{*}StructEntry"):
-                entry_name = entry.get("Name")
-                if entry_name:
-                    setdefault(entry_name, entry)
-                    struct_parents.setdefault(entry_name, element)
-            continue
-        name = element.get("Name")
-        if not name:
-            continue
-        setdefault(name, element)
-        if kind == "Enumeration":
-            # Entry names repeat across enumerations ("On", "Off"): GenApi names the
-            # entry node EnumEntry_<Enumeration>_<Entry>.
-            for entry in element.iterchildren("{*}EnumEntry"):
-                entry_name = entry.get("Name")
-                if entry_name:
-                    setdefault(f"EnumEntry_{name}_{entry_name}", entry)
-    return elements, struct_parents
+#: Register elements whose address may hold an inline, named ``<IntSwissKnife>`` node
+#: (next to ``<Address>``/``<pAddress>``/``<pIndex>``).
+_NESTING_REGISTERS = frozenset(("IntReg", "MaskedIntReg", "FloatReg", "Register",
+                                "StringReg", "StructReg"))
+#: Of those, the ones whose inline nodes keep their own name; in the others the GenApi
+#: reference registers an inline node as ``_<Register>_<Name>`` (measured with the
+#: ``genicam`` wheel, GenApi 3.5: IntReg, MaskedIntReg, FloatReg, Register prefix;
+#: StructReg, which has no name, and StringReg do not).
+_UNPREFIXED = frozenset(("StructReg", "StringReg"))
+
+
+def nested_name(parent_tag: str, parent_name: str | None, name: str) -> str:
+    """The node-map name of a node declared inline in a ``parent_tag`` element."""
+    if parent_tag in _UNPREFIXED or not parent_name:
+        return name
+    return f"_{parent_name}_{name}"
+
+
+def _index_nested(element: etree._Element, name: str | None, tag: str,
+                  elements: dict[str, etree._Element]) -> None:
+    """Index the named nodes declared inside a register element (its inline
+    ``<IntSwissKnife Name=...>`` address terms): they are nodes of the map like any other,
+    which other nodes may name."""
+    for child in element:
+        if isinstance(child.tag, str) and localname(child.tag) == "IntSwissKnife":
+            child_name = child.get("Name")
+            if child_name:
+                elements.setdefault(nested_name(tag, name, child_name), child)
 
 
 def _named_children(parent: etree._Element) -> Iterator[etree._Element]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from lxml import etree
 
 from ..cache import MISSING
-from ..errors import AccessError, RangeError, XmlError
+from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
 from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
                         pointer_target)
@@ -331,11 +331,38 @@ class Node:
 
     @property
     def unit(self) -> str:
-        return self.text("Unit", "") or ""
+        """``<Unit>``; else, as in the reference, the unit of the pValue node."""
+        own = self.text("Unit")
+        if own is not None:
+            return own
+        target = self._presentation_source()
+        return target.unit if target is not None else ""
 
     @property
     def representation(self) -> str:
-        return self.text("Representation", "") or ""
+        """``<Representation>``; else the pValue node's; else PureNumber for a number
+        (what the reference reports)."""
+        own = self.text("Representation")
+        if own:
+            return own
+        target = self._presentation_source()
+        if target is not None:
+            return target.representation
+        return "PureNumber" if self.kind in ("Integer", "Float") else ""
+
+    def _presentation_source(self) -> "Node | None":
+        """The pValue node a number shows its unit/representation through, if any."""
+        if self.kind not in ("Integer", "Float"):
+            return None
+        # pValue, else (an indexed value) its first pValueIndexed, else pValueDefault
+        name = self.text("pValue") or self.text("pValueIndexed") or self.text("pValueDefault")
+        if not name or name == self.name or name not in self.nodemap:
+            return None
+        try:
+            target = self.nodemap.node(name)
+        except NodeMapError:
+            return None
+        return target if target.kind in ("Integer", "Float") else None
 
     @property
     def streamable(self) -> bool:
@@ -402,7 +429,21 @@ class Node:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
         dynamic, volatile = store.dynamic, store.volatile
-        mode = self.cached("access", self._compute_access)
+        self._condition_failed = False
+        try:
+            mode = self.cached("access", self._compute_access)
+        except NodeMapError:
+            if not self._condition_failed or not self.KEEPS_FAILED_ACCESS:
+                raise
+            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails: the reference
+            # raises that error from this first GetAccessMode and keeps, until the node
+            # is invalidated, the access it started from: RW within ImposedAccessMode,
+            # whatever the node is built on and the conditions after it (measured: an RO
+            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
+            self._condition_failed = False
+            store.put(name, "access", self._imposed or "RW")
+            store.dynamic += 1
+            raise
         if store.dynamic == dynamic and store.volatile == volatile:
             store.constant_access[name] = mode
         else:
@@ -412,18 +453,52 @@ class Node:
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
         then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
-        if self._is_implemented and not self._condition(self._is_implemented):
-            return "NI"
+        # a condition node that is NI makes this node NI, whichever condition it is and
+        # before any other condition is looked at (measured: an NA pIsImplemented node
+        # and an NI pIsLocked node give NI)
+        for pointer in (self._is_implemented, self._is_available, self._is_locked):
+            if pointer and self._condition_unreadable(pointer) == "NI":
+                return "NI"
+        if self._is_implemented:
+            unreadable = self._condition_unreadable(self._is_implemented)
+            if unreadable:
+                return unreadable
+            if not self._condition(self._is_implemented):
+                return "NI"
         mode = self.base_access()
         if mode == "NI":
             return mode
-        if self._is_available and not self._condition(self._is_available):
-            return "NA"
+        if self._is_available:
+            unreadable = self._condition_unreadable(self._is_available)
+            if unreadable:
+                return unreadable
+            if not self._condition(self._is_available):
+                return "NA"
         if self._imposed:
             mode = combine_access(mode, self._imposed)
-        if mode in WRITABLE and self._is_locked and self._condition(self._is_locked):
+        if self._is_locked and mode in WRITABLE:
+            # an unreadable lock only matters to a mode it could lock (measured: an RO
+            # node locked by a WO register stays RO, an RW one becomes NA)
+            unreadable = self._condition_unreadable(self._is_locked)
+            if unreadable:
+                return unreadable
+        # the lock is read whatever the mode (a failing one fails an RO node too)
+        if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def _condition_unreadable(self, pointer: str) -> str | None:
+        """NI or NA when the node a pIsImplemented/pIsAvailable/pIsLocked names cannot
+        be read, whichever condition it is: NI when that node is not implemented, NA
+        otherwise (not available, write-only) — the reference's precedence (measured;
+        e.g. Basler's IEEE1588 features, available through a Boolean that is NI)."""
+        nm = self.nodemap
+        target = pointer.partition(".")[0]
+        if target in nm and target != self.name:
+            mode = nm.node(target).access()
+            if mode not in READABLE:
+                return "NI" if mode == "NI" else "NA"
+        return None
 
     def inputs_access(self, names: Iterable[str]) -> str:
         """The worst access among input nodes (NI beats NA; readable ones count as RW):
@@ -440,9 +515,35 @@ class Node:
                 worst = "NA"
         return worst
 
+    def inputs_presence(self, names: Iterable[str]) -> str:
+        """NI when an input is not implemented, NA when one is not available, else RW.
+
+        For formula variables, Converter pVariables and pMin/pMax/pInc the reference
+        looks only at whether the inputs are there: a write-only input leaves a
+        SwissKnife RO, an Integer with a WO pMax RW (measured with the ``genicam``
+        wheel; tests/reference/test_rules.py)."""
+        nm = self.nodemap
+        worst = "RW"
+        for name in names:
+            if name not in nm or name == self.name:
+                continue
+            mode = nm.node(name).access()
+            if mode == "NI":
+                return "NI"
+            if mode == "NA":
+                worst = "NA"
+        return worst
+
+    #: set when a condition's reading failed during the last access computation
+    _condition_failed = False
+    #: whether a failed condition leaves an access behind (see :meth:`access`)
+    KEEPS_FAILED_ACCESS = True
+
     def _condition(self, pointer: str) -> bool:
         """The node named by pIsImplemented/pIsAvailable/pIsLocked: one that cannot be
-        read (itself not implemented or available) counts as false, as in GenApi."""
+        read (itself not implemented or available) counts as false.  One whose reading
+        fails (a formula over a write-only node, a division by zero) raises that error
+        from :meth:`access` once (see there)."""
         nm = self.nodemap
         self.store.dynamic += 1  # an access mode computed from a value varies
         condition = self._conditions.get(pointer)
@@ -453,7 +554,11 @@ class Node:
         target, read = condition
         if target is not None and nm.node(target).access() not in READABLE:
             return False
-        return bool(read())
+        try:
+            return bool(read())
+        except NodeMapError:
+            self._condition_failed = True
+            raise
 
     def check_bounds_available(self) -> None:
         mode = self.access()
@@ -552,6 +657,28 @@ def round_half_away(value: float) -> int:
     if not math.isfinite(value):
         raise RangeError(f"{value} cannot be written to an integer")
     return int(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def double_to_integer_node(target: "Node", value: float) -> int:
+    """A double written into an Integer node (through a Float's pValue or a
+    Converter): rounded half away from zero, then, when the target has an increment,
+    moved to the nearest point of its grid ``min + k*inc`` (a tie goes to the lower
+    point), as the reference does (measured: min 10, inc 4: 12.0 → 10, 13.0 → 14)."""
+    number = round_half_away(value)
+    get_inc = getattr(target, "get_inc", None)
+    if get_inc is None:
+        return number
+    try:
+        inc = get_inc()
+        low = target.get_min()  # type: ignore[attr-defined]
+    except NodeMapError:
+        return number  # no grid to move to: the write itself reports the problem
+    if not isinstance(inc, int) or inc <= 1:
+        return number
+    steps, rest = divmod(number - low, inc)
+    if 2 * rest > inc:
+        steps += 1
+    return int(low + steps * inc)
 
 
 def as_int(node: Node, value: Any) -> int:

@@ -18,8 +18,8 @@ from lxml import etree
 
 from ..errors import FormulaError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, parse_float, parse_int,
-                   round_half_away)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access,
+                   double_to_integer_node, parse_float, parse_int, round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula
@@ -38,6 +38,8 @@ class FormulaTerms:
         self.owner = owner
         self.integer = integer
         self.readers: dict[str, Callable[[], Any]] = {}
+        #: formula variables → readers of the declared variables no formula names
+        self._unused: dict[frozenset[str], list[Callable[[], Any]]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
         #: formula variables → the (name, reader) pairs to read for it, worked out once
@@ -79,6 +81,13 @@ class FormulaTerms:
                 wanted |= formula.variables
             plan = self._plans[needed] = [(name, reader) for name, reader in
                                           self.readers.items() if name in wanted]
+            # The reference reads every pVariable, named in the formula or not: one
+            # that cannot be read (a WO register, a formula over one) fails the
+            # evaluation.  The unnamed ones are read for that check, their values unused.
+            self._unused[needed] = [reader for name, reader in self.readers.items()
+                                    if name not in wanted]
+        for reader in self._unused[needed]:
+            reader()
         values: dict[str, Any] = dict(self.constants)
         if extra:
             values.update(extra)
@@ -121,7 +130,7 @@ class SwissKnife(_FormulaNode):
     kind = "Float"
 
     def base_access(self) -> str:
-        inputs = self.inputs_access(self.dependencies)
+        inputs = self.inputs_presence(self.dependencies)
         return "RO" if inputs == "RW" else inputs
 
     def __init__(self, *args: Any) -> None:
@@ -205,7 +214,10 @@ class Converter(_FormulaNode):
         return self.nodemap.node(self.target_name)  # type: ignore[arg-type]
 
     def base_access(self) -> str:
-        return self.target().access()
+        """The pValue's access, NI/NA when a pVariable is not implemented/available."""
+        variables = self.inputs_presence(
+            name for name in self.dependencies if name != self.target_name)
+        return combine_access(self.target().access(), variables)
 
     def convert_from(self, raw: Any) -> Any:
         values = self.terms.values(self.formula_from.variables, {"TO": raw})
@@ -224,7 +236,9 @@ class Converter(_FormulaNode):
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()
-        if not hasattr(target, "get_min"):
+        if self.slope == "Varying" or not hasattr(target, "get_min"):
+            # The reference derives no bounds for a Varying slope: the full range of the
+            # type (±DBL_MAX for a Converter, int64 for an IntConverter).
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
         # the reference.
@@ -232,16 +246,40 @@ class Converter(_FormulaNode):
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
+        # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
+        # overflowing bound comes out finite; a +inf min stays +inf).
+        if isinstance(low, float):
+            low = max(low, -sys.float_info.max)
+        if isinstance(high, float):
+            high = min(high, sys.float_info.max)
         return low, high
 
     def _extreme(self, sign: int) -> Any:
         return sign * sys.float_info.max
 
     def get_min(self) -> Any:
-        return self.cached("min", lambda: self._bounds()[0])
+        self.check_bounds_available()
+        return self.cached("min", lambda: self._bound(0))
 
     def get_max(self) -> Any:
-        return self.cached("max", lambda: self._bounds()[1])
+        self.check_bounds_available()
+        return self.cached("max", lambda: self._bound(1))
+
+    def _bound(self, side: int) -> Any:
+        """One bound; with a declared Increasing/Decreasing slope only the target bound
+        it comes from is evaluated (the reference does not touch the other one, which
+        may fail), otherwise both (the order decides)."""
+        target = self.target()
+        if self.slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
+            source = side if self.slope == "Increasing" else 1 - side
+            bound = target.get_min if source == 0 else target.get_max  # type: ignore[attr-defined]
+            raw = bound()
+            value = self.convert_from(raw)
+            if isinstance(value, float):
+                value = max(value, -sys.float_info.max) if side == 0 else \
+                    min(value, sys.float_info.max)
+            return value
+        return self._bounds()[side]
 
     def get_inc(self) -> Any:
         return None
@@ -253,12 +291,60 @@ class Converter(_FormulaNode):
         low, high = self.get_min(), self.get_max()
         if not low <= value <= high:
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
-        if target.kind in ("Integer", "Enumeration", "Boolean") and isinstance(raw, float):
+        if target.kind == "Integer" and isinstance(raw, float):
+            raw = double_to_integer_node(target, raw)
+        elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
         target.set(raw)
         self.nodemap.changed(self)
+
+
+    def _verify_variables(self) -> None:
+        """A write reads the pVariables *verified*, as the reference does: a numeric
+        value node read on the way (a pVariable, or what a pVariable formula or pValue
+        reads in turn) whose value is outside its own min/max, or off its Inc grid,
+        makes the write fail with a RangeError naming it, and nothing is written."""
+        nm = self.nodemap
+        seen: set[str] = {self.name}
+        todo = [t for t in self.texts("pVariable") if "." not in t]
+        while todo and len(seen) < 1000:
+            name = todo.pop()
+            if name in seen or name not in nm:
+                continue
+            seen.add(name)
+            node = nm.node(name)
+            if isinstance(node, _FormulaNode):
+                todo += [t for t in node.texts("pVariable") if "." not in t]
+                if isinstance(node, Converter):
+                    todo.append(node.target_name or "")
+                continue
+            if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
+                continue
+            pvalue = node.text("pValue")
+            if pvalue:
+                todo.append(pvalue)
+            self._verify_one(node)
+
+    def _verify_one(self, node: Node) -> None:
+        current = node.get()
+        low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
+        if not low <= current <= high:
+            raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
+                             f"outside its [{low}, {high}]; GenApi refuses the write")
+        if node.kind == "Integer":
+            inc = node.get_inc()  # type: ignore[attr-defined]
+            if inc > 1 and _int64_wrap(current - low) % inc:
+                raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
+                                 f"{current}, not min {low} plus a multiple of {inc}; "
+                                 f"GenApi refuses the write")
+
+
+def _int64_wrap(value: int) -> int:
+    """``abs`` of ``value`` wrapped to int64 (C's int64 subtraction, truncating ``%``)."""
+    return abs(((value + (1 << 63)) % (1 << 64)) - (1 << 63))
 
 
 class IntConverter(Converter):
@@ -273,7 +359,16 @@ class IntConverter(Converter):
     def _extreme(self, sign: int) -> int:
         return INT64_MAX if sign > 0 else INT64_MIN
 
+    def convert_from(self, raw: Any) -> Any:
+        if isinstance(raw, float) and not (INT64_MIN <= raw < 2.0 ** 63):
+            # The reference cannot hand a float pValue outside int64 to an integer
+            # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.
+            raise FormulaError(f"{self.name}: {self.target_name} gives {raw}, which an "
+                               f"integer formula cannot take (outside int64)")
+        return super().convert_from(raw)
+
     def get_inc(self) -> int:
+        self.check_bounds_available()
         return 1
 
 

@@ -19,7 +19,7 @@ import struct
 import sys
 from typing import Any, Callable
 
-from ..errors import NodeMapError, PortError, ProtocolError, RangeError, XmlError
+from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, as_int, combine_access,
                    parse_int, whole)
@@ -334,7 +334,8 @@ class IntReg(RegisterNode):
         return value
 
     def decode(self, data: bytes) -> int:
-        return int.from_bytes(data, self.byteorder, signed=self.signed)
+        # An unsigned 8-byte register reads as int64 in the reference (two's complement).
+        return int.from_bytes(data, self.byteorder, signed=self.signed or len(data) >= 8)
 
     def get_min(self) -> int:
         self.check_bounds_available()
@@ -397,6 +398,14 @@ class MaskedIntReg(IntReg):
     def _bits(self) -> int:
         return self.field()[1]
 
+    def get_max(self) -> int:
+        # An unsigned 64-bit field's maximum 2**64 - 1 comes out of the reference's int64
+        # arithmetic as -1 (measured: LSB 0, MSB 63 → max -1; IntReg keeps INT64_MAX).
+        if not self.signed and self._bits() == 64:
+            self.check_bounds_available()
+            return -1
+        return super().get_max()
+
     def decode(self, data: bytes) -> int:
         shift, width = self.field()
         raw = (int.from_bytes(data, self.byteorder) >> shift) & ((1 << width) - 1)
@@ -407,10 +416,13 @@ class MaskedIntReg(IntReg):
     def encode(self, value: int) -> bytes:
         shift, width = self.field()
         mask = ((1 << width) - 1) << shift
-        if self.access() == "RW":
-            current = int.from_bytes(self.read_bytes(), self.byteorder)
-        else:
-            current = 0
+        if self.access() not in ("RW", "RO"):
+            # Read-modify-write needs the register's bytes: like the reference, a bit
+            # field that cannot be read cannot be written either.
+            raise AccessError(f"{self.name} is a write-only bit field: writing it reads "
+                              f"the register first (read-modify-write), which its access "
+                              f"mode {self.access()} forbids")
+        current = int.from_bytes(self.read_bytes(), self.byteorder)
         raw = (current & ~mask) | ((value << shift) & mask)
         return raw.to_bytes(self.length(), self.byteorder)
 
@@ -454,6 +466,7 @@ class FloatReg(RegisterNode):
         return -self.get_max()
 
     def get_max(self) -> float:
+        self.check_bounds_available()
         return sys.float_info.max if self.length() == 8 else _FLT_MAX
 
     def get_inc(self) -> None:

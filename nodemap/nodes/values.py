@@ -10,14 +10,14 @@ increment, then write the source and propagate (``pValueCopy`` included).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Iterable
 
 from ..cache import MISSING
-from ..errors import AccessError, RangeError
+from ..errors import AccessError, NodeMapError, RangeError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
-                   combine_access, parse_float, parse_int, parse_int64, round_half_away,
-                   whole)
+                   combine_access, double_to_integer_node, parse_float, parse_int,
+                   parse_int64, round_half_away, whole)
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
@@ -42,6 +42,10 @@ class ValueNode(Node):
                                     if t and t != self.name)
         self._indexed: dict[int, tuple[str | None, Any]] = {}
         if self._index:
+            # The reference applies no condition to an indexed value: with pIndex,
+            # pIsImplemented, pIsAvailable and pIsLocked are ignored (measured: RW where
+            # each is 0/1; tests/reference/test_rules.py).  ImposedAccessMode still holds.
+            self._is_implemented = self._is_available = self._is_locked = None
             for element in self.props.get("pValueIndexed", ()):
                 self._indexed[parse_int(element.get("Index", "0"), where=self.where())] = \
                     ((element.text or "").strip(), None)
@@ -90,6 +94,37 @@ class ValueNode(Node):
             return (nm.node(pointer), None) if pointer else (None, key)
         return None, "value"
 
+    @property
+    def unit(self) -> str:
+        """An indexed value without ``<Unit>`` shows the first unit of its pValueIndexed
+        nodes, by Index (whatever the index is now), as the reference does."""
+        if self._index and self.text("Unit") is None and self.kind in ("Integer", "Float"):
+            nm = self.nodemap
+            pointers = sorted((index, pointer) for index, (pointer, _) in self._indexed.items()
+                              if pointer)
+            for _, pointer in pointers:
+                if pointer in nm and pointer != self.name:
+                    try:
+                        unit = nm.node(pointer).unit
+                    except NodeMapError:
+                        continue
+                    if unit:
+                        return unit
+            return ""
+        return super().unit
+
+    @property
+    def representation(self) -> str:
+        """An indexed value shows the representation of the node its index selects now
+        (PureNumber for a constant slot), as the reference does."""
+        if self._index and not self.text("Representation") and self.kind in ("Integer", "Float"):
+            try:
+                node, _ = self.source()
+            except NodeMapError:
+                return super().representation
+            return node.representation if node is not None else "PureNumber"
+        return super().representation
+
     def _slot(self, key: Any) -> Any:
         """What slot ``key`` holds: written by the application (in the store), else the
         description's constant."""
@@ -118,9 +153,14 @@ class ValueNode(Node):
 
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
-        inputs = self._access_inputs
-        if inputs:
-            mode = self.inputs_access(inputs)
+        if self._index and self._index != self.name:
+            mode = self.inputs_access([self._index])
+            if mode != "RW":
+                return mode
+        bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc"))
+                  if t and t != self.name]
+        if bounds and not self._index:  # an indexed value ignores them (as its conditions)
+            mode = self.inputs_presence(bounds)
             if mode != "RW":
                 return mode
         if self._index:
@@ -174,10 +214,21 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         value = as_int(self, value)
         self.check_writable()
-        low, high, inc = self.get_min(), self.get_max(), self.get_inc()
-        if not low <= value <= high:
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
-        if inc > 1 and (value - low) % inc:
+        # min, then max, then inc, each checked before the next is read (the reference's
+        # order: a value under min is a RangeError even when max cannot be read)
+        low = self.get_min()
+        if value < low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if value > high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
+        inc = self.get_inc()
+        if inc < 1:
+            raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
+                             f"write an Integer whose increment is not positive")
+        if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
         self.write_source(value)
@@ -196,13 +247,15 @@ class Float(ValueNode):
     def convert(self, raw: Any) -> float:
         return float(raw)
 
+    # An infinite bound (a pMax node reading inf) is reported as ±DBL_MAX, as the
+    # reference does: min is capped below at -DBL_MAX, max above at +DBL_MAX.
     def get_min(self) -> float:
-        return self.cached("min", lambda: float(self.bound("Min", "pMin", "get_min",
-                                                            -sys.float_info.max)))
+        return self.cached("min", lambda: max(float(self.bound(
+            "Min", "pMin", "get_min", -sys.float_info.max)), -sys.float_info.max))
 
     def get_max(self) -> float:
-        return self.cached("max", lambda: float(self.bound("Max", "pMax", "get_max",
-                                                            sys.float_info.max)))
+        return self.cached("max", lambda: min(float(self.bound(
+            "Max", "pMax", "get_max", sys.float_info.max)), sys.float_info.max))
 
     def get_inc(self) -> float | None:
         def compute() -> float | None:
@@ -221,12 +274,17 @@ class Float(ValueNode):
                              f"{type(value).__name__}")
         value = float(value)
         self.check_writable()
-        low, high = self.get_min(), self.get_max()
-        if not (low <= value <= high):
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        low = self.get_min()
+        if not value >= low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if not value <= high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
-            self.write_source(round_half_away(value))
+            self.write_source(double_to_integer_node(node, value))
         else:
             self.write_source(value)
         self.finish_write()
@@ -328,6 +386,14 @@ class Enumeration(ValueNode):
         self._by_value: dict[int, str] | None = None
         self._entries: tuple[EnumEntry, ...] | None = None
 
+    def _collect_dependencies(self) -> Iterable[str]:
+        # Its access and entries follow its entries' pIsImplemented/pIsAvailable: a
+        # change of those must reach the enumeration (the entries are its inputs).
+        yield from super()._collect_dependencies()
+        for element in self.props.get("EnumEntry", ()):
+            if element.get("Name"):
+                yield f"EnumEntry_{self.name}_{element.get('Name')}"
+
     def all_entries(self) -> tuple[EnumEntry, ...]:
         """Every entry node (built on first use, then kept: the set never changes)."""
         entries = self._entries
@@ -397,6 +463,9 @@ class Enumeration(ValueNode):
         return super().attribute(suffix)
 
     def set(self, value: Any) -> None:
+        # Access first, then the entry: the reference refuses a write to a read-only
+        # enumeration with AccessError even for an unknown symbol.
+        self.check_writable()
         if isinstance(value, str):
             entry = self.entry(value)
         else:
@@ -405,7 +474,6 @@ class Enumeration(ValueNode):
             if not matches:
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")
             entry = matches[0]
-        self.check_writable()
         mode = entry.access()
         if mode == "NI":
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
@@ -445,15 +513,46 @@ class String(ValueNode):
         self.finish_write()
 
 
+def _int64_remainder(difference: int, inc: int) -> int:
+    """``difference % inc`` as the reference computes it: the difference wrapped to
+    int64 (``value - min`` overflows when min is near INT64_MIN), C's truncating ``%``."""
+    wrapped = ((difference + (1 << 63)) % (1 << 64)) - (1 << 63)
+    return abs(wrapped) % inc
+
+
+_VISIBILITY_ORDER = {"Beginner": 0, "Expert": 1, "Guru": 2, "Invisible": 3}
+_VISITING: set[int] = set()
+
+
+def name_in_progress(category: "Category") -> bool:
+    return id(category) in _VISITING
+
+
 class Category(Node):
     """``<Category>``: a named group of features (RO, or NI when not implemented)."""
 
     kind = "Category"
 
+    _frozen_access: str | None = None
+    #: a failing pIsImplemented fails every access read of a category (measured)
+    KEEPS_FAILED_ACCESS = False
+
     def _compute_access(self) -> str:
-        if self._is_implemented and not self._condition(self._is_implemented):
-            return "NI"
-        return self.base_access()
+        """NI when its pIsImplemented is 0 or none of its features is implemented, else
+        RO (pIsAvailable does not apply, nor a pIsImplemented node that cannot be
+        read).  Worked out once: the reference never recomputes a category's access,
+        not even after InvalidateNodes (measured)."""
+        if self._frozen_access is None:
+            # its features first (the reference asks them before its own condition);
+            # a pIsImplemented node that cannot be read (NI, NA, WO) has no effect here
+            base = self.base_access()
+            if self._is_implemented and \
+                    not self._condition_unreadable(self._is_implemented) and \
+                    not self._condition(self._is_implemented):
+                self._frozen_access = "NI"
+            else:
+                self._frozen_access = base
+        return self._frozen_access
 
     def base_access(self) -> str:
         """RO; NI when it groups features and none of them is implemented."""
@@ -466,6 +565,21 @@ class Category(Node):
     def features(self) -> list[str]:
         return self.nodemap.category_children(self.name, self.texts("pFeature"))
 
+    @property
+    def visibility(self) -> str:
+        """The reference shows a category as visible as its most visible feature; one
+        with no feature keeps its own ``<Visibility>``, Invisible by default."""
+        nm = self.nodemap
+        children = [name for name in self.features() if name in nm and name != self.name]
+        if not children or name_in_progress(self):
+            return self.text("Visibility") or "Invisible"
+        _VISITING.add(id(self))  # a category cycle ends at the category met again
+        try:
+            levels = [nm.node(name).visibility for name in children]
+        finally:
+            _VISITING.discard(id(self))
+        return min(levels, key=lambda level: _VISIBILITY_ORDER.get(level, 0))
+
 
 class PortNode(Node):
     """``<Port>``: where a Port object is connected."""
@@ -473,11 +587,12 @@ class PortNode(Node):
     kind = "Port"
 
     def base_access(self) -> str:
-        """RW when a Port object is connected; otherwise NI for an event port (its data
-        only arrives with events) and NA for the rest, as in GenApi."""
+        """RW when a Port object is connected; otherwise NA for a chunk port (its data
+        arrives with a frame) and NI for the rest (an event port, or a device port nobody
+        connected), as the GenApi reference reports."""
         if self.nodemap.has_port(self.name):
             return "RW"
-        return "NI" if self.text("EventID") or self.text("pEventID") else "NA"
+        return "NA" if self.text("ChunkID") or self.text("pChunkID") else "NI"
 
 
 class UnknownNode(Node):

@@ -55,6 +55,29 @@ def test_registers_at_one_span_share_bytes_and_a_write_invalidates_every_reader(
     assert store.get("Far") == 0 and store.bytes_at(("Device", 0x100, 4)) is not None
 
 
+def test_invalidating_one_reader_of_shared_bytes_keeps_a_later_write_seeing_the_others():
+    # Two registers over one span (an IntReg and a MaskedIntReg field of it, as in a
+    # PGR file): A reads, B is served from A's bytes; A alone is invalidated (its
+    # pInvalidator fired) and read again; then A writes.  B must not keep its old value.
+    store = Store()
+    span = ("Device", 0x521C, 4)
+    store.keep_bytes("A", span, b"\x00\x03\x00\x03")
+    store.read_from("B", span)
+    store.put("A", "value", 0x30003)
+    store.put("B", "value", 3)
+    store.depend("ViewOfB", ["B"])
+    store.put("ViewOfB", "value", 4)
+    stale = store.invalidate(["A"])
+    assert {"A", "B", "ViewOfB"} <= stale             # B read the bytes that went
+    assert store.get("B") is MISSING and store.bytes_at(span) is None
+    store.keep_bytes("A", span, b"\x00\x03\x00\x03")  # read again by A
+    store.read_from("B", span)
+    store.put("B", "value", 3)
+    store.put("ViewOfB", "value", 4)
+    assert {"B", "ViewOfB"} <= store.written("A", span, b"\x00\x00\x00\x00")
+    assert store.get("B") is MISSING and store.get("ViewOfB") is MISSING
+
+
 def test_clear_keeps_held_values():
     store = Store()
     store.hold("Gain", 3, 1.5)
@@ -206,7 +229,7 @@ def test_constant_access_modes_survive_invalidation_until_a_port_changes():
     assert nm.store.constant_access["Plain"] == "RW"
     nm.disconnect()
     assert "Plain" not in nm.store.constant_access
-    assert f["Plain"].access == "NA"    # no port: the register cannot be read
+    assert f["Plain"].access == "NI"    # no port: NI, as the reference says (test_rules.py)
     nm.connect(port)
     assert f["Plain"].access == "RW"
 

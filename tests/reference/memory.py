@@ -38,6 +38,8 @@ from typing import Any, Callable
 __all__ = ["PAGE_SIZE", "PROFILES", "SparseMemory", "reference_port"]
 
 PAGE_SIZE = 0x1000
+#: The longest single read the memory answers (longer ones raise OSError).
+MAX_READ = 1 << 20
 ADDRESS_LIMIT = 1 << 64
 
 
@@ -112,6 +114,11 @@ class SparseMemory:
     # -- the nodemap Port protocol ---------------------------------------------------
     def read(self, address: int, length: int) -> bytes:
         self.reads += 1
+        if length > MAX_READ:
+            # a length read from random memory (a StringReg's pLength): no device answers
+            # a gigabyte read; failing it keeps both sides (and this process) small
+            raise OSError(f"read of {length} bytes at 0x{address:X} refused (more than "
+                          f"{MAX_READ} bytes)")
         return self.peek(address, length)
 
     def write(self, address: int, data: bytes) -> None:

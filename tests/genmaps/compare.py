@@ -1,0 +1,290 @@
+"""Run a generated map on the GenApi reference and on nodemap; list every disagreement.
+
+:func:`compare_map` loads the same XML into both node maps over identical memories and
+compares every node the reference knows of a comparable kind (features or not; Ports by
+access only) — value, int_value, min, max, inc, access, entries, register length (the
+:mod:`tests.reference.oracle` facts) plus unit, visibility, representation and category
+membership — at three moments:
+
+1. the initial memory state;
+2. after each write of the scenario (the outcome — accepted, or the normalised error
+   class — must agree too, and so must every byte either side wrote);
+3. at each value of each selector (Enumeration: every entry; Integer: min..max, at most
+   four values).
+
+Both sides failing a read counts as agreement only when the normalised errors agree
+(:func:`tests.reference.oracle.same_value`); such reads are counted apart from the
+readable comparisons, by (reference error, our error) kind, in :class:`Tally`.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import attrs
+
+from tests.reference import oracle
+from tests.reference.memory import SparseMemory
+
+from .model import MapSpec
+
+__all__ = ["Tally", "compare_map", "GeneratorError"]
+
+EXTENDED = ("unit", "visibility", "representation", "features")
+
+
+class GeneratorError(AssertionError):
+    """The reference refused a generated document: a defect of the generator."""
+
+
+@attrs.define
+class Tally:
+    """What one or many maps compared."""
+
+    maps: int = 0
+    readable: int = 0
+    readable_ok: int = 0
+    both_failed: collections.Counter[tuple[str, str]] = attrs.field(factory=collections.Counter)
+    #: differences explained by the reference's stale cache (see ``_Run.snapshot``)
+    stale_reference: int = 0
+    #: min/max differences from the reference's frozen Automatic slope (min > max)
+    reference_slope: int = 0
+    differences: list[str] = attrs.field(factory=list)
+
+    def add(self, other: "Tally") -> None:
+        self.maps += other.maps
+        self.readable += other.readable
+        self.readable_ok += other.readable_ok
+        self.stale_reference += other.stale_reference
+        self.reference_slope += other.reference_slope
+        self.both_failed.update(other.both_failed)
+        self.differences += other.differences
+
+
+def _memory(spec: MapSpec) -> SparseMemory:
+    memory = SparseMemory(spec.profile, seed=spec.seed)
+    for address, data in spec.presets:
+        memory.preset(address, data)
+    return memory
+
+
+def _ref_extended(nm: Any, name: str, kind: str) -> dict[str, Any]:
+    import genicam.genapi as genapi
+
+    node = nm.get_node(name)
+    out: dict[str, Any] = {}
+    out["visibility"] = oracle._ref_get(lambda: genapi.EVisibility(int(node.node.visibility)).name)
+    if kind in ("Integer", "Float"):
+        out["unit"] = oracle._ref_get(lambda: node.unit)
+        out["representation"] = oracle._ref_get(
+            lambda: genapi.ERepresentation(int(node.representation)).name)
+    if kind == "Category":
+        out["features"] = oracle._ref_get(lambda: tuple(n.node.name for n in node.features))
+    return out
+
+
+def _our_extended(nm: Any, name: str, kind: str) -> dict[str, Any]:
+    feature = nm.features[name]
+    out: dict[str, Any] = {}
+    out["visibility"] = oracle._ours_get(lambda: feature.visibility)
+    if kind in ("Integer", "Float"):
+        out["unit"] = oracle._ours_get(lambda: feature.unit)
+        out["representation"] = oracle._ours_get(lambda: feature.representation)
+    if kind == "Category":
+        out["features"] = oracle._ours_get(lambda: tuple(feature.features))
+    return out
+
+
+def _ref_access(nm: Any, name: str) -> Any:
+    return oracle._ref_get(lambda: oracle._access_name(nm.get_node(name).node.get_access_mode()))
+
+
+def _ref_write(nm: Any, name: str, value: Any) -> Any:
+    node = nm.get_node(name)
+    try:
+        if value is None:
+            node.execute()
+        else:
+            node.value = value
+    except Exception as exc:
+        return oracle.normalise_reference_error(exc)
+    return None
+
+
+def _our_write(nm: Any, name: str, value: Any) -> Any:
+    try:
+        feature = nm.features[name]
+        if value is None:
+            feature.execute()
+        else:
+            feature.value = value
+    except Exception as exc:
+        return oracle.normalise_our_error(exc)
+    return None
+
+
+def _declared_names(xml: bytes) -> set[str]:
+    """Node names the document declares (enumeration entries and inline register terms
+    under the names GenApi gives them)."""
+    from lxml import etree
+
+    from nodemap.loader import nested_name
+
+    root = etree.fromstring(xml)
+    names: set[str] = set()
+    for element in root:
+        tag = etree.QName(element).localname
+        name = element.get("Name")
+        if name:
+            names.add(name)
+        for child in element:
+            child_tag = etree.QName(child).localname
+            child_name = child.get("Name")
+            if not child_name:
+                continue
+            if child_tag == "EnumEntry":
+                names.add(f"EnumEntry_{name}_{child_name}")
+            elif child_tag == "StructEntry":
+                names.add(child_name)
+            elif child_tag == "IntSwissKnife":
+                names.add(nested_name(tag, name, child_name))
+    return names
+
+
+def _slope_defect(ref: oracle.Facts, ours: oracle.Facts) -> bool:
+    """The reference's min > max, and nodemap's bounds are the same two swapped."""
+    numbers = (int, float)
+    if not all(isinstance(v, numbers) for v in (ref.min, ref.max, ours.min, ours.max)):
+        return False
+    return bool(ref.min > ref.max and oracle.same_value(ref.min, ours.max)
+                and oracle.same_value(ref.max, ours.min))
+
+
+class _Run:
+    def __init__(self, spec: MapSpec) -> None:
+        import genicam.genapi as genapi
+
+        xml = spec.xml()
+        self.xml = xml
+        base = _memory(spec)
+        self.ref_memory, self.our_memory = base.clone(), base.clone()
+        try:
+            self.ref = oracle.load_reference(xml, self.ref_memory, "Device")
+        except Exception as exc:
+            raise GeneratorError(f"the reference refuses the generated map: {exc}\n"
+                                 f"{xml.decode()}") from None
+        self.ours = oracle.load_ours(xml, self.our_memory, "Device")
+        self.names: list[str] = []
+        self.ports: list[str] = []
+        declared = _declared_names(xml)
+        for node in self.ref.nodes:
+            name = node.node.name
+            if name not in declared:
+                continue  # the reference's own helper nodes (<Converter>_ConvertFrom ...)
+            if oracle._ref_kind(node) is not None:
+                self.names.append(name)
+            elif genapi.EInterfaceType(int(node.node.principal_interface_type)).name == "intfIPort":
+                self.ports.append(name)
+        self.names.sort()
+        self.ports.sort()
+        self.tally = Tally(maps=1)
+
+    def differ(self, stage: str, text: str) -> None:
+        self.tally.differences.append(f"[{stage}] {text}")
+
+    def snapshot(self, stage: str) -> None:
+        for name in self.names:
+            ref = oracle.reference_feature_facts(self.ref, name)
+            ours = oracle.our_feature_facts(self.ours, name)
+            diffs = oracle.compare_facts(ref, ours)
+            if diffs and _slope_defect(ref, ours):
+                # The reference works out an Automatic slope once, at the first bounds
+                # it computes, and keeps it when a pVariable later reverses the slope:
+                # it then reports min > max.  nodemap reports them in order.
+                self.tally.reference_slope += len(diffs)
+                diffs = [d for d in diffs if d.attribute not in ("min", "max")]
+            if diffs and stage != "initial":
+                # The reference serves a node's cached value until its own dependency
+                # graph invalidates it: a write to an overlapping bit field (another
+                # StructEntry of the register) does not, nor (for one read) a selector
+                # change right after a write to an indexed value; nodemap re-reads.
+                # Where the reference, once its caches are dropped (InvalidateNodes,
+                # written values kept), agrees with nodemap, the difference is the
+                # reference's stale cache: counted, not a disagreement.
+                self.ref._invalidate_nodes()
+                again = oracle.reference_feature_facts(self.ref, name)
+                if not oracle.compare_facts(again, ours):
+                    self.tally.stale_reference += len(diffs)
+                    diffs = []
+            bad = {d.attribute for d in diffs}
+            for d in diffs:
+                self.differ(stage, str(d))
+            if "kind" in bad:
+                continue
+            for attribute in oracle.ATTRIBUTES:
+                value = getattr(ref, attribute)
+                if value is None or attribute == "access":
+                    continue
+                if isinstance(value, oracle.Raised):
+                    other = getattr(ours, attribute)
+                    if attribute not in bad and isinstance(other, oracle.Raised):
+                        self.tally.both_failed[(value.error, other.error)] += 1
+                    continue
+                self.tally.readable += 1
+                self.tally.readable_ok += attribute not in bad
+            ref_more = _ref_extended(self.ref, name, ref.kind)
+            our_more = _our_extended(self.ours, name, ref.kind)
+            for attribute, value in ref_more.items():
+                if not oracle.same_value(value, our_more.get(attribute)):
+                    self.differ(stage, f"{name}.{attribute}: reference={value!r} "
+                                       f"ours={our_more.get(attribute)!r}")
+        for name in self.ports:
+            ref_access = _ref_access(self.ref, name)
+            our_access = oracle._ours_get(lambda: self.ours.features[name].access)
+            if not oracle.same_value(ref_access, our_access):
+                self.differ(stage, f"{name}.access (Port): reference={ref_access} ours={our_access}")
+
+    def write(self, name: str, value: Any) -> None:
+        stage = f"write {name}={value!r}"
+        ref = _ref_write(self.ref, name, value)
+        ours = _our_write(self.ours, name, value)
+        if (ref is not None or ours is not None) and not oracle.same_value(ref, ours):
+            self.differ(stage, f"outcome: reference={ref} ours={ours}")
+        ref_bytes = self.ref_memory.written_bytes()
+        our_bytes = self.our_memory.written_bytes()
+        for address in sorted(set(ref_bytes) | set(our_bytes)):
+            if self.ref_memory.peek(address, 1) != self.our_memory.peek(address, 1):
+                self.differ(stage, f"memory byte {address:#x}: reference "
+                                   f"{self.ref_memory.peek(address, 1).hex()} ours "
+                                   f"{self.our_memory.peek(address, 1).hex()}")
+                break
+        self.snapshot(stage)
+
+    def sweep(self, selector: str, symbols: list[str] | None) -> None:
+        if symbols is not None:
+            values: list[Any] = list(symbols)
+        else:
+            node = self.ref.get_node(selector)
+            try:
+                lo, hi = int(node.min), int(node.max)
+            except Exception:
+                return
+            values = list(range(lo, min(hi, lo + 3) + 1))
+        for value in values:
+            self.write(selector, value)
+
+
+def compare_map(spec: MapSpec, enum_symbols: dict[str, list[str]] | None = None) -> Tally:
+    """Every disagreement of one generated map (initial state, writes, selector sweeps)."""
+    run = _Run(spec)
+    run.snapshot("initial")
+    for name, value in spec.writes:
+        run.write(name, value)
+    for selector in spec.selectors:
+        symbols = None
+        node = run.ref.get_node(selector)
+        if oracle._ref_kind(node) == "Enumeration":
+            symbols = [e.symbolic for e in node.entries]
+        run.sweep(selector, symbols)
+    return run.tally

@@ -1,0 +1,311 @@
+"""GenApi rules measured on the reference with tiny descriptions, each pinned twice: what
+the reference answers (so a rule that stops being exercised is noticed) and that nodemap
+answers the same (value, bounds, access; writes where a rule is about writing).
+
+The five disagreement classes of issue 13 come first; then the rules the generated-map
+differential (tests/reference/test_generated_maps.py) found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.genmaps.compare import _our_write, _ref_write
+from tests.genmaps.model import FOOTER, HEADER
+from tests.peers import require_genicam
+
+from . import oracle
+from .memory import SparseMemory
+
+REG = ("<Address>{address}</Address><Length>{length}</Length><AccessMode>{access}</AccessMode>"
+       "<pPort>Device</pPort><Endianess>LittleEndian</Endianess>")
+
+
+def reg(address: int, access: str = "RW", length: int = 4) -> str:
+    return REG.format(address=hex(address), access=access, length=length)
+
+
+def document(body: str) -> bytes:
+    return (HEADER + '<Category Name="Root"></Category>' + body + '<Port Name="Device"/>'
+            + FOOTER).encode()
+
+
+def both(body: str, memory: SparseMemory | None = None) -> tuple[Any, Any]:
+    require_genicam()
+    xml = document(body)
+    memory = memory or SparseMemory("zero")
+    return (oracle.load_reference(xml, memory.clone(), "Device"),
+            oracle.load_ours(xml, memory.clone(), "Device"))
+
+
+def facts(ref: Any, ours: Any, name: str) -> oracle.Facts:
+    """The reference's facts of ``name``, after checking nodemap's are the same."""
+    theirs = oracle.reference_feature_facts(ref, name)
+    mine = oracle.our_feature_facts(ours, name)
+    diffs = oracle.compare_facts(theirs, mine)
+    assert not diffs, "\n".join(map(str, diffs))
+    return theirs
+
+
+# ----------------------------------------------------------------- issue 13, class 1
+@pytest.mark.parametrize(("tag", "extra", "name"), [
+    ("IntReg", "", "_R_Off"), ("MaskedIntReg", "<Bit>0</Bit>", "_R_Off"),
+    ("Register", "", "_R_Off"), ("StringReg", "", "Off")])
+def test_nested_node_is_registered_under_the_reference_name(tag: str, extra: str, name: str) -> None:
+    """An <IntSwissKnife Name="Off"> inside a register's address: a node of the map,
+    named _<Register>_<Name> (plain <Name> inside StringReg/StructReg), usable by others."""
+    body = reg(0x100).replace("<Length>", '<IntSwissKnife Name="Off"><pVariable Name="V">X'
+                                          "</pVariable><Formula>V*4</Formula></IntSwissKnife>"
+                                          "<Length>")
+    if tag in ("Register", "StringReg"):
+        body = body.replace("<Endianess>LittleEndian</Endianess>", "")
+    elif tag == "MaskedIntReg":
+        body = body.replace("<Endianess>", f"{extra}<Endianess>")
+    ref, ours = both(f'<{tag} Name="R">{body}</{tag}><Integer Name="X"><Value>2</Value></Integer>'
+                     f'<Integer Name="User"><pValue>{name}</pValue></Integer>')
+    assert facts(ref, ours, name).value == 8
+    assert facts(ref, ours, "User").value == 8
+
+
+# ----------------------------------------------------------------- class 2
+@pytest.mark.parametrize("integer", [False, True])
+def test_converter_varying_slope_reports_the_full_range(integer: bool) -> None:
+    tag = "IntConverter" if integer else "Converter"
+    ref, ours = both(f'<IntReg Name="T">{reg(0x100)}</IntReg>'
+                     f'<{tag} Name="C"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>'
+                     f"<pValue>T</pValue><Slope>Varying</Slope></{tag}>")
+    got = facts(ref, ours, "C")
+    if integer:
+        assert (got.min, got.max) == (-(1 << 63), (1 << 63) - 1)
+    else:
+        assert (got.min, got.max) == (-1.7976931348623157e308, 1.7976931348623157e308)
+
+
+def test_converter_bounds_from_unbounded_float_are_capped() -> None:
+    ref, ours = both('<Float Name="T"><Value>3</Value></Float>'
+                     "<Converter Name=\"C\"><FormulaTo>FROM/2</FormulaTo><FormulaFrom>TO*2"
+                     "</FormulaFrom><pValue>T</pValue><Slope>Increasing</Slope></Converter>")
+    got = facts(ref, ours, "C")
+    assert (got.min, got.max) == (-1.7976931348623157e308, 1.7976931348623157e308)
+
+
+def test_intconverter_without_slope_is_a_reference_defect() -> None:
+    """Pinned, not followed: without <Slope> the reference reports min = max = 0 for an
+    IntConverter (every write then fails); nodemap derives the bounds (Automatic)."""
+    require_genicam()
+    xml = document('<Integer Name="T"><Value>3</Value><Min>0</Min><Max>100</Max></Integer>'
+                   "<IntConverter Name=\"C\"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO"
+                   "</FormulaFrom><pValue>T</pValue></IntConverter>")
+    ref = oracle.load_reference(xml, SparseMemory("zero"), "Device")
+    ours = oracle.load_ours(xml, SparseMemory("zero"), "Device")
+    assert (ref.get_node("C").min, ref.get_node("C").max) == (0, 0)
+    assert (ours.features["C"].min, ours.features["C"].max) == (0, 100)
+
+
+# ----------------------------------------------------------------- class 3
+def test_integer_bounds_of_an_internal_integer_are_int64() -> None:
+    ref, ours = both('<Integer Name="I"><Value>5</Value></Integer>'
+                     f'<IntReg Name="R">{reg(0x100, length=2)}</IntReg>'
+                     '<Integer Name="P"><pValue>R</pValue></Integer>'
+                     '<IntSwissKnife Name="K"><Formula>3</Formula></IntSwissKnife>')
+    assert (facts(ref, ours, "I").min, facts(ref, ours, "I").max) == (-(1 << 63), (1 << 63) - 1)
+    assert facts(ref, ours, "P").max == 0xFFFF          # through pValue: the register's width
+    assert facts(ref, ours, "K").min == -(1 << 63)
+
+
+def test_unsigned_eight_byte_register_reads_as_int64() -> None:
+    memory = SparseMemory("zero")
+    memory.preset(0x100, b"\xff" * 8)
+    ref, ours = both(f'<IntReg Name="R">{reg(0x100, length=8)}</IntReg>', memory)
+    assert facts(ref, ours, "R").value == -1
+
+
+# ----------------------------------------------------------------- class 4
+@pytest.mark.parametrize(("condition", "target", "expected"), [
+    ("pIsImplemented", "NotImplemented", "NI"), ("pIsImplemented", "NotAvailable", "NA"),
+    ("pIsImplemented", "WriteOnly", "NA"), ("pIsAvailable", "NotImplemented", "NI"),
+    ("pIsAvailable", "NotAvailable", "NA"), ("pIsAvailable", "WriteOnly", "NA"),
+    ("pIsLocked", "NotImplemented", "NI"), ("pIsLocked", "NotAvailable", "NA"),
+    ("pIsLocked", "WriteOnly", "NA")])
+def test_a_condition_that_cannot_be_read_decides_ni_or_na(condition: str, target: str,
+                                                         expected: str) -> None:
+    """The precedence both ways: NI when the condition node is NI (Basler IEEE1588
+    features, available through a Boolean that is NI), NA when it is NA or WO."""
+    ref, ours = both('<Integer Name="Zero"><Value>0</Value></Integer>'
+                     '<Integer Name="NotImplemented"><pIsImplemented>Zero</pIsImplemented>'
+                     "<Value>1</Value></Integer>"
+                     '<Integer Name="NotAvailable"><pIsAvailable>Zero</pIsAvailable>'
+                     "<Value>1</Value></Integer>"
+                     f'<IntReg Name="WriteOnly">{reg(0x100, "WO")}</IntReg>'
+                     f'<Integer Name="N"><{condition}>{target}</{condition}><Value>1</Value></Integer>')
+    assert facts(ref, ours, "N").access == expected
+
+
+def test_a_failing_condition_raises_once_then_has_no_effect() -> None:
+    """A node whose pIsAvailable formula reads a write-only node: the first access read
+    fails, then the condition has no effect (RW); a Category fails every time."""
+    body = ('<Integer Name="W"><ImposedAccessMode>WO</ImposedAccessMode><Value>5</Value></Integer>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
+            "</IntSwissKnife>"
+            '<Category Name="Cat"><pIsImplemented>K</pIsImplemented><pFeature>N</pFeature></Category>'
+            '<Integer Name="N"><pIsAvailable>K</pIsAvailable><Value>1</Value></Integer>')
+    ref, ours = both(body)
+    assert isinstance(facts(ref, ours, "Cat").access, oracle.Raised)
+    assert isinstance(facts(ref, ours, "Cat").access, oracle.Raised)  # a category: always
+    # N's access was first asked (and failed) while the category's was worked out;
+    # now the condition has no effect
+    got = facts(ref, ours, "N")
+    assert (got.access, got.value) == ("RW", 1)
+    ref, ours = both(body)   # asked directly: the first read fails, the next answers
+    assert isinstance(facts(ref, ours, "N").access, oracle.Raised)
+    assert facts(ref, ours, "N").access == "RW"
+
+
+def test_category_access_is_worked_out_once() -> None:
+    body = ('<Integer Name="F"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
+            '<Category Name="Cat"><pIsImplemented>F</pIsImplemented><pFeature>F</pFeature></Category>')
+    ref, ours = both(body)
+    assert facts(ref, ours, "Cat").access == "NI"
+    assert _ref_write(ref, "F", 1) is None and _our_write(ours, "F", 1) is None
+    assert facts(ref, ours, "Cat").access == "NI"   # not recomputed
+
+
+def test_indexed_value_ignores_its_conditions() -> None:
+    body = ('<Integer Name="Zero"><Value>0</Value></Integer><Integer Name="One"><Value>1</Value>'
+            "</Integer>"
+            '<Integer Name="S"><Value>0</Value><Min>0</Min><Max>3</Max></Integer>'
+            '<Integer name="X"><pIsImplemented>Zero</pIsImplemented><pIsAvailable>Zero'
+            "</pIsAvailable><pIsLocked>One</pIsLocked><pIndex>S</pIndex>"
+            '<ValueIndexed Index="0">26</ValueIndexed><ValueDefault>2</ValueDefault></Integer>')
+    ref, ours = both(body.replace('name="X"', 'Name="X"'))
+    got = facts(ref, ours, "X")
+    assert (got.access, got.value) == ("RW", 26)
+
+
+def test_write_only_bound_or_variable_does_not_make_na() -> None:
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            '<Integer Name="I"><Value>1</Value><pMax>W</pMax></Integer>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>3</Formula>'
+            "</IntSwissKnife>")
+    ref, ours = both(body)
+    assert facts(ref, ours, "I").access == "RW"
+    got = facts(ref, ours, "K")
+    assert got.access == "RO" and isinstance(got.value, oracle.Raised)  # every pVariable is read
+
+
+# ----------------------------------------------------------------- class 5
+def test_float_max_through_a_write_only_converter() -> None:
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            "<Converter Name=\"C\"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>"
+            "<pValue>W</pValue><Slope>Increasing</Slope></Converter>"
+            '<Float Name="F"><Value>1.0</Value><Min>-1000000.0</Min><pMax>C</pMax></Float>')
+    ref, ours = both(body)
+    got = facts(ref, ours, "F")
+    assert (got.access, got.value, got.min) == ("RW", 1.0, -1000000.0)
+    assert facts(ref, ours, "C").access == "WO"
+
+
+def test_float_bound_read_as_infinity_is_dbl_max() -> None:
+    memory = SparseMemory("zero")
+    memory.preset(0x100, (0x7FF0000000000000).to_bytes(8, "little"))  # +inf
+    body = (f'<FloatReg Name="R">{reg(0x100, length=8)}</FloatReg>'
+            '<Float Name="F"><Value>1.0</Value><pMax>R</pMax></Float>')
+    ref, ours = both(body, memory)
+    assert facts(ref, ours, "F").max == 1.7976931348623157e308
+
+
+# ----------------------------------------------------------------- writes
+@pytest.mark.parametrize(("value", "stored"), [(13.0, 14), (12.0, 10), (11.0, 10), (9.0, 10)])
+def test_double_written_into_an_integer_snaps_to_its_grid(value: float, stored: int) -> None:
+    body = ('<Integer Name="T"><Value>10</Value><Min>10</Min><Max>40</Max><Inc>4</Inc></Integer>'
+            "<Converter Name=\"C\"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>"
+            "<pValue>T</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body)
+    assert _ref_write(ref, "C", value) is None and _our_write(ours, "C", value) is None
+    assert facts(ref, ours, "T").value == stored
+
+
+def test_converter_write_verifies_what_it_reads() -> None:
+    body = ('<Integer Name="K0"><Value>-1000</Value><Min>-323</Min><Max>76</Max></Integer>'
+            f'<IntReg Name="R">{reg(0x100)}</IntReg>'
+            "<Converter Name=\"C\"><pVariable Name=\"K\">K0</pVariable><FormulaTo>FROM</FormulaTo>"
+            "<FormulaFrom>TO</FormulaFrom><pValue>R</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
+    assert theirs is not None and theirs.error == "RangeError"
+    assert oracle.same_value(theirs, mine)
+
+
+@pytest.mark.parametrize("tag", ["MaskedIntReg", "StructEntry"])
+def test_write_only_bit_field_refuses_writes(tag: str) -> None:
+    field = "<LSB>0</LSB><MSB>3</MSB>"
+    if tag == "MaskedIntReg":
+        body = f'<MaskedIntReg Name="M">{reg(0x100, "WO").replace("<Endianess>", field + "<Endianess>")}</MaskedIntReg>'
+    else:
+        body = (f'<StructReg Comment="s">{reg(0x100, "WO")}<StructEntry Name="M">{field}'
+                "</StructEntry></StructReg>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "M", 3), _our_write(ours, "M", 3)
+    assert theirs is not None and theirs.error == "AccessError"
+    assert oracle.same_value(theirs, mine)
+
+
+def test_integer_with_zero_increment_refuses_writes() -> None:
+    body = ('<Integer Name="Z"><Value>0</Value></Integer>'
+            '<Integer Name="I"><Value>1</Value><pInc>Z</pInc></Integer>')
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "I", 1), _our_write(ours, "I", 1)
+    assert theirs is not None and oracle.same_value(theirs, mine)
+
+
+# ----------------------------------------------------------------- presentation
+def test_unit_and_representation_come_from_the_pvalue_node() -> None:
+    body = (f'<IntReg Name="X">{reg(0x100)}<Unit>mm</Unit><Representation>HexNumber'
+            "</Representation></IntReg>"
+            '<Integer Name="H"><pValue>X</pValue></Integer><Integer Name="P"><Value>1</Value></Integer>')
+    require_genicam()
+    import genicam.genapi as genapi
+
+    ref, ours = both(body.replace("<Unit>mm</Unit><Representation>HexNumber</Representation>",
+                                  "").replace("<Endianess>LittleEndian</Endianess>",
+                                              "<Endianess>LittleEndian</Endianess><Unit>mm</Unit>"
+                                              "<Representation>HexNumber</Representation>"))
+    for name, unit, representation in (("H", "mm", "HexNumber"), ("P", "", "PureNumber")):
+        node = ref.get_node(name)
+        assert node.unit == unit == ours.features[name].unit
+        assert genapi.ERepresentation(int(node.representation)).name == representation \
+            == ours.features[name].representation
+
+
+def test_category_visibility_follows_its_features() -> None:
+    require_genicam()
+    import genicam.genapi as genapi
+
+    body = ('<Category Name="Empty"></Category>'
+            '<Category Name="G"><pFeature>Guru</pFeature><pFeature>Expert</pFeature></Category>'
+            '<Integer Name="Guru"><Visibility>Guru</Visibility><Value>1</Value></Integer>'
+            '<Integer Name="Expert"><Visibility>Expert</Visibility><Value>1</Value></Integer>')
+    ref, ours = both(body)
+    for name, expected in (("Empty", "Invisible"), ("G", "Expert")):
+        assert genapi.EVisibility(int(ref.get_node(name).node.visibility)).name == expected
+        assert ours.features[name].visibility == expected
+
+
+def test_register_on_an_unconnected_port() -> None:
+    """Nothing connected: a device port and its registers are NI, a chunk port NA."""
+    require_genicam()
+    import genicam.genapi as genapi
+
+    import nodemap
+
+    body = (f'<IntReg Name="R">{reg(0x100)}</IntReg>'
+            '<Port Name="Chunk"><ChunkID>12</ChunkID></Port>')
+    xml = document(body)
+    ref = genapi.NodeMap()
+    ref.load_xml_from_string(xml.decode())
+    ours = nodemap.NodeMap.from_xml(xml)
+    for name, expected in (("R", "NI"), ("Device", "NI"), ("Chunk", "NA")):
+        assert oracle._access_name(ref.get_node(name).node.get_access_mode()) == expected
+        assert ours.features[name].access == expected
