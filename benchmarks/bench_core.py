@@ -52,12 +52,18 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 # ------------------------------------------------------------------------- helpers
+#: the clock of the in-process timings: CPU time of this process by default (both sides
+#: run in it, one thread each), so the ratios do not swing with the load of a shared
+#: machine; ``--clock wall`` for elapsed time
+CLOCK: Callable[[], float] = time.process_time
+
+
 def median_time(fn: Callable[[], Any], repeats: int) -> float:
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return statistics.median(times)
 
 
@@ -498,12 +504,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["open", "reads", "rss", "import"], nargs="+",
                         help="run only these measurements")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="in-process timings in CPU time of this process (default: "
+                             "steady on a loaded machine) or elapsed time")
     args = parser.parse_args(argv)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     files = resolve_files(args.files) if args.files else largest_files(DEFAULT_COUNT)
     largest = max(files, key=lambda p: p.stat().st_size)
     only = set(args.only or ["open", "reads", "rss", "import"])
     print(f"nodemap core benchmark — python {sys.version.split()[0]}, files: "
-          f"{', '.join(f.name for f in files)}")
+          f"{', '.join(f.name for f in files)}; clock: {args.clock}")
     results: dict[str, Any] = {}
     if "open" in only:
         results["open"] = bench_open(files, args.repeats, not args.no_aravis)

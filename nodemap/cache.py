@@ -243,10 +243,28 @@ class Store:
                     stale |= more
                     pending.extend(name for name in more if name in span_of)
         values, aspects = self.values, self._aspects
-        for name in stale & values.keys():
+        for name in values.keys() & stale:
             del values[name]
-        for name in stale & aspects.keys():
+        for name in aspects.keys() & stale:
             del aspects[name]
+        return stale
+
+    def port_changed(self, port: str) -> set[str]:
+        """The port node ``port`` was bound to another device or buffer: forget the
+        results of every node computed from it (their constant access modes included:
+        a register's access depends on whether its port is connected) and every
+        register byte cached from it.  Nodes on other ports keep their results.
+        Returns the names made stale."""
+        stale = self.invalidate((port,))
+        constant = self.constant_access
+        for name in stale & constant.keys():
+            del constant[name]
+        for span in [span for span in self._bytes if span[0] == port]:
+            del self._bytes[span]
+            self._index.discard(span)
+            for reader in self._readers.pop(span, ()):
+                if self._span_of.get(reader) == span:
+                    del self._span_of[reader]
         return stale
 
     def clear(self, *, constant: bool = False) -> None:

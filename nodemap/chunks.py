@@ -206,12 +206,11 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
         for name, chunk_id in ports.items():
             found = by_id.get(chunk_id)
             if found is None:
-                nodemap._ports.pop(name, None)
+                nodemap.bind(None, name)
                 missing.append(name)
             else:
-                nodemap._ports[name] = ChunkPort(chunk_id, found.data)
+                nodemap.bind(ChunkPort(chunk_id, found.data), name)
                 bound.append(name)
-            nodemap.invalidate(name)
     return AttachResult(tuple(bound), tuple(missing), error)
 
 

@@ -181,7 +181,7 @@ class EventAdapter:
         errors: dict[str, NodeMapError] = {}
         with nm.lock:
             for port in ports:
-                nm.connect(EventBuffer(item, port), port)
+                nm.bind(EventBuffer(item, port), port)  # only this port's nodes go stale
             for name in self.features_of(event_id):
                 try:
                     values[name] = nm.node(name).get()

@@ -135,7 +135,7 @@ class Binary:
 
 @attrs.frozen(slots=True)
 class Ternary:
-    """``cond ? then : otherwise`` (all three always evaluated)."""
+    """``cond ? then : otherwise`` (the reference evaluates all three; see ``_ternary``)."""
     cond: "Node"
     then: "Node"
     otherwise: "Node"
@@ -814,7 +814,7 @@ def _as_fn(piece: Piece, conv: Callable[[Any], Any]) -> Fn:
     if shape == _K:
         return lambda v: payload
     if shape == _V:
-        return lambda v: conv(v[payload])
+        return lambda v: v[payload]
     fn: Fn = payload
     return fn
 
@@ -832,27 +832,27 @@ def _apply2(fn: Callable[[Any, Any], Any], a: Piece, b: Piece,
     (sa, pa, _), (sb, pb, _) = a, b
     if sb == _K:
         if sa == _V:
-            return lambda v: fn(conv(v[pa]), pb)
+            return lambda v: fn(v[pa], pb)
         fa = _as_fn(a, conv)
         return lambda v: fn(fa(v), pb)
     if sa == _K:
         if sb == _V:
-            return lambda v: fn(pa, conv(v[pb]))
+            return lambda v: fn(pa, v[pb])
         fb = _as_fn(b, conv)
         return lambda v: fn(pa, fb(v))
     if sa == _V and sb == _V:
-        return lambda v: fn(conv(v[pa]), conv(v[pb]))
+        return lambda v: fn(v[pa], v[pb])
     if sa == _V:
-        return lambda v: fn(conv(v[pa]), pb(v))
+        return lambda v: fn(v[pa], pb(v))
     if sb == _V:
-        return lambda v: fn(pa(v), conv(v[pb]))
+        return lambda v: fn(pa(v), v[pb])
     return lambda v: fn(pa(v), pb(v))
 
 
 def _apply1(fn: Callable[[Any], Any], a: Piece, conv: Callable[[Any], Any]) -> Fn:
     shape, payload, _ = a
     if shape == _V:
-        return lambda v: fn(conv(v[payload]))
+        return lambda v: fn(v[payload])
     f = _as_fn(a, conv)
     return lambda v: fn(f(v))
 
@@ -909,17 +909,7 @@ def _piece(tree: Node, integer: bool) -> Piece:
         a, b = _wrapped(a, conv), _wrapped(b, conv)
         return _fold((_F, _apply2(_int_binary(op), a, b, conv), True), a, b)
     if isinstance(tree, Ternary):
-        c = _as_fn(_wrapped(_piece(tree.cond, integer), conv) if integer
-                   else _piece(tree.cond, integer), conv)
-        t, o = _piece(tree.then, integer), _piece(tree.otherwise, integer)
-        if integer:
-            t, o = _wrapped(t, conv), _wrapped(o, conv)
-        ft, fo = _as_fn(t, conv), _as_fn(o, conv)
-
-        def ternary(v: Values) -> Any:
-            cond, then, otherwise = c(v), ft(v), fo(v)   # eager, like the reference
-            return then if cond != 0 else otherwise
-        return (_F, ternary, True)
+        return _ternary(tree, integer, conv)
     if isinstance(tree, Call):
         args = [_piece(arg, integer) for arg in tree.args]
         if tree.name == "ROUND":
@@ -935,13 +925,82 @@ def _piece(tree: Node, integer: bool) -> Piece:
     raise AssertionError(tree)  # pragma: no cover
 
 
+_COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt,
+            "<=": operator.le, ">=": operator.ge}
+
+
+def _may_raise(tree: Node, integer: bool) -> bool:
+    """Whether evaluating ``tree`` (variables already converted) can raise: divisions,
+    modulo, float-mode bit operations (int32 range) and functions count as raising."""
+    if isinstance(tree, (Number, Name)):
+        return False
+    if isinstance(tree, Unary):
+        return (not integer and tree.op == "~") or _may_raise(tree.operand, integer)
+    if isinstance(tree, Binary):
+        if tree.op in ("/", "%") or (not integer and tree.op in ("&", "|", "^", "<<", ">>")):
+            return True
+        return _may_raise(tree.left, integer) or _may_raise(tree.right, integer)
+    if isinstance(tree, Ternary):
+        return any(_may_raise(t, integer) for t in (tree.cond, tree.then, tree.otherwise))
+    return True  # Call: functions are not worth proving safe
+
+
+def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
+    """``cond ? then : otherwise``.  The reference evaluates all three; only a branch
+    that can raise (a division by zero ...) makes that visible, so only such branches
+    are evaluated eagerly, the others only when chosen: a chain of N ternaries costs its
+    position in the chain, not N.  A condition comparing a variable with a constant is
+    inlined (one C call)."""
+    cond = tree.cond
+    t, o = _piece(tree.then, integer), _piece(tree.otherwise, integer)
+    if integer:
+        t, o = _wrapped(t, conv), _wrapped(o, conv)
+    ft, fo = _as_fn(t, conv), _as_fn(o, conv)
+    if _may_raise(tree.then, integer) or _may_raise(tree.otherwise, integer):
+        c = _as_fn(_wrapped(_piece(cond, integer), conv) if integer
+                   else _piece(cond, integer), conv)
+
+        def eager(v: Values) -> Any:
+            test, then, otherwise = c(v), ft(v), fo(v)   # eager, like the reference
+            return then if test != 0 else otherwise
+        return (_F, eager, True)
+    compare = _COMPARE.get(cond.op) if isinstance(cond, Binary) else None
+    if compare is not None and isinstance(cond, Binary):
+        left, right = cond.left, cond.right
+        if isinstance(left, Name) and isinstance(right, Number):
+            name, constant = left.name, right.value
+            if t[0] == _K and o[0] == _K:
+                kt, ko = t[1], o[1]
+                return (_F, lambda v: kt if compare(v[name], constant) else ko, True)
+            if t[0] == _K:
+                kt = t[1]
+                return (_F, lambda v: kt if compare(v[name], constant) else fo(v), True)
+            return (_F, lambda v: ft(v) if compare(v[name], constant) else fo(v), True)
+        if isinstance(left, Number) and isinstance(right, Name):
+            name, constant = right.name, left.value
+            return (_F, lambda v: ft(v) if compare(constant, v[name]) else fo(v), True)
+    c = _as_fn(_wrapped(_piece(cond, integer), conv) if integer
+               else _piece(cond, integer), conv)
+    return (_F, lambda v: ft(v) if c(v) != 0 else fo(v), True)
+
+
 def _compile(tree: Node, integer: bool) -> Fn:
-    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH)."""
+    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH).  Every variable
+    is converted once per call (int64 or double) before the closures run, so they read
+    ``v[name]`` directly; evaluating every occurrence eagerly converted each of them
+    anyway, so the same values are refused."""
     conv: Callable[[Any], Any] = _int64_of if integer else float
     piece = _piece(tree, integer)
     if integer:
         piece = _wrapped(piece, conv)
-    return _as_fn(piece, conv)
+    inner = _as_fn(piece, conv)
+    names = tuple(sorted(_names(tree)))
+    if not names:
+        return inner
+    if len(names) == 1:
+        (only,) = names
+        return lambda v: inner({only: conv(v[only])})
+    return lambda v: inner({name: conv(v[name]) for name in names})
 
 
 def _names(tree: Node) -> frozenset[str]:

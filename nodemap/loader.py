@@ -308,13 +308,12 @@ def _index_nested(element: etree._Element, name: str | None, tag: str,
 
 def _named_children(parent: etree._Element) -> Iterator[etree._Element]:
     """Top-level node elements, looking through ``<Group>`` wrappers."""
-    stack = [iter(parent)]
+    stack = [parent.iterchildren(tag=etree.Element)]
     while stack:
         for element in stack[-1]:
-            if not isinstance(element.tag, str):
-                continue
-            if localname(element.tag) == "Group":
-                stack.append(iter(element))
+            tag = str(element.tag)  # the Element filter leaves string tags only
+            if tag == "Group" or tag.endswith("}Group"):
+                stack.append(element.iterchildren(tag=etree.Element))
                 break
             yield element
         else:

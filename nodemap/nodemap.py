@@ -179,6 +179,18 @@ class NodeMap:
             self._ports[name] = port
             self.store.clear(constant=True)
 
+    def bind(self, port: Port | None, name: str) -> None:
+        """Bind ``port`` (None: unbind) to the Port node ``name`` and forget only what is
+        computed from that port: the event and chunk paths rebind their ports on every
+        event or frame, and the features on the other ports keep their cached values.
+        ``connect`` checks its argument and clears everything; this is the fast path."""
+        with self.lock:
+            if port is None:
+                self._ports.pop(name, None)
+            else:
+                self._ports[name] = port
+            self.store.port_changed(name)
+
     def disconnect(self, name: str = "Device") -> None:
         with self.lock:
             self._ports.pop(name, None)

@@ -308,3 +308,28 @@ def test_integer_mode_function_names_are_variables() -> None:
     with pytest.warns(FormulaWarning):
         g = compile_formula("EXP * 1.5 + ABS(0 - 2)", integer=True)
     assert g.variables == frozenset({"EXP"}) and g({"EXP": 3}) == 7   # 6.5 -> 7
+
+
+@pytest.mark.parametrize("integer", [True, False])
+def test_ternary_chains_choose_lazily_but_raise_like_the_eager_reference(integer: bool) -> None:
+    """A chain of ``S = k ? ... :`` (lazy, inlined comparisons) gives the chosen branch for
+    every selector value and the default past the end; a branch that can raise (here a
+    division by zero) is still evaluated when not chosen, as the reference does."""
+    # (?: groups to the left, as in the reference: a chain needs its parentheses)
+    chain = "".join(f"(S = {k}) ? X * {k + 1} : (" for k in range(12)) + \
+        "(S > 40) ? 7 : X - 1" + ")" * 12
+    formula = compile_formula(chain, integer=integer)
+    for s in range(-1, 45):
+        expected = 5 * (s + 1) if 0 <= s < 12 else (7 if s > 40 else 4)
+        assert formula({"S": s, "X": 5}) == expected
+    flipped = compile_formula("(3 <= S) ? 1 : ((S <> 0) ? 2 : 3)", integer=integer)
+    assert [flipped({"S": s}) for s in (0, 1, 3, 4)] == [3, 2, 1, 1]
+    raising = compile_formula("(S = 0) ? 1 : X / (S - S)", integer=integer)
+    with pytest.raises(FormulaError, match="division by zero"):
+        raising({"S": 0, "X": 1})
+    unused_bad = compile_formula("(S = 0) ? 1 : X", integer=integer)
+    if integer:  # every variable is converted, used by the chosen branch or not
+        with pytest.raises(FormulaError, match="not a number"):
+            unused_bad({"S": 0, "X": math.nan})
+    with pytest.raises(FormulaError, match="no value for variable 'X'"):
+        unused_bad({"S": 0})

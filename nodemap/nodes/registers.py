@@ -312,14 +312,25 @@ class IntReg(RegisterNode):
         return 8 * self.length()
 
     def get(self) -> int:
-        value = self.store.values.get(self.name)
-        if value is None:
+        store = self.store
+        name = self.name
+        value = store.values.get(name)
+        if value is not None:
+            return value
+        # the uncached read, inlined for the common case: a constant access mode and
+        # cached bytes at a constant span (an invalidation leaves both in the store)
+        if store.constant_access.get(name) not in READABLE:
             self.check_readable()
-            store = self.store
-            before = store.volatile
-            value = self.decode(self.read_bytes())
-            if store.volatile == before:
-                store.values[self.name] = value
+        before = store.volatile
+        key = self._static_key
+        data = store.bytes_at(key) if key is not None and self._cachable else None
+        if data is not None:
+            store.read_from(name, key)  # type: ignore[arg-type]
+        else:
+            data = self.read_bytes()
+        value = self.decode(data)
+        if store.volatile == before:
+            store.values[name] = value
         return value
 
     def decode(self, data: bytes) -> int:

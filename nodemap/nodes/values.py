@@ -443,12 +443,14 @@ class Enumeration(ValueNode):
         mode = super().base_access()
         if mode == "NI":
             return mode
-        modes = [e.access() for e in self.all_entries()]
-        if all(m == "NI" for m in modes):
-            return "NI"
-        if all(m in ("NI", "NA") for m in modes):
-            return combine_access(mode, "NA")
-        return mode
+        implemented = False
+        for entry in self.all_entries():  # stops at the first available entry
+            entry_mode = entry.access()
+            if entry_mode != "NI":
+                if entry_mode != "NA":
+                    return mode
+                implemented = True
+        return combine_access(mode, "NA") if implemented else "NI"
 
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())
