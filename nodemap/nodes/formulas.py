@@ -38,12 +38,11 @@ class FormulaTerms:
         self.owner = owner
         self.integer = integer
         self.readers: dict[str, Callable[[], Any]] = {}
-        #: formula variables → readers of the declared variables no formula names
-        self._unused: dict[frozenset[str], list[Callable[[], Any]]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
-        #: formula variables → the (name, reader) pairs to read for it, worked out once
-        self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any]]]] = {}
+        #: formula variables → (name, reader, used) for every declared variable, in the
+        #: order the reference reads them (by name: its variables live in a sorted map)
+        self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any], bool]]] = {}
         for child in children:
             tag = localname(child.tag)
             name = child.get("Name", "")
@@ -79,21 +78,18 @@ class FormulaTerms:
             wanted = set(needed)
             for _, formula in self.expressions:
                 wanted |= formula.variables
-            plan = self._plans[needed] = [(name, reader) for name, reader in
-                                          self.readers.items() if name in wanted]
-            # The reference reads every pVariable, named in the formula or not: one
-            # that cannot be read (a WO register, a formula over one) fails the
-            # evaluation.  The unnamed ones are read for that check, their values unused.
-            self._unused[needed] = [reader for name, reader in self.readers.items()
-                                    if name not in wanted]
-        for reader in self._unused[needed]:
-            reader()
+            # The reference reads every pVariable, named in the formula or not, in the
+            # order of their names: one that cannot be read (a WO register, a formula
+            # over one) fails the evaluation, and the first failure is the one reported.
+            plan = self._plans[needed] = [(name, self.readers[name], name in wanted)
+                                          for name in sorted(self.readers)]
         values: dict[str, Any] = dict(self.constants)
         if extra:
             values.update(extra)
-        for name, reader in plan:
+        for name, reader, used in plan:
             value = reader()
-            values[name] = int(value) if value is True or value is False else value
+            if used:
+                values[name] = int(value) if value is True or value is False else value
         for name, formula in self.expressions:
             values[name] = self.evaluate(formula, values)
         return values

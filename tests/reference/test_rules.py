@@ -309,3 +309,30 @@ def test_register_on_an_unconnected_port() -> None:
     for name, expected in (("R", "NI"), ("Device", "NI"), ("Chunk", "NA")):
         assert oracle._access_name(ref.get_node(name).node.get_access_mode()) == expected
         assert ours.features[name].access == expected
+
+
+@pytest.mark.parametrize(("variables", "formula", "fails_in"), [
+    ((("A", "Masked"), ("B", "Conv")), "A*4", "Masked"),   # declared and named first
+    ((("Z", "Conv"), ("A", "Masked")), "A*4", "Masked"),   # declared second, named first
+    ((("A", "Conv"), ("B", "Masked")), "B*4", "Conv"),     # unused, named first
+    ((("Z", "Masked"), ("A", "Conv")), "Z*4", "Conv")])    # declared second, named first
+def test_formula_variables_are_read_in_name_order(
+        variables: tuple[tuple[str, str], ...], formula: str, fails_in: str) -> None:
+    """Every pVariable is read, used or not, in the order of the variable names (the
+    reference keeps them in a sorted map): of two failing inputs, the first by name is
+    the error reported, whatever the declaration order."""
+    declared = "".join(f'<pVariable Name="{var}">{target}</pVariable>'
+                       for var, target in variables)
+    masked = reg(0x1000, "WO", 1).replace("<Endianess>", "<Bit>0</Bit><Endianess>")
+    body = (f'<MaskedIntReg Name="Masked">{masked}</MaskedIntReg>'
+            f'<IntReg Name="Zero">{reg(0x1004)}</IntReg>'
+            '<IntConverter Name="Conv"><pVariable Name="K">Zero</pVariable>'
+            "<FormulaTo>FROM*K</FormulaTo><FormulaFrom>TO/K</FormulaFrom>"
+            "<pValue>Zero</pValue><Slope>Increasing</Slope></IntConverter>"
+            f'<IntSwissKnife Name="ISK">{declared}<Formula>{formula}</Formula>'
+            "</IntSwissKnife>")
+    ref, ours = both(body)
+    theirs = facts(ref, ours, "ISK")
+    assert isinstance(theirs.value, oracle.Raised) and fails_in in theirs.value.detail
+    mine = oracle.our_feature_facts(ours, "ISK")
+    assert isinstance(mine.value, oracle.Raised) and fails_in in mine.value.detail
