@@ -34,8 +34,14 @@ def payload_size(nodemap: Any, device: str) -> int:
         height = int(features["Height"].value)
         code = (features["PixelFormat"].int_value if "PixelFormat" in features
                 else pfnc.code_of("Mono8"))
-        return pfnc.payload_size(code, width, height)
+        size = pfnc.payload_size(code, width, height)
     except (NodeMapError, KeyError) as exc:
         raise UnsupportedError(
             f"cannot size the stream buffers of {device}: the device XML has no readable "
             f"PayloadSize nor Width/Height/PixelFormat ({exc})") from exc
+    if size <= 0:
+        raise UnsupportedError(
+            f"cannot size the stream buffers of {device}: PayloadSize is not positive and "
+            f"Width × Height = {width} × {height} makes an empty frame; set Width and Height "
+            f"(the device's registers may be unset)")
+    return size

@@ -1,7 +1,8 @@
 """``nodemap sim gige``: start a simulated GigE Vision device in this process.
 
 Without an XML it serves the demo camera (``xml/demo-camera.xml``) with the power-on values
-in :data:`DEMO_REGISTERS`; with the user's XML its registers start at zero.  The device
+in :data:`DEMO_REGISTERS` (also when ``--xml`` names a copy of the demo camera's file); with
+another XML its registers start at zero.  The device
 binds a loopback address (127.0.0.2 by default; a free port when 3956 is taken and the
 user named neither address nor port).
 """
@@ -101,6 +102,8 @@ def start(xml: Path | str | None = None, addresses: list[str] | tuple[str, ...] 
     else:
         path = Path(xml)
         data, name, registers = _checked_xml(path), path.name, {}
+        if data == read_description(DEMO_XML):   # the demo camera, named by its path
+            registers = dict(DEMO_REGISTERS)
     candidates = [(a, 3956 if port is None else port) for a in (list(addresses) or ["127.0.0.2"])]
     if not addresses and port is None:
         candidates.append(("127.0.0.2", 0))   # 3956 taken: any free port

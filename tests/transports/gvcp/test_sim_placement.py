@@ -123,6 +123,24 @@ def test_sim_gige_zip_serves_the_description_zipped(tmp_path) -> None:
         sim.close()
 
 
+def test_sim_gige_xml_naming_the_demo_camera_gets_its_power_on_values(tmp_path) -> None:
+    """The README's `nodemap sim gige --xml xml/demo-camera.xml`: a usable camera, not
+    one whose Width max and PayloadSize read 0."""
+    from nodemap.resources import read_description
+
+    path = tmp_path / "demo-camera.xml"
+    path.write_bytes(read_description("demo-camera.xml"))
+    sim = start_simulator("gige", addresses=[loopback()], xml=str(path))
+    try:
+        with nodemap.open(sim.urls[0]) as cam:
+            assert cam.features["Width"].value == 1280
+            assert cam.features["PixelFormat"].value == "Mono8"
+            cam.features["Width"].value = 640
+            assert cam.features["PayloadSize"].value > 0
+    finally:
+        sim.close()
+
+
 @pytest.mark.parametrize("args, needle", [
     (("--vendor", "V" * 33), "--vendor"),
     (("--vendor", "é" * 17), "printable ASCII"),        # 8-bit text: not in the registers
