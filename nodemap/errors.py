@@ -77,13 +77,7 @@ class NodeMapError(Exception):
         copy = cls.__new__(cls, message)
         copy.__dict__.update(self.__dict__)
         copy.args = (message,)
-        if copy.feature is None and feature is not None:
-            copy.feature = feature
-        if copy.address is None and address is not None:
-            copy.address = address
-        if copy.status is None and status is not None:
-            copy.status = status
-        return copy
+        return copy.locate(feature=feature, address=address, status=status)
 
 
 class AccessError(NodeMapError):
