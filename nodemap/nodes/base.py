@@ -452,7 +452,8 @@ class Node:
 
     def _compute_access(self) -> str:
         """GenApi's order: not implemented (NI) first, then what the node is built on,
-        then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
+        then not available (NA), locked (RW → RO), ImposedAccessMode and the kind's own
+        limit (:attr:`ACCESS_CAP`)."""
         # a condition node that is NI makes this node NI, whichever condition it is and
         # before any other condition is looked at (measured: an NA pIsImplemented node
         # and an NI pIsLocked node give NI)
@@ -474,18 +475,34 @@ class Node:
                 return unreadable
             if not self._condition(self._is_available):
                 return "NA"
+        if self._is_locked and self._condition_unreadable(self._is_locked) and (
+                mode in WRITABLE or self._condition_mode(self._is_locked) == "NA"):
+            # A lock node that is not available makes any node NA; a write-only one only
+            # a node it could lock, judged on what the node is built on, before
+            # ImposedAccessMode and the kind's own limit (measured: an Integer over an
+            # RO register stays RO; over an RW one with ImposedAccessMode RO, a
+            # SwissKnife, an EnumEntry, an Integer with its own Value become NA).
+            return "NA"
         if self._imposed:
             mode = combine_access(mode, self._imposed)
-        if self._is_locked and mode in WRITABLE:
-            # an unreadable lock only matters to a mode it could lock (measured: an RO
-            # node locked by a WO register stays RO, an RW one becomes NA)
-            unreadable = self._condition_unreadable(self._is_locked)
-            if unreadable:
-                return unreadable
+        if self.ACCESS_CAP:
+            mode = combine_access(mode, self.ACCESS_CAP)
         # the lock is read whatever the mode (a failing one fails an RO node too)
         if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    #: the kind's own limit on its access, applied with ImposedAccessMode after the
+    #: conditions (a SwissKnife, an EnumEntry: RO); None: none
+    ACCESS_CAP: str | None = None
+
+    def _condition_mode(self, pointer: str) -> str | None:
+        """The access mode of the node a condition names (None: itself or a literal)."""
+        nm = self.nodemap
+        target = pointer.partition(".")[0]
+        if target in nm and target != self.name:
+            return nm.node(target).access()
+        return None
 
     def _condition_unreadable(self, pointer: str) -> str | None:
         """NI or NA when the node a pIsImplemented/pIsAvailable/pIsLocked names cannot

@@ -124,10 +124,11 @@ class SwissKnife(_FormulaNode):
     """A read-only value computed from other nodes by ``<Formula>``."""
 
     kind = "Float"
+    #: RW to its conditions (an unreadable lock makes it NA), RO in the end
+    ACCESS_CAP = "RO"
 
     def base_access(self) -> str:
-        inputs = self.inputs_presence(self.dependencies)
-        return "RO" if inputs == "RW" else inputs
+        return self.inputs_presence(self.dependencies)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

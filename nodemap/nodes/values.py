@@ -357,6 +357,11 @@ class EnumEntry(Node):
     """One ``<EnumEntry>`` of an Enumeration."""
 
     kind = "EnumEntry"
+    #: an entry is RW to its conditions and RO in the end: an unreadable lock makes it NA
+    ACCESS_CAP = "RO"
+
+    def base_access(self) -> str:
+        return "RW"
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -47,8 +47,6 @@ OPEN_CLASSES: list[tuple[str, str]] = [
      r"Value [-0-9.e+]+ must be (greater|smaller)",
      "a Converter write under its min where reading its max would fail: the reference "
      "compares with min first, nodemap fails reading the target's bounds"),
-    (r"Enum\d+\.(access|entries): reference=",
-     "an Enumeration whose entries' conditions read write-only or failing nodes"),
     (r"IConv\d+\.inc: reference=1 ours=<raised AccessError",
      "IntConverter inc when its pVariable makes it NA: the reference answers 1"),
     (r"\[write I?Conv\d+=[^\]]*\] (memory byte|IntReg\d+\.value|Masked\d+\.value|I?Conv\d+\."

@@ -195,6 +195,45 @@ def test_write_only_bound_or_variable_does_not_make_na() -> None:
     assert got.access == "RO" and isinstance(got.value, oracle.Raised)  # every pVariable is read
 
 
+LOCKS = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="R">{reg(0x104, "RO")}</IntReg>'
+         f'<IntReg Name="RWr">{reg(0x108)}</IntReg><Integer Name="Zero"><Value>0</Value></Integer>'
+         '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>')
+
+
+@pytest.mark.parametrize(("lock", "node", "expected"), [
+    ("W", '<Integer Name="N">{L}<pValue>R</pValue></Integer>', "RO"),
+    ("NAi", '<Integer Name="N">{L}<pValue>R</pValue></Integer>', "NA"),
+    ("W", '<Integer Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><pValue>RWr</pValue>'
+          "</Integer>", "NA"),
+    ("W", '<Integer Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><Value>1</Value>'
+          "</Integer>", "NA"),
+    ("W", '<IntSwissKnife Name="N">{L}<Formula>1</Formula></IntSwissKnife>', "NA"),
+    ("W", '<String Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><Value>x</Value></String>',
+     "NA"),
+    ("W", '<Boolean Name="N">{L}<pValue>R</pValue></Boolean>', "RO"),
+    ("NAi", '<Boolean Name="N">{L}<pValue>R</pValue></Boolean>', "NA"),
+    ("NAi", '<Command Name="N">{L}<pValue>R</pValue><CommandValue>1</CommandValue></Command>',
+     "NA"),
+    ("W", '<Enumeration Name="E"><EnumEntry Name="S0">{L}<Value>0</Value></EnumEntry>'
+          "<Value>0</Value></Enumeration>", "NA"),
+    ("NAi", '<Enumeration Name="E"><EnumEntry Name="S0">{L}<Value>0</Value></EnumEntry>'
+            '<EnumEntry Name="S1"><Value>1</Value></EnumEntry><Value>0</Value></Enumeration>',
+     "RW"),
+    ("NAi", '<Category Name="N">{L}<pFeature>Zero</pFeature></Category>', "RO")])
+def test_a_lock_that_cannot_be_read(lock: str, node: str, expected: str) -> None:
+    """A pIsLocked node that is NA makes the node NA whatever its mode (a Category
+    excepted: only pIsImplemented applies to it); a write-only one only a node it could
+    lock, judged on what the node is built on, before ImposedAccessMode and the kind's
+    own RO (a SwissKnife, an EnumEntry, a node with its own Value).  An Enumeration
+    whose only entry is so locked is NA; with another entry it stays RW."""
+    ref, ours = both(LOCKS + node.replace("{L}", f"<pIsLocked>{lock}</pIsLocked>"))
+    name = "E" if "<Enumeration" in node else "N"
+    got = facts(ref, ours, name)
+    assert got.access == expected
+    if name == "E":  # the NA entry is still implemented: listed
+        assert got.entries == ("S0", "S1")[:node.count("<EnumEntry")]
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
