@@ -68,7 +68,7 @@ class Store:
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
-                 "_closures")
+                 "_closures", "failed_conditions")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -89,6 +89,9 @@ class Store:
         self.volatile = 0
         #: how many times an access mode was worked out from something that varies
         self.dynamic = 0
+        #: how many pIsImplemented/pIsAvailable/pIsLocked readings failed so far (an
+        #: access mode computed while one failed is kept as the reference keeps it)
+        self.failed_conditions = 0
         #: node name → its access mode, for access modes that cannot vary
         self.constant_access: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}

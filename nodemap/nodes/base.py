@@ -428,19 +428,19 @@ class Node:
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
-        dynamic, volatile = store.dynamic, store.volatile
-        self._condition_failed = False
+        dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
         try:
             mode = self.cached("access", self._compute_access)
         except NodeMapError:
-            if not self._condition_failed or not self.KEEPS_FAILED_ACCESS:
+            if store.failed_conditions == failed or not self.KEEPS_FAILED_ACCESS:
                 raise
-            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails: the reference
+            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails, this node's or
+            # one its access asks about (a formula's variable, a pValue): the reference
             # raises that error from this first GetAccessMode and keeps, until the node
             # is invalidated, the access it started from: RW within ImposedAccessMode,
             # whatever the node is built on and the conditions after it (measured: an RO
-            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
-            self._condition_failed = False
+            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO, a
+            # SwissKnife over an Integer whose pIsAvailable fails answers RW).
             store.put(name, "access", self._imposed or "RW")
             store.dynamic += 1
             raise
@@ -551,8 +551,6 @@ class Node:
                 worst = "NA"
         return worst
 
-    #: set when a condition's reading failed during the last access computation
-    _condition_failed = False
     #: whether a failed condition leaves an access behind (see :meth:`access`)
     KEEPS_FAILED_ACCESS = True
 
@@ -574,7 +572,7 @@ class Node:
         try:
             return bool(read())
         except NodeMapError:
-            self._condition_failed = True
+            self.store.failed_conditions += 1
             raise
 
     def check_bounds_available(self) -> None:
