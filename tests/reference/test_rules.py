@@ -266,6 +266,26 @@ def test_a_condition_failing_below_is_kept_by_every_node_it_went_through(user: s
     assert usual == {"IntSwissKnife": "RO", "Converter": "RO"}.get(user[1:user.index(" ")], kept)
 
 
+@pytest.mark.parametrize("address", ["<pIndex>{T}</pIndex><Address>0x100</Address>",
+                                     "<pAddress>{T}</pAddress>",
+                                     "<Address>0x100</Address><pAddress>{T}</pAddress>"])
+@pytest.mark.parametrize(("target", "expected"), [
+    ("W", None), ("NAi", "NA"), ("NIi", "NI")])
+@pytest.mark.parametrize("mode", ["RO", "RW"])
+def test_register_address_inputs_count_by_presence(address: str, target: str,
+                                                   expected: str | None, mode: str) -> None:
+    """A register whose pIndex/pAddress names a write-only node keeps its AccessMode;
+    one not available makes it NA, one not implemented NI."""
+    body = (f'<IntReg Name="W">{reg(0x200, "WO")}</IntReg>'
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            '<Integer Name="NIi"><pIsImplemented>Zero</pIsImplemented><Value>1</Value></Integer>'
+            '<IntReg Name="R">' + reg(0x100, mode).replace(
+                "<Address>0x100</Address>", address.replace("{T}", target)) + "</IntReg>")
+    ref, ours = both(body)
+    assert facts(ref, ours, "R").access == (expected or mode)
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
