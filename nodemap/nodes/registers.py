@@ -461,8 +461,13 @@ class FloatReg(RegisterNode):
             raise RangeError(f"{self.name} is a Float: write a number, not "
                              f"{type(value).__name__}")
         self.check_writable()
+        value = float(value)
+        # bounds as the reference checks them (an infinity is refused; NaN passes)
+        if value < self.get_min() or value > self.get_max():
+            raise RangeError(f"{self.name}: {value} is outside its bounds "
+                             f"[{self.get_min()}, {self.get_max()}]")
         try:
-            data = struct.pack(self._format(), float(value))
+            data = struct.pack(self._format(), value)
         except OverflowError:
             raise RangeError(f"{self.name}: {value} does not fit a "
                              f"{self.length()}-byte float") from None

@@ -274,12 +274,14 @@ class Float(ValueNode):
                              f"{type(value).__name__}")
         value = float(value)
         self.check_writable()
+        # compared as the reference compares: a NaN bound (a FloatReg holding NaN)
+        # refuses nothing, and a NaN value passes every bound
         low = self.get_min()
-        if not value >= low:
+        if value < low:
             raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
                              f"min {low}")
         high = self.get_max()
-        if not value <= high:
+        if value > high:
             raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
                              f"max {high}")
         node, _ = self.source()

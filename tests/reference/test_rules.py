@@ -351,6 +351,30 @@ def test_integer_with_zero_increment_refuses_writes() -> None:
     assert theirs is not None and oracle.same_value(theirs, mine)
 
 
+def test_float_writes_compare_with_bounds_as_the_reference() -> None:
+    """A Float whose pMin/pMax is a FloatReg holding NaN takes any value (NaN compares
+    false both ways), and NaN itself passes every bound; a FloatReg refuses an infinity
+    (its bounds are its type's largest finite values)."""
+    import struct
+    memory = SparseMemory("zero")
+    memory.preset(0x100, struct.pack("<f", float("nan")))
+    require_genicam()
+    xml = document(f'<FloatReg Name="N">{reg(0x100)}</FloatReg>'
+                   f'<FloatReg Name="R8">{reg(0x108, length=8)}</FloatReg>'
+                   '<Float Name="F"><Value>1</Value><pMin>N</pMin><pMax>N</pMax></Float>'
+                   '<Float Name="G"><Value>1</Value><Min>0</Min><Max>10</Max></Float>')
+    ref = oracle.load_reference(xml, memory.clone(), "Device")
+    ours = oracle.load_ours(xml, memory.clone(), "Device")
+    for name, value in (("F", -5.0), ("F", 1e300), ("G", float("nan"))):
+        assert _ref_write(ref, name, value) is None
+        assert _our_write(ours, name, value) is None
+        assert oracle.same_value(facts(ref, ours, name).value, value)
+    for value in (float("inf"), float("-inf")):
+        assert _ref_write(ref, "R8", value) == _our_write(ours, "R8", value) == \
+            oracle.Raised("RangeError")
+    assert facts(ref, ours, "R8").value == 0.0
+
+
 # ----------------------------------------------------------------- presentation
 def test_unit_and_representation_come_from_the_pvalue_node() -> None:
     body = (f'<IntReg Name="X">{reg(0x100)}<Unit>mm</Unit><Representation>HexNumber'
