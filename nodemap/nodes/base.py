@@ -442,7 +442,7 @@ class Node:
             # whatever the node is built on and the conditions after it (measured: an RO
             # IntReg then answers RW, a node with ImposedAccessMode RO answers RO, a
             # SwissKnife over an Integer whose pIsAvailable fails answers RW).
-            store.put(name, "access", self._imposed or "RW")
+            store.put(name, "access", self.failed_access())
             store.dynamic += 1
             raise
         if store.dynamic == dynamic and store.volatile == volatile:
@@ -492,6 +492,11 @@ class Node:
         if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def failed_access(self) -> str:
+        """What this node's access answers after a condition's reading failed while it
+        was worked out (see :meth:`access`): RW within ImposedAccessMode."""
+        return self._imposed or "RW"
 
     #: the kind's own limit on its access, applied with ImposedAccessMode after the
     #: conditions (a SwissKnife, an EnumEntry: RO); None: none

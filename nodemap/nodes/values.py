@@ -367,6 +367,11 @@ class EnumEntry(Node):
     def base_access(self) -> str:
         return "RW"
 
+    def failed_access(self) -> str:
+        """RO within ImposedAccessMode: an entry stays RO after a failed condition
+        (measured), where other nodes answer RW."""
+        return combine_access(super().failed_access(), "RO")
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.symbolic: str = self.text("Symbolic") or self.element.get("Name") or ""
@@ -448,20 +453,35 @@ class Enumeration(ValueNode):
     def numeric(self) -> int:
         return self.get_int()
 
-    def base_access(self) -> str:
-        """The source's access; but NI with no implemented entry and NA with no
-        available one, as GenApi reports."""
-        mode = super().base_access()
+    #: its access before the entries were asked, while they are (see failed_access)
+    _own_access: str | None = None
+
+    def _compute_access(self) -> str:
+        """Its own access (source, conditions, ImposedAccessMode); then NI with no
+        implemented entry and NA with no available one, as GenApi reports.  The
+        entries are asked last, whatever its own access but NI."""
+        self._own_access = None
+        mode = super()._compute_access()
         if mode == "NI":
             return mode
+        self._own_access = mode  # kept if an entry's access fails (failed_access)
         implemented = False
         for entry in self.all_entries():  # stops at the first available entry
             entry_mode = entry.access()
             if entry_mode != "NI":
                 if entry_mode != "NA":
-                    return mode
+                    break
                 implemented = True
-        return combine_access(mode, "NA") if implemented else "NI"
+        else:
+            mode = combine_access(mode, "NA") if implemented else "NI"
+        self._own_access = None
+        return mode
+
+    def failed_access(self) -> str:
+        """When an entry's condition failed, its own access, worked out before the
+        entries were asked (measured: over an RO register RO, with its pIsAvailable 0
+        NA); when its own condition failed, RW within ImposedAccessMode."""
+        return self._own_access or super().failed_access()
 
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())

@@ -286,6 +286,36 @@ def test_register_address_inputs_count_by_presence(address: str, target: str,
     assert facts(ref, ours, "R").access == (expected or mode)
 
 
+@pytest.mark.parametrize(("own", "kept"), [
+    ("<pValue>RO1</pValue>", "RO"), ("<Value>0</Value>", "RW"),
+    ("<pIsAvailable>Zero</pIsAvailable><pValue>RW1</pValue>", "NA"),
+    ("<pIsLocked>One</pIsLocked><pValue>RW1</pValue>", "RO"),
+    ("<ImposedAccessMode>WO</ImposedAccessMode><pValue>RW1</pValue>", "WO"),
+    ("<pIsAvailable>K</pIsAvailable><pValue>RO1</pValue>", "RW")])
+def test_an_enumeration_whose_entry_condition_fails_keeps_its_own_access(own: str,
+                                                                          kept: str) -> None:
+    """The entry's pIsAvailable formula reads a write-only node: the enumeration's first
+    access read fails, then it answers its own access, worked out before its entries
+    were asked (not RW, as a node whose own condition failed does — last case), and the
+    entry answers RO."""
+    entry = ('<EnumEntry Name="S0"><pIsAvailable>K</pIsAvailable><Value>0</Value></EnumEntry>'
+             if "K<" not in own else '<EnumEntry Name="S0"><Value>0</Value></EnumEntry>')
+    split = own.find("<pValue>") if "<pValue>" in own else 0
+    head, source = own[:split], own[split:]   # conditions before the entries, source after
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RW1">{reg(0x104)}</IntReg>'
+            f'<IntReg Name="RO1">{reg(0x108, "RO")}</IntReg>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
+            "</IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer><Integer Name="One"><Value>1</Value>'
+            f'</Integer><Enumeration Name="E">{head}{entry}{source}</Enumeration>')
+    ref, ours = both(body)
+    assert isinstance(facts(ref, ours, "E").access, oracle.Raised)
+    assert facts(ref, ours, "E").access == kept
+    assert oracle.reference_feature_facts(ref, "E").entries == ("S0",)
+    entry_ref = ref.get_node("EnumEntry_E_S0").node.get_access_mode()
+    assert oracle._access_name(entry_ref) == ours.node("EnumEntry_E_S0").access() == "RO"
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
