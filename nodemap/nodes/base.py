@@ -452,23 +452,29 @@ class Node:
         return mode
 
     def _compute_access(self) -> str:
-        """GenApi's order: not implemented (NI) first, then what the node is built on,
-        then not available (NA), locked (RW → RO), ImposedAccessMode and the kind's own
-        limit (:attr:`ACCESS_CAP`)."""
+        """GenApi's order: a condition node that is NI, what the node is built on (NI
+        there), not implemented (NI), what it is built on (NA there), not available
+        (NA), an unreadable lock, ImposedAccessMode and the kind's own limit
+        (:attr:`ACCESS_CAP`), locked (RW → RO)."""
         # a condition node that is NI makes this node NI, whichever condition it is and
         # before any other condition is looked at (measured: an NA pIsImplemented node
         # and an NI pIsLocked node give NI)
         for pointer in (self._is_implemented, self._is_available, self._is_locked):
             if pointer and self._condition_unreadable(pointer) == "NI":
                 return "NI"
+        # what the node is built on first: NI there wins over a pIsImplemented that
+        # cannot be read or fails (measured: not even read); NA there leaves
+        # pIsAvailable and pIsLocked unread, not pIsImplemented (which may make it NI)
+        mode = self.base_access()
+        if mode == "NI":
+            return mode
         if self._is_implemented:
             unreadable = self._condition_unreadable(self._is_implemented)
             if unreadable:
                 return unreadable
             if not self._condition(self._is_implemented):
                 return "NI"
-        mode = self.base_access()
-        if mode == "NI":
+        if mode == "NA":
             return mode
         if self._is_available:
             unreadable = self._condition_unreadable(self._is_available)

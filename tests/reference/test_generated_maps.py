@@ -38,11 +38,6 @@ NOT_COMPARABLE: list[tuple[str, str]] = []
 
 #: Disagreement classes found by the generator and still open (see the module docstring).
 OPEN_CLASSES: list[tuple[str, str]] = [
-    (r"(Sub|Root)\.access: reference=<raised AccessError: AccessException: Node is not "
-     r"readable\. : AccessException thrown in node '\w+' while calling '(Sub|Root)\."
-     r"GetAccessMode",
-     "a Category whose feature's access needs a write-only register: the reference's "
-     "category access fails, nodemap answers RO"),
     (r"\[write Conv\d+=[^\]]*\] outcome: reference=<raised RangeError: OutOfRangeException: "
      r"Value [-0-9.e+]+ must be (greater|smaller)",
      "a Converter write under its min where reading its max would fail: the reference "

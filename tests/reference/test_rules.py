@@ -316,6 +316,50 @@ def test_an_enumeration_whose_entry_condition_fails_keeps_its_own_access(own: st
     assert oracle._access_name(entry_ref) == ours.node("EnumEntry_E_S0").access() == "RO"
 
 
+@pytest.mark.parametrize(("conditions", "source", "expected"), [
+    ("<pIsImplemented>W</pIsImplemented>", "NIi", "NI"),
+    ("<pIsImplemented>NAi</pIsImplemented>", "NIi", "NI"),
+    ("<pIsImplemented>K</pIsImplemented>", "NIi", "NI"),     # K is not even read
+    ("<pIsImplemented>K</pIsImplemented>", "NAi", None),     # ... but here it is
+    ("<pIsImplemented>Zero</pIsImplemented>", "NAi", "NI"),
+    ("<pIsAvailable>K</pIsAvailable>", "NAi", "NA"),          # not read under NA
+    ("<pIsLocked>K</pIsLocked>", "NAi", "NA"),
+    ("<pIsAvailable>K</pIsAvailable>", "RO1", None)])
+def test_what_a_node_is_built_on_comes_before_its_conditions(conditions: str, source: str,
+                                                             expected: str | None) -> None:
+    """A pValue that is NI makes the node NI before its pIsImplemented is read (one that
+    cannot be read, or fails, included); one that is NA leaves pIsAvailable and
+    pIsLocked unread — pIsImplemented is still read.  None: the access read fails."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RO1">{reg(0x104, "RO")}'
+            '</IntReg><IntSwissKnife Name="K"><pVariable Name="V">W</pVariable>'
+            "<Formula>V+1</Formula></IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            '<Integer Name="NIi"><pIsImplemented>Zero</pIsImplemented><Value>1</Value></Integer>'
+            f'<Integer Name="N">{conditions}<pValue>{source}</pValue></Integer>')
+    ref, ours = both(body)
+    got = facts(ref, ours, "N").access
+    if expected is None:
+        assert isinstance(got, oracle.Raised)
+    else:
+        assert got == expected
+
+
+def test_category_over_a_failing_formula_fails_every_time() -> None:
+    """A Category whose pIsImplemented is a formula over a write-only register fails
+    each access read (the generator's first category class), whatever its features."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            '<IntSwissKnife Name="K"><pVariable Name="A">W</pVariable><Formula>0-A</Formula>'
+            "</IntSwissKnife>"
+            '<Integer Name="F"><Value>1</Value></Integer>'
+            '<Category Name="Sub"><pIsImplemented>K</pIsImplemented><pFeature>F</pFeature>'
+            "<pFeature>W</pFeature><pFeature>K</pFeature></Category>")
+    ref, ours = both(body)
+    for _ in range(3):
+        assert isinstance(facts(ref, ours, "Sub").access, oracle.Raised)
+    assert facts(ref, ours, "K").access == "RO"
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
