@@ -476,26 +476,32 @@ class Node:
                 return "NI"
         if mode == "NA":
             return mode
+        lock = self._is_locked
+        if lock and self._condition_mode(lock) == "NA":
+            return "NA"  # a lock node not available: NA whatever the mode, before
+            # pIsAvailable is read (measured: a failing pIsAvailable is not read then)
         if self._is_available:
             unreadable = self._condition_unreadable(self._is_available)
             if unreadable:
                 return unreadable
             if not self._condition(self._is_available):
                 return "NA"
-        if self._is_locked and self._condition_unreadable(self._is_locked) and (
-                mode in WRITABLE or self._condition_mode(self._is_locked) == "NA"):
-            # A lock node that is not available makes any node NA; a write-only one only
-            # a node it could lock, judged on what the node is built on, before
-            # ImposedAccessMode and the kind's own limit (measured: an Integer over an
-            # RO register stays RO; over an RW one with ImposedAccessMode RO, a
-            # SwissKnife, an EnumEntry, an Integer with its own Value become NA).
-            return "NA"
+        # The lock matters to a node it could lock, judged on what the node is built
+        # on, before ImposedAccessMode and the kind's own limit: only then is it read,
+        # and a write-only lock node makes it NA (measured: an Integer over an RO
+        # register stays RO, and a failing lock is not read; over an RW one with
+        # ImposedAccessMode RO, a SwissKnife, an EnumEntry, an Integer with its own
+        # Value become NA, and a failing lock fails them).
+        locked = False
+        if lock and mode in WRITABLE:
+            if self._condition_unreadable(lock):
+                return "NA"
+            locked = self._condition(lock)
         if self._imposed:
             mode = combine_access(mode, self._imposed)
         if self.ACCESS_CAP:
             mode = combine_access(mode, self.ACCESS_CAP)
-        # the lock is read whatever the mode (a failing one fails an RO node too)
-        if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
+        if locked and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
 

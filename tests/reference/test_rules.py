@@ -360,6 +360,32 @@ def test_category_over_a_failing_formula_fails_every_time() -> None:
     assert facts(ref, ours, "K").access == "RO"
 
 
+@pytest.mark.parametrize(("conditions", "source", "expected"), [
+    ("<pIsLocked>K</pIsLocked>", "<pValue>RO1</pValue>", "RO"),      # not read
+    ("<pIsLocked>K</pIsLocked><ImposedAccessMode>RO</ImposedAccessMode>",
+     "<Value>1</Value>", None),                                        # read, fails
+    ("<pIsAvailable>K</pIsAvailable><pIsLocked>NAi</pIsLocked>", "<Value>1</Value>", "NA"),
+    ("<pIsAvailable>K</pIsAvailable><pIsLocked>W</pIsLocked>", "<Value>1</Value>", None),
+    ("<pIsImplemented>K</pIsImplemented><pIsLocked>NAi</pIsLocked>", "<Value>1</Value>", None)])
+def test_when_a_lock_is_read(conditions: str, source: str, expected: str | None) -> None:
+    """pIsLocked is read only for a node it could lock (judged before ImposedAccessMode);
+    a lock node that is NA decides NA before pIsAvailable is read, after pIsImplemented.
+    K is a formula over a write-only register: reading it fails (None: the access read
+    fails)."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RO1">{reg(0x104, "RO")}'
+            '</IntReg><IntSwissKnife Name="K"><pVariable Name="V">W</pVariable>'
+            "<Formula>V+1</Formula></IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            f'<Integer Name="N">{conditions}{source}</Integer>')
+    ref, ours = both(body)
+    got = facts(ref, ours, "N").access
+    if expected is None:
+        assert isinstance(got, oracle.Raised)
+    else:
+        assert got == expected
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
