@@ -95,6 +95,22 @@ class ChunkLayout:
     chunks: tuple[tuple[int, int, int], ...]
 
 
+def _chunk_bytes(data: memoryview, chunks: tuple[tuple[int, int, int], ...], image_end: int
+                 ) -> tuple[bytes | None, tuple[tuple[int, int, int], ...] | None]:
+    """The chunk data of a buffer whose producer listed its chunks (DSGetBufferChunkData,
+    offsets from the buffer's start): the bytes from the first chunk that starts past the
+    image (``image_end``) to the last chunk's end, and the descriptors of those chunks
+    rebased on them; (None, None) when every listed chunk lies in the image (the image
+    chunk itself)."""
+    kept = [c for c in chunks if c[1] >= image_end and c[1] + c[2] <= len(data)]
+    if not kept:
+        return None, None
+    start = min(offset for _, offset, _ in kept)
+    end = max(offset + length for _, offset, length in kept)
+    return bytes(data[start:end]), tuple((cid, offset - start, length)
+                                         for cid, offset, length in kept)
+
+
 class GenTLSource:
     """A FrameSource over the data stream of a :class:`.link.GenTLLink`."""
 
@@ -407,13 +423,17 @@ class GenTLSource:
         payload = data[image_offset:] if image_offset else data
         chunks = None
         layout = None
+        descriptors = None
         if has_chunks:
             layout = self._chunk_layout(h)
             try:
                 image = pfnc.payload_size(fmt, width, height, padding_x)
             except NodeMapError:
-                image = len(payload)
-            if len(payload) > image:
+                image = -1
+            if layout is not None and layout.chunks:
+                chunks, descriptors = _chunk_bytes(data, layout.chunks,
+                                                   image_offset + max(image, 0))
+            elif 0 <= image < len(payload):
                 chunks = bytes(payload[image:])
         frame = Frame(payload, width=width, height=height,
                       pixel_format=fmt if fmt else pfnc.code_of("Mono8"),
@@ -423,7 +443,8 @@ class GenTLSource:
                       offset_y=int(q(h, BUFFER_INFO.YOFFSET, 0)),
                       padding_x=padding_x, padding_y=int(q(h, BUFFER_INFO.YPADDING, 0)),
                       status="incomplete" if incomplete else "complete",
-                      chunks=chunks, payload_type=payload_type)
+                      chunks=chunks, payload_type=payload_type,
+                      chunk_descriptors=descriptors)
         if layout is not None:
             self.chunk_layouts[frame] = layout
         self.counts["incomplete" if incomplete else "completed"] += 1

@@ -218,15 +218,43 @@ def test_tlsimu_mono8_pattern_and_consumer_vs_producer_buffers(tlsimu: Path) -> 
             assert frame.array.shape == (frame.height, frame.width)
 
 
-def test_viky_chunk_layout_is_reported(viky: Path) -> None:
+def test_viky_chunk_layout_is_reported_and_its_chunk_features_read(viky: Path) -> None:
+    """viky lists its chunks (DSGetBufferChunkData): the image chunk, then a 4-byte game
+    chunk (0xFEEDABEE) read by ``ChunkNrBounces``; its tags are little-endian, so only the
+    producer's descriptors — not GigE Vision trailers — find it."""
+    from nodemap.app.plugins import plugins
+
+    assert "chunks" in plugins()["gentl"].capabilities
     with nodemap.open(f"gentl:{viky}?index=1") as cam:
         with cam.stream(buffers=3) as stream:
             frame = stream.next(10)
             layout = stream.source.chunk_layout(frame)
-    assert layout is not None and layout.chunks
-    assert frame.chunks is not None and bytes(frame.chunks)
-    ends = [offset + length for _, offset, length in layout.chunks]
-    assert max(ends) <= frame.payload.nbytes
+        assert layout is not None and layout.chunks
+        assert frame.chunks is not None and bytes(frame.chunks)
+        ends = [offset + length for _, offset, length in layout.chunks]
+        assert max(ends) <= frame.payload.nbytes
+        game = [(offset, length) for cid, offset, length in layout.chunks
+                if cid == 0xFEEDABEE]
+        assert len(game) == 1
+        offset, length = game[0]
+        expected = int.from_bytes(frame.payload[offset:offset + length], "little")
+        frame.chunks.bind(cam.nodemap)
+        assert frame.chunks["ChunkNrBounces"].access == "RO"
+        assert frame.chunks["ChunkNrBounces"].value == expected
+        assert frame.chunks["ChunkScan3dCoordinateScale"].access == "NA"   # not sent
+        result = cam.nodemap.attach_chunks(frame)
+        assert result.error is None and result.bound == ("GameChunkPort",)
+        assert cam.features["ChunkNrBounces"].value == expected
+
+
+def test_chunk_bytes_keep_the_chunks_after_the_image() -> None:
+    from nodemap.transports.gentl.stream import _chunk_bytes
+
+    data = memoryview(bytes(range(40)))
+    chunks, descriptors = _chunk_bytes(data, ((7, 24, 4), (1, 0, 16), (9, 32, 8)), 16)
+    assert chunks == bytes(range(24, 40)) and descriptors == ((7, 0, 4), (9, 8, 8))
+    assert _chunk_bytes(data, ((1, 0, 16),), 16) == (None, None)       # only the image
+    assert _chunk_bytes(data, ((7, 36, 8),), 16) == (None, None)       # overruns the buffer
 
 
 def test_stop_while_a_buffer_is_out_then_restart(tlsimu: Path) -> None:
