@@ -12,14 +12,15 @@
   memory the producer frees); EVENT_NEW_BUFFER registered (GCRegisterEvent, once per data
   stream: the link keeps it until DSClose).
 - **start**: every free buffer queued (DSQueueBuffer), DSStartAcquisition, then on the
-  remote device AcquisitionMode = Continuous (when writable), TLParamsLocked = 1 and
-  AcquisitionStart.
+  remote device AcquisitionMode = Continuous (when writable; the previous mode is put back
+  at stop), TLParamsLocked = 1 and AcquisitionStart.
 - **next_frame**: EventGetData waited in slices (so Ctrl-C lands) up to the timeout; the
   buffer's DSGetBufferInfo (size filled, width, height, offsets, padding, frame id,
   timestamp, pixel format and its namespace, payload type, image offset, incomplete flag,
   chunk layout) becomes a :class:`nodemap.imaging.Frame`.  A buffer goes back to the
   producer's input pool (DSQueueBuffer) once the frame and every view of it are gone.
-- **stop**: AcquisitionStop and TLParamsLocked = 0 on the remote device, EventKill to wake a
+- **stop**: AcquisitionStop, TLParamsLocked = 0 and the AcquisitionMode there was before
+  start on the remote device, EventKill to wake a
   waiting ``next_frame``, DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the
   application still holds stay valid: their memory is ours.
 - **close**: stop, DSFlushQueue, EventFlush, DSRevokeBuffer for every buffer.
@@ -135,6 +136,7 @@ class GenTLSource:
         self._running = False
         self._closed = False
         self._waiting = 0
+        self._restore_mode: str | None = None   # AcquisitionMode to put back at stop
         self._absent: set[int] = set()
         self._kind = ctypes.c_int32(0)
         self._size = ctypes.c_size_t(0)
@@ -261,7 +263,12 @@ class GenTLSource:
         try:
             mode = self._feature("AcquisitionMode")
             if mode is not None and mode.is_writable and "Continuous" in mode.entries:
-                mode.value = "Continuous"
+                # a stream is Continuous; the camera's own mode (SingleFrame, MultiFrame)
+                # comes back at stop, so cam.grab()/cam.stream() leave the setting alone
+                previous = mode.value
+                if previous != "Continuous":
+                    mode.value = "Continuous"
+                    self._restore_mode = previous
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 1
@@ -287,6 +294,10 @@ class GenTLSource:
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 0
+            restore, self._restore_mode = self._restore_mode, None
+            mode = self._feature("AcquisitionMode") if restore is not None else None
+            if mode is not None and mode.is_writable:
+                mode.value = restore
         except (PortError, AccessError) as exc:
             log.warning("stopping acquisition on %s failed: %s", self.name, exc)
         finally:

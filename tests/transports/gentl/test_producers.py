@@ -18,6 +18,8 @@ from nodemap.transports.gentl.link import open_link
 from nodemap.transports.gentl.plugin import discover
 from nodemap.transports.gentl.producer import Producer
 
+from .producers import require_producer
+
 pytestmark = pytest.mark.peer
 
 VALUE_KINDS = ("Integer", "Float", "Boolean", "String", "Enumeration")
@@ -255,6 +257,34 @@ def test_chunk_bytes_keep_the_chunks_after_the_image() -> None:
     assert chunks == bytes(range(24, 40)) and descriptors == ((7, 0, 4), (9, 8, 8))
     assert _chunk_bytes(data, ((1, 0, 16),), 16) == (None, None)       # only the image
     assert _chunk_bytes(data, ((7, 36, 8),), 16) == (None, None)       # overruns the buffer
+
+
+MODE_CASES = [("viky", 0), ("tlsimu", 0), ("tlsimu", 2)]
+
+
+@pytest.mark.parametrize("producer,index", MODE_CASES,
+                         ids=[f"{p}-{i}" for p, i in MODE_CASES])
+def test_grab_and_stream_in_every_acquisition_mode_keep_it(producer: str, index: int) -> None:
+    """The stream runs Continuous, and the camera's own AcquisitionMode comes back after
+    ``grab()`` and ``stream()`` — in every mode the producer offers (TLSimu: Continuous
+    and SingleFrame; viky: Continuous only, read-only)."""
+    path = require_producer(producer)
+    with nodemap.open(f"gentl:{path}?index={index}") as cam:
+        mode = cam.features["AcquisitionMode"]
+        entries = list(mode.entries)
+        assert "Continuous" in entries
+        for name in entries:
+            if mode.is_writable:
+                mode.value = name
+            for _ in range(2):
+                assert cam.grab(timeout=10).complete
+            assert mode.value == name
+            with cam.stream(buffers=4) as stream:
+                assert len([f for f in stream.frames(4, timeout=10) if f.complete]) == 4
+                assert mode.value == "Continuous"
+            assert mode.value == name
+        if producer == "tlsimu":
+            assert "SingleFrame" in entries
 
 
 def test_stop_while_a_buffer_is_out_then_restart(tlsimu: Path) -> None:
