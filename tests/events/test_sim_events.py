@@ -303,6 +303,7 @@ def test_extended_id_mode_sends_64_bit_block_ids(cam, raw, tmp_path: Path) -> No
     assert frames[0].frame_id == 2**33 + 7
     test = commands[2]
     assert isinstance(test, p.EventDataCmd) and test.data == bytes.fromhex("0000000500000001")
+    assert test.event.event_id == 0x4FFF                  # GigE Vision's test event id
     assert len(packets[2]) == 8 + 24 + 8                  # header, 24-byte item, data
     assert ours(packets) == reference(packets)
     tshark_clean(packets, received[0][1], raw.address, tmp_path)
@@ -314,7 +315,7 @@ def test_extended_id_mode_sends_64_bit_block_ids(cam, raw, tmp_path: Path) -> No
     assert last.data == test.data and last.timestamp == test.event.timestamp
     # the demo XML's event features describe the standard 16-byte item: in extended-ID mode
     # they read other bytes — the same ones the reference reads (compared above)
-    assert last.features["EventTest"] == 0x9004
+    assert last.features["EventTest"] == 0x4FFF
 
 
 def test_device_storm_is_bounded_and_counted(cam, raw) -> None:
