@@ -351,3 +351,30 @@ def test_closing_events_closes_the_devices_message_channel(cam) -> None:
     assert cam.device.memory.get32(p.Register.MCP) == 0
     cam.features["TestEventGenerate"].execute()
     assert cam.device.events.stats["queued"] == 0
+
+
+def test_nodemap_events_logs_the_simulators_test_event() -> None:
+    """``nodemap events URL --enable Test -n 1`` (events_cli.run, through the link's
+    open_events — the app layer names no transport) prints the Test event, id 0x4FFF."""
+    import io
+    import threading
+
+    from nodemap.app.events_cli import run
+
+    device = SimulatedDevice(XML, address=loopback(), registers=dict(DEMO_REGISTERS)).start()
+    out = io.StringIO()
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(
+        run(f"gvcp://{device.address}", ["Test"], out=out, limit=1, idle=30.0)), daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        for _ in range(3000):           # until the CLI has opened the channel and enabled Test
+            if device.test_event() or time.monotonic() > deadline or not worker.is_alive():
+                break
+            time.sleep(0.01)
+        worker.join(timeout=30)
+    finally:
+        device.stop()
+    assert result == [1], out.getvalue()
+    assert " Test (0x4FFF) block 0 " in out.getvalue() and "EventTestSequence=" in out.getvalue()
