@@ -7,6 +7,7 @@ import pytest
 
 from nodemap.resources import description_path
 from tests.peers import require_genicam
+from tests.reference.memory import reference_port
 from nodemap.transports.vs1.link import open_link
 
 from .conftest import make_sim, wait_for
@@ -17,18 +18,7 @@ def test_reference_reads_vs1_features() -> None:
 
     with make_sim(rate=1000.0, count=50) as device, \
             open_link(device.url + "&retry=0.1&monitor=0.2", wait=10) as link:
-
-        class Port(genapi.AbstractPort):  # type: ignore[misc, name-defined]
-            def read(self, address: int, length: int) -> bytes:
-                return link.port.read(address, length)
-
-            def write(self, address: int, value: bytes) -> None:
-                link.port.write(address, value)
-
-            def get_access_mode(self) -> int:
-                return genapi.EAccessMode.RW
-
-        port = Port()
+        port = reference_port(link.port)
         nm = genapi.NodeMap()
         nm.load_xml_from_file(str(description_path("vs1.xml")))
         nm.connect(port, "Device")
