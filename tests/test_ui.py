@@ -579,26 +579,34 @@ def test_browser_event_log_on_the_gige_simulator(gige: Server) -> None:
         assert any("ExposureEnd (0x" in line for line in lines), lines
 
 
-def test_main_prints_the_tokened_url() -> None:
+@contextmanager
+def _ui_process(*args: str) -> Iterator[str]:
+    """``python -m ARGS…`` (a viewer that prints its tokened URL first): yields that URL;
+    after the block SIGTERM must end it with status 0 (killed if it outlives the test)."""
     import signal
     import subprocess
     import sys
-    sim = start_simulator("gige", addresses=[loopback()])
-    proc = subprocess.Popen([sys.executable, "-m", "nodemap.app.ui.server", sim.urls[0],
-                             "--no-browser"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("nodemap ui: http://127.0.0.1:") and "/?token=" in line
-        url = line.split(": ", 1)[1].strip()
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert b"nodemap ui" in response.read()
+        assert line.startswith("nodemap ui: http://127.0.0.1:") and "/?token=" in line, line
+        yield line.split(": ", 1)[1].strip()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_main_prints_the_tokened_url() -> None:
+    sim = start_simulator("gige", addresses=[loopback()])
+    try:
+        with _ui_process("nodemap.app.ui.server", sim.urls[0], "--no-browser") as url:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert b"nodemap ui" in response.read()
+    finally:
         sim.close()
 
 
@@ -624,27 +632,16 @@ def test_browser_two_viewers_keep_their_tokens(gige: Server) -> None:
 
 def test_cli_without_url_offers_discovered_devices() -> None:
     """``nodemap ui --address A`` (no URL): the page's device list has the camera at A."""
-    import signal
-    import subprocess
-    import sys
     address = loopback()
     sim = start_simulator("gige", addresses=[address])
-    proc = subprocess.Popen([sys.executable, "-m", "nodemap", "ui", "--no-browser",
-                             "--address", address], stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("nodemap ui: http://127.0.0.1:"), line
-        base, token = line.split(": ", 1)[1].strip().split("/?token=")
-        req = urllib.request.Request(base + "/api/devices", headers={"X-Nodemap-Token": token})
-        with urllib.request.urlopen(req, timeout=30) as response:
-            found = json.loads(response.read())
-        assert sim.urls[0] in [d["url"] for d in found["devices"]]
-        assert "gige" in {s["name"] for s in found["simulators"]}
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        with _ui_process("nodemap", "ui", "--no-browser", "--address", address) as url:
+            base, token = url.split("/?token=")
+            req = urllib.request.Request(base + "/api/devices",
+                                         headers={"X-Nodemap-Token": token})
+            with urllib.request.urlopen(req, timeout=30) as response:
+                found = json.loads(response.read())
+            assert sim.urls[0] in [d["url"] for d in found["devices"]]
+            assert "gige" in {s["name"] for s in found["simulators"]}
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         sim.close()
