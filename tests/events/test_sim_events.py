@@ -6,10 +6,8 @@ very bytes the simulator sent, extended-ID mode, and a bounded device-side storm
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.transports.gvcp.sim_events import QUEUE_SIZE
 
 from ..addresses import loopback
+from .differential import as_int64, our_facts, reference_facts
 
 XML = read_description("demo-camera.xml")
 EVENTS = ("AcquisitionStart", "FrameStart", "ExposureEnd", "FrameEnd", "Test")
@@ -189,50 +188,13 @@ FEATURES = [f"Event{e}{suffix}" for e in EVENTS for suffix in ("", "Timestamp", 
             if not (e == "Test" and suffix == "FrameID")] + \
     ["EventTestLineStatusAll", "EventTestSequence"]
 
-# The reference crashes when its node map and adapter die in a pytest process: run it in
-# a child interpreter (as tests/events/test_reference_events.py does).
-CHILD = r'''
-import json, sys, os, genicam.genapi as g
-job = json.loads(sys.stdin.read())
-nm = g.NodeMap(); nm.load_xml_from_string(job["xml"])
-ad = g.EventAdapterGEV(nm.pointer)
-out = []
-for packet in job["packets"]:
-    ad.deliver_message(bytes.fromhex(packet))
-    facts = {}
-    for name in job["features"]:
-        try:
-            facts[name] = nm.get_node(name).value
-        except Exception:
-            facts[name] = "Error"
-    out.append(facts)
-sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
-'''
-
-
 def reference(packets: list[bytes]) -> list[dict[str, object]]:
     require_genicam()
-    job = {"xml": XML.decode(), "features": FEATURES, "packets": [x.hex() for x in packets]}
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(job),
-                          capture_output=True, text=True, timeout=120, check=True)
-    return [{k: v % 2**64 if isinstance(v, int) else v for k, v in facts.items()}
-            for facts in json.loads(done.stdout)]
+    return as_int64(reference_facts(XML, FEATURES, packets))
 
 
 def ours(packets: list[bytes]) -> list[dict[str, object]]:
-    nm = NodeMap.from_xml(XML)
-    adapter = EventAdapter(nm)
-    out = []
-    for packet in packets:
-        deliver_message(adapter, packet)
-        facts: dict[str, object] = {}
-        for name in FEATURES:
-            try:
-                facts[name] = nm.node(name).get()
-            except Exception:
-                facts[name] = "Error"
-        out.append(facts)
-    return out
+    return as_int64(our_facts(XML, FEATURES, packets))
 
 
 def test_reference_and_tshark_agree_on_the_simulators_packets(cam, raw, tmp_path: Path) -> None:
