@@ -22,12 +22,11 @@ from nodemap.events import EventAdapter
 from nodemap.nodemap import NodeMap
 from nodemap.resources import read_description
 from nodemap.transports.gvcp import protocol as p
-from nodemap.transports.gvcp.device import SimulatedDevice
 from nodemap.transports.gvcp.events import deliver_message
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.transports.gvcp.sim_events import QUEUE_SIZE
 
 from ..addresses import loopback
+from ..demo import demo_camera, demo_device
 from .differential import as_int64, our_facts, reference_facts
 
 XML = read_description("demo-camera.xml")
@@ -37,17 +36,9 @@ W, H = 64, 32
 
 @pytest.fixture
 def cam() -> Iterator[nodemap.Camera]:  # type: ignore[name-defined]
-    device = SimulatedDevice(XML, address=loopback(), registers=dict(DEMO_REGISTERS)).start()
-    camera = nodemap.open(f"gvcp://{device.address}")
-    camera.device = device  # type: ignore[attr-defined]
-    f = camera.features
-    f["Width"].value, f["Height"].value = W, H
-    f["AcquisitionFrameRate"].value = 200.0
-    try:
+    with demo_camera(Width=W, Height=H, AcquisitionFrameRate=200.0) as (device, camera):
+        camera.device = device  # type: ignore[attr-defined]
         yield camera
-    finally:
-        camera.close()
-        device.stop()
 
 
 def notify(cam, name: str, on: bool = True) -> None:
@@ -323,20 +314,18 @@ def test_nodemap_events_logs_the_simulators_test_event() -> None:
 
     from nodemap.app.events_cli import run
 
-    device = SimulatedDevice(XML, address=loopback(), registers=dict(DEMO_REGISTERS)).start()
     out = io.StringIO()
     result: list[object] = []
-    worker = threading.Thread(target=lambda: result.append(
-        run(f"gvcp://{device.address}", ["Test"], out=out, limit=1, idle=30.0)), daemon=True)
-    worker.start()
-    try:
+    with demo_device() as device:
+        worker = threading.Thread(target=lambda: result.append(
+            run(f"gvcp://{device.address}", ["Test"], out=out, limit=1, idle=30.0)),
+            daemon=True)
+        worker.start()
         deadline = time.monotonic() + 30
         for _ in range(3000):           # until the CLI has opened the channel and enabled Test
             if device.test_event() or time.monotonic() > deadline or not worker.is_alive():
                 break
             time.sleep(0.01)
         worker.join(timeout=30)
-    finally:
-        device.stop()
     assert result == [1], out.getvalue()
     assert " Test (0x4FFF) block 0 " in out.getvalue() and "EventTestSequence=" in out.getvalue()
