@@ -10,7 +10,9 @@ from tests.peers import require_genicam
 from tests.reference.memory import reference_port
 from nodemap.transports.vs1.link import open_link
 
-from .conftest import make_sim, wait_for
+from tests.polling import wait_until
+
+from .conftest import make_sim
 
 
 def test_reference_reads_vs1_features() -> None:
@@ -22,14 +24,14 @@ def test_reference_reads_vs1_features() -> None:
         nm = genapi.NodeMap()
         nm.load_xml_from_file(str(description_path("vs1.xml")))
         nm.connect(port, "Device")
-        assert wait_for(lambda: nm.get_node("ResultCount1").value == 50, 30.0)
+        assert wait_until(lambda: nm.get_node("ResultCount1").value == 50, 30.0)
         assert nm.get_node("ResultString1").value.startswith("R1;SEQ=49;")
         assert nm.get_node("ResultDropped1").value == 0
         assert nm.get_node("BootHostName").value == "host"
         nm.get_node("ServiceSelector").value = "Result1"
         assert nm.get_node("ConnectionState").value == "Connected"
         nm.get_node("ServiceSelector").value = "Http"
-        assert wait_for(lambda: nm.get_node("ConnectionState").value == "Connected", 30.0)
+        assert wait_until(lambda: nm.get_node("ConnectionState").value == "Connected", 30.0)
         with pytest.raises(Exception, match="proprietary"):
             nm.get_node("VskitCameraRPC").get(4)
         del nm, port
