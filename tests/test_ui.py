@@ -530,6 +530,14 @@ def test_browser_smoke(name: str) -> None:
         sim.close()
 
 
+def _listen(page: Any, event: str, status_check: str) -> None:
+    """The events tab listens for ``event``; waits until its status text passes
+    ``status_check`` (a JavaScript string method call, e.g. ``.startsWith('listening')``)."""
+    page.fill("#event-name", event)
+    page.click("#events-listen")
+    _wait(page, _text("#events-status") + status_check)
+
+
 @pytest.mark.peer
 def test_browser_event_log() -> None:
     """Events in the page: viva-genicam's fake camera sends ExposureEnd while it streams."""
@@ -539,9 +547,7 @@ def test_browser_event_log() -> None:
             with _chromium() as browser:
                 page, _ = _viewer(browser, server.url, viewport={"width": 1400, "height": 900})
                 page.click("#tabs button[data-tab='events']")
-                page.fill("#event-name", "ExposureEnd")
-                page.click("#events-listen")
-                _wait(page, _text("#events-status") + ".startsWith('listening')")
+                _listen(page, "ExposureEnd", ".startsWith('listening')")
                 page.click("#live-start")
                 _wait(page, "document.querySelectorAll('#event-log li').length >= 3")
                 page.click("#live-stop")
@@ -560,17 +566,13 @@ def test_browser_event_log_on_the_gige_simulator(gige: Server) -> None:
     with _chromium() as browser:
         page, _ = _viewer(browser, gige.url, viewport={"width": 1400, "height": 900})
         page.click("#tabs button[data-tab='events']")
-        page.fill("#event-name", "Test")
-        page.click("#events-listen")
-        _wait(page, _text("#events-status") + ".startsWith('listening (Test enabled)')")
+        _listen(page, "Test", ".startsWith('listening (Test enabled)')")
         assert gige.cam.features["EventNotification"].value == "On"
         gige.cam.features["TestEventGenerate"].execute()
         _wait(page, "document.querySelectorAll('#event-log li').length >= 1")
         first = page.locator("#event-log li").first.text_content() or ""
         assert " Test (0x" in first and "EventTestTimestamp=" in first, first
-        page.fill("#event-name", "ExposureEnd")
-        page.click("#events-listen")
-        _wait(page, _text("#events-status") + ".includes('ExposureEnd enabled')")
+        _listen(page, "ExposureEnd", ".includes('ExposureEnd enabled')")
         page.click("#live-start")
         _wait(page, "[...document.querySelectorAll('#event-log li')]"
                     ".filter(li => li.textContent.includes('ExposureEnd')).length >= 2")
