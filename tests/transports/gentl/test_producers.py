@@ -247,6 +247,9 @@ def test_viky_chunk_layout_is_reported_and_its_chunk_features_read(viky: Path) -
         result = cam.nodemap.attach_chunks(frame)
         assert result.error is None and result.bound == ("GameChunkPort",)
         assert cam.features["ChunkNrBounces"].value == expected
+        cam.features["ChunkModeActive"].value = False      # no chunk data: as a GVSP frame
+        plain = cam.grab(timeout=10)
+        assert plain.complete and plain.chunks is None
 
 
 def test_chunk_bytes_keep_the_chunks_after_the_image() -> None:
