@@ -17,12 +17,13 @@
 - **next_frame**: EventGetData waited in slices (so Ctrl-C lands) up to the timeout; the
   buffer's DSGetBufferInfo (size filled, width, height, offsets, padding, frame id,
   timestamp, pixel format and its namespace, payload type, image offset, incomplete flag,
-  chunk layout) becomes a :class:`nodemap.imaging.Frame`.  A buffer goes back to the
+  chunk layout) becomes a :class:`nodemap.imaging.Frame` (its chunks located by the
+  producer's DSGetBufferChunkData list when it gives one).  A buffer goes back to the
   producer's input pool (DSQueueBuffer) once the frame and every view of it are gone.
 - **stop**: AcquisitionStop, TLParamsLocked = 0 and the AcquisitionMode there was before
-  start on the remote device, EventKill to wake a
-  waiting ``next_frame``, DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the
-  application still holds stay valid: their memory is ours.
+  start on the remote device, EventKill to wake a waiting ``next_frame``,
+  DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the application still
+  holds stay valid: their memory is ours.
 - **close**: stop, DSFlushQueue, EventFlush, DSRevokeBuffer for every buffer.
 
 Statistics come from the data stream module (STREAM_INFO_NUM_DELIVERED, _NUM_UNDERRUN,
