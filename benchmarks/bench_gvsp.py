@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import statistics
-import shutil
 import socket
 import subprocess
 import sys
