@@ -68,7 +68,7 @@ class Store:
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
-                 "_closures")
+                 "_closures", "_downstream")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -95,6 +95,8 @@ class Store:
         #: name → it and everything computed from it, transitively (worked out on the
         #: first invalidation, forgotten when the graph grows)
         self._closures: dict[str, frozenset[str]] = {}
+        #: name → everything computed from it, without it (see :meth:`downstream`)
+        self._downstream: dict[str, frozenset[str]] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -188,8 +190,9 @@ class Store:
                 targets.add(name)
             else:
                 continue
-            if self._closures:
+            if self._closures or self._downstream:
                 self._closures.clear()
+                self._downstream.clear()
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -220,6 +223,17 @@ class Store:
             found = self._closures[name] = frozenset(seen)
         return found
 
+    def downstream(self, name: str) -> frozenset[str]:
+        """Every node computed from ``name``, transitively: what a write of ``name``
+        makes stale (``name`` itself only when a cycle of the description leads back to
+        it).  Worked out once per node, forgotten when the graph grows."""
+        found = self._downstream.get(name)
+        if found is None:
+            found = frozenset().union(*(self.closure(dependent)
+                                        for dependent in self._dependents.get(name, ())))
+            self._downstream[name] = found
+        return found
+
     def invalidate(self, names: Iterable[str]) -> set[str]:
         """Forget the results of ``names`` and of everything computed from them,
         transitively; returns every name made stale.  A stale register's cached bytes go,
@@ -229,19 +243,37 @@ class Store:
         stale: set[str] = set()
         for name in names:
             stale |= self.closure(name)
+        dropped = self._drop(stale)  # given a set, the same set, grown
+        assert isinstance(dropped, set)
+        return dropped
+
+    def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
+        """Forget the results of everything computed from ``name`` (not ``name``'s own,
+        unless a cycle leads back to it): what a write of ``name`` does.  One set
+        operation per kind of result, on a set worked out once per node."""
+        stale = self.downstream(name)
+        return self._drop(stale) if stale else stale
+
+    def _drop(self, stale: "set[str] | frozenset[str]") -> "set[str] | frozenset[str]":
+        """Remove the results of ``stale`` (closed under dependents) and the register
+        bytes its registers read; returns the names made stale (more when a dropped span
+        had other readers)."""
         span_of = self._span_of
-        pending = [name for name in stale if name in span_of]
-        while pending:
-            span = span_of.pop(pending.pop(), None)
-            if span is None:
-                continue
-            if self._bytes.pop(span, None) is not None:
-                self._index.discard(span)
-            for reader in self._readers.pop(span, ()):
-                if reader not in stale:
-                    more = self.closure(reader) - stale
-                    stale |= more
-                    pending.extend(name for name in more if name in span_of)
+        pending = list(span_of.keys() & stale)
+        if pending:
+            if not isinstance(stale, set):
+                stale = set(stale)
+            while pending:
+                span = span_of.pop(pending.pop(), None)
+                if span is None:
+                    continue
+                if self._bytes.pop(span, None) is not None:
+                    self._index.discard(span)
+                for reader in self._readers.pop(span, ()):
+                    if reader not in stale:
+                        more = self.closure(reader) - stale
+                        stale |= more
+                        pending.extend(more & span_of.keys())
         values, aspects = self.values, self._aspects
         for name in values.keys() & stale:
             del values[name]

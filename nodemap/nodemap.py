@@ -78,8 +78,12 @@ class NodeMap:
         #: (node, aspect) pairs under evaluation, in the order they began (a dict as an
         #: ordered set): the evaluation stack, which names a cycle when one closes.
         self.active: dict[tuple[str, str], None] = {}
-        self._invalidated_by: dict[str, set[str]] | None = None
-        self._behind: dict[tuple[str, bool], tuple[Node, ...]] = {}
+        self._behind: dict[str, tuple[Node, ...]] = {}
+        #: nodes to build so that the invalidation graph is complete (see _link)
+        self._link_queue: list[str] = []
+        self._linking = False
+        self._deep_next = False
+        self._selected_by: dict[str, tuple[str, ...]] | None = None
         self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
@@ -121,9 +125,98 @@ class NodeMap:
             cls = NODE_CLASSES.get(localname(element.tag), UnknownNode)
             node = cls(self, name, element, self._struct_parents.get(name))
             node.built()
-            self.store.depend(name, node.dependencies)
+            if self._deep_next:
+                node.deep = True
+                self._deep_next = False
             self._nodes[name] = node
+            self._link(node)
+            if not self._linking:
+                self._link_declared()
             return node
+
+    def _link(self, node: Node) -> None:
+        """Enter ``node``'s edges in the store's invalidation graph, as the reference
+        follows them: its inputs (pointers, formula variables, port), the nodes it names
+        in ``pInvalidator`` (an EnumEntry's are ignored, as in the reference) and, for a
+        selector, the features it selects (``pSelected``: a selected node depends on its
+        selector).  An invalidation then reaches, transitively over all three, every
+        node whose results may change, and nothing else: the registers *behind* a
+        selected feature or an invalidated node keep their bytes (measured: the
+        reference re-reads neither)."""
+        store = self.store
+        name = node.name
+        store.depend(name, node.dependencies)
+        definition = node.definition
+        elements = self._elements
+        declared: list[str] = []
+        if definition.type != "EnumEntry":
+            declared.extend(target for target in definition.all("pInvalidator")
+                            if target in elements)
+            if declared:
+                store.depend(name, declared)
+        for selected in definition.all("pSelected"):
+            if selected in elements:
+                store.depend(selected, (name,))
+        selectors = self._selectors().get(name)
+        if selectors:
+            store.depend(name, selectors)
+            declared.extend(selectors)
+        # A pInvalidator target or a selector may never be read itself, yet a change
+        # reaching it must reach this node: it is built (with everything it is computed
+        # from, its own targets and selectors) so that its edges are in the graph too.
+        if node.deep:
+            declared.extend(node.dependencies)
+        queue = self._link_queue
+        for target in declared:
+            if target not in self._nodes or not self._nodes[target].deep:
+                queue.append(target)
+
+    def _link_declared(self) -> None:
+        """Build (deeply: see :meth:`_link`) the nodes queued by :meth:`_link`.  A node
+        that cannot be built (a broken definition) is left out: it has no results to
+        forget, and reading it reports its error."""
+        queue = self._link_queue
+        nodes = self._nodes
+        self._linking = True
+        try:
+            while queue:
+                name = queue.pop()
+                node = nodes.get(name)
+                if node is not None:
+                    if not node.deep:
+                        node.deep = True
+                        self._link(node)
+                    continue
+                if name not in self._elements:
+                    continue
+                self._deep_next = True
+                try:
+                    self.node(name)
+                except NodeMapError:
+                    continue
+                finally:
+                    self._deep_next = False
+        finally:
+            self._linking = False
+
+    def _selectors(self) -> dict[str, tuple[str, ...]]:
+        """``pSelected`` reversed: selected node → the selectors naming it (scanned
+        once, on the first node built)."""
+        table = self._selected_by
+        if table is None:
+            found: dict[str, list[str]] = defaultdict(list)
+            for document in self.documents:
+                tag = f"{{{document.namespace}}}pSelected" if document.namespace \
+                    else "pSelected"
+                for element in document.root.iter(tag):
+                    owner = element.getparent()
+                    owner_name = owner.get("Name") if owner is not None else None
+                    target = (element.text or "").strip()
+                    if owner_name in self._elements and target and \
+                            owner_name not in found[target]:
+                        found[target].append(owner_name)  # type: ignore[arg-type]
+            table = self._selected_by = {name: tuple(owners) for name, owners in found.items()}
+        return table
 
     def category_children(self, name: str, own: list[str]) -> list[str]:
         """A Category's pFeature list, merged over layered descriptions."""
@@ -234,28 +327,20 @@ class NodeMap:
             self.store.invalidate(stale)
 
     def changed(self, node: Node) -> None:
-        """``node``'s value just changed (it was written): invalidate what depends on it,
-        what names it in ``pInvalidator``, and the registers behind what it selects."""
+        """``node``'s value just changed (it was written): invalidate what depends on it
+        (what is computed from it, what names it in ``pInvalidator``, what it selects:
+        the store's graph holds all three, see :meth:`_link`), transitively."""
         store = self.store
         store.forget_value(node.name)  # a register keeps the bytes it wrote through
-        targets = list(store.dependents(node.name))
-        targets.extend(self._invalidators().get(node.name, ()))
-        for selected in node.selected:
-            if selected in self._elements:
-                targets.extend(register.name for register in
-                               self._registers_behind(selected, value_only=True))
-                targets.append(selected)
-        store.invalidate(targets)
+        store.invalidate_dependents(node.name)
 
-    def _registers_behind(self, name: str, *, value_only: bool = False) -> tuple[Node, ...]:
-        """The built register nodes ``name`` is computed from (``value_only``: through
-        the pointers its value flows through, not its bounds, conditions or address);
-        cached until more nodes are built."""
+    def _registers_behind(self, name: str) -> tuple[Node, ...]:
+        """The built register nodes ``name`` is computed from; cached until more nodes
+        are built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
-        key = (name, value_only)
-        found = self._behind.get(key)
+        found = self._behind.get(name)
         if found is not None:
             return found
         from .nodes.registers import RegisterNode
@@ -269,30 +354,12 @@ class NodeMap:
                 continue
             if isinstance(node, RegisterNode):
                 registers.append(node)
-                if value_only:
-                    continue
-            for dependency in (node.value_inputs if value_only else node.dependencies):
+            for dependency in node.dependencies:
                 if dependency not in seen:
                     seen.add(dependency)
                     stack.append(dependency)
-        found = self._behind[key] = tuple(registers)
+        found = self._behind[name] = tuple(registers)
         return found
-
-    def _invalidators(self) -> dict[str, set[str]]:
-        """``pInvalidator`` reversed: written node → nodes whose caches it invalidates."""
-        if self._invalidated_by is None:
-            table: dict[str, set[str]] = defaultdict(set)
-            for document in self.documents:
-                for element in document.root.iter(f"{{{document.namespace}}}pInvalidator"
-                                                  if document.namespace else "pInvalidator"):
-                    owner = element.getparent()
-                    owner_name = owner.get("Name") if owner is not None else None
-                    if owner is not None and localname(owner.tag) == "EnumEntry":
-                        continue
-                    if owner_name and element.text and owner_name in self._elements:
-                        table[element.text.strip()].add(owner_name)
-            self._invalidated_by = table
-        return self._invalidated_by
 
     def poll(self, elapsed_ms: int) -> None:
         """Tell the node map ``elapsed_ms`` passed: nodes with a ``PollingTime`` whose

@@ -50,9 +50,6 @@ NUMBER_TYPES = frozenset((
     "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
     "Float", "FloatReg", "SwissKnife", "Converter", "Boolean", "Enumeration", "EnumEntry"))
 TEXT_TYPES = frozenset(("String", "StringReg"))
-#: The pointers a node's value flows through (a selector change re-reads the registers
-#: reached this way from what it selects).
-VALUE_FLOW = ("pValue", "pValueIndexed", "pValueDefault", "pIndex", "pVariable")
 
 
 #: Digits beyond which a literal is refused before conversion: far outside 64 bits, and
@@ -169,11 +166,6 @@ class Node:
         self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
-        #: the dependencies the value itself flows from (not bounds, conditions, port or
-        #: address): what a selector's change reaches through to the registers
-        self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
-            pointer_target(text) for tag in VALUE_FLOW for text in self.definition.all(tag)
-            if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
@@ -534,6 +526,9 @@ class Node:
                 worst = "NA"
         return worst
 
+    #: whether everything this node is computed from is built too (the node map builds
+    #: the nodes a pInvalidator or a pSelected names that way: NodeMap._link)
+    deep = False
     #: set when a condition's reading failed during the last access computation
     _condition_failed = False
     #: whether a failed condition leaves an access behind (see :meth:`access`)
