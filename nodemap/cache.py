@@ -68,7 +68,8 @@ class Store:
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
-                 "_closures", "_downstream")
+                 "_closures", "_downstream", "_access_readers", "_bound_readers",
+                 "_impacts", "sticky_access")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -97,6 +98,15 @@ class Store:
         self._closures: dict[str, frozenset[str]] = {}
         #: name → everything computed from it, without it (see :meth:`downstream`)
         self._downstream: dict[str, frozenset[str]] = {}
+        #: name → the nodes whose access mode (conditions, pIndex) or bounds (pMin, pMax,
+        #: pInc, pIndex, pVariable, pLength) read its *value* (see :meth:`impact`)
+        self._access_readers: dict[str, set[str]] = {}
+        self._bound_readers: dict[str, set[str]] = {}
+        #: name → (values, bounds, access modes) a change of its value makes stale
+        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+        #: nodes whose kept access mode is the one a failing condition left behind: it
+        #: goes with any invalidation of the node, as in the reference
+        self.sticky_access: set[str] = set()
 
     # -- cached results -----------------------------------------------------------------
 
@@ -172,9 +182,11 @@ class Store:
         stale.discard(name)
         self.forget_value(name)  # its access and bounds do not come from its bytes
         self._span_of.pop(name, None)
+        if stale:  # before the written bytes are kept, which the stale readers re-decode
+            stale = self.invalidate(stale)
         if data is not None:
             self.keep_bytes(name, span, data)
-        return self.invalidate(stale) if stale else stale
+        return stale
 
     # -- validity -------------------------------------------------------------------------
 
@@ -190,9 +202,26 @@ class Store:
                 targets.add(name)
             else:
                 continue
-            if self._closures or self._downstream:
+            if self._closures or self._downstream or self._impacts:
                 self._closures.clear()
                 self._downstream.clear()
+                self._impacts.clear()
+
+    def depend_aspects(self, name: str, access: Iterable[str], bounds: Iterable[str]) -> None:
+        """The access mode of ``name`` reads the values of ``access`` (its conditions,
+        its pIndex), its bounds those of ``bounds``.  Both must also be inputs given to
+        :meth:`depend`: these edges only say which of ``name``'s results a change of
+        their values reaches (:meth:`impact`)."""
+        for table, inputs in ((self._access_readers, access), (self._bound_readers, bounds)):
+            for source in inputs:
+                readers = table.get(source)
+                if readers is None:
+                    table[source] = {name}
+                elif name not in readers:
+                    readers.add(name)
+                else:
+                    continue
+                self._impacts.clear()
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -247,22 +276,58 @@ class Store:
         assert isinstance(dropped, set)
         return dropped
 
+    def impact(self, name: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """What a change of ``name``'s *value* makes stale, as three sets: the nodes
+        whose values go (:meth:`downstream`: everything computed from it), those among
+        them whose bounds go too, and those whose access modes go too.  An access mode
+        changes only through a value it reads (a pIsImplemented/pIsAvailable/pIsLocked
+        condition, a pIndex) or an input's access mode that changed; bounds only through
+        a value they read (pMin, pMax, pInc, pIndex, a Converter's pVariable, pLength),
+        an input's bounds or access mode that changed.  So writing a selector keeps the
+        bounds and access modes of the features it selects unless they are computed
+        from it: the next reads evaluate values only.  Worked out once per node."""
+        found = self._impacts.get(name)
+        if found is None:
+            values = self.downstream(name)
+            sources = values | {name}
+            access_roots: set[str] = set()
+            bound_roots: set[str] = set()
+            for source in sources:
+                readers = self._access_readers.get(source)
+                if readers:
+                    access_roots |= readers
+                readers = self._bound_readers.get(source)
+                if readers:
+                    bound_roots |= readers
+            access = frozenset().union(*(self.closure(root) for root in access_roots))
+            bounds = access.union(*(self.closure(root) for root in bound_roots))
+            found = self._impacts[name] = (values, bounds, access)
+        return found
+
     def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
         """Forget the results of everything computed from ``name`` (not ``name``'s own,
-        unless a cycle leads back to it): what a write of ``name`` does.  One set
-        operation per kind of result, on a set worked out once per node."""
-        stale = self.downstream(name)
-        return self._drop(stale) if stale else stale
+        unless a cycle leads back to it): what a write of ``name`` does.  Values go;
+        bounds and access modes only where they read a changed value (:meth:`impact`).
+        A few set operations on sets worked out once per node."""
+        values, bounds, access = self.impact(name)
+        if not values:
+            return values
+        stale = self._drop(values, keep=(bounds, access))
+        return stale
 
-    def _drop(self, stale: "set[str] | frozenset[str]") -> "set[str] | frozenset[str]":
+    def _drop(self, stale: "set[str] | frozenset[str]",
+              keep: tuple[frozenset[str], frozenset[str]] | None = None
+              ) -> "set[str] | frozenset[str]":
         """Remove the results of ``stale`` (closed under dependents) and the register
         bytes its registers read; returns the names made stale (more when a dropped span
-        had other readers)."""
+        had other readers: those lose every result).  With ``keep`` = (bounds, access),
+        the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
+        modes only when in ``access``; else every result goes."""
         span_of = self._span_of
         pending = list(span_of.keys() & stale)
+        extra: set[str] = set()
         if pending:
-            if not isinstance(stale, set):
-                stale = set(stale)
+            everything = set(stale)
             while pending:
                 span = span_of.pop(pending.pop(), None)
                 if span is None:
@@ -270,15 +335,38 @@ class Store:
                 if self._bytes.pop(span, None) is not None:
                     self._index.discard(span)
                 for reader in self._readers.pop(span, ()):
-                    if reader not in stale:
-                        more = self.closure(reader) - stale
-                        stale |= more
+                    if reader not in everything:
+                        more = self.closure(reader) - everything
+                        everything |= more
+                        extra |= more
                         pending.extend(more & span_of.keys())
+            if extra:
+                stale = everything
         values, aspects = self.values, self._aspects
         for name in values.keys() & stale:
             del values[name]
-        for name in aspects.keys() & stale:
+        if keep is None:
+            for name in aspects.keys() & stale:
+                del aspects[name]
+            return stale
+        bounds, access = keep
+        held = aspects.keys() & stale
+        if not held:
+            return stale
+        gone = held & access
+        if extra:
+            gone |= held & extra
+        if self.sticky_access:
+            gone |= held & self.sticky_access
+        for name in gone:
             del aspects[name]
+        for name in held - gone:
+            results = aspects[name]
+            results.pop("int", None)
+            if name in bounds:
+                results.pop("min", None)
+                results.pop("max", None)
+                results.pop("inc", None)
         return stale
 
     def port_changed(self, port: str) -> set[str]:

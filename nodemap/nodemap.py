@@ -21,6 +21,7 @@ from .errors import AccessError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
+from .pointers import pointer_target
 from .port import Port
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -148,6 +149,10 @@ class NodeMap:
         store.depend(name, node.dependencies)
         definition = node.definition
         elements = self._elements
+        store.depend_aspects(name, _targets(definition, ACCESS_READS, elements),
+                             _targets(definition, CONVERTER_BOUND_READS if definition.type in
+                                      ("Converter", "IntConverter") else BOUND_READS,
+                                      elements))
         declared: list[str] = []
         if definition.type != "EnumEntry":
             declared.extend(target for target in definition.all("pInvalidator")
@@ -473,6 +478,27 @@ class NodeMap:
 
     def __repr__(self) -> str:
         return f"<NodeMap {len(self._elements)} nodes, ports {sorted(self._ports)}>"
+
+
+#: The pointers whose target's *value* a node's access mode reads, and those its bounds
+#: read (Store.impact: a write reaches a dependent's access mode or bounds only
+#: through these, or through an input's access mode or bounds).
+ACCESS_READS = ("pIsImplemented", "pIsAvailable", "pIsLocked", "pIndex")
+BOUND_READS = ("pMin", "pMax", "pInc", "pIndex", "pLength")
+#: a Converter's bounds are its pValue's converted by formulas over its pVariables (a
+#: SwissKnife's bounds are constants)
+CONVERTER_BOUND_READS = (*BOUND_READS, "pVariable")
+
+
+def _targets(definition: Any, tags: tuple[str, ...], elements: Any) -> list[str]:
+    """The nodes ``definition``'s ``tags`` pointers name (``Width.Max`` → ``Width``)."""
+    found = []
+    for tag in tags:
+        for text in definition.all(tag):
+            target = pointer_target(text)
+            if target in elements:
+                found.append(target)
+    return found
 
 
 def _missing_reader(name: str) -> Callable[[], Any]:

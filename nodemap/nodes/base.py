@@ -434,6 +434,7 @@ class Node:
             # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
             self._condition_failed = False
             store.put(name, "access", self._imposed or "RW")
+            store.sticky_access.add(name)  # gone with any invalidation of the node
             store.dynamic += 1
             raise
         if store.dynamic == dynamic and store.volatile == volatile:
