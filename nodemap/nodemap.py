@@ -217,9 +217,9 @@ class NodeMap:
                     owner = element.getparent()
                     owner_name = owner.get("Name") if owner is not None else None
                     target = (element.text or "").strip()
-                    if owner_name in self._elements and target and \
-                            owner_name not in found[target]:
-                        found[target].append(owner_name)  # type: ignore[arg-type]
+                    if owner_name is not None and owner_name in self._elements and \
+                            target and owner_name not in found[target]:
+                        found[target].append(owner_name)
             table = self._selected_by = {name: tuple(owners) for name, owners in found.items()}
         return table
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = ["Pointer", "POINTERS", "EDGE_KINDS", "NUMBER_POINTERS", "VALUE_POINTERS",
-           "TRACKED_POINTERS", "edge_kind", "is_pointer_tag", "pointer_target"]
+           "TRACKED_POINTERS", "edge_kind", "is_pointer_tag",
+           "pointer_target"]
 
 
 class Pointer(NamedTuple):

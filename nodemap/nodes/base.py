@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from lxml import etree
 
@@ -28,6 +28,8 @@ from ..loader import localname
 from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
                         pointer_target)
 from .definition import Definition, children_by_tag
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
@@ -242,8 +244,9 @@ class Node:
                     yield pointer_target(text)
             if tag == "pIndex":
                 for element in self.props.get(tag, ()):
-                    if element.get("pOffset"):
-                        yield element.get("pOffset").strip()
+                    offset = element.get("pOffset")
+                    if offset:
+                        yield offset.strip()
 
     def built(self) -> None:
         """Construction is over: drop the element lists (the definition keeps what the
@@ -266,7 +269,7 @@ class Node:
     def whole(self, value: Any, tag: str = "") -> int:
         """:func:`whole` naming this node's ``tag`` (the message is built only on error)."""
         if value.__class__ is int:
-            return value  # type: ignore[no-any-return]
+            return value
         return whole(value, self.where(tag))
 
     def int_prop(self, tag: str, default: int | None = None) -> int | None:
@@ -392,7 +395,7 @@ class Node:
         period = self._polling
         if period is _MISSING:
             period = self._polling = self.int_prop("PollingTime")
-        return period  # type: ignore[return-value]
+        return cast("int | None", period)
 
     @property
     def namespace(self) -> str:
@@ -416,7 +419,7 @@ class Node:
         mode = store.constant_access.get(name)
         if mode is not None:
             return mode
-        mode = store.get(name, "access", None)
+        mode = cast("str | None", store.get(name, "access", None))
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
@@ -544,9 +547,9 @@ class Node:
         self.store.dynamic += 1  # an access mode computed from a value varies
         condition = self._conditions.get(pointer)
         if condition is None:  # worked out once per pointer: the definition is fixed
-            target = pointer.partition(".")[0]
+            first = pointer.partition(".")[0]
             condition = self._conditions[pointer] = (
-                target if target in nm else None, nm.reader(pointer))
+                first if first in nm else None, nm.reader(pointer))
         target, read = condition
         if target is not None and nm.node(target).access() not in READABLE:
             return False
@@ -576,16 +579,16 @@ class Node:
 
     # -- values (overridden) ----------------------------------------------------------
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: str, compute: Callable[[], _T]) -> _T:
         """``compute()`` once; kept in the store until something this node depends on
         changes (and not kept at all when it read an uncachable register)."""
         store = self.store
-        value = store.get(self.name, key)
+        value: _T = store.get(self.name, key)
         if value is not MISSING:
             return value
         return self.evaluate(key, compute)
 
-    def evaluate(self, key: str, compute: Callable[[], Any]) -> Any:
+    def evaluate(self, key: str, compute: Callable[[], _T]) -> _T:
         """``compute()`` under the cycle guard; the result kept in the store as this
         node's ``key`` unless an uncachable register was read meanwhile."""
         store = self.store
@@ -685,7 +688,7 @@ def as_int(node: Node, value: Any) -> int:
             raise RangeError(f"{node.name} is an Integer: {value!r} is not a whole number")
         return int(value)
     try:
-        return value.__index__()
+        return int(value.__index__())
     except AttributeError:
         raise RangeError(f"{node.name} is an Integer: write an int, not "
                          f"{type(value).__name__}") from None
