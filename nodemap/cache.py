@@ -63,6 +63,11 @@ MISSING: Any = _Missing()
 Span = tuple[str, int, int]
 
 
+def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> "set[str]":
+    """The ``names`` that are keys of ``table`` (C-level: the smaller side is walked)."""
+    return table.keys() & names
+
+
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
@@ -236,6 +241,7 @@ class Store:
         aspects = self._aspects.get(name)
         if aspects is not None:
             aspects.pop("int", None)
+            aspects.pop("verified", None)
 
     def closure(self, name: str) -> frozenset[str]:
         """``name`` and every node computed from it, transitively (cached)."""
@@ -343,26 +349,24 @@ class Store:
             if extra:
                 stale = everything
         values, aspects = self.values, self._aspects
-        for name in values.keys() & stale:
+        for name in _among(stale, values):
             del values[name]
+        held = _among(stale, aspects)
+        if not held:
+            return stale
         if keep is None:
-            for name in aspects.keys() & stale:
+            for name in held:
                 del aspects[name]
             return stale
         bounds, access = keep
-        held = aspects.keys() & stale
-        if not held:
-            return stale
-        gone = held & access
-        if extra:
-            gone |= held & extra
-        if self.sticky_access:
-            gone |= held & self.sticky_access
-        for name in gone:
-            del aspects[name]
-        for name in held - gone:
+        sticky = self.sticky_access
+        for name in held:
+            if name in access or name in sticky or name in extra:
+                del aspects[name]
+                continue
             results = aspects[name]
-            results.pop("int", None)
+            results.pop("int", None)       # value-like: an enumeration's number, and
+            results.pop("verified", None)  # a Converter write's check of this node
             if name in bounds:
                 results.pop("min", None)
                 results.pop("max", None)

@@ -295,8 +295,9 @@ class Converter(_FormulaNode):
             raw = double_to_integer_node(target, raw)
         elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
+        # The target's write invalidates what a change of this converter reaches: this
+        # converter is one of the target's dependents (ValueNode.finish_write)
         target.set(raw)
-        self.nodemap.changed(self)
 
 
     #: the nodes a write verifies, in order (worked out on the first write: the walk
@@ -350,6 +351,12 @@ class Converter(_FormulaNode):
         return found, None
 
     def _verify_one(self, node: Node) -> None:
+        """Check one node a write reads; the success is kept in the store (aspect
+        ``verified``) until the node's value or bounds go stale, which drops it."""
+        store = self.store
+        if store.get(node.name, "verified") is True:
+            return
+        before = store.volatile
         current = node.get()
         low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
@@ -361,6 +368,8 @@ class Converter(_FormulaNode):
                 raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
                                  f"{current}, not min {low} plus a multiple of {inc}; "
                                  f"GenApi refuses the write")
+        if store.volatile == before:
+            store.put(node.name, "verified", True)
 
 
 def _int64_wrap(value: int) -> int:
