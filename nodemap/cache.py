@@ -11,10 +11,13 @@ Node definitions never change once built; everything that does change lives here
   Converter, IntConverter) keep their results here like every other node, so they are
   evaluated again only after one of their inputs changed.
 * **the dependency graph, reversed** — for each node the nodes whose results are
-  computed from it (:meth:`Store.depend`, filled as nodes are built), so
-  :meth:`Store.invalidate` removes a node's results *and* everything computed from
-  them, transitively: a write, a ``pInvalidator``, a selector change or an expired
-  ``PollingTime`` costs the size of what it makes stale.
+  computed from it, that name it in ``pInvalidator`` or that it selects
+  (:meth:`Store.depend`, filled as nodes are built), so :meth:`Store.invalidate`
+  removes a node's results *and* everything computed from them, transitively: a
+  write, a ``pInvalidator``, a selector change or an expired ``PollingTime`` costs the
+  size of what it makes stale.  A write (:meth:`Store.invalidate_dependents`) removes
+  the values of what it reaches but access modes and bounds only where they read a
+  changed value (:meth:`Store.depend_aspects`, :meth:`Store.impact`).
 * **register bytes** — cached by *span* (port, address, length), as the reference
   does: registers at the same address share one read.  :class:`CachedRegisters`
   indexes the spans by address, so a write drops every cached span it overlaps and
