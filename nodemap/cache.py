@@ -66,9 +66,12 @@ MISSING: Any = _Missing()
 Span = tuple[str, int, int]
 
 
-def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> "set[str]":
-    """The ``names`` that are keys of ``table`` (C-level: the smaller side is walked)."""
-    return table.keys() & names
+def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> list[str]:
+    """The ``names`` that are keys of ``table``, walking the smaller of the two (a write
+    usually reaches a few names of a large store)."""
+    if len(names) < len(table):
+        return [name for name in names if name in table]
+    return [name for name in table if name in names]
 
 
 class Store:
@@ -77,7 +80,8 @@ class Store:
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
-                 "_impacts", "sticky_access")
+                 "_impacts", "sticky_access", "_computed", "_computed_closures",
+                 "registers")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -110,6 +114,13 @@ class Store:
         #: pInc, pIndex, pVariable, pLength) read its *value* (see :meth:`impact`)
         self._access_readers: dict[str, set[str]] = {}
         self._bound_readers: dict[str, set[str]] = {}
+        #: the part of ``_dependents`` that computes its results from a node (not
+        #: ``pInvalidator``/``pSelected``), and its closures
+        self._computed: dict[str, set[str]] = {}
+        self._computed_closures: dict[str, frozenset[str]] = {}
+        #: the register nodes (their values are bytes read from a port: reaching one
+        #: means reading it again)
+        self.registers: set[str] = set()
         #: name → (values, bounds, access modes) a change of its value makes stale
         self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
         #: nodes whose kept access mode is the one a failing condition left behind: it
@@ -198,22 +209,25 @@ class Store:
 
     # -- validity -------------------------------------------------------------------------
 
-    def depend(self, name: str, inputs: Iterable[str]) -> None:
-        """Results of ``name`` are computed from ``inputs``: invalidating one of them
-        invalidates ``name``."""
-        dependents = self._dependents
-        for source in inputs:
-            targets = dependents.get(source)
-            if targets is None:
-                dependents[source] = {name}
-            elif name not in targets:
-                targets.add(name)
-            else:
-                continue
-            if self._closures or self._downstream or self._impacts:
-                self._closures.clear()
-                self._downstream.clear()
-                self._impacts.clear()
+    def depend(self, name: str, inputs: Iterable[str], *, declared: bool = False) -> None:
+        """Results of ``name`` are computed from ``inputs`` (``declared``: the
+        description only says a change of them reaches ``name``, as ``pInvalidator`` and
+        ``pSelected`` do): invalidating one of them invalidates ``name``."""
+        tables = (self._dependents,) if declared else (self._dependents, self._computed)
+        for dependents in tables:
+            for source in inputs:
+                targets = dependents.get(source)
+                if targets is None:
+                    dependents[source] = {name}
+                elif name not in targets:
+                    targets.add(name)
+                else:
+                    continue
+                if self._closures or self._downstream or self._impacts:
+                    self._closures.clear()
+                    self._downstream.clear()
+                    self._impacts.clear()
+                    self._computed_closures.clear()
 
     def depend_aspects(self, name: str, access: Iterable[str], bounds: Iterable[str]) -> None:
         """The access mode of ``name`` reads the values of ``access`` (its conditions,
@@ -245,6 +259,22 @@ class Store:
         if aspects is not None:
             aspects.pop("int", None)
             aspects.pop("verified", None)
+
+    def computed_closure(self, name: str) -> frozenset[str]:
+        """``name`` and every node whose value is computed from it, transitively, over
+        inputs only (not ``pInvalidator``/``pSelected``) (cached)."""
+        found = self._computed_closures.get(name)
+        if found is None:
+            stack = [name]
+            seen = {name}
+            computed = self._computed
+            while stack:
+                for dependent in computed.get(stack.pop(), ()):
+                    if dependent not in seen:
+                        seen.add(dependent)
+                        stack.append(dependent)
+            found = self._computed_closures[name] = frozenset(seen)
+        return found
 
     def closure(self, name: str) -> frozenset[str]:
         """``name`` and every node computed from it, transitively (cached)."""
@@ -297,7 +327,18 @@ class Store:
         from it: the next reads evaluate values only.  Worked out once per node."""
         found = self._impacts.get(name)
         if found is None:
-            values = self.downstream(name)
+            # Everything reached goes stale as in the reference, but only what holds
+            # bytes (a register: read again) or is computed from something that
+            # changed can give another value: a formula, enumeration or value node
+            # reached only through pInvalidator/pSelected keeps its value, which the
+            # same inputs would compute again.
+            reached = self.downstream(name)
+            registers = self.registers
+            values = frozenset().union(
+                *(self.computed_closure(dependent)
+                  for dependent in self._computed.get(name, ())),
+                *(self.computed_closure(register) for register in reached
+                  if register in registers))
             sources = values | {name}
             access_roots: set[str] = set()
             bound_roots: set[str] = set()
@@ -333,7 +374,7 @@ class Store:
         the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
         modes only when in ``access``; else every result goes."""
         span_of = self._span_of
-        pending = list(span_of.keys() & stale)
+        pending = _among(stale, span_of)
         extra: set[str] = set()
         if pending:
             everything = set(stale)
@@ -348,7 +389,7 @@ class Store:
                         more = self.closure(reader) - everything
                         everything |= more
                         extra |= more
-                        pending.extend(more & span_of.keys())
+                        pending.extend(_among(more, span_of))
             if extra:
                 stale = everything
         values, aspects = self.values, self._aspects

@@ -21,12 +21,12 @@ from .errors import AccessError, NodeMapError, XmlError
 from .loader import Document, Source, localname, parse_document
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
+from .nodes.registers import RegisterNode
 from .pointers import pointer_target
 from .port import Port
 
 if TYPE_CHECKING:  # pragma: no cover
     from .features import Features
-    from .nodes.registers import RegisterNode
 
 __all__ = ["NodeMap"]
 
@@ -158,14 +158,16 @@ class NodeMap:
             declared.extend(target for target in definition.all("pInvalidator")
                             if target in elements)
             if declared:
-                store.depend(name, declared)
+                store.depend(name, declared, declared=True)
         for selected in definition.all("pSelected"):
             if selected in elements:
-                store.depend(selected, (name,))
+                store.depend(selected, (name,), declared=True)
         selectors = self._selectors().get(name)
         if selectors:
-            store.depend(name, selectors)
+            store.depend(name, selectors, declared=True)
             declared.extend(selectors)
+        if isinstance(node, RegisterNode):
+            store.registers.add(name)
         # A pInvalidator target or a selector may never be read itself, yet a change
         # reaching it must reach this node: it is built (with everything it is computed
         # from, its own targets and selectors) so that its edges are in the graph too.
@@ -348,8 +350,6 @@ class NodeMap:
         found = self._behind.get(name)
         if found is not None:
             return found
-        from .nodes.registers import RegisterNode
-
         registers = []
         seen = {name}
         stack = [name]
@@ -392,8 +392,6 @@ class NodeMap:
         else (and any batch the device refuses) is left to the ordinary per-feature
         reads, which report their own errors.  Returns how many registers were filled.
         """
-        from .nodes.registers import RegisterNode
-
         with self.lock:
             wanted: dict[str, dict[tuple[int, int], list[RegisterNode]]] = defaultdict(dict)
             for register in self._registers_needed(names):

@@ -148,15 +148,17 @@ def test_a_register_shared_by_two_selectors():
     assert steps[2][1][5] == "AccessError"   # G is not available while A = 3
 
 
-def test_a_selector_write_keeps_access_modes_and_bounds_that_cannot_change():
+def test_a_selector_write_keeps_the_results_that_cannot_change():
     nm, _ = _open(SHARED_REGISTER)
-    _read(nm, ["A", "B", "FA", "FB", "G"])
+    _read(nm, ["A", "B", "FA", "FB", "FAX", "G"])
     store = nm.store
     for name in ("FA", "G"):
         assert store.get(name, "access") is not MISSING
     nm.features["A"].value = 2
-    # FA is selected by A: its value goes (re-evaluated), its access mode stays (it reads
-    # no value of A); G's access reads A through its pIsAvailable: it goes
-    assert store.get("FA") is MISSING and store.get("FA", "access") is not MISSING
-    assert store.get("G", "access") is MISSING
+    # FA is selected by A, but computed from RA only, which stays: its value and access
+    # mode stay (the same inputs would give them again); FAX, a register FA reaches
+    # through pInvalidator, is read again; G's access reads A through its pIsAvailable
+    assert store.get("FA") == 0 and store.get("FA", "access") is not MISSING
+    assert store.get("FAX") is MISSING
+    assert store.get("G") is MISSING and store.get("G", "access") is MISSING
     assert store.get("A", "min") is not MISSING  # the written node keeps its bounds
