@@ -80,7 +80,7 @@ class Store:
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
-                 "_impacts", "sticky_access", "_computed", "_computed_closures",
+                 "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers")
 
     def __init__(self) -> None:
@@ -114,9 +114,10 @@ class Store:
         #: pInc, pIndex, pVariable, pLength) read its *value* (see :meth:`impact`)
         self._access_readers: dict[str, set[str]] = {}
         self._bound_readers: dict[str, set[str]] = {}
-        #: the part of ``_dependents`` that computes its results from a node (not
-        #: ``pInvalidator``/``pSelected``), and its closures
-        self._computed: dict[str, set[str]] = {}
+        #: name → the nodes that name it in ``pInvalidator`` or that it selects (the
+        #: edges of ``_dependents`` are inputs: the dependent is computed from it), and
+        #: the closures over inputs only
+        self._declared: dict[str, set[str]] = {}
         self._computed_closures: dict[str, frozenset[str]] = {}
         #: the register nodes (their values are bytes read from a port: reaching one
         #: means reading it again)
@@ -213,21 +214,21 @@ class Store:
         """Results of ``name`` are computed from ``inputs`` (``declared``: the
         description only says a change of them reaches ``name``, as ``pInvalidator`` and
         ``pSelected`` do): invalidating one of them invalidates ``name``."""
-        tables = (self._dependents,) if declared else (self._dependents, self._computed)
-        for dependents in tables:
-            for source in inputs:
-                targets = dependents.get(source)
-                if targets is None:
-                    dependents[source] = {name}
-                elif name not in targets:
-                    targets.add(name)
-                else:
-                    continue
-                if self._closures or self._downstream or self._impacts:
-                    self._closures.clear()
-                    self._downstream.clear()
-                    self._impacts.clear()
-                    self._computed_closures.clear()
+        dependents = self._declared if declared else self._dependents
+        for source in inputs:
+            targets = dependents.get(source)
+            if targets is None:
+                dependents[source] = {name}
+            elif name not in targets:
+                targets.add(name)
+            else:
+                continue
+            if self._closures or self._downstream or self._impacts or \
+                    self._computed_closures:
+                self._closures.clear()
+                self._downstream.clear()
+                self._impacts.clear()
+                self._computed_closures.clear()
 
     def depend_aspects(self, name: str, access: Iterable[str], bounds: Iterable[str]) -> None:
         """The access mode of ``name`` reads the values of ``access`` (its conditions,
@@ -267,7 +268,7 @@ class Store:
         if found is None:
             stack = [name]
             seen = {name}
-            computed = self._computed
+            computed = self._dependents
             while stack:
                 for dependent in computed.get(stack.pop(), ()):
                     if dependent not in seen:
@@ -277,14 +278,16 @@ class Store:
         return found
 
     def closure(self, name: str) -> frozenset[str]:
-        """``name`` and every node computed from it, transitively (cached)."""
+        """``name`` and every node computed from it or reached from it through
+        ``pInvalidator``/``pSelected``, transitively (cached)."""
         found = self._closures.get(name)
         if found is None:
             stack = [name]
             seen = {name}
-            dependents = self._dependents
+            dependents, declared = self._dependents, self._declared
             while stack:
-                for dependent in dependents.get(stack.pop(), ()):
+                source = stack.pop()
+                for dependent in (*dependents.get(source, ()), *declared.get(source, ())):
                     if dependent not in seen:
                         seen.add(dependent)
                         stack.append(dependent)
@@ -297,8 +300,8 @@ class Store:
         it).  Worked out once per node, forgotten when the graph grows."""
         found = self._downstream.get(name)
         if found is None:
-            found = frozenset().union(*(self.closure(dependent)
-                                        for dependent in self._dependents.get(name, ())))
+            found = frozenset().union(*(self.closure(dependent) for dependent in (
+                *self._dependents.get(name, ()), *self._declared.get(name, ()))))
             self._downstream[name] = found
         return found
 
@@ -336,7 +339,7 @@ class Store:
             registers = self.registers
             values = frozenset().union(
                 *(self.computed_closure(dependent)
-                  for dependent in self._computed.get(name, ())),
+                  for dependent in self._dependents.get(name, ())),
                 *(self.computed_closure(register) for register in reached
                   if register in registers))
             sources = values | {name}

@@ -82,6 +82,8 @@ class NodeMap:
         self._behind: dict[str, tuple[Node, ...]] = {}
         #: nodes to build so that the invalidation graph is complete (see _link)
         self._link_queue: list[str] = []
+        #: built nodes whose edges beyond their inputs wait for complete_graph
+        self._unlinked: list[str] = []
         self._linking = False
         self._deep_next = False
         self._selected_by: dict[str, tuple[str, ...]] | None = None
@@ -131,22 +133,27 @@ class NodeMap:
                 self._deep_next = False
             self._nodes[name] = node
             self._link(node)
-            if not self._linking:
-                self._link_declared()
             return node
 
     def _link(self, node: Node) -> None:
-        """Enter ``node``'s edges in the store's invalidation graph, as the reference
-        follows them: its inputs (pointers, formula variables, port), the nodes it names
-        in ``pInvalidator`` (an EnumEntry's are ignored, as in the reference) and, for a
-        selector, the features it selects (``pSelected``: a selected node depends on its
-        selector).  An invalidation then reaches, transitively over all three, every
-        node whose results may change, and nothing else: the registers *behind* a
-        selected feature or an invalidated node keep their bytes (measured: the
-        reference re-reads neither)."""
+        """Enter ``node``'s inputs in the store's graph (what its results are computed
+        from: pointers, formula variables, port); the rest of its edges wait for
+        :meth:`complete_graph` (:meth:`_link_more`), which every invalidation calls
+        first, so a session that only reads never pays for them."""
+        self.store.depend(node.name, node.dependencies)
+        self._unlinked.append(node.name)
+
+    def _link_more(self, node: Node) -> None:
+        """Enter the rest of ``node``'s edges, as the reference follows them: the nodes
+        it names in ``pInvalidator`` (an EnumEntry's are ignored, as in the reference),
+        its selectors and what it selects (``pSelected``: a selected node depends on
+        its selector), and which inputs' values its access mode and bounds read
+        (:meth:`Store.impact`).  An invalidation then reaches, transitively, every node
+        whose results may change, and nothing else: the registers *behind* a selected
+        feature or an invalidated node keep their bytes (measured: the reference
+        re-reads neither)."""
         store = self.store
         name = node.name
-        store.depend(name, node.dependencies)
         definition = node.definition
         elements = self._elements
         store.depend_aspects(name, _targets(definition, ACCESS_READS, elements),
@@ -170,41 +177,51 @@ class NodeMap:
             store.registers.add(name)
         # A pInvalidator target or a selector may never be read itself, yet a change
         # reaching it must reach this node: it is built (with everything it is computed
-        # from, its own targets and selectors) so that its edges are in the graph too.
+        # from, its own targets and selectors: a "deep" node) so its edges are there too.
         if node.deep:
             declared.extend(node.dependencies)
         queue = self._link_queue
+        nodes = self._nodes
         for target in declared:
-            if target not in self._nodes or not self._nodes[target].deep:
+            built = nodes.get(target)
+            if built is None or not built.deep:
                 queue.append(target)
 
-    def _link_declared(self) -> None:
-        """Build (deeply: see :meth:`_link`) the nodes queued by :meth:`_link`.  A node
-        that cannot be built (a broken definition) is left out: it has no results to
-        forget, and reading it reports its error."""
-        queue = self._link_queue
+    def complete_graph(self) -> None:
+        """Enter every pending edge (:meth:`_link_more`) and build the nodes they pass
+        through, so that the invalidation about to happen follows every chain."""
+        if (self._link_queue or self._unlinked) and not self._linking:
+            with self.lock:
+                self._linking = True
+                try:
+                    self._complete()
+                finally:
+                    self._linking = False
+
+    def _complete(self) -> None:
         nodes = self._nodes
-        self._linking = True
-        try:
+        queue = self._link_queue
+        while self._unlinked or queue:
+            names, self._unlinked = self._unlinked, []
+            for name in names:
+                self._link_more(nodes[name])
             while queue:
                 name = queue.pop()
                 node = nodes.get(name)
                 if node is not None:
                     if not node.deep:
                         node.deep = True
-                        self._link(node)
+                        self._link_more(node)
                     continue
                 if name not in self._elements:
                     continue
                 self._deep_next = True
                 try:
-                    self.node(name)
+                    self.node(name)  # queues it in _unlinked, deep
                 except NodeMapError:
-                    continue
+                    continue  # a broken node has no results to forget; reading it says why
                 finally:
                     self._deep_next = False
-        finally:
-            self._linking = False
 
     def _selectors(self) -> dict[str, tuple[str, ...]]:
         """``pSelected`` reversed: selected node → the selectors naming it (scanned
@@ -289,6 +306,7 @@ class NodeMap:
                 self._ports.pop(name, None)
             else:
                 self._ports[name] = port
+            self.complete_graph()
             self.store.port_changed(name)
 
     def disconnect(self, name: str = "Device") -> None:
@@ -329,6 +347,7 @@ class NodeMap:
                 self.store.clear()
                 return
             self.node(name)  # KeyError for a name the description does not define
+            self.complete_graph()
             stale = [name]
             stale.extend(register.name for register in self._registers_behind(name))
             self.store.invalidate(stale)
@@ -337,6 +356,7 @@ class NodeMap:
         """``node``'s value just changed (it was written): invalidate what depends on it
         (what is computed from it, what names it in ``pInvalidator``, what it selects:
         the store's graph holds all three, see :meth:`_link`), transitively."""
+        self.complete_graph()
         store = self.store
         store.forget_value(node.name)  # a register keeps the bytes it wrote through
         store.invalidate_dependents(node.name)
