@@ -363,6 +363,12 @@ class Store:
         bounds and access modes only where they read a changed value (:meth:`impact`).
         A few set operations on sets worked out once per node."""
         values, bounds, access = self.impact(name)
+        sticky = self.sticky_access
+        if sticky:  # reached at all: invalidated in the reference, the failure comes back
+            reached = self.downstream(name)
+            again = [node for node in sticky if node in reached and node not in values]
+            if again:
+                values = values.union(again)
         if not values:
             return values
         stale = self._drop(values, keep=(bounds, access))

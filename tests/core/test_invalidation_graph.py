@@ -90,6 +90,20 @@ SHARED_REGISTER = "".join([
 ])
 
 
+#: F is available through C = 1/Z, whose reading fails while Z = 0: the first access read
+#: raises, the next ones answer RW (the access the reference keeps) until F is
+#: invalidated, here by the selector S that selects it.
+FAILING_CONDITION = "".join([
+    '<Integer Name="S"><pValue>SReg</pValue><Min>0</Min><Max>10</Max><pSelected>F</pSelected>'
+    '</Integer>',
+    int_reg("SReg", 0x0),
+    '<Integer Name="F"><pIsAvailable>C</pIsAvailable><pValue>R</pValue></Integer>',
+    '<IntSwissKnife Name="C"><pVariable Name="Z">Z</pVariable><Formula>1/Z</Formula>'
+    '</IntSwissKnife>',
+    int_reg("Z", 0x100), int_reg("R", 0x104),
+])
+
+
 def _open(body: str, memory: bytes | None = None) -> tuple[nodemap.NodeMap, CountingPort]:
     nm = nodemap.NodeMap.from_xml(description(body))
     port = CountingPort()
@@ -162,3 +176,22 @@ def test_a_selector_write_keeps_the_results_that_cannot_change():
     assert store.get("FAX") is MISSING
     assert store.get("G") is MISSING and store.get("G", "access") is MISSING
     assert store.get("A", "min") is not MISSING  # the written node keeps its bounds
+
+
+def test_a_failed_condition_fails_again_once_a_selector_write_reaches_its_node():
+    nm, _ = _open(FAILING_CONDITION)
+    feature = nm.features["F"]
+
+    def accesses() -> list[Any]:
+        out: list[Any] = []
+        for _ in range(2):
+            try:
+                out.append(feature.access)
+            except nodemap.NodeMapError as exc:
+                out.append(type(exc).__name__)
+        out.append(feature.value)
+        return out
+
+    assert accesses() == ["FormulaError", "RW", 0]
+    nm.features["S"].value = 1  # F keeps its value (R is not read again), not its access
+    assert accesses() == ["FormulaError", "RW", 0]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.core.test_invalidation_graph import INVALIDATOR_CHAIN, SELECTED, SHARED_REGISTER
+from tests.core.test_invalidation_graph import (FAILING_CONDITION, INVALIDATOR_CHAIN, SELECTED,
+                                                SHARED_REGISTER)
 from tests.core.xmlkit import description
 from tests.peers import require_genicam
 
@@ -67,3 +68,32 @@ def test_selector_writes_re_read_what_the_reference_re_reads(scenario: str) -> N
     ours = _run("ours", body, selector, values, names)
     reference = _run("reference", body, selector, values, names)
     assert ours == reference
+
+
+def test_a_failed_condition_comes_back_as_in_the_reference() -> None:
+    """A condition whose reading fails raises from the first access read, then the
+    node answers the access it started from until invalidated (here through the
+    selector that selects it): both sides, step by step."""
+    require_genicam()
+    runs = {}
+    for side in ("ours", "reference"):
+        xml = description(FAILING_CONDITION)
+        if side == "reference":
+            nm = oracle.load_reference(xml, SparseMemory("zero"), "Device")
+            get = nm.get_node
+            access = lambda: oracle._access_name(get("F").node.get_access_mode())  # noqa: E731
+        else:
+            ours = oracle.load_ours(xml, SparseMemory("zero"), "Device")
+            get = ours.features.__getitem__
+            access = lambda: get("F").access  # noqa: E731
+        steps: list[Any] = []
+        for write in (None, 1, 2):
+            if write is not None:
+                get("S").value = write
+            for read in (access, access, lambda: get("F").value):
+                try:
+                    steps.append(read())
+                except Exception:  # the kinds differ by side; that it fails is the point
+                    steps.append("error")
+        runs[side] = steps
+    assert runs["ours"] == runs["reference"]
