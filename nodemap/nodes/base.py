@@ -25,8 +25,8 @@ from lxml import etree
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_FLOW_POINTERS, VALUE_POINTERS,
-                        is_pointer_tag, pointer_target)
+from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
+                        pointer_target)
 from .definition import Definition, children_by_tag
 
 _T = TypeVar("_T")
@@ -168,12 +168,6 @@ class Node:
         self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
-        #: the dependencies the value itself flows from (not bounds, conditions, port or
-        #: address): what a selector's change reaches through to the registers
-        self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
-            pointer_target(text) for tag in VALUE_FLOW_POINTERS
-            for text in self.definition.all(tag)
-            if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
@@ -443,6 +437,7 @@ class Node:
             # IntReg then answers RW, a node with ImposedAccessMode RO answers RO, a
             # SwissKnife over an Integer whose pIsAvailable fails answers RW).
             store.put(name, "access", self.failed_access())
+            store.sticky_access.add(name)  # gone with any invalidation of the node
             store.dynamic += 1
             raise
         if store.dynamic == dynamic and store.volatile == volatile:
@@ -569,6 +564,9 @@ class Node:
                 worst = "NA"
         return worst
 
+    #: whether everything this node is computed from is built too (the node map builds
+    #: the nodes a pInvalidator or a pSelected names that way: NodeMap._link)
+    deep = False
     #: whether a failed condition leaves an access behind (see :meth:`access`)
     KEEPS_FAILED_ACCESS = True
 

@@ -277,6 +277,7 @@ class RegisterNode(Node):
             kept = data + previous[len(data):] if previous is not None else None
         if self.caching != "WriteThrough" or store.volatile != before:
             kept = None
+        nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
 

@@ -144,10 +144,16 @@ class ValueNode(Node):
         # numeric(): an Enumeration source gives its integer, not its symbolic name
         return node.numeric() if node is not None else self._slot(key)
 
+    #: whether the last write_source wrote a node (whose own write invalidated this
+    #: node and everything computed from it: see finish_write)
+    _wrote_node = False
+
     def write_source(self, value: Any) -> None:
         node, key = self.source()
+        self._wrote_node = False
         if node is not None:
             node.set(value)
+            self._wrote_node = True
         else:
             self.store.hold(self.name, key, value)
         for copy in self.texts("pValueCopy"):
@@ -180,6 +186,13 @@ class ValueNode(Node):
         return raw
 
     def finish_write(self) -> None:
+        """The write is done: what depends on this node goes stale.  When it wrote a
+        node (its pValue, the pValueIndexed its index chose), that node's write did it
+        already: this node is one of its dependents, and what a change of this node
+        reaches (Store.impact) is part of what a change of that node reaches."""
+        if self._wrote_node:
+            self._wrote_node = False
+            return
         self.nodemap.changed(self)
 
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
