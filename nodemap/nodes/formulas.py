@@ -284,9 +284,16 @@ class Converter(_FormulaNode):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
         self.check_writable()
-        low, high = self.get_min(), self.get_max()
-        if not low <= value <= high:
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        # min, then max, each checked before the next is read (the reference's order: a
+        # value under min is a RangeError even when max cannot be read)
+        low = self.get_min()
+        if not value >= low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if not value <= high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()

@@ -1,0 +1,35 @@
+"""Converter and IntConverter rules the generated-map differential found, each measured
+on the reference with a tiny description and pinned twice (the reference's answer, and
+nodemap's being the same), like tests/reference/test_rules.py whose helpers it uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.genmaps.compare import _our_write, _ref_write
+
+from . import oracle
+from .test_rules import both, reg
+
+
+# ------------------------------------------------- a write checks min, then max
+@pytest.mark.parametrize("tag", ["Converter", "IntConverter"])
+@pytest.mark.parametrize(("slope", "value", "expected"), [
+    ("Increasing", -3, "RangeError"),   # under min: max (a WO pMax) never read
+    ("Increasing", 3, "AccessError"),   # inside min: max is read, and fails
+    ("Decreasing", 13, "AccessError"),  # min comes from the target's max: read first
+    ("Automatic", -3, "AccessError")])  # both target bounds make each bound
+def test_converter_write_checks_min_before_reading_max(tag: str, slope: str, value: int,
+                                                       expected: str) -> None:
+    """The target's max reads a write-only register: a value under the Converter's min
+    is a RangeError (its max is never read), as the reference's min-first check does."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            '<Integer Name="T"><Value>5</Value><Min>0</Min><pMax>W</pMax></Integer>'
+            f'<{tag} Name="C"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
+            f"<pValue>T</pValue><Slope>{slope}</Slope></{tag}>")
+    ref, ours = both(body)
+    written = float(value) if tag == "Converter" else value
+    theirs, mine = _ref_write(ref, "C", written), _our_write(ours, "C", written)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == expected
+    assert oracle.same_value(theirs, mine), (theirs, mine)
