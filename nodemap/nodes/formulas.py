@@ -40,6 +40,8 @@ class FormulaTerms:
         self.readers: dict[str, Callable[[], Any]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
+        #: variable name → the node its pVariable names (no ``.Max`` suffix: a value)
+        self.targets: dict[str, str] = {}
         #: formula variables → (name, reader, used) for every declared variable, in the
         #: order the reference reads them (by name: its variables live in a sorted map)
         self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any], bool]]] = {}
@@ -55,6 +57,8 @@ class FormulaTerms:
                                                 suffix.startswith("Entry.")):
                     text = f"{text}.{suffix}"
                 self.readers[name] = owner.nodemap.reader(text)
+                if "." not in text:
+                    self.targets[name] = text
             elif tag == "Constant":
                 self.constants[name] = (parse_int(text, where=owner.where("Constant"))
                                         if integer and _is_int_text(text)
@@ -309,27 +313,34 @@ class Converter(_FormulaNode):
         """A write reads the pVariables *verified*, as the reference does: a numeric
         value node read on the way (a pVariable, or what a pVariable formula or pValue
         reads in turn) whose value is outside its own min/max, or off its Inc grid,
-        makes the write fail with a RangeError naming it, and nothing is written."""
+        makes the write fail with a RangeError naming it, and nothing is written.
+        A Converter read on the way is checked against its own bounds too, after what
+        it reads (measured: an IntConverter pVariable whose value is over its max
+        refuses the write).  Inputs first, each node once, variables in name order."""
         nm = self.nodemap
         seen: set[str] = {self.name}
-        todo = [t for t in self.texts("pVariable") if "." not in t]
-        while todo and len(seen) < 1000:
-            name = todo.pop()
-            if name in seen or name not in nm:
-                continue
+
+        def visit(name: str, depth: int) -> None:
+            if name in seen or name not in nm or depth > 64 or len(seen) > 1000:
+                return
             seen.add(name)
             node = nm.node(name)
             if isinstance(node, _FormulaNode):
-                todo += [t for t in node.texts("pVariable") if "." not in t]
+                for _, target in sorted(node.terms.targets.items()):
+                    visit(target, depth + 1)
                 if isinstance(node, Converter):
-                    todo.append(node.target_name or "")
-                continue
+                    visit(node.target_name or "", depth + 1)
+                    self._verify_one(node)
+                return
             if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
-                continue
+                return
             pvalue = node.text("pValue")
             if pvalue:
-                todo.append(pvalue)
+                visit(pvalue, depth + 1)
             self._verify_one(node)
+
+        for _, target in sorted(self.terms.targets.items()):
+            visit(target, 0)
 
     def _verify_one(self, node: Node) -> None:
         current = node.get()

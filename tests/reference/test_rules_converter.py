@@ -10,7 +10,8 @@ import pytest
 from tests.genmaps.compare import _our_write, _ref_write
 
 from . import oracle
-from .test_rules import both, reg
+from .memory import SparseMemory
+from .test_rules import both, facts, reg
 
 
 # ------------------------------------------------- a write checks min, then max
@@ -33,3 +34,32 @@ def test_converter_write_checks_min_before_reading_max(tag: str, slope: str, val
     theirs, mine = _ref_write(ref, "C", written), _our_write(ours, "C", written)
     assert isinstance(theirs, oracle.Raised) and theirs.error == expected
     assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- a write verifies Converter inputs
+@pytest.mark.parametrize(("tag", "slope", "refused"), [
+    ("IntConverter", "Decreasing", True), ("IntConverter", "Increasing", True),
+    ("IntConverter", "Varying", False), ("Converter", "Decreasing", True),
+    ("Converter", "Increasing", False)])
+def test_converter_write_verifies_a_converter_it_reads(tag: str, slope: str,
+                                                       refused: bool) -> None:
+    """C's pVariable is a Converter V (TO*TO of a register holding 200) whose value is
+    outside V's own bounds (derived through its slope: V's max is 0 when Decreasing, its
+    min overflows when an IntConverter is Increasing): the reference refuses to write C,
+    naming V; nothing is written."""
+    memory = SparseMemory("zero")
+    memory.preset(0x100, (200).to_bytes(4, "little"))
+    body = (f'<IntReg Name="R">{reg(0x100)}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            f'<{tag} Name="V"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO*TO</FormulaFrom>'
+            f"<pValue>R</pValue><Slope>{slope}</Slope></{tag}>"
+            '<Converter Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM+1</FormulaTo>'
+            "<FormulaFrom>TO-1</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body, memory)
+    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
+    if refused:
+        assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+        assert "'V'" in theirs.detail
+    else:
+        assert theirs is None
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    assert facts(ref, ours, "T").value == (0 if refused else 2)
