@@ -11,10 +11,13 @@ empty now: the binding's UTF-8 failure on random string bytes is handled by the 
 Examples per run: ``NODEMAP_GENMAPS_EXAMPLES`` (default 200, about 4 s; under the CI hypothesis
 profile they are derandomised, so every CI run draws the same maps).  On demand::
 
-    NODEMAP_GENMAPS_EXAMPLES=2000 HYPOTHESIS_PROFILE=dev \\
-        .venv/bin/python -m pytest tests/reference/test_generated_maps.py -q -s
+    NODEMAP_GENMAPS_EXAMPLES=3000 HYPOTHESIS_PROFILE=dev \\
+        .venv/bin/python -m pytest tests/reference/test_generated_maps.py -q -s \\
+        --timeout 0 --hypothesis-seed 1
 
-prints the agreement, the both-sides-failed kinds and the count per open class.
+prints the agreement, the both-sides-failed kinds and the count per open class
+(``--timeout 0``: pytest-timeout's 120 s per test would stop a long run; each
+``--hypothesis-seed`` draws other maps).
 """
 
 from __future__ import annotations
