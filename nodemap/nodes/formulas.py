@@ -317,7 +317,9 @@ class Converter(_FormulaNode):
         makes the write fail with a RangeError naming it, and nothing is written.
         A Converter read on the way is checked against its own bounds too, after what
         it reads (measured: an IntConverter pVariable whose value is over its max
-        refuses the write).  Inputs first, each node once, variables in name order."""
+        refuses the write).  Each node once: its access first (an unreadable one fails
+        before what it reads), then its inputs (variables in name order), then its
+        own bounds."""
         nm = self.nodemap
         seen: set[str] = {self.name}
 
@@ -326,6 +328,7 @@ class Converter(_FormulaNode):
                 return
             seen.add(name)
             node = nm.node(name)
+            node.check_readable()  # an unreadable node fails before what it reads
             if isinstance(node, _FormulaNode):
                 for _, target in sorted(node.terms.targets.items()):
                     visit(target, depth + 1)

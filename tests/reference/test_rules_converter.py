@@ -63,3 +63,27 @@ def test_converter_write_verifies_a_converter_it_reads(tag: str, slope: str,
         assert theirs is None
     assert oracle.same_value(theirs, mine), (theirs, mine)
     assert facts(ref, ours, "T").value == (0 if refused else 2)
+
+
+def test_converter_write_fails_on_an_unreadable_converter_before_its_inputs() -> None:
+    """C reads V, a write-only IntConverter whose own pVariable I is outside its bounds:
+    the reference fails on V's access (an AccessError naming V) before verifying I."""
+    body = ('<Integer Name="I"><Value>1</Value><Min>120</Min><Max>384</Max></Integer>'
+            f'<IntReg Name="R">{reg(0x100)}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            '<IntConverter Name="V"><ImposedAccessMode>WO</ImposedAccessMode>'
+            '<pVariable Name="K">I</pVariable><FormulaTo>FROM</FormulaTo>'
+            "<FormulaFrom>TO</FormulaFrom><pValue>R</pValue><Slope>Increasing</Slope>"
+            "</IntConverter>"
+            '<IntConverter Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM</FormulaTo>'
+            "<FormulaFrom>TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></IntConverter>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "AccessError"
+    assert "'V'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    # I alone (V readable): the verification names I
+    ref, ours = both(body.replace("<ImposedAccessMode>WO</ImposedAccessMode>", ""))
+    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+    assert "'I'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
