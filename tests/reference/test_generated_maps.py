@@ -50,15 +50,9 @@ OPEN_CLASSES: list[tuple[str, str]] = [
      "an Enumeration whose entries' conditions read write-only or failing nodes"),
     (r"IConv\d+\.inc: reference=1 ours=<raised AccessError",
      "IntConverter inc when its pVariable makes it NA: the reference answers 1"),
-    (r"\[write I?Conv\d+=[^\]]*\] (memory byte|IntReg\d+\.value|Masked\d+\.value|I?Conv\d+\."
-     r"value|Float\w*\.(value|max|min))",
-     "a Converter whose pVariable is also its pValue, written twice: the reference keeps "
-     "the variable's value from before its own previous write"),
     (r"I?SK\d+\.access: reference='(RW|NA)' ours='RO'",
      "a formula node after a condition whose reading failed, or over a variable whose "
      "condition cannot be read: the reference says RW or NA, nodemap RO"),
-    (r"Conv\d+\.(min|max): reference=",
-     "Converter bounds over a target whose own bounds read write-only nodes"),
 ]
 
 

@@ -1,6 +1,7 @@
-"""Converter and IntConverter rules the generated-map differential found, each measured
-on the reference with a tiny description and pinned twice (the reference's answer, and
-nodemap's being the same), like tests/reference/test_rules.py whose helpers it uses.
+"""Converter and IntConverter rules the generated-map differential found (and one register
+rule the same runs found), each measured on the reference with a tiny description and
+pinned twice (the reference's answer, and nodemap's being the same), like
+tests/reference/test_rules.py whose helpers it uses.
 """
 
 from __future__ import annotations
@@ -87,3 +88,58 @@ def test_converter_write_fails_on_an_unreadable_converter_before_its_inputs() ->
     assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
     assert "'I'" in theirs.detail
     assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- a reference defect, pinned not followed
+def test_automatic_slope_is_frozen_in_the_reference() -> None:
+    """Pinned, not followed: the reference works out an Automatic slope at the first
+    bounds it computes and keeps it when a pVariable reverses it.  C = TO/K over a
+    4-byte register: with K = -2 decreasing, then K = 2 the reference reports min > max
+    (nodemap: in order), refuses a write inside nodemap's bounds (it writes without its
+    range check), and a Converter D over C with a declared slope gets the two bounds
+    swapped.  tests/genmaps/compare.py counts these apart (``reference_slope``)."""
+    body = ('<Integer Name="K"><Value>-2</Value><Min>-10</Min><Max>10</Max></Integer>'
+            f'<IntReg Name="R">{reg(0x100)}</IntReg>'
+            '<Converter Name="C"><pVariable Name="K">K</pVariable><FormulaTo>FROM*K</FormulaTo>'
+            "<FormulaFrom>TO/K</FormulaFrom><pValue>R</pValue><Slope>Automatic</Slope></Converter>"
+            '<Converter Name="D"><FormulaTo>100-FROM</FormulaTo><FormulaFrom>100-TO</FormulaFrom>'
+            "<pValue>C</pValue><Slope>Increasing</Slope></Converter>")
+    ref, ours = both(body)
+    half = float((1 << 31) - 1) + 0.5
+    got = facts(ref, ours, "C")
+    assert (got.min, got.max) == (-half, 0.0)
+    assert _ref_write(ref, "K", 2) is None and _our_write(ours, "K", 2) is None
+    theirs, mine = (oracle.reference_feature_facts(ref, name) for name in "CD"), \
+        (oracle.our_feature_facts(ours, name) for name in "CD")
+    (ref_c, ref_d), (our_c, our_d) = theirs, mine
+    assert (ref_c.min, ref_c.max) == (half, 0.0)            # frozen: min > max
+    assert (our_c.min, our_c.max) == (0.0, half)
+    assert (ref_d.min, ref_d.max) == (100 - half, 100.0)    # D: the two swapped
+    assert (our_d.min, our_d.max) == (100.0, 100 - half)
+    refused = _ref_write(ref, "C", 5.0)
+    assert isinstance(refused, oracle.Raised) and refused.error == "RangeError"
+    assert _our_write(ours, "C", 5.0) is None
+    assert _ref_write(ref, "C", 5.0, verify=False) is None   # unchecked, it writes
+    assert facts(ref, ours, "R").value == 10
+
+
+# ------------------------------------------------- found on the way
+@pytest.mark.parametrize("endian", ["LittleEndian", "BigEndian"])
+@pytest.mark.parametrize("tag", ["MaskedIntReg", "StructEntry"])
+def test_unsigned_64_bit_field_reads_as_int64(tag: str, endian: str) -> None:
+    """An unsigned bit field over all 64 bits reads as int64 (two's complement), as an
+    unsigned 8-byte IntReg does; its max is -1 (test_rules.py pins the IntReg)."""
+    memory = SparseMemory("zero")
+    memory.preset(0x100, bytes.fromhex("e0debc9a785634f2"))
+    field = "<LSB>0</LSB><MSB>63</MSB>" if endian == "LittleEndian" else "<LSB>63</LSB><MSB>0</MSB>"
+    register = reg(0x100, "RW", 8).replace("LittleEndian", endian)
+    if tag == "MaskedIntReg":
+        body = (f'<MaskedIntReg Name="M">'
+                f'{register.replace("<Endianess>", field + "<Sign>Unsigned</Sign><Endianess>")}'
+                "</MaskedIntReg>")
+    else:
+        body = (f'<StructReg Comment="s">{register}<StructEntry Name="M">{field}'
+                "<Sign>Unsigned</Sign></StructEntry></StructReg>")
+    ref, ours = both(body, memory)
+    got = facts(ref, ours, "M")
+    assert got.value < 0 and (got.min, got.max) == (0, -1)
