@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lxml import etree
 
-from ..errors import FormulaError, RangeError, XmlError
+from ..errors import FormulaError, NodeMapError, RangeError, XmlError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access,
                    double_to_integer_node, parse_float, parse_int, round_half_away)
@@ -245,6 +245,10 @@ class Converter(_FormulaNode):
         low = self.convert_from(target.get_min())
         # hasattr(target, "get_min") above narrowed for get_min only; numeric nodes have both
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        if self.slope not in ("Increasing", "Decreasing") and \
+                self.store.held(self.name, "slope", None) is None:
+            # the slope the reference works out, once, at the first bounds it computes
+            self.store.hold(self.name, "slope", "Decreasing" if low > high else "Increasing")
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
         # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
@@ -269,10 +273,25 @@ class Converter(_FormulaNode):
     def _bound(self, side: int) -> Any:
         """One bound; with a declared Increasing/Decreasing slope only the target bound
         it comes from is evaluated (the reference does not touch the other one, which
-        may fail), otherwise both (the order decides)."""
+        may fail), otherwise both (the order decides).
+
+        An Automatic slope: the reference works it out once, at the first bounds it
+        computes, and from then on evaluates only the target bound each bound comes
+        from.  nodemap evaluates both and orders them (it does not copy the reference's
+        min > max once a pVariable reverses the slope), but where one of them fails it
+        falls back, as the reference answers, on that first slope (kept in the store:
+        state, not cache) and evaluates only the target bound this bound comes from."""
         target = self.target()
-        if self.slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
-            source = side if self.slope == "Increasing" else 1 - side
+        slope = self.slope
+        if slope not in ("Increasing", "Decreasing", "Varying") and hasattr(target, "get_min"):
+            try:
+                return self._bounds()[side]
+            except NodeMapError:
+                slope = self.store.held(self.name, "slope", None)
+                if slope is None:
+                    raise
+        if slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
+            source = side if slope == "Increasing" else 1 - side
             bound = target.get_min if source == 0 else target.get_max  # type: ignore[attr-defined]
             raw = bound()
             value = self.convert_from(raw)
@@ -338,7 +357,11 @@ class Converter(_FormulaNode):
                 return
             if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
                 return
-            pvalue = node.text("pValue")
+            # what the value is read from first: its pValue, or the pValueIndexed /
+            # pValueDefault its index selects now
+            source = getattr(node, "source", None)
+            held = source()[0] if source is not None else None
+            pvalue = held.name if held is not None else node.text("pValue")
             if pvalue:
                 visit(pvalue, depth + 1)
             self._verify_one(node)

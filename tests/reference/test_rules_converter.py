@@ -123,6 +123,47 @@ def test_automatic_slope_is_frozen_in_the_reference() -> None:
     assert facts(ref, ours, "R").value == 10
 
 
+def test_converter_write_verifies_the_selected_indexed_value_first() -> None:
+    """C reads I, an indexed Integer whose selected pValueIndexed V is over V's max and
+    whose pMin reads a write-only node: the reference verifies V (a RangeError naming V)
+    before it reads I's bounds."""
+    body = ('<Integer Name="V"><Value>464</Value><Min>91</Min><Max>291</Max></Integer>'
+            '<Integer Name="S"><Value>0</Value><Min>0</Min><Max>3</Max></Integer>'
+            f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            '<Integer Name="I"><pIndex>S</pIndex><pValueIndexed Index="0">V</pValueIndexed>'
+            "<ValueDefault>-5</ValueDefault><pMin>W</pMin><Max>1000</Max></Integer>"
+            '<Converter Name="C"><pVariable Name="K">I</pVariable><FormulaTo>100-FROM</FormulaTo>'
+            "<FormulaFrom>100-TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+    assert "'V'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- the Automatic slope
+def test_automatic_slope_answers_a_bound_once_worked_out() -> None:
+    """The reference works out an Automatic slope at the first bounds it computes, then
+    evaluates only the target bound each bound comes from: when the target's max later
+    fails (a formula dividing by zero), the Converter's min still answers.  Before any
+    slope was worked out, both fail."""
+    body = ('<Integer Name="V"><Value>{v}</Value><Min>0</Min><Max>5</Max></Integer>'
+            '<SwissKnife Name="S"><pVariable Name="V">V</pVariable><Formula>100/V</Formula>'
+            "</SwissKnife>"
+            '<Float Name="T"><Value>1.0</Value><Min>-1000.0</Min><pMax>S</pMax></Float>'
+            '<Converter Name="C"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>'
+            "<pValue>T</pValue><Slope>Automatic</Slope></Converter>")
+    ref, ours = both(body.format(v=1))
+    got = facts(ref, ours, "C")
+    assert (got.min, got.max) == (-500.0, 50.0)
+    assert _ref_write(ref, "V", 0) is None and _our_write(ours, "V", 0) is None
+    got = facts(ref, ours, "C")
+    assert got.min == -500.0 and isinstance(got.max, oracle.Raised)
+    ref, ours = both(body.format(v=0))   # never worked out: both bounds fail
+    got = facts(ref, ours, "C")
+    assert isinstance(got.min, oracle.Raised) and isinstance(got.max, oracle.Raised)
+
+
 # ------------------------------------------------- found on the way
 @pytest.mark.parametrize("endian", ["LittleEndian", "BigEndian"])
 @pytest.mark.parametrize("tag", ["MaskedIntReg", "StructEntry"])
