@@ -40,6 +40,8 @@ class FormulaTerms:
         self.readers: dict[str, Callable[[], Any]] = {}
         self.constants: dict[str, Any] = {}
         self.expressions: list[tuple[str, Formula]] = []
+        #: variable name → the node its pVariable names (no ``.Max`` suffix: a value)
+        self.targets: dict[str, str] = {}
         #: formula variables → (name, reader, used) for every declared variable, in the
         #: order the reference reads them (by name: its variables live in a sorted map)
         self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any], bool]]] = {}
@@ -55,6 +57,8 @@ class FormulaTerms:
                                                 suffix.startswith("Entry.")):
                     text = f"{text}.{suffix}"
                 self.readers[name] = owner.nodemap.reader(text)
+                if "." not in text:
+                    self.targets[name] = text
             elif tag == "Constant":
                 self.constants[name] = (parse_int(text, where=owner.where("Constant"))
                                         if integer and _is_int_text(text)
@@ -242,6 +246,10 @@ class Converter(_FormulaNode):
         low = self.convert_from(target.get_min())
         # hasattr(target, "get_min") above narrowed for get_min only; numeric nodes have both
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        if self.slope not in ("Increasing", "Decreasing") and \
+                self.store.held(self.name, "slope", None) is None:
+            # the slope the reference works out, once, at the first bounds it computes
+            self.store.hold(self.name, "slope", "Decreasing" if low > high else "Increasing")
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
         # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
@@ -266,10 +274,25 @@ class Converter(_FormulaNode):
     def _bound(self, side: int) -> Any:
         """One bound; with a declared Increasing/Decreasing slope only the target bound
         it comes from is evaluated (the reference does not touch the other one, which
-        may fail), otherwise both (the order decides)."""
+        may fail), otherwise both (the order decides).
+
+        An Automatic slope: the reference works it out once, at the first bounds it
+        computes, and from then on evaluates only the target bound each bound comes
+        from.  nodemap evaluates both and orders them (it does not copy the reference's
+        min > max once a pVariable reverses the slope), but where one of them fails it
+        falls back, as the reference answers, on that first slope (kept in the store:
+        state, not cache) and evaluates only the target bound this bound comes from."""
         target = self.target()
-        if self.slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
-            source = side if self.slope == "Increasing" else 1 - side
+        slope = self.slope
+        if slope not in ("Increasing", "Decreasing", "Varying") and hasattr(target, "get_min"):
+            try:
+                return self._bounds()[side]
+            except NodeMapError:
+                slope = self.store.held(self.name, "slope", None)
+                if slope is None:
+                    raise
+        if slope in ("Increasing", "Decreasing") and hasattr(target, "get_min"):
+            source = side if slope == "Increasing" else 1 - side
             bound = target.get_min if source == 0 else target.get_max  # type: ignore[attr-defined]
             raw = bound()
             value = self.convert_from(raw)
@@ -286,9 +309,16 @@ class Converter(_FormulaNode):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
         self.check_writable()
-        low, high = self.get_min(), self.get_max()
-        if not low <= value <= high:
-            raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
+        # min, then max, each checked before the next is read (the reference's order: a
+        # value under min is a RangeError even when max cannot be read)
+        low = self.get_min()
+        if not value >= low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()
+        if not value <= high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
@@ -301,55 +331,45 @@ class Converter(_FormulaNode):
         target.set(raw)
 
 
-    #: the nodes a write verifies, in order (worked out on the first write: the walk
-    #: follows definitions only)
-    _verified: tuple[Node, ...] | None = None
-
     def _verify_variables(self) -> None:
         """A write reads the pVariables *verified*, as the reference does: a numeric
         value node read on the way (a pVariable, or what a pVariable formula or pValue
         reads in turn) whose value is outside its own min/max, or off its Inc grid,
-        makes the write fail with a RangeError naming it, and nothing is written."""
-        verified = self._verified
-        if verified is None:
-            nodes, error = self._walk_variables()
-            if error is not None:  # verify what comes before the node that fails
-                for node in nodes:
-                    self._verify_one(node)
-                raise error
-            verified = self._verified = tuple(nodes)
-        for node in verified:
-            self._verify_one(node)
-
-    def _walk_variables(self) -> tuple[list[Node], NodeMapError | None]:
-        """The value nodes :meth:`_verify_variables` checks, in the order it checks
-        them, and the error of a node on the way that cannot be built (the walk stops
-        there)."""
+        makes the write fail with a RangeError naming it, and nothing is written.
+        A Converter read on the way is checked against its own bounds too, after what
+        it reads (measured: an IntConverter pVariable whose value is over its max
+        refuses the write).  Each node once: its access first (an unreadable one fails
+        before what it reads), then its inputs (variables in name order), then its
+        own bounds."""
         nm = self.nodemap
         seen: set[str] = {self.name}
-        found: list[Node] = []
-        todo = [t for t in self.texts("pVariable") if "." not in t]
-        while todo and len(seen) < 1000:
-            name = todo.pop()
-            if name in seen or name not in nm:
-                continue
+
+        def visit(name: str, depth: int) -> None:
+            if name in seen or name not in nm or depth > 64 or len(seen) > 1000:
+                return
             seen.add(name)
-            try:
-                node = nm.node(name)
-            except NodeMapError as exc:
-                return found, exc
+            node = nm.node(name)
+            node.check_readable()  # an unreadable node fails before what it reads
             if isinstance(node, _FormulaNode):
-                todo += [t for t in node.texts("pVariable") if "." not in t]
+                for _, target in sorted(node.terms.targets.items()):
+                    visit(target, depth + 1)
                 if isinstance(node, Converter):
-                    todo.append(node.target_name or "")
-                continue
+                    visit(node.target_name or "", depth + 1)
+                    self._verify_one(node)
+                return
             if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
-                continue
-            pvalue = node.text("pValue")
+                return
+            # what the value is read from first: its pValue, or the pValueIndexed /
+            # pValueDefault its index selects now
+            source = getattr(node, "source", None)
+            held = source()[0] if source is not None else None
+            pvalue = held.name if held is not None else node.text("pValue")
             if pvalue:
-                todo.append(pvalue)
-            found.append(node)
-        return found, None
+                visit(pvalue, depth + 1)
+            self._verify_one(node)
+
+        for _, target in sorted(self.terms.targets.items()):
+            visit(target, 0)
 
     def _verify_one(self, node: Node) -> None:
         """Check one node a write reads; the success is kept in the store (aspect

@@ -425,7 +425,8 @@ class MaskedIntReg(IntReg):
     def decode(self, data: bytes) -> int:
         shift, width = self.field()
         raw = (int.from_bytes(data, self.byteorder) >> shift) & ((1 << width) - 1)
-        if self.signed and raw >> (width - 1):
+        # signed, or a whole 64-bit field (the reference's int64: two's complement)
+        if (self.signed or width >= 64) and raw >> (width - 1):
             raw -= 1 << width
         return raw
 

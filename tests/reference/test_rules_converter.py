@@ -1,0 +1,186 @@
+"""Converter and IntConverter rules the generated-map differential found (and one register
+rule the same runs found), each measured on the reference with a tiny description and
+pinned twice (the reference's answer, and nodemap's being the same), like
+tests/reference/test_rules.py whose helpers it uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.genmaps.compare import _our_write, _ref_write
+
+from . import oracle
+from .memory import SparseMemory
+from .test_rules import both, facts, reg
+
+
+# ------------------------------------------------- a write checks min, then max
+@pytest.mark.parametrize("tag", ["Converter", "IntConverter"])
+@pytest.mark.parametrize(("slope", "value", "expected"), [
+    ("Increasing", -3, "RangeError"),   # under min: max (a WO pMax) never read
+    ("Increasing", 3, "AccessError"),   # inside min: max is read, and fails
+    ("Decreasing", 13, "AccessError"),  # min comes from the target's max: read first
+    ("Automatic", -3, "AccessError")])  # both target bounds make each bound
+def test_converter_write_checks_min_before_reading_max(tag: str, slope: str, value: int,
+                                                       expected: str) -> None:
+    """The target's max reads a write-only register: a value under the Converter's min
+    is a RangeError (its max is never read), as the reference's min-first check does."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            '<Integer Name="T"><Value>5</Value><Min>0</Min><pMax>W</pMax></Integer>'
+            f'<{tag} Name="C"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
+            f"<pValue>T</pValue><Slope>{slope}</Slope></{tag}>")
+    ref, ours = both(body)
+    written = float(value) if tag == "Converter" else value
+    theirs, mine = _ref_write(ref, "C", written), _our_write(ours, "C", written)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == expected
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- a write verifies Converter inputs
+@pytest.mark.parametrize(("tag", "slope", "refused"), [
+    ("IntConverter", "Decreasing", True), ("IntConverter", "Increasing", True),
+    ("IntConverter", "Varying", False), ("Converter", "Decreasing", True),
+    ("Converter", "Increasing", False)])
+def test_converter_write_verifies_a_converter_it_reads(tag: str, slope: str,
+                                                       refused: bool) -> None:
+    """C's pVariable is a Converter V (TO*TO of a register holding 200) whose value is
+    outside V's own bounds (derived through its slope: V's max is 0 when Decreasing, its
+    min overflows when an IntConverter is Increasing): the reference refuses to write C,
+    naming V; nothing is written."""
+    memory = SparseMemory("zero")
+    memory.preset(0x100, (200).to_bytes(4, "little"))
+    body = (f'<IntReg Name="R">{reg(0x100)}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            f'<{tag} Name="V"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO*TO</FormulaFrom>'
+            f"<pValue>R</pValue><Slope>{slope}</Slope></{tag}>"
+            '<Converter Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM+1</FormulaTo>'
+            "<FormulaFrom>TO-1</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body, memory)
+    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
+    if refused:
+        assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+        assert "'V'" in theirs.detail
+    else:
+        assert theirs is None
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    assert facts(ref, ours, "T").value == (0 if refused else 2)
+
+
+def test_converter_write_fails_on_an_unreadable_converter_before_its_inputs() -> None:
+    """C reads V, a write-only IntConverter whose own pVariable I is outside its bounds:
+    the reference fails on V's access (an AccessError naming V) before verifying I."""
+    body = ('<Integer Name="I"><Value>1</Value><Min>120</Min><Max>384</Max></Integer>'
+            f'<IntReg Name="R">{reg(0x100)}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            '<IntConverter Name="V"><ImposedAccessMode>WO</ImposedAccessMode>'
+            '<pVariable Name="K">I</pVariable><FormulaTo>FROM</FormulaTo>'
+            "<FormulaFrom>TO</FormulaFrom><pValue>R</pValue><Slope>Increasing</Slope>"
+            "</IntConverter>"
+            '<IntConverter Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM</FormulaTo>'
+            "<FormulaFrom>TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></IntConverter>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "AccessError"
+    assert "'V'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    # I alone (V readable): the verification names I
+    ref, ours = both(body.replace("<ImposedAccessMode>WO</ImposedAccessMode>", ""))
+    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+    assert "'I'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- a reference defect, pinned not followed
+def test_automatic_slope_is_frozen_in_the_reference() -> None:
+    """Pinned, not followed: the reference works out an Automatic slope at the first
+    bounds it computes and keeps it when a pVariable reverses it.  C = TO/K over a
+    4-byte register: with K = -2 decreasing, then K = 2 the reference reports min > max
+    (nodemap: in order), refuses a write inside nodemap's bounds (it writes without its
+    range check), and a Converter D over C with a declared slope gets the two bounds
+    swapped.  tests/genmaps/compare.py counts these apart (``reference_slope``)."""
+    body = ('<Integer Name="K"><Value>-2</Value><Min>-10</Min><Max>10</Max></Integer>'
+            f'<IntReg Name="R">{reg(0x100)}</IntReg>'
+            '<Converter Name="C"><pVariable Name="K">K</pVariable><FormulaTo>FROM*K</FormulaTo>'
+            "<FormulaFrom>TO/K</FormulaFrom><pValue>R</pValue><Slope>Automatic</Slope></Converter>"
+            '<Converter Name="D"><FormulaTo>100-FROM</FormulaTo><FormulaFrom>100-TO</FormulaFrom>'
+            "<pValue>C</pValue><Slope>Increasing</Slope></Converter>")
+    ref, ours = both(body)
+    half = float((1 << 31) - 1) + 0.5
+    got = facts(ref, ours, "C")
+    assert (got.min, got.max) == (-half, 0.0)
+    assert _ref_write(ref, "K", 2) is None and _our_write(ours, "K", 2) is None
+    theirs, mine = (oracle.reference_feature_facts(ref, name) for name in "CD"), \
+        (oracle.our_feature_facts(ours, name) for name in "CD")
+    (ref_c, ref_d), (our_c, our_d) = theirs, mine
+    assert (ref_c.min, ref_c.max) == (half, 0.0)            # frozen: min > max
+    assert (our_c.min, our_c.max) == (0.0, half)
+    assert (ref_d.min, ref_d.max) == (100 - half, 100.0)    # D: the two swapped
+    assert (our_d.min, our_d.max) == (100.0, 100 - half)
+    refused = _ref_write(ref, "C", 5.0)
+    assert isinstance(refused, oracle.Raised) and refused.error == "RangeError"
+    assert _our_write(ours, "C", 5.0) is None
+    assert _ref_write(ref, "C", 5.0, verify=False) is None   # unchecked, it writes
+    assert facts(ref, ours, "R").value == 10
+
+
+def test_converter_write_verifies_the_selected_indexed_value_first() -> None:
+    """C reads I, an indexed Integer whose selected pValueIndexed V is over V's max and
+    whose pMin reads a write-only node: the reference verifies V (a RangeError naming V)
+    before it reads I's bounds."""
+    body = ('<Integer Name="V"><Value>464</Value><Min>91</Min><Max>291</Max></Integer>'
+            '<Integer Name="S"><Value>0</Value><Min>0</Min><Max>3</Max></Integer>'
+            f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="T">{reg(0x200)}</IntReg>'
+            '<Integer Name="I"><pIndex>S</pIndex><pValueIndexed Index="0">V</pValueIndexed>'
+            "<ValueDefault>-5</ValueDefault><pMin>W</pMin><Max>1000</Max></Integer>"
+            '<Converter Name="C"><pVariable Name="K">I</pVariable><FormulaTo>100-FROM</FormulaTo>'
+            "<FormulaFrom>100-TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></Converter>")
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
+    assert "'V'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
+# ------------------------------------------------- the Automatic slope
+def test_automatic_slope_answers_a_bound_once_worked_out() -> None:
+    """The reference works out an Automatic slope at the first bounds it computes, then
+    evaluates only the target bound each bound comes from: when the target's max later
+    fails (a formula dividing by zero), the Converter's min still answers.  Before any
+    slope was worked out, both fail."""
+    body = ('<Integer Name="V"><Value>{v}</Value><Min>0</Min><Max>5</Max></Integer>'
+            '<SwissKnife Name="S"><pVariable Name="V">V</pVariable><Formula>100/V</Formula>'
+            "</SwissKnife>"
+            '<Float Name="T"><Value>1.0</Value><Min>-1000.0</Min><pMax>S</pMax></Float>'
+            '<Converter Name="C"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>'
+            "<pValue>T</pValue><Slope>Automatic</Slope></Converter>")
+    ref, ours = both(body.format(v=1))
+    got = facts(ref, ours, "C")
+    assert (got.min, got.max) == (-500.0, 50.0)
+    assert _ref_write(ref, "V", 0) is None and _our_write(ours, "V", 0) is None
+    got = facts(ref, ours, "C")
+    assert got.min == -500.0 and isinstance(got.max, oracle.Raised)
+    ref, ours = both(body.format(v=0))   # never worked out: both bounds fail
+    got = facts(ref, ours, "C")
+    assert isinstance(got.min, oracle.Raised) and isinstance(got.max, oracle.Raised)
+
+
+# ------------------------------------------------- found on the way
+@pytest.mark.parametrize("endian", ["LittleEndian", "BigEndian"])
+@pytest.mark.parametrize("tag", ["MaskedIntReg", "StructEntry"])
+def test_unsigned_64_bit_field_reads_as_int64(tag: str, endian: str) -> None:
+    """An unsigned bit field over all 64 bits reads as int64 (two's complement), as an
+    unsigned 8-byte IntReg does; its max is -1 (test_rules.py pins the IntReg)."""
+    memory = SparseMemory("zero")
+    memory.preset(0x100, bytes.fromhex("e0debc9a785634f2"))
+    field = "<LSB>0</LSB><MSB>63</MSB>" if endian == "LittleEndian" else "<LSB>63</LSB><MSB>0</MSB>"
+    register = reg(0x100, "RW", 8).replace("LittleEndian", endian)
+    if tag == "MaskedIntReg":
+        body = (f'<MaskedIntReg Name="M">'
+                f'{register.replace("<Endianess>", field + "<Sign>Unsigned</Sign><Endianess>")}'
+                "</MaskedIntReg>")
+    else:
+        body = (f'<StructReg Comment="s">{register}<StructEntry Name="M">{field}'
+                "<Sign>Unsigned</Sign></StructEntry></StructReg>")
+    ref, ours = both(body, memory)
+    got = facts(ref, ours, "M")
+    assert got.value < 0 and (got.min, got.max) == (0, -1)
