@@ -160,6 +160,12 @@ class Node:
         self.element = element
         #: the node map's value store: every cached result of this node lives there
         self.store = nodemap.store
+        #: the store's valid values and constant access modes (dicts the store clears but
+        #: never replaces): the uncached read path looks in them without a method call
+        self._values = self.store.values
+        self._constant_access = self.store.constant_access
+        #: the cycle guard's marker of this node's value evaluation
+        self._value_marker = (name, "value")
         #: the child elements by tag: for building only (:meth:`built` drops them)
         self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
         #: what the description says, read once (frozen)
@@ -610,10 +616,34 @@ class Node:
 
     def get(self) -> Any:
         """The value, computed once and cached until an input changes."""
-        value = self.store.values.get(self.name, MISSING)
+        value = self._values.get(self.name, MISSING)
         if value is not MISSING:
             return value
-        return self.evaluate("value", self._compute_value)
+        return self._evaluate_value()
+
+    def _evaluate_value(self) -> Any:
+        """``evaluate("value", self._compute_value)``, specialised for the value: the
+        read path after an invalidation goes through here once per node."""
+        store = self.store
+        active = self.nodemap.active
+        marker = self._value_marker
+        if marker in active:
+            raise self.nodemap.cycle_error(marker)
+        before = store.volatile
+        active[marker] = None
+        try:
+            value = self._compute_value()
+        finally:
+            active.pop(marker, None)
+        if store.volatile == before:
+            self._values[self.name] = value
+        return value
+
+    def readable_now(self) -> None:
+        """:meth:`check_readable`, one dict lookup when the access mode is constant and
+        readable (what most nodes of a real file end up with)."""
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
 
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
