@@ -471,7 +471,7 @@ class Node:
                 return unreadable
             if not self._condition(self._is_implemented):
                 return "NI"
-        mode = self.base_access()
+        mode = self._kept_base_access()
         if mode == "NI":
             return mode
         if self._is_available:
@@ -491,6 +491,20 @@ class Node:
         # the lock is read whatever the mode (a failing one fails an RO node too)
         if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
+        return mode
+
+    def _kept_base_access(self) -> str:
+        """:meth:`base_access`, kept in ``store.constant_base`` when it was worked out
+        without reading anything that varies: an access mode recomputed on every read
+        (its conditions read a NoCache register) then redoes only its conditions."""
+        store = self.store
+        mode = store.constant_base.get(self.name)
+        if mode is not None:
+            return mode
+        dynamic, volatile = store.dynamic, store.volatile
+        mode = self.base_access()
+        if store.dynamic == dynamic and store.volatile == volatile:
+            store.constant_base[self.name] = mode
         return mode
 
     def _condition_unreadable(self, pointer: str) -> str | None:

@@ -34,6 +34,8 @@ class ValueNode(Node):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._pvalue = self.text("pValue")
+        #: the pValue node, once built (the source of a value that is not indexed)
+        self._target: Node | None = None
         self._index = self.text("pIndex")
         self._index_reader = self.nodemap.reader(self._index) if self._index else None
         #: the nodes whose access bounds this one's (index and bound pointers)
@@ -171,8 +173,15 @@ class ValueNode(Node):
     # -- cached computation -------------------------------------------------------------
 
     def _compute_value(self) -> Any:
-        self.check_readable()
-        return self.convert(self.read_source())
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        target = self._target
+        if target is None:
+            if not self._pvalue:
+                return self.convert(self.read_source())
+            target = self._target = self.nodemap.node(self._pvalue)
+        # numeric(): an Enumeration source gives its integer, not its symbolic name
+        return self.convert(target.numeric())
 
     def convert(self, raw: Any) -> Any:
         return raw
