@@ -211,9 +211,16 @@ class RegisterNode(Node):
         store = self.store
         before = store.volatile
         key = self._static_key
-        if key is None:
-            with nm.evaluating(self, "address"):
+        if key is None:  # the cycle guard of nm.evaluating, inlined
+            active = nm.active
+            marker = (self.name, "address")
+            if marker in active:
+                raise nm.cycle_error(marker)
+            active[marker] = None
+            try:
                 address, length = self._checked(self.address(), self.length())
+            finally:
+                active.pop(marker, None)
             key = (self.port_name, address, length)
         else:  # a constant address needs no evaluation (nor a cycle guard)
             address, length = key[1], key[2]
