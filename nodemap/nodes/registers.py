@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Literal
 
 from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
@@ -54,7 +54,7 @@ class RegisterNode(Node):
         #: (nodemap.chunks.attach); worked out on first use (None: not yet)
         self._chunk_port: bool | None = None
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
-        self.byteorder = "little" if self.little else "big"
+        self.byteorder: Literal["little", "big"] = "little" if self.little else "big"
         self._address_terms = self._compile_address()
         length = self.text("Length")
         self._fixed_length = parse_int(length, where=self.where("Length")) \
@@ -79,13 +79,23 @@ class RegisterNode(Node):
         #: the compiled uncached read (see :meth:`_compile_read`), built on first use
         self._read: Callable[[], Any] | None = None
 
-    def _collect_dependencies(self):
+    def _collect_dependencies(self) -> Iterable[str]:
         yield from super()._collect_dependencies()
         for element in self.props.get("IntSwissKnife", ()):
             for child in element:
                 if localname(child.tag) == "pVariable" and child.text:
                     yield child.text.strip().partition(".")[0]
         yield self.text("pPort") or "Device"
+
+    def _index_term(self, index: Callable[[], Any], where: str,
+                    offset: int | Callable[[], Any]) -> Callable[[], int]:
+        """One ``<pIndex>`` address term: the index times its constant or read offset."""
+        whole = self.whole
+        if isinstance(offset, int):
+            constant = offset
+            return lambda: whole(index(), where) * constant
+        read_offset = offset
+        return lambda: whole(index(), where) * whole(read_offset(), "pOffset")
 
     def _compile_address(self) -> list[tuple[str, Callable[[], Any]]]:
         """The variable address terms, each with the element it comes from."""
@@ -103,16 +113,15 @@ class RegisterNode(Node):
             name = (element.text or "").strip()
             index = self.nodemap.reader(name)
             where = f"<pIndex> {name}"
-            if element.get("pOffset"):
-                offset_name = element.get("pOffset").strip()
-                offset_reader = self.nodemap.reader(offset_name)
+            offset_pointer = element.get("pOffset")
+            if offset_pointer:
+                offset_name = offset_pointer.strip()
                 terms.append((f"{where} x pOffset {offset_name}",
-                              lambda i=index, o=offset_reader, w=where:
-                              self.whole(i(), w) * self.whole(o(), "pOffset")))
+                              self._index_term(index, where, self.nodemap.reader(offset_name))))
             else:
                 offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex Offset"))
                 terms.append((f"{where} x Offset {offset}",
-                              lambda i=index, o=offset, w=where: self.whole(i(), w) * o))
+                              self._index_term(index, where, offset)))
         self._constant_address = constant
         return terms
 
@@ -383,7 +392,7 @@ class IntReg(RegisterNode):
         return 8 * self.length()
 
     def get(self) -> int:
-        value = self._values.get(self.name)
+        value: int | None = self._values.get(self.name)
         if value is not None:
             return value
         read = self._read
@@ -519,7 +528,7 @@ class FloatReg(RegisterNode):
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
     def get(self) -> float:
-        value = self._values.get(self.name)
+        value: float | None = self._values.get(self.name)
         if value is not None:
             return value
         read = self._read
@@ -533,7 +542,7 @@ class FloatReg(RegisterNode):
                 else:
                     read = self._compile_read(lambda data: unpack(data)[0])
             self._read = read
-        return read()  # type: ignore[no-any-return]
+        return read()
 
     def _read_checked(self) -> float:
         """The read with the length checked first (before the port is asked)."""
