@@ -134,7 +134,12 @@ class Store:
         if span not in self._bytes:
             self._unindexed.append(span)
         self._bytes[span] = data
-        self.read_from(name, span)
+        readers = self._readers.get(span)  # read_from, inlined (the uncached read path)
+        if readers is None:
+            self._readers[span] = {name}
+        else:
+            readers.add(name)
+        self._span_of[name] = span
 
     def read_from(self, name: str, span: Span) -> None:
         """Register ``name`` computed its results from the cached bytes of ``span``: a

@@ -176,6 +176,14 @@ class IntSwissKnife(SwissKnife):
     def result(self, value: Any) -> int:
         return _to_int64(value)
 
+    def _compute_value(self) -> Any:
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        value = self._run()
+        if value.__class__ is int and INT64_MIN <= value <= INT64_MAX:
+            return value  # what _to_int64 gives back unchanged
+        return _to_int64(value)
+
     def get_min(self) -> int:
         self.check_bounds_available()
         return INT64_MIN
