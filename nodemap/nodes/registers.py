@@ -317,6 +317,45 @@ class RegisterNode(Node):
             return value
         return read_cached
 
+    def _compile_int_read(self, signed: bool, shift: int, mask: int | None
+                          ) -> Callable[[], int]:
+        """:meth:`_compile_read` for a cachable register at a constant span holding an
+        integer (``mask``: a bit field ``shift`` bits up), the decode inlined."""
+        name, store, values = self.name, self.store, self._values
+        constant_access, check = self._constant_access, self.check_readable
+        key = self._static_key
+        assert key is not None and self._cachable
+        address, length = key[1], key[2]
+        port_read = self._port_read
+        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        from_bytes, byteorder = int.from_bytes, self.byteorder
+        if mask is None:
+            def read_int() -> int:
+                if constant_access.get(name) not in READABLE:
+                    check()
+                data = bytes_at(key)
+                if data is None:
+                    data = port_read(address, length)
+                    keep_bytes(name, key, data)
+                else:
+                    read_from(name, key)
+                value = values[name] = from_bytes(data, byteorder, signed=signed)
+                return value
+            return read_int
+
+        def read_field() -> int:
+            if constant_access.get(name) not in READABLE:
+                check()
+            data = bytes_at(key)
+            if data is None:
+                data = port_read(address, length)
+                keep_bytes(name, key, data)
+            else:
+                read_from(name, key)
+            value = values[name] = (from_bytes(data, byteorder) >> shift) & mask
+            return value
+        return read_field
+
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap
         store = self.store
@@ -397,8 +436,16 @@ class IntReg(RegisterNode):
             return value
         read = self._read
         if read is None:
-            read = self._read = self._compile_read(self._decoder())
+            layout = self._int_layout() if self._cachable else None
+            read = self._read = self._compile_read(self._decoder()) if layout is None \
+                else self._compile_int_read(*layout)
         return read()  # type: ignore[no-any-return]
+
+    def _int_layout(self) -> tuple[bool, int, int | None] | None:
+        """(signed, shift, mask or None) of the integer at a constant span, for the
+        decode inlined in the compiled read; None: decode through :meth:`decode`."""
+        key = self._static_key
+        return None if key is None else (self.signed or key[2] >= 8, 0, None)
 
     def _decoder(self) -> Callable[[bytes], int]:
         """``decode`` with what the definition fixes worked out once."""
@@ -481,6 +528,15 @@ class MaskedIntReg(IntReg):
             self.check_bounds_available()
             return -1
         return super().get_max()
+
+    def _int_layout(self) -> tuple[bool, int, int | None] | None:
+        if self._static_key is None or self.signed:
+            return None
+        try:
+            shift, width = self.field()
+        except XmlError:  # raised by each read, after its access check
+            return None
+        return False, shift, (1 << width) - 1
 
     def _decoder(self) -> Callable[[bytes], int]:
         if self._static_key is None:
