@@ -80,6 +80,7 @@ class FormulaTerms:
         for _, expression in self.expressions:
             needed |= expression.variables
         store_values = self.owner.store.values
+        built = self.owner.nodemap._nodes  # name → node, for the ones built so far
         plan = tuple((name, self.readers[name], name in needed,
                       getattr(self.readers[name], "cached_name", None))
                      for name in sorted(self.readers))
@@ -92,8 +93,12 @@ class FormulaTerms:
             if extra is not None:
                 values[extra] = extra_value
             for name, reader, used, cached_name in plan:
-                value = store_values.get(cached_name, MISSING) if cached_name else MISSING
-                if value is MISSING:
+                if cached_name:  # what reader() does, without its two calls
+                    value = store_values.get(cached_name, MISSING)
+                    if value is MISSING:
+                        node = built.get(cached_name)
+                        value = reader() if node is None else node.get()
+                else:
                     value = reader()
                 if used:
                     values[name] = int(value) if value is True or value is False else value

@@ -139,8 +139,11 @@ class RegisterNode(Node):
         return address
 
     def length(self) -> int:
-        if self._fixed_length is not None:
-            length = self._fixed_length
+        length = self._fixed_length
+        if length is not None:
+            low, high = self.LENGTHS
+            if low <= length <= high:
+                return length
         else:
             length = self.whole(self._length_reader(), "pLength")  # type: ignore[misc]
         low, high = self.LENGTHS
