@@ -172,6 +172,9 @@ class Node:
         self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
         self._polling: Any = _MISSING
         self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
+        #: pIsImplemented/pIsAvailable/pIsLocked pointer → the node whose access decides
+        #: whether it can be read (None: itself, or a name of no node)
+        self._condition_nodes: dict[str, Node | None] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         #: the dependencies the value itself flows from (not bounds, conditions, port or
@@ -513,10 +516,16 @@ class Node:
         be read, whichever condition it is: NI when that node is not implemented, NA
         otherwise (not available, write-only) — the reference's precedence (measured;
         e.g. Basler's IEEE1588 features, available through a Boolean that is NI)."""
-        nm = self.nodemap
-        target = pointer.partition(".")[0]
-        if target in nm and target != self.name:
-            mode = nm.node(target).access()
+        nodes = self._condition_nodes
+        if pointer in nodes:
+            node = nodes[pointer]
+        else:  # worked out once per pointer: the definition is fixed
+            nm = self.nodemap
+            target = pointer.partition(".")[0]
+            node = nodes[pointer] = \
+                nm.node(target) if target in nm and target != self.name else None
+        if node is not None:
+            mode = self._constant_access.get(node.name) or node.access()
             if mode not in READABLE:
                 return "NI" if mode == "NI" else "NA"
         return None
@@ -573,7 +582,8 @@ class Node:
             condition = self._conditions[pointer] = (
                 first if first in nm else None, nm.reader(pointer))
         target, read = condition
-        if target is not None and nm.node(target).access() not in READABLE:
+        if target is not None and (self._constant_access.get(target) or
+                                   nm.node(target).access()) not in READABLE:
             return False
         try:
             return bool(read())

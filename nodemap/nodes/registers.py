@@ -442,7 +442,7 @@ class IntReg(RegisterNode):
             layout = self._int_layout() if self._cachable else None
             read = self._read = self._compile_read(self._decoder()) if layout is None \
                 else self._compile_int_read(*layout)
-        return read()  # type: ignore[no-any-return]
+        return read()
 
     def _int_layout(self) -> tuple[bool, int, int | None] | None:
         """(signed, shift, mask or None) of the integer at a constant span, for the
