@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal, NoReturn
 
 from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
@@ -258,21 +258,29 @@ class RegisterNode(Node):
                 port = self.nodemap.port(self.port_name)  # raises, saying what to connect
             data = port.read(address, length) if length else b""
         except (NodeMapError, OSError) as exc:
-            error = _port_error(self, "read", address, exc)
-            if error is exc:
-                raise
-            raise error from exc
+            self._read_failed(address, exc)
+        return self._reply(data, address, length)
+
+    def _read_failed(self, address: int, exc: Exception) -> NoReturn:
+        """Raise the error of a failed port read (called in its ``except`` clause)."""
+        error = _port_error(self, "read", address, exc)
+        if error is exc:
+            raise exc
+        raise error from exc
+
+    def _reply(self, data: Any, address: int, length: int) -> bytes:
+        """``data`` read from the port as bytes, checked to be ``length`` of them."""
         if data.__class__ is not bytes:
             if not isinstance(data, (bytes, bytearray)):
                 raise ProtocolError(
                     f"{self.name}: the port returned {type(data).__name__} for a "
                     f"{length}-byte read at 0x{address:X}, not bytes")
-            data = bytes(data)
-        if len(data) != length:
+        reply = bytes(data)  # the same object when it is bytes already
+        if len(reply) != length:
             raise ProtocolError(
-                f"{self.name}: the port returned {len(data)} bytes for a {length}-byte "
+                f"{self.name}: the port returned {len(reply)} bytes for a {length}-byte "
                 f"read at 0x{address:X}")
-        return data
+        return reply
 
     def _compile_read(self, decode: Callable[[bytes], Any]) -> Callable[[], Any]:
         """The whole uncached read of this register's value, built once: the access
@@ -296,12 +304,22 @@ class RegisterNode(Node):
                 return value
             return read_dynamic
         address, length = key[1], key[2]
-        port_read = self._port_read
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        ports, port_name = self._ports, self.port_name
         if not self._cachable:
             def read_volatile() -> Any:
                 if constant_access.get(name) not in READABLE:
                     check()
-                data = port_read(address, length)
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
@@ -312,7 +330,16 @@ class RegisterNode(Node):
                 check()
             data = bytes_at(key)
             if data is None:
-                data = port_read(address, length)
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
@@ -329,7 +356,8 @@ class RegisterNode(Node):
         key = self._static_key
         assert key is not None and self._cachable
         address, length = key[1], key[2]
-        port_read = self._port_read
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        ports, port_name = self._ports, self.port_name
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
         if mask is None:
@@ -338,7 +366,16 @@ class RegisterNode(Node):
                     check()
                 data = bytes_at(key)
                 if data is None:
-                    data = port_read(address, length)
+                    port = ports.get(port_name)
+                    if port is None:
+                        data = port_read(address, length)  # raises, saying what to connect
+                    else:
+                        try:
+                            data = port.read(address, length)
+                        except (NodeMapError, OSError) as exc:
+                            failed(address, exc)
+                        if data.__class__ is not bytes or len(data) != length:
+                            data = reply(data, address, length)
                     keep_bytes(name, key, data)
                 else:
                     read_from(name, key)
@@ -351,7 +388,16 @@ class RegisterNode(Node):
                 check()
             data = bytes_at(key)
             if data is None:
-                data = port_read(address, length)
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
