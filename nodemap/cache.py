@@ -27,7 +27,10 @@ Node definitions never change once built; everything that does change lives here
   varying access among its inputs: :attr:`Store.dynamic` did not move) cannot change
   until a port is connected or disconnected, so it is kept in
   :attr:`Store.constant_access`, which invalidation leaves alone and
-  ``clear(constant=True)`` (a port change) empties.
+  ``clear(constant=True)`` (a port change) empties.  The same holds for a node's
+  *base* access mode (what it is built on, before its own conditions) in
+  :attr:`Store.constant_base`: a node locked by a ``NoCache`` register works out its
+  conditions on every read, not what it is built on.
 * **uncachable reads** — :attr:`Store.volatile` counts reads of ``NoCache`` registers.
   A node stores a result only when the counter did not move while computing it, so
   anything depending on a ``NoCache`` register is read again every time.
@@ -78,7 +81,8 @@ class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
-                 "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
+                 "_index", "_unindexed", "volatile", "dynamic", "constant_access",
+                 "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers", "failed_conditions")
@@ -107,6 +111,10 @@ class Store:
         self.failed_conditions = 0
         #: node name → its access mode, for access modes that cannot vary
         self.constant_access: dict[str, str] = {}
+        #: node name → its base access mode (before its own conditions and
+        #: ImposedAccessMode), when that cannot vary though the conditions do (a
+        #: pIsLocked over a NoCache register): kept and cleared like ``constant_access``
+        self.constant_base: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}
         #: name → it and everything computed from it, transitively (worked out on the
         #: first invalidation, forgotten when the graph grows)
@@ -162,7 +170,12 @@ class Store:
         if span not in self._bytes:
             self._unindexed.append(span)
         self._bytes[span] = data
-        self.read_from(name, span)
+        readers = self._readers.get(span)  # read_from, inlined (the uncached read path)
+        if readers is None:
+            self._readers[span] = {name}
+        else:
+            readers.add(name)
+        self._span_of[name] = span
 
     def read_from(self, name: str, span: Span) -> None:
         """Register ``name`` computed its results from the cached bytes of ``span``: a
@@ -439,6 +452,9 @@ class Store:
         constant = self.constant_access
         for name in stale & constant.keys():
             del constant[name]
+        base = self.constant_base
+        for name in stale & base.keys():
+            del base[name]
         for span in [span for span in self._bytes if span[0] == port]:
             del self._bytes[span]
             self._index.discard(span)
@@ -453,6 +469,7 @@ class Store:
         constant access modes too."""
         if constant:
             self.constant_access.clear()
+            self.constant_base.clear()
         self._unindexed.clear()
         self.values.clear()
         self._aspects.clear()

@@ -894,8 +894,19 @@ def _piece(tree: Node, integer: bool) -> Piece:
             return _fold((_F, _apply1(operator.neg, a, conv), True), a)
         return _fold((_F, _apply1(lambda x: float(~_i32(x, "~")), a, conv), True), a)
     if isinstance(tree, Binary):
+        members = _equality_set(tree, integer)
+        if members is not None:  # (X = 1) || (X = 2) || ...: one set lookup
+            name, values = members
+            one, zero = (1, 0) if integer else (1.0, 0.0)
+            return (_F, lambda v: one if v[name] in values else zero, True)
         a, b = _piece(tree.left, integer), _piece(tree.right, integer)
         op = tree.op
+        test = _COMPARE.get(op)
+        if test is not None:  # the comparison inlined (one C call, no Python frame)
+            if integer:
+                a, b = _wrapped(a, conv), _wrapped(b, conv)
+            one, zero = (1, 0) if integer else (1.0, 0.0)
+            return _fold((_F, _compare_fn(test, a, b, one, zero, conv), True), a, b)
         if not integer:
             binary = _ARITH.get(op) or _float_binary(op)
             return _fold((_F, _apply2(binary, a, b, conv), True), a, b)
@@ -927,6 +938,61 @@ def _piece(tree: Node, integer: bool) -> Piece:
 
 _COMPARE = {"=": operator.eq, "<>": operator.ne, "<": operator.lt, ">": operator.gt,
             "<=": operator.le, ">=": operator.ge}
+
+
+def _compare_fn(test: Callable[[Any, Any], Any], a: Piece, b: Piece, one: Any, zero: Any,
+                conv: Callable[[Any], Any]) -> Fn:
+    """``lambda v: one if test(a, b) else zero`` with constant and variable operands
+    inlined (both operands evaluated, as before: neither is skipped)."""
+    (sa, pa, _), (sb, pb, _) = a, b
+    if sa == _V and sb == _K:
+        return lambda v: one if test(v[pa], pb) else zero
+    if sa == _K and sb == _V:
+        return lambda v: one if test(pa, v[pb]) else zero
+    if sa == _V and sb == _V:
+        return lambda v: one if test(v[pa], v[pb]) else zero
+    fa, fb = _as_fn(a, conv), _as_fn(b, conv)
+    if sb == _K:
+        return lambda v: one if test(fa(v), pb) else zero
+    return lambda v: one if test(fa(v), fb(v)) else zero
+
+
+def _equality_set(tree: Node, integer: bool) -> tuple[str, frozenset[Any]] | None:
+    """For ``(X = k1) || (X = k2) || ...`` (any grouping, at least two tests of one
+    variable against literals): the variable and the set of literals.  Such a chain is
+    true exactly when the (converted) variable equals one of them, and none of its
+    comparisons can raise, so one set lookup gives the same result.  None otherwise
+    (a NaN literal, which equals nothing, keeps the comparisons)."""
+    if not (isinstance(tree, Binary) and tree.op == "||"):
+        return None
+    name: str | None = None
+    found: set[Any] = set()
+    stack: list[Node] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Binary) and node.op == "||":
+            stack += (node.left, node.right)
+            continue
+        if not (isinstance(node, Binary) and node.op == "="):
+            return None
+        left, right = node.left, node.right
+        if isinstance(left, Number) and isinstance(right, Name):
+            left, right = right, left
+        if not (isinstance(left, Name) and isinstance(right, Number)):
+            return None
+        if name is None:
+            name = left.name
+        elif left.name != name:
+            return None
+        value = right.value
+        if integer and value.__class__ is not int:
+            return None  # a float literal in an integer formula: keep the general path
+        if value != value:
+            return None
+        found.add(value)
+    if name is None or len(found) < 2:
+        return None
+    return name, frozenset(found)
 
 
 def _may_raise(tree: Node, integer: bool) -> bool:
@@ -964,6 +1030,10 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
             test, then, otherwise = c(v), ft(v), fo(v)   # eager, like the reference
             return then if test != 0 else otherwise
         return (_F, eager, True)
+    members = _equality_set(cond, integer)
+    if members is not None:
+        name, values = members
+        return (_F, lambda v: ft(v) if v[name] in values else fo(v), True)
     compare = _COMPARE.get(cond.op) if isinstance(cond, Binary) else None
     if compare is not None and isinstance(cond, Binary):
         left, right = cond.left, cond.right
@@ -997,10 +1067,27 @@ def _compile(tree: Node, integer: bool) -> Fn:
     names = tuple(sorted(_names(tree)))
     if not names:
         return inner
-    if len(names) == 1:
-        (only,) = names
-        return lambda v: inner({only: conv(v[only])})
-    return lambda v: inner({name: conv(v[name]) for name in names})
+    if not integer:
+        if len(names) == 1:
+            (only,) = names
+            return lambda v: inner({only: float(v[only])})
+
+        def floats(v: Values) -> Any:
+            converted = {}
+            for name in names:
+                converted[name] = float(v[name])
+            return inner(converted)
+        return floats
+
+    def int64s(v: Values) -> Any:
+        converted = {}
+        for name in names:
+            x = v[name]
+            # _int64_of's first test, inlined: most variables are int64 already
+            converted[name] = x if x.__class__ is int and _I64_MIN <= x <= _I64_MAX \
+                else _int64_of(x)
+        return inner(converted)
+    return int64s
 
 
 def _names(tree: Node) -> frozenset[str]:

@@ -279,6 +279,9 @@ class NodeMap:
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
 
+            # what a compiled formula may look up in the store itself (see
+            # nodemap.nodes.formulas.FormulaTerms.runner) before calling the reader
+            read_value.cached_name = name if plain else None  # type: ignore[attr-defined]
             return read_value
         name, _, suffix = pointer.partition(".")
         if name not in self._elements:

@@ -159,6 +159,12 @@ class Node:
         self.element = element
         #: the node map's value store: every cached result of this node lives there
         self.store = nodemap.store
+        #: the store's valid values and constant access modes (dicts the store clears but
+        #: never replaces): the uncached read path looks in them without a method call
+        self._values = self.store.values
+        self._constant_access = self.store.constant_access
+        #: the cycle guard's marker of this node's value evaluation
+        self._value_marker = (name, "value")
         #: the child elements by tag: for building only (:meth:`built` drops them)
         self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
         #: what the description says, read once (frozen)
@@ -166,6 +172,9 @@ class Node:
         self._number_sources: dict[tuple[str, str, bool], Callable[[], Any] | None] = {}
         self._polling: Any = _MISSING
         self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
+        #: pIsImplemented/pIsAvailable/pIsLocked pointer → the node whose access decides
+        #: whether it can be read (None: itself, or a name of no node)
+        self._condition_nodes: dict[str, Node | None] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
         # what the access mode depends on, read once (access is on the uncached read path)
@@ -460,7 +469,7 @@ class Node:
         # what the node is built on first: NI there wins over a pIsImplemented that
         # cannot be read or fails (measured: not even read); NA there leaves
         # pIsAvailable and pIsLocked unread, not pIsImplemented (which may make it NI)
-        mode = self.base_access()
+        mode = self._kept_base_access()
         if mode == "NI":
             return mode
         if self._is_implemented:
@@ -500,6 +509,21 @@ class Node:
             mode = "RO" if mode == "RW" else "NA"
         return mode
 
+    def _kept_base_access(self) -> str:
+        """:meth:`base_access`, kept in ``store.constant_base`` when it was worked out
+        without reading anything that varies: an access mode recomputed on every read
+        (its conditions read a NoCache register) then redoes only its conditions."""
+        store = self.store
+        mode = store.constant_base.get(self.name)
+        if mode is not None:
+            return mode
+        dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
+        mode = self.base_access()
+        if store.dynamic == dynamic and store.volatile == volatile and \
+                store.failed_conditions == failed:
+            store.constant_base[self.name] = mode
+        return mode
+
     def failed_access(self) -> str:
         """What this node's access answers after a condition's reading failed while it
         was worked out (see :meth:`access`): RW within ImposedAccessMode."""
@@ -522,10 +546,16 @@ class Node:
         be read, whichever condition it is: NI when that node is not implemented, NA
         otherwise (not available, write-only) — the reference's precedence (measured;
         e.g. Basler's IEEE1588 features, available through a Boolean that is NI)."""
-        nm = self.nodemap
-        target = pointer.partition(".")[0]
-        if target in nm and target != self.name:
-            mode = nm.node(target).access()
+        nodes = self._condition_nodes
+        if pointer in nodes:
+            node = nodes[pointer]
+        else:  # worked out once per pointer: the definition is fixed
+            nm = self.nodemap
+            target = pointer.partition(".")[0]
+            node = nodes[pointer] = \
+                nm.node(target) if target in nm and target != self.name else None
+        if node is not None:
+            mode = self._constant_access.get(node.name) or node.access()
             if mode not in READABLE:
                 return "NI" if mode == "NI" else "NA"
         return None
@@ -583,7 +613,8 @@ class Node:
             condition = self._conditions[pointer] = (
                 first if first in nm else None, nm.reader(pointer))
         target, read = condition
-        if target is not None and nm.node(target).access() not in READABLE:
+        if target is not None and (self._constant_access.get(target) or
+                                   nm.node(target).access()) not in READABLE:
             return False
         try:
             return bool(read())
@@ -641,10 +672,34 @@ class Node:
 
     def get(self) -> Any:
         """The value, computed once and cached until an input changes."""
-        value = self.store.values.get(self.name, MISSING)
+        value = self._values.get(self.name, MISSING)
         if value is not MISSING:
             return value
-        return self.evaluate("value", self._compute_value)
+        return self._evaluate_value()
+
+    def _evaluate_value(self) -> Any:
+        """``evaluate("value", self._compute_value)``, specialised for the value: the
+        read path after an invalidation goes through here once per node."""
+        store = self.store
+        active = self.nodemap.active
+        marker = self._value_marker
+        if marker in active:
+            raise self.nodemap.cycle_error(marker)
+        before = store.volatile
+        active[marker] = None
+        try:
+            value = self._compute_value()
+        finally:
+            active.pop(marker, None)
+        if store.volatile == before:
+            self._values[self.name] = value
+        return value
+
+    def readable_now(self) -> None:
+        """:meth:`check_readable`, one dict lookup when the access mode is constant and
+        readable (what most nodes of a real file end up with)."""
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
 
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")

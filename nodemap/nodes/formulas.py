@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lxml import etree
 
+from ..cache import MISSING
 from ..errors import FormulaError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access,
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, Node, combine_access,
                    double_to_integer_node, parse_float, parse_int, round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,9 +43,6 @@ class FormulaTerms:
         self.expressions: list[tuple[str, Formula]] = []
         #: variable name → the node its pVariable names (no ``.Max`` suffix: a value)
         self.targets: dict[str, str] = {}
-        #: formula variables → (name, reader, used) for every declared variable, in the
-        #: order the reference reads them (by name: its variables live in a sorted map)
-        self._plans: dict[frozenset[str], list[tuple[str, Callable[[], Any], bool]]] = {}
         for child in children:
             tag = localname(child.tag)
             name = child.get("Name", "")
@@ -73,30 +71,50 @@ class FormulaTerms:
 
         return compile_formula(text, integer=self.integer, node=self.owner.name)
 
-    def values(self, needed: frozenset[str], extra: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
-        """The inputs a formula needs: constants, ``extra`` (TO/FROM), the variables it
-        (or an expression) names, then the expressions in order."""
-        plan = self._plans.get(needed)
-        if plan is None:
-            wanted = set(needed)
-            for _, formula in self.expressions:
-                wanted |= formula.variables
-            # The reference reads every pVariable, named in the formula or not, in the
-            # order of their names: one that cannot be read (a WO register, a formula
-            # over one) fails the evaluation, and the first failure is the one reported.
-            plan = self._plans[needed] = [(name, self.readers[name], name in wanted)
-                                          for name in sorted(self.readers)]
-        values: dict[str, Any] = dict(self.constants)
-        if extra:
-            values.update(extra)
-        for name, reader, used in plan:
-            value = reader()
-            if used:
-                values[name] = int(value) if value is True or value is False else value
-        for name, formula in self.expressions:
-            values[name] = self.evaluate(formula, values)
-        return values
+    def runner(self, formula: Formula, extra: str | None = None) -> Callable[..., Any]:
+        """``formula`` evaluated over its inputs, compiled once: ``run()`` (or
+        ``run(x)``, binding ``x`` to ``extra``: TO/FROM) puts the constants, ``extra``
+        and the variables in a dict, then the expressions in order, and evaluates.  The
+        reference reads every pVariable, named in the formula or not, in the order of
+        their names: one that cannot be read (a WO register, a formula over one) fails
+        the evaluation, and the first failure is the one reported.  The plan is worked
+        out here, once; a variable whose value is valid in the store is read by one
+        lookup instead of a call."""
+        needed = set(formula.variables)
+        for _, expression in self.expressions:
+            needed |= expression.variables
+        store_values = self.owner.store.values
+        built = self.owner.nodemap._nodes  # name → node, for the ones built so far
+        plan = tuple((name, self.readers[name], name in needed,
+                      getattr(self.readers[name], "cached_name", None))
+                     for name in sorted(self.readers))
+        constants = self.constants
+        expressions = tuple(self.expressions)
+        evaluate = self.evaluate
+
+        def run(extra_value: Any = None) -> Any:
+            values = dict(constants) if constants else {}
+            if extra is not None:
+                values[extra] = extra_value
+            for name, reader, used, cached_name in plan:
+                if cached_name:  # what reader() does, without its two calls
+                    value = store_values.get(cached_name, MISSING)
+                    if value is MISSING:
+                        node = built.get(cached_name)
+                        value = reader() if node is None else node.get()
+                else:
+                    value = reader()
+                if used:
+                    values[name] = int(value) if value is True or value is False else value
+            for name, expression in expressions:
+                values[name] = evaluate(expression, values)
+            try:
+                return formula(values)
+            except FormulaError:
+                raise
+            except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError):
+                return evaluate(formula, values)  # raises, naming the formula
+        return run
 
     def evaluate(self, formula: Formula, values: dict[str, Any]) -> Any:
         try:
@@ -137,11 +155,12 @@ class SwissKnife(_FormulaNode):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.formula = self.terms.compile(self.text("Formula"), "Formula")
+        self._run = self.terms.runner(self.formula)
 
     def _compute_value(self) -> Any:
-        self.check_readable()
-        result = self.terms.evaluate(self.formula, self.terms.values(self.formula.variables))
-        return self.result(result)
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        return self.result(self._run())
 
     def result(self, value: Any) -> Any:
         return float(value)
@@ -167,6 +186,14 @@ class IntSwissKnife(SwissKnife):
     def result(self, value: Any) -> int:
         return _to_int64(value)
 
+    def _compute_value(self) -> Any:
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        value = self._run()
+        if value.__class__ is int and INT64_MIN <= value <= INT64_MAX:
+            return value  # what _to_int64 gives back unchanged
+        return _to_int64(value)
+
     def get_min(self) -> int:
         self.check_bounds_available()
         return INT64_MIN
@@ -190,10 +217,10 @@ class InlineSwissKnife:
             if localname(child.tag) == "Formula":
                 formula = (child.text or "").strip()
         self.formula = self.terms.compile(formula, "IntSwissKnife Formula")
+        self._run = self.terms.runner(self.formula)
 
     def get(self) -> int:
-        return _to_int64(self.terms.evaluate(self.formula,
-                                             self.terms.values(self.formula.variables)))
+        return _to_int64(self._run())
 
 
 class Converter(_FormulaNode):
@@ -210,9 +237,15 @@ class Converter(_FormulaNode):
         if not self.target_name:
             raise XmlError(f"{self.where()} has no pValue")
         self.slope = self.text("Slope", "Automatic") or "Automatic"
+        self._run_from = self.terms.runner(self.formula_from, "TO")
+        self._run_to = self.terms.runner(self.formula_to, "FROM")
+        self._target: Node | None = None
 
     def target(self) -> Node:
-        return self.nodemap.node(self.target_name)  # type: ignore[arg-type]
+        target = self._target
+        if target is None:  # built on first use (it may be built after this node)
+            target = self._target = self.nodemap.node(self.target_name)  # type: ignore[arg-type]
+        return target
 
     def base_access(self) -> str:
         """The pValue's access, NI/NA when a pVariable is not implemented/available."""
@@ -221,19 +254,18 @@ class Converter(_FormulaNode):
         return combine_access(self.target().access(), variables)
 
     def convert_from(self, raw: Any) -> Any:
-        values = self.terms.values(self.formula_from.variables, {"TO": raw})
-        return self.result(self.terms.evaluate(self.formula_from, values))
+        return self.result(self._run_from(raw))
 
     def convert_to(self, value: Any) -> Any:
-        values = self.terms.values(self.formula_to.variables, {"FROM": value})
-        return self.terms.evaluate(self.formula_to, values)
+        return self._run_to(value)
 
     def result(self, value: Any) -> Any:
         return float(value)
 
     def _compute_value(self) -> Any:
-        self.check_readable()
-        return self.convert_from(self.target().get())
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        return self.convert_from((self._target or self.target()).get())
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal, NoReturn
 
 from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
@@ -77,6 +77,10 @@ class RegisterNode(Node):
         self._static_key: tuple[str, int, int] | None = None if self._static_span is None \
             else (self.port_name, *self._static_span)
         self._cachable = self.caching != "NoCache"
+        #: the node map's connected ports by name (a dict it never replaces)
+        self._ports = self.nodemap._ports
+        #: the compiled uncached read (see :meth:`_compile_read`), built on first use
+        self._read: Callable[[], Any] | None = None
 
     def _collect_dependencies(self) -> Iterable[str]:
         yield from super()._collect_dependencies()
@@ -138,8 +142,11 @@ class RegisterNode(Node):
         return address
 
     def length(self) -> int:
-        if self._fixed_length is not None:
-            length = self._fixed_length
+        length = self._fixed_length
+        if length is not None:
+            low, high = self.LENGTHS
+            if low <= length <= high:
+                return length
         else:
             length = self.whole(self._length_reader(), "pLength")  # type: ignore[misc]
         low, high = self.LENGTHS
@@ -222,9 +229,16 @@ class RegisterNode(Node):
         store = self.store
         before = store.volatile
         key = self._static_key
-        if key is None:
-            with nm.evaluating(self, "address"):
+        if key is None:  # the cycle guard of nm.evaluating, inlined
+            active = nm.active
+            marker = (self.name, "address")
+            if marker in active:
+                raise nm.cycle_error(marker)
+            active[marker] = None
+            try:
                 address, length = self._checked(self.address(), self.length())
+            finally:
+                active.pop(marker, None)
             key = (self.port_name, address, length)
         else:  # a constant address needs no evaluation (nor a cycle guard)
             address, length = key[1], key[2]
@@ -234,23 +248,168 @@ class RegisterNode(Node):
             if data is not None:
                 store.read_from(self.name, key)
                 return data
-        try:
-            data = nm.port(self.port_name).read(address, length) if length else b""
-        except (NodeMapError, OSError) as exc:
-            error = _port_error(self, "read", address, exc)
-            if error is exc:
-                raise
-            raise error from exc
-        if not isinstance(data, (bytes, bytearray)) or len(data) != length:
-            raise ProtocolError(
-                f"{self.name}: the port returned {len(data) if data is not None else 0} "
-                f"bytes for a {length}-byte read at 0x{address:X}")
-        data = bytes(data)
+        data = self._port_read(address, length)
         if cachable and store.volatile == before:
             store.keep_bytes(self.name, key, data)
         else:
             store.volatile += 1
         return data
+
+    def _port_read(self, address: int, length: int) -> bytes:
+        """``length`` bytes at ``address`` from the port (no cache): a failure names this
+        register and the address; a reply of the wrong size is a ProtocolError."""
+        try:
+            port = self._ports.get(self.port_name)
+            if port is None:
+                port = self.nodemap.port(self.port_name)  # raises, saying what to connect
+            data = port.read(address, length) if length else b""
+        except (NodeMapError, OSError) as exc:
+            self._read_failed(address, exc)
+        return self._reply(data, address, length)
+
+    def _read_failed(self, address: int, exc: Exception) -> NoReturn:
+        """Raise the error of a failed port read (called in its ``except`` clause)."""
+        error = _port_error(self, "read", address, exc)
+        if error is exc:
+            raise exc
+        raise error from exc
+
+    def _reply(self, data: Any, address: int, length: int) -> bytes:
+        """``data`` read from the port as bytes, checked to be ``length`` of them."""
+        if data.__class__ is not bytes:
+            if not isinstance(data, (bytes, bytearray)):
+                raise ProtocolError(
+                    f"{self.name}: the port returned {type(data).__name__} for a "
+                    f"{length}-byte read at 0x{address:X}, not bytes")
+        reply = bytes(data)  # the same object when it is bytes already
+        if len(reply) != length:
+            raise ProtocolError(
+                f"{self.name}: the port returned {len(reply)} bytes for a {length}-byte "
+                f"read at 0x{address:X}")
+        return reply
+
+    def _compile_read(self, decode: Callable[[bytes], Any]) -> Callable[[], Any]:
+        """The whole uncached read of this register's value, built once: the access
+        check (one lookup when constant), the bytes (the store's, or one port read) and
+        ``decode``, with no per-read allocation beyond the value.  A register at a
+        constant span (most of them) gets a closure specialised to it; NoCache ones
+        never touch the cached bytes and are never kept."""
+        name, store, values = self.name, self.store, self._values
+        constant_access, check = self._constant_access, self.check_readable
+        key = self._static_key
+        if key is None:  # an address or length read from other nodes
+            read_bytes = self.read_bytes
+
+            def read_dynamic() -> Any:
+                if constant_access.get(name) not in READABLE:
+                    check()
+                before = store.volatile
+                value = decode(read_bytes())
+                if store.volatile == before:
+                    values[name] = value
+                return value
+            return read_dynamic
+        address, length = key[1], key[2]
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        ports, port_name = self._ports, self.port_name
+        if not self._cachable:
+            def read_volatile() -> Any:
+                if constant_access.get(name) not in READABLE:
+                    check()
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
+                store.volatile += 1  # what is computed from it is not kept either
+                return decode(data)
+            return read_volatile
+        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+
+        def read_cached() -> Any:
+            if constant_access.get(name) not in READABLE:
+                check()
+            data = bytes_at(key)
+            if data is None:
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
+                keep_bytes(name, key, data)
+            else:
+                read_from(name, key)
+            value = values[name] = decode(data)
+            return value
+        return read_cached
+
+    def _compile_int_read(self, signed: bool, shift: int, mask: int | None
+                          ) -> Callable[[], int]:
+        """:meth:`_compile_read` for a cachable register at a constant span holding an
+        integer (``mask``: a bit field ``shift`` bits up), the decode inlined."""
+        name, store, values = self.name, self.store, self._values
+        constant_access, check = self._constant_access, self.check_readable
+        key = self._static_key
+        assert key is not None and self._cachable
+        address, length = key[1], key[2]
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        ports, port_name = self._ports, self.port_name
+        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        from_bytes, byteorder = int.from_bytes, self.byteorder
+        if mask is None:
+            def read_int() -> int:
+                if constant_access.get(name) not in READABLE:
+                    check()
+                data = bytes_at(key)
+                if data is None:
+                    port = ports.get(port_name)
+                    if port is None:
+                        data = port_read(address, length)  # raises, saying what to connect
+                    else:
+                        try:
+                            data = port.read(address, length)
+                        except (NodeMapError, OSError) as exc:
+                            failed(address, exc)
+                        if data.__class__ is not bytes or len(data) != length:
+                            data = reply(data, address, length)
+                    keep_bytes(name, key, data)
+                else:
+                    read_from(name, key)
+                value = values[name] = from_bytes(data, byteorder, signed=signed)
+                return value
+            return read_int
+
+        def read_field() -> int:
+            if constant_access.get(name) not in READABLE:
+                check()
+            data = bytes_at(key)
+            if data is None:
+                port = ports.get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
+                keep_bytes(name, key, data)
+            else:
+                read_from(name, key)
+            value = values[name] = (from_bytes(data, byteorder) >> shift) & mask
+            return value
+        return read_field
 
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap
@@ -328,26 +487,30 @@ class IntReg(RegisterNode):
         return 8 * self.length()
 
     def get(self) -> int:
-        store = self.store
-        name = self.name
-        value: int | None = store.values.get(name)
+        value: int | None = self._values.get(self.name)
         if value is not None:
             return value
-        # the uncached read, inlined for the common case: a constant access mode and
-        # cached bytes at a constant span (an invalidation leaves both in the store)
-        if store.constant_access.get(name) not in READABLE:
-            self.check_readable()
-        before = store.volatile
+        read = self._read
+        if read is None:
+            layout = self._int_layout() if self._cachable else None
+            read = self._read = self._compile_read(self._decoder()) if layout is None \
+                else self._compile_int_read(*layout)
+        return read()
+
+    def _int_layout(self) -> tuple[bool, int, int | None] | None:
+        """(signed, shift, mask or None) of the integer at a constant span, for the
+        decode inlined in the compiled read; None: decode through :meth:`decode`."""
         key = self._static_key
-        data = store.bytes_at(key) if key is not None and self._cachable else None
-        if data is not None:
-            store.read_from(name, key)  # type: ignore[arg-type]
-        else:
-            data = self.read_bytes()
-        value = self.decode(data)
-        if store.volatile == before:
-            store.values[name] = value
-        return value
+        return None if key is None else (self.signed or key[2] >= 8, 0, None)
+
+    def _decoder(self) -> Callable[[bytes], int]:
+        """``decode`` with what the definition fixes worked out once."""
+        key = self._static_key
+        if key is None:
+            return self.decode
+        from_bytes, byteorder = int.from_bytes, self.byteorder
+        signed = self.signed or key[2] >= 8
+        return lambda data: from_bytes(data, byteorder, signed=signed)
 
     def decode(self, data: bytes) -> int:
         # An unsigned 8-byte register reads as int64 in the reference (two's complement).
@@ -422,6 +585,29 @@ class MaskedIntReg(IntReg):
             return -1
         return super().get_max()
 
+    def _int_layout(self) -> tuple[bool, int, int | None] | None:
+        if self._static_key is None or self.signed:
+            return None
+        try:
+            shift, width = self.field()
+        except XmlError:  # raised by each read, after its access check
+            return None
+        if width >= 64:  # a whole 64-bit field reads as int64: decode() does it
+            return None
+        return False, shift, (1 << width) - 1
+
+    def _decoder(self) -> Callable[[bytes], int]:
+        if self._static_key is None:
+            return self.decode
+        try:
+            shift, width = self.field()
+        except XmlError:  # raised by each read, after its access check
+            return self.decode
+        from_bytes, byteorder, mask = int.from_bytes, self.byteorder, (1 << width) - 1
+        if not self.signed and width < 64:
+            return lambda data: (from_bytes(data, byteorder) >> shift) & mask
+        return self.decode
+
     def decode(self, data: bytes) -> int:
         shift, width = self.field()
         raw = (int.from_bytes(data, self.byteorder) >> shift) & ((1 << width) - 1)
@@ -457,14 +643,30 @@ class FloatReg(RegisterNode):
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
     def get(self) -> float:
-        value: float | None = self.store.values.get(self.name)
-        if value is None:
-            self.check_readable()
-            store = self.store
-            before = store.volatile
-            value = struct.unpack(self._format(), self.read_bytes())[0]
-            if store.volatile == before:
-                store.values[self.name] = value
+        value: float | None = self._values.get(self.name)
+        if value is not None:
+            return value
+        read = self._read
+        if read is None:
+            read = self._read_checked  # a varying span: its length is checked each time
+            if self._static_key is not None:
+                try:
+                    unpack = struct.Struct(self._format()).unpack
+                except XmlError:  # a length that is no float: each read says so
+                    pass
+                else:
+                    read = self._compile_read(lambda data: unpack(data)[0])
+            self._read = read
+        return read()
+
+    def _read_checked(self) -> float:
+        """The read with the length checked first (before the port is asked)."""
+        self.check_readable()
+        store = self.store
+        before = store.volatile
+        value: float = struct.unpack(self._format(), self.read_bytes())[0]
+        if store.volatile == before:
+            store.values[self.name] = value
         return value
 
     def set(self, value: Any) -> None:

@@ -10,7 +10,7 @@ increment, then write the source and propagate (``pValueCopy`` included).
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError
@@ -34,6 +34,9 @@ class ValueNode(Node):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._pvalue = self.text("pValue")
+        #: how the pValue node's number is read, once it is built (the source of a
+        #: value that is not indexed)
+        self._target_read: Callable[[], Any] | None = None
         self._index = self.text("pIndex")
         self._index_reader = self.nodemap.reader(self._index) if self._index else None
         #: the nodes whose access bounds this one's (index and bound pointers)
@@ -179,8 +182,18 @@ class ValueNode(Node):
     # -- cached computation -------------------------------------------------------------
 
     def _compute_value(self) -> Any:
-        self.check_readable()
-        return self.convert(self.read_source())
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        read = self._target_read
+        if read is None:
+            if not self._pvalue:
+                return self.convert(self.read_source())
+            target = self.nodemap.node(self._pvalue)
+            # numeric(): an Enumeration source gives its integer, not its symbolic name;
+            # for every other kind numeric() is get(), called directly
+            read = self._target_read = target.get if type(target).numeric is Node.numeric \
+                else target.numeric
+        return self.convert(read())
 
     def convert(self, raw: Any) -> Any:
         return raw

@@ -1,0 +1,83 @@
+"""The compiler's shortcuts (docs/core.md): an ``(X = k1) || (X = k2) ...`` chain as one
+set lookup and comparisons inlined must give what the operators give one by one.  The
+expected values are worked out here in Python from the operators' definitions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nodemap.errors import FormulaError
+from nodemap.formula import _equality_set, _parse, compile_formula
+
+CHAIN = "((P1=0)||(P1=1))||((P1=2)||(P1=3))"
+MUX = f"({CHAIN})?((P2&0x40000000)>>30):((P1=7)?0x10:0xffffffff)"
+
+
+def _mux(p1: int, p2: int) -> int:
+    if p1 in (0, 1, 2, 3):
+        return (p2 & 0x40000000) >> 30
+    return 0x10 if p1 == 7 else 0xFFFFFFFF
+
+
+@settings(max_examples=200, deadline=None)
+@given(p1=st.integers(-3, 9) | st.integers(-(1 << 63), (1 << 63) - 1),
+       p2=st.integers(0, (1 << 32) - 1))
+def test_a_selector_multiplexer_gives_what_its_operators_give(p1: int, p2: int) -> None:
+    assert compile_formula(MUX, integer=True)({"P1": p1, "P2": p2}) == _mux(p1, p2)
+    chain = compile_formula(CHAIN, integer=True)({"P1": p1})
+    assert chain == (1 if p1 in (0, 1, 2, 3) else 0) and type(chain) is int
+
+
+@pytest.mark.parametrize("value, expected", [(2.0, 1.0), (2.5, 0.0), (1, 1.0), (-0.0, 0.0)])
+def test_a_chain_in_double_compares_the_double(value: float, expected: float) -> None:
+    result = compile_formula("(X = 1) || (X = 2) || (X = 0.5)")({"X": value})
+    assert result == expected and type(result) is float
+
+
+@pytest.mark.parametrize("text, shortcut, members", [
+    ("(X = 1) || (X = 2)", True, {1, 2}),
+    ("(1 = X) || (X = 2) || (3 = X)", True, {1, 2, 3}),
+    ("(X = 1) || (Y = 2)", False, None),          # two variables: compared one by one
+    ("(X = 1) || (X > 2)", False, None),          # not only equalities
+    ("(X = 1) && (X = 2)", False, None),
+])
+def test_which_chains_become_a_set(text: str, shortcut: bool, members: set[int] | None
+                                   ) -> None:
+    tree, _ = _parse(text, True, "N")
+    found = _equality_set(tree, True)
+    assert (found is not None) is shortcut
+    if members is None:
+        return
+    assert found == ("X", frozenset(members))
+    for x in range(-1, 5):
+        assert compile_formula(text, integer=True)({"X": x}) == int(x in members)
+
+
+def test_a_float_literal_in_an_integer_chain_keeps_the_comparisons() -> None:
+    tree, _ = _parse("(X = 1) || (X = 2)", False, "N")
+    assert _equality_set(tree, False) is not None     # a double formula: doubles compared
+    tree, _ = _parse("(X = 1.5) || (X = 2)", False, "N")
+    assert _equality_set(tree, True) is None           # int64 mode with a double literal
+
+
+def test_a_missing_variable_in_a_chain_is_still_named() -> None:
+    with pytest.raises(FormulaError, match="X"):
+        compile_formula("(X = 1) || (X = 2)", integer=True)({})
+
+
+@pytest.mark.parametrize("op, fn", [("=", lambda a, b: a == b), ("<>", lambda a, b: a != b),
+                                    ("<", lambda a, b: a < b), (">", lambda a, b: a > b),
+                                    ("<=", lambda a, b: a <= b), (">=", lambda a, b: a >= b)])
+@pytest.mark.parametrize("integer", [True, False])
+def test_inlined_comparisons_give_one_or_zero(op: str, fn, integer: bool) -> None:
+    one, zero = (1, 0) if integer else (1.0, 0.0)
+    for a in (-2, 0, 3):
+        for b in (-2, 0, 3):
+            values = {"A": a, "B": b}
+            for text, expected in ((f"A {op} B", fn(a, b)), (f"A {op} 0", fn(a, 0)),
+                                   (f"0 {op} B", fn(0, b)), (f"(A + 1) {op} B", fn(a + 1, b)),
+                                   (f"(A + 1) {op} 0", fn(a + 1, 0))):
+                result = compile_formula(text, integer=integer)(values)
+                assert result == (one if expected else zero) and type(result) is type(one), text
