@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sys
+from operator import itemgetter
 from typing import Iterator, Union
 
 from lxml import etree
@@ -43,20 +44,26 @@ __all__ = ["LazyIndex", "FullIndex", "Index", "open_index", "scan"]
 FAST = sys.version_info >= (3, 11)
 
 _S = rb"[ \t\r\n]"
-_ATTR = rb"(?:" + _S + rb"++[A-Za-z_][\w.:-]*+" + _S + rb"*+=" + _S + \
+_ATTR_NAME = rb"[A-Za-z_][\w.:-]*+"
+_ATTR = rb"(?:" + _S + rb"++" + _ATTR_NAME + _S + rb"*+=" + _S + \
     rb"""*+(?:"[^"<]*+"|'[^'<]*+'))"""
+#: a Group's attributes may not declare namespaces (its elements are parsed without it)
+_GROUP_ATTR = _ATTR.replace(_ATTR_NAME, rb"(?!xmlns)" + _ATTR_NAME)
 _COMMENT = rb"<!--(?:[^-]++|-(?!-))*+-->"
 _CDATA = rb"<!\[CDATA\[(?:[^\]]++|\](?!\]>))*+\]\]>"
-_PI = rb"<\?(?:[^?]++|\?(?!>))*+\?>"
+#: processing instructions; not an XML declaration, which may only start the document
+_PI = rb"<\?(?![xX][mM][lL][ \t\r\n?])(?:[^?]++|\?(?!>))*+\?>"
+_DECL = rb"<\?xml(?:[^?]++|\?(?!>))*+\?>"
 _MISC = _S + rb"++|" + _COMMENT + rb"|" + _PI
-# an element: its tag, its Name when that is the first attribute, and its content up to
-# the end tag of the same name (no element of the same name may open inside it)
+# An element: its tag, its Name when that is the first attribute, and its content up to
+# the end tag of the same name; no element of the same name may open inside it, and
+# CDATA sections, comments and PIs in it are skipped whole (they may hold '<').
 _ELEMENT = (rb"(<(?P<tag>[A-Za-z_][\w.-]*+)(?:" + _S + rb"++Name" + _S + rb"*+=" + _S +
             rb'*+"(?P<name>[^"<&\t\r\n]*+)")?+' + _ATTR + rb"*+" + _S + rb"*+"
-            rb"(?:/>|>(?:[^<]++|" + _CDATA + rb"|" + _COMMENT + rb"|" + _PI + rb"|"
-            rb"<(?!/(?P=tag)" + _S + rb"*+>)(?!(?P=tag)[ \t\r\n/>]))*+"
+            rb"(?:/>|>[^<]*+(?:(?:<(?=[A-Za-z_])(?!(?P=tag)[ \t\r\n/>])|</(?!(?P=tag)" +
+            _S + rb"*+>)|" + _CDATA + rb"|" + _COMMENT + rb"|" + _PI + rb")[^<]*+)*+"
             rb"</(?P=tag)" + _S + rb"*+>))")
-_GROUP_TAGS = rb"<Group" + _ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"
+_GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"
 
 if FAST:
     #: top level: (gap, element, tag, name); gaps hold whitespace, comments, PIs, Groups
@@ -65,11 +72,13 @@ if FAST:
     _CHILD = re.compile(rb"((?:" + _MISC + rb")*+)" + _ELEMENT)
     _TOP_GAP = re.compile(rb"(?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+")
     _CHILD_GAP = re.compile(rb"(?:" + _MISC + rb")*+")
-    _ROOT = re.compile(rb"(?:" + _MISC + rb")*+(<RegisterDescription" + _ATTR + rb"*+" + _S +
-                       rb"*+>)")
+    _ROOT = re.compile(rb"(?:" + _DECL + rb")?+(?:" + _MISC + rb")*+(<RegisterDescription" +
+                       _ATTR + rb"*+" + _S + rb"*+>)")
     _ROOT_END = re.compile(rb"</RegisterDescription" + _S + rb"*+>(?:" + _MISC + rb")*+")
     _START_TAG = re.compile(rb"<[A-Za-z_][\w.-]*+" + _ATTR + rb"*+" + _S + rb"*+>")
     _NAME_ATTR = re.compile(_S + rb"Name" + _S + rb"*=")
+    _EMPTY_NAME = re.compile(_S + rb"Name" + _S + rb"*=" + _S + rb'*""')
+    _GROUP_TAG = re.compile(rb"<(/?)Group")
     _DEFAULT_NS = re.compile(_S + rb"xmlns" + _S + rb'*=' + _S + rb"""*(?:"([^"]*)"|'([^']*)')""")
     _DECLARATION = re.compile(rb"<\?xml" + _S + rb"[^?]*encoding" + _S + rb"*=" + _S +
                               rb"""*["']([A-Za-z0-9._-]+)""")
@@ -77,7 +86,15 @@ if FAST:
 #: lxml keeps a line in an unsigned short when it is set after parsing
 _MAX_SET_LINE = 65535
 _UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")
-_CONTAINERS = frozenset(("Enumeration", "StructReg")) | _NESTING_REGISTERS
+#: elements whose children are scanned for named nodes: always, or (registers) when they
+#: hold an IntSwissKnife
+_ALWAYS_SCANNED = frozenset(("Enumeration", "StructReg"))
+_CONTAINERS = _ALWAYS_SCANNED | _NESTING_REGISTERS
+
+
+#: where a name is: its top-level element, or (top-level element, child index,
+#: StructReg parent's top-level element or -1)
+_Place = Union[int, tuple[int, int, int]]
 
 
 class _Fallback(Exception):
@@ -116,7 +133,7 @@ class LazyIndex:
 
     def __init__(self, data: bytes, head: bytes, head_end: int, namespace: str,
                  gaps: list[bytes], elements: list[bytes], tags: dict[str, str],
-                 where: dict[str, tuple[int, int, int]]) -> None:
+                 where: dict[str, _Place]) -> None:
         #: the description's bytes (preamble already replaced by empty lines)
         self.data = data
         #: the root's start tag, under which every element is parsed
@@ -133,7 +150,7 @@ class LazyIndex:
         #: line of each top-level element (computed on first use)
         self._lines: list[int] | None = None
         self._lines_head = data.count(b"\n", 0, head_end)
-        self._parser = _parser()
+        self._parser: etree.XMLParser | None = None
         self._full: Document | None = None
 
     # -- elements ------------------------------------------------------------------------
@@ -142,8 +159,13 @@ class LazyIndex:
         """The element of node ``name`` (parsed on first use; KeyError if absent)."""
         if self._full is not None:
             return self._full.elements[name]
-        top, child, _ = self._where[name]
-        element = self._top(top)
+        place = self._where[name]
+        if type(place) is int:
+            element = self._top(place)
+            child = -1
+        else:
+            top, child, _ = place
+            element = self._top(top)
         if self._full is not None:          # parsing it fell back to the whole document
             return self._full.elements[name]
         return element if child < 0 else element[child]
@@ -152,7 +174,8 @@ class LazyIndex:
         """A StructEntry's enclosing StructReg element (None for other nodes)."""
         if self._full is not None:
             return self._full.struct_parents.get(name)
-        top, _, parent = self._where[name]
+        place = self._where[name]
+        parent = -1 if type(place) is int else place[2]
         if parent < 0:
             return None
         element = self._top(parent)
@@ -170,6 +193,8 @@ class LazyIndex:
         padded = line + text.count(b"\n") > _MAX_SET_LINE
         if padded:   # lines lxml cannot store when set afterwards: parse them in place
             head = head + b"\n" * (line - 1 - head.count(b"\n"))
+        if self._parser is None:
+            self._parser = _parser()
         try:
             root = etree.fromstring(head + text + self.close, self._parser)
         except (etree.XMLSyntaxError, ValueError):
@@ -269,78 +294,88 @@ def _scan(data: bytes) -> LazyIndex:
     if declared and declared.group(1).decode("ascii").lower().replace("_", "-") \
             not in _UTF8 and not data.isascii():
         raise _Fallback("an encoding other than UTF-8")
-    if data.count(b"xmlns") != head.count(b"xmlns"):
-        raise _Fallback("a namespace declared below the root")
     default = _DEFAULT_NS.search(head)
     raw = (default.group(1) or default.group(2) or b"") if default else b""
     if re.search(rb"[&\t\r\n]", raw):
         raise _Fallback("a default namespace with blanks or references")
     namespace = raw.decode("utf-8")
-    at = data.find(b"<?", 1)
-    while at >= 0:
-        if data[at + 2:at + 5].lower() == b"xml":
-            raise _Fallback("an XML declaration or a reserved PI after the start")
-        at = data.find(b"<?", at + 2)
     close = data.rfind(b"</RegisterDescription")
     start = root.end()
     if close < start or _ROOT_END.fullmatch(data, close) is None:
         raise _Fallback("no </RegisterDescription> at the end")
-    found_tops = _TOP.findall(data, start, close)
-    consumed = 0
-    for gap, text, _tag, _name in found_tops:
-        consumed += len(gap) + len(text)
+    found = _TOP.findall(data, start, close)
+    gaps = list(map(_FIRST, found))
+    texts = list(map(_SECOND, found))
+    consumed = sum(map(len, gaps)) + sum(map(len, texts))
     if _TOP_GAP.fullmatch(data, start + consumed, close) is None:
         raise _Fallback("top-level content the scan does not understand")
-    gaps: list[bytes] = []
-    elements: list[bytes] = []
-    tags: dict[str, str] = {}
-    where: dict[str, tuple[int, int, int]] = {}
+    if b"Group" in b"".join(gaps) or b"Group" in data[start + consumed:close]:
+        _check_groups([*gaps, data[start + consumed:close]])
+    # tags and names decoded in one C-level call each (names hold no newline)
+    tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n")
+    names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n")
+    # the elements that need more than their name: unnamed ones, and those that declare
+    # nodes inside them (in document order, where their nested names go)
+    special = [i for i, tag in enumerate(tags) if tag in _CONTAINERS and (
+        tag in _ALWAYS_SCANNED or b"<IntSwissKnife" in texts[i])]
+    if "" in names:
+        special = sorted({*special, *(i for i, name in enumerate(names) if not name)})
+    index_tags: dict[str, str] = {}
+    where: dict[str, _Place] = {}
+    expected = 0
+    previous = 0
+    for i in special:
+        if previous < i:
+            index_tags.update(zip(names[previous:i], tags[previous:i]))
+            where.update(zip(names[previous:i], range(previous, i)))
+            expected += i - previous
+        previous = i + 1
+        tag, name, text = tags[i], names[i], texts[i]
+        if tag == "StructReg":
+            expected += _struct_reg(text, i, index_tags, where)
+            continue
+        if not name:
+            _unnamed(text)
+            continue
+        index_tags[name] = tag
+        where[name] = i
+        expected += 1
+        if tag == "Enumeration":
+            for child, (child_tag, child_name) in _children(text):
+                if child_tag == "EnumEntry":
+                    index_tags[f"EnumEntry_{name}_{child_name}"] = child_tag
+                    where[f"EnumEntry_{name}_{child_name}"] = (i, child, -1)
+                    expected += 1
+        elif b"<IntSwissKnife" in text:
+            for child, (child_tag, child_name) in _children(text):
+                if child_tag == "IntSwissKnife":
+                    nested = nested_name(tag, name, child_name)
+                    index_tags[nested] = child_tag
+                    where[nested] = (i, child, -1)
+                    expected += 1
+    if previous < len(names):
+        index_tags.update(zip(names[previous:], tags[previous:]))
+        where.update(zip(names[previous:], range(previous, len(names))))
+        expected += len(names) - previous
+    if len(index_tags) != expected:
+        raise _Fallback("a name defined twice")
+    return LazyIndex(data, head, root.end(), namespace, gaps, texts, index_tags, where)
+
+
+_FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
+
+
+def _check_groups(gaps: list[bytes]) -> None:
+    """``<Group>`` and ``</Group>`` balance, in order, over the top level."""
     depth = 0
-    for index, (gap, text, tag_b, name_b) in enumerate(found_tops):
-        gaps.append(gap)
-        elements.append(text)
+    for gap in gaps:
         if b"Group" in gap:
-            for closing in re.findall(rb"<(/?)Group", gap):
+            for closing in _GROUP_TAG.findall(gap):
                 depth += -1 if closing else 1
                 if depth < 0:
                     raise _Fallback("an unbalanced </Group>")
-        tag = tag_b.decode("ascii")
-        if tag == "StructReg":
-            _struct_reg(text, index, tags, where)
-            continue
-        if not name_b:
-            _unnamed(text)
-            continue
-        name = name_b.decode("utf-8")
-        if name in tags:
-            raise _Fallback(f"{name!r} defined twice")
-        tags[name] = tag
-        where[name] = (index, -1, -1)
-        if tag == "Enumeration":
-            for child, (ctag, cname) in _children(text):
-                if ctag == "EnumEntry":
-                    _add(f"EnumEntry_{name}_{cname}", ctag, (index, child, -1), tags, where)
-        elif tag in _NESTING_REGISTERS and b"<IntSwissKnife" in text:
-            for child, (ctag, cname) in _children(text):
-                if ctag == "IntSwissKnife":
-                    _add(nested_name(tag, name, cname), ctag, (index, child, -1), tags, where)
-    tail = data[start + consumed:close]
-    if b"Group" in tail:
-        for closing in re.findall(rb"<(/?)Group", tail):
-            depth += -1 if closing else 1
-            if depth < 0:
-                raise _Fallback("an unbalanced </Group>")
     if depth:
         raise _Fallback("an unclosed <Group>")
-    return LazyIndex(data, head, root.end(), namespace, gaps, elements, tags, where)
-
-
-def _add(name: str, tag: str, place: tuple[int, int, int], tags: dict[str, str],
-         where: dict[str, tuple[int, int, int]]) -> None:
-    if name in tags:
-        raise _Fallback(f"{name!r} defined twice")
-    tags[name] = tag
-    where[name] = place
 
 
 def _unnamed(text: bytes) -> None:
@@ -348,8 +383,7 @@ def _unnamed(text: bytes) -> None:
     without a name, unless it has a Name elsewhere in its start tag."""
     start = _START_TAG.match(text)
     tag_text = text[:start.end()] if start else text[:text.find(b">") + 1]
-    if _NAME_ATTR.search(tag_text) and not re.search(
-            _S + rb'++Name' + _S + rb'*+=' + _S + rb'*+""', tag_text):
+    if _NAME_ATTR.search(tag_text) and not _EMPTY_NAME.search(tag_text):
         raise _Fallback("a Name that is not the first attribute")
 
 
@@ -377,13 +411,21 @@ def _children(text: bytes) -> list[tuple[int, tuple[str, str]]]:
 
 
 def _struct_reg(text: bytes, index: int, tags: dict[str, str],
-                where: dict[str, tuple[int, int, int]]) -> None:
+                where: dict[str, _Place]) -> int:
     """A StructReg has no name of its own: its inline IntSwissKnife nodes (first, as
-    the full index takes them) and its StructEntry nodes are indexed."""
+    the full index takes them) and its StructEntry nodes are indexed.  Returns how many
+    names it added (a name defined twice adds fewer)."""
     children = _children(text)
+    added = 0
     for child, (tag, name) in children:
         if tag == "IntSwissKnife":
-            _add(nested_name("StructReg", None, name), tag, (index, child, -1), tags, where)
+            name = nested_name("StructReg", None, name)
+            tags[name] = tag
+            where[name] = (index, child, -1)
+            added += 1
     for child, (tag, name) in children:
         if tag == "StructEntry":
-            _add(name, tag, (index, child, index), tags, where)
+            tags[name] = tag
+            where[name] = (index, child, index)
+            added += 1
+    return added
