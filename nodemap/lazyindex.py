@@ -83,6 +83,8 @@ if FAST:
     _DECLARATION = re.compile(rb"<\?xml" + _S + rb"[^?]*encoding" + _S + rb"*=" + _S +
                               rb"""*["']([A-Za-z0-9._-]+)""")
 
+#: Groups nested deeper are left to the full parse (which refuses trees deeper than 256)
+_MAX_GROUP_DEPTH = 16
 #: lxml keeps a line in an unsigned short when it is set after parsing
 _MAX_SET_LINE = 65535
 _UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")
@@ -312,8 +314,8 @@ def _scan(data: bytes) -> LazyIndex:
     if b"Group" in b"".join(gaps) or b"Group" in data[start + consumed:close]:
         _check_groups([*gaps, data[start + consumed:close]])
     # tags and names decoded in one C-level call each (names hold no newline)
-    tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n")
-    names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n")
+    tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n") if found else []
+    names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n") if found else []
     # the elements that need more than their name: unnamed ones, and those that declare
     # nodes inside them (in document order, where their nested names go)
     special = [i for i, tag in enumerate(tags) if tag in _CONTAINERS and (
@@ -374,6 +376,8 @@ def _check_groups(gaps: list[bytes]) -> None:
                 depth += -1 if closing else 1
                 if depth < 0:
                     raise _Fallback("an unbalanced </Group>")
+                if depth > _MAX_GROUP_DEPTH:
+                    raise _Fallback("Groups nested deeper than the scan follows")
     if depth:
         raise _Fallback("an unclosed <Group>")
 
