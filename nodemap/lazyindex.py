@@ -55,27 +55,51 @@ _CDATA = rb"<!\[CDATA\[(?:[^\]]++|\](?!\]>))*+\]\]>"
 _PI = rb"<\?(?![xX][mM][lL][ \t\r\n?])(?:[^?]++|\?(?!>))*+\?>"
 _DECL = rb"<\?xml(?:[^?]++|\?(?!>))*+\?>"
 _MISC = _S + rb"++|" + _COMMENT + rb"|" + _PI
-# An element: its tag, its Name when that is the first attribute, and its content up to
-# the end tag of the same name; no element of the same name may open inside it, and
-# CDATA sections, comments and PIs in it are skipped whole (they may hold '<').
-_ELEMENT = (rb"(<(?P<tag>[A-Za-z_][\w.-]*+)(?:" + _S + rb"++Name" + _S + rb"*+=" + _S +
-            rb'*+"(?P<name>[^"<&\t\r\n]*+)")?+' + _ATTR + rb"*+" + _S + rb"*+"
-            rb"(?:/>|>[^<]*+(?:(?:<(?=[A-Za-z_])(?!(?P=tag)[ \t\r\n/>])|</(?!(?P=tag)" +
-            _S + rb"*+>)|" + _CDATA + rb"|" + _COMMENT + rb"|" + _PI + rb")[^<]*+)*+"
-            rb"</(?P=tag)" + _S + rb"*+>))")
+_TAG = rb"[A-Za-z_][\w.-]*+"
+_NAME = rb"++Name" + _S + rb"*+=" + _S + rb'*+"(?P<name>[^"<&\t\r\n]*+)"'
+_SPECIAL = _CDATA + rb"|" + _COMMENT + rb"|" + _PI
+
+
+def _element(tag: bytes, *, named: bool, isk: bool = False, exclude: bytes = b"") -> bytes:
+    """An element: its tag (``tag`` a literal, or a pattern captured as ``tag``), its Name
+    when that is the first attribute (``named``), and its content up to the end tag of
+    the same name; no element of the same name may open inside it, CDATA sections,
+    comments and PIs in it are skipped whole (they may hold '<').  ``isk``: capture an
+    ``I`` when an IntSwissKnife opens inside.  ``exclude``: a tag it may not have."""
+    if tag == _TAG:
+        head = rb"<" + (rb"(?!" + exclude + rb"[ \t\r\n/>])" if exclude else b"") + \
+            rb"(?P<tag>" + _TAG + rb")"
+        same = rb"(?P=tag)"
+    else:
+        head = rb"<" + tag
+        same = tag
+    opened = rb"<(?=[A-Za-z_])(?!" + same + rb"[ \t\r\n/>])"
+    if isk:
+        opened += rb"(?:(?P<isk>I)(?=ntSwissKnife[ \t\r\n/>]))?+"
+    return (head + (rb"(?:" + _S + _NAME + rb")?+" if named and tag == _TAG else
+                    _S + _NAME if named else b"") +
+            _ATTR + rb"*+" + _S + rb"*+(?:/>|>[^<]*+(?:(?:" + opened + rb"|</(?!" + same +
+            _S + rb"*+>)|" + _SPECIAL + rb")[^<]*+)*+</" + same + _S + rb"*+>)")
+
+
 _GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"
 
 if FAST:
-    #: top level: (gap, element, tag, name); gaps hold whitespace, comments, PIs, Groups
-    _TOP = re.compile(rb"((?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+)" + _ELEMENT)
-    #: the children of an element: (gap, element, tag, name)
-    _CHILD = re.compile(rb"((?:" + _MISC + rb")*+)" + _ELEMENT)
-    _TOP_GAP = re.compile(rb"(?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+")
-    _CHILD_GAP = re.compile(rb"(?:" + _MISC + rb")*+")
+    #: top level: (gap, element, tag, name, isk); gaps hold whitespace, comments, PIs and
+    #: Group tags; the last matches are the gap before the end (element empty).  Every
+    #: byte is in a match unless the scan met something it does not understand.
+    _TOP = re.compile(rb"((?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+)(?:(" +
+                      _element(_TAG, named=True, isk=True) + rb")|\Z)")
+    #: the named ``tag`` children of an element, each with the siblings before it, and
+    #: the siblings after the last: (siblings, last sibling's tag, child, name)
+    _NAMED_CHILD = {tag: re.compile(rb"((?:" + _MISC + rb"|" +
+                                    _element(_TAG, named=False, exclude=tag) + rb")*+)(?:(" +
+                                    _element(tag, named=True) + rb")|\Z)")
+                    for tag in (b"EnumEntry", b"IntSwissKnife", b"StructEntry")}
     _ROOT = re.compile(rb"(?:" + _DECL + rb")?+(?:" + _MISC + rb")*+(<RegisterDescription" +
                        _ATTR + rb"*+" + _S + rb"*+>)")
     _ROOT_END = re.compile(rb"</RegisterDescription" + _S + rb"*+>(?:" + _MISC + rb")*+")
-    _START_TAG = re.compile(rb"<[A-Za-z_][\w.-]*+" + _ATTR + rb"*+" + _S + rb"*+>")
+    _START_TAG = re.compile(rb"<" + _TAG + _ATTR + rb"*+" + _S + rb"*+(/?)>")
     _NAME_ATTR = re.compile(_S + rb"Name" + _S + rb"*=")
     _EMPTY_NAME = re.compile(_S + rb"Name" + _S + rb"*=" + _S + rb'*""')
     _GROUP_TAG = re.compile(rb"<(/?)Group")
@@ -94,9 +118,9 @@ _ALWAYS_SCANNED = frozenset(("Enumeration", "StructReg"))
 _CONTAINERS = _ALWAYS_SCANNED | _NESTING_REGISTERS
 
 
-#: where a name is: its top-level element, or (top-level element, child index,
-#: StructReg parent's top-level element or -1)
-_Place = Union[int, tuple[int, int, int]]
+#: where a name is: its top-level element, or (top-level element, the child's tag and
+#: Name, the StructReg parent's top-level element or -1)
+_Place = Union[int, tuple[int, str, str, int]]
 
 
 class _Fallback(Exception):
@@ -144,7 +168,7 @@ class LazyIndex:
         self.namespace = namespace
         #: name → element type, document order
         self.tags = tags
-        #: name → (top-level element, child index or -1, StructReg parent top or -1)
+        #: name → where its element is (see _Place)
         self._where = where
         self._gaps = gaps
         self._elements = elements
@@ -162,22 +186,26 @@ class LazyIndex:
         if self._full is not None:
             return self._full.elements[name]
         place = self._where[name]
-        if type(place) is int:
+        if isinstance(place, int):
             element = self._top(place)
-            child = -1
         else:
-            top, child, _ = place
-            element = self._top(top)
+            element = self._top(place[0])
         if self._full is not None:          # parsing it fell back to the whole document
             return self._full.elements[name]
-        return element if child < 0 else element[child]
+        if isinstance(place, int):
+            return element
+        _, tag, child_name, _ = place
+        for child in element:
+            if child.get("Name") == child_name and localname(child.tag) == tag:
+                return child
+        raise KeyError(name)  # pragma: no cover - the scan found it there
 
     def struct_parent(self, name: str) -> etree._Element | None:
         """A StructEntry's enclosing StructReg element (None for other nodes)."""
         if self._full is not None:
             return self._full.struct_parents.get(name)
         place = self._where[name]
-        parent = -1 if type(place) is int else place[2]
+        parent = -1 if isinstance(place, int) else place[3]
         if parent < 0:
             return None
         element = self._top(parent)
@@ -306,27 +334,30 @@ def _scan(data: bytes) -> LazyIndex:
     if close < start or _ROOT_END.fullmatch(data, close) is None:
         raise _Fallback("no </RegisterDescription> at the end")
     found = _TOP.findall(data, start, close)
+    tail: list[bytes] = []
+    while found and not found[-1][1]:
+        tail.append(found.pop()[0])
     gaps = list(map(_FIRST, found))
     texts = list(map(_SECOND, found))
-    consumed = sum(map(len, gaps)) + sum(map(len, texts))
-    if _TOP_GAP.fullmatch(data, start + consumed, close) is None:
+    if sum(map(len, gaps)) + sum(map(len, texts)) + sum(map(len, tail)) != close - start:
         raise _Fallback("top-level content the scan does not understand")
-    if b"Group" in b"".join(gaps) or b"Group" in data[start + consumed:close]:
-        _check_groups([*gaps, data[start + consumed:close]])
+    if b"Group" in b"".join(gaps) or b"Group" in b"".join(tail):
+        _check_groups([*gaps, *reversed(tail)])
     # tags and names decoded in one C-level call each (names hold no newline)
     tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n") if found else []
     names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n") if found else []
     # the elements that need more than their name: unnamed ones, and those that declare
     # nodes inside them (in document order, where their nested names go)
-    special = [i for i, tag in enumerate(tags) if tag in _CONTAINERS and (
-        tag in _ALWAYS_SCANNED or b"<IntSwissKnife" in texts[i])]
+    special = [i for i, tag in enumerate(tags) if tag in _ALWAYS_SCANNED]
+    special.extend(i for i, isk in enumerate(map(_FIFTH, found))
+                   if isk and tags[i] in _NESTING_REGISTERS)
     if "" in names:
-        special = sorted({*special, *(i for i, name in enumerate(names) if not name)})
+        special.extend(i for i, name in enumerate(names) if not name)
     index_tags: dict[str, str] = {}
     where: dict[str, _Place] = {}
     expected = 0
     previous = 0
-    for i in special:
+    for i in sorted(set(special)):
         if previous < i:
             index_tags.update(zip(names[previous:i], tags[previous:i]))
             where.update(zip(names[previous:i], range(previous, i)))
@@ -334,7 +365,15 @@ def _scan(data: bytes) -> LazyIndex:
         previous = i + 1
         tag, name, text = tags[i], names[i], texts[i]
         if tag == "StructReg":
-            expected += _struct_reg(text, i, index_tags, where)
+            for child in _named_children(text, b"IntSwissKnife"):
+                nested = nested_name("StructReg", None, child)
+                index_tags[nested] = "IntSwissKnife"
+                where[nested] = (i, "IntSwissKnife", child, -1)
+                expected += 1
+            for child in _named_children(text, b"StructEntry"):
+                index_tags[child] = "StructEntry"
+                where[child] = (i, "StructEntry", child, i)
+                expected += 1
             continue
         if not name:
             _unnamed(text)
@@ -343,18 +382,17 @@ def _scan(data: bytes) -> LazyIndex:
         where[name] = i
         expected += 1
         if tag == "Enumeration":
-            for child, (child_tag, child_name) in _children(text):
-                if child_tag == "EnumEntry":
-                    index_tags[f"EnumEntry_{name}_{child_name}"] = child_tag
-                    where[f"EnumEntry_{name}_{child_name}"] = (i, child, -1)
-                    expected += 1
-        elif b"<IntSwissKnife" in text:
-            for child, (child_tag, child_name) in _children(text):
-                if child_tag == "IntSwissKnife":
-                    nested = nested_name(tag, name, child_name)
-                    index_tags[nested] = child_tag
-                    where[nested] = (i, child, -1)
-                    expected += 1
+            for child in _named_children(text, b"EnumEntry"):
+                nested = f"EnumEntry_{name}_{child}"
+                index_tags[nested] = "EnumEntry"
+                where[nested] = (i, "EnumEntry", child, -1)
+                expected += 1
+        elif tag in _NESTING_REGISTERS:
+            for child in _named_children(text, b"IntSwissKnife"):
+                nested = nested_name(tag, name, child)
+                index_tags[nested] = "IntSwissKnife"
+                where[nested] = (i, "IntSwissKnife", child, -1)
+                expected += 1
     if previous < len(names):
         index_tags.update(zip(names[previous:], tags[previous:]))
         where.update(zip(names[previous:], range(previous, len(names))))
@@ -364,7 +402,7 @@ def _scan(data: bytes) -> LazyIndex:
     return LazyIndex(data, head, root.end(), namespace, gaps, texts, index_tags, where)
 
 
-_FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
+_FIRST, _SECOND, _THIRD, _FOURTH, _FIFTH = (itemgetter(i) for i in range(5))
 
 
 def _check_groups(gaps: list[bytes]) -> None:
@@ -391,45 +429,22 @@ def _unnamed(text: bytes) -> None:
         raise _Fallback("a Name that is not the first attribute")
 
 
-def _children(text: bytes) -> list[tuple[int, tuple[str, str]]]:
-    """(child index, (tag, name)) of the named element children of one element; the
-    child index counts every element child (the parser drops comments and PIs)."""
+def _named_children(text: bytes, tag: bytes) -> list[str]:
+    """The names of the ``tag`` children of one element, in document order.  Falls
+    back when a ``tag`` child has no Name first, or the content is not understood."""
     start = _START_TAG.match(text)
     if start is None:
-        if text.endswith(b"/>"):
-            return []
         raise _Fallback("a start tag the scan does not understand")
+    if start.group(1):          # <X .../>: no children
+        return []
     body_end = text.rfind(b"</")
-    found = _CHILD.findall(text, start.end(), body_end)
-    consumed = 0
-    named: list[tuple[int, tuple[str, str]]] = []
-    for index, (gap, child, tag, name) in enumerate(found):
-        consumed += len(gap) + len(child)
-        if name:
-            named.append((index, (tag.decode("ascii"), name.decode("utf-8"))))
-        elif tag in (b"EnumEntry", b"IntSwissKnife", b"StructEntry"):
-            _unnamed(child)
-    if _CHILD_GAP.fullmatch(text, start.end() + consumed, body_end) is None:
-        raise _Fallback("element content the scan does not understand")
-    return named
-
-
-def _struct_reg(text: bytes, index: int, tags: dict[str, str],
-                where: dict[str, _Place]) -> int:
-    """A StructReg has no name of its own: its inline IntSwissKnife nodes (first, as
-    the full index takes them) and its StructEntry nodes are indexed.  Returns how many
-    names it added (a name defined twice adds fewer)."""
-    children = _children(text)
-    added = 0
-    for child, (tag, name) in children:
-        if tag == "IntSwissKnife":
-            name = nested_name("StructReg", None, name)
-            tags[name] = tag
-            where[name] = (index, child, -1)
-            added += 1
-    for child, (tag, name) in children:
-        if tag == "StructEntry":
-            tags[name] = tag
-            where[name] = (index, child, index)
-            added += 1
-    return added
+    found = _NAMED_CHILD[tag].findall(text, start.end(), body_end)
+    # groups: the siblings before, the last sibling's tag, the child, its name
+    if sum(map(len, map(_FIRST, found))) + sum(map(len, map(_THIRD, found))) != \
+            body_end - start.end():
+        raise _Fallback(f"a <{tag.decode()}> without a first Name, or content the scan "
+                        f"does not understand")
+    found = [match for match in found if match[2]]
+    if not found:
+        return []
+    return b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n")
