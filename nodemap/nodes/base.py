@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import math
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from lxml import etree
 
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
-                        pointer_target)
+from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_FLOW_POINTERS, VALUE_POINTERS,
+                        is_pointer_tag, pointer_target)
 from .definition import Definition, children_by_tag
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nodemap import NodeMap
@@ -50,9 +52,6 @@ NUMBER_TYPES = frozenset((
     "Integer", "IntReg", "MaskedIntReg", "StructEntry", "IntSwissKnife", "IntConverter",
     "Float", "FloatReg", "SwissKnife", "Converter", "Boolean", "Enumeration", "EnumEntry"))
 TEXT_TYPES = frozenset(("String", "StringReg"))
-#: The pointers a node's value flows through (a selector change re-reads the registers
-#: reached this way from what it selects).
-VALUE_FLOW = ("pValue", "pValueIndexed", "pValueDefault", "pIndex", "pVariable")
 
 
 #: Digits beyond which a literal is refused before conversion: far outside 64 bits, and
@@ -172,7 +171,8 @@ class Node:
         #: the dependencies the value itself flows from (not bounds, conditions, port or
         #: address): what a selector's change reaches through to the registers
         self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
-            pointer_target(text) for tag in VALUE_FLOW for text in self.definition.all(tag)
+            pointer_target(text) for tag in VALUE_FLOW_POINTERS
+            for text in self.definition.all(tag)
             if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
@@ -250,8 +250,9 @@ class Node:
                     yield pointer_target(text)
             if tag == "pIndex":
                 for element in self.props.get(tag, ()):
-                    if element.get("pOffset"):
-                        yield element.get("pOffset").strip()
+                    offset = element.get("pOffset")
+                    if offset:
+                        yield offset.strip()
 
     def built(self) -> None:
         """Construction is over: drop the element lists (the definition keeps what the
@@ -274,7 +275,7 @@ class Node:
     def whole(self, value: Any, tag: str = "") -> int:
         """:func:`whole` naming this node's ``tag`` (the message is built only on error)."""
         if value.__class__ is int:
-            return value  # type: ignore[no-any-return]
+            return value
         return whole(value, self.where(tag))
 
     def int_prop(self, tag: str, default: int | None = None) -> int | None:
@@ -400,7 +401,7 @@ class Node:
         period = self._polling
         if period is _MISSING:
             period = self._polling = self.int_prop("PollingTime")
-        return period  # type: ignore[return-value]
+        return cast("int | None", period)
 
     @property
     def namespace(self) -> str:
@@ -424,7 +425,7 @@ class Node:
         mode = store.constant_access.get(name)
         if mode is not None:
             return mode
-        mode = store.get(name, "access", None)
+        mode = cast("str | None", store.get(name, "access", None))
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
@@ -548,9 +549,9 @@ class Node:
         self.store.dynamic += 1  # an access mode computed from a value varies
         condition = self._conditions.get(pointer)
         if condition is None:  # worked out once per pointer: the definition is fixed
-            target = pointer.partition(".")[0]
+            first = pointer.partition(".")[0]
             condition = self._conditions[pointer] = (
-                target if target in nm else None, nm.reader(pointer))
+                first if first in nm else None, nm.reader(pointer))
         target, read = condition
         if target is not None and nm.node(target).access() not in READABLE:
             return False
@@ -580,16 +581,16 @@ class Node:
 
     # -- values (overridden) ----------------------------------------------------------
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: str, compute: Callable[[], _T]) -> _T:
         """``compute()`` once; kept in the store until something this node depends on
         changes (and not kept at all when it read an uncachable register)."""
         store = self.store
-        value = store.get(self.name, key)
+        value: _T = store.get(self.name, key)
         if value is not MISSING:
             return value
         return self.evaluate(key, compute)
 
-    def evaluate(self, key: str, compute: Callable[[], Any]) -> Any:
+    def evaluate(self, key: str, compute: Callable[[], _T]) -> _T:
         """``compute()`` under the cycle guard; the result kept in the store as this
         node's ``key`` unless an uncachable register was read meanwhile."""
         store = self.store
@@ -689,7 +690,7 @@ def as_int(node: Node, value: Any) -> int:
             raise RangeError(f"{node.name} is an Integer: {value!r} is not a whole number")
         return int(value)
     try:
-        return value.__index__()
+        return int(value.__index__())
     except AttributeError:
         raise RangeError(f"{node.name} is an Integer: write an int, not "
                          f"{type(value).__name__}") from None

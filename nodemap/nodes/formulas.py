@@ -162,11 +162,11 @@ class IntSwissKnife(SwissKnife):
     def result(self, value: Any) -> int:
         return _to_int64(value)
 
-    def get_min(self) -> int:  # type: ignore[override]
+    def get_min(self) -> int:
         self.check_bounds_available()
         return INT64_MIN
 
-    def get_max(self) -> int:  # type: ignore[override]
+    def get_max(self) -> int:
         self.check_bounds_available()
         return INT64_MAX
 
@@ -238,7 +238,8 @@ class Converter(_FormulaNode):
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
         # the reference.
-        low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
+        low = self.convert_from(target.get_min())
+        # hasattr(target, "get_min") above narrowed for get_min only; numeric nodes have both
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
             low, high = high, low
@@ -373,5 +374,5 @@ def _to_int64(value: Any) -> int:
         if not math.isfinite(value):
             raise FormulaError(f"result {value} is not a number an integer can hold")
         value = int(value)
-    value = int(value)
-    return ((value - INT64_MIN) % (1 << 64)) + INT64_MIN
+    number = int(value)
+    return ((number - INT64_MIN) % (1 << 64)) + INT64_MIN

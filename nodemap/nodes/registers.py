@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Literal
 
 from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
@@ -54,7 +54,7 @@ class RegisterNode(Node):
         #: (nodemap.chunks.attach); worked out on first use (None: not yet)
         self._chunk_port: bool | None = None
         self.little = (self.text("Endianess", "LittleEndian") or "LittleEndian") != "BigEndian"
-        self.byteorder = "little" if self.little else "big"
+        self.byteorder: Literal["little", "big"] = "little" if self.little else "big"
         self._address_terms = self._compile_address()
         length = self.text("Length")
         self._fixed_length = parse_int(length, where=self.where("Length")) \
@@ -75,13 +75,23 @@ class RegisterNode(Node):
             else (self.port_name, *self._static_span)
         self._cachable = self.caching != "NoCache"
 
-    def _collect_dependencies(self):
+    def _collect_dependencies(self) -> Iterable[str]:
         yield from super()._collect_dependencies()
         for element in self.props.get("IntSwissKnife", ()):
             for child in element:
                 if localname(child.tag) == "pVariable" and child.text:
                     yield child.text.strip().partition(".")[0]
         yield self.text("pPort") or "Device"
+
+    def _index_term(self, index: Callable[[], Any], where: str,
+                    offset: int | Callable[[], Any]) -> Callable[[], int]:
+        """One ``<pIndex>`` address term: the index times its constant or read offset."""
+        whole = self.whole
+        if isinstance(offset, int):
+            constant = offset
+            return lambda: whole(index(), where) * constant
+        read_offset = offset
+        return lambda: whole(index(), where) * whole(read_offset(), "pOffset")
 
     def _compile_address(self) -> list[tuple[str, Callable[[], Any]]]:
         """The variable address terms, each with the element it comes from."""
@@ -99,16 +109,15 @@ class RegisterNode(Node):
             name = (element.text or "").strip()
             index = self.nodemap.reader(name)
             where = f"<pIndex> {name}"
-            if element.get("pOffset"):
-                offset_name = element.get("pOffset").strip()
-                offset_reader = self.nodemap.reader(offset_name)
+            offset_pointer = element.get("pOffset")
+            if offset_pointer:
+                offset_name = offset_pointer.strip()
                 terms.append((f"{where} x pOffset {offset_name}",
-                              lambda i=index, o=offset_reader, w=where:
-                              self.whole(i(), w) * self.whole(o(), "pOffset")))
+                              self._index_term(index, where, self.nodemap.reader(offset_name))))
             else:
                 offset = parse_int(element.get("Offset", "1"), where=self.where("pIndex Offset"))
                 terms.append((f"{where} x Offset {offset}",
-                              lambda i=index, o=offset, w=where: self.whole(i(), w) * o))
+                              self._index_term(index, where, offset)))
         self._constant_address = constant
         return terms
 
@@ -314,7 +323,7 @@ class IntReg(RegisterNode):
     def get(self) -> int:
         store = self.store
         name = self.name
-        value = store.values.get(name)
+        value: int | None = store.values.get(name)
         if value is not None:
             return value
         # the uncached read, inlined for the common case: a constant access mode and
@@ -440,7 +449,7 @@ class FloatReg(RegisterNode):
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
     def get(self) -> float:
-        value = self.store.values.get(self.name)
+        value: float | None = self.store.values.get(self.name)
         if value is None:
             self.check_readable()
             store = self.store

@@ -81,9 +81,11 @@ class ValueNode(Node):
         nm = self.nodemap
         if self._pvalue:
             return nm.node(self._pvalue), None
-        if self._index:
-            index = self.whole(self._index_reader(), "pIndex")
+        index_reader = self._index_reader
+        if index_reader is not None:
+            index = self.whole(index_reader(), "pIndex")
             entry = self._indexed.get(index)
+            key: str | int
             if entry is None:
                 if self._default is None:
                     raise RangeError(f"{self.name}: index {index} from {self._index} selects "
@@ -350,7 +352,7 @@ class Command(ValueNode):
         if node is None or node.access() not in READABLE:
             return True
         self.nodemap.invalidate(node.name)
-        return node.get() != self.command_value()
+        return bool(node.get() != self.command_value())
 
 
 class EnumEntry(Node):
@@ -360,7 +362,7 @@ class EnumEntry(Node):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.symbolic = self.text("Symbolic") or self.element.get("Name", "")
+        self.symbolic: str = self.text("Symbolic") or self.element.get("Name") or ""
         self.value = self.int64_prop("Value", 0) or 0
         numeric = self.float_prop("NumericValue")
         self.numeric_value = float(self.value) if numeric is None else numeric
@@ -417,8 +419,10 @@ class Enumeration(ValueNode):
         return [e.symbolic for e in self.all_entries() if e.access() != "NI"]
 
     def get_int(self) -> int:
-        return self.cached("int", lambda: (self.check_readable(),
-                                           self.whole(self.read_source(), "pValue"))[1])
+        def compute() -> int:
+            self.check_readable()
+            return self.whole(self.read_source(), "pValue")
+        return self.cached("int", compute)
 
     def convert(self, raw: Any) -> str:
         raw = self.whole(raw, "pValue")
@@ -502,7 +506,7 @@ class String(ValueNode):
     def get_max_length(self) -> int:
         node, _ = self.source()
         if node is not None and hasattr(node, "get_max_length"):
-            return node.get_max_length()
+            return int(node.get_max_length())
         return 1 << 16
 
     def set(self, value: Any) -> None:

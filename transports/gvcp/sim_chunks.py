@@ -106,7 +106,7 @@ def _encoder(register: RegisterNode) -> Callable[[Any], bytes] | None:
         if type(register) is IntReg:
             order = register.byteorder
             mask = (1 << (8 * length)) - 1
-            return lambda value: (int(round(value)) & mask).to_bytes(length, order)  # type: ignore[arg-type]
+            return lambda value: (int(round(value)) & mask).to_bytes(length, order)
         return lambda value: register.encode(int(round(value)))
     return None
 
