@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import sys
 from operator import itemgetter
-from typing import Iterator, Union
+from typing import Any, Iterator, Union, cast
 
 from lxml import etree
 
@@ -230,15 +230,14 @@ class LazyIndex:
         except (etree.XMLSyntaxError, ValueError):
             # A well-formedness error the scan left to this moment: the whole
             # document's parse names it, with its line (or, should it succeed, answers).
-            self._full = parse_prepared(self.data)
-            root = None
-        if root is None:
-            return self._full.root
+            full = self._full = parse_prepared(self.data)
+            return full.root
         element = root[0]
         delta = line - 1 - head.count(b"\n")
         if delta:
             for item in element.iter(etree.Element):
-                item.sourceline = item.sourceline + delta
+                # writable in lxml (an unsigned short: longer files are parsed padded)
+                cast(Any, item).sourceline = (item.sourceline or 0) + delta
         self._parsed[index] = element
         return element
 
