@@ -86,10 +86,10 @@ _GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb
 
 if FAST:
     #: top level: (gap, element, tag, name, isk); gaps hold whitespace, comments, PIs and
-    #: Group tags; the last matches are the gap before the end (element empty).  Every
+    #: Group tags (a Group the gap does not take is no element either: fallback); the last matches are the gap before the end (element empty).  Every
     #: byte is in a match unless the scan met something it does not understand.
     _TOP = re.compile(rb"((?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+)(?:(" +
-                      _element(_TAG, named=True, isk=True) + rb")|\Z)")
+                      _element(_TAG, named=True, isk=True, exclude=b"Group") + rb")|\Z)")
     #: the named ``tag`` children of an element, each with the siblings before it, and
     #: the siblings after the last: (siblings, last sibling's tag, child, name)
     _NAMED_CHILD = {tag: re.compile(rb"((?:" + _MISC + rb"|" +
