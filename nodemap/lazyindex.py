@@ -62,10 +62,14 @@ _SPECIAL = _CDATA + rb"|" + _COMMENT + rb"|" + _PI
 
 def _element(tag: bytes, *, named: bool, isk: bool = False, exclude: bytes = b"") -> bytes:
     """An element: its tag (``tag`` a literal, or a pattern captured as ``tag``), its Name
-    when that is the first attribute (``named``), and its content up to the end tag of
-    the same name; no element of the same name may open inside it, CDATA sections,
-    comments and PIs in it are skipped whole (they may hold '<').  ``isk``: capture an
-    ``I`` when an IntSwissKnife opens inside.  ``exclude``: a tag it may not have."""
+    when that is the first attribute (``named``), and its content up to the first end
+    tag of the same name; CDATA sections, comments and PIs in it are skipped whole (they
+    may hold '<').  ``isk``: capture an ``I`` when an IntSwissKnife opens inside.
+    ``exclude``: a tag it may not have.
+
+    An element of the same name nested inside ends the match early; what follows it
+    then matches nothing (it ends with the outer end tag), so the byte count of the
+    pass comes out short and the scan falls back."""
     if tag == _TAG:
         head = rb"<" + (rb"(?!" + exclude + rb"[ \t\r\n/>])" if exclude else b"") + \
             rb"(?P<tag>" + _TAG + rb")"
@@ -73,13 +77,13 @@ def _element(tag: bytes, *, named: bool, isk: bool = False, exclude: bytes = b""
     else:
         head = rb"<" + tag
         same = tag
-    opened = rb"<(?=[A-Za-z_])(?!" + same + rb"[ \t\r\n/>])"
+    opened = rb"<(?=[A-Za-z_])"
     if isk:
         opened += rb"(?:(?P<isk>I)(?=ntSwissKnife[ \t\r\n/>]))?+"
     return (head + (rb"(?:" + _S + _NAME + rb")?+" if named and tag == _TAG else
                     _S + _NAME if named else b"") +
-            _ATTR + rb"*+" + _S + rb"*+(?:/>|>[^<]*+(?:(?:" + opened + rb"|</(?!" + same +
-            _S + rb"*+>)|" + _SPECIAL + rb")[^<]*+)*+</" + same + _S + rb"*+>)")
+            _ATTR + rb"*+" + _S + rb"*+(?:/>|>[^<]*+(?:(?:</(?!" + same + _S + rb"*+>)|" +
+            opened + rb"|" + _SPECIAL + rb")[^<]*+)*+</" + same + _S + rb"*+>)")
 
 
 _GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"

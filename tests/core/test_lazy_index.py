@@ -275,6 +275,9 @@ def test_what_the_scan_leaves_to_the_full_parse() -> None:
         f"<x:Integer xmlns:x='{NS}' Name='B'/>{ok}",                  # a prefixed node
         '<Enumeration Name="E"><EnumEntry Comment="c" Name="On"><Value>1</Value></EnumEntry>'
         '<pValue>A</pValue></Enumeration>' + ok,                     # an entry's Name not first
+        '<IntSwissKnife Name="K"><pVariable Name="X">A</pVariable><IntSwissKnife Name="In">'
+        '<Formula>1</Formula></IntSwissKnife><Formula>X</Formula></IntSwissKnife>' + ok,
+        # ^ an element inside one of the same name
     ]
     for body in fallbacks:
         xml = description(body)
