@@ -158,11 +158,11 @@ class FullIndex:
 class LazyIndex:
     """Named nodes found by scanning the bytes; elements parsed on first use."""
 
-    __slots__ = ("data", "head", "close", "tags", "_where", "_gaps", "_elements",
+    __slots__ = ("data", "head", "close", "tags", "_where", "_found", "_names",
                  "_parsed", "_lines", "_lines_head", "_parser", "_full", "namespace")
 
     def __init__(self, data: bytes, head: bytes, head_end: int, namespace: str,
-                 gaps: list[bytes], elements: list[bytes], tags: dict[str, str],
+                 found: list[tuple[bytes, ...]], names: list[str], tags: dict[str, str],
                  where: dict[str, _Place]) -> None:
         #: the description's bytes (preamble already replaced by empty lines)
         self.data = data
@@ -174,8 +174,12 @@ class LazyIndex:
         self.tags = tags
         #: name → where its element is (see _Place)
         self._where = where
-        self._gaps = gaps
-        self._elements = elements
+        #: the top-level pass's matches: (gap before, element text, tag, name, isk); kept
+        #: whole (the element texts are parsed from here, and freeing them is not free)
+        self._found = found
+        #: the top-level elements' names ("" when unnamed or a StructReg), to place the
+        #: top-level nodes (``_where`` holds the nested ones) on first use
+        self._names: list[str] | None = names
         self._parsed: dict[int, etree._Element] = {}
         #: line of each top-level element (computed on first use)
         self._lines: list[int] | None = None
@@ -189,7 +193,7 @@ class LazyIndex:
         """The element of node ``name`` (parsed on first use; KeyError if absent)."""
         if self._full is not None:
             return self._full.elements[name]
-        place = self._where[name]
+        place = self._place(name)
         if isinstance(place, int):
             element = self._top(place)
         else:
@@ -208,7 +212,7 @@ class LazyIndex:
         """A StructEntry's enclosing StructReg element (None for other nodes)."""
         if self._full is not None:
             return self._full.struct_parents.get(name)
-        place = self._where[name]
+        place = self._place(name)
         parent = -1 if isinstance(place, int) else place[3]
         if parent < 0:
             return None
@@ -217,12 +221,22 @@ class LazyIndex:
             return self._full.struct_parents.get(name)
         return element
 
+    def _place(self, name: str) -> _Place:
+        names = self._names
+        if names is not None:       # first use: the top-level names join the nested ones
+            where = dict(zip(names, range(len(names))))
+            where.pop("", None)
+            where.update(self._where)
+            self._where = where
+            self._names = None
+        return self._where[name]
+
     def _top(self, index: int) -> etree._Element:
         found = self._parsed.get(index)
         if found is not None:
             return found
         line = self._line(index)
-        text = self._elements[index]
+        text = self._found[index][1]
         head = self.head
         padded = line + text.count(b"\n") > _MAX_SET_LINE
         if padded:   # lines lxml cannot store when set afterwards: parse them in place
@@ -250,7 +264,7 @@ class LazyIndex:
         if lines is None:
             lines = []
             count = self._lines_head
-            for gap, text in zip(self._gaps, self._elements):
+            for gap, text, *_ in self._found:
                 count += gap.count(b"\n")
                 lines.append(count + 1)
                 count += text.count(b"\n")
@@ -271,7 +285,7 @@ class LazyIndex:
         if self._full is not None:
             yield from _invalidators(self._full.root, self._full.namespace)
             return
-        for index, text in enumerate(self._elements):
+        for index, text in enumerate(map(_SECOND, self._found)):
             if b"<pInvalidator" in text:
                 element = self._top(index)
                 if self._full is not None:
@@ -340,12 +354,11 @@ def _scan(data: bytes) -> LazyIndex:
     tail: list[bytes] = []
     while found and not found[-1][1]:
         tail.append(found.pop()[0])
-    gaps = list(map(_FIRST, found))
-    texts = list(map(_SECOND, found))
-    if sum(map(len, gaps)) + sum(map(len, texts)) + sum(map(len, tail)) != close - start:
+    consumed = sum(map(len, map(_FIRST, found))) + sum(map(len, map(_SECOND, found)))
+    if consumed + sum(map(len, tail)) != close - start:
         raise _Fallback("top-level content the scan does not understand")
-    if b"Group" in b"".join(gaps) or b"Group" in b"".join(tail):
-        _check_groups([*gaps, *reversed(tail)])
+    if b"Group" in b"".join(map(_FIRST, found)) or b"Group" in b"".join(tail):
+        _check_groups([*map(_FIRST, found), *reversed(tail)])
     # tags and names decoded in one C-level call each (names hold no newline)
     tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n") if found else []
     names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n") if found else []
@@ -363,11 +376,11 @@ def _scan(data: bytes) -> LazyIndex:
     for i in sorted(set(special)):
         if previous < i:
             index_tags.update(zip(names[previous:i], tags[previous:i]))
-            where.update(zip(names[previous:i], range(previous, i)))
             expected += i - previous
         previous = i + 1
-        tag, name, text = tags[i], names[i], texts[i]
+        tag, name, text = tags[i], names[i], found[i][1]
         if tag == "StructReg":
+            names[i] = ""
             for child in _named_children(text, b"IntSwissKnife"):
                 nested = nested_name("StructReg", None, child)
                 index_tags[nested] = "IntSwissKnife"
@@ -382,7 +395,6 @@ def _scan(data: bytes) -> LazyIndex:
             _unnamed(text)
             continue
         index_tags[name] = tag
-        where[name] = i
         expected += 1
         if tag == "Enumeration":
             for child in _named_children(text, b"EnumEntry"):
@@ -398,11 +410,10 @@ def _scan(data: bytes) -> LazyIndex:
                 expected += 1
     if previous < len(names):
         index_tags.update(zip(names[previous:], tags[previous:]))
-        where.update(zip(names[previous:], range(previous, len(names))))
         expected += len(names) - previous
     if len(index_tags) != expected:
         raise _Fallback("a name defined twice")
-    return LazyIndex(data, head, root.end(), namespace, gaps, texts, index_tags, where)
+    return LazyIndex(data, head, root.end(), namespace, found, names, index_tags, where)
 
 
 _FIRST, _SECOND, _THIRD, _FOURTH, _FIFTH = (itemgetter(i) for i in range(5))
