@@ -12,9 +12,10 @@ file.  A top-level element is parsed once, with the nodes declared inside it
 start tag, so namespaces resolve as in the whole document.
 
 Correctness first: the scan accepts only the structure it fully understands (elements
-whose ``Name`` is their first attribute, ``<Group>`` wrappers, comments, CDATA sections
-and processing instructions holding no ``<`` or ``>``, no namespace declaration but on
-the root, no prefixed element where a node may be declared, no name defined twice).
+whose ``Name`` is their first attribute, ``<Group>`` wrappers without namespace
+declarations, comments, CDATA sections and PIs inside elements and comments and PIs
+between them, no prefixed element where a node may be declared, no name defined twice;
+docs/core.md lists it all).
 Anything else makes :func:`open_index` parse the whole document with
 :func:`~nodemap.loader.parse_document`, whose answer the scan reproduces (the same
 names, in the same order, the same elements and lines; tests/core/test_lazy_index.py
@@ -107,7 +108,6 @@ if FAST:
     _NAME_ATTR = re.compile(_S + rb"Name" + _S + rb"*=")
     _EMPTY_NAME = re.compile(_S + rb"Name" + _S + rb"*=" + _S + rb'*""')
     _GROUP_TAG = re.compile(rb"<(/?)Group")
-    _DEFAULT_NS = re.compile(_S + rb"xmlns" + _S + rb'*=' + _S + rb"""*(?:"([^"]*)"|'([^']*)')""")
     _DECLARATION = re.compile(rb"<\?xml" + _S + rb"[^?]*encoding" + _S + rb"*=" + _S +
                               rb"""*["']([A-Za-z0-9._-]+)""")
 
@@ -119,7 +119,6 @@ _UTF8 = ("utf-8", "utf8", "us-ascii", "ascii")
 #: elements whose children are scanned for named nodes: always, or (registers) when they
 #: hold an IntSwissKnife
 _ALWAYS_SCANNED = frozenset(("Enumeration", "StructReg"))
-_CONTAINERS = _ALWAYS_SCANNED | _NESTING_REGISTERS
 
 
 #: where a name is: its top-level element, or (top-level element, the child's tag and
@@ -159,9 +158,9 @@ class LazyIndex:
     """Named nodes found by scanning the bytes; elements parsed on first use."""
 
     __slots__ = ("data", "head", "close", "tags", "_where", "_found", "_names",
-                 "_parsed", "_lines", "_lines_head", "_parser", "_full", "namespace")
+                 "_parsed", "_lines", "_lines_head", "_parser", "_full")
 
-    def __init__(self, data: bytes, head: bytes, head_end: int, namespace: str,
+    def __init__(self, data: bytes, head: bytes, head_end: int,
                  found: list[tuple[bytes, ...]], names: list[str], tags: dict[str, str],
                  where: dict[str, _Place]) -> None:
         #: the description's bytes (preamble already replaced by empty lines)
@@ -169,7 +168,6 @@ class LazyIndex:
         #: the root's start tag, under which every element is parsed
         self.head = head
         self.close = b"</RegisterDescription>"
-        self.namespace = namespace
         #: name → element type, document order
         self.tags = tags
         #: name → where its element is (see _Place)
@@ -224,7 +222,7 @@ class LazyIndex:
     def _place(self, name: str) -> _Place:
         names = self._names
         if names is not None:       # first use: the top-level names join the nested ones
-            where = dict(zip(names, range(len(names))))
+            where: dict[str, _Place] = dict(zip(names, range(len(names))))
             where.pop("", None)
             where.update(self._where)
             self._where = where
@@ -271,6 +269,12 @@ class LazyIndex:
             self._lines = lines
         return lines[index]
 
+    @property
+    def namespace(self) -> str:
+        """The root's namespace (as :attr:`loader.Document.namespace`)."""
+        tag = etree.fromstring(self.head + self.close, self._parser or _parser()).tag
+        return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else ""
+
     # -- the whole document ------------------------------------------------------------------
 
     @property
@@ -285,13 +289,14 @@ class LazyIndex:
         if self._full is not None:
             yield from _invalidators(self._full.root, self._full.namespace)
             return
+        namespace = self.namespace
         for index, text in enumerate(map(_SECOND, self._found)):
             if b"<pInvalidator" in text:
                 element = self._top(index)
                 if self._full is not None:
                     yield from _invalidators(self._full.root, self._full.namespace)
                     return
-                yield from _invalidators(element, self.namespace)
+                yield from _invalidators(element, namespace)
 
     def __repr__(self) -> str:
         return f"<LazyIndex {len(self.tags)} named elements>"
@@ -341,11 +346,6 @@ def _scan(data: bytes) -> LazyIndex:
     if declared and declared.group(1).decode("ascii").lower().replace("_", "-") \
             not in _UTF8 and not data.isascii():
         raise _Fallback("an encoding other than UTF-8")
-    default = _DEFAULT_NS.search(head)
-    raw = (default.group(1) or default.group(2) or b"") if default else b""
-    if re.search(rb"[&\t\r\n]", raw):
-        raise _Fallback("a default namespace with blanks or references")
-    namespace = raw.decode("utf-8")
     close = data.rfind(b"</RegisterDescription")
     start = root.end()
     if close < start or _ROOT_END.fullmatch(data, close) is None:
@@ -413,7 +413,7 @@ def _scan(data: bytes) -> LazyIndex:
         expected += len(names) - previous
     if len(index_tags) != expected:
         raise _Fallback("a name defined twice")
-    return LazyIndex(data, head, root.end(), namespace, found, names, index_tags, where)
+    return LazyIndex(data, head, root.end(), found, names, index_tags, where)
 
 
 _FIRST, _SECOND, _THIRD, _FOURTH, _FIFTH = (itemgetter(i) for i in range(5))
