@@ -108,9 +108,13 @@ if FAST:
     _NAME_ATTR = re.compile(_S + rb"Name" + _S + rb"*=")
     _EMPTY_NAME = re.compile(_S + rb"Name" + _S + rb"*=" + _S + rb'*""')
     _GROUP_TAG = re.compile(rb"<(/?)Group")
+    _XMLNS = re.compile(rb"(" + _S + rb"++xmlns(?::" + _TAG + rb")?+" + _S + rb"*+=" + _S +
+                        rb"""*+(?:"[^"<]*+"|'[^'<]*+'))""")
     _DECLARATION = re.compile(rb"<\?xml" + _S + rb"[^?]*encoding" + _S + rb"*=" + _S +
                               rb"""*["']([A-Za-z0-9._-]+)""")
 
+#: how many top-level elements are parsed together when one of them is first needed
+_CHUNK = 32
 #: Groups nested deeper are left to the full parse (which refuses trees deeper than 256)
 _MAX_GROUP_DEPTH = 16
 #: lxml keeps a line in an unsigned short when it is set after parsing
@@ -158,15 +162,16 @@ class LazyIndex:
     """Named nodes found by scanning the bytes; elements parsed on first use."""
 
     __slots__ = ("data", "head", "close", "tags", "_where", "_found", "_names",
-                 "_parsed", "_lines", "_lines_head", "_parser", "_full")
+                 "_parsed", "_bad_chunks", "_lines", "_lines_head", "_parser", "_full")
 
     def __init__(self, data: bytes, head: bytes, head_end: int,
                  found: list[tuple[bytes, ...]], names: list[str], tags: dict[str, str],
                  where: dict[str, _Place]) -> None:
         #: the description's bytes (preamble already replaced by empty lines)
         self.data = data
-        #: the root's start tag, under which every element is parsed
-        self.head = head
+        #: the root's start tag with only its namespace declarations: every element is
+        #: parsed under it (the other attributes would be copied into every fragment)
+        self.head = b"<RegisterDescription" + b"".join(_XMLNS.findall(head)) + b">"
         self.close = b"</RegisterDescription>"
         #: name → element type, document order
         self.tags = tags
@@ -179,6 +184,8 @@ class LazyIndex:
         #: top-level nodes (``_where`` holds the nested ones) on first use
         self._names: list[str] | None = names
         self._parsed: dict[int, etree._Element] = {}
+        #: chunks (by first element) holding a malformed element
+        self._bad_chunks: set[int] = set()
         #: line of each top-level element (computed on first use)
         self._lines: list[int] | None = None
         self._lines_head = data.count(b"\n", 0, head_end)
@@ -230,32 +237,59 @@ class LazyIndex:
         return self._where[name]
 
     def _top(self, index: int) -> etree._Element:
+        """Top-level element ``index``, parsed with its neighbours (``_CHUNK`` of them
+        in one document: one document per element would cost ~3 kB each when a whole
+        file is built); a chunk with a malformed element is parsed element by element,
+        and a malformed element makes the whole document's parse raise its error."""
         found = self._parsed.get(index)
         if found is not None:
             return found
-        line = self._line(index)
-        text = self._found[index][1]
+        first = index - index % _CHUNK
+        last = min(first + _CHUNK, len(self._found))
+        elements = None if first in self._bad_chunks else self._parse(first, last)
+        if elements is None:
+            self._bad_chunks.add(first)
+            elements = self._parse(index, index + 1)
+            first = index
+        if elements is None:
+            # A well-formedness error the scan left to this moment: the whole
+            # document's parse names it, with its line (or, should it succeed, answers).
+            full = self._full = parse_prepared(self.data)
+            return full.root
+        for offset, element in enumerate(elements):
+            self._parsed.setdefault(first + offset, element)
+        return self._parsed[index]
+
+    def _parse(self, first: int, last: int) -> list[etree._Element] | None:
+        """Top-level elements ``first`` to ``last`` (excluded) in one document, with
+        the lines of the file (the gaps between them kept as their newlines); None when
+        lxml refuses them."""
+        found = self._found
+        pieces = [found[first][1]]
+        for gap, text, *_ in found[first + 1:last]:
+            pieces.append(b"\n" * gap.count(b"\n"))
+            pieces.append(text)
+        text = b"".join(pieces)
+        line = self._line(first)
         head = self.head
-        padded = line + text.count(b"\n") > _MAX_SET_LINE
-        if padded:   # lines lxml cannot store when set afterwards: parse them in place
+        if line + text.count(b"\n") > _MAX_SET_LINE:
+            # lines lxml cannot store when set after parsing: parse them in place
             head = head + b"\n" * (line - 1 - head.count(b"\n"))
         if self._parser is None:
             self._parser = _parser()
         try:
             root = etree.fromstring(head + text + self.close, self._parser)
         except (etree.XMLSyntaxError, ValueError):
-            # A well-formedness error the scan left to this moment: the whole
-            # document's parse names it, with its line (or, should it succeed, answers).
-            full = self._full = parse_prepared(self.data)
-            return full.root
-        element = root[0]
+            return None
+        elements = list(root)
+        if len(elements) != last - first:   # pragma: no cover - one element per match
+            return None
         delta = line - 1 - head.count(b"\n")
         if delta:
-            for item in element.iter(etree.Element):
+            for item in root.iter(etree.Element):
                 # writable in lxml (an unsigned short: longer files are parsed padded)
                 cast(Any, item).sourceline = (item.sourceline or 0) + delta
-        self._parsed[index] = element
-        return element
+        return elements
 
     def _line(self, index: int) -> int:
         lines = self._lines
