@@ -27,12 +27,12 @@ import argparse
 import json
 import os
 import statistics
-import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -54,10 +54,39 @@ def _lost(ids: list[int]) -> int:
     return lost
 
 
-def _result(frames: int, incomplete: int, cpu: float, wall: float, nbytes: int,
-            ids: list[int], stats: dict | None = None) -> None:
-    print(json.dumps({"frames": frames, "incomplete": incomplete, "cpu": cpu, "wall": wall,
-                      "bytes": nbytes, "lost": _lost(ids), "stats": stats}), flush=True)
+class Timed:
+    """What one receiver's timed run saw (filled by :func:`_timed`)."""
+
+    def __init__(self) -> None:
+        self.frames = self.incomplete = self.nbytes = 0
+        self.ids: list[int] = []
+        self.cpu = self.wall = 0.0
+
+
+def _timed(frames: int, next_frame: Callable[[], Any],
+           facts: Callable[[Any], tuple[int, bool, int]]) -> Timed:
+    """Time up to ``frames`` deliveries, the same loop for every receiver:
+    ``next_frame()`` is the receiver's own wait (None: nothing came, the run ends),
+    ``facts(frame)`` gives (block id, complete, bytes counted) and may hand the buffer back."""
+    t = Timed()
+    c0, t0 = time.process_time(), time.monotonic()
+    while t.frames < frames:
+        frame = next_frame()
+        if frame is None:
+            break
+        block_id, complete, nbytes = facts(frame)
+        t.frames += 1
+        t.ids.append(block_id)
+        t.incomplete += not complete
+        t.nbytes += nbytes
+    t.cpu, t.wall = time.process_time() - c0, time.monotonic() - t0
+    return t
+
+
+def _result(t: Timed, stats: dict | None = None) -> None:
+    print(json.dumps({"frames": t.frames, "incomplete": t.incomplete, "cpu": t.cpu,
+                      "wall": t.wall, "bytes": t.nbytes, "lost": _lost(t.ids),
+                      "stats": stats}), flush=True)
 
 
 def recv_nodemap(host: str, packet_size: int, frames: int, rate: float | None) -> None:
@@ -68,20 +97,18 @@ def recv_nodemap(host: str, packet_size: int, frames: int, rate: float | None) -
         _configure_nodemap(cam, rate)
         with cam.stream(buffers=16, packet_size=packet_size) as stream:
             stream.next(5.0)                      # warm up: first frame not timed
-            got = incomplete = nbytes = 0
-            ids: list[int] = []
-            c0, t0 = time.process_time(), time.monotonic()
-            for frame in stream.frames(frames, timeout=5.0):
-                got += 1
-                ids.append(frame.frame_id)
-                incomplete += frame.status != "complete"
-                nbytes += frame.payload.nbytes
+            delivered = iter(stream.frames(frames, timeout=5.0))
+
+            def facts(frame: Any) -> tuple[int, bool, int]:
+                out = (frame.frame_id, frame.status == "complete", frame.payload.nbytes)
                 frame.release()
-            cpu, wall = time.process_time() - c0, time.monotonic() - t0
+                return out
+
+            timed = _timed(frames, lambda: next(delivered, None), facts)
             stats = stream.stats
     print(f"# nodemap: {stats['packets'] / max(1, stats['receive_calls']):.1f} packets per "
           f"receive call, {stats['resend_requests']} resend requests", file=sys.stderr)
-    _result(got, incomplete, cpu, wall, nbytes, ids, {k: v for k, v in stats.items() if v})
+    _result(timed, {k: v for k, v in stats.items() if v})
 
 
 def _configure_nodemap(cam, rate: float | None) -> None:
@@ -117,23 +144,16 @@ def recv_aravis(host: str, packet_size: int, frames: int, rate: float | None) ->
     buf = stream.timeout_pop_buffer(5_000_000)          # warm up
     if buf is not None:
         stream.push_buffer(buf)
-    got = incomplete = nbytes = 0
-    ids: list[int] = []
-    c0, t0 = time.process_time(), time.monotonic()
-    while got < frames:
-        buf = stream.timeout_pop_buffer(5_000_000)
-        if buf is None:
-            break
-        got += 1
-        ids.append(buf.get_frame_id())
-        if buf.get_status() != Aravis.BufferStatus.SUCCESS:
-            incomplete += 1
-        else:
-            nbytes += payload
+
+    def facts(buf: Any) -> tuple[int, bool, int]:
+        complete = buf.get_status() == Aravis.BufferStatus.SUCCESS
+        out = (buf.get_frame_id(), complete, payload if complete else 0)
         stream.push_buffer(buf)
-    cpu, wall = time.process_time() - c0, time.monotonic() - t0
+        return out
+
+    timed = _timed(frames, lambda: stream.timeout_pop_buffer(5_000_000), facts)
     cam.stop_acquisition()
-    _result(got, incomplete, cpu, wall, nbytes, ids)
+    _result(timed)
 
 
 def recv_viva(host: str, packet_size: int, frames: int, rate: float | None) -> None:
@@ -154,22 +174,16 @@ def recv_viva(host: str, packet_size: int, frames: int, rate: float | None) -> N
                 pass
         with cam.stream(packet_size=packet_size, deliver_incomplete=True) as stream:
             stream.next_frame(5000)
-            got = incomplete = nbytes = 0
-            ids: list[int] = []
-            c0, t0 = time.process_time(), time.monotonic()
-            while got < frames:
-                frame = stream.next_frame(5000)
-                if frame is None:
-                    break
-                got += 1
-                ids.append(frame.block_id)
+
+            def facts(frame: Any) -> tuple[int, bool, int]:
                 status = str(getattr(frame, "status", "complete")).lower()
-                incomplete += "complete" not in status or "incomplete" in status
-                nbytes += WIDTH * HEIGHT
-            cpu, wall = time.process_time() - c0, time.monotonic() - t0
+                complete = "complete" in status and "incomplete" not in status
+                return frame.block_id, complete, WIDTH * HEIGHT
+
+            timed = _timed(frames, lambda: stream.next_frame(5000), facts)
     finally:
         cam.close()
-    _result(got, incomplete, cpu, wall, nbytes, ids)
+    _result(timed)
 
 
 def _frame_rate(cam_set, bounds, rate: float | None) -> None:
@@ -203,21 +217,12 @@ def recv_telegenicam(host: str, packet_size: int, frames: int, rate: float | Non
                         lambda: cam.float_bounds("AcquisitionFrameRate"), rate)
         with cam.start_acquisition(n_buffers=16, packet_size=packet_size) as acq:
             acq.wait_for(5.0)                                 # warm up
-            got = incomplete = nbytes = 0
-            ids: list[int] = []
-            c0, t0 = time.process_time(), time.monotonic()
-            while got < frames:
-                frame = acq.wait_for(5.0)
-                if frame is None:
-                    break
-                got += 1
-                ids.append(frame.frame_id)
-                incomplete += not frame.is_complete
-                nbytes += frame.received_size
-            cpu, wall = time.process_time() - c0, time.monotonic() - t0
+            timed = _timed(frames, lambda: acq.wait_for(5.0),
+                           lambda frame: (frame.frame_id, bool(frame.is_complete),
+                                          frame.received_size))
     finally:
         cam.disconnect()
-    _result(got, incomplete, cpu, wall, nbytes, ids)
+    _result(timed)
 
 
 class _PygvPort:
@@ -280,26 +285,16 @@ def recv_pygigevision(host: str, packet_size: int, frames: int, rate: float | No
             f["AcquisitionMode"].value = "Continuous"
         f["AcquisitionStart"].execute()
         rx.get_frame_with_info(5.0)                                # warm up
-        got = incomplete = nbytes = 0
-        ids: list[int] = []
-        c0, t0 = time.process_time(), time.monotonic()
-        while got < frames:
-            item = rx.get_frame_with_info(5.0)
-            if item is None:
-                break
-            pixels, info = item
-            got += 1
-            ids.append(info["block_id"])
-            incomplete += not info["complete"]
-            nbytes += pixels.nbytes
-        cpu, wall = time.process_time() - c0, time.monotonic() - t0
+        timed = _timed(frames, lambda: rx.get_frame_with_info(5.0),
+                       lambda item: (item[1]["block_id"], bool(item[1]["complete"]),
+                                     item[0].nbytes))
         f["AcquisitionStop"].execute()
         client.write_reg(0x0D00, 0)
     finally:
         if rx is not None:
             rx.close()
         client.disconnect()
-    _result(got, incomplete, cpu, wall, nbytes, ids)
+    _result(timed)
 
 
 RECEIVERS = {"nodemap": recv_nodemap, "aravis": recv_aravis, "viva": recv_viva,

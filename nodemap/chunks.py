@@ -254,10 +254,16 @@ class ChunkView(Mapping[str, ChunkValue]):
 
     Reading attaches this frame's chunks to the node map (under its lock) and reads the
     feature; values are kept per frame, so later frames do not change them.
+
+    ``descriptors``: (chunk id, offset in ``data``, length) triples when the transport
+    reports where each chunk lies (GenTL's DSGetBufferChunkData, the "generic" layout);
+    without them ``data`` is parsed as GigE Vision trailers, from the end.
     """
 
-    def __init__(self, data: bytes, nodemap: "NodeMap | None" = None) -> None:
+    def __init__(self, data: bytes, nodemap: "NodeMap | None" = None, *,
+                 descriptors: Iterable[tuple[int, int, int]] | None = None) -> None:
         self.raw = bytes(data)
+        self.descriptors = None if descriptors is None else tuple(descriptors)
         self._nodemap = nodemap
         self._values: dict[str, ChunkValue] = {}
         self._lock = threading.Lock()
@@ -268,6 +274,12 @@ class ChunkView(Mapping[str, ChunkValue]):
 
     def __bytes__(self) -> bytes:
         return self.raw
+
+    def attach(self, nodemap: "NodeMap") -> AttachResult:
+        """Bind ``nodemap``'s chunk ports to this frame's chunks (see :func:`attach`)."""
+        if self.descriptors is not None:
+            return attach(nodemap, self.raw, layout="generic", descriptors=self.descriptors)
+        return attach(nodemap, self.raw, image_before=True)
 
     def __bool__(self) -> bool:
         """True when the frame carries chunk data (``if frame.chunks:`` needs no node map)."""
@@ -299,7 +311,7 @@ class ChunkView(Mapping[str, ChunkValue]):
                 raise KeyError(name)
             with nm.lock:
                 if getattr(nm, "_chunk_owner", None) is not self:
-                    attach(nm, self.raw, image_before=True)
+                    self.attach(nm)
                     # NodeMap declares _chunk_owner as None (no owner yet): a ChunkView owns it
                     nm._chunk_owner = self  # type: ignore[assignment]
                 node = nm.node(name)

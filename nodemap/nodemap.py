@@ -414,11 +414,11 @@ class NodeMap:
         from nodemap import chunks
 
         data = frame_or_payload
-        from_frame = data is not None and not isinstance(data, (bytes, bytearray, memoryview))
-        if from_frame:
+        if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
             view = getattr(data, "chunks", None)
-            data = None if view is None else bytes(view)
-        result = chunks.attach(self, data, layout=layout, image_before=from_frame)
+            result = chunks.attach(self, None) if view is None else view.attach(self)
+        else:
+            result = chunks.attach(self, data, layout=layout)
         self._chunk_owner = None
         return result
 

@@ -62,7 +62,8 @@ class DeviceLink(Protocol):
     an optional ``callable(done_bytes, total_bytes)`` for downloads.
     ``close()``: release the device (control privilege, serial line, sockets).
     Optional: ``open_stream(nodemap, **options)`` (images), ``snapshot`` (one picture),
-    ``files`` (device files).  Any further public attribute of a link is reachable from the
+    ``files`` (device files), ``open_events(nodemap)`` (events: ``enable``, ``iter``,
+    ``subscribe``, ``close``).  Any further public attribute of a link is reachable from the
     Camera as ``cam.<name>``.
     """
 

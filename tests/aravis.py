@@ -20,6 +20,7 @@ import pytest
 
 from nodemap.transports.gvcp import protocol as p
 from tests.peers import missing
+from tests.processes import stop_process
 
 HERE = Path(__file__).resolve().parent / "transports" / "gvcp"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -65,15 +66,6 @@ def _start_fake_camera(prefix: list[str]) -> subprocess.Popen:
     return proc
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 @pytest.fixture(scope="session")
 def _fake_camera_home() -> Iterator[object]:
     """Where Aravis's fake camera runs: a private network namespace of this run (so it can
@@ -97,7 +89,7 @@ def _fake_camera_home() -> Iterator[object]:
                     time.sleep(0.1)
             yield namespace
         finally:
-            _stop(proc)
+            stop_process(proc, 5)
             namespace.close()
         return
     if _answers_discovery(FAKE_CAMERA):
@@ -107,7 +99,7 @@ def _fake_camera_home() -> Iterator[object]:
     try:
         yield None
     finally:
-        _stop(proc)
+        stop_process(proc, 5)
 
 
 @pytest.fixture

@@ -97,20 +97,6 @@ def our_value(formula: str, integer: bool) -> object:
         return None
 
 
-def agree(ref: object, ours: object) -> bool:
-    """Equal results (floats within 1e-9 relative, NaN = NaN) or both failing."""
-    if ref is None or ours is None:
-        return ref is None and ours is None
-    if isinstance(ref, float) or isinstance(ours, float):
-        a, b = float(ref), float(ours)  # type: ignore[arg-type]
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        if math.isinf(a) or math.isinf(b):
-            return a == b
-        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
-    return ref == ours and type(ref) is type(ours)
-
-
 def assert_agree(formulas: list[str], integer: bool) -> Counter:
     """Every formula agrees with the reference (lenient ones with its double-mode
     value, rounded); the tally of how each was checked."""
@@ -297,12 +283,12 @@ def check_batch(formulas: list[str], integer: bool, tally: Counter) -> list[str]
             got = _lenient_value(formula)
             if want == "unchecked" or got == "misplaced":
                 tally["unchecked"] += 1
-            elif agree(want, got):
+            elif same(want, got):
                 tally["lenient"] += 1
             else:
                 bad.append(f"{formula!r} (lenient): double-mode reference "
                            f"{doubles[formula]!r} rounds to {want!r}, ours {got!r}")
-        elif agree(ref, mine):
+        elif same(ref, mine):
             tally["agree"] += 1
         else:
             bad.append(f"{formula!r}: reference {ref!r}, ours {mine!r}")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,6 +25,7 @@ from nodemap.app.ui.picker import Devices  # noqa: E402
 from nodemap.app.ui.server import Server, serve  # noqa: E402
 from nodemap.plugin import DiscoveryRequest  # noqa: E402
 from tests.addresses import loopback  # noqa: E402
+from tests.viva import viva_camera  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -290,14 +291,33 @@ def test_other_host_warns() -> None:
         sim.close()
 
 
-def _browser() -> Any:
+@contextmanager
+def _chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (skip/fail when either is missing), closed
+    after the block."""
     if not os.path.exists(CHROMIUM):
         missing(f"{CHROMIUM} not installed (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("playwright not installed (pip install playwright)")
-    return sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _viewer(browser_or_context: Any, url: str, **page_options: Any) -> tuple[Any, list[str]]:
+    """A new page on the viewer at ``url``, ready (``body[data-ready='1']``), and the list
+    its script errors are collected in."""
+    page = browser_or_context.new_page(**page_options)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=T)
+    return page, errors
 
 
 def _wait(page: Any, script: str) -> None:
@@ -310,124 +330,119 @@ def _text(selector: str) -> str:
 
 @pytest.mark.peer
 def test_browser_gige(gige: Server, tmp_path: Path) -> None:
-    sync_playwright = _browser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            polled: list[str] = []
-            page.on("request", lambda r: polled.append(r.url)
-                    if "/api/features" in r.url else None)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(gige.url)
-            page.wait_for_selector("body[data-ready='1']", timeout=T)
-            _wait(page, _text("#conn") + " === 'live updates'")
-            page.click("details[data-name='ImageFormatControl'] > summary")
-            width = page.locator("#f-Width input.value")
-            offset_bounds = page.locator("#f-OffsetX .bounds")
-            offset_bounds.wait_for(timeout=T)
-            assert offset_bounds.text_content().strip() == "[0..0]"
-            assert page.locator("#f-Width input.slider").count() == 1
-            width.fill("320")
-            width.dispatch_event("change")
-            _wait(page, _text("#f-OffsetX .bounds") + ".includes('960')")
-            assert gige.cam.features.Width.value == 320
-            assert page.locator("#f-Width input.value").input_value() == "320"
-            # a write made elsewhere is pushed to the page (no polling: WebSocket)
-            gige.cam.features.Width.value = 480
-            _wait(page, "document.querySelector('#f-Width input.value').value === '480'")
-            _wait(page, _text("#f-OffsetX .bounds") + ".includes('800')")
-            assert polled == [], "the page polled although the WebSocket was open"
-            # a refused value explained (client-side bound check names the range)
-            page.locator("#f-Width input.value").fill("5000")
-            page.locator("#f-Width input.value").dispatch_event("change")
-            _wait(page, _text("#f-Width .error") + ".includes('outside')")
-            assert page.locator("#f-Width input.value").input_value() == "480"   # restored
-            # enumeration, then TriggerSoftware
-            page.click("details[data-name='AcquisitionControl'] > summary")
-            page.locator("#f-TriggerMode select").wait_for(timeout=T)
-            assert page.locator("#f-TriggerSoftware .reason").text_content() == \
-                "not available: needs TriggerModeReg ≠ 0 (now 0; TriggerMode = Off)"
-            page.select_option("#f-TriggerMode select", "On")
-            _wait(page, "!document.querySelector('#f-TriggerSoftware button').disabled")
-            assert gige.cam.features.TriggerMode.value == "On"
-            page.click("#f-TriggerSoftware button")
-            _wait(page, _text("#f-TriggerSoftware .done") + ".includes('done')")
-            assert page.locator("#f-TriggerSoftware .error").text_content() == ""
-            page.select_option("#f-TriggerMode select", "Off")
-            _wait(page, "document.querySelector('#f-TriggerSoftware button').disabled")
-            # dependency graph and registers of the selected feature
-            page.click("#f-Width .name")
-            page.wait_for_selector("#graph-svg g.node.focus[data-name='Width']", timeout=T)
-            assert page.locator("#graph-svg g.node").count() >= 2
-            assert page.locator("#graph-svg path.edge").count() >= 1
-            page.wait_for_selector("#registers tbody tr[data-node]", timeout=T)
-            cells = page.locator("#registers tbody tr[data-node]").first.locator("td")
-            assert cells.nth(3).text_content().startswith("0x")
-            page.click("#f-OffsetX .name")
-            page.wait_for_selector("#graph-svg g.node.focus[data-name='OffsetX']", timeout=T)
-            # live view: frames over the WebSocket, pixels, histogram, stats, pixel readout
-            page.click("#live-start")
-            _wait(page, "Number(document.querySelector('#view').dataset.frames || 0) > 2")
-            size = page.evaluate("[document.querySelector('#view').width,"
-                                 " document.querySelector('#view').height]")
-            assert size == [480, 960]
-            pixels = page.evaluate(
-                "Array.from(document.querySelector('#view').getContext('2d')"
-                ".getImageData(0, 0, 480, 1).data)")
-            assert len(set(pixels[0::4])) > 1, "the frame's first row should not be flat"
-            _wait(page, "Number(document.querySelector('#hist').dataset.total || 0) > 0")
-            assert int(page.locator("#hist").get_attribute("data-total")) == 480 * 960
-            drawn = page.evaluate(
-                "Array.from(document.querySelector('#hist').getContext('2d')"
-                ".getImageData(0, 0, 256, 120).data).filter((v, i) => i % 4 === 3 && v > 0)"
-                ".length")
-            assert drawn > 100, "the histogram canvas is empty"
-            status = page.locator("#live-status").text_content()
-            assert "MB/s" in status and "incomplete 0" in status and "frames/s" in status
-            box = page.locator("#view").bounding_box()
-            page.mouse.move(box["x"] + 5, box["y"] + 5)
-            _wait(page, _text("#pixel") + ".startsWith('pixel (')")
-            page.click("#live-stop")
-            _wait(page, _text("#live-status") + ".includes('stopped')")
-            frame_path = tmp_path / "frame.png"
-            page.fill("#frame-path", str(frame_path))
-            page.click("#frame-save")
-            _wait(page, _text("#frame-report") + ".startsWith('saved frame')")
-            assert frame_path.stat().st_size > 0
-            # save, change, reload the feature set, per-line report; diff against a .pfs
-            page.click("#tabs button[data-tab='sets']")
-            path = tmp_path / "set.nmfs"
-            page.fill("#set-path", str(path))
-            page.click("#set-save")
-            _wait(page, _text("#set-report") + ".startsWith('saved')")
-            assert path.is_file()
-            pfs = tmp_path / "other.pfs"
-            page.fill("#set-path", str(pfs))
-            page.select_option("#set-format", "pfs")
-            gige.cam.features.Width.value = 640
-            page.click("#set-save")
-            _wait(page, _text("#set-report") + ".includes('other.pfs')")
-            page.fill("#set-path", str(path))
-            page.click("#set-load")
-            _wait(page, _text("#set-report") + ".includes('applied')")
-            assert gige.cam.features.Width.value == 480
-            _wait(page, "document.querySelectorAll('#load-report tbody tr.ok').length > 3")
-            _wait(page, "document.querySelector('#f-Width input.value').value === '480'")
-            page.fill("#diff-left", str(path))
-            page.fill("#diff-right", str(pfs))
-            page.click("#diff-run")
-            page.wait_for_selector("#diff tbody tr[data-name='Width']", timeout=T)
-            row = page.locator("#diff tbody tr[data-name='Width'] td")
-            assert [row.nth(i).text_content() for i in range(3)] == ["Width", "480", "640"]
-            assert page.locator("#diff tbody tr").count() < 10   # differences only
-            assert errors == []
-            page.screenshot(path=str(tmp_path / "ui.png"), full_page=False)
-            if os.environ.get("NODEMAP_UI_SCREENSHOT"):
-                _screenshot(page, gige)
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        polled: list[str] = []
+        page.on("request", lambda r: polled.append(r.url)
+                if "/api/features" in r.url else None)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(gige.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=T)
+        _wait(page, _text("#conn") + " === 'live updates'")
+        page.click("details[data-name='ImageFormatControl'] > summary")
+        width = page.locator("#f-Width input.value")
+        offset_bounds = page.locator("#f-OffsetX .bounds")
+        offset_bounds.wait_for(timeout=T)
+        assert offset_bounds.text_content().strip() == "[0..0]"
+        assert page.locator("#f-Width input.slider").count() == 1
+        width.fill("320")
+        width.dispatch_event("change")
+        _wait(page, _text("#f-OffsetX .bounds") + ".includes('960')")
+        assert gige.cam.features.Width.value == 320
+        assert page.locator("#f-Width input.value").input_value() == "320"
+        # a write made elsewhere is pushed to the page (no polling: WebSocket)
+        gige.cam.features.Width.value = 480
+        _wait(page, "document.querySelector('#f-Width input.value').value === '480'")
+        _wait(page, _text("#f-OffsetX .bounds") + ".includes('800')")
+        assert polled == [], "the page polled although the WebSocket was open"
+        # a refused value explained (client-side bound check names the range)
+        page.locator("#f-Width input.value").fill("5000")
+        page.locator("#f-Width input.value").dispatch_event("change")
+        _wait(page, _text("#f-Width .error") + ".includes('outside')")
+        assert page.locator("#f-Width input.value").input_value() == "480"   # restored
+        # enumeration, then TriggerSoftware
+        page.click("details[data-name='AcquisitionControl'] > summary")
+        page.locator("#f-TriggerMode select").wait_for(timeout=T)
+        assert page.locator("#f-TriggerSoftware .reason").text_content() == \
+            "not available: needs TriggerModeReg ≠ 0 (now 0; TriggerMode = Off)"
+        page.select_option("#f-TriggerMode select", "On")
+        _wait(page, "!document.querySelector('#f-TriggerSoftware button').disabled")
+        assert gige.cam.features.TriggerMode.value == "On"
+        page.click("#f-TriggerSoftware button")
+        _wait(page, _text("#f-TriggerSoftware .done") + ".includes('done')")
+        assert page.locator("#f-TriggerSoftware .error").text_content() == ""
+        page.select_option("#f-TriggerMode select", "Off")
+        _wait(page, "document.querySelector('#f-TriggerSoftware button').disabled")
+        # dependency graph and registers of the selected feature
+        page.click("#f-Width .name")
+        page.wait_for_selector("#graph-svg g.node.focus[data-name='Width']", timeout=T)
+        assert page.locator("#graph-svg g.node").count() >= 2
+        assert page.locator("#graph-svg path.edge").count() >= 1
+        page.wait_for_selector("#registers tbody tr[data-node]", timeout=T)
+        cells = page.locator("#registers tbody tr[data-node]").first.locator("td")
+        assert cells.nth(3).text_content().startswith("0x")
+        page.click("#f-OffsetX .name")
+        page.wait_for_selector("#graph-svg g.node.focus[data-name='OffsetX']", timeout=T)
+        # live view: frames over the WebSocket, pixels, histogram, stats, pixel readout
+        page.click("#live-start")
+        _wait(page, "Number(document.querySelector('#view').dataset.frames || 0) > 2")
+        size = page.evaluate("[document.querySelector('#view').width,"
+                             " document.querySelector('#view').height]")
+        assert size == [480, 960]
+        pixels = page.evaluate(
+            "Array.from(document.querySelector('#view').getContext('2d')"
+            ".getImageData(0, 0, 480, 1).data)")
+        assert len(set(pixels[0::4])) > 1, "the frame's first row should not be flat"
+        _wait(page, "Number(document.querySelector('#hist').dataset.total || 0) > 0")
+        assert int(page.locator("#hist").get_attribute("data-total")) == 480 * 960
+        drawn = page.evaluate(
+            "Array.from(document.querySelector('#hist').getContext('2d')"
+            ".getImageData(0, 0, 256, 120).data).filter((v, i) => i % 4 === 3 && v > 0)"
+            ".length")
+        assert drawn > 100, "the histogram canvas is empty"
+        status = page.locator("#live-status").text_content()
+        assert "MB/s" in status and "incomplete 0" in status and "frames/s" in status
+        box = page.locator("#view").bounding_box()
+        page.mouse.move(box["x"] + 5, box["y"] + 5)
+        _wait(page, _text("#pixel") + ".startsWith('pixel (')")
+        page.click("#live-stop")
+        _wait(page, _text("#live-status") + ".includes('stopped')")
+        frame_path = tmp_path / "frame.png"
+        page.fill("#frame-path", str(frame_path))
+        page.click("#frame-save")
+        _wait(page, _text("#frame-report") + ".startsWith('saved frame')")
+        assert frame_path.stat().st_size > 0
+        # save, change, reload the feature set, per-line report; diff against a .pfs
+        page.click("#tabs button[data-tab='sets']")
+        path = tmp_path / "set.nmfs"
+        page.fill("#set-path", str(path))
+        page.click("#set-save")
+        _wait(page, _text("#set-report") + ".startsWith('saved')")
+        assert path.is_file()
+        pfs = tmp_path / "other.pfs"
+        page.fill("#set-path", str(pfs))
+        page.select_option("#set-format", "pfs")
+        gige.cam.features.Width.value = 640
+        page.click("#set-save")
+        _wait(page, _text("#set-report") + ".includes('other.pfs')")
+        page.fill("#set-path", str(path))
+        page.click("#set-load")
+        _wait(page, _text("#set-report") + ".includes('applied')")
+        assert gige.cam.features.Width.value == 480
+        _wait(page, "document.querySelectorAll('#load-report tbody tr.ok').length > 3")
+        _wait(page, "document.querySelector('#f-Width input.value').value === '480'")
+        page.fill("#diff-left", str(path))
+        page.fill("#diff-right", str(pfs))
+        page.click("#diff-run")
+        page.wait_for_selector("#diff tbody tr[data-name='Width']", timeout=T)
+        row = page.locator("#diff tbody tr[data-name='Width'] td")
+        assert [row.nth(i).text_content() for i in range(3)] == ["Width", "480", "640"]
+        assert page.locator("#diff tbody tr").count() < 10   # differences only
+        assert errors == []
+        page.screenshot(path=str(tmp_path / "ui.png"), full_page=False)
+        if os.environ.get("NODEMAP_UI_SCREENSHOT"):
+            _screenshot(page, gige)
 
 
 def _screenshot(page: Any, server: Server) -> None:
@@ -449,37 +464,32 @@ def _screenshot(page: Any, server: Server) -> None:
 @pytest.mark.peer
 def test_browser_picker(tmp_path: Path) -> None:
     """``nodemap ui`` without URL: pick a discovered device, then start a simulator."""
-    sync_playwright = _browser()
     address = loopback()
     sim = start_simulator("gige", addresses=[address])
     devices = Devices(DiscoveryRequest(timeout=1.0, address=address, only=frozenset({"gvcp"})))
     server = serve(None, open_browser=False, devices=devices)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(server.url)
-                page.wait_for_selector("body[data-picker='1']", timeout=T)
-                row = page.locator(f"#device-list tr[data-url='{sim.urls[0]}']")
-                row.wait_for(timeout=T)
-                assert "discovered" in row.text_content()
-                row.locator("button").click()
-                page.wait_for_selector("body[data-ready='1']", timeout=T)
-                assert page.locator("#device").text_content() == sim.urls[0]
-                page.click("details[data-name='ImageFormatControl'] > summary")
-                _wait(page, "document.querySelector('#f-Width input.value') &&"
-                            " document.querySelector('#f-Width input.value').value === '1280'")
-                # back to the list, start a simulated FCB camera in the viewer's process
-                page.click("#to-picker")
-                page.wait_for_selector("#sim-list button[data-sim='fcb']", timeout=T)
-                page.click("#sim-list button[data-sim='fcb']")
-                _wait(page, _text("#device") + ".startsWith('fcb:')")
-                page.wait_for_selector("body[data-ready='1']", timeout=T)
-                assert server.cam is not None and server.device_url.startswith("fcb:")
-                assert page.locator(".feature").count() > 0
-            finally:
-                browser.close()
+        with _chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(server.url)
+            page.wait_for_selector("body[data-picker='1']", timeout=T)
+            row = page.locator(f"#device-list tr[data-url='{sim.urls[0]}']")
+            row.wait_for(timeout=T)
+            assert "discovered" in row.text_content()
+            row.locator("button").click()
+            page.wait_for_selector("body[data-ready='1']", timeout=T)
+            assert page.locator("#device").text_content() == sim.urls[0]
+            page.click("details[data-name='ImageFormatControl'] > summary")
+            _wait(page, "document.querySelector('#f-Width input.value') &&"
+                        " document.querySelector('#f-Width input.value').value === '1280'")
+            # back to the list, start a simulated FCB camera in the viewer's process
+            page.click("#to-picker")
+            page.wait_for_selector("#sim-list button[data-sim='fcb']", timeout=T)
+            page.click("#sim-list button[data-sim='fcb']")
+            _wait(page, _text("#device") + ".startsWith('fcb:')")
+            page.wait_for_selector("body[data-ready='1']", timeout=T)
+            assert server.cam is not None and server.device_url.startswith("fcb:")
+            assert page.locator(".feature").count() > 0
     finally:
         server.stop()
         sim.close()
@@ -488,193 +498,152 @@ def test_browser_picker(tmp_path: Path) -> None:
 @pytest.mark.peer
 @pytest.mark.parametrize("name", ["fcb", "sxh485"])
 def test_browser_smoke(name: str) -> None:
-    sync_playwright = _browser()
     sim = start_simulator(name)
     server = serve(sim.urls[0], open_browser=False)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                page = browser.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(server.url)
-                page.wait_for_selector("body[data-ready='1']", timeout=T)
-                first = page.locator("#tree > details > summary").first
-                first.click()
-                _wait(page, "Array.from(document.querySelectorAll('.feature .access'))"
-                            ".some(e => e.textContent.length > 0)")
-                assert page.locator(".feature").count() > 0
-                name_el = page.locator("#tree > details .feature .name").first
-                feature = name_el.get_attribute("title")
-                name_el.click()
-                page.wait_for_selector(f"#graph-svg g.node.focus[data-name='{feature}']",
-                                       timeout=T)
-                page.wait_for_selector("#registers tbody tr", timeout=T)
-                if name == "sxh485":          # snapshots: the live view shows them too
-                    page.click("#live-start")
-                    _wait(page, "Number(document.querySelector('#view').dataset.frames"
-                                " || 0) > 1")
-                    assert page.evaluate("document.querySelector('#view').width") > 1
-                    _wait(page, "Number(document.querySelector('#hist').dataset.total"
-                                " || 0) > 0")
-                    page.click("#live-stop")
-                    _wait(page, _text("#live-status") + ".includes('stopped')")
-                assert errors == []
-            finally:
-                browser.close()
+        with _chromium() as browser:
+            page, errors = _viewer(browser, server.url)
+            first = page.locator("#tree > details > summary").first
+            first.click()
+            _wait(page, "Array.from(document.querySelectorAll('.feature .access'))"
+                        ".some(e => e.textContent.length > 0)")
+            assert page.locator(".feature").count() > 0
+            name_el = page.locator("#tree > details .feature .name").first
+            feature = name_el.get_attribute("title")
+            name_el.click()
+            page.wait_for_selector(f"#graph-svg g.node.focus[data-name='{feature}']",
+                                   timeout=T)
+            page.wait_for_selector("#registers tbody tr", timeout=T)
+            if name == "sxh485":          # snapshots: the live view shows them too
+                page.click("#live-start")
+                _wait(page, "Number(document.querySelector('#view').dataset.frames"
+                            " || 0) > 1")
+                assert page.evaluate("document.querySelector('#view').width") > 1
+                _wait(page, "Number(document.querySelector('#hist').dataset.total"
+                            " || 0) > 0")
+                page.click("#live-stop")
+                _wait(page, _text("#live-status") + ".includes('stopped')")
+            assert errors == []
     finally:
         server.stop()
         server.cam.close()
         sim.close()
 
 
+def _listen(page: Any, event: str, status_check: str) -> None:
+    """The events tab listens for ``event``; waits until its status text passes
+    ``status_check`` (a JavaScript string method call, e.g. ``.startsWith('listening')``)."""
+    page.fill("#event-name", event)
+    page.click("#events-listen")
+    _wait(page, _text("#events-status") + status_check)
+
+
 @pytest.mark.peer
 def test_browser_event_log() -> None:
     """Events in the page: viva-genicam's fake camera sends ExposureEnd while it streams."""
-    sync_playwright = _browser()
-    try:
-        from viva_genicam.testing import FakeGigeCamera
-    except ImportError as exc:
-        missing(f"viva-genicam is not installed (pip install viva-genicam): {exc}")
-    address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.9"
-    fake = FakeGigeCamera(width=64, height=48, fps=30, bind_ip=address)
-    fake.start()
-    try:
+    with viva_camera(width=64, height=48) as address:
         server = serve(f"gvcp://{address}", open_browser=False)
         try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    page.goto(server.url)
-                    page.wait_for_selector("body[data-ready='1']", timeout=T)
-                    page.click("#tabs button[data-tab='events']")
-                    page.fill("#event-name", "ExposureEnd")
-                    page.click("#events-listen")
-                    _wait(page, _text("#events-status") + ".startsWith('listening')")
-                    page.click("#live-start")
-                    _wait(page, "document.querySelectorAll('#event-log li').length >= 3")
-                    page.click("#live-stop")
-                    text = page.locator("#event-log li").first.text_content()
-                    assert "ExposureEnd (0x9001)" in text
-                    assert "EventExposureEndFrameID=" in text
-                finally:
-                    browser.close()
+            with _chromium() as browser:
+                page, _ = _viewer(browser, server.url, viewport={"width": 1400, "height": 900})
+                page.click("#tabs button[data-tab='events']")
+                _listen(page, "ExposureEnd", ".startsWith('listening')")
+                page.click("#live-start")
+                _wait(page, "document.querySelectorAll('#event-log li').length >= 3")
+                page.click("#live-stop")
+                text = page.locator("#event-log li").first.text_content()
+                assert "ExposureEnd (0x9001)" in text
+                assert "EventExposureEndFrameID=" in text
         finally:
             server.stop()
             server.cam.close()
-    finally:
-        fake.stop()
 
 
 @pytest.mark.peer
 def test_browser_event_log_on_the_gige_simulator(gige: Server) -> None:
     """Events in the page from our own simulator: the Test event (TestEventGenerate), then
     ExposureEnd while the live view streams."""
-    sync_playwright = _browser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(gige.url)
-            page.wait_for_selector("body[data-ready='1']", timeout=T)
-            page.click("#tabs button[data-tab='events']")
-            page.fill("#event-name", "Test")
-            page.click("#events-listen")
-            _wait(page, _text("#events-status") + ".startsWith('listening (Test enabled)')")
-            assert gige.cam.features["EventNotification"].value == "On"
-            gige.cam.features["TestEventGenerate"].execute()
-            _wait(page, "document.querySelectorAll('#event-log li').length >= 1")
-            first = page.locator("#event-log li").first.text_content() or ""
-            assert " Test (0x" in first and "EventTestTimestamp=" in first, first
-            page.fill("#event-name", "ExposureEnd")
-            page.click("#events-listen")
-            _wait(page, _text("#events-status") + ".includes('ExposureEnd enabled')")
-            page.click("#live-start")
-            _wait(page, "[...document.querySelectorAll('#event-log li')]"
-                        ".filter(li => li.textContent.includes('ExposureEnd')).length >= 2")
-            page.click("#live-stop")
-            lines = [li.text_content() for li in page.locator("#event-log li").all()]
-            assert any("ExposureEnd (0x" in line for line in lines), lines
-        finally:
-            browser.close()
+    with _chromium() as browser:
+        page, _ = _viewer(browser, gige.url, viewport={"width": 1400, "height": 900})
+        page.click("#tabs button[data-tab='events']")
+        _listen(page, "Test", ".startsWith('listening (Test enabled)')")
+        assert gige.cam.features["EventNotification"].value == "On"
+        gige.cam.features["TestEventGenerate"].execute()
+        _wait(page, "document.querySelectorAll('#event-log li').length >= 1")
+        first = page.locator("#event-log li").first.text_content() or ""
+        assert " Test (0x" in first and "EventTestTimestamp=" in first, first
+        _listen(page, "ExposureEnd", ".includes('ExposureEnd enabled')")
+        page.click("#live-start")
+        _wait(page, "[...document.querySelectorAll('#event-log li')]"
+                    ".filter(li => li.textContent.includes('ExposureEnd')).length >= 2")
+        page.click("#live-stop")
+        lines = [li.text_content() for li in page.locator("#event-log li").all()]
+        assert any("ExposureEnd (0x" in line for line in lines), lines
 
 
-def test_main_prints_the_tokened_url() -> None:
+@contextmanager
+def _ui_process(*args: str) -> Iterator[str]:
+    """``python -m ARGS…`` (a viewer that prints its tokened URL first): yields that URL;
+    after the block SIGTERM must end it with status 0 (killed if it outlives the test)."""
     import signal
     import subprocess
     import sys
-    sim = start_simulator("gige", addresses=[loopback()])
-    proc = subprocess.Popen([sys.executable, "-m", "nodemap.app.ui.server", sim.urls[0],
-                             "--no-browser"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("nodemap ui: http://127.0.0.1:") and "/?token=" in line
-        url = line.split(": ", 1)[1].strip()
-        with urllib.request.urlopen(url, timeout=10) as response:
-            assert b"nodemap ui" in response.read()
+        assert line.startswith("nodemap ui: http://127.0.0.1:") and "/?token=" in line, line
+        yield line.split(": ", 1)[1].strip()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_main_prints_the_tokened_url() -> None:
+    sim = start_simulator("gige", addresses=[loopback()])
+    try:
+        with _ui_process("nodemap.app.ui.server", sim.urls[0], "--no-browser") as url:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert b"nodemap ui" in response.read()
+    finally:
         sim.close()
 
 
 @pytest.mark.peer
 def test_browser_two_viewers_keep_their_tokens(gige: Server) -> None:
     """Cookies ignore ports: a second viewer on the same host must not log the first out."""
-    sync_playwright = _browser()
     other = serve(None, cam=gige.cam, open_browser=False)   # same camera, another port
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                context = browser.new_context()
-                first, second = context.new_page(), context.new_page()
-                first.goto(gige.url)
-                first.wait_for_selector("body[data-ready='1']", timeout=T)
-                second.goto(other.url)
-                second.wait_for_selector("body[data-ready='1']", timeout=T)
-                names = {c["name"] for c in context.cookies()}
-                assert names == {gige.cookie, other.cookie}
-                first.click("details[data-name='ImageFormatControl'] > summary")
-                first.locator("#f-Width input.value").fill("640")
-                first.locator("#f-Width input.value").dispatch_event("change")
-                _wait(first, _text("#f-OffsetX .bounds") + ".includes('640')")
-                assert gige.cam.features.Width.value == 640
-            finally:
-                browser.close()
+        with _chromium() as browser:
+            context = browser.new_context()
+            first, _ = _viewer(context, gige.url)
+            second, _ = _viewer(context, other.url)
+            names = {c["name"] for c in context.cookies()}
+            assert names == {gige.cookie, other.cookie}
+            first.click("details[data-name='ImageFormatControl'] > summary")
+            first.locator("#f-Width input.value").fill("640")
+            first.locator("#f-Width input.value").dispatch_event("change")
+            _wait(first, _text("#f-OffsetX .bounds") + ".includes('640')")
+            assert gige.cam.features.Width.value == 640
     finally:
         other.stop()
 
 
 def test_cli_without_url_offers_discovered_devices() -> None:
     """``nodemap ui --address A`` (no URL): the page's device list has the camera at A."""
-    import signal
-    import subprocess
-    import sys
     address = loopback()
     sim = start_simulator("gige", addresses=[address])
-    proc = subprocess.Popen([sys.executable, "-m", "nodemap", "ui", "--no-browser",
-                             "--address", address], stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("nodemap ui: http://127.0.0.1:"), line
-        base, token = line.split(": ", 1)[1].strip().split("/?token=")
-        req = urllib.request.Request(base + "/api/devices", headers={"X-Nodemap-Token": token})
-        with urllib.request.urlopen(req, timeout=30) as response:
-            found = json.loads(response.read())
-        assert sim.urls[0] in [d["url"] for d in found["devices"]]
-        assert "gige" in {s["name"] for s in found["simulators"]}
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        with _ui_process("nodemap", "ui", "--no-browser", "--address", address) as url:
+            base, token = url.split("/?token=")
+            req = urllib.request.Request(base + "/api/devices",
+                                         headers={"X-Nodemap-Token": token})
+            with urllib.request.urlopen(req, timeout=30) as response:
+                found = json.loads(response.read())
+            assert sim.urls[0] in [d["url"] for d in found["devices"]]
+            assert "gige" in {s["name"] for s in found["simulators"]}
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         sim.close()

@@ -67,8 +67,9 @@ class Camera:
 
     @property
     def events(self) -> Any:
-        """The device's events (``enable``, ``iter``, ``subscribe``): a GigE Vision message
-        channel opened on first use and closed with the camera."""
+        """The device's events (``enable``, ``iter``, ``subscribe``): the link's own
+        ``events``, else what its ``open_events(nodemap)`` opens (GigE Vision: the message
+        channel) on first use, closed with the camera."""
         events = self.__dict__.get("_events")
         if events is None:
             own = getattr(self.link, "events", None)

@@ -1,16 +1,15 @@
-"""``nodemap events URL [--enable NAME…] [--json]``: a live log of a GigE Vision device's events.
+"""``nodemap events URL [--enable NAME…] [--json]``: a live log of a device's events.
 
 The lead's CLI registers the verb and calls :func:`run` (or :func:`main` with argv).
-:func:`open_events` opens the GVCP message channel for a camera (``cam.events``): a
-receiver bound on the local address that routes to the device, announced through the
-bootstrap MCDA/MCP registers.  :func:`format_event` is one log line (text or JSON).
+:func:`open_events` opens a camera's events (``cam.events``) through its transport: the
+link's ``open_events(nodemap)`` (GigE Vision: the GVCP message channel); this module names
+no transport.  :func:`format_event` is one log line (text or JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -20,30 +19,14 @@ from ..errors import UnsupportedError
 __all__ = ["open_events", "format_event", "run", "main"]
 
 
-def _local_address(device_host: str) -> str:
-    """The local IPv4 address the kernel routes to ``device_host`` by (no packet sent)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect((device_host, 3956))
-        return str(probe.getsockname()[0])
-    finally:
-        probe.close()
-
-
 def open_events(cam: Any) -> Any:
-    """The :class:`nodemap.transports.gvcp.events.Events` of a GVCP camera, its message
-    channel programmed on the device (MCDA = our address, MCP = our port)."""
-    from ..transports.gvcp.events import Events
-
-    host = getattr(cam.link, "host", None)
-    if host is None:
-        raise UnsupportedError(f"events need a GigE Vision device (gvcp://HOST); a "
-                               f"{type(cam.link).__name__} has no message channel")
-
-    def write_register(address: int, value: int) -> None:
-        cam.port.write(int(address), int(value).to_bytes(4, "big"))
-
-    return Events(cam.nodemap, write_register, host=_local_address(host))
+    """The events of ``cam`` (``enable``, ``iter``, ``subscribe``, ``close``), opened by its
+    link's ``open_events(nodemap)``; UnsupportedError when its transport has none."""
+    opener = getattr(cam.link, "open_events", None)
+    if opener is None:
+        raise UnsupportedError(f"{type(cam.link).__name__} delivers no events (its transport "
+                               f"does not offer them; GigE Vision devices do: gvcp://HOST)")
+    return opener(cam.nodemap)
 
 
 def format_event(event: Any, as_json: bool = False) -> str:
@@ -71,13 +54,16 @@ def run(url: str, enable: Sequence[str] = (), as_json: bool = False,
         try:
             events.enable(*enable)
             while limit is None or printed < limit:
-                event = events.channel.get(timeout=idle if idle is not None else 0.5)
-                if event is None:
+                # iter() ends after that many quiet seconds: the end with --idle, else a
+                # poll (so Ctrl-C lands) before waiting again
+                for event in events.iter(timeout=idle if idle is not None else 0.5):
+                    print(format_event(event, as_json), file=out, flush=True)
+                    printed += 1
+                    if limit is not None and printed >= limit:
+                        break
+                else:
                     if idle is not None:
                         break
-                    continue
-                print(format_event(event, as_json), file=out, flush=True)
-                printed += 1
         except KeyboardInterrupt:
             pass
         finally:

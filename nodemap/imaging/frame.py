@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,8 @@ class Frame:
                  frame_id: int = 0, timestamp: int = 0, offset_x: int = 0, offset_y: int = 0,
                  padding_x: int = 0, padding_y: int = 0, status: str = "complete",
                  missing_packets: int = 0, chunks: bytes | None = None,
-                 payload_type: int = 1) -> None:
+                 payload_type: int = 1,
+                 chunk_descriptors: Sequence[tuple[int, int, int]] | None = None) -> None:
         if status not in ("complete", "incomplete"):
             raise RangeError(f"frame status {status!r} is not 'complete' or 'incomplete'")
         self.payload = payload if isinstance(payload, memoryview) else memoryview(payload)
@@ -62,7 +64,10 @@ class Frame:
         self.timestamp = timestamp
         self.status = status
         self.missing_packets = missing_packets
-        self._chunks: ChunkView | None = ChunkView(chunks) if chunks is not None else None
+        # chunk_descriptors: (id, offset in ``chunks``, length) when the transport says where
+        # each chunk is (GenTL); without them ``chunks`` is read as GigE Vision trailers
+        self._chunks: ChunkView | None = ChunkView(chunks, descriptors=chunk_descriptors) \
+            if chunks is not None else None
         self.payload_type = payload_type
         self._array: np.ndarray | None = None
 

@@ -5,7 +5,8 @@ engine       nodemap.* except nodemap.app, nodemap.authoring, nodemap.transports
              package's public facade (nodemap/__init__.py, nodemap/__main__.py)
 transports   nodemap.transports.*  — may import the engine, never the application layer
 authoring    nodemap.authoring.*   — may import the engine, never a transport
-application  nodemap.app.*         — above both
+application  nodemap.app.*         — above both; reaches a transport only through its plugin
+             (entry point, link objects), never by importing one
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ FORBIDDEN = {
     "engine": {"transports", "app", "authoring"},
     "transports": {"app", "authoring"},
     "authoring": {"transports", "app"},
-    "app": set(),
+    "app": {"transports"},
     "facade": {"transports"},
 }
 

@@ -11,6 +11,7 @@ import pytest
 from nodemap.authoring.builder import Device
 from tests.addresses import loopback
 from tests.peers import require_executable, require_genicam
+from tests.reference.memory import reference_port
 
 pytestmark = pytest.mark.peer
 
@@ -108,17 +109,7 @@ def test_reference_reads_the_built_description_over_gvcp(device) -> None:
     from nodemap.transports.gvcp.client import GvcpClient
 
     with GvcpClient(ADDRESS) as client:
-        class Port(genapi.AbstractPort):
-            def read(self, address: int, length: int) -> bytes:
-                return client.read(address, length)
-
-            def write(self, address: int, data: bytes) -> None:
-                client.write(address, bytes(data))
-
-            def get_access_mode(self) -> int:
-                return genapi.EAccessMode.RW
-
-        port = Port()
+        port = reference_port(client)
         reference = genapi.NodeMap()
         reference.load_xml_from_string(built_description().decode())
         reference.connect(port, "Device")

@@ -139,3 +139,23 @@ def test_frame_chunks_open_with_the_image_trailer() -> None:
     assert frame.chunks["ChunkFrameID"].value == 11
     with pytest.raises(ChunkError, match="claims 4 bytes"):
         parse_gev(full[len(pixels):])
+
+
+def test_frame_chunks_with_descriptors_use_the_generic_layout() -> None:
+    """A transport that says where each chunk lies (GenTL's DSGetBufferChunkData) gives
+    descriptors; their bytes need no GigE Vision trailer (viky's tags are little-endian)."""
+    frame_id, exposure = struct.pack(">Q", 12), struct.pack(">d", 3.5)
+    data = b"\xEE" * 3 + frame_id + b"\x00" * 5 + exposure
+    descriptors = ((0x1001, 3, 8), (0x1002, 16, 8))
+    frame = Frame(b"\x00" * 4, width=2, height=2, pixel_format="Mono8", frame_id=3,
+                  chunks=data, chunk_descriptors=descriptors)
+    nm = _nm()
+    frame.chunks.bind(nm)
+    assert frame.chunks.to_dict() == {"ChunkFrameID": 12, "ChunkExposureTime": 3.5}
+    assert frame.chunks["ChunkGain"].access == "NA"          # not in this frame
+    result = nm.attach_chunks(frame)
+    assert result.error is None and set(result.bound) == {"FrameIDPort", "ExposurePort"}
+    assert nm.features["ChunkFrameID"].value == 12
+    # the same bytes read as GigE Vision trailers are not a valid layout
+    assert nm.attach_chunks(Frame(b"\x00" * 4, width=2, height=2, pixel_format="Mono8",
+                                  chunks=data)).bound == ()

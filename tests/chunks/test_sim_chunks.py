@@ -16,11 +16,9 @@ import nodemap
 from nodemap.chunks import parse_gev
 from nodemap.resources import read_description
 from nodemap.transports.gvcp import gvsp
-from nodemap.transports.gvcp.device import SimulatedDevice
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.transports.gvcp.sim_chunks import IMAGE_CHUNK_ID
 
-from ..addresses import loopback
+from ..demo import demo_camera
 
 ENTRIES = ("Timestamp", "FrameID", "ExposureTime", "Gain", "Width", "Height", "OffsetX",
            "OffsetY", "PixelFormat", "LineStatusAll")
@@ -29,19 +27,10 @@ W, H = 96, 64
 
 @pytest.fixture
 def cam() -> Iterator[nodemap.Camera]:  # type: ignore[name-defined]
-    device = SimulatedDevice(read_description("demo-camera.xml"), address=loopback(),
-                             registers=dict(DEMO_REGISTERS)).start()
-    camera = nodemap.open(f"gvcp://{device.address}")
-    camera.device = device  # type: ignore[attr-defined]
-    f = camera.features
-    f["Width"].value, f["Height"].value = W, H
-    f["OffsetX"].value, f["OffsetY"].value = 16, 4
-    f["AcquisitionFrameRate"].value = 200.0
-    try:
+    with demo_camera(Width=W, Height=H, OffsetX=16, OffsetY=4,
+                     AcquisitionFrameRate=200.0) as (device, camera):
+        camera.device = device  # type: ignore[attr-defined]
         yield camera
-    finally:
-        camera.close()
-        device.stop()
 
 
 def enable(cam, *entries: str) -> None:

@@ -5,12 +5,11 @@ same XML the same way."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 import nodemap
-from tests.peers import missing, require_genicam
+from tests.peers import require_genicam
+from tests.viva import viva_camera
 
 pytestmark = pytest.mark.peer
 
@@ -18,14 +17,7 @@ NAMES = ("ChunkTimestamp", "ChunkExposureTime", "ChunkFrameID", "ChunkWidth", "C
 
 
 def test_viva_fake_camera_chunks() -> None:
-    try:
-        from viva_genicam.testing import FakeGigeCamera
-    except ImportError as exc:
-        missing(f"viva-genicam is not installed (pip install viva-genicam): {exc}")
-    address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.11"
-    fake = FakeGigeCamera(width=64, height=48, fps=30, bind_ip=address)
-    fake.start()
-    try:
+    with viva_camera(width=64, height=48) as address:
         with nodemap.open(f"gvcp://{address}") as cam:
             f = cam.features
             f["ChunkModeActive"].value = True
@@ -43,8 +35,6 @@ def test_viva_fake_camera_chunks() -> None:
                     shots.append((frame.frame_id, frame.timestamp,
                                   {name: frame.chunks[name].value for name in NAMES},
                                   image + bytes(frame.chunks)))
-    finally:
-        fake.stop()
     assert len(shots) == 3
     for frame_id, timestamp, values, _ in shots:
         assert values == {"ChunkTimestamp": timestamp, "ChunkExposureTime": exposure,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -18,6 +18,7 @@ from nodemap.transports.gvcp.protocol import (EventCmd, EventDataAck, EventDataC
                                               ReadRegCmd, decode_ack)
 
 from ..addresses import loopback
+from ..polling import wait_until
 from .xmldesc import EXPOSURE_END, FRAME_END, XML
 
 
@@ -36,15 +37,6 @@ def device(events: Events) -> Iterator[socket.socket]:
     sock.settimeout(10.0)
     yield sock
     sock.close()
-
-
-def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_eventdata_acknowledged_and_delivered(events: Events, device: socket.socket) -> None:
@@ -88,7 +80,7 @@ def test_bad_input_counted_receiver_survives(events: Events, device: socket.sock
         device.sendto(raw, events.channel.address)
     device.sendto(EventCmd(10, (EventItem(0x4444, 0, 0, 1),)).encode(), events.channel.address)
     device.sendto(EventCmd(11, (EventItem(EXPOSURE_END, 0, 0, 2),)).encode(), events.channel.address)
-    assert wait_for(lambda: len(after) == 2)
+    assert wait_until(lambda: len(after) == 2)
     assert events.stats.malformed == len(garbage)
     assert events.stats.unknown_ids == 1 and after[0].name == "Event0x4444"
     assert events.stats.callback_errors == 1 and len(raising) == 1

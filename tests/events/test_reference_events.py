@@ -3,10 +3,7 @@ reference's ``EventAdapterGEV.deliver_message`` on the same description."""
 
 from __future__ import annotations
 
-import os
 import struct
-import subprocess
-import sys
 
 import pytest
 
@@ -19,53 +16,18 @@ from nodemap.nodemap import NodeMap
 from nodemap.transports.gvcp.events import deliver_message
 from nodemap.transports.gvcp.protocol import EventCmd, EventDataCmd, EventItem
 
+from .differential import as_int64, our_facts, reference_facts
 from .xmldesc import EXPOSURE_END, FEATURES, FRAME_END, XML
 
 genapi = require_genicam()
 
-# The reference crashes when its node map and adapter are destroyed in the same process
-# run as pytest; each comparison therefore runs in a child interpreter.
-CHILD = r'''
-import json, sys, os, genicam.genapi as g
-sys.path.insert(0, os.getcwd())
-from tests.events.xmldesc import XML, FEATURES
-nm = g.NodeMap(); nm.load_xml_from_string(XML)
-ad = g.EventAdapterGEV(nm.pointer)
-out = []
-for packet in json.loads(sys.stdin.read()):
-    ad.deliver_message(bytes.fromhex(packet))
-    facts = {}
-    for name in FEATURES:
-        try:
-            facts[name] = nm.get_node(name).value
-        except g.GenericException:
-            facts[name] = "Error"
-    out.append(facts)
-sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
-'''
-
 
 def reference(packets: list[bytes]) -> list[dict[str, object]]:
-    import json
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([p.hex() for p in packets]),
-                          capture_output=True, text=True, timeout=60, cwd=os.getcwd(), check=True)
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return reference_facts(XML, FEATURES, packets)
 
 
 def ours(packets: list[bytes]) -> list[dict[str, object]]:
-    nm = NodeMap.from_xml(XML.encode())
-    adapter = EventAdapter(nm)
-    out = []
-    for packet in packets:
-        deliver_message(adapter, packet)
-        facts: dict[str, object] = {}
-        for name in FEATURES:
-            try:
-                facts[name] = nm.node(name).get()
-            except NodeMapError:      # ours; anything else is a bug and must surface
-                facts[name] = "Error"
-        out.append(facts)
-    return out
+    return our_facts(XML, FEATURES, packets)
 
 
 items = st.builds(EventItem, st.sampled_from([EXPOSURE_END, FRAME_END, 0x1234]),
@@ -83,14 +45,6 @@ packets = st.one_of(
               st.integers(1, 0xFFFF), ext_items, st.binary(min_size=4, max_size=32)),
     st.builds(lambda r, i: EventCmd(r, tuple(i), extended=True).encode(),
               st.integers(1, 0xFFFF), st.lists(ext_items, min_size=1, max_size=3)))
-
-
-def as_int64(facts: list[dict[str, object]]) -> list[dict[str, object]]:
-    """GenApi integers are int64: an 8-byte unsigned register >= 2**63 reads negative
-    there and as the unsigned value here (the engine's documented choice); compare both
-    modulo 2**64."""
-    return [{k: v & (2**64 - 1) if isinstance(v, int) else v for k, v in f.items()}
-            for f in facts]
 
 
 @given(st.lists(packets, min_size=1, max_size=8))

@@ -6,10 +6,8 @@ very bytes the simulator sent, extended-ID mode, and a bounded device-side storm
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,12 +22,12 @@ from nodemap.events import EventAdapter
 from nodemap.nodemap import NodeMap
 from nodemap.resources import read_description
 from nodemap.transports.gvcp import protocol as p
-from nodemap.transports.gvcp.device import SimulatedDevice
 from nodemap.transports.gvcp.events import deliver_message
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.transports.gvcp.sim_events import QUEUE_SIZE
 
 from ..addresses import loopback
+from ..demo import demo_camera, demo_device
+from .differential import as_int64, our_facts, reference_facts
 
 XML = read_description("demo-camera.xml")
 EVENTS = ("AcquisitionStart", "FrameStart", "ExposureEnd", "FrameEnd", "Test")
@@ -38,17 +36,9 @@ W, H = 64, 32
 
 @pytest.fixture
 def cam() -> Iterator[nodemap.Camera]:  # type: ignore[name-defined]
-    device = SimulatedDevice(XML, address=loopback(), registers=dict(DEMO_REGISTERS)).start()
-    camera = nodemap.open(f"gvcp://{device.address}")
-    camera.device = device  # type: ignore[attr-defined]
-    f = camera.features
-    f["Width"].value, f["Height"].value = W, H
-    f["AcquisitionFrameRate"].value = 200.0
-    try:
+    with demo_camera(Width=W, Height=H, AcquisitionFrameRate=200.0) as (device, camera):
+        camera.device = device  # type: ignore[attr-defined]
         yield camera
-    finally:
-        camera.close()
-        device.stop()
 
 
 def notify(cam, name: str, on: bool = True) -> None:
@@ -189,50 +179,13 @@ FEATURES = [f"Event{e}{suffix}" for e in EVENTS for suffix in ("", "Timestamp", 
             if not (e == "Test" and suffix == "FrameID")] + \
     ["EventTestLineStatusAll", "EventTestSequence"]
 
-# The reference crashes when its node map and adapter die in a pytest process: run it in
-# a child interpreter (as tests/events/test_reference_events.py does).
-CHILD = r'''
-import json, sys, os, genicam.genapi as g
-job = json.loads(sys.stdin.read())
-nm = g.NodeMap(); nm.load_xml_from_string(job["xml"])
-ad = g.EventAdapterGEV(nm.pointer)
-out = []
-for packet in job["packets"]:
-    ad.deliver_message(bytes.fromhex(packet))
-    facts = {}
-    for name in job["features"]:
-        try:
-            facts[name] = nm.get_node(name).value
-        except Exception:
-            facts[name] = "Error"
-    out.append(facts)
-sys.stdout.write(json.dumps(out)); sys.stdout.flush(); os._exit(0)
-'''
-
-
 def reference(packets: list[bytes]) -> list[dict[str, object]]:
     require_genicam()
-    job = {"xml": XML.decode(), "features": FEATURES, "packets": [x.hex() for x in packets]}
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(job),
-                          capture_output=True, text=True, timeout=120, check=True)
-    return [{k: v % 2**64 if isinstance(v, int) else v for k, v in facts.items()}
-            for facts in json.loads(done.stdout)]
+    return as_int64(reference_facts(XML, FEATURES, packets))
 
 
 def ours(packets: list[bytes]) -> list[dict[str, object]]:
-    nm = NodeMap.from_xml(XML)
-    adapter = EventAdapter(nm)
-    out = []
-    for packet in packets:
-        deliver_message(adapter, packet)
-        facts: dict[str, object] = {}
-        for name in FEATURES:
-            try:
-                facts[name] = nm.node(name).get()
-            except Exception:
-                facts[name] = "Error"
-        out.append(facts)
-    return out
+    return as_int64(our_facts(XML, FEATURES, packets))
 
 
 def test_reference_and_tshark_agree_on_the_simulators_packets(cam, raw, tmp_path: Path) -> None:
@@ -303,6 +256,7 @@ def test_extended_id_mode_sends_64_bit_block_ids(cam, raw, tmp_path: Path) -> No
     assert frames[0].frame_id == 2**33 + 7
     test = commands[2]
     assert isinstance(test, p.EventDataCmd) and test.data == bytes.fromhex("0000000500000001")
+    assert test.event.event_id == 0x4FFF                  # GigE Vision's test event id
     assert len(packets[2]) == 8 + 24 + 8                  # header, 24-byte item, data
     assert ours(packets) == reference(packets)
     tshark_clean(packets, received[0][1], raw.address, tmp_path)
@@ -314,7 +268,7 @@ def test_extended_id_mode_sends_64_bit_block_ids(cam, raw, tmp_path: Path) -> No
     assert last.data == test.data and last.timestamp == test.event.timestamp
     # the demo XML's event features describe the standard 16-byte item: in extended-ID mode
     # they read other bytes — the same ones the reference reads (compared above)
-    assert last.features["EventTest"] == 0x9004
+    assert last.features["EventTest"] == 0x4FFF
 
 
 def test_device_storm_is_bounded_and_counted(cam, raw) -> None:
@@ -350,3 +304,28 @@ def test_closing_events_closes_the_devices_message_channel(cam) -> None:
     assert cam.device.memory.get32(p.Register.MCP) == 0
     cam.features["TestEventGenerate"].execute()
     assert cam.device.events.stats["queued"] == 0
+
+
+def test_nodemap_events_logs_the_simulators_test_event() -> None:
+    """``nodemap events URL --enable Test -n 1`` (events_cli.run, through the link's
+    open_events — the app layer names no transport) prints the Test event, id 0x4FFF."""
+    import io
+    import threading
+
+    from nodemap.app.events_cli import run
+
+    out = io.StringIO()
+    result: list[object] = []
+    with demo_device() as device:
+        worker = threading.Thread(target=lambda: result.append(
+            run(f"gvcp://{device.address}", ["Test"], out=out, limit=1, idle=30.0)),
+            daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 30
+        for _ in range(3000):           # until the CLI has opened the channel and enabled Test
+            if device.test_event() or time.monotonic() > deadline or not worker.is_alive():
+                break
+            time.sleep(0.01)
+        worker.join(timeout=30)
+    assert result == [1], out.getvalue()
+    assert " Test (0x4FFF) block 0 " in out.getvalue() and "EventTestSequence=" in out.getvalue()

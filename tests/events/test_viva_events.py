@@ -3,26 +3,17 @@ streams; our client enables them through its XML and reads them with their featu
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 import nodemap
 from nodemap.app.events_cli import open_events
-from tests.peers import missing
+from tests.viva import viva_camera
 
 pytestmark = pytest.mark.peer
 
 
 def test_viva_fake_camera_exposure_end_events() -> None:
-    try:
-        from viva_genicam.testing import FakeGigeCamera
-    except ImportError as exc:
-        missing(f"viva-genicam is not installed (pip install viva-genicam): {exc}")
-    address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.9"
-    fake = FakeGigeCamera(width=64, height=48, fps=30, bind_ip=address)
-    fake.start()
-    try:
+    with viva_camera(width=64, height=48) as address:
         with nodemap.open(f"gvcp://{address}") as cam:
             events = open_events(cam)
             try:
@@ -37,8 +28,6 @@ def test_viva_fake_camera_exposure_end_events() -> None:
                         break
             finally:
                 events.close()
-    finally:
-        fake.stop()
     assert len(frames) == 3 and len(got) == 3
     assert [e.features["EventExposureEndFrameID"] for e in got] == [1, 2, 3]
     for event in got:

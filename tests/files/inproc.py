@@ -11,6 +11,7 @@ from typing import Any
 from nodemap import NodeMap
 from nodemap.transports.gvcp.device import Memory
 from nodemap.transports.gvcp.sim_files import SimFiles
+from tests.reference.memory import reference_port
 
 XML = (Path(__file__).resolve().parents[2] / "xml" / "demo-camera.xml").read_bytes()
 
@@ -51,35 +52,6 @@ def ours(xml: bytes = XML, **options: Any) -> tuple[Any, FileDevicePort]:
     nm = NodeMap.from_xml(xml)
     nm.connect(port)
     return FileAccess(nm, **options), port
-
-
-def reference_port(port: Any) -> Any:
-    """A ``genicam.genapi.AbstractPort`` forwarding to any nodemap Port."""
-    import genicam.genapi as genapi
-
-    class Forward(genapi.AbstractPort):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-
-        def is_open(self) -> bool:
-            return True
-
-        def open(self) -> None:
-            pass
-
-        def close(self) -> None:
-            pass
-
-        def get_access_mode(self) -> Any:
-            return genapi.EAccessMode.RW
-
-        def read(self, address: int, length: int) -> bytes:
-            return bytes(port.read(address, length))
-
-        def write(self, address: int, value: bytes) -> None:
-            port.write(address, bytes(value))
-
-    return Forward()
 
 
 class Reference:

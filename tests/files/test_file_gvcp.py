@@ -12,20 +12,13 @@ from nodemap.errors import UnsupportedError
 from nodemap.files import FileAccess
 from nodemap.resources import read_description
 from nodemap.transports.gvcp.device import SimulatedDevice
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
-from tests.addresses import loopback
+from tests.demo import demo_device
 
 
 @pytest.fixture
 def device() -> Iterator[SimulatedDevice]:
-    sim = SimulatedDevice(read_description("demo-camera.xml"), address=loopback(),
-                          xml_name="demo-camera.xml", model="NM-Demo-1300",
-                          registers=dict(DEMO_REGISTERS))
-    sim.start()
-    try:
+    with demo_device(xml_name="demo-camera.xml", model="NM-Demo-1300") as sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 def test_cam_files_is_one_file_access_per_camera(device: SimulatedDevice) -> None:
@@ -53,13 +46,8 @@ def test_a_device_without_file_access(device: SimulatedDevice) -> None:
     start = text.index('<Category Name="FileAccessControl"')
     end = text.index('<Port Name="Device"')
     bare = (text[:start] + text[end:]).replace("<pFeature>FileAccessControl</pFeature>", "")
-    sim = SimulatedDevice(bare.encode(), address=loopback(), xml_name="bare.xml",
-                          registers=dict(DEMO_REGISTERS))
-    sim.start()
-    try:
+    with demo_device(bare.encode(), xml_name="bare.xml") as sim:
         assert sim.files is None
         with nodemap.open(f"gvcp://{sim.address}?timeout=2") as cam:
             with pytest.raises(UnsupportedError, match="no file access.*FileSelector"):
                 cam.files.list()
-    finally:
-        sim.stop()

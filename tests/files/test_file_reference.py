@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 import nodemap
 from nodemap.resources import read_description
 from nodemap.transports.gvcp.device import SimulatedDevice
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
-from tests.addresses import loopback
+from tests.demo import demo_device
 from tests.peers import require_genicam
 
 from .inproc import FileDevicePort, Reference, ours
@@ -78,15 +77,8 @@ def test_read_touches_the_registers_the_reference_touches(size: int) -> None:
 
 @pytest.fixture(scope="module")
 def device() -> Iterator[SimulatedDevice]:
-    address = loopback()
-    sim = SimulatedDevice(read_description("demo-camera.xml"), address=address,
-                          xml_name="demo-camera.xml", model="NM-Demo-1300",
-                          registers=dict(DEMO_REGISTERS))
-    sim.start()
-    try:
+    with demo_device(xml_name="demo-camera.xml", model="NM-Demo-1300") as sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture(scope="module")

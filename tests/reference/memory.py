@@ -26,8 +26,8 @@ Two adapters expose a memory:
 
 * :class:`SparseMemory` itself satisfies the nodemap ``Port`` protocol
   (``read(address, length) -> bytes``, ``write(address, data)``);
-* :func:`reference_port` wraps it in a ``genicam.genapi.AbstractPort`` subclass for
-  the reference.
+* :func:`reference_port` wraps it — or any nodemap ``Port`` (a link's port, a
+  ``MemoryPort``…) — in a ``genicam.genapi.AbstractPort`` subclass for the reference.
 """
 
 from __future__ import annotations
@@ -154,16 +154,19 @@ class SparseMemory:
 _REFERENCE_PORT_CLASS: Any = None
 
 
-def reference_port(memory: SparseMemory) -> Any:
-    """A ``genicam.genapi.AbstractPort`` over ``memory`` (genicam imported lazily)."""
+def reference_port(memory: Any) -> Any:
+    """A ``genicam.genapi.AbstractPort`` over ``memory``: a SparseMemory or any nodemap
+    Port (``read(address, length)``, ``write(address, data)``); genicam imported lazily.
+    Keep the returned object alive while the reference NodeMap uses it (it holds a raw
+    pointer)."""
     global _REFERENCE_PORT_CLASS
     if _REFERENCE_PORT_CLASS is None:
         import genicam.genapi as genapi
 
         class ReferencePort(genapi.AbstractPort):  # type: ignore[misc]
-            """The reference's view of a SparseMemory: always open, always RW."""
+            """The reference's view of a SparseMemory or Port: always RW."""
 
-            def __init__(self, memory: SparseMemory) -> None:
+            def __init__(self, memory: Any) -> None:
                 super().__init__()
                 self.memory = memory
                 self._open = True
@@ -181,7 +184,7 @@ def reference_port(memory: SparseMemory) -> Any:
                 return genapi.EAccessMode.RW
 
             def read(self, address: int, length: int) -> bytes:
-                return self.memory.read(address, length)
+                return bytes(self.memory.read(address, length))
 
             def write(self, address: int, value: bytes) -> None:
                 self.memory.write(address, bytes(value))

@@ -76,7 +76,7 @@ plugin = TransportPlugin(
         Option(("--cti",), "gentl_producers",
                "also ask this GenTL producer file (repeatable)", kind="existing-file",
                multiple=True),),
-    capabilities=frozenset({"features", "registers", "images"}),
+    capabilities=frozenset({"features", "registers", "images", "chunks"}),
     unreachable_hint=("check the producer path (or GENICAM_GENTL64_PATH), that the vendor's "
                       "driver sees the camera (its own viewer), and that no other program "
                       "holds it open"),

@@ -12,16 +12,18 @@
   memory the producer frees); EVENT_NEW_BUFFER registered (GCRegisterEvent, once per data
   stream: the link keeps it until DSClose).
 - **start**: every free buffer queued (DSQueueBuffer), DSStartAcquisition, then on the
-  remote device AcquisitionMode = Continuous (when writable), TLParamsLocked = 1 and
-  AcquisitionStart.
+  remote device AcquisitionMode = Continuous (when writable; the previous mode is put back
+  at stop), TLParamsLocked = 1 and AcquisitionStart.
 - **next_frame**: EventGetData waited in slices (so Ctrl-C lands) up to the timeout; the
   buffer's DSGetBufferInfo (size filled, width, height, offsets, padding, frame id,
   timestamp, pixel format and its namespace, payload type, image offset, incomplete flag,
-  chunk layout) becomes a :class:`nodemap.imaging.Frame`.  A buffer goes back to the
+  chunk layout) becomes a :class:`nodemap.imaging.Frame` (its chunks located by the
+  producer's DSGetBufferChunkData list when it gives one).  A buffer goes back to the
   producer's input pool (DSQueueBuffer) once the frame and every view of it are gone.
-- **stop**: AcquisitionStop and TLParamsLocked = 0 on the remote device, EventKill to wake a
-  waiting ``next_frame``, DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the
-  application still holds stay valid: their memory is ours.
+- **stop**: AcquisitionStop, TLParamsLocked = 0 and the AcquisitionMode there was before
+  start on the remote device, EventKill to wake a waiting ``next_frame``,
+  DSStopAcquisition (kill), DSFlushQueue (all discard).  Frames the application still
+  holds stay valid: their memory is ours.
 - **close**: stop, DSFlushQueue, EventFlush, DSRevokeBuffer for every buffer.
 
 Statistics come from the data stream module (STREAM_INFO_NUM_DELIVERED, _NUM_UNDERRUN,
@@ -95,6 +97,22 @@ class ChunkLayout:
     chunks: tuple[tuple[int, int, int], ...]
 
 
+def _chunk_bytes(data: memoryview, chunks: tuple[tuple[int, int, int], ...], image_end: int
+                 ) -> tuple[bytes | None, tuple[tuple[int, int, int], ...] | None]:
+    """The chunk data of a buffer whose producer listed its chunks (DSGetBufferChunkData,
+    offsets from the buffer's start): the bytes from the first chunk that starts past the
+    image (``image_end``) to the last chunk's end, and the descriptors of those chunks
+    rebased on them; (None, None) when every listed chunk lies in the image (the image
+    chunk itself)."""
+    kept = [c for c in chunks if c[1] >= image_end and c[1] + c[2] <= len(data)]
+    if not kept:
+        return None, None
+    start = min(offset for _, offset, _ in kept)
+    end = max(offset + length for _, offset, length in kept)
+    return bytes(data[start:end]), tuple((cid, offset - start, length)
+                                         for cid, offset, length in kept)
+
+
 class GenTLSource:
     """A FrameSource over the data stream of a :class:`.link.GenTLLink`."""
 
@@ -119,6 +137,7 @@ class GenTLSource:
         self._running = False
         self._closed = False
         self._waiting = 0
+        self._restore_mode: str | None = None   # AcquisitionMode to put back at stop
         self._absent: set[int] = set()
         self._kind = ctypes.c_int32(0)
         self._size = ctypes.c_size_t(0)
@@ -245,7 +264,12 @@ class GenTLSource:
         try:
             mode = self._feature("AcquisitionMode")
             if mode is not None and mode.is_writable and "Continuous" in mode.entries:
-                mode.value = "Continuous"
+                # a stream is Continuous; the camera's own mode (SingleFrame, MultiFrame)
+                # comes back at stop, so cam.grab()/cam.stream() leave the setting alone
+                previous = mode.value
+                if previous != "Continuous":
+                    mode.value = "Continuous"
+                    self._restore_mode = previous
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 1
@@ -271,6 +295,10 @@ class GenTLSource:
             locked = self._feature("TLParamsLocked")
             if locked is not None and locked.is_writable:
                 locked.value = 0
+            restore, self._restore_mode = self._restore_mode, None
+            mode = self._feature("AcquisitionMode") if restore is not None else None
+            if mode is not None and mode.is_writable:
+                mode.value = restore
         except (PortError, AccessError) as exc:
             log.warning("stopping acquisition on %s failed: %s", self.name, exc)
         finally:
@@ -407,13 +435,17 @@ class GenTLSource:
         payload = data[image_offset:] if image_offset else data
         chunks = None
         layout = None
+        descriptors = None
         if has_chunks:
             layout = self._chunk_layout(h)
             try:
                 image = pfnc.payload_size(fmt, width, height, padding_x)
             except NodeMapError:
-                image = len(payload)
-            if len(payload) > image:
+                image = -1
+            if layout is not None and layout.chunks:
+                chunks, descriptors = _chunk_bytes(data, layout.chunks,
+                                                   image_offset + max(image, 0))
+            elif 0 <= image < len(payload):
                 chunks = bytes(payload[image:])
         frame = Frame(payload, width=width, height=height,
                       pixel_format=fmt if fmt else pfnc.code_of("Mono8"),
@@ -423,7 +455,8 @@ class GenTLSource:
                       offset_y=int(q(h, BUFFER_INFO.YOFFSET, 0)),
                       padding_x=padding_x, padding_y=int(q(h, BUFFER_INFO.YPADDING, 0)),
                       status="incomplete" if incomplete else "complete",
-                      chunks=chunks, payload_type=payload_type)
+                      chunks=chunks, payload_type=payload_type,
+                      chunk_descriptors=descriptors)
         if layout is not None:
             self.chunk_layouts[frame] = layout
         self.counts["incomplete" if incomplete else "completed"] += 1

@@ -39,6 +39,7 @@ from .protocol import (FLAG_ACK_REQUIRED, EventAck, EventCmd, EventDataAck, Even
                        EventItem, GvcpCodecError, decode_command)
 
 __all__ = ["DEDUP_WINDOW", "QUEUE_SIZE", "ChannelStats", "MessageChannel", "Events",
+           "local_address_to",
            "deliver_message", "item_bytes", "events_of"]
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,16 @@ class MessageChannel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def local_address_to(device_host: str) -> str:
+    """The local IPv4 address the kernel routes to ``device_host`` by (no packet sent)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect((device_host, 3956))
+        return str(probe.getsockname()[0])
+    finally:
+        probe.close()
 
 
 class Events:

@@ -190,6 +190,17 @@ class GvcpLink:
 
         return GvspSource(self, nodemap, buffers=buffers, packet_size=packet_size, **options)
 
+    def open_events(self, nodemap: Any) -> Any:
+        """The device's events (:class:`.events.Events`, ``cam.events``): a message channel
+        bound on the local address that routes to the device, announced to it through the
+        bootstrap MCDA/MCP registers (MCP = 0 again when it closes)."""
+        from .events import Events, local_address_to
+
+        def write_register(address: int, value: int) -> None:
+            self.client.write(int(address), int(value).to_bytes(4, "big"))
+
+        return Events(nodemap, write_register, host=local_address_to(self.host))
+
     def close(self) -> None:
         self.client.close()
 

@@ -13,6 +13,7 @@ import pytest
 import nodemap
 from nodemap.transports.fcb import protocol as p
 from nodemap.transports.fcb.device import SimConfig, SimLine
+from tests.processes import stop_process
 
 H = bytes.fromhex
 REPO = Path(__file__).resolve().parents[3]
@@ -96,15 +97,6 @@ def _run_cli(args: list[str]) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        proc.kill()
-        proc.wait(5)
-
-
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="pseudo-terminals need POSIX")
 def test_command_line_pty() -> None:
     proc, url = _run_cli(["--pty", "--zoom-time", "0.05", "--cameras", "2"])
@@ -114,7 +106,7 @@ def test_command_line_pty() -> None:
             cam.features["ZoomPosition"].value = 0x0123
             assert cam.features["ZoomPosition"].value == 0x0123
     finally:
-        _stop(proc)
+        stop_process(proc, 5)
 
 
 def test_command_line_tcp() -> None:
@@ -124,7 +116,7 @@ def test_command_line_tcp() -> None:
         with nodemap.open(f"fcb:{url}?address=1&timeout=1") as cam:
             assert cam.features["DeviceVendorID"].value == 0x20
     finally:
-        _stop(proc)
+        stop_process(proc, 5)
     deadline = time.monotonic() + 5
     while proc.poll() is None and time.monotonic() < deadline:  # pragma: no cover
         time.sleep(0.01)

@@ -4,7 +4,6 @@ description the project does not ship (a new parameter by XML alone)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 import nodemap
 from nodemap.errors import DeviceError, NodeMapError, TimeoutError
 from nodemap.transports.fcb.bus import open_buses
+from tests.polling import wait_until
 
 H = bytes.fromhex
 EXTRA_XML = Path(__file__).with_name("fcb-extra.xml")
@@ -26,15 +26,6 @@ FEATURES = {
     "MemoryRecall": "Command", "MemoryReset": "Command", "DeviceVendorID": "Integer",
     "DeviceModelID": "Integer", "DeviceROMVersion": "Integer", "MaxSocket": "Integer",
 }
-
-
-def poll(condition, limit: float = 5.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 @pytest.fixture
@@ -132,12 +123,12 @@ def test_version_features(cam) -> None:
 def test_zoom_commands(cam) -> None:
     f = cam.features
     assert wire(cam, f["ZoomTele"].execute) == H("81 01 04 07 02 FF")
-    assert poll(lambda: f["ZoomTele"].is_done())
-    assert poll(lambda: f["ZoomPosition"].value == 0x7AC0)
+    assert wait_until(lambda: f["ZoomTele"].is_done())
+    assert wait_until(lambda: f["ZoomPosition"].value == 0x7AC0)
     assert wire(cam, f["ZoomWide"].execute) == H("81 01 04 07 03 FF")
-    assert poll(lambda: f["ZoomPosition"].value < 0x7AC0)
+    assert wait_until(lambda: f["ZoomPosition"].value < 0x7AC0)
     assert wire(cam, f["ZoomStop"].execute) == H("81 01 04 07 00 FF")
-    assert poll(lambda: f["ZoomStop"].is_done())
+    assert wait_until(lambda: f["ZoomStop"].is_done())
 
 
 def test_focus_one_push_is_done_on_completion(make_sim) -> None:
@@ -156,7 +147,7 @@ def test_focus_one_push_completes(cam) -> None:
     f = cam.features
     f["FocusMode"].value = "Manual"
     assert wire(cam, f["FocusOnePush"].execute) == H("81 01 04 18 01 FF")
-    assert poll(f["FocusOnePush"].is_done)
+    assert wait_until(f["FocusOnePush"].is_done)
 
 
 def test_memories(cam) -> None:
@@ -165,15 +156,15 @@ def test_memories(cam) -> None:
     f["WhiteBalanceMode"].value = "Outdoor"
     f["MemoryPreset"].value = 2
     assert wire(cam, f["MemorySet"].execute) == H("81 01 04 3F 01 02 FF")
-    assert poll(f["MemorySet"].is_done)
+    assert wait_until(f["MemorySet"].is_done)
     f["ZoomPosition"].value = 0x0100
     f["WhiteBalanceMode"].value = "Indoor"
     assert wire(cam, f["MemoryRecall"].execute) == H("81 01 04 3F 02 02 FF")
-    assert poll(f["MemoryRecall"].is_done)
+    assert wait_until(f["MemoryRecall"].is_done)
     assert f["ZoomPosition"].value == 0x3000
     assert f["WhiteBalanceMode"].value == "Outdoor"
     assert wire(cam, f["MemoryReset"].execute) == H("81 01 04 3F 00 02 FF")
-    assert poll(f["MemoryReset"].is_done)
+    assert wait_until(f["MemoryReset"].is_done)
     f["MemoryPreset"].value = 5
     assert wire(cam, f["MemorySet"].execute) == H("81 01 04 3F 01 05 FF")
     with pytest.raises(NodeMapError):
@@ -238,7 +229,7 @@ def test_parameter_added_by_xml_only(make_sim) -> None:
         line.rx.clear()
         f["ApertureReset"].execute()
         assert bytes(line.rx) == H("81 01 04 02 00 FF")
-        assert poll(f["ApertureReset"].is_done)
+        assert wait_until(f["ApertureReset"].is_done)
         assert f["Aperture"].value == 0x05
 
 

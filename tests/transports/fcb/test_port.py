@@ -17,6 +17,7 @@ from nodemap.errors import AccessError, DeviceError, PortError, ProtocolError, R
 from nodemap.resources import read_description
 from nodemap.transports.fcb import protocol as p
 from nodemap.transports.fcb.link import register_labels
+from tests.polling import wait_until
 
 H = bytes.fromhex
 A = {name: address for address, name in register_labels(read_description("sony-fcb.xml")).items()}
@@ -30,16 +31,6 @@ def wire(sim, action) -> bytes:
     action()
     with sim.line.lock:
         return bytes(sim.line.rx)
-
-
-def poll(condition, limit: float = 5.0) -> bool:
-    """Wait for ``condition()`` (an upper bound against hangs, not a timing assertion)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 # ---------------------------------------------------------------- exact bytes
@@ -130,7 +121,7 @@ def test_trigger_completes(make_sim, make_link) -> None:
     port = make_link(sim).port
     port.write(A["FocusMode"], MANUAL)
     port.write(A["FocusOnePush"], b"\x01")
-    assert poll(lambda: port.read(A["FocusOnePush"], 1) == b"\x00")
+    assert wait_until(lambda: port.read(A["FocusOnePush"], 1) == b"\x00")
     assert port.last_error(A["FocusOnePush"]) is None
     port.write(A["FocusOnePush"], b"\x00")  # writing 0 is a no-op
     assert port.read(A["FocusOnePush"], 1) == b"\x00"
@@ -141,7 +132,7 @@ def test_trigger_error_is_done_and_reported(make_sim, make_link) -> None:
     port = make_link(sim).port
     port.write(A["FocusMode"], b"\x02")  # auto: one-push AF is not executable
     port.write(A["FocusOnePush"], b"\x01")
-    assert poll(lambda: port.read(A["FocusOnePush"], 1) == b"\x00")
+    assert wait_until(lambda: port.read(A["FocusOnePush"], 1) == b"\x00")
     error = port.last_error(A["FocusOnePush"])
     assert isinstance(error, DeviceError) and error.status == 0x41
     assert "FocusOnePush" in str(error)
@@ -151,9 +142,9 @@ def test_zoom_tele_wide_stop(make_sim, make_link) -> None:
     sim = make_sim(zoom_speed=0x7AC0 / 0.2)
     port = make_link(sim).port
     assert wire(sim, lambda: port.write(A["ZoomTele"], b"\x01")) == H("81 01 04 07 02 FF")
-    assert poll(lambda: port.read(A["ZoomPosition"], 2) == H("7A C0"))
+    assert wait_until(lambda: port.read(A["ZoomPosition"], 2) == H("7A C0"))
     assert wire(sim, lambda: port.write(A["ZoomWide"], b"\x01")) == H("81 01 04 07 03 FF")
-    assert poll(lambda: int.from_bytes(port.read(A["ZoomPosition"], 2), "big") < 0x7AC0)
+    assert wait_until(lambda: int.from_bytes(port.read(A["ZoomPosition"], 2), "big") < 0x7AC0)
     assert wire(sim, lambda: port.write(A["ZoomStop"], b"\x01")) == H("81 01 04 07 00 FF")
     stopped = port.read(A["ZoomPosition"], 2)
     assert port.read(A["ZoomPosition"], 2) == stopped
@@ -165,17 +156,17 @@ def test_memory_set_recall_reset(make_sim, make_link) -> None:
     port.write(A["ZoomPosition"], H("30 00"))
     set3 = A["MemorySet"] + 3 * 256  # what pIndex MemoryPreset = 3 makes of the address
     assert wire(sim, lambda: port.write(set3, b"\x01")) == H("81 01 04 3F 01 03 FF")
-    assert poll(lambda: not port.busy(set3))
+    assert wait_until(lambda: not port.busy(set3))
     port.write(A["ZoomPosition"], H("00 10"))
     recall3 = A["MemoryRecall"] + 3 * 256
     assert wire(sim, lambda: port.write(recall3, b"\x01")) == H("81 01 04 3F 02 03 FF")
-    assert poll(lambda: port.read(recall3, 1) == b"\x00")
+    assert wait_until(lambda: port.read(recall3, 1) == b"\x00")
     assert port.read(A["ZoomPosition"], 2) == H("30 00")
     reset3 = A["MemoryReset"] + 3 * 256
     assert wire(sim, lambda: port.write(reset3, b"\x01")) == H("81 01 04 3F 00 03 FF")
-    assert poll(lambda: not port.busy(reset3))
+    assert wait_until(lambda: not port.busy(reset3))
     port.write(recall3, b"\x01")  # an empty memory cannot be recalled
-    assert poll(lambda: port.last_error(recall3) is not None)
+    assert wait_until(lambda: port.last_error(recall3) is not None)
     assert port.last_error(recall3).status == 0x41
 
 
@@ -201,7 +192,7 @@ def test_third_command_waits_for_a_free_socket(make_sim, make_link) -> None:
 
     t_zoom = threading.Thread(target=zoom)
     t_zoom.start()
-    assert poll(lambda: len(port.jobs()) == 2)
+    assert wait_until(lambda: len(port.jobs()) == 2)
     # Sequenced, not timed: an event tells when the third caller blocks waiting for a
     # free socket (the session's condition variable, waited on from _reserve_socket).
     t_third = threading.Thread(target=third)
@@ -243,7 +234,7 @@ def test_cancel_a_waiting_write(make_sim, make_link) -> None:
 
     thread = threading.Thread(target=zoom)
     thread.start()
-    assert poll(lambda: len(port.jobs()) == 1)
+    assert wait_until(lambda: len(port.jobs()) == 1)
     (socket,) = port.jobs()
     assert wire(sim, lambda: port.cancel(socket)) == bytes((0x81, 0x20 | socket, 0xFF))
     thread.join(5)
@@ -262,7 +253,7 @@ def test_buffer_full_from_the_camera_is_retried(make_sim, make_link) -> None:
     port.write(A["FocusOnePush"], b"\x01")  # socket 1, known to the port
     sim.line.faults.drop_next("ack")
     link.bus.send(H("81 01 04 07 02 FF"))  # socket 2, its ACK lost: unknown to the port
-    assert poll(lambda: all(job is not None for job in camera.sockets.values()))
+    assert wait_until(lambda: all(job is not None for job in camera.sockets.values()))
     assert list(port.jobs()) == [1]
     outcome: list[object] = []
 
@@ -277,7 +268,7 @@ def test_buffer_full_from_the_camera_is_retried(make_sim, make_link) -> None:
     thread.start()
     zoom_commands = lambda: sum(1 for r in camera.received  # noqa: E731
                                 if isinstance(r, p.CommandRequest) and r.command == 0x47)
-    assert poll(lambda: zoom_commands() >= 2)  # refused with 'buffer full', then retried
+    assert wait_until(lambda: zoom_commands() >= 2)  # refused with 'buffer full', then retried
     sim.line.release()
     thread.join(10)
     assert outcome == ["done"]
@@ -294,7 +285,7 @@ def test_late_ack_of_a_resent_command_is_tracked(make_sim, make_link) -> None:
     sim.line.config.reply_delay = 0.0
     port.write(A["ZoomPosition"], H("00 40"))
     assert port.read(A["ZoomPosition"], 2) == H("00 40")
-    assert poll(lambda: not port.jobs())
+    assert wait_until(lambda: not port.jobs())
 
 
 # ---------------------------------------------------------------- error replies
@@ -456,8 +447,8 @@ def test_broadcast_reaches_every_camera(make_sim, make_link) -> None:
     cam1, cam2 = make_link(sim, 1), make_link(sim, 2)
     sim.line.rx.clear()
     cam1.bus.broadcast_command(0x04, 0x00, b"\x03")  # no reply: poll what the line carried
-    assert poll(lambda: bytes(sim.line.rx) == H("88 01 04 00 03 FF"))
-    assert poll(lambda: cam1.port.read(A["Power"], 1) == b"\x03")
+    assert wait_until(lambda: bytes(sim.line.rx) == H("88 01 04 00 03 FF"))
+    assert wait_until(lambda: cam1.port.read(A["Power"], 1) == b"\x03")
     assert cam2.port.read(A["Power"], 1) == b"\x03"
 
 
@@ -478,7 +469,7 @@ def test_closing_the_line_interrupts_a_waiting_write(make_sim) -> None:
 
     thread = threading.Thread(target=zoom)
     thread.start()
-    assert poll(lambda: len(link.port.jobs()) == 1)
+    assert wait_until(lambda: len(link.port.jobs()) == 1)
     link.close()
     thread.join(20)   # an upper bound against a hang; close() ends the write at once
     assert not thread.is_alive(), "close() did not interrupt the waiting write"

@@ -8,6 +8,7 @@ import time
 import nodemap
 from nodemap.resources import read_description
 from tests.peers import require_genicam
+from tests.reference.memory import reference_port
 
 READABLE = ["Power", "ZoomPosition", "FocusMode", "FocusPosition", "WhiteBalanceMode",
             "ExposureMode", "Shutter", "Iris", "Gain", "Bright", "ExposureCompensationEnable",
@@ -16,31 +17,9 @@ READABLE = ["Power", "ZoomPosition", "FocusMode", "FocusPosition", "WhiteBalance
 
 
 def reference_nodemap(genapi, port):
-    class Bridge(genapi.AbstractPort):
-        def __init__(self) -> None:
-            super().__init__()
-
-        def is_open(self) -> bool:
-            return True
-
-        def open(self) -> None:
-            pass
-
-        def close(self) -> None:
-            pass
-
-        def get_access_mode(self):
-            return genapi.EAccessMode.RW
-
-        def read(self, address: int, length: int) -> bytes:
-            return port.read(address, length)
-
-        def write(self, address: int, value: bytes) -> None:
-            port.write(address, bytes(value))
-
     ref = genapi.NodeMap()
     ref.load_xml_from_string(read_description("sony-fcb.xml").decode())
-    bridge = Bridge()
+    bridge = reference_port(port)
     ref.connect(bridge, "Device")
     return ref, bridge  # the caller keeps the bridge alive
 

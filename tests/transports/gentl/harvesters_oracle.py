@@ -4,7 +4,8 @@ process and print what it sees as JSON: every feature's facts and some frames.
     python harvesters_oracle.py PRODUCER.cti INDEX FRAMES [NAME=VALUE ...]
 
 Assignments are written (in order) before the facts are read.  Frames are grabbed after;
-each reported as width, height, pixel format, frame id and the SHA-256 of its image bytes.
+each reported as width, height, pixel format, frame id, the SHA-256 of its image bytes and
+the values of the chunk features harvesters attached for it.
 The facts of the producer's own modules (system, interface, local device, data stream)
 are reported too.
 A separate process because two GenTL consumers in one process would share (and fight
@@ -49,6 +50,23 @@ def _all_facts(nm) -> dict:
     return facts
 
 
+def _chunk_values(nm) -> dict:
+    """{feature: value} of the readable ``Chunk…`` features while a buffer is held
+    (harvesters has attached its chunk data to the remote node map)."""
+    from tests.reference.oracle import Raised, reference_feature_facts
+
+    values = {}
+    for n in nm.nodes:
+        name = n.node.name
+        if not name.startswith("Chunk") or not n.node.is_feature():
+            continue
+        facts = reference_feature_facts(nm, name)
+        if facts.access in ("RO", "RW") and facts.value is not None \
+                and not isinstance(facts.value, Raised):
+            values[name] = _plain(facts.value)
+    return values
+
+
 def main(argv: list[str]) -> int:
     from harvesters.core import Harvester
 
@@ -85,7 +103,8 @@ def main(argv: list[str]) -> int:
                                           "pixel_format": str(c.data_format),
                                           "frame_id": int(buffer.frame_id),
                                           "sha256": hashlib.sha256(data).hexdigest(),
-                                          "bytes": len(data)})
+                                          "bytes": len(data),
+                                          "chunks": _chunk_values(nm)})
             ia.stop()
     finally:
         ia.destroy()

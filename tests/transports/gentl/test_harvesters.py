@@ -3,7 +3,8 @@ the same producer), run in its own process on the same producer and device.
 
 Compared: every feature's kind, access, value, enumeration entries and integer value,
 Integer/Float bounds; then the frames: dimensions, pixel format and — where the
-producer's pattern is deterministic for a frame id — identical image bytes.
+producer's pattern is deterministic for a frame id — identical image bytes and the same
+chunk feature values (viky's chunks, which harvesters attaches with the generic adapter).
 
 One known, explained difference is excluded: harvesters attaches GenApi's EventAdapter
 to the remote node map, which connects the XML's *event ports* (``<Port>`` with
@@ -24,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from nodemap.app.chunks_view import chunk_values
+from nodemap.chunks import chunk_features
 from tests.peers import missing
 from tests.reference.oracle import Facts, Raised, compare_facts, our_feature_facts
 
@@ -113,6 +116,7 @@ def test_features_and_frames_agree_with_harvesters(producer: str, index: int,
 
     path = require_producer(producer)
     reference = _harvesters(path, index, FRAMES, assignments)
+    ours_chunks: dict[int, dict[str, Any]] = {}
     assert reference["facts"], "harvesters listed no feature"
     with nodemap.open(f"gentl:{path}?index={index}") as cam:
         for name, text in assignments:
@@ -137,6 +141,9 @@ def test_features_and_frames_agree_with_harvesters(producer: str, index: int,
                 "\n".join(map(str, module_differences))
         with cam.stream(buffers=4) as stream:
             frames = list(stream.frames(FRAMES, timeout=10))
+        chunk_names = set(chunk_features(cam.nodemap))
+        for frame in frames:          # read while the camera is open: the node map is needed
+            ours_chunks[frame.frame_id] = chunk_values(frame, cam.nodemap)
     theirs = reference["frames"]
     assert len(theirs) == FRAMES
     by_id = {f["frame_id"]: f for f in theirs}
@@ -151,6 +158,10 @@ def test_features_and_frames_agree_with_harvesters(producer: str, index: int,
         if frame.frame_id in by_id:
             assert hashlib.sha256(image).hexdigest() == by_id[frame.frame_id]["sha256"], \
                 f"frame {frame.frame_id} differs from harvesters' frame {frame.frame_id}"
+            theirs_chunks = {k: v for k, v in by_id[frame.frame_id]["chunks"].items()
+                             if k in chunk_names}
+            assert ours_chunks[frame.frame_id] == theirs_chunks, \
+                f"chunk values of frame {frame.frame_id}"
             same_bytes += 1
     assert same_bytes >= 1, (f"no common frame ids: ours {[f.frame_id for f in frames]}, "
                              f"harvesters' {sorted(by_id)}")

@@ -18,6 +18,8 @@ from nodemap.transports.gentl.link import open_link
 from nodemap.transports.gentl.plugin import discover
 from nodemap.transports.gentl.producer import Producer
 
+from .producers import require_producer
+
 pytestmark = pytest.mark.peer
 
 VALUE_KINDS = ("Integer", "Float", "Boolean", "String", "Enumeration")
@@ -218,15 +220,74 @@ def test_tlsimu_mono8_pattern_and_consumer_vs_producer_buffers(tlsimu: Path) -> 
             assert frame.array.shape == (frame.height, frame.width)
 
 
-def test_viky_chunk_layout_is_reported(viky: Path) -> None:
+def test_viky_chunk_layout_is_reported_and_its_chunk_features_read(viky: Path) -> None:
+    """viky lists its chunks (DSGetBufferChunkData): the image chunk, then a 4-byte game
+    chunk (0xFEEDABEE) read by ``ChunkNrBounces``; its tags are little-endian, so only the
+    producer's descriptors — not GigE Vision trailers — find it."""
+    from nodemap.app.plugins import plugins
+
+    assert "chunks" in plugins()["gentl"].capabilities
     with nodemap.open(f"gentl:{viky}?index=1") as cam:
         with cam.stream(buffers=3) as stream:
             frame = stream.next(10)
             layout = stream.source.chunk_layout(frame)
-    assert layout is not None and layout.chunks
-    assert frame.chunks is not None and bytes(frame.chunks)
-    ends = [offset + length for _, offset, length in layout.chunks]
-    assert max(ends) <= frame.payload.nbytes
+        assert layout is not None and layout.chunks
+        assert frame.chunks is not None and bytes(frame.chunks)
+        ends = [offset + length for _, offset, length in layout.chunks]
+        assert max(ends) <= frame.payload.nbytes
+        game = [(offset, length) for cid, offset, length in layout.chunks
+                if cid == 0xFEEDABEE]
+        assert len(game) == 1
+        offset, length = game[0]
+        expected = int.from_bytes(frame.payload[offset:offset + length], "little")
+        frame.chunks.bind(cam.nodemap)
+        assert frame.chunks["ChunkNrBounces"].access == "RO"
+        assert frame.chunks["ChunkNrBounces"].value == expected
+        assert frame.chunks["ChunkScan3dCoordinateScale"].access == "NA"   # not sent
+        result = cam.nodemap.attach_chunks(frame)
+        assert result.error is None and result.bound == ("GameChunkPort",)
+        assert cam.features["ChunkNrBounces"].value == expected
+        cam.features["ChunkModeActive"].value = False      # no chunk data: as a GVSP frame
+        plain = cam.grab(timeout=10)
+        assert plain.complete and plain.chunks is None
+
+
+def test_chunk_bytes_keep_the_chunks_after_the_image() -> None:
+    from nodemap.transports.gentl.stream import _chunk_bytes
+
+    data = memoryview(bytes(range(40)))
+    chunks, descriptors = _chunk_bytes(data, ((7, 24, 4), (1, 0, 16), (9, 32, 8)), 16)
+    assert chunks == bytes(range(24, 40)) and descriptors == ((7, 0, 4), (9, 8, 8))
+    assert _chunk_bytes(data, ((1, 0, 16),), 16) == (None, None)       # only the image
+    assert _chunk_bytes(data, ((7, 36, 8),), 16) == (None, None)       # overruns the buffer
+
+
+MODE_CASES = [("viky", 0), ("tlsimu", 0), ("tlsimu", 2)]
+
+
+@pytest.mark.parametrize("producer,index", MODE_CASES,
+                         ids=[f"{p}-{i}" for p, i in MODE_CASES])
+def test_grab_and_stream_in_every_acquisition_mode_keep_it(producer: str, index: int) -> None:
+    """The stream runs Continuous, and the camera's own AcquisitionMode comes back after
+    ``grab()`` and ``stream()`` — in every mode the producer offers (TLSimu: Continuous
+    and SingleFrame; viky: Continuous only, read-only)."""
+    path = require_producer(producer)
+    with nodemap.open(f"gentl:{path}?index={index}") as cam:
+        mode = cam.features["AcquisitionMode"]
+        entries = list(mode.entries)
+        assert "Continuous" in entries
+        for name in entries:
+            if mode.is_writable:
+                mode.value = name
+            for _ in range(2):
+                assert cam.grab(timeout=10).complete
+            assert mode.value == name
+            with cam.stream(buffers=4) as stream:
+                assert len([f for f in stream.frames(4, timeout=10) if f.complete]) == 4
+                assert mode.value == "Continuous"
+            assert mode.value == name
+        if producer == "tlsimu":
+            assert "SingleFrame" in entries
 
 
 def test_stop_while_a_buffer_is_out_then_restart(tlsimu: Path) -> None:

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-import nodemap
 from nodemap.errors import TimeoutError
-from nodemap.resources import read_description
-from nodemap.transports.gvcp.device import SimulatedDevice
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 
-from .conftest import next_address
+from tests.demo import demo_camera
 
 W, H = 64, 48
 # after the last frame of a finite acquisition, how long we wait for a frame that must
@@ -24,17 +20,8 @@ QUIET = 1.0
 
 @pytest.fixture
 def cam():
-    device = SimulatedDevice(read_description("demo-camera.xml"), address=next_address(),
-                             registers=dict(DEMO_REGISTERS)).start()
-    camera = nodemap.open(f"gvcp://{device.address}")
-    camera.features["Width"].value = W
-    camera.features["Height"].value = H
-    camera.features["AcquisitionFrameRate"].value = 200.0
-    try:
-        yield device, camera
-    finally:
-        camera.close()
-        device.stop()
+    with demo_camera(Width=W, Height=H, AcquisitionFrameRate=200.0) as pair:
+        yield pair
 
 
 def _frames_after_start(device, camera, receiver, expected_max: int) -> list[int]:

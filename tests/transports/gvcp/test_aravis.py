@@ -17,6 +17,7 @@ import pytest
 import nodemap
 from nodemap.errors import NodeMapError, TimeoutError
 from tests.peers import require_executable, require_genicam
+from tests.reference.memory import reference_port
 from nodemap.transports.gvcp import protocol as p
 from nodemap.transports.gvcp.client import GvcpClient
 from nodemap.transports.gvcp.link import open_link
@@ -148,23 +149,9 @@ def test_every_feature_matches_the_genicam_reference(fake_camera) -> None:
     with nodemap.open("gvcp://127.0.0.1") as cam:
         xml = cam.link.device_xml()
 
-        class Bridge(genapi.AbstractPort):
-            def __init__(self, port) -> None:
-                super().__init__()
-                self.port = port
-
-            def read(self, address, length):
-                return self.port.read(address, length)
-
-            def write(self, address, data):
-                self.port.write(address, bytes(data))
-
-            def get_access_mode(self):
-                return genapi.EAccessMode.RW
-
         ref = genapi.NodeMap()
         ref.load_xml_from_string(xml.decode("utf-8"))
-        bridge = Bridge(cam.port)
+        bridge = reference_port(cam.port)
         ref.connect(bridge, "Device")
         mismatches: dict[str, tuple[object, object]] = {}
         agreed: list[str] = []          # both gave the same value

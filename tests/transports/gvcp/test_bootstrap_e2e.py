@@ -8,6 +8,7 @@ import pytest
 import nodemap
 from nodemap.resources import read_description
 from tests.peers import require_genicam, require_vendor_xml
+from tests.reference.memory import reference_port
 from nodemap.transports.gvcp.protocol import Register as R
 
 BOOTSTRAP = read_description("gige-bootstrap.xml")
@@ -35,18 +36,7 @@ def test_bootstrap_loads_in_the_genicam_reference() -> None:
     ref = genapi.NodeMap()
     ref.load_xml_from_string(BOOTSTRAP.decode("utf-8"))
     memory = _Memory()
-
-    class Bridge(genapi.AbstractPort):
-        def read(self, address, length):
-            return memory.read(address, length)
-
-        def write(self, address, data):
-            memory.write(address, bytes(data))
-
-        def get_access_mode(self):
-            return genapi.EAccessMode.RW
-
-    bridge = Bridge()
+    bridge = reference_port(memory)
     ref.connect(bridge, "Device")
     for name in SEED_NAMES:
         ref.get_node(name)

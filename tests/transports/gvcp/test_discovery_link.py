@@ -7,6 +7,8 @@ import io
 import pathlib
 import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given
@@ -22,6 +24,16 @@ from nodemap.transports.gvcp.client import GvcpClient
 from nodemap.transports.gvcp.link import GvcpLink, open_link, parse_gvcp_url, parse_xml_url, unpack_xml
 
 BROADCAST = "127.255.255.255"
+
+
+@contextmanager
+def _observer(url: str) -> Iterator[GvcpLink]:
+    """The link of ``url`` opened without taking control (it only reads), closed after."""
+    link = open_link(url, control=False)
+    try:
+        yield link
+    finally:
+        link.close()
 
 
 def test_broadcast_discovery_on_loopback_dedups(private_network, make_device) -> None:
@@ -134,12 +146,9 @@ def test_link_falls_back_to_second_url_and_file_urls(make_device, tmp_path) -> N
     dev = make_device()
     dev.set_url("Local:broken.xml;FFFFFFF0;40")            # beyond the 32-bit address space
     dev.set_url(f"File:///{xml_file.as_posix().lstrip('/')}", second=True)
-    link = open_link(f"gvcp://{dev.address}?allow_file_url=1", control=False)
-    try:
+    with _observer(f"gvcp://{dev.address}?allow_file_url=1") as link:
         assert link.device_xml() == SIMPLE_XML and link.xml_url.scheme == "file"
         assert dev.controller is None
-    finally:
-        link.close()
 
 
 SECRET = b"root:x:0:0:SECRET-MARKER-7f3a:/root:/bin/bash\n"
@@ -154,8 +163,7 @@ def test_a_device_chosen_file_url_is_refused_by_default(make_device, tmp_path, f
                             else secret.as_posix()))
     dev.set_url("", second=True)   # no second URL to fall back to
     reads: list[str] = []
-    link = open_link(f"gvcp://{dev.address}", control=False)
-    try:
+    with _observer(f"gvcp://{dev.address}") as link:
         original = pathlib.Path.read_bytes
 
         def spy(self: pathlib.Path) -> bytes:
@@ -168,8 +176,6 @@ def test_a_device_chosen_file_url_is_refused_by_default(make_device, tmp_path, f
                 link.device_xml()
         finally:
             pathlib.Path.read_bytes = original   # type: ignore[method-assign]
-    finally:
-        link.close()
     assert str(secret) not in reads
     assert "SECRET-MARKER" not in str(err.value) and "726f6f74" not in str(err.value).replace(" ", "")
 
@@ -197,23 +203,17 @@ def test_allow_file_url_zero_in_the_url_still_refuses(make_device, tmp_path) -> 
     xml_file.write_bytes(SIMPLE_XML)
     dev = make_device()
     dev.set_url(f"File:///{xml_file.as_posix().lstrip('/')}")
-    link = open_link(f"gvcp://{dev.address}?allow_file_url=0", control=False)
-    try:
+    with _observer(f"gvcp://{dev.address}?allow_file_url=0") as link:
         with pytest.raises(XmlError, match="names a file on this host"):
             link.device_xml()
-    finally:
-        link.close()
 
 
 def test_link_rejects_a_blob_that_is_not_xml(make_device) -> None:
     dev = make_device()
     dev.set_url("Local:zeros.xml;20000;40")                 # valid memory, but only zeros
-    link = open_link(f"gvcp://{dev.address}", control=False)
-    try:
+    with _observer(f"gvcp://{dev.address}") as link:
         with pytest.raises(XmlError, match="neither XML nor a zip"):
             link.device_xml()
-    finally:
-        link.close()
 
 
 def test_link_http_url(make_device) -> None:
@@ -233,13 +233,10 @@ def test_link_http_url(make_device) -> None:
     try:
         dev = make_device()
         dev.set_url(f"http://127.0.0.1:{server.server_port}/cam.xml")
-        link = open_link(f"gvcp://{dev.address}", control=False)
-        try:
+        with _observer(f"gvcp://{dev.address}") as link:
             progress: list[tuple[int, int]] = []
             assert link.device_xml(lambda d, t: progress.append((d, t))) == SIMPLE_XML
             assert progress[-1] == (len(SIMPLE_XML), len(SIMPLE_XML))
-        finally:
-            link.close()
     finally:
         server.shutdown()
         server.server_close()
@@ -247,12 +244,9 @@ def test_link_http_url(make_device) -> None:
 
 def test_link_reports_missing_xml(make_device) -> None:
     dev = make_device(xml=None)
-    link = open_link(f"gvcp://{dev.address}", control=False)
-    try:
+    with _observer(f"gvcp://{dev.address}") as link:
         with pytest.raises(XmlError, match="first URL is empty.*second URL is empty"):
             link.device_xml()
-    finally:
-        link.close()
 
 
 def test_open_link_to_nobody_times_out_cleanly() -> None:

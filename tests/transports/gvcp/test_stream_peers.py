@@ -3,13 +3,11 @@ viva-genicam's FakeGigeCamera (with packet drops it must recover by PACKETRESEND
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
 
 import nodemap
-from tests.peers import missing
+from tests.viva import viva_camera
 
 pytestmark = pytest.mark.peer
 
@@ -51,35 +49,19 @@ def test_aravis_fake_camera_grab_and_stream_in_every_acquisition_mode(fake_camer
         f["AcquisitionMode"].value = "Continuous"          # other tests share this camera
 
 
-def _viva():
-    try:
-        from viva_genicam.testing import FakeGigeCamera
-    except ImportError as exc:
-        missing(f"viva-genicam is not installed (pip install viva-genicam): {exc}")
-    return FakeGigeCamera
-
-
-def _frames(fake_cls, address: str, drops: list[tuple[int, int]]):
-    fake = fake_cls(width=320, height=240, fps=30, bind_ip=address, packet_resend=True,
-                    drop_packets=drops)
-    fake.start()
-    try:
+def _frames(drops: list[tuple[int, int]]):
+    with viva_camera(width=320, height=240, packet_resend=True, drop_packets=drops) as address:
         with nodemap.open(f"gvcp://{address}") as cam:
             with cam.stream(buffers=8, packet_size=1400) as stream:
                 frames = {f.frame_id: (f.status, np.array(f.array))
                           for f in stream.frames(6, timeout=5.0)}
                 return frames, stream.stats
-    finally:
-        fake.stop()
 
 
 def test_viva_fake_camera_dropped_packets_recovered_by_resend():
-    fake_cls = _viva()
-    rng = random.Random()
-    base = f"127.{rng.randint(1, 254)}.{rng.randint(1, 254)}."
-    reference, ref_stats = _frames(fake_cls, base + "10", [])
+    reference, ref_stats = _frames([])
     drops = [(2, 5), (3, 1), (4, 30), (5, 0), (5, 40)]      # (block, packet); 0 = the leader
-    frames, stats = _frames(fake_cls, base + "11", drops)
+    frames, stats = _frames(drops)
     assert ref_stats["resend_requests"] == 0
     assert sorted(frames) == sorted(reference) == [1, 2, 3, 4, 5, 6]
     for block, (status, pixels) in frames.items():

@@ -4,6 +4,7 @@ start/stop cycles, many cameras at once.  Counts only, no timing assertions."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -11,14 +12,11 @@ import psutil
 import pytest
 
 import nodemap
-from nodemap.transports.gvcp.sim import DEMO_REGISTERS
 from nodemap.errors import TimeoutError, UnsupportedError
 from nodemap.imaging import Stream
-from nodemap.resources import read_description
 from nodemap.transports.gvcp import pattern
-from nodemap.transports.gvcp.device import SimulatedDevice
 
-from .conftest import next_address
+from tests.demo import demo_camera
 
 W, H = 160, 120
 
@@ -26,24 +24,14 @@ W, H = 160, 120
 @pytest.fixture
 def demo():
     """Start demo cameras on fresh loopback addresses; (device, camera) pairs closed after."""
-    made: list = []
+    with contextlib.ExitStack() as made:
+        def make(stream_faults: str | None = None, width: int = W, height: int = H,
+                 frame_rate: float = 200.0):
+            return made.enter_context(demo_camera(
+                {"stream_faults": stream_faults}, Width=width, Height=height,
+                AcquisitionFrameRate=frame_rate))
 
-    def make(stream_faults: str | None = None, width: int = W, height: int = H,
-             frame_rate: float = 200.0):
-        device = SimulatedDevice(read_description("demo-camera.xml"), address=next_address(),
-                                 registers=dict(DEMO_REGISTERS),
-                                 stream_faults=stream_faults).start()
-        cam = nodemap.open(f"gvcp://{device.address}")
-        made.append((device, cam))
-        cam.features["Width"].value = width
-        cam.features["Height"].value = height
-        cam.features["AcquisitionFrameRate"].value = frame_rate
-        return device, cam
-
-    yield make
-    for device, cam in made:
-        cam.close()
-        device.stop()
+        yield make
 
 
 def ramp(frame_id: int, width: int = W, height: int = H) -> np.ndarray:

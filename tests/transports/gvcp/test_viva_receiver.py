@@ -21,6 +21,7 @@ import pytest
 
 from tests import netns
 from tests.peers import missing
+from tests.processes import stop_process
 
 pytestmark = pytest.mark.peer
 
@@ -70,12 +71,7 @@ def _viva_receives(sim_args: list[str], viva_args: list[str]) -> dict[str, Any]:
         return json.loads(out.strip().splitlines()[-1])
     finally:
         if device is not None:
-            device.terminate()
-            try:
-                device.wait(10)
-            except subprocess.TimeoutExpired:
-                device.kill()
-                device.wait(10)
+            stop_process(device)
         if namespace is not None:
             namespace.close()
 

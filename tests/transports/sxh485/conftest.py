@@ -75,18 +75,6 @@ def pty_rig() -> Iterator[Rig]:
     stop(r)
 
 
-def wait_until(condition, timeout: float = 5.0) -> bool:
-    """Poll ``condition`` until true or ``timeout`` s (an upper bound against hangs only)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 @pytest.fixture(autouse=True)
 def _fast_socket_close(monkeypatch: pytest.MonkeyPatch) -> None:
     """pyserial's socket:// close() sleeps 0.3 s "for quick reconnects"; our simulated

@@ -14,6 +14,7 @@ from nodemap.transports.sxh485.device import SimulatedCamera, SimulatedLine
 from nodemap.transports.sxh485.link import open_link
 from nodemap.transports.sxh485.port import Kind, virtual_address
 from nodemap.transports.sxh485.protocol import Frame, MessageType, encode
+from tests.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -49,12 +50,7 @@ def test_device_command_line(mode: list[str]) -> None:
             finally:
                 link.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
         process.stdout.close()
         process.stderr.close()
 

@@ -15,6 +15,7 @@ from PIL import Image
 import nodemap
 from nodemap.errors import AccessError, NodeMapError, RangeError
 from tests.peers import require_genicam
+from tests.reference.memory import reference_port
 from nodemap.transports.sxh485.link import open_link
 from nodemap.transports.sxh485.protocol import RESOLUTIONS
 
@@ -176,26 +177,10 @@ def test_every_feature_through_the_genapi_reference(rig: Rig) -> None:
     link = open_link(rig.url(1))
     port = link.port
 
-    class Adapter(genapi.AbstractPort):
-        def __init__(self) -> None:
-            genapi.AbstractPort.__init__(self)
-
-        def is_open(self) -> bool:
-            return True
-
-        def get_access_mode(self) -> Any:
-            return genapi.EAccessMode.RW
-
-        def read(self, address: int, length: int) -> bytes:
-            return port.read(address, length)
-
-        def write(self, address: int, data: Any) -> None:
-            port.write(address, bytes(data))
-
     try:
         reference = genapi.NodeMap()
         reference.load_xml_from_file(str(description_path("sxh485.xml")))
-        adapter = Adapter()
+        adapter = reference_port(port)
         reference.connect(adapter, "Device")
         features = {name: _ReferenceFeature(genapi, reference.get_node(name)) for name in FEATURES}
         exercise_every_feature(features, rig, link.bus)

@@ -17,7 +17,9 @@ from nodemap.transports.sxh485 import protocol
 from nodemap.transports.sxh485.link import open_link
 from nodemap.transports.sxh485.port import Kind, virtual_address
 
-from .conftest import Rig, start, stop, wait_until
+from tests.polling import wait_until
+
+from .conftest import Rig, start, stop
 
 TYPED_TABLE = """
 0x0000 0x1021 0x2042 0x3063 0x4084 0x50a5 0x60c6 0x70e7 0x8108 0x9129 0xa14a 0xb16b 0xc18c 0xd1ad 0xe1ce 0xf1ef

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
 from nodemap.transports.vs1.device import SimulatedVS1
 from nodemap.transports.vs1.link import VS1Link, open_link
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` s passed (an upper bound, not a timing test)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def make_sim(**kwargs: object) -> SimulatedVS1:

@@ -13,7 +13,7 @@ import pytest
 from nodemap.transports.vs1.device import SimulatedVS1, main
 from nodemap.transports.vs1.link import open_link
 
-from .conftest import wait_for
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,7 +31,7 @@ def test_module_runs_and_serves_a_link() -> None:
         with open_link(match.group(1) + "&monitor=0", wait=10) as link:
             reader = link.results[3]
             assert reader is not None
-            assert wait_for(lambda: reader.count == 20, 20.0)
+            assert wait_until(lambda: reader.count == 20, 20.0)
             assert reader.latest is not None and reader.latest.text.startswith("R3;SEQ=19;")
             assert link.boot_parameters()["target name"] == "VS1-SIM"
     finally:

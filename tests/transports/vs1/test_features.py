@@ -12,7 +12,9 @@ import nodemap
 from nodemap.errors import NodeMapError, UnsupportedError
 from nodemap.transports.vs1.device import SimulatedVS1
 
-from .conftest import make_sim, wait_for
+from tests.polling import wait_until
+
+from .conftest import make_sim
 
 HANG = 30.0
 VSKIT = {
@@ -39,7 +41,7 @@ def cam(device: SimulatedVS1) -> Iterator[object]:
 
 def test_result_strings_and_counts(cam) -> None:  # type: ignore[no-untyped-def]
     features = cam.features
-    assert wait_for(lambda: all(features[f"ResultCount{n}"].value == 300 for n in range(4)), HANG)
+    assert wait_until(lambda: all(features[f"ResultCount{n}"].value == 300 for n in range(4)), HANG)
     for n in range(4):
         text = features[f"ResultString{n}"].value
         assert re.match(rf"R{n};SEQ=299;PASS;", text), text
@@ -60,13 +62,13 @@ def test_connection_state_per_service(cam, device: SimulatedVS1) -> None:  # typ
         selector.value = service
         return connection.value
 
-    assert wait_for(lambda: all(current(s) == "Connected" for s in selector.entries), HANG)
+    assert wait_until(lambda: all(current(s) == "Connected" for s in selector.entries), HANG)
     device.kill("result2")
-    assert wait_for(lambda: current("Result2") != "Connected", 3.0)  # upper bound only
+    assert wait_until(lambda: current("Result2") != "Connected", 3.0)  # upper bound only
     assert current("Result2") in ("Dropped", "Refused")
     assert current("Result1") == "Connected"
     device.kill("ftp")
-    assert wait_for(lambda: current("Ftp") == "Refused", 3.0)
+    assert wait_until(lambda: current("Ftp") == "Refused", 3.0)
 
 
 def test_boot_parameters(cam) -> None:  # type: ignore[no-untyped-def]

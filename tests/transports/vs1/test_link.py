@@ -26,7 +26,9 @@ from nodemap.transports.vs1.protocol import (
     RegisterMap,
 )
 
-from .conftest import make_sim, wait_for
+from tests.polling import wait_until
+
+from .conftest import make_sim
 
 SEQ = re.compile(r"^R(\d);SEQ=(\d+);PASS;")
 HANG = 30.0  # upper bound for anything that should take a few seconds
@@ -78,7 +80,7 @@ def test_full_buffer_counts_and_exposes_what_it_dropped() -> None:
             open_link(device.url + "&retry=0.1&monitor=0", buffer=capacity, wait=10) as link:
         reader = link.results[0]
         assert reader is not None
-        assert wait_for(lambda: reader.count == count, HANG)
+        assert wait_until(lambda: reader.count == count, HANG)
         assert reader.dropped == count - capacity
         kept = reader.drain()
         seqs = [int(SEQ.match(line.text).group(2)) for line in kept]  # type: ignore[union-attr]
@@ -95,7 +97,7 @@ def test_get_and_latest(link: VS1Link) -> None:
     assert first is not None and first.port_index == 2 and first.number == 0
     assert first.text.startswith("R2;SEQ=0;")
     assert first.received > 0
-    assert wait_for(lambda: reader.count == 100, HANG)
+    assert wait_until(lambda: reader.count == 100, HANG)
     timestamp = u64(link, RESULT_BASE + 2 * RESULT_STRIDE + 0x110)
     assert timestamp == int(reader.latest.received * 1_000_000)  # type: ignore[union-attr]
 
@@ -106,23 +108,23 @@ def test_killed_result_service_is_reported(sim, link: VS1Link) -> None:  # type:
     assert state(link, 3) is ConnectionState.Connected
     sim.kill("result1")
     # 3 s is an upper bound against hangs; a closed service is seen at once
-    assert wait_for(lambda: state(link, 3) is not ConnectionState.Connected, 3.0)
+    assert wait_until(lambda: state(link, 3) is not ConnectionState.Connected, 3.0)
     assert state(link, 3) in (ConnectionState.Dropped, ConnectionState.Refused)
-    assert wait_for(lambda: state(link, 3) is ConnectionState.Refused, HANG)
+    assert wait_until(lambda: state(link, 3) is ConnectionState.Refused, HANG)
     assert state(link, 2) is ConnectionState.Connected  # the others are untouched
     sim.restart("result1")
-    assert wait_for(lambda: state(link, 3) is ConnectionState.Connected, HANG)
+    assert wait_until(lambda: state(link, 3) is ConnectionState.Connected, HANG)
     assert link.results[1].connections == 2  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("service, index", [("ftp", 0), ("http", 1)])
 def test_killed_ftp_and_http_are_reported(sim, link: VS1Link, service: str,  # type: ignore[no-untyped-def]
                                           index: int) -> None:
-    assert wait_for(lambda: state(link, index) is ConnectionState.Connected, HANG)
+    assert wait_until(lambda: state(link, index) is ConnectionState.Connected, HANG)
     sim.kill(service)
-    assert wait_for(lambda: state(link, index) is ConnectionState.Refused, 3.0)
+    assert wait_until(lambda: state(link, index) is ConnectionState.Refused, 3.0)
     sim.restart(service)
-    assert wait_for(lambda: state(link, index) is ConnectionState.Connected, HANG)
+    assert wait_until(lambda: state(link, index) is ConnectionState.Connected, HANG)
 
 
 def test_nothing_listening_is_refused() -> None:
@@ -137,7 +139,7 @@ def test_nothing_listening_is_refused() -> None:
     url = (f"vs1://127.0.0.1?ftp={numbers[0]}&http={numbers[1]}&results="
            f"{','.join(map(str, numbers[2:]))}&retry=0.1&monitor=0.1")
     with open_link(url) as link:
-        assert wait_for(lambda: set(link.connection_states().values()) == {"Refused"}, HANG)
+        assert wait_until(lambda: set(link.connection_states().values()) == {"Refused"}, HANG)
         with pytest.raises(PortError, match="cannot connect"):
             link.files.list()  # type: ignore[union-attr]
         with pytest.raises(PortError):
@@ -286,7 +288,7 @@ def test_unanswered_connects_are_timed_out(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(results_module, "connect", silent)
     monkeypatch.setattr(link_module, "connect", silent)
     with open_link("vs1://127.0.0.1?ftp=1&http=2&results=3,4,5,6&retry=0.05&monitor=0.05") as link:
-        assert wait_for(lambda: set(link.connection_states().values()) == {"TimedOut"}, HANG)
+        assert wait_until(lambda: set(link.connection_states().values()) == {"TimedOut"}, HANG)
         assert state(link, 4) is ConnectionState.TimedOut
 
 
@@ -296,7 +298,7 @@ def test_long_result_lines_are_cut_on_a_character_boundary() -> None:
             open_link(device.url + "&monitor=0", wait=10) as link:
         reader = link.results[0]
         assert reader is not None
-        assert wait_for(lambda: reader.count == 1, HANG)
+        assert wait_until(lambda: reader.count == 1, HANG)
         assert reader.latest.text == "0" + line  # type: ignore[union-attr]  # kept whole
         raw = link.port.read(RESULT_BASE, 256)
         assert raw.rstrip(b"\0").decode("utf-8") == ("0" + line)[:128]

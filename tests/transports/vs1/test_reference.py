@@ -7,9 +7,12 @@ import pytest
 
 from nodemap.resources import description_path
 from tests.peers import require_genicam
+from tests.reference.memory import reference_port
 from nodemap.transports.vs1.link import open_link
 
-from .conftest import make_sim, wait_for
+from tests.polling import wait_until
+
+from .conftest import make_sim
 
 
 def test_reference_reads_vs1_features() -> None:
@@ -17,29 +20,18 @@ def test_reference_reads_vs1_features() -> None:
 
     with make_sim(rate=1000.0, count=50) as device, \
             open_link(device.url + "&retry=0.1&monitor=0.2", wait=10) as link:
-
-        class Port(genapi.AbstractPort):  # type: ignore[misc, name-defined]
-            def read(self, address: int, length: int) -> bytes:
-                return link.port.read(address, length)
-
-            def write(self, address: int, value: bytes) -> None:
-                link.port.write(address, value)
-
-            def get_access_mode(self) -> int:
-                return genapi.EAccessMode.RW
-
-        port = Port()
+        port = reference_port(link.port)
         nm = genapi.NodeMap()
         nm.load_xml_from_file(str(description_path("vs1.xml")))
         nm.connect(port, "Device")
-        assert wait_for(lambda: nm.get_node("ResultCount1").value == 50, 30.0)
+        assert wait_until(lambda: nm.get_node("ResultCount1").value == 50, 30.0)
         assert nm.get_node("ResultString1").value.startswith("R1;SEQ=49;")
         assert nm.get_node("ResultDropped1").value == 0
         assert nm.get_node("BootHostName").value == "host"
         nm.get_node("ServiceSelector").value = "Result1"
         assert nm.get_node("ConnectionState").value == "Connected"
         nm.get_node("ServiceSelector").value = "Http"
-        assert wait_for(lambda: nm.get_node("ConnectionState").value == "Connected", 30.0)
+        assert wait_until(lambda: nm.get_node("ConnectionState").value == "Connected", 30.0)
         with pytest.raises(Exception, match="proprietary"):
             nm.get_node("VskitCameraRPC").get(4)
         del nm, port
