@@ -183,7 +183,10 @@ def noisy(draw: Any) -> bytes:
         names = re.findall(r'<Integer Name="([^"]+)"', text)
         if names:   # a name defined twice (the first definition wins)
             out.insert(close_at, f'<Integer Name="{names[0]}"><Value>7</Value></Integer>')
-    return "".join(out).encode("utf-8")
+    xml = "".join(out)
+    if chance and draw(st.booleans()):
+        xml = xml.replace("\n", "\r\n")      # Windows line ends
+    return xml.encode("utf-8")
 
 
 def _default_ns(head: str) -> str:
