@@ -11,10 +11,13 @@ Node definitions never change once built; everything that does change lives here
   Converter, IntConverter) keep their results here like every other node, so they are
   evaluated again only after one of their inputs changed.
 * **the dependency graph, reversed** — for each node the nodes whose results are
-  computed from it (:meth:`Store.depend`, filled as nodes are built), so
-  :meth:`Store.invalidate` removes a node's results *and* everything computed from
-  them, transitively: a write, a ``pInvalidator``, a selector change or an expired
-  ``PollingTime`` costs the size of what it makes stale.
+  computed from it, that name it in ``pInvalidator`` or that it selects
+  (:meth:`Store.depend`, filled as nodes are built), so :meth:`Store.invalidate`
+  removes a node's results *and* everything computed from them, transitively: a
+  write, a ``pInvalidator``, a selector change or an expired ``PollingTime`` costs the
+  size of what it makes stale.  A write (:meth:`Store.invalidate_dependents`) removes
+  the values of what it reaches but access modes and bounds only where they read a
+  changed value (:meth:`Store.depend_aspects`, :meth:`Store.impact`).
 * **register bytes** — cached by *span* (port, address, length), as the reference
   does: registers at the same address share one read.  :class:`CachedRegisters`
   indexes the spans by address, so a write drops every cached span it overlaps and
@@ -63,12 +66,22 @@ MISSING: Any = _Missing()
 Span = tuple[str, int, int]
 
 
+def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> list[str]:
+    """The ``names`` that are keys of ``table``, walking the smaller of the two (a write
+    usually reaches a few names of a large store)."""
+    if len(names) < len(table):
+        return [name for name in names if name in table]
+    return [name for name in table if name in names]
+
+
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
     __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access", "_held",
-                 "_closures")
+                 "_closures", "_downstream", "_access_readers", "_bound_readers",
+                 "_impacts", "sticky_access", "_declared", "_computed_closures",
+                 "registers", "failed_conditions")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -89,12 +102,34 @@ class Store:
         self.volatile = 0
         #: how many times an access mode was worked out from something that varies
         self.dynamic = 0
+        #: how many pIsImplemented/pIsAvailable/pIsLocked readings failed so far (an
+        #: access mode computed while one failed is kept as the reference keeps it)
+        self.failed_conditions = 0
         #: node name → its access mode, for access modes that cannot vary
         self.constant_access: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}
         #: name → it and everything computed from it, transitively (worked out on the
         #: first invalidation, forgotten when the graph grows)
         self._closures: dict[str, frozenset[str]] = {}
+        #: name → everything computed from it, without it (see :meth:`downstream`)
+        self._downstream: dict[str, frozenset[str]] = {}
+        #: name → the nodes whose access mode (conditions, pIndex) or bounds (pMin, pMax,
+        #: pInc, pIndex, pVariable, pLength) read its *value* (see :meth:`impact`)
+        self._access_readers: dict[str, set[str]] = {}
+        self._bound_readers: dict[str, set[str]] = {}
+        #: name → the nodes that name it in ``pInvalidator`` or that it selects (the
+        #: edges of ``_dependents`` are inputs: the dependent is computed from it), and
+        #: the closures over inputs only
+        self._declared: dict[str, set[str]] = {}
+        self._computed_closures: dict[str, frozenset[str]] = {}
+        #: the register nodes (their values are bytes read from a port: reaching one
+        #: means reading it again)
+        self.registers: set[str] = set()
+        #: name → (values, bounds, access modes) a change of its value makes stale
+        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+        #: nodes whose kept access mode is the one a failing condition left behind: it
+        #: goes with any invalidation of the node, as in the reference
+        self.sticky_access: set[str] = set()
 
     # -- cached results -----------------------------------------------------------------
 
@@ -170,16 +205,19 @@ class Store:
         stale.discard(name)
         self.forget_value(name)  # its access and bounds do not come from its bytes
         self._span_of.pop(name, None)
+        if stale:  # before the written bytes are kept, which the stale readers re-decode
+            stale = self.invalidate(stale)
         if data is not None:
             self.keep_bytes(name, span, data)
-        return self.invalidate(stale) if stale else stale
+        return stale
 
     # -- validity -------------------------------------------------------------------------
 
-    def depend(self, name: str, inputs: Iterable[str]) -> None:
-        """Results of ``name`` are computed from ``inputs``: invalidating one of them
-        invalidates ``name``."""
-        dependents = self._dependents
+    def depend(self, name: str, inputs: Iterable[str], *, declared: bool = False) -> None:
+        """Results of ``name`` are computed from ``inputs`` (``declared``: the
+        description only says a change of them reaches ``name``, as ``pInvalidator`` and
+        ``pSelected`` do): invalidating one of them invalidates ``name``."""
+        dependents = self._declared if declared else self._dependents
         for source in inputs:
             targets = dependents.get(source)
             if targets is None:
@@ -188,8 +226,28 @@ class Store:
                 targets.add(name)
             else:
                 continue
-            if self._closures:
+            if self._closures or self._downstream or self._impacts or \
+                    self._computed_closures:
                 self._closures.clear()
+                self._downstream.clear()
+                self._impacts.clear()
+                self._computed_closures.clear()
+
+    def depend_aspects(self, name: str, access: Iterable[str], bounds: Iterable[str]) -> None:
+        """The access mode of ``name`` reads the values of ``access`` (its conditions,
+        its pIndex), its bounds those of ``bounds``.  Both must also be inputs given to
+        :meth:`depend`: these edges only say which of ``name``'s results a change of
+        their values reaches (:meth:`impact`)."""
+        for table, inputs in ((self._access_readers, access), (self._bound_readers, bounds)):
+            for source in inputs:
+                readers = table.get(source)
+                if readers is None:
+                    table[source] = {name}
+                elif name not in readers:
+                    readers.add(name)
+                else:
+                    continue
+                self._impacts.clear()
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -204,20 +262,50 @@ class Store:
         aspects = self._aspects.get(name)
         if aspects is not None:
             aspects.pop("int", None)
+            aspects.pop("verified", None)
+
+    def computed_closure(self, name: str) -> frozenset[str]:
+        """``name`` and every node whose value is computed from it, transitively, over
+        inputs only (not ``pInvalidator``/``pSelected``) (cached)."""
+        found = self._computed_closures.get(name)
+        if found is None:
+            stack = [name]
+            seen = {name}
+            computed = self._dependents
+            while stack:
+                for dependent in computed.get(stack.pop(), ()):
+                    if dependent not in seen:
+                        seen.add(dependent)
+                        stack.append(dependent)
+            found = self._computed_closures[name] = frozenset(seen)
+        return found
 
     def closure(self, name: str) -> frozenset[str]:
-        """``name`` and every node computed from it, transitively (cached)."""
+        """``name`` and every node computed from it or reached from it through
+        ``pInvalidator``/``pSelected``, transitively (cached)."""
         found = self._closures.get(name)
         if found is None:
             stack = [name]
             seen = {name}
-            dependents = self._dependents
+            dependents, declared = self._dependents, self._declared
             while stack:
-                for dependent in dependents.get(stack.pop(), ()):
+                source = stack.pop()
+                for dependent in (*dependents.get(source, ()), *declared.get(source, ())):
                     if dependent not in seen:
                         seen.add(dependent)
                         stack.append(dependent)
             found = self._closures[name] = frozenset(seen)
+        return found
+
+    def downstream(self, name: str) -> frozenset[str]:
+        """Every node computed from ``name``, transitively: what a write of ``name``
+        makes stale (``name`` itself only when a cycle of the description leads back to
+        it).  Worked out once per node, forgotten when the graph grows."""
+        found = self._downstream.get(name)
+        if found is None:
+            found = frozenset().union(*(self.closure(dependent) for dependent in (
+                *self._dependents.get(name, ()), *self._declared.get(name, ()))))
+            self._downstream[name] = found
         return found
 
     def invalidate(self, names: Iterable[str]) -> set[str]:
@@ -229,24 +317,116 @@ class Store:
         stale: set[str] = set()
         for name in names:
             stale |= self.closure(name)
+        dropped = self._drop(stale)  # given a set, the same set, grown
+        assert isinstance(dropped, set)
+        return dropped
+
+    def impact(self, name: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """What a change of ``name``'s *value* makes stale, as three sets: the nodes
+        whose values go (:meth:`downstream`: everything computed from it), those among
+        them whose bounds go too, and those whose access modes go too.  An access mode
+        changes only through a value it reads (a pIsImplemented/pIsAvailable/pIsLocked
+        condition, a pIndex) or an input's access mode that changed; bounds only through
+        a value they read (pMin, pMax, pInc, pIndex, a Converter's pVariable, pLength),
+        an input's bounds or access mode that changed.  So writing a selector keeps the
+        bounds and access modes of the features it selects unless they are computed
+        from it: the next reads evaluate values only.  Worked out once per node."""
+        found = self._impacts.get(name)
+        if found is None:
+            # Everything reached goes stale as in the reference, but only what holds
+            # bytes (a register: read again) or is computed from something that
+            # changed can give another value: a formula, enumeration or value node
+            # reached only through pInvalidator/pSelected keeps its value, which the
+            # same inputs would compute again.
+            reached = self.downstream(name)
+            registers = self.registers
+            values = frozenset().union(
+                *(self.computed_closure(dependent)
+                  for dependent in self._dependents.get(name, ())),
+                *(self.computed_closure(register) for register in reached
+                  if register in registers))
+            sources = values | {name}
+            access_roots: set[str] = set()
+            bound_roots: set[str] = set()
+            for source in sources:
+                readers = self._access_readers.get(source)
+                if readers:
+                    access_roots |= readers
+                readers = self._bound_readers.get(source)
+                if readers:
+                    bound_roots |= readers
+            access = frozenset().union(*(self.closure(root) for root in access_roots))
+            bounds = access.union(*(self.closure(root) for root in bound_roots))
+            found = self._impacts[name] = (values, bounds, access)
+        return found
+
+    def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
+        """Forget the results of everything computed from ``name`` (not ``name``'s own,
+        unless a cycle leads back to it): what a write of ``name`` does.  Values go;
+        bounds and access modes only where they read a changed value (:meth:`impact`).
+        A few set operations on sets worked out once per node."""
+        values, bounds, access = self.impact(name)
+        sticky = self.sticky_access
+        if sticky:  # reached at all: invalidated in the reference, the failure comes back
+            reached = self.downstream(name)
+            again = [node for node in sticky if node in reached and node not in values]
+            if again:
+                values = values.union(again)
+        if not values:
+            return values
+        stale = self._drop(values, keep=(bounds, access))
+        return stale
+
+    def _drop(self, stale: "set[str] | frozenset[str]",
+              keep: tuple[frozenset[str], frozenset[str]] | None = None
+              ) -> "set[str] | frozenset[str]":
+        """Remove the results of ``stale`` (closed under dependents) and the register
+        bytes its registers read; returns the names made stale (more when a dropped span
+        had other readers: those lose every result).  With ``keep`` = (bounds, access),
+        the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
+        modes only when in ``access``; else every result goes."""
         span_of = self._span_of
-        pending = [name for name in stale if name in span_of]
-        while pending:
-            span = span_of.pop(pending.pop(), None)
-            if span is None:
-                continue
-            if self._bytes.pop(span, None) is not None:
-                self._index.discard(span)
-            for reader in self._readers.pop(span, ()):
-                if reader not in stale:
-                    more = self.closure(reader) - stale
-                    stale |= more
-                    pending.extend(name for name in more if name in span_of)
+        pending = _among(stale, span_of)
+        extra: set[str] = set()
+        if pending:
+            everything = set(stale)
+            while pending:
+                span = span_of.pop(pending.pop(), None)
+                if span is None:
+                    continue
+                if self._bytes.pop(span, None) is not None:
+                    self._index.discard(span)
+                for reader in self._readers.pop(span, ()):
+                    if reader not in everything:
+                        more = self.closure(reader) - everything
+                        everything |= more
+                        extra |= more
+                        pending.extend(_among(more, span_of))
+            if extra:
+                stale = everything
         values, aspects = self.values, self._aspects
-        for name in values.keys() & stale:
+        for name in _among(stale, values):
             del values[name]
-        for name in aspects.keys() & stale:
-            del aspects[name]
+        held = _among(stale, aspects)
+        if not held:
+            return stale
+        if keep is None:
+            for name in held:
+                del aspects[name]
+            return stale
+        bounds, access = keep
+        sticky = self.sticky_access
+        for name in held:
+            if name in access or name in sticky or name in extra:
+                del aspects[name]
+                continue
+            results = aspects[name]
+            results.pop("int", None)       # value-like: an enumeration's number, and
+            results.pop("verified", None)  # a Converter write's check of this node
+            if name in bounds:
+                results.pop("min", None)
+                results.pop("max", None)
+                results.pop("inc", None)
         return stale
 
     def port_changed(self, port: str) -> set[str]:

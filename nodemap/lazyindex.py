@@ -152,10 +152,14 @@ class FullIndex:
     def struct_parent(self, name: str) -> etree._Element | None:
         return self.document.struct_parents.get(name)
 
+    def owned(self, tag: str) -> Iterator[tuple[str, str | None, str]]:
+        """(owner's element type, owner's Name, text) of every ``tag`` element."""
+        return _owned(self.document.root, self.document.namespace, tag)
+
     def invalidators(self) -> Iterator[tuple[str, str]]:
         """(named node, the node whose caches writing it invalidates) for every
         ``pInvalidator`` (not those of enumeration entries)."""
-        return _invalidators(self.document.root, self.document.namespace)
+        return _invalidators(self.owned("pInvalidator"))
 
 
 class LazyIndex:
@@ -318,19 +322,24 @@ class LazyIndex:
             self._full = parse_prepared(self.data)
         return self._full
 
-    def invalidators(self) -> Iterator[tuple[str, str]]:
-        """As :meth:`FullIndex.invalidators`, parsing only the elements that have one."""
+    def owned(self, tag: str) -> Iterator[tuple[str, str | None, str]]:
+        """As :meth:`FullIndex.owned`, parsing only the elements whose text holds one."""
         if self._full is not None:
-            yield from _invalidators(self._full.root, self._full.namespace)
+            yield from _owned(self._full.root, self._full.namespace, tag)
             return
         namespace = self.namespace
+        needle = b"<" + tag.encode("ascii")
         for index, text in enumerate(map(_SECOND, self._found)):
-            if b"<pInvalidator" in text:
+            if needle in text:
                 element = self._top(index)
                 if self._full is not None:
-                    yield from _invalidators(self._full.root, self._full.namespace)
+                    yield from _owned(self._full.root, self._full.namespace, tag)
                     return
-                yield from _invalidators(element, namespace)
+                yield from _owned(element, namespace, tag)
+
+    def invalidators(self) -> Iterator[tuple[str, str]]:
+        """As :meth:`FullIndex.invalidators`."""
+        return _invalidators(self.owned("pInvalidator"))
 
     def __repr__(self) -> str:
         return f"<LazyIndex {len(self.tags)} named elements>"
@@ -339,14 +348,18 @@ class LazyIndex:
 Index = Union[LazyIndex, FullIndex]
 
 
-def _invalidators(root: etree._Element, namespace: str) -> Iterator[tuple[str, str]]:
-    for element in root.iter(f"{{{namespace}}}pInvalidator" if namespace else "pInvalidator"):
+def _owned(root: etree._Element, namespace: str,
+           tag: str) -> Iterator[tuple[str, str | None, str]]:
+    for element in root.iter(f"{{{namespace}}}{tag}" if namespace else tag):
         owner = element.getparent()
-        owner_name = owner.get("Name") if owner is not None else None
-        if owner is not None and localname(owner.tag) == "EnumEntry":
-            continue
-        if owner_name and element.text:
-            yield element.text.strip(), owner_name
+        if owner is not None:
+            yield localname(owner.tag), owner.get("Name"), element.text or ""
+
+
+def _invalidators(owned: Iterator[tuple[str, str | None, str]]) -> Iterator[tuple[str, str]]:
+    for owner_tag, owner_name, text in owned:
+        if owner_tag != "EnumEntry" and owner_name and text:
+            yield text.strip(), owner_name
 
 
 def open_index(source: Source) -> Index:

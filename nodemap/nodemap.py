@@ -22,11 +22,12 @@ from .lazyindex import FullIndex, Index, open_index
 from .loader import Document, Source, localname
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
+from .nodes.registers import RegisterNode
+from .pointers import pointer_target
 from .port import Port
 
 if TYPE_CHECKING:  # pragma: no cover
     from .features import Features
-    from .nodes.registers import RegisterNode
 
 __all__ = ["NodeMap"]
 
@@ -85,8 +86,14 @@ class NodeMap:
         #: (node, aspect) pairs under evaluation, in the order they began (a dict as an
         #: ordered set): the evaluation stack, which names a cycle when one closes.
         self.active: dict[tuple[str, str], None] = {}
-        self._invalidated_by: dict[str, set[str]] | None = None
-        self._behind: dict[tuple[str, bool], tuple[Node, ...]] = {}
+        self._behind: dict[str, tuple[Node, ...]] = {}
+        #: nodes to build so that the invalidation graph is complete (see _link)
+        self._link_queue: list[str] = []
+        #: built nodes whose edges beyond their inputs wait for complete_graph
+        self._unlinked: list[str] = []
+        self._linking = False
+        self._deep_next = False
+        self._selected_by: dict[str, tuple[str, ...]] | None = None
         self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
@@ -147,9 +154,115 @@ class NodeMap:
             cls = NODE_CLASSES.get(self._tags[name], UnknownNode)
             node = cls(self, name, element, self._struct_parent(name))
             node.built()
-            self.store.depend(name, node.dependencies)
+            if self._deep_next:
+                node.deep = True
+                self._deep_next = False
             self._nodes[name] = node
+            self._link(node)
             return node
+
+    def _link(self, node: Node) -> None:
+        """Enter ``node``'s inputs in the store's graph (what its results are computed
+        from: pointers, formula variables, port); the rest of its edges wait for
+        :meth:`complete_graph` (:meth:`_link_more`), which every invalidation calls
+        first, so a session that only reads never pays for them."""
+        self.store.depend(node.name, node.dependencies)
+        self._unlinked.append(node.name)
+
+    def _link_more(self, node: Node) -> None:
+        """Enter the rest of ``node``'s edges, as the reference follows them: the nodes
+        it names in ``pInvalidator`` (an EnumEntry's are ignored, as in the reference),
+        its selectors and what it selects (``pSelected``: a selected node depends on
+        its selector), and which inputs' values its access mode and bounds read
+        (:meth:`Store.impact`).  An invalidation then reaches, transitively, every node
+        whose results may change, and nothing else: the registers *behind* a selected
+        feature or an invalidated node keep their bytes (measured: the reference
+        re-reads neither)."""
+        store = self.store
+        name = node.name
+        definition = node.definition
+        elements = self._tags
+        store.depend_aspects(name, _targets(definition, ACCESS_READS, elements),
+                             _targets(definition, CONVERTER_BOUND_READS if definition.type in
+                                      ("Converter", "IntConverter") else BOUND_READS,
+                                      elements))
+        declared: list[str] = []
+        if definition.type != "EnumEntry":
+            declared.extend(target for target in definition.all("pInvalidator")
+                            if target in elements)
+            if declared:
+                store.depend(name, declared, declared=True)
+        for selected in definition.all("pSelected"):
+            if selected in elements:
+                store.depend(selected, (name,), declared=True)
+        selectors = self._selectors().get(name)
+        if selectors:
+            store.depend(name, selectors, declared=True)
+            declared.extend(selectors)
+        if isinstance(node, RegisterNode):
+            store.registers.add(name)
+        # A pInvalidator target or a selector may never be read itself, yet a change
+        # reaching it must reach this node: it is built (with everything it is computed
+        # from, its own targets and selectors: a "deep" node) so its edges are there too.
+        if node.deep:
+            declared.extend(node.dependencies)
+        queue = self._link_queue
+        nodes = self._nodes
+        for target in declared:
+            built = nodes.get(target)
+            if built is None or not built.deep:
+                queue.append(target)
+
+    def complete_graph(self) -> None:
+        """Enter every pending edge (:meth:`_link_more`) and build the nodes they pass
+        through, so that the invalidation about to happen follows every chain."""
+        if (self._link_queue or self._unlinked) and not self._linking:
+            with self.lock:
+                self._linking = True
+                try:
+                    self._complete()
+                finally:
+                    self._linking = False
+
+    def _complete(self) -> None:
+        nodes = self._nodes
+        queue = self._link_queue
+        while self._unlinked or queue:
+            names, self._unlinked = self._unlinked, []
+            for name in names:
+                self._link_more(nodes[name])
+            while queue:
+                name = queue.pop()
+                node = nodes.get(name)
+                if node is not None:
+                    if not node.deep:
+                        node.deep = True
+                        self._link_more(node)
+                    continue
+                if name not in self._tags:
+                    continue
+                self._deep_next = True
+                try:
+                    self.node(name)  # queues it in _unlinked, deep
+                except NodeMapError:
+                    continue  # a broken node has no results to forget; reading it says why
+                finally:
+                    self._deep_next = False
+
+    def _selectors(self) -> dict[str, tuple[str, ...]]:
+        """``pSelected`` reversed: selected node → the selectors naming it (scanned
+        once, on the first node built)."""
+        table = self._selected_by
+        if table is None:
+            found: dict[str, list[str]] = defaultdict(list)
+            for index in self._indexes:
+                for _, owner_name, text in index.owned("pSelected"):
+                    target = text.strip()
+                    if owner_name is not None and owner_name in self._tags and \
+                            target and owner_name not in found[target]:
+                        found[target].append(owner_name)
+            table = self._selected_by = {name: tuple(owners) for name, owners in found.items()}
+        return table
 
     def category_children(self, name: str, own: list[str]) -> list[str]:
         """A Category's pFeature list, merged over layered descriptions."""
@@ -215,6 +328,7 @@ class NodeMap:
                 self._ports.pop(name, None)
             else:
                 self._ports[name] = port
+            self.complete_graph()
             self.store.port_changed(name)
 
     def disconnect(self, name: str = "Device") -> None:
@@ -258,37 +372,29 @@ class NodeMap:
                 self.store.clear()
                 return
             self.node(name)  # KeyError for a name the description does not define
+            self.complete_graph()
             stale = [name]
             stale.extend(register.name for register in self._registers_behind(name))
             self.store.invalidate(stale)
 
     def changed(self, node: Node) -> None:
-        """``node``'s value just changed (it was written): invalidate what depends on it,
-        what names it in ``pInvalidator``, and the registers behind what it selects."""
+        """``node``'s value just changed (it was written): invalidate what depends on it
+        (what is computed from it, what names it in ``pInvalidator``, what it selects:
+        the store's graph holds all three, see :meth:`_link`), transitively."""
+        self.complete_graph()
         store = self.store
         store.forget_value(node.name)  # a register keeps the bytes it wrote through
-        targets = list(store.dependents(node.name))
-        targets.extend(self._invalidators().get(node.name, ()))
-        for selected in node.selected:
-            if selected in self._tags:
-                targets.extend(register.name for register in
-                               self._registers_behind(selected, value_only=True))
-                targets.append(selected)
-        store.invalidate(targets)
+        store.invalidate_dependents(node.name)
 
-    def _registers_behind(self, name: str, *, value_only: bool = False) -> tuple[Node, ...]:
-        """The built register nodes ``name`` is computed from (``value_only``: through
-        the pointers its value flows through, not its bounds, conditions or address);
-        cached until more nodes are built."""
+    def _registers_behind(self, name: str) -> tuple[Node, ...]:
+        """The built register nodes ``name`` is computed from; cached until more nodes
+        are built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
-        key = (name, value_only)
-        found = self._behind.get(key)
+        found = self._behind.get(name)
         if found is not None:
             return found
-        from .nodes.registers import RegisterNode
-
         registers = []
         seen = {name}
         stack = [name]
@@ -298,25 +404,12 @@ class NodeMap:
                 continue
             if isinstance(node, RegisterNode):
                 registers.append(node)
-                if value_only:
-                    continue
-            for dependency in (node.value_inputs if value_only else node.dependencies):
+            for dependency in node.dependencies:
                 if dependency not in seen:
                     seen.add(dependency)
                     stack.append(dependency)
-        found = self._behind[key] = tuple(registers)
+        found = self._behind[name] = tuple(registers)
         return found
-
-    def _invalidators(self) -> dict[str, set[str]]:
-        """``pInvalidator`` reversed: written node → nodes whose caches it invalidates."""
-        if self._invalidated_by is None:
-            table: dict[str, set[str]] = defaultdict(set)
-            for index in self._indexes:
-                for target, owner_name in index.invalidators():
-                    if owner_name in self._tags:
-                        table[target].add(owner_name)
-            self._invalidated_by = table
-        return self._invalidated_by
 
     def poll(self, elapsed_ms: int) -> None:
         """Tell the node map ``elapsed_ms`` passed: nodes with a ``PollingTime`` whose
@@ -344,8 +437,6 @@ class NodeMap:
         else (and any batch the device refuses) is left to the ordinary per-feature
         reads, which report their own errors.  Returns how many registers were filled.
         """
-        from .nodes.registers import RegisterNode
-
         with self.lock:
             wanted: dict[str, dict[tuple[int, int], list[RegisterNode]]] = defaultdict(dict)
             for register in self._registers_needed(names):
@@ -430,6 +521,27 @@ class NodeMap:
 
     def __repr__(self) -> str:
         return f"<NodeMap {len(self._tags)} nodes, ports {sorted(self._ports)}>"
+
+
+#: The pointers whose target's *value* a node's access mode reads, and those its bounds
+#: read (Store.impact: a write reaches a dependent's access mode or bounds only
+#: through these, or through an input's access mode or bounds).
+ACCESS_READS = ("pIsImplemented", "pIsAvailable", "pIsLocked", "pIndex")
+BOUND_READS = ("pMin", "pMax", "pInc", "pIndex", "pLength")
+#: a Converter's bounds are its pValue's converted by formulas over its pVariables (a
+#: SwissKnife's bounds are constants)
+CONVERTER_BOUND_READS = (*BOUND_READS, "pVariable")
+
+
+def _targets(definition: Any, tags: tuple[str, ...], elements: Any) -> list[str]:
+    """The nodes ``definition``'s ``tags`` pointers name (``Width.Max`` → ``Width``)."""
+    found = []
+    for tag in tags:
+        for text in definition.all(tag):
+            target = pointer_target(text)
+            if target in elements:
+                found.append(target)
+    return found
 
 
 def _missing_reader(name: str) -> Callable[[], Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = ["Pointer", "POINTERS", "EDGE_KINDS", "NUMBER_POINTERS", "VALUE_POINTERS",
-           "TRACKED_POINTERS", "VALUE_FLOW_POINTERS", "edge_kind", "is_pointer_tag",
+           "TRACKED_POINTERS", "edge_kind", "is_pointer_tag",
            "pointer_target"]
 
 
@@ -26,27 +26,24 @@ class Pointer(NamedTuple):
     and may name a value of a node, ``Width.Max``), "value" (where the node's own value
     lives), "node" (names a node).  ``tracked``: whether the node map follows it as a
     reference of the node (pInvalidator is followed by the node map's invalidation
-    graph instead; the meta pointers are descriptive).  ``flow``: the node's value itself
-    flows from the target (not its bounds, conditions, address or port): a selector's
-    change reaches through these pointers of what it selects to the registers it re-reads.
+    graph instead; the meta pointers are descriptive).
     """
 
     tag: str
     edge: str
     reads: str
     tracked: bool
-    flow: bool = False
 
 
 #: Every pointer element of the GenApi schema, in the order the runtime walks them.
 POINTERS: tuple[Pointer, ...] = (
-    Pointer("pValue", "value", "value", True, flow=True),
+    Pointer("pValue", "value", "value", True),
     Pointer("pMin", "value", "number", True),
     Pointer("pMax", "value", "number", True),
     Pointer("pInc", "value", "number", True),
-    Pointer("pIndex", "value", "number", True, flow=True),
-    Pointer("pValueIndexed", "value", "value", True, flow=True),
-    Pointer("pValueDefault", "value", "value", True, flow=True),
+    Pointer("pIndex", "value", "number", True),
+    Pointer("pValueIndexed", "value", "value", True),
+    Pointer("pValueDefault", "value", "value", True),
     Pointer("pAddress", "value", "number", True),
     Pointer("pLength", "value", "number", True),
     Pointer("pPort", "port", "node", True),
@@ -54,7 +51,7 @@ POINTERS: tuple[Pointer, ...] = (
     Pointer("pIsImplemented", "access", "number", True),
     Pointer("pIsAvailable", "access", "number", True),
     Pointer("pIsLocked", "access", "number", True),
-    Pointer("pVariable", "value", "number", True, flow=True),
+    Pointer("pVariable", "value", "number", True),
     Pointer("pOffset", "value", "number", True),
     Pointer("pValueCopy", "value", "value", True),
     Pointer("pFeature", "feature", "node", True),
@@ -76,8 +73,6 @@ NUMBER_POINTERS = frozenset(p.tag for p in POINTERS if p.reads == "number")
 VALUE_POINTERS = frozenset(p.tag for p in POINTERS if p.reads == "value")
 #: The pointers a node follows as its references, in table order.
 TRACKED_POINTERS: tuple[str, ...] = tuple(p.tag for p in POINTERS if p.tracked)
-#: The pointers a node's value flows through, in table order (see :class:`Pointer`).
-VALUE_FLOW_POINTERS: tuple[str, ...] = tuple(p.tag for p in POINTERS if p.flow)
 
 
 def edge_kind(tag: str) -> str:

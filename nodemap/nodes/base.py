@@ -25,8 +25,8 @@ from lxml import etree
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_FLOW_POINTERS, VALUE_POINTERS,
-                        is_pointer_tag, pointer_target)
+from ..pointers import (NUMBER_POINTERS, TRACKED_POINTERS, VALUE_POINTERS, is_pointer_tag,
+                        pointer_target)
 from .definition import Definition, children_by_tag
 
 _T = TypeVar("_T")
@@ -168,12 +168,6 @@ class Node:
         self._conditions: dict[str, tuple[str | None, Callable[[], Any]]] = {}
         self._check_references()
         self.dependencies: tuple[str, ...] = tuple(self._collect_dependencies())
-        #: the dependencies the value itself flows from (not bounds, conditions, port or
-        #: address): what a selector's change reaches through to the registers
-        self.value_inputs: tuple[str, ...] = tuple(dict.fromkeys(
-            pointer_target(text) for tag in VALUE_FLOW_POINTERS
-            for text in self.definition.all(tag)
-            if text))
         # what the access mode depends on, read once (access is on the uncached read path)
         self._is_implemented = self.text("pIsImplemented")
         self._is_available = self.text("pIsAvailable")
@@ -429,20 +423,21 @@ class Node:
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
-        dynamic, volatile = store.dynamic, store.volatile
-        self._condition_failed = False
+        dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
         try:
             mode = self.cached("access", self._compute_access)
         except NodeMapError:
-            if not self._condition_failed or not self.KEEPS_FAILED_ACCESS:
+            if store.failed_conditions == failed or not self.KEEPS_FAILED_ACCESS:
                 raise
-            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails: the reference
+            # A pIsImplemented/pIsAvailable/pIsLocked whose reading fails, this node's or
+            # one its access asks about (a formula's variable, a pValue): the reference
             # raises that error from this first GetAccessMode and keeps, until the node
             # is invalidated, the access it started from: RW within ImposedAccessMode,
             # whatever the node is built on and the conditions after it (measured: an RO
-            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO).
-            self._condition_failed = False
-            store.put(name, "access", self._imposed or "RW")
+            # IntReg then answers RW, a node with ImposedAccessMode RO answers RO, a
+            # SwissKnife over an Integer whose pIsAvailable fails answers RW).
+            store.put(name, "access", self.failed_access())
+            store.sticky_access.add(name)  # gone with any invalidation of the node
             store.dynamic += 1
             raise
         if store.dynamic == dynamic and store.volatile == volatile:
@@ -452,41 +447,75 @@ class Node:
         return mode
 
     def _compute_access(self) -> str:
-        """GenApi's order: not implemented (NI) first, then what the node is built on,
-        then not available (NA), ImposedAccessMode, and locked (RW → RO)."""
+        """GenApi's order: a condition node that is NI, what the node is built on (NI
+        there), not implemented (NI), what it is built on (NA there), not available
+        (NA), an unreadable lock, ImposedAccessMode and the kind's own limit
+        (:attr:`ACCESS_CAP`), locked (RW → RO)."""
         # a condition node that is NI makes this node NI, whichever condition it is and
         # before any other condition is looked at (measured: an NA pIsImplemented node
         # and an NI pIsLocked node give NI)
         for pointer in (self._is_implemented, self._is_available, self._is_locked):
             if pointer and self._condition_unreadable(pointer) == "NI":
                 return "NI"
+        # what the node is built on first: NI there wins over a pIsImplemented that
+        # cannot be read or fails (measured: not even read); NA there leaves
+        # pIsAvailable and pIsLocked unread, not pIsImplemented (which may make it NI)
+        mode = self.base_access()
+        if mode == "NI":
+            return mode
         if self._is_implemented:
             unreadable = self._condition_unreadable(self._is_implemented)
             if unreadable:
                 return unreadable
             if not self._condition(self._is_implemented):
                 return "NI"
-        mode = self.base_access()
-        if mode == "NI":
+        if mode == "NA":
             return mode
+        lock = self._is_locked
+        if lock and self._condition_mode(lock) == "NA":
+            return "NA"  # a lock node not available: NA whatever the mode, before
+            # pIsAvailable is read (measured: a failing pIsAvailable is not read then)
         if self._is_available:
             unreadable = self._condition_unreadable(self._is_available)
             if unreadable:
                 return unreadable
             if not self._condition(self._is_available):
                 return "NA"
+        # The lock matters to a node it could lock, judged on what the node is built
+        # on, before ImposedAccessMode and the kind's own limit: only then is it read,
+        # and a write-only lock node makes it NA (measured: an Integer over an RO
+        # register stays RO, and a failing lock is not read; over an RW one with
+        # ImposedAccessMode RO, a SwissKnife, an EnumEntry, an Integer with its own
+        # Value become NA, and a failing lock fails them).
+        locked = False
+        if lock and mode in WRITABLE:
+            if self._condition_unreadable(lock):
+                return "NA"
+            locked = self._condition(lock)
         if self._imposed:
             mode = combine_access(mode, self._imposed)
-        if self._is_locked and mode in WRITABLE:
-            # an unreadable lock only matters to a mode it could lock (measured: an RO
-            # node locked by a WO register stays RO, an RW one becomes NA)
-            unreadable = self._condition_unreadable(self._is_locked)
-            if unreadable:
-                return unreadable
-        # the lock is read whatever the mode (a failing one fails an RO node too)
-        if self._is_locked and self._condition(self._is_locked) and mode in WRITABLE:
+        if self.ACCESS_CAP:
+            mode = combine_access(mode, self.ACCESS_CAP)
+        if locked and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def failed_access(self) -> str:
+        """What this node's access answers after a condition's reading failed while it
+        was worked out (see :meth:`access`): RW within ImposedAccessMode."""
+        return self._imposed or "RW"
+
+    #: the kind's own limit on its access, applied with ImposedAccessMode after the
+    #: conditions (a SwissKnife, an EnumEntry: RO); None: none
+    ACCESS_CAP: str | None = None
+
+    def _condition_mode(self, pointer: str) -> str | None:
+        """The access mode of the node a condition names (None: itself or a literal)."""
+        nm = self.nodemap
+        target = pointer.partition(".")[0]
+        if target in nm and target != self.name:
+            return nm.node(target).access()
+        return None
 
     def _condition_unreadable(self, pointer: str) -> str | None:
         """NI or NA when the node a pIsImplemented/pIsAvailable/pIsLocked names cannot
@@ -535,8 +564,9 @@ class Node:
                 worst = "NA"
         return worst
 
-    #: set when a condition's reading failed during the last access computation
-    _condition_failed = False
+    #: whether everything this node is computed from is built too (the node map builds
+    #: the nodes a pInvalidator or a pSelected names that way: NodeMap._link)
+    deep = False
     #: whether a failed condition leaves an access behind (see :meth:`access`)
     KEEPS_FAILED_ACCESS = True
 
@@ -558,7 +588,7 @@ class Node:
         try:
             return bool(read())
         except NodeMapError:
-            self._condition_failed = True
+            self.store.failed_conditions += 1
             raise
 
     def check_bounds_available(self) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lxml import etree
 
-from ..errors import FormulaError, RangeError, XmlError
+from ..errors import FormulaError, NodeMapError, RangeError, XmlError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, Node, combine_access,
                    double_to_integer_node, parse_float, parse_int, round_half_away)
@@ -124,10 +124,11 @@ class SwissKnife(_FormulaNode):
     """A read-only value computed from other nodes by ``<Formula>``."""
 
     kind = "Float"
+    #: RW to its conditions (an unreadable lock makes it NA), RO in the end
+    ACCESS_CAP = "RO"
 
     def base_access(self) -> str:
-        inputs = self.inputs_presence(self.dependencies)
-        return "RO" if inputs == "RW" else inputs
+        return self.inputs_presence(self.dependencies)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -295,24 +296,48 @@ class Converter(_FormulaNode):
             raw = double_to_integer_node(target, raw)
         elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
             raw = round_half_away(raw)
+        # The target's write invalidates what a change of this converter reaches: this
+        # converter is one of the target's dependents (ValueNode.finish_write)
         target.set(raw)
-        self.nodemap.changed(self)
 
+
+    #: the nodes a write verifies, in order (worked out on the first write: the walk
+    #: follows definitions only)
+    _verified: tuple[Node, ...] | None = None
 
     def _verify_variables(self) -> None:
         """A write reads the pVariables *verified*, as the reference does: a numeric
         value node read on the way (a pVariable, or what a pVariable formula or pValue
         reads in turn) whose value is outside its own min/max, or off its Inc grid,
         makes the write fail with a RangeError naming it, and nothing is written."""
+        verified = self._verified
+        if verified is None:
+            nodes, error = self._walk_variables()
+            if error is not None:  # verify what comes before the node that fails
+                for node in nodes:
+                    self._verify_one(node)
+                raise error
+            verified = self._verified = tuple(nodes)
+        for node in verified:
+            self._verify_one(node)
+
+    def _walk_variables(self) -> tuple[list[Node], NodeMapError | None]:
+        """The value nodes :meth:`_verify_variables` checks, in the order it checks
+        them, and the error of a node on the way that cannot be built (the walk stops
+        there)."""
         nm = self.nodemap
         seen: set[str] = {self.name}
+        found: list[Node] = []
         todo = [t for t in self.texts("pVariable") if "." not in t]
         while todo and len(seen) < 1000:
             name = todo.pop()
             if name in seen or name not in nm:
                 continue
             seen.add(name)
-            node = nm.node(name)
+            try:
+                node = nm.node(name)
+            except NodeMapError as exc:
+                return found, exc
             if isinstance(node, _FormulaNode):
                 todo += [t for t in node.texts("pVariable") if "." not in t]
                 if isinstance(node, Converter):
@@ -323,9 +348,16 @@ class Converter(_FormulaNode):
             pvalue = node.text("pValue")
             if pvalue:
                 todo.append(pvalue)
-            self._verify_one(node)
+            found.append(node)
+        return found, None
 
     def _verify_one(self, node: Node) -> None:
+        """Check one node a write reads; the success is kept in the store (aspect
+        ``verified``) until the node's value or bounds go stale, which drops it."""
+        store = self.store
+        if store.get(node.name, "verified") is True:
+            return
+        before = store.volatile
         current = node.get()
         low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
@@ -337,6 +369,8 @@ class Converter(_FormulaNode):
                 raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
                                  f"{current}, not min {low} plus a multiple of {inc}; "
                                  f"GenApi refuses the write")
+        if store.volatile == before:
+            store.put(node.name, "verified", True)
 
 
 def _int64_wrap(value: int) -> int:

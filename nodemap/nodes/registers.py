@@ -49,6 +49,9 @@ class RegisterNode(Node):
         if self.access_mode not in ("RW", "RO", "WO"):
             raise XmlError(f"{self.where('AccessMode')}: {self.access_mode!r} is not a "
                            f"register access mode (RW, RO or WO)")
+        # its AccessMode applies after the conditions (see Node._compute_access): an RO
+        # register locked by a write-only node is NA, as an RW one is (measured)
+        self.ACCESS_CAP = self.access_mode
         self.caching = self.text("Cachable", "WriteThrough") or "WriteThrough"
         #: whether the port is a chunk port, whose data comes and goes with each frame
         #: (nodemap.chunks.attach); worked out on first use (None: not yet)
@@ -165,8 +168,11 @@ class RegisterNode(Node):
         return address, length
 
     def base_access(self) -> str:
-        """AccessMode, within what the port and the address inputs allow."""
-        mode = self.access_mode
+        """RW within what the port allows; NI/NA when an address input (pAddress,
+        pIndex, a pVariable of an address formula) is not implemented/available — the
+        reference looks at whether they are there, not whether they can be read: a
+        write-only pIndex leaves an RO register RO (measured)."""
+        mode = "RW"
         nm = self.nodemap
         chunk = self._chunk_port
         if chunk is None:
@@ -177,8 +183,8 @@ class RegisterNode(Node):
             self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
-        inputs = self.inputs_access(name for name in self.dependencies
-                                    if name != self.port_name)
+        inputs = self.inputs_presence(name for name in self.dependencies
+                                      if name != self.port_name)
         return combine_access(mode, inputs) if inputs != "RW" else mode
 
     def check_readable(self) -> None:
@@ -271,6 +277,7 @@ class RegisterNode(Node):
             kept = data + previous[len(data):] if previous is not None else None
         if self.caching != "WriteThrough" or store.volatile != before:
             kept = None
+        nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
 
@@ -464,8 +471,13 @@ class FloatReg(RegisterNode):
             raise RangeError(f"{self.name} is a Float: write a number, not "
                              f"{type(value).__name__}")
         self.check_writable()
+        value = float(value)
+        # bounds as the reference checks them (an infinity is refused; NaN passes)
+        if value < self.get_min() or value > self.get_max():
+            raise RangeError(f"{self.name}: {value} is outside its bounds "
+                             f"[{self.get_min()}, {self.get_max()}]")
         try:
-            data = struct.pack(self._format(), float(value))
+            data = struct.pack(self._format(), value)
         except OverflowError:
             raise RangeError(f"{self.name}: {value} does not fit a "
                              f"{self.length()}-byte float") from None

@@ -144,10 +144,16 @@ class ValueNode(Node):
         # numeric(): an Enumeration source gives its integer, not its symbolic name
         return node.numeric() if node is not None else self._slot(key)
 
+    #: whether the last write_source wrote a node (whose own write invalidated this
+    #: node and everything computed from it: see finish_write)
+    _wrote_node = False
+
     def write_source(self, value: Any) -> None:
         node, key = self.source()
+        self._wrote_node = False
         if node is not None:
             node.set(value)
+            self._wrote_node = True
         else:
             self.store.hold(self.name, key, value)
         for copy in self.texts("pValueCopy"):
@@ -180,6 +186,13 @@ class ValueNode(Node):
         return raw
 
     def finish_write(self) -> None:
+        """The write is done: what depends on this node goes stale.  When it wrote a
+        node (its pValue, the pValueIndexed its index chose), that node's write did it
+        already: this node is one of its dependents, and what a change of this node
+        reaches (Store.impact) is part of what a change of that node reaches."""
+        if self._wrote_node:
+            self._wrote_node = False
+            return
         self.nodemap.changed(self)
 
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
@@ -276,12 +289,14 @@ class Float(ValueNode):
                              f"{type(value).__name__}")
         value = float(value)
         self.check_writable()
+        # compared as the reference compares: a NaN bound (a FloatReg holding NaN)
+        # refuses nothing, and a NaN value passes every bound
         low = self.get_min()
-        if not value >= low:
+        if value < low:
             raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
                              f"min {low}")
         high = self.get_max()
-        if not value <= high:
+        if value > high:
             raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
                              f"max {high}")
         node, _ = self.source()
@@ -359,6 +374,16 @@ class EnumEntry(Node):
     """One ``<EnumEntry>`` of an Enumeration."""
 
     kind = "EnumEntry"
+    #: an entry is RW to its conditions and RO in the end: an unreadable lock makes it NA
+    ACCESS_CAP = "RO"
+
+    def base_access(self) -> str:
+        return "RW"
+
+    def failed_access(self) -> str:
+        """RO within ImposedAccessMode: an entry stays RO after a failed condition
+        (measured), where other nodes answer RW."""
+        return combine_access(super().failed_access(), "RO")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -441,20 +466,35 @@ class Enumeration(ValueNode):
     def numeric(self) -> int:
         return self.get_int()
 
-    def base_access(self) -> str:
-        """The source's access; but NI with no implemented entry and NA with no
-        available one, as GenApi reports."""
-        mode = super().base_access()
+    #: its access before the entries were asked, while they are (see failed_access)
+    _own_access: str | None = None
+
+    def _compute_access(self) -> str:
+        """Its own access (source, conditions, ImposedAccessMode); then NI with no
+        implemented entry and NA with no available one, as GenApi reports.  The
+        entries are asked last, whatever its own access but NI."""
+        self._own_access = None
+        mode = super()._compute_access()
         if mode == "NI":
             return mode
+        self._own_access = mode  # kept if an entry's access fails (failed_access)
         implemented = False
         for entry in self.all_entries():  # stops at the first available entry
             entry_mode = entry.access()
             if entry_mode != "NI":
                 if entry_mode != "NA":
-                    return mode
+                    break
                 implemented = True
-        return combine_access(mode, "NA") if implemented else "NI"
+        else:
+            mode = combine_access(mode, "NA") if implemented else "NI"
+        self._own_access = None
+        return mode
+
+    def failed_access(self) -> str:
+        """When an entry's condition failed, its own access, worked out before the
+        entries were asked (measured: over an RO register RO, with its pIsAvailable 0
+        NA); when its own condition failed, RW within ImposedAccessMode."""
+        return self._own_access or super().failed_access()
 
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())

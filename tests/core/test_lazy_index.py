@@ -88,6 +88,7 @@ def compare(xml: bytes) -> str:
             assert _c14n(my_parent) == _c14n(parent), name
     theirs = sorted(lazyindex.FullIndex(full).invalidators())
     assert sorted(index.invalidators()) == theirs
+    assert sorted(index.owned("pSelected")) == sorted(lazyindex.FullIndex(full).owned("pSelected"))
     return "fast"
 
 
@@ -305,7 +306,8 @@ def test_the_node_map_parses_the_whole_document_only_when_asked() -> None:
     assert isinstance(index, lazyindex.LazyIndex) and index._full is None
     nm.features["B"].value = 3
     assert nm.features["A"].value == 1 and index._full is None
-    assert nm._invalidators() == {"B": {"A"}}
+    assert list(index.invalidators()) == [("B", "A")] and nm._selectors() == {}
+    assert index._full is None
     assert set(nm.documents[0].elements) == {"A", "B", "Device"}
     assert b'Name="A"' in nm.to_xml()
 

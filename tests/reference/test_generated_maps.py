@@ -12,9 +12,11 @@ Examples per run: ``NODEMAP_GENMAPS_EXAMPLES`` (default 200, about 4 s; under th
 profile they are derandomised, so every CI run draws the same maps).  On demand::
 
     NODEMAP_GENMAPS_EXAMPLES=2000 HYPOTHESIS_PROFILE=dev \\
-        .venv/bin/python -m pytest tests/reference/test_generated_maps.py -q -s
+        .venv/bin/python -m pytest tests/reference/test_generated_maps.py -q -s --timeout=0
 
-prints the agreement, the both-sides-failed kinds and the count per open class.
+prints the agreement, the both-sides-failed kinds and the count per open class
+(``--timeout=0``: a few thousand maps outlast the suite's 120 s per test, and a run cut
+short in an example then reports hypothesis's FlakyStrategyDefinition, not a difference).
 """
 
 from __future__ import annotations
@@ -38,26 +40,16 @@ NOT_COMPARABLE: list[tuple[str, str]] = []
 
 #: Disagreement classes found by the generator and still open (see the module docstring).
 OPEN_CLASSES: list[tuple[str, str]] = [
-    (r"(Sub|Root)\.access: reference=<raised AccessError: AccessException: Node is not "
-     r"readable\. : AccessException thrown in node '\w+' while calling '(Sub|Root)\."
-     r"GetAccessMode",
-     "a Category whose feature's access needs a write-only register: the reference's "
-     "category access fails, nodemap answers RO"),
     (r"\[write Conv\d+=[^\]]*\] outcome: reference=<raised RangeError: OutOfRangeException: "
      r"Value [-0-9.e+]+ must be (greater|smaller)",
      "a Converter write under its min where reading its max would fail: the reference "
      "compares with min first, nodemap fails reading the target's bounds"),
-    (r"Enum\d+\.(access|entries): reference=",
-     "an Enumeration whose entries' conditions read write-only or failing nodes"),
     (r"IConv\d+\.inc: reference=1 ours=<raised AccessError",
      "IntConverter inc when its pVariable makes it NA: the reference answers 1"),
     (r"\[write I?Conv\d+=[^\]]*\] (memory byte|IntReg\d+\.value|Masked\d+\.value|I?Conv\d+\."
      r"value|Float\w*\.(value|max|min))",
      "a Converter whose pVariable is also its pValue, written twice: the reference keeps "
      "the variable's value from before its own previous write"),
-    (r"I?SK\d+\.access: reference='(RW|NA)' ours='RO'",
-     "a formula node after a condition whose reading failed, or over a variable whose "
-     "condition cannot be read: the reference says RW or NA, nodemap RO"),
     (r"Conv\d+\.(min|max): reference=",
      "Converter bounds over a target whose own bounds read write-only nodes"),
 ]

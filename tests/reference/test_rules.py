@@ -195,6 +195,197 @@ def test_write_only_bound_or_variable_does_not_make_na() -> None:
     assert got.access == "RO" and isinstance(got.value, oracle.Raised)  # every pVariable is read
 
 
+LOCKS = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="R">{reg(0x104, "RO")}</IntReg>'
+         f'<IntReg Name="RWr">{reg(0x108)}</IntReg><Integer Name="Zero"><Value>0</Value></Integer>'
+         '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>')
+
+
+@pytest.mark.parametrize(("lock", "node", "expected"), [
+    ("W", '<Integer Name="N">{L}<pValue>R</pValue></Integer>', "RO"),
+    ("NAi", '<Integer Name="N">{L}<pValue>R</pValue></Integer>', "NA"),
+    ("W", '<Integer Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><pValue>RWr</pValue>'
+          "</Integer>", "NA"),
+    ("W", '<Integer Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><Value>1</Value>'
+          "</Integer>", "NA"),
+    ("W", '<IntSwissKnife Name="N">{L}<Formula>1</Formula></IntSwissKnife>', "NA"),
+    ("W", '<String Name="N">{L}<ImposedAccessMode>RO</ImposedAccessMode><Value>x</Value></String>',
+     "NA"),
+    ("W", '<Boolean Name="N">{L}<pValue>R</pValue></Boolean>', "RO"),
+    ("NAi", '<Boolean Name="N">{L}<pValue>R</pValue></Boolean>', "NA"),
+    ("NAi", '<Command Name="N">{L}<pValue>R</pValue><CommandValue>1</CommandValue></Command>',
+     "NA"),
+    ("W", '<Enumeration Name="E"><EnumEntry Name="S0">{L}<Value>0</Value></EnumEntry>'
+          "<Value>0</Value></Enumeration>", "NA"),
+    ("NAi", '<Enumeration Name="E"><EnumEntry Name="S0">{L}<Value>0</Value></EnumEntry>'
+            '<EnumEntry Name="S1"><Value>1</Value></EnumEntry><Value>0</Value></Enumeration>',
+     "RW"),
+    ("NAi", '<Category Name="N">{L}<pFeature>Zero</pFeature></Category>', "RO")])
+def test_a_lock_that_cannot_be_read(lock: str, node: str, expected: str) -> None:
+    """A pIsLocked node that is NA makes the node NA whatever its mode (a Category
+    excepted: only pIsImplemented applies to it); a write-only one only a node it could
+    lock, judged on what the node is built on, before ImposedAccessMode and the kind's
+    own RO (a SwissKnife, an EnumEntry, a node with its own Value).  An Enumeration
+    whose only entry is so locked is NA; with another entry it stays RW."""
+    ref, ours = both(LOCKS + node.replace("{L}", f"<pIsLocked>{lock}</pIsLocked>"))
+    name = "E" if "<Enumeration" in node else "N"
+    got = facts(ref, ours, name)
+    assert got.access == expected
+    if name == "E":  # the NA entry is still implemented: listed
+        assert got.entries == ("S0", "S1")[:node.count("<EnumEntry")]
+
+
+@pytest.mark.parametrize("user", [
+    '<IntSwissKnife Name="U"><pVariable Name="A">N</pVariable><Formula>A</Formula></IntSwissKnife>',
+    '<IntSwissKnife Name="U"><pVariable Name="A">L</pVariable><Formula>A</Formula></IntSwissKnife>',
+    '<Integer Name="U"><pValue>N</pValue></Integer>',
+    '<Integer Name="U"><ImposedAccessMode>RO</ImposedAccessMode><pValue>N</pValue></Integer>',
+    "<Converter Name=\"U\"><pVariable Name=\"X\">N</pVariable><FormulaTo>FROM</FormulaTo>"
+    "<FormulaFrom>TO</FormulaFrom><pValue>R</pValue></Converter>",
+    '<Enumeration Name="U"><EnumEntry Name="S0"><Value>0</Value></EnumEntry><pValue>N</pValue>'
+    "</Enumeration>"])
+def test_a_condition_failing_below_is_kept_by_every_node_it_went_through(user: str) -> None:
+    """U's access asks N's (or L's), whose pIsAvailable (pIsLocked) formula reads a
+    write-only node: the first access read of U fails, and U then keeps RW within its
+    ImposedAccessMode, as N does — what it is built on no longer matters (an
+    IntSwissKnife answers RW, a Converter over an RO register RW).  Asked after N, U
+    sees N's kept RW and works its access out as usual."""
+    body = ('<Integer Name="W"><ImposedAccessMode>WO</ImposedAccessMode><Value>5</Value></Integer>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
+            "</IntSwissKnife>"
+            '<Integer Name="N"><pIsAvailable>K</pIsAvailable><Value>1</Value></Integer>'
+            '<Integer Name="L"><pIsLocked>K</pIsLocked><Value>1</Value></Integer>'
+            f'<IntReg Name="R">{reg(0x100, "RO")}</IntReg>' + user)
+    kept = "RO" if "ImposedAccessMode>RO" in user else "RW"
+    ref, ours = both(body)
+    assert isinstance(facts(ref, ours, "U").access, oracle.Raised)
+    assert facts(ref, ours, "U").access == kept
+    assert facts(ref, ours, "N").access == "RW" or ">L<" in user
+    ref, ours = both(body)
+    facts(ref, ours, "L" if ">L<" in user else "N")   # fails here, not in U
+    usual = facts(ref, ours, "U").access
+    assert usual == {"IntSwissKnife": "RO", "Converter": "RO"}.get(user[1:user.index(" ")], kept)
+
+
+@pytest.mark.parametrize("address", ["<pIndex>{T}</pIndex><Address>0x100</Address>",
+                                     "<pAddress>{T}</pAddress>",
+                                     "<Address>0x100</Address><pAddress>{T}</pAddress>"])
+@pytest.mark.parametrize(("target", "expected"), [
+    ("W", None), ("NAi", "NA"), ("NIi", "NI")])
+@pytest.mark.parametrize("mode", ["RO", "RW"])
+def test_register_address_inputs_count_by_presence(address: str, target: str,
+                                                   expected: str | None, mode: str) -> None:
+    """A register whose pIndex/pAddress names a write-only node keeps its AccessMode;
+    one not available makes it NA, one not implemented NI."""
+    body = (f'<IntReg Name="W">{reg(0x200, "WO")}</IntReg>'
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            '<Integer Name="NIi"><pIsImplemented>Zero</pIsImplemented><Value>1</Value></Integer>'
+            '<IntReg Name="R">' + reg(0x100, mode).replace(
+                "<Address>0x100</Address>", address.replace("{T}", target)) + "</IntReg>")
+    ref, ours = both(body)
+    assert facts(ref, ours, "R").access == (expected or mode)
+
+
+@pytest.mark.parametrize(("own", "kept"), [
+    ("<pValue>RO1</pValue>", "RO"), ("<Value>0</Value>", "RW"),
+    ("<pIsAvailable>Zero</pIsAvailable><pValue>RW1</pValue>", "NA"),
+    ("<pIsLocked>One</pIsLocked><pValue>RW1</pValue>", "RO"),
+    ("<ImposedAccessMode>WO</ImposedAccessMode><pValue>RW1</pValue>", "WO"),
+    ("<pIsAvailable>K</pIsAvailable><pValue>RO1</pValue>", "RW")])
+def test_an_enumeration_whose_entry_condition_fails_keeps_its_own_access(own: str,
+                                                                          kept: str) -> None:
+    """The entry's pIsAvailable formula reads a write-only node: the enumeration's first
+    access read fails, then it answers its own access, worked out before its entries
+    were asked (not RW, as a node whose own condition failed does — last case), and the
+    entry answers RO."""
+    entry = ('<EnumEntry Name="S0"><pIsAvailable>K</pIsAvailable><Value>0</Value></EnumEntry>'
+             if "K<" not in own else '<EnumEntry Name="S0"><Value>0</Value></EnumEntry>')
+    split = own.find("<pValue>") if "<pValue>" in own else 0
+    head, source = own[:split], own[split:]   # conditions before the entries, source after
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RW1">{reg(0x104)}</IntReg>'
+            f'<IntReg Name="RO1">{reg(0x108, "RO")}</IntReg>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
+            "</IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer><Integer Name="One"><Value>1</Value>'
+            f'</Integer><Enumeration Name="E">{head}{entry}{source}</Enumeration>')
+    ref, ours = both(body)
+    assert isinstance(facts(ref, ours, "E").access, oracle.Raised)
+    assert facts(ref, ours, "E").access == kept
+    assert oracle.reference_feature_facts(ref, "E").entries == ("S0",)
+    entry_ref = ref.get_node("EnumEntry_E_S0").node.get_access_mode()
+    assert oracle._access_name(entry_ref) == ours.node("EnumEntry_E_S0").access() == "RO"
+
+
+@pytest.mark.parametrize(("conditions", "source", "expected"), [
+    ("<pIsImplemented>W</pIsImplemented>", "NIi", "NI"),
+    ("<pIsImplemented>NAi</pIsImplemented>", "NIi", "NI"),
+    ("<pIsImplemented>K</pIsImplemented>", "NIi", "NI"),     # K is not even read
+    ("<pIsImplemented>K</pIsImplemented>", "NAi", None),     # ... but here it is
+    ("<pIsImplemented>Zero</pIsImplemented>", "NAi", "NI"),
+    ("<pIsAvailable>K</pIsAvailable>", "NAi", "NA"),          # not read under NA
+    ("<pIsLocked>K</pIsLocked>", "NAi", "NA"),
+    ("<pIsAvailable>K</pIsAvailable>", "RO1", None)])
+def test_what_a_node_is_built_on_comes_before_its_conditions(conditions: str, source: str,
+                                                             expected: str | None) -> None:
+    """A pValue that is NI makes the node NI before its pIsImplemented is read (one that
+    cannot be read, or fails, included); one that is NA leaves pIsAvailable and
+    pIsLocked unread — pIsImplemented is still read.  None: the access read fails."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RO1">{reg(0x104, "RO")}'
+            '</IntReg><IntSwissKnife Name="K"><pVariable Name="V">W</pVariable>'
+            "<Formula>V+1</Formula></IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            '<Integer Name="NIi"><pIsImplemented>Zero</pIsImplemented><Value>1</Value></Integer>'
+            f'<Integer Name="N">{conditions}<pValue>{source}</pValue></Integer>')
+    ref, ours = both(body)
+    got = facts(ref, ours, "N").access
+    if expected is None:
+        assert isinstance(got, oracle.Raised)
+    else:
+        assert got == expected
+
+
+def test_category_over_a_failing_formula_fails_every_time() -> None:
+    """A Category whose pIsImplemented is a formula over a write-only register fails
+    each access read (the generator's first category class), whatever its features."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
+            '<IntSwissKnife Name="K"><pVariable Name="A">W</pVariable><Formula>0-A</Formula>'
+            "</IntSwissKnife>"
+            '<Integer Name="F"><Value>1</Value></Integer>'
+            '<Category Name="Sub"><pIsImplemented>K</pIsImplemented><pFeature>F</pFeature>'
+            "<pFeature>W</pFeature><pFeature>K</pFeature></Category>")
+    ref, ours = both(body)
+    for _ in range(3):
+        assert isinstance(facts(ref, ours, "Sub").access, oracle.Raised)
+    assert facts(ref, ours, "K").access == "RO"
+
+
+@pytest.mark.parametrize(("conditions", "source", "expected"), [
+    ("<pIsLocked>K</pIsLocked>", "<pValue>RO1</pValue>", "RO"),      # not read
+    ("<pIsLocked>K</pIsLocked><ImposedAccessMode>RO</ImposedAccessMode>",
+     "<Value>1</Value>", None),                                        # read, fails
+    ("<pIsAvailable>K</pIsAvailable><pIsLocked>NAi</pIsLocked>", "<Value>1</Value>", "NA"),
+    ("<pIsAvailable>K</pIsAvailable><pIsLocked>W</pIsLocked>", "<Value>1</Value>", None),
+    ("<pIsImplemented>K</pIsImplemented><pIsLocked>NAi</pIsLocked>", "<Value>1</Value>", None)])
+def test_when_a_lock_is_read(conditions: str, source: str, expected: str | None) -> None:
+    """pIsLocked is read only for a node it could lock (judged before ImposedAccessMode);
+    a lock node that is NA decides NA before pIsAvailable is read, after pIsImplemented.
+    K is a formula over a write-only register: reading it fails (None: the access read
+    fails)."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg><IntReg Name="RO1">{reg(0x104, "RO")}'
+            '</IntReg><IntSwissKnife Name="K"><pVariable Name="V">W</pVariable>'
+            "<Formula>V+1</Formula></IntSwissKnife>"
+            '<Integer Name="Zero"><Value>0</Value></Integer>'
+            '<Integer Name="NAi"><pIsAvailable>Zero</pIsAvailable><Value>1</Value></Integer>'
+            f'<Integer Name="N">{conditions}{source}</Integer>')
+    ref, ours = both(body)
+    got = facts(ref, ours, "N").access
+    if expected is None:
+        assert isinstance(got, oracle.Raised)
+    else:
+        assert got == expected
+
+
 # ----------------------------------------------------------------- class 5
 def test_float_max_through_a_write_only_converter() -> None:
     body = (f'<IntReg Name="W">{reg(0x100, "WO")}</IntReg>'
@@ -258,6 +449,30 @@ def test_integer_with_zero_increment_refuses_writes() -> None:
     ref, ours = both(body)
     theirs, mine = _ref_write(ref, "I", 1), _our_write(ours, "I", 1)
     assert theirs is not None and oracle.same_value(theirs, mine)
+
+
+def test_float_writes_compare_with_bounds_as_the_reference() -> None:
+    """A Float whose pMin/pMax is a FloatReg holding NaN takes any value (NaN compares
+    false both ways), and NaN itself passes every bound; a FloatReg refuses an infinity
+    (its bounds are its type's largest finite values)."""
+    import struct
+    memory = SparseMemory("zero")
+    memory.preset(0x100, struct.pack("<f", float("nan")))
+    require_genicam()
+    xml = document(f'<FloatReg Name="N">{reg(0x100)}</FloatReg>'
+                   f'<FloatReg Name="R8">{reg(0x108, length=8)}</FloatReg>'
+                   '<Float Name="F"><Value>1</Value><pMin>N</pMin><pMax>N</pMax></Float>'
+                   '<Float Name="G"><Value>1</Value><Min>0</Min><Max>10</Max></Float>')
+    ref = oracle.load_reference(xml, memory.clone(), "Device")
+    ours = oracle.load_ours(xml, memory.clone(), "Device")
+    for name, value in (("F", -5.0), ("F", 1e300), ("G", float("nan"))):
+        assert _ref_write(ref, name, value) is None
+        assert _our_write(ours, name, value) is None
+        assert oracle.same_value(facts(ref, ours, name).value, value)
+    for value in (float("inf"), float("-inf")):
+        assert _ref_write(ref, "R8", value) == _our_write(ours, "R8", value) == \
+            oracle.Raised("RangeError")
+    assert facts(ref, ours, "R8").value == 0.0
 
 
 # ----------------------------------------------------------------- presentation
