@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from lxml import etree
 
 from .cache import MISSING, Store
 from .errors import AccessError, NodeMapError, XmlError
-from .loader import Document, Source, localname, parse_document
+from .lazyindex import FullIndex, Index, open_index
+from .loader import Document, Source, localname
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
 from .nodes.registers import RegisterNode
@@ -55,22 +56,28 @@ class _Evaluating:
 class NodeMap:
     """The node graph of a device description.  See docs/architecture.md for how a read travels."""
 
-    def __init__(self, documents: list[Document]) -> None:
+    def __init__(self, documents: Sequence[Document | Index]) -> None:
         if not documents:
             raise XmlError("a node map needs at least one description")
-        self.documents = documents
-        self._elements: dict[str, etree._Element] = {}
-        self._struct_parents: dict[str, etree._Element] = {}
-        self._merged_categories: dict[str, list[etree._Element]] = {}
-        for document in documents:
-            for name, element in document.elements.items():
-                if name not in self._elements:
-                    self._elements[name] = element
-                    if name in document.struct_parents:
-                        self._struct_parents[name] = document.struct_parents[name]
-                elif localname(element.tag) == "Category" and \
-                        localname(self._elements[name].tag) == "Category":
-                    self._merged_categories.setdefault(name, []).append(element)
+        #: the descriptions' indexes: name → element type, elements parsed on first use
+        self._indexes: list[Index] = [FullIndex(document) if isinstance(document, Document)
+                                      else document for document in documents]
+        self._merged_categories: dict[str, list[Index]] = {}
+        #: name → the index defining it, when there are several (earlier ones win)
+        self._owners: dict[str, Index] | None = None
+        if len(self._indexes) == 1:
+            #: name → element type, in document order
+            self._tags: dict[str, str] = dict(self._indexes[0].tags)
+        else:
+            self._tags = {}
+            self._owners = {}
+            for index in self._indexes:
+                for name, tag in index.tags.items():
+                    if name not in self._tags:
+                        self._tags[name] = tag
+                        self._owners[name] = index
+                    elif tag == "Category" and self._tags[name] == "Category":
+                        self._merged_categories.setdefault(name, []).append(index)
         self._nodes: dict[str, Node] = {}
         self._ports: dict[str, Port] = {}
         self.lock = threading.RLock()
@@ -97,23 +104,42 @@ class NodeMap:
     def from_xml(cls, *sources: Source) -> "NodeMap":
         """Load one description, or several layered ones (names in earlier ones win).
 
-        Each source is a path (``str``/``Path``) or ``bytes`` of XML or of a zip.
+        Each source is a path (``str``/``Path``) or ``bytes`` of XML or of a zip.  Opening
+        only indexes the names (:mod:`nodemap.lazyindex`); an element is parsed when its
+        node is first built.
         """
         if not sources:
             raise TypeError("from_xml() needs at least one XML source")
-        return cls([parse_document(source) for source in sources])
+        return cls([open_index(source) for source in sources])
+
+    @property
+    def documents(self) -> list[Document]:
+        """The whole parsed documents (parsed on first use: the runtime does not need
+        them; export, persistence and the tools do)."""
+        return [index.document for index in self._indexes]
 
     @property
     def names(self) -> list[str]:
         """Every node name, in document order."""
-        return list(self._elements)
+        return list(self._tags)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._elements
+        return name in self._tags
 
     def element_type(self, name: str) -> str:
         """The XML element type of node ``name`` (``IntReg``, ``EnumEntry`` ...)."""
-        return localname(self._elements[name].tag)
+        return self._tags[name]
+
+    def element(self, name: str) -> etree._Element:
+        """The XML element of node ``name`` (parsed on first use).  ``KeyError`` if absent."""
+        owners = self._owners
+        index = self._indexes[0] if owners is None else owners[name]
+        return index.element(name)
+
+    def _struct_parent(self, name: str) -> etree._Element | None:
+        owners = self._owners
+        index = self._indexes[0] if owners is None else owners[name]
+        return index.struct_parent(name)
 
     def node(self, name: str) -> Node:
         """The node called ``name``, built on first use.  ``KeyError`` if absent."""
@@ -124,9 +150,9 @@ class NodeMap:
             node = self._nodes.get(name)
             if node is not None:
                 return node
-            element = self._elements[name]
-            cls = NODE_CLASSES.get(localname(element.tag), UnknownNode)
-            node = cls(self, name, element, self._struct_parents.get(name))
+            element = self.element(name)
+            cls = NODE_CLASSES.get(self._tags[name], UnknownNode)
+            node = cls(self, name, element, self._struct_parent(name))
             node.built()
             if self._deep_next:
                 node.deep = True
@@ -155,7 +181,7 @@ class NodeMap:
         store = self.store
         name = node.name
         definition = node.definition
-        elements = self._elements
+        elements = self._tags
         store.depend_aspects(name, _targets(definition, ACCESS_READS, elements),
                              _targets(definition, CONVERTER_BOUND_READS if definition.type in
                                       ("Converter", "IntConverter") else BOUND_READS,
@@ -213,7 +239,7 @@ class NodeMap:
                         node.deep = True
                         self._link_more(node)
                     continue
-                if name not in self._elements:
+                if name not in self._tags:
                     continue
                 self._deep_next = True
                 try:
@@ -229,14 +255,10 @@ class NodeMap:
         table = self._selected_by
         if table is None:
             found: dict[str, list[str]] = defaultdict(list)
-            for document in self.documents:
-                tag = f"{{{document.namespace}}}pSelected" if document.namespace \
-                    else "pSelected"
-                for element in document.root.iter(tag):
-                    owner = element.getparent()
-                    owner_name = owner.get("Name") if owner is not None else None
-                    target = (element.text or "").strip()
-                    if owner_name is not None and owner_name in self._elements and \
+            for index in self._indexes:
+                for _, owner_name, text in index.owned("pSelected"):
+                    target = text.strip()
+                    if owner_name is not None and owner_name in self._tags and \
                             target and owner_name not in found[target]:
                         found[target].append(owner_name)
             table = self._selected_by = {name: tuple(owners) for name, owners in found.items()}
@@ -248,8 +270,8 @@ class NodeMap:
         if not extra:
             return own
         seen = dict.fromkeys(own)
-        for element in extra:
-            for child in element:
+        for index in extra:
+            for child in index.element(name):
                 if localname(child.tag) == "pFeature" and child.text:
                     seen.setdefault(child.text.strip())
         return list(seen)
@@ -259,9 +281,9 @@ class NodeMap:
         .Entry.X``) as a number (an Enumeration gives its integer), resolved lazily so
         the target may be built later."""
         pointer = pointer.strip()
-        if pointer in self._elements or "." not in pointer:
+        if pointer in self._tags or "." not in pointer:
             name = pointer
-            if name not in self._elements:
+            if name not in self._tags:
                 return _missing_reader(name)
             nodes = self._nodes
             node_fn = self.node
@@ -284,7 +306,7 @@ class NodeMap:
             read_value.cached_name = name if plain else None  # type: ignore[attr-defined]
             return read_value
         name, _, suffix = pointer.partition(".")
-        if name not in self._elements:
+        if name not in self._tags:
             return _missing_reader(name)
         return lambda: self.node(name).attribute(suffix)
 
@@ -338,9 +360,12 @@ class NodeMap:
         chain = list(self.active)
         steps = chain[chain.index(key):] if key in chain else [key]
         path = " -> ".join(f"{name} ({aspect})" for name, aspect in [*steps, key])
-        element = self._elements.get(key[0])
+        try:
+            line = self.element(key[0]).sourceline
+        except (KeyError, XmlError):
+            line = None
         return XmlError(f"reference cycle: {path}; the description makes {key[0]!r} depend "
-                        f"on itself", line=element.sourceline if element is not None else None)
+                        f"on itself", line=line)
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget cached values: of one node, the registers behind it and what depends
@@ -453,7 +478,7 @@ class NodeMap:
     def _registers_needed(self, names: Iterable[str]) -> Iterator[Node]:
         """Every node the given features' values depend on (built on the way)."""
         seen: set[str] = set()
-        stack = [name for name in names if name in self._elements]
+        stack = [name for name in names if name in self._tags]
         while stack:
             name = stack.pop()
             if name in seen:
@@ -464,7 +489,7 @@ class NodeMap:
             except NodeMapError:
                 continue
             yield node
-            stack.extend(d for d in node.dependencies if d in self._elements and d not in seen)
+            stack.extend(d for d in node.dependencies if d in self._tags and d not in seen)
 
     # -- application view --------------------------------------------------------------
 
@@ -498,7 +523,7 @@ class NodeMap:
         return to_xml(self)
 
     def __repr__(self) -> str:
-        return f"<NodeMap {len(self._elements)} nodes, ports {sorted(self._ports)}>"
+        return f"<NodeMap {len(self._tags)} nodes, ports {sorted(self._ports)}>"
 
 
 #: The pointers whose target's *value* a node's access mode reads, and those its bounds
