@@ -288,6 +288,29 @@ class RegisterNode(Node):
                 f"read at 0x{address:X}")
         return reply
 
+    def _fetcher(self) -> Callable[[], bytes]:
+        """One port read of this register's constant span, the reply checked (a wrong
+        type or length is a ProtocolError, a failure reported by :meth:`_read_failed`,
+        a missing port says what to connect): what the compiled reads call on a miss."""
+        key = self._static_key
+        assert key is not None
+        address, length = key[1], key[2]
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        ports, port_name = self._ports, self.port_name
+
+        def fetch() -> bytes:
+            port = ports.get(port_name)
+            if port is None:
+                return port_read(address, length)  # raises, saying what to connect
+            try:
+                data = port.read(address, length)
+            except (NodeMapError, OSError) as exc:
+                failed(address, exc)
+            if data.__class__ is not bytes or len(data) != length:
+                data = reply(data, address, length)
+            return data
+        return fetch
+
     def _compile_read(self, decode: Callable[[bytes], Any]) -> Callable[[], Any]:
         """The whole uncached read of this register's value, built once: the access
         check (one lookup when constant), the bytes (the store's, or one port read) and
@@ -309,23 +332,12 @@ class RegisterNode(Node):
                     values[name] = value
                 return value
             return read_dynamic
-        address, length = key[1], key[2]
-        port_read, failed, reply = self._port_read, self._read_failed, self._reply
-        ports, port_name = self._ports, self.port_name
+        fetch = self._fetcher()
         if not self._cachable:
             def read_volatile() -> Any:
                 if constant_access.get(name) not in READABLE:
                     check()
-                port = ports.get(port_name)
-                if port is None:
-                    data = port_read(address, length)  # raises, saying what to connect
-                else:
-                    try:
-                        data = port.read(address, length)
-                    except (NodeMapError, OSError) as exc:
-                        failed(address, exc)
-                    if data.__class__ is not bytes or len(data) != length:
-                        data = reply(data, address, length)
+                data = fetch()
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
@@ -336,16 +348,7 @@ class RegisterNode(Node):
                 check()
             data = bytes_at(key)
             if data is None:
-                port = ports.get(port_name)
-                if port is None:
-                    data = port_read(address, length)  # raises, saying what to connect
-                else:
-                    try:
-                        data = port.read(address, length)
-                    except (NodeMapError, OSError) as exc:
-                        failed(address, exc)
-                    if data.__class__ is not bytes or len(data) != length:
-                        data = reply(data, address, length)
+                data = fetch()
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
@@ -361,9 +364,7 @@ class RegisterNode(Node):
         constant_access, check = self._constant_access, self.check_readable
         key = self._static_key
         assert key is not None and self._cachable
-        address, length = key[1], key[2]
-        port_read, failed, reply = self._port_read, self._read_failed, self._reply
-        ports, port_name = self._ports, self.port_name
+        fetch = self._fetcher()
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
         if mask is None:
@@ -372,16 +373,7 @@ class RegisterNode(Node):
                     check()
                 data = bytes_at(key)
                 if data is None:
-                    port = ports.get(port_name)
-                    if port is None:
-                        data = port_read(address, length)  # raises, saying what to connect
-                    else:
-                        try:
-                            data = port.read(address, length)
-                        except (NodeMapError, OSError) as exc:
-                            failed(address, exc)
-                        if data.__class__ is not bytes or len(data) != length:
-                            data = reply(data, address, length)
+                    data = fetch()
                     keep_bytes(name, key, data)
                 else:
                     read_from(name, key)
@@ -394,16 +386,7 @@ class RegisterNode(Node):
                 check()
             data = bytes_at(key)
             if data is None:
-                port = ports.get(port_name)
-                if port is None:
-                    data = port_read(address, length)  # raises, saying what to connect
-                else:
-                    try:
-                        data = port.read(address, length)
-                    except (NodeMapError, OSError) as exc:
-                        failed(address, exc)
-                    if data.__class__ is not bytes or len(data) != length:
-                        data = reply(data, address, length)
+                data = fetch()
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
