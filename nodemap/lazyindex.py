@@ -89,7 +89,24 @@ def _element(tag: bytes, *, named: bool, isk: bool = False, exclude: bytes = b""
 
 _GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"
 
-if FAST:
+# The scan's expressions, compiled by :func:`_compile` on the first scan (about 9 ms of
+# regular-expression compilation kept off ``import nodemap``).
+_TOP: re.Pattern[bytes]
+_NAMED_CHILD: dict[bytes, re.Pattern[bytes]]
+_ROOT: re.Pattern[bytes]
+_ROOT_END: re.Pattern[bytes]
+_START_TAG: re.Pattern[bytes]
+_NAME_ATTR: re.Pattern[bytes]
+_EMPTY_NAME: re.Pattern[bytes]
+_GROUP_TAG: re.Pattern[bytes]
+_XMLNS: re.Pattern[bytes]
+_DECLARATION: re.Pattern[bytes]
+_compiled = False
+
+
+def _compile() -> None:
+    global _TOP, _NAMED_CHILD, _ROOT, _ROOT_END, _START_TAG, _NAME_ATTR, _EMPTY_NAME
+    global _GROUP_TAG, _XMLNS, _DECLARATION, _compiled
     #: top level: (gap, element, tag, name, isk); gaps hold whitespace, comments, PIs and
     #: Group tags (a Group the gap does not take is no element either: fallback); the last matches are the gap before the end (element empty).  Every
     #: byte is in a match unless the scan met something it does not understand.
@@ -112,6 +129,8 @@ if FAST:
                         rb"""*+(?:"[^"<]*+"|'[^'<]*+'))""")
     _DECLARATION = re.compile(rb"<\?xml" + _S + rb"[^?]*encoding" + _S + rb"*=" + _S +
                               rb"""*["']([A-Za-z0-9._-]+)""")
+    _compiled = True
+
 
 #: how many top-level elements are parsed together when one of them is first needed
 _CHUNK = 32
@@ -378,6 +397,8 @@ def scan(data: bytes) -> LazyIndex | None:
     fully understand them (the caller then parses the whole document)."""
     if not FAST:
         return None
+    if not _compiled:
+        _compile()
     try:
         return _scan(data)
     except _Fallback:
