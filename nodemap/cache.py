@@ -232,12 +232,7 @@ class Store:
         ``pSelected`` do): invalidating one of them invalidates ``name``."""
         dependents = self._declared if declared else self._dependents
         for source in inputs:
-            targets = dependents.get(source)
-            if targets is None:
-                dependents[source] = {name}
-            elif name not in targets:
-                targets.add(name)
-            else:
+            if not _add_edge(dependents, source, name):
                 continue
             if self._closures or self._downstream or self._impacts or \
                     self._computed_closures:
@@ -253,14 +248,8 @@ class Store:
         their values reaches (:meth:`impact`)."""
         for table, inputs in ((self._access_readers, access), (self._bound_readers, bounds)):
             for source in inputs:
-                readers = table.get(source)
-                if readers is None:
-                    table[source] = {name}
-                elif name not in readers:
-                    readers.add(name)
-                else:
-                    continue
-                self._impacts.clear()
+                if _add_edge(table, source, name):
+                    self._impacts.clear()
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -492,3 +481,15 @@ class Store:
     def __repr__(self) -> str:
         return (f"<Store {len(self.values)} values, {len(self._aspects)} nodes with other "
                 f"results, {len(self._bytes)} cached register spans>")
+
+
+def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:
+    """Add ``name`` to ``table[source]``; whether it was new (the graph grew)."""
+    targets = table.get(source)
+    if targets is None:
+        table[source] = {name}
+        return True
+    if name in targets:
+        return False
+    targets.add(name)
+    return True

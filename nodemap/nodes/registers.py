@@ -367,21 +367,8 @@ class RegisterNode(Node):
         fetch = self._fetcher()
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
-        if mask is None:
-            def read_int() -> int:
-                if constant_access.get(name) not in READABLE:
-                    check()
-                data = bytes_at(key)
-                if data is None:
-                    data = fetch()
-                    keep_bytes(name, key, data)
-                else:
-                    read_from(name, key)
-                value = values[name] = from_bytes(data, byteorder, signed=signed)
-                return value
-            return read_int
 
-        def read_field() -> int:
+        def read_int() -> int:
             if constant_access.get(name) not in READABLE:
                 check()
             data = bytes_at(key)
@@ -390,9 +377,12 @@ class RegisterNode(Node):
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
-            value = values[name] = (from_bytes(data, byteorder) >> shift) & mask
+            if mask is None:
+                value = values[name] = from_bytes(data, byteorder, signed=signed)
+            else:
+                value = values[name] = (from_bytes(data, byteorder) >> shift) & mask
             return value
-        return read_field
+        return read_int
 
     def write_bytes(self, data: bytes) -> None:
         nm = self.nodemap

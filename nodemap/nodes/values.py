@@ -208,6 +208,21 @@ class ValueNode(Node):
             return
         self.nodemap.changed(self)
 
+    def check_range(self, value: Any) -> Any:
+        """Refuse a write outside [min, max]; return min.  Min, then max, each checked
+        before the next is read (the reference's order: a value under min is a
+        RangeError even when max cannot be read), compared as the reference compares:
+        a NaN bound (a FloatReg holding NaN) refuses nothing, a NaN value passes."""
+        low = self.get_min()  # type: ignore[attr-defined]  # Integer and Float have bounds
+        if value < low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        high = self.get_max()  # type: ignore[attr-defined]
+        if value > high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
+        return low
+
     def bound(self, const_tag: str, pointer_tag: str, target_attr: str, default: Any) -> Any:
         self.check_bounds_available()
         getter = self.number_source(const_tag, pointer_tag, integer=self.integer)
@@ -242,16 +257,7 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         value = as_int(self, value)
         self.check_writable()
-        # min, then max, then inc, each checked before the next is read (the reference's
-        # order: a value under min is a RangeError even when max cannot be read)
-        low = self.get_min()
-        if value < low:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                             f"min {low}")
-        high = self.get_max()
-        if value > high:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                             f"max {high}")
+        low = self.check_range(value)  # then inc, read only when the bounds passed
         inc = self.get_inc()
         if inc < 1:
             raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
@@ -302,16 +308,7 @@ class Float(ValueNode):
                              f"{type(value).__name__}")
         value = float(value)
         self.check_writable()
-        # compared as the reference compares: a NaN bound (a FloatReg holding NaN)
-        # refuses nothing, and a NaN value passes every bound
-        low = self.get_min()
-        if value < low:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                             f"min {low}")
-        high = self.get_max()
-        if value > high:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                             f"max {high}")
+        self.check_range(value)
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(double_to_integer_node(node, value))
