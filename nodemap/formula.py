@@ -1054,16 +1054,22 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
     return (_F, lambda v: ft(v) if c(v) != 0 else fo(v), True)
 
 
-def _compile(tree: Node, integer: bool) -> Fn:
-    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH).  Every variable
-    is converted once per call (int64 or double) before the closures run, so they read
-    ``v[name]`` directly; evaluating every occurrence eagerly converted each of them
-    anyway, so the same values are refused."""
+def _compile(tree: Node, integer: bool) -> tuple[Fn, Fn]:
+    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH): (the evaluator,
+    its body).  Every variable is converted once per call (int64 or double) before the
+    body runs, so its closures read ``v[name]`` directly; evaluating every occurrence
+    eagerly converted each of them anyway, so the same values are refused.  The body
+    alone takes values converted already (see :attr:`Formula.body`)."""
     conv: Callable[[Any], Any] = _int64_of if integer else float
     piece = _piece(tree, integer)
     if integer:
         piece = _wrapped(piece, conv)
     inner = _as_fn(piece, conv)
+    return _converting(inner, tree, integer), inner
+
+
+def _converting(inner: Fn, tree: Node, integer: bool) -> Fn:
+    """``inner`` behind the conversion of every variable of ``tree`` (int64 or double)."""
     names = tuple(sorted(_names(tree)))
     if not names:
         return inner
@@ -1128,6 +1134,13 @@ class Formula:
     lenient: bool = False
     _fn: Callable[[Values], int | float] = attrs.field(repr=False, eq=False, alias="fn",
                                                        default=None)
+    #: the evaluator without the conversion of the variables: called with every variable
+    #: already an int64 (integer mode: an ``int`` in range) or a ``float`` (double mode),
+    #: it gives what calling the formula gives, and raises what the formula would raise
+    #: only as a Python exception (not a FormulaError: call the formula again for that).
+    #: None for a lenient integer formula (evaluated in double, then rounded).
+    body: Callable[[Values], int | float] | None = attrs.field(repr=False, eq=False,
+                                                               default=None)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:
@@ -1155,13 +1168,14 @@ def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula
             f"functions, which the GenICam reference refuses; evaluating it in double and "
             f"rounding the result half away from zero"), stacklevel=2)
         tree_f, _ = _parse(text, False, node, int_names=True)
-        inner = _compile(tree_f, False)
+        inner, _ = _compile(tree_f, False)
 
         def rounded(v: Values) -> int:
             return _round_to_int64(inner(v))
         fn: Callable[[Values], int | float] = rounded
+        body = None
         tree = tree_f
     else:
-        fn = _compile(tree, integer)
+        fn, body = _compile(tree, integer)
     return Formula(text=text, integer=integer, variables=_names(tree), ast=tree,
-                   node=node, lenient=lenient, fn=fn)
+                   node=node, lenient=lenient, fn=fn, body=body)
