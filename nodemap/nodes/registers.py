@@ -454,16 +454,27 @@ class RegisterNode(Node):
         constant_access, check = self._constant_access, self.check_readable
         key = self._static_key
         assert key is not None and self._cachable
-        fetch = self._fetcher()
+        address, length = key[1], key[2]
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
+        ports_get, port_name = self._ports.get, self.port_name
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
 
         def read_int() -> int:
             if constant_access.get(name) not in READABLE:
                 check()
             data = bytes_at(key)
-            if data is None:
-                data = fetch()
+            if data is None:  # the port read of _fetcher, inlined
+                port = ports_get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
