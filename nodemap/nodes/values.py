@@ -245,7 +245,7 @@ class ValueNode(Node):
                     if raw is MISSING:
                         raw = target.evaluate_value()
                 else:
-                    raw = read()  # type: ignore[misc]
+                    raw = read()
                 if as_int:
                     value = raw if raw.__class__ is int else convert(raw)
                 elif as_float:
