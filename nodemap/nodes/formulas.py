@@ -162,6 +162,56 @@ class FormulaTerms:
         to_int64 = _to_int64
         low, high = INT64_MIN, INT64_MAX
         target_node: list[Node] = []  # the pValue node, once built
+        if target is None and len(plan) == 1 and plan[0][2] and plan[0][3] is not None \
+                and body is not None:
+            # one variable, a node's value (most IntSwissKnife: a selector's multiplexer)
+            ((only, only_reader, _, plain),) = plan
+            only_name: str = str(plain)
+            run_body: Callable[[dict[str, Any]], Any] = body
+
+            def evaluate_one() -> Any:
+                if marker in active:
+                    raise cycle_error(marker)
+                before = store.volatile
+                active[marker] = None
+                try:
+                    if constant_access_get(name) not in READABLE:
+                        check()
+                    x = values_get(only_name, MISSING)
+                    if x is MISSING:
+                        node = built_get(only_name)
+                        x = only_reader() if node is None else node.evaluate_value()
+                    v = dict(constants) if constants else {}
+                    if integer:
+                        if x.__class__ is int and low <= x <= high:
+                            v[only] = x
+                            try:
+                                result = run_body(v)
+                            except Exception:
+                                result = finish(formula, v)  # raises as the formula raises
+                        else:
+                            v[only] = int(x) if x is True or x is False else x
+                            result = finish(formula, v)
+                        if result.__class__ is not int or not low <= result <= high:
+                            result = to_int64(result)
+                    else:
+                        try:
+                            v[only] = x if x.__class__ is float else float(x)
+                        except Exception:
+                            v[only] = x
+                            result = finish(formula, v)  # the formula's conversion says why
+                        else:
+                            try:
+                                result = run_body(v)
+                            except Exception:
+                                result = finish(formula, v)
+                        result = float(result)
+                finally:
+                    active.pop(marker, None)
+                if store.volatile == before:
+                    values[name] = result
+                return result
+            return evaluate_one
 
         def evaluate() -> Any:
             if marker in active:
