@@ -1096,6 +1096,67 @@ def _converting(inner: Fn, tree: Node, integer: bool) -> Fn:
     return int64s
 
 
+#: the most literals a lookup table is built for (vendor multiplexers: a few dozen)
+MAX_TABLE = 256
+
+
+def _tests_only(tree: Node, name: str, literals: set[int]) -> bool:
+    """Whether ``tree`` is a test of variable ``name`` against integer literals only
+    (``=``, ``<>``, ``||``, ``&&`` of such), collecting the literals."""
+    if isinstance(tree, Binary):
+        if tree.op in ("||", "&&"):
+            return _tests_only(tree.left, name, literals) and \
+                _tests_only(tree.right, name, literals)
+        if tree.op in ("=", "<>"):
+            left, right = tree.left, tree.right
+            if isinstance(left, Number) and isinstance(right, Name):
+                left, right = right, left
+            if isinstance(left, Name) and left.name == name and \
+                    isinstance(right, Number) and right.value.__class__ is int:
+                literals.add(right.value)
+                return True
+    return False
+
+
+def _chooser(tree: Node, name: str, literals: set[int]) -> bool:
+    """Whether ``tree`` chooses a constant by tests of ``name`` only: a constant (a tree
+    without variables: ``5``, ``-7``), or ``test ? chooser : chooser`` (a selector's
+    multiplexer of addresses)."""
+    if not _names(tree):
+        return True
+    if isinstance(tree, Ternary):
+        return _tests_only(tree.cond, name, literals) and \
+            _chooser(tree.then, name, literals) and _chooser(tree.otherwise, name, literals)
+    return False
+
+
+def _lookup_table(tree: Node, body: Fn) -> tuple[dict[int, Any], Any] | None:
+    """For an integer formula of one variable that only chooses a literal by comparing
+    the variable with literals (``(S = 0) ? 0x40 : ((S = 1) ? 0x44 : 0)``, nested and
+    with ``||`` chains, as vendors write multiplexers): the table literal → result, and
+    the result for every other value.  Exact: for a value outside the literals every
+    test is false, so all such values take one path; each entry is what ``body``
+    gives.  None for any other formula (or one whose evaluation raises)."""
+    names = _names(tree)
+    if len(names) != 1 or not isinstance(tree, Ternary):
+        return None
+    (name,) = names
+    literals: set[int] = set()
+    if not _chooser(tree, name, literals) or len(literals) > MAX_TABLE:
+        return None
+    if any(not _I64_MIN <= k <= _I64_MAX for k in literals):
+        return None
+    other = next(k for k in (max(literals) + 1, min(literals) - 1, 0) if k not in literals)
+    if not _I64_MIN <= other <= _I64_MAX:
+        return None
+    try:
+        table = {k: body({name: k}) for k in literals}
+        default = body({name: other})
+    except Exception:
+        return None
+    return table, default
+
+
 def _names(tree: Node) -> frozenset[str]:
     found: set[str] = set()
     stack = [tree]
@@ -1141,6 +1202,11 @@ class Formula:
     #: None for a lenient integer formula (evaluated in double, then rounded).
     body: Callable[[Values], int | float] | None = attrs.field(repr=False, eq=False,
                                                                default=None)
+    #: for an integer formula of one variable that only chooses a literal by testing the
+    #: variable against literals: (table literal → result, result for any other int64)
+    #: — what :attr:`body` gives, looked up (see ``_lookup_table``); else None
+    table: tuple[dict[int, Any], Any] | None = attrs.field(repr=False, eq=False,
+                                                          default=None)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:
@@ -1177,5 +1243,6 @@ def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula
         tree = tree_f
     else:
         fn, body = _compile(tree, integer)
+    table = _lookup_table(tree, body) if integer and body is not None else None
     return Formula(text=text, integer=integer, variables=_names(tree), ast=tree,
-                   node=node, lenient=lenient, fn=fn, body=body)
+                   node=node, lenient=lenient, fn=fn, body=body, table=table)

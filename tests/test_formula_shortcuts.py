@@ -81,3 +81,44 @@ def test_inlined_comparisons_give_one_or_zero(op: str, fn, integer: bool) -> Non
                                    (f"(A + 1) {op} 0", fn(a + 1, 0))):
                 result = compile_formula(text, integer=integer)(values)
                 assert result == (one if expected else zero) and type(result) is type(one), text
+
+
+# -- multiplexers of literals: a lookup table (Formula.table) --------------------------
+
+TABLE_FORMULAS = [
+    "((SEL1 = 0)? 0x70104 :((SEL1 = 1)? 0x70124 :0xffffffff))",
+    "((((SEL1 = 0)||(SEL1 = 1))||((SEL1 = 2)||(SEL1 = 3)))?(((SEL1 = 0)||(SEL1 = 1))?"
+    "((SEL1 = 0)? 0x40608 : 0x40628 ):((SEL1 = 2)? 0x40648 : 0x40668 )):"
+    "(((SEL1 = 4)||(SEL1 = 5))?((SEL1 = 4)? 0x40688 : 0x406A8):0))",
+    "(SEL1 <> 3) ? ((SEL1 = 1) ? 5 : 6) : -7",
+    "((SEL1 = 1) && (SEL1 <> 2)) ? 9 : ((2 = SEL1) ? 0x7FFFFFFFFFFFFFFF : -0x8000)",
+    "(SEL1 = 1) ? (2 + 3) : -(4)",
+]
+
+
+@pytest.mark.parametrize("text", TABLE_FORMULAS)
+def test_a_multiplexer_of_literals_is_a_table_giving_what_the_formula_gives(text: str) -> None:
+    from nodemap.formula import compile_formula
+
+    formula = compile_formula(text, integer=True)
+    assert formula.table is not None
+    table, other = formula.table
+    probes = sorted(set(table) | {-1, 0, 1, 2, 3, 4, 5, 6, 7, 100, -(1 << 63), (1 << 63) - 1})
+    for value in probes:
+        assert table.get(value, other) == formula({"SEL1": value}), value
+
+
+@pytest.mark.parametrize("text", [
+    "(S = 1) ? S : 3",             # a result that is the variable
+    "(S > 1) ? 2 : 3",             # an order test: values outside the literals differ
+    "(S = 1) ? 10 / S : 3",        # a result computed (it could raise)
+    "(S = 1) ? T : 3",             # two variables
+    "S + 1",
+    "(S = 1) ? 2 : (S = 1) ? 3 : 4",   # (S = 1 ? 2 : S = 1) ? 3 : 4: a condition that chooses
+    "(S = 1) ? 2 : 1 / 0",         # raises for every S
+])
+def test_other_formulas_get_no_table(text: str) -> None:
+    from nodemap.formula import compile_formula
+
+    assert compile_formula(text, integer=True).table is None
+    assert compile_formula(text, integer=False).table is None

@@ -168,6 +168,11 @@ class FormulaTerms:
             ((only, only_reader, _, plain),) = plan
             only_name: str = str(plain)
             run_body: Callable[[dict[str, Any]], Any] = body
+            # a multiplexer of literals: its results looked up (Formula.table); the
+            # table's results are int64 already
+            table_get, other = (formula.table[0].get, formula.table[1]) \
+                if formula.table is not None and not constants and \
+                formula.variables == {only} else (None, None)
 
             def evaluate_one() -> Any:
                 if marker in active:
@@ -181,8 +186,10 @@ class FormulaTerms:
                     if x is MISSING:
                         node = built_get(only_name)
                         x = only_reader() if node is None else node.evaluate_value()
-                    v = dict(constants) if constants else {}
-                    if integer:
+                    if table_get is not None and x.__class__ is int and low <= x <= high:
+                        result = table_get(x, other)  # what the body gives, looked up
+                    elif integer:
+                        v = dict(constants) if constants else {}
                         if x.__class__ is int and low <= x <= high:
                             v[only] = x
                             try:
@@ -195,6 +202,7 @@ class FormulaTerms:
                         if result.__class__ is not int or not low <= result <= high:
                             result = to_int64(result)
                     else:
+                        v = dict(constants) if constants else {}
                         try:
                             v[only] = x if x.__class__ is float else float(x)
                         except Exception:

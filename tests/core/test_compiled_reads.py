@@ -318,7 +318,9 @@ SAME_AS_GENERIC = [
     '<IntSwissKnife Name="FloatConst"><pVariable Name="R">Reg</pVariable>'
     '<Constant Name="K">2.75</Constant><Formula>R + K</Formula></IntSwissKnife>'
     '<IntSwissKnife Name="Wrap"><pVariable Name="R">Reg</pVariable>'
-    '<Formula>R * 0x7FFFFFFFFFFFFFFF</Formula></IntSwissKnife>',
+    '<Formula>R * 0x7FFFFFFFFFFFFFFF</Formula></IntSwissKnife>'
+    '<IntSwissKnife Name="Mux"><pVariable Name="S">Sel</pVariable>'
+    '<Formula>(S = 0) ? 0x40 : ((S = 2) ? 0x44 : -1)</Formula></IntSwissKnife>',
     # an infinite double where an integer formula wants an int64, and a division by zero
     '<Float Name="Big"><Value>1e300</Value></Float><Float Name="Inf"><Value>inf</Value>'
     '</Float><IntSwissKnife Name="FromInf"><pVariable Name="X">Inf</pVariable>'
