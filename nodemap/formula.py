@@ -1017,6 +1017,9 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
     are evaluated eagerly, the others only when chosen: a chain of N ternaries costs its
     position in the chain, not N.  A condition comparing a variable with a constant is
     inlined (one C call)."""
+    switch = _switch(tree, integer, conv)
+    if switch is not None:
+        return switch
     cond = tree.cond
     t, o = _piece(tree.then, integer), _piece(tree.otherwise, integer)
     if integer:
@@ -1100,7 +1103,7 @@ def _converting(inner: Fn, tree: Node, integer: bool) -> Fn:
 MAX_TABLE = 256
 
 
-def _tests_only(tree: Node, name: str, literals: set[int]) -> bool:
+def _tests_only(tree: Node, name: str, literals: set[Any]) -> bool:
     """Whether ``tree`` is a test of variable ``name`` against integer literals only
     (``=``, ``<>``, ``||``, ``&&`` of such), collecting the literals."""
     if isinstance(tree, Binary):
@@ -1112,13 +1115,86 @@ def _tests_only(tree: Node, name: str, literals: set[int]) -> bool:
             if isinstance(left, Number) and isinstance(right, Name):
                 left, right = right, left
             if isinstance(left, Name) and left.name == name and \
-                    isinstance(right, Number) and right.value.__class__ is int:
+                    isinstance(right, Number) and right.value == right.value:  # not NaN
                 literals.add(right.value)
                 return True
     return False
 
 
-def _chooser(tree: Node, name: str, literals: set[int]) -> bool:
+def _test(tree: Node, value: Any) -> bool:
+    """A test of :func:`_tests_only` for the variable equal to ``value`` (None: equal to
+    none of the literals)."""
+    assert isinstance(tree, Binary)
+    if tree.op == "||":
+        return _test(tree.left, value) or _test(tree.right, value)
+    if tree.op == "&&":
+        return _test(tree.left, value) and _test(tree.right, value)
+    side = tree.right if isinstance(tree.right, Number) else tree.left
+    assert isinstance(side, Number)
+    literal = side.value
+    equal = value is not None and value == literal
+    return equal if tree.op == "=" else not equal
+
+
+def _tested_name(tree: Node) -> str | None:
+    """The variable a test (``S = 1``, ``(S = 1) || ...``) compares, if it is one."""
+    while isinstance(tree, Binary) and tree.op in ("||", "&&"):
+        tree = tree.left
+    if isinstance(tree, Binary) and tree.op in ("=", "<>"):
+        for side in (tree.left, tree.right):
+            if isinstance(side, Name):
+                return side.name
+    return None
+
+
+def _switch_shape(tree: Node, name: str, literals: set[Any], integer: bool) -> bool:
+    """Whether ``tree`` is ternaries whose conditions test ``name`` against literals
+    (collected), down to branches that cannot raise."""
+    if isinstance(tree, Ternary) and _tests_only(tree.cond, name, set()):
+        _tests_only(tree.cond, name, literals)
+        return _switch_shape(tree.then, name, literals, integer) and \
+            _switch_shape(tree.otherwise, name, literals, integer)
+    return not _may_raise(tree, integer)
+
+
+def _switch(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece | None:
+    """A chain of ternaries choosing by the value of one variable compared with
+    literals (Basler's selector multiplexers, ``(S = 0) ? A : ((S = 1) ? B : C)``,
+    with ``||`` groups) as one table lookup: literal → the branch it reaches, and one
+    branch for every other value (every ``=`` false, every ``<>`` true).  Only when no
+    branch can raise: the reference evaluates every branch, which is visible only when
+    one raises.  None for any other ternary."""
+    name = _tested_name(tree.cond)
+    literals: set[Any] = set()
+    if name is None or not _switch_shape(tree, name, literals, integer) or \
+            not 2 <= len(literals) <= MAX_TABLE:
+        return None
+    entries: dict[int, tuple[bool, Any]] = {}
+
+    def entry(value: Any) -> tuple[bool, Any]:
+        node: Node = tree
+        while isinstance(node, Ternary) and _tests_only(node.cond, name, set()):
+            node = node.then if _test(node.cond, value) else node.otherwise
+        found = entries.get(id(node))
+        if found is None:
+            piece = _piece(node, integer)
+            if integer:
+                piece = _wrapped(piece, conv)
+            found = entries[id(node)] = (True, piece[1]) if piece[0] == _K else \
+                (False, _as_fn(piece, conv))
+        return found
+
+    table = {literal: entry(literal) for literal in literals}
+    other = entry(None)
+    get = table.get
+
+    def switch(v: Values) -> Any:
+        constant, branch = get(v[name], other)
+        return branch if constant else branch(v)
+    return (_F, switch, True)
+
+
+def _chooser(tree: Node, name: str, literals: set[Any]) -> bool:
     """Whether ``tree`` chooses a constant by tests of ``name`` only: a constant (a tree
     without variables: ``5``, ``-7``), or ``test ? chooser : chooser`` (a selector's
     multiplexer of addresses)."""
@@ -1144,7 +1220,7 @@ def _lookup_table(tree: Node, body: Fn) -> tuple[dict[int, Any], Any] | None:
     literals: set[int] = set()
     if not _chooser(tree, name, literals) or len(literals) > MAX_TABLE:
         return None
-    if any(not _I64_MIN <= k <= _I64_MAX for k in literals):
+    if any(k.__class__ is not int or not _I64_MIN <= k <= _I64_MAX for k in literals):
         return None
     other = next(k for k in (max(literals) + 1, min(literals) - 1, 0) if k not in literals)
     if not _I64_MIN <= other <= _I64_MAX:

@@ -122,3 +122,59 @@ def test_other_formulas_get_no_table(text: str) -> None:
 
     assert compile_formula(text, integer=True).table is None
     assert compile_formula(text, integer=False).table is None
+
+
+# -- ternary chains over one variable as one table lookup (formula._switch) -----------
+
+_LEAVES = ["7", "-3", "T", "(T & 0xFF) >> 2", "S + T", "0xFFFFFFFF", "T * 2"]
+
+
+@st.composite
+def _switches(draw: st.DrawFn, depth: int = 0) -> str:
+    """``(tests of S) ? branch : branch`` chains, branches being chains or leaves."""
+    if depth >= 3 or (depth and draw(st.booleans())):
+        return draw(st.sampled_from(_LEAVES))
+    literals = draw(st.lists(st.integers(-2, 6), min_size=1, max_size=3))
+    ops = [draw(st.sampled_from(["=", "=", "<>"])) for _ in literals]
+    tests = [f"(S {op} {k})" if draw(st.booleans()) else f"({k} {op} S)"
+             for op, k in zip(ops, literals)]
+    joiner = draw(st.sampled_from([" || ", " && "]))
+    then = draw(_switches(depth + 1))
+    otherwise = draw(_switches(depth + 1))
+    return f"(({joiner.join(tests)}) ? ({then}) : ({otherwise}))"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_switches(), integer=st.booleans(),
+       s=st.integers(-3, 7) | st.sampled_from([-(1 << 63), (1 << 63) - 1]),
+       t=st.integers(-(1 << 40), 1 << 40) | st.sampled_from([(1 << 63) - 1]))
+def test_a_ternary_chain_over_one_variable_gives_what_the_ternaries_give(
+        text: str, integer: bool, s: int, t: int) -> None:
+    import nodemap.formula as formula_module
+
+    values = {"S": s if integer else s / 2, "T": t}
+    switched = compile_formula(text, integer=integer)
+    original = formula_module._switch
+    formula_module._switch = lambda *args: None  # the ternaries one by one
+    try:
+        plain = compile_formula(text, integer=integer)
+    finally:
+        formula_module._switch = original
+
+    def outcome(formula: object) -> object:
+        try:
+            result = formula(values)  # type: ignore[operator]
+        except FormulaError as exc:
+            return ("raises", str(exc))
+        return (type(result).__name__, result)
+
+    assert outcome(switched) == outcome(plain), text
+
+
+def test_a_chain_with_a_branch_that_can_raise_stays_eager() -> None:
+    from nodemap.formula import _parse, _switch
+
+    tree, _ = _parse("(S = 0) ? 1 : ((S = 1) ? 2 : (10 / S))", True, "N")
+    assert _switch(tree, True, int) is None  # type: ignore[arg-type]
+    with pytest.raises(FormulaError):
+        compile_formula("(S = 1) ? 2 : ((S = 2) ? 3 : (10 / S))", integer=True)({"S": 0})

@@ -391,6 +391,10 @@ class RegisterNode(Node):
         signed, shift, mask = layout if layout is not None else (False, 0, None)
         inline = layout is not None
         space = ADDRESS_SPACE
+        single = len(terms) == 1 and terms[0][2] is not None
+        # one term naming a node whose number is its value (a pAddress: most of them)
+        term_where, only_term, plain = terms[0] if terms else ("", _no_term, None)
+        term_name: str = plain or ""
 
         def read_dynamic() -> Any:
             if constant_access_get(name) not in READABLE:
@@ -400,16 +404,24 @@ class RegisterNode(Node):
                 raise cycle_error(marker)
             active[marker] = None
             try:
-                address = constant
-                for where, term, cached_name in terms:
-                    if cached_name is not None:
-                        value = values_get(cached_name, MISSING)
-                        if value is MISSING:
-                            node = built_get(cached_name)
-                            value = term() if node is None else node.evaluate_value()
-                    else:
-                        value = term()
-                    address += value if value.__class__ is int else whole(value, where)
+                if single:
+                    value = values_get(term_name, MISSING)
+                    if value is MISSING:
+                        node = built_get(term_name)
+                        value = only_term() if node is None else node.evaluate_value()
+                    address = constant + (value if value.__class__ is int
+                                          else whole(value, term_where))
+                else:
+                    address = constant
+                    for where, term, cached_name in terms:
+                        if cached_name is not None:
+                            value = values_get(cached_name, MISSING)
+                            if value is MISSING:
+                                node = built_get(cached_name)
+                                value = term() if node is None else node.evaluate_value()
+                        else:
+                            value = term()
+                        address += value if value.__class__ is int else whole(value, where)
                 if not 0 <= address < space:
                     raise address_error(address)
                 if address + length > space:
@@ -513,6 +525,10 @@ class RegisterNode(Node):
         nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
+
+
+def _no_term() -> int:
+    return 0
 
 
 def _hex(number: int) -> str:
