@@ -747,10 +747,11 @@ def round_half_away(value: float) -> int:
 
 def double_to_integer_node(target: "Node", value: float) -> int:
     """A double written into an Integer node (through a Float's pValue or a
-    Converter): rounded half away from zero, then, when the target has an increment,
+    Converter): rounded half away from zero (NaN, which passes every range check of
+    a double, becomes INT64_MIN, C's conversion on the reference's platform), then, when the target has an increment,
     moved to the nearest point of its grid ``min + k*inc`` (a tie goes to the lower
     point), as the reference does (measured: min 10, inc 4: 12.0 → 10, 13.0 → 14)."""
-    number = round_half_away(value)
+    number = INT64_MIN if math.isnan(value) else round_half_away(value)
     get_inc = getattr(target, "get_inc", None)
     if get_inc is None:
         return number
@@ -761,8 +762,11 @@ def double_to_integer_node(target: "Node", value: float) -> int:
         return number  # no grid to move to: the write itself reports the problem
     if not isinstance(inc, int) or inc <= 1:
         return number
-    steps, rest = divmod(number - low, inc)
-    if 2 * rest > inc:
+    # C's truncating division: an offset under min keeps its quotient (measured: NaN
+    # stored as INT64_MIN under min = INT64_MIN + 3, inc 4, snaps up to min)
+    offset = number - low
+    steps = abs(offset) // inc * (1 if offset >= 0 else -1)
+    if 2 * (offset - steps * inc) > inc:
         steps += 1
     return int(low + steps * inc)
 

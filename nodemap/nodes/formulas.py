@@ -281,8 +281,9 @@ class Converter(_FormulaNode):
         if self.slope not in ("Increasing", "Decreasing") and \
                 self.store.held(self.name, "slope", None) is None:
             # the slope the reference works out, once, at the first bounds it computes
-            self.store.hold(self.name, "slope", "Decreasing" if low > high else "Increasing")
-        if self.slope == "Decreasing" or (self.slope != "Increasing" and low > high):
+            self.store.hold(self.name, "slope", "Increasing" if low <= high else "Decreasing")
+        # not in order = Decreasing, a NaN bound included (measured: the two swapped)
+        if self.slope == "Decreasing" or (self.slope != "Increasing" and not low <= high):
             low, high = high, low
         # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
         # overflowing bound comes out finite; a +inf min stays +inf).
@@ -342,13 +343,14 @@ class Converter(_FormulaNode):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
         self.check_writable()
         # min, then max, each checked before the next is read (the reference's order: a
-        # value under min is a RangeError even when max cannot be read)
+        # value under min is a RangeError even when max cannot be read); NaN passes both,
+        # as with a Float (the reference's `value < min` is false)
         low = self.get_min()
-        if not value >= low:
+        if value < low:
             raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
                              f"min {low}")
         high = self.get_max()
-        if not value <= high:
+        if value > high:
             raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
                              f"max {high}")
         self._verify_variables()

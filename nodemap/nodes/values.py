@@ -296,8 +296,13 @@ class Float(ValueNode):
             getter = self.number_source("Inc", "pInc", integer=False)
             if getter is None:  # an integer pValue lends its increment
                 node = self.source()[0] if self._pvalue else None
-                inc = node.get_inc() if node is not None and hasattr(node, "get_inc") else None
-                return None if inc is None else float(inc)
+                if node is None or not hasattr(node, "get_inc"):
+                    return None
+                inc = node.get_inc()
+                if inc is None:
+                    return None
+                self.check_bounds_available()  # lent, it is asked like its own (measured)
+                return float(inc)
             self.check_bounds_available()
             return float(getter())
         return self.cached("inc", compute)
