@@ -278,12 +278,17 @@ class Converter(_FormulaNode):
         low = self.convert_from(target.get_min())
         # hasattr(target, "get_min") above narrowed for get_min only; numeric nodes have both
         high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
-        if self.slope not in ("Increasing", "Decreasing") and \
-                self.store.held(self.name, "slope", None) is None:
-            # the slope the reference works out, once, at the first bounds it computes
-            self.store.hold(self.name, "slope", "Increasing" if low <= high else "Decreasing")
-        # not in order = Decreasing, a NaN bound included (measured: the two swapped)
-        if self.slope == "Decreasing" or (self.slope != "Increasing" and not low <= high):
+        swap = self.slope == "Decreasing"
+        if self.slope not in ("Increasing", "Decreasing"):
+            held = self.store.held(self.name, "slope", None)
+            if held is None:
+                # the slope the reference works out, once, at the first bounds it
+                # computes: Increasing only when they are in order (a NaN bound: not)
+                held = "Increasing" if low <= high else "Decreasing"
+                self.store.hold(self.name, "slope", held)
+            # ordered afresh where they compare; a NaN bound keeps the slope worked out
+            swap = low > high or (not low <= high and held == "Decreasing")
+        if swap:
             low, high = high, low
         # The reference caps a double min at -DBL_MAX and a max at +DBL_MAX (an
         # overflowing bound comes out finite; a +inf min stays +inf).

@@ -331,3 +331,19 @@ def test_automatic_slope_with_a_nan_bound_is_decreasing(low: str, high: str,
     got = facts(ref, ours, "D")
     for bound, want in zip((got.min, got.max), expected):
         assert math.isnan(bound) if want == "nan" else bound == want
+
+
+def test_automatic_slope_worked_out_is_kept_when_a_bound_becomes_nan() -> None:
+    """Bounds read first in order (Increasing worked out), then the target's max turns
+    NaN: the reference keeps Increasing (min stays min, max is NaN), nodemap too — the
+    order cannot be worked out afresh from a NaN."""
+    body = ('<Float Name="F"><Value>0.0</Value></Float>'
+            '<Float Name="T"><Value>-1.0</Value><Min>-1000000.0</Min><pMax>F</pMax></Float>'
+            '<Converter Name="D"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>'
+            "<pValue>T</pValue><Slope>Automatic</Slope></Converter>")
+    ref, ours = both(body)
+    got = facts(ref, ours, "D")
+    assert (got.min, got.max) == (-500000.0, 0.0)
+    assert _ref_write(ref, "F", _NAN) is None and _our_write(ours, "F", _NAN) is None
+    got = facts(ref, ours, "D")
+    assert got.min == -500000.0 and math.isnan(got.max)
