@@ -423,18 +423,18 @@ class Node:
     def access(self) -> str:
         """RW, RO, WO, NA or NI; cached like a value, and for good when it was worked
         out without reading anything that varies (see :mod:`nodemap.cache`)."""
-        store = self.store
         name = self.name
-        mode = store.constant_access.get(name)
+        mode: str | None = self._constant_access.get(name)
         if mode is not None:
             return mode
-        mode = cast("str | None", store.get(name, "access", None))
+        store = self.store
+        mode = store.get(name, "access", None)
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
         dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
         try:
-            mode = self.cached("access", self._compute_access)
+            mode = self.evaluate("access", self._compute_access)
         except NodeMapError:
             if store.failed_conditions == failed or not self.KEEPS_FAILED_ACCESS:
                 raise
@@ -450,12 +450,25 @@ class Node:
             store.dynamic += 1
             raise
         if store.dynamic == dynamic and store.volatile == volatile:
-            store.constant_access[name] = mode
+            self._constant_access[name] = mode
         else:
             store.dynamic += 1
         return mode
 
+    #: the compiled access computation (:meth:`_compile_access`), once built
+    _access_plan: Callable[[], str] | None = None
+
     def _compute_access(self) -> str:
+        """GenApi's order (see :meth:`_generic_access`), through the closure
+        :meth:`_compile_access` builds after the first computation."""
+        plan = self._access_plan
+        if plan is not None:
+            return plan()
+        mode = self._generic_access()
+        self._access_plan = self._compile_access()
+        return mode
+
+    def _generic_access(self) -> str:
         """GenApi's order: a condition node that is NI, what the node is built on (NI
         there), not implemented (NI), what it is built on (NA there), not available
         (NA), an unreadable lock, ImposedAccessMode and the kind's own limit
@@ -508,6 +521,100 @@ class Node:
         if locked and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def _compile_access(self) -> Callable[[], str] | None:
+        """:meth:`_generic_access` as one closure (None: not yet, or not here): the
+        condition nodes, their readers and the constant parts (ImposedAccessMode, the
+        kind's limit) looked up once; each condition node's access mode asked once per
+        computation (the generic path asks up to three times, which read a condition
+        over a NoCache register three times); a condition's value read by one lookup
+        in ``store.values`` when valid.  Built after a first generic computation got
+        through (so the condition nodes are built in the generic order, and a broken
+        one fails there); a condition naming the node itself keeps the generic path
+        (its cycle is reported there)."""
+        name = self.name
+        pointers = (self._is_implemented, self._is_available, self._is_locked)
+        nodes = self._condition_nodes
+        for pointer in pointers:
+            if pointer and (pointer.partition(".")[0] == name or pointer not in nodes):
+                return None
+        nm = self.nodemap
+        store = self.store
+        constant, values = self._constant_access, self._values
+        constant_base = store.constant_base
+        kept_base = self._kept_base_access
+        imposed, cap = self._imposed, self.ACCESS_CAP
+
+        def condition(pointer: str | None) -> tuple[Node | None, Callable[[], Any] | None,
+                                                      str | None]:
+            if not pointer:
+                return None, None, None
+            read = nm.reader(pointer)
+            return nodes[pointer], read, getattr(read, "cached_name", None)
+
+        impl_node, impl_read, impl_name = condition(pointers[0])
+        avail_node, avail_read, avail_name = condition(pointers[1])
+        lock_node, lock_read, lock_name = condition(pointers[2])
+
+        def value(read: Callable[[], Any], cached: str | None) -> bool:
+            store.dynamic += 1  # an access mode computed from a value varies
+            if cached is not None:
+                found = values.get(cached, MISSING)
+                if found is not MISSING:
+                    return bool(found)
+            try:
+                return bool(read())
+            except NodeMapError:
+                store.failed_conditions += 1
+                raise
+
+        def compute() -> str:
+            # a condition node that is NI: NI, before anything else (each condition
+            # node's access mode is asked once: it cannot change meanwhile)
+            impl_mode = avail_mode = lock_mode = None
+            if impl_node is not None:
+                impl_mode = constant.get(impl_node.name) or impl_node.access()
+                if impl_mode == "NI":
+                    return "NI"
+            if avail_node is not None:
+                avail_mode = constant.get(avail_node.name) or avail_node.access()
+                if avail_mode == "NI":
+                    return "NI"
+            if lock_node is not None:
+                lock_mode = constant.get(lock_node.name) or lock_node.access()
+                if lock_mode == "NI":
+                    return "NI"
+            mode = constant_base.get(name) or kept_base()
+            if mode == "NI":
+                return mode
+            if impl_read is not None:
+                if impl_mode is not None and impl_mode not in READABLE:
+                    return "NA"
+                if not value(impl_read, impl_name):
+                    return "NI"
+            if mode == "NA":
+                return mode
+            if lock_mode == "NA":
+                return "NA"
+            if avail_read is not None:
+                if avail_mode is not None and avail_mode not in READABLE:
+                    return "NA"
+                if not value(avail_read, avail_name):
+                    return "NA"
+            locked = False
+            if lock_read is not None and mode in WRITABLE:
+                if lock_mode is not None and lock_mode not in READABLE:
+                    return "NA"
+                locked = value(lock_read, lock_name)
+            if imposed:
+                mode = combine_access(mode, imposed)
+            if cap:
+                mode = combine_access(mode, cap)
+            if locked and mode in WRITABLE:
+                mode = "RO" if mode == "RW" else "NA"
+            return mode
+
+        return compute
 
     def _kept_base_access(self) -> str:
         """:meth:`base_access`, kept in ``store.constant_base`` when it was worked out
