@@ -80,7 +80,7 @@ def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> list[st
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
-    __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
+    __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
@@ -91,7 +91,7 @@ class Store:
         #: node name → its valid cached value (the hot path reads this dict; it is never
         #: replaced, only cleared, so views may keep a reference to it)
         self.values: dict[str, Any] = {}
-        self._aspects: dict[str, dict[str, Any]] = {}
+        self.aspects: dict[str, dict[str, Any]] = {}
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
         #: span → registers whose current results were read from it
@@ -145,7 +145,7 @@ class Store:
         """The valid cached ``aspect`` of node ``name``, else ``default``."""
         if aspect == "value":
             return self.values.get(name, default)
-        aspects = self._aspects.get(name)
+        aspects = self.aspects.get(name)
         return default if aspects is None else aspects.get(aspect, default)
 
     def put(self, name: str, aspect: str, value: Any) -> None:
@@ -153,9 +153,9 @@ class Store:
         if aspect == "value":
             self.values[name] = value
             return
-        aspects = self._aspects.get(name)
+        aspects = self.aspects.get(name)
         if aspects is None:
-            self._aspects[name] = {aspect: value}
+            self.aspects[name] = {aspect: value}
         else:
             aspects[aspect] = value
 
@@ -261,7 +261,7 @@ class Store:
         value; when they are, the node depends on itself and ``invalidate`` reaches it)
         and the bytes it read."""
         self.values.pop(name, None)
-        aspects = self._aspects.get(name)
+        aspects = self.aspects.get(name)
         if aspects is not None:
             aspects.pop("int", None)
             aspects.pop("verified", None)
@@ -406,7 +406,7 @@ class Store:
                         pending.extend(_among(more, span_of))
             if extra:
                 stale = everything
-        values, aspects = self.values, self._aspects
+        values, aspects = self.values, self.aspects
         for name in _among(stale, values):
             del values[name]
         held = _among(stale, aspects)
@@ -461,7 +461,7 @@ class Store:
             self.constant_base.clear()
         self._unindexed.clear()
         self.values.clear()
-        self._aspects.clear()
+        self.aspects.clear()
         self._bytes.clear()
         self._readers.clear()
         self._span_of.clear()
@@ -479,7 +479,7 @@ class Store:
         self._held[(name, slot)] = value
 
     def __repr__(self) -> str:
-        return (f"<Store {len(self.values)} values, {len(self._aspects)} nodes with other "
+        return (f"<Store {len(self.values)} values, {len(self.aspects)} nodes with other "
                 f"results, {len(self._bytes)} cached register spans>")
 
 

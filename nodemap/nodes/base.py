@@ -163,6 +163,8 @@ class Node:
         #: never replaces): the uncached read path looks in them without a method call
         self._values = self.store.values
         self._constant_access = self.store.constant_access
+        self._aspects = self.store.aspects
+        self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
         #: the child elements by tag: for building only (:meth:`built` drops them)
@@ -428,13 +430,24 @@ class Node:
         if mode is not None:
             return mode
         store = self.store
-        mode = store.get(name, "access", None)
-        if mode is not None:
-            store.dynamic += 1  # what is computed from this access varies as well
-            return mode
+        results = self._aspects.get(name)
+        if results is not None:
+            mode = results.get("access")
+            if mode is not None:
+                store.dynamic += 1  # what is computed from this access varies as well
+                return mode
         dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
+        active = self.nodemap.active  # the cycle guard (Node.evaluate), inlined
+        marker = self._access_marker
+        if marker in active:
+            raise self.nodemap.cycle_error(marker)
         try:
-            mode = self.evaluate("access", self._compute_access)
+            active[marker] = None
+            try:
+                plan = self._direct_access
+                mode = plan() if plan is not None else self._compute_access()
+            finally:
+                active.pop(marker, None)
         except NodeMapError:
             if store.failed_conditions == failed or not self.KEEPS_FAILED_ACCESS:
                 raise
@@ -449,14 +462,18 @@ class Node:
             store.sticky_access.add(name)  # gone with any invalidation of the node
             store.dynamic += 1
             raise
-        if store.dynamic == dynamic and store.volatile == volatile:
-            self._constant_access[name] = mode
-        else:
-            store.dynamic += 1
+        if store.volatile == volatile:
+            store.put(name, "access", mode)
+            if store.dynamic == dynamic:
+                self._constant_access[name] = mode
+                return mode
+        store.dynamic += 1
         return mode
 
     #: the compiled access computation (:meth:`_compile_access`), once built
     _access_plan: Callable[[], str] | None = None
+    #: the same, when this kind's own _compute_access is Node's (access() calls it)
+    _direct_access: Callable[[], str] | None = None
 
     def _compute_access(self) -> str:
         """GenApi's order (see :meth:`_generic_access`), through the closure
@@ -465,7 +482,9 @@ class Node:
         if plan is not None:
             return plan()
         mode = self._generic_access()
-        self._access_plan = self._compile_access()
+        plan = self._access_plan = self._compile_access()
+        if type(self)._compute_access is Node._compute_access:
+            self._direct_access = plan  # access() may call it without this method
         return mode
 
     def _generic_access(self) -> str:
