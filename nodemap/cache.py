@@ -69,14 +69,6 @@ MISSING: Any = _Missing()
 Span = tuple[str, int, int]
 
 
-def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> list[str]:
-    """The ``names`` that are keys of ``table``, walking the smaller of the two (a write
-    usually reaches a few names of a large store)."""
-    if len(names) < len(table):
-        return [name for name in names if name in table]
-    return [name for name in table if name in names]
-
-
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
@@ -367,7 +359,8 @@ class Store:
         unless a cycle leads back to it): what a write of ``name`` does.  Values go;
         bounds and access modes only where they read a changed value (:meth:`impact`).
         A few set operations on sets worked out once per node."""
-        values, bounds, access = self.impact(name)
+        found = self._impacts.get(name)
+        values, bounds, access = found if found is not None else self.impact(name)
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -386,30 +379,33 @@ class Store:
         bytes its registers read; returns the names made stale (more when a dropped span
         had other readers: those lose every result).  With ``keep`` = (bounds, access),
         the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
-        modes only when in ``access``; else every result goes."""
+        modes only when in ``access``; else every result goes.  Which names hold
+        results is found by C-level set intersections with the tables' keys (walking
+        the smaller side), not by Python loops."""
         span_of = self._span_of
-        pending = _among(stale, span_of)
+        pending = span_of.keys() & stale
         extra: set[str] = set()
         if pending:
             everything = set(stale)
+            readers_of, cached, index = self._readers, self._bytes, self._index
             while pending:
                 span = span_of.pop(pending.pop(), None)
                 if span is None:
                     continue
-                if self._bytes.pop(span, None) is not None:
-                    self._index.discard(span)
-                for reader in self._readers.pop(span, ()):
+                if cached.pop(span, None) is not None:
+                    index.discard(span)
+                for reader in readers_of.pop(span, ()):
                     if reader not in everything:
                         more = self.closure(reader) - everything
                         everything |= more
                         extra |= more
-                        pending.extend(_among(more, span_of))
+                        pending |= span_of.keys() & more
             if extra:
                 stale = everything
         values, aspects = self.values, self.aspects
-        for name in _among(stale, values):
+        for name in values.keys() & stale:
             del values[name]
-        held = _among(stale, aspects)
+        held = aspects.keys() & stale
         if not held:
             return stale
         if keep is None:
