@@ -3,8 +3,9 @@
 A device in chunk mode appends chunks (exposure time, timestamp, frame id …) to each
 frame.  GigE Vision lays them out so that they are read from the END of the payload
 backwards: ``… data | chunk id (4 B) | length (4 B)`` — big-endian — then the chunk
-before it, and so on to the start.  The "generic" layout (U3V/GenTL) comes as a list of
-(chunk id, offset, length) descriptors from the transport instead.
+before it, and so on to the start.  USB3 Vision uses the same trailers in little-endian
+(the ``u3v`` layout, as GenApi's ``ChunkAdapterU3V``).  The "generic" layout (GenTL)
+comes as a list of (chunk id, offset, length) descriptors from the transport instead.
 
 ``Port`` nodes with ``<ChunkID>`` are bound to the chunk of that id: a :class:`ChunkPort`
 over that chunk's bytes is connected as the Port node; a chunk that is missing from the
@@ -30,11 +31,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from nodemap.nodemap import NodeMap
 
 __all__ = ["Chunk", "ChunkError", "ChunkPort", "ChunkValue", "ChunkView", "AttachResult",
-           "parse_gev", "parse_generic", "chunk_ports", "chunk_features", "attach", "MAX_CHUNKS"]
+           "parse_gev", "parse_u3v", "parse_trailers", "parse_generic", "LAYOUTS", "chunk_ports", "chunk_features", "attach", "MAX_CHUNKS"]
 
 #: At most this many chunks are read from one payload (a guard against crafted trailers).
 MAX_CHUNKS = 4096
-_TRAILER = struct.Struct(">II")
+#: A trailer (chunk id, length) per layout: GigE Vision big-endian, USB3 Vision little-endian.
+_TRAILERS = {"gev": struct.Struct(">II"), "u3v": struct.Struct("<II")}
+#: The layouts :func:`attach` knows.
+LAYOUTS = ("gev", "u3v", "generic")
 
 
 class ChunkError(NodeMapError):
@@ -52,7 +56,22 @@ class Chunk:
 
 def parse_gev(payload: bytes | bytearray | memoryview, *, max_chunks: int = MAX_CHUNKS,
               image_before: bool = False) -> list[Chunk]:
-    """The chunks of a GigE Vision chunk payload, last chunk first (as read from the end).
+    """The chunks of a GigE Vision chunk payload (big-endian trailers), last chunk first:
+    :func:`parse_trailers` with the ``gev`` layout."""
+    return parse_trailers(payload, "gev", max_chunks=max_chunks, image_before=image_before)
+
+
+def parse_u3v(payload: bytes | bytearray | memoryview, *, max_chunks: int = MAX_CHUNKS,
+              image_before: bool = False) -> list[Chunk]:
+    """The chunks of a USB3 Vision chunk payload (little-endian trailers), last chunk
+    first: :func:`parse_trailers` with the ``u3v`` layout."""
+    return parse_trailers(payload, "u3v", max_chunks=max_chunks, image_before=image_before)
+
+
+def parse_trailers(payload: bytes | bytearray | memoryview, layout: str, *,
+                   max_chunks: int = MAX_CHUNKS, image_before: bool = False) -> list[Chunk]:
+    """The chunks of a payload laid out with trailers (``layout`` "gev" or "u3v"), last
+    chunk first (as read from the end).
 
     ``image_before``: ``payload`` is what follows the image data of an extended-chunk
     frame (``frame.chunks``), so it opens with the image chunk's own trailer, whose length
@@ -61,6 +80,7 @@ def parse_gev(payload: bytes | bytearray | memoryview, *, max_chunks: int = MAX_
     Raises ChunkError when a trailer's length runs past the start of the payload, when
     fewer than 8 bytes remain for a trailer, or after ``max_chunks`` chunks.
     """
+    trailer = _trailer(layout)
     view = memoryview(payload).cast("B")
     end = len(view)
     chunks: list[Chunk] = []
@@ -68,20 +88,33 @@ def parse_gev(payload: bytes | bytearray | memoryview, *, max_chunks: int = MAX_
         if len(chunks) >= max_chunks:
             raise ChunkError(f"chunk payload of {len(view)} bytes holds more than "
                              f"{max_chunks} chunks; refusing the rest")
-        if end < _TRAILER.size:
+        if end < trailer.size:
             raise ChunkError(f"chunk payload: {end} byte(s) left at the start, too few for a "
-                             f"chunk id and length (8 bytes); the layout is not GigE Vision")
-        chunk_id, length = _TRAILER.unpack_from(view, end - _TRAILER.size)
-        start = end - _TRAILER.size - length
-        if start < 0 and image_before and end == _TRAILER.size:
+                             f"chunk id and length (8 bytes); the layout is not "
+                             f"{_LAYOUT_NAMES[layout]}")
+        chunk_id, length = trailer.unpack_from(view, end - trailer.size)
+        start = end - trailer.size - length
+        if start < 0 and image_before and end == trailer.size:
             break  # the image chunk: its data is the frame's pixels, before this slice
         if start < 0:
             raise ChunkError(f"chunk 0x{chunk_id:08X} claims {length} bytes but only "
-                             f"{end - _TRAILER.size} precede its trailer at offset "
-                             f"{end - _TRAILER.size}; the payload is truncated or corrupt")
-        chunks.append(Chunk(chunk_id, start, bytes(view[start:end - _TRAILER.size])))
+                             f"{end - trailer.size} precede its trailer at offset "
+                             f"{end - trailer.size}; the payload is truncated or corrupt "
+                             f"(or not {_LAYOUT_NAMES[layout]})")
+        chunks.append(Chunk(chunk_id, start, bytes(view[start:end - trailer.size])))
         end = start
     return chunks
+
+
+_LAYOUT_NAMES = {"gev": "GigE Vision (big-endian trailers)",
+                 "u3v": "USB3 Vision (little-endian trailers)"}
+
+
+def _trailer(layout: str) -> struct.Struct:
+    trailer = _TRAILERS.get(layout)
+    if trailer is None:
+        raise ChunkError(f"chunk layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+    return trailer
 
 
 def parse_generic(payload: bytes | bytearray | memoryview,
@@ -184,12 +217,10 @@ def attach(nodemap: "NodeMap", payload: bytes | bytearray | memoryview | None, *
     chunks: list[Chunk] = []
     if payload is not None:
         try:
-            if layout == "gev":
-                chunks = _parse_gev_tolerant(payload, image_before)
-            elif layout == "generic":
+            if layout == "generic":
                 chunks = parse_generic(payload, descriptors or ())
             else:
-                raise ChunkError(f"chunk layout {layout!r} is not 'gev' or 'generic'")
+                chunks = _parse_tolerant(payload, layout, image_before)
         except ChunkError as exc:
             error = str(exc)
     if isinstance(chunks, _Partial):
@@ -220,22 +251,23 @@ class _Partial(list[Chunk]):
     error: str | None = None
 
 
-def _parse_gev_tolerant(payload: bytes | bytearray | memoryview,
-                        image_before: bool = False) -> list[Chunk]:
+def _parse_tolerant(payload: bytes | bytearray | memoryview, layout: str,
+                    image_before: bool = False) -> list[Chunk]:
+    trailer = _trailer(layout)   # an unknown layout is an error, not a partial parse
     try:
-        return parse_gev(payload, image_before=image_before)
+        return parse_trailers(payload, layout, image_before=image_before)
     except ChunkError as exc:
         # Keep what was read before the problem: re-parse chunk by chunk.
         partial = _Partial()
         partial.error = str(exc)
         view = memoryview(payload).cast("B")
         end = len(view)
-        while end >= _TRAILER.size and len(partial) < MAX_CHUNKS:
-            chunk_id, length = _TRAILER.unpack_from(view, end - _TRAILER.size)
-            start = end - _TRAILER.size - length
+        while end >= trailer.size and len(partial) < MAX_CHUNKS:
+            chunk_id, length = trailer.unpack_from(view, end - trailer.size)
+            start = end - trailer.size - length
             if start < 0:
                 break
-            partial.append(Chunk(chunk_id, start, bytes(view[start:end - _TRAILER.size])))
+            partial.append(Chunk(chunk_id, start, bytes(view[start:end - trailer.size])))
             end = start
         return partial
 
@@ -257,12 +289,16 @@ class ChunkView(Mapping[str, ChunkValue]):
 
     ``descriptors``: (chunk id, offset in ``data``, length) triples when the transport
     reports where each chunk lies (GenTL's DSGetBufferChunkData, the "generic" layout);
-    without them ``data`` is parsed as GigE Vision trailers, from the end.
+    without them ``data`` is parsed as trailers from the end, GigE Vision's
+    (``layout="gev"``, big-endian) or USB3 Vision's (``layout="u3v"``, little-endian).
     """
 
     def __init__(self, data: bytes, nodemap: "NodeMap | None" = None, *,
-                 descriptors: Iterable[tuple[int, int, int]] | None = None) -> None:
+                 descriptors: Iterable[tuple[int, int, int]] | None = None,
+                 layout: str = "gev") -> None:
+        _trailer(layout)  # a mistyped layout fails here, not at the first read
         self.raw = bytes(data)
+        self.layout = layout
         self.descriptors = None if descriptors is None else tuple(descriptors)
         self._nodemap = nodemap
         self._values: dict[str, ChunkValue] = {}
@@ -279,7 +315,7 @@ class ChunkView(Mapping[str, ChunkValue]):
         """Bind ``nodemap``'s chunk ports to this frame's chunks (see :func:`attach`)."""
         if self.descriptors is not None:
             return attach(nodemap, self.raw, layout="generic", descriptors=self.descriptors)
-        return attach(nodemap, self.raw, image_before=True)
+        return attach(nodemap, self.raw, layout=self.layout, image_before=True)
 
     def __bool__(self) -> bool:
         """True when the frame carries chunk data (``if frame.chunks:`` needs no node map)."""

@@ -377,7 +377,64 @@ class FileAccess:
         return bytes(data)
 
 
-class DeviceFile(io.RawIOBase):
+class _OneWayFile(io.RawIOBase):
+    """What both file objects share: a name and a position, open either for reading
+    (``"rb"``, seekable) or for writing (``"wb"``, appending where the last write ended).
+    Subclasses say which (``_reading``), check they are open (``_check_open``) and give
+    the size ``SEEK_END`` counts from (``_size``, None when unknown)."""
+
+    name: str
+    position: int
+
+    def _reading(self) -> bool:
+        raise NotImplementedError
+
+    def _check_open(self) -> None:
+        raise NotImplementedError
+
+    def _size(self) -> int | None:
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> str:
+        return "rb" if self._reading() else "wb"
+
+    def readable(self) -> bool:
+        return self._reading()
+
+    def writable(self) -> bool:
+        return not self._reading()
+
+    def seekable(self) -> bool:
+        return self._reading()
+
+    def tell(self) -> int:
+        self._check_open()
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._check_open()
+        if not self.seekable():
+            raise io.UnsupportedOperation(f"file {self.name!r} is open for writing: "
+                                          f"writes go on from where the last one ended")
+        if whence == io.SEEK_SET:
+            target = offset
+        elif whence == io.SEEK_CUR:
+            target = self.position + offset
+        elif whence == io.SEEK_END:
+            size = self._size()
+            if size is None:
+                raise io.UnsupportedOperation("this device has no FileSize to seek from")
+            target = size + offset
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        self.position = target
+        return target
+
+
+class DeviceFile(_OneWayFile):
     """One open file on the device (what :meth:`FileAccess.open` returns)."""
 
     def __init__(self, access: FileAccess, name: str, mode: str) -> None:
@@ -395,43 +452,11 @@ class DeviceFile(io.RawIOBase):
         return (f"<DeviceFile {self.name!r} {self.mode_name} at {self.position}"
                 f"{'' if self._open else ' closed'}>")
 
-    @property
-    def mode(self) -> str:
-        return "rb" if self.mode_name == "Read" else "wb"
-
-    def readable(self) -> bool:
+    def _reading(self) -> bool:
         return self.mode_name == "Read"
 
-    def writable(self) -> bool:
-        return self.mode_name == "Write"
-
-    def seekable(self) -> bool:
-        return self.mode_name == "Read"
-
-    def tell(self) -> int:
-        self._check_open()
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._check_open()
-        if not self.seekable():
-            raise io.UnsupportedOperation(f"file {self.name!r} is open for writing: "
-                                          f"writes go on from where the last one ended")
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self.position + offset
-        elif whence == io.SEEK_END:
-            size = self.access.size(self.name)
-            if size is None:
-                raise io.UnsupportedOperation("this device has no FileSize to seek from")
-            target = size + offset
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        if target < 0:
-            raise ValueError(f"negative seek position {target}")
-        self.position = target
-        return target
+    def _size(self) -> int | None:
+        return self.access.size(self.name)
 
     def readinto(self, buffer: Any) -> int:
         self._check_open()
@@ -530,7 +555,7 @@ class DeviceFile(io.RawIOBase):
             raise ValueError(f"I/O operation on closed device file {self.name!r}")
 
 
-class WholeFile(io.RawIOBase):
+class WholeFile(_OneWayFile):
     """A file moved in one piece, for services that only transfer whole files (FTP):
     ``"rb"`` reads from the bytes fetched at open; ``"wb"`` collects what is written and
     hands it to ``store`` on close (an error there is raised by ``close``)."""
@@ -549,38 +574,17 @@ class WholeFile(io.RawIOBase):
     def __repr__(self) -> str:
         return f"<WholeFile {self.name!r} {self._mode}{' closed' if self.closed else ''}>"
 
-    @property
-    def mode(self) -> str:
-        return self._mode
-
-    def readable(self) -> bool:
+    def _reading(self) -> bool:
         return self._mode == "rb"
 
-    def writable(self) -> bool:
-        return self._mode == "wb"
-
-    def seekable(self) -> bool:
-        return self._mode == "rb"
-
-    def tell(self) -> int:
+    def _check_open(self) -> None:
         self._checkClosed()
-        return self.position
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._checkClosed()
-        if not self.seekable():
-            raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self._data)}
-        if whence not in base:
-            raise ValueError(f"invalid whence {whence}")
-        target = base[whence] + offset
-        if target < 0:
-            raise ValueError(f"negative seek position {target}")
-        self.position = target
-        return target
+    def _size(self) -> int:
+        return len(self._data)
 
     def readinto(self, buffer: Any) -> int:
-        self._checkClosed()
+        self._check_open()
         if not self.readable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for writing")
         view = memoryview(buffer).cast("B")
@@ -590,7 +594,7 @@ class WholeFile(io.RawIOBase):
         return len(chunk)
 
     def write(self, data: Any) -> int:
-        self._checkClosed()
+        self._check_open()
         if not self.writable():
             raise io.UnsupportedOperation(f"file {self.name!r} is open for reading")
         chunk = bytes(memoryview(data).cast("B"))

@@ -505,7 +505,9 @@ class NodeMap:
     def attach_chunks(self, frame_or_payload: Any, *, layout: str = "gev") -> Any:
         """Bind the chunk ports (``<ChunkID>``) to a frame's chunk data (or raw payload
         bytes; None detaches): chunk features then read that frame's values, missing
-        chunks are NA.  Returns a :class:`nodemap.chunks.AttachResult`."""
+        chunks are NA.  Raw bytes are parsed with ``layout``: "gev" (GigE Vision trailers,
+        big-endian) or "u3v" (USB3 Vision trailers, little-endian); a frame carries its
+        own.  Returns a :class:`nodemap.chunks.AttachResult`."""
         from nodemap import chunks
 
         data = frame_or_payload

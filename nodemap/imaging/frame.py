@@ -42,7 +42,8 @@ class Frame:
                  padding_x: int = 0, padding_y: int = 0, status: str = "complete",
                  missing_packets: int = 0, chunks: bytes | None = None,
                  payload_type: int = 1,
-                 chunk_descriptors: Sequence[tuple[int, int, int]] | None = None) -> None:
+                 chunk_descriptors: Sequence[tuple[int, int, int]] | None = None,
+                 chunk_layout: str = "gev") -> None:
         if status not in ("complete", "incomplete"):
             raise RangeError(f"frame status {status!r} is not 'complete' or 'incomplete'")
         self.payload = payload if isinstance(payload, memoryview) else memoryview(payload)
@@ -65,8 +66,10 @@ class Frame:
         self.status = status
         self.missing_packets = missing_packets
         # chunk_descriptors: (id, offset in ``chunks``, length) when the transport says where
-        # each chunk is (GenTL); without them ``chunks`` is read as GigE Vision trailers
-        self._chunks: ChunkView | None = ChunkView(chunks, descriptors=chunk_descriptors) \
+        # each chunk is (GenTL); without them ``chunks`` is read as trailers: GigE Vision's
+        # (chunk_layout "gev", big-endian) or USB3 Vision's ("u3v", little-endian)
+        self._chunks: ChunkView | None = ChunkView(chunks, descriptors=chunk_descriptors,
+                                                   layout=chunk_layout) \
             if chunks is not None else None
         self.payload_type = payload_type
         self._array: np.ndarray | None = None

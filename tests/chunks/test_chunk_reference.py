@@ -1,4 +1,5 @@
-"""Differential: our chunk feature values and access equal genicam's ChunkAdapterGEV."""
+"""Differential: our chunk feature values and access equal genicam's ChunkAdapterGEV (GigE
+Vision trailers) and ChunkAdapterU3V (USB3 Vision's, little-endian)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from nodemap import NodeMap
 
-from .xmlsrc import CHUNKS, FEATURES, XML, gev_payload
+from .xmlsrc import CHUNKS, FEATURES, XML, gev_payload, trailer_payload
 
 genapi = require_genicam()
 
@@ -27,17 +28,21 @@ _chunk = st.sampled_from(sorted(CHUNKS)).flatmap(
 _image = st.tuples(st.just(0xA0000001), st.binary(max_size=32))
 
 
+ADAPTERS = {"gev": "ChunkAdapterGEV", "u3v": "ChunkAdapterU3V"}
+
+
 @settings(max_examples=60, deadline=None)
-@given(image=_image, chunks=st.lists(_chunk, max_size=4, unique_by=lambda c: c[0]))
-def test_chunk_values_equal_the_reference(image: tuple[int, bytes],
+@given(layout=st.sampled_from(sorted(ADAPTERS)), image=_image,
+       chunks=st.lists(_chunk, max_size=4, unique_by=lambda c: c[0]))
+def test_chunk_values_equal_the_reference(layout: str, image: tuple[int, bytes],
                                           chunks: list[tuple[int, bytes]]) -> None:
-    payload = gev_payload([image, *chunks])
+    payload = trailer_payload([image, *chunks], layout)
     ref = genapi.NodeMap()
     ref.load_xml_from_string(XML)
-    adapter = genapi.ChunkAdapterGEV(ref)
+    adapter = getattr(genapi, ADAPTERS[layout])(ref)
     adapter.attach_buffer(payload, len(payload))
     ours = NodeMap.from_xml(XML.encode())
-    ours.attach_chunks(payload)
+    ours.attach_chunks(payload, layout=layout)
     for name in FEATURES:
         theirs = ref.get_node(name)
         access = _reference_access(theirs)
@@ -64,3 +69,26 @@ def test_reference_sees_the_payload_as_we_do() -> None:
     ours = NodeMap.from_xml(XML.encode())
     ours.attach_chunks(payload)
     assert ours.features["ChunkExposureTime"].value == ref.get_node("ChunkExposureTime").value
+
+
+def test_each_layout_is_the_other_adapters_corrupt_payload() -> None:
+    """The byte order matters: ChunkAdapterU3V refuses big-endian trailers and
+    ChunkAdapterGEV little-endian ones; read with the wrong layout, ours reports the
+    layout problem (result.error) and leaves the features NA, never a wrong value."""
+    chunks = [(0xA0000001, b"\x01\x02\x03\x04"), (0x1002, struct.pack(">d", 1234.5))]
+    for layout, other in (("gev", "u3v"), ("u3v", "gev")):
+        payload = trailer_payload(chunks, layout)
+        ref = genapi.NodeMap()
+        ref.load_xml_from_string(XML)
+        assert getattr(genapi, ADAPTERS[layout])(ref).check_buffer_layout(payload, len(payload))
+        assert not getattr(genapi, ADAPTERS[other])(ref).check_buffer_layout(payload,
+                                                                             len(payload))
+        ours = NodeMap.from_xml(XML.encode())
+        result = ours.attach_chunks(payload, layout=other)
+        named = "USB3 Vision" if other == "u3v" else "GigE Vision"
+        assert result.error is not None and named in result.error, result.error
+        assert "ChunkExposurePort" not in result.bound
+        assert ours.node("ChunkExposureTime").access() == "NA"
+        right = NodeMap.from_xml(XML.encode())
+        right.attach_chunks(payload, layout=layout)
+        assert right.features["ChunkExposureTime"].value == 1234.5

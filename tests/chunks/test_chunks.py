@@ -9,11 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nodemap import NodeMap
-from nodemap.chunks import ChunkError, MAX_CHUNKS, parse_generic, parse_gev
+from nodemap.chunks import (ChunkError, ChunkView, MAX_CHUNKS, parse_generic, parse_gev,
+                            parse_trailers, parse_u3v)
 from nodemap.errors import AccessError
 from nodemap.imaging.frame import Frame
 
-from .xmlsrc import XML, gev_payload
+from .xmlsrc import XML, gev_payload, trailer_payload
 
 
 def _nm() -> NodeMap:
@@ -31,6 +32,35 @@ def test_parse_reads_from_the_end() -> None:
 def test_parse_round_trip(chunks: list[tuple[int, bytes]]) -> None:
     parsed = parse_gev(gev_payload(chunks))
     assert [(c.chunk_id, c.data) for c in reversed(parsed)] == chunks
+    u3v = parse_u3v(trailer_payload(chunks, "u3v"))
+    assert [(c.chunk_id, c.offset, c.data) for c in u3v] == \
+        [(c.chunk_id, c.offset, c.data) for c in parsed]
+
+
+def test_u3v_trailers_are_little_endian() -> None:
+    payload = b"\x07" * 4 + struct.pack("<II", 0x1003, 4)
+    assert parse_u3v(payload)[0].chunk_id == 0x1003
+    with pytest.raises(ChunkError, match="not GigE Vision"):
+        parse_gev(payload)      # 0x04000000 bytes claimed
+    with pytest.raises(ChunkError, match="'cxp' is not one of gev, u3v, generic"):
+        parse_trailers(payload, "cxp")
+    with pytest.raises(ChunkError, match="'U3V' is not one of"):
+        ChunkView(payload, layout="U3V")
+
+
+def test_frame_chunks_in_the_u3v_layout() -> None:
+    """A frame whose transport says its trailers are USB3 Vision's (a GenTL U3V device
+    whose producer lists no chunks) reads them little-endian, image trailer first."""
+    pixels = b"\x05" * 4
+    full = trailer_payload([(0xA0000001, pixels), (0x1001, struct.pack(">Q", 11)),
+                            (0x1003, struct.pack("<i", -9))], "u3v")
+    frame = Frame(pixels, width=2, height=2, pixel_format="Mono8", chunks=full[len(pixels):],
+                  chunk_layout="u3v")
+    nm = _nm()
+    frame.chunks.bind(nm)
+    assert frame.chunks.to_dict() == {"ChunkFrameID": 11, "ChunkGain": -9}
+    assert nm.attach_chunks(full, layout="u3v").error is None
+    assert nm.features["ChunkGain"].value == -9
 
 
 def test_overrunning_length_is_a_clear_error() -> None:

@@ -45,9 +45,16 @@ XML = HEAD + """
 
 def gev_payload(chunks: list[tuple[int, bytes]]) -> bytes:
     """chunks laid out GigE Vision style: each data followed by its id and length."""
+    return trailer_payload(chunks, "gev")
+
+
+def trailer_payload(chunks: list[tuple[int, bytes]], layout: str) -> bytes:
+    """chunks laid out with trailers: each data followed by its id and length, big-endian
+    ("gev", GigE Vision) or little-endian ("u3v", USB3 Vision)."""
     import struct
 
+    trailer = struct.Struct(">II" if layout == "gev" else "<II")
     out = bytearray()
     for chunk_id, data in chunks:
-        out += data + struct.pack(">II", chunk_id, len(data))
+        out += data + trailer.pack(chunk_id, len(data))
     return bytes(out)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nodemap import NodeMap
-from nodemap.errors import FileAccessError, FileTimeoutError, NodeMapError, TimeoutError
+from nodemap.errors import (FileAccessError, FileTimeoutError, NodeMapError, RangeError,
+                            TimeoutError)
 from nodemap.files import DeviceFile, FileAccess, Files, supports_files
 from nodemap.transports.gvcp.sim_files import default_files
 
@@ -260,3 +261,31 @@ def test_two_threads_sharing_the_node_map_do_not_mix_their_files() -> None:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a file thread hung"
     assert failures == []
+
+
+def test_whole_file_reads_seeks_and_stores_on_close() -> None:
+    """WholeFile (whole-file services such as FTP) behaves as a device file: "rb" is
+    seekable from the end of the bytes fetched, "wb" appends and stores once on close."""
+    from nodemap.files import WholeFile
+
+    reader = WholeFile("log.txt", "rb", b"0123456789")
+    assert reader.mode == "rb" and reader.readable() and reader.seekable()
+    assert reader.seek(-3, io.SEEK_END) == 7 and reader.read() == b"789"
+    assert reader.seek(2) == 2 and reader.read(3) == b"234" and reader.tell() == 5
+    with pytest.raises(ValueError, match="negative seek position"):
+        reader.seek(-20, io.SEEK_CUR)
+    with pytest.raises(ValueError, match="invalid whence"):
+        reader.seek(0, 7)
+    reader.close()
+    with pytest.raises(ValueError):
+        reader.tell()
+    stored: list[bytes] = []
+    with WholeFile("new.bin", "wb", store=stored.append) as writer:
+        assert writer.mode == "wb" and writer.writable() and not writer.seekable()
+        writer.write(b"ab")
+        writer.write(memoryview(b"cd"))
+        with pytest.raises(io.UnsupportedOperation, match="open for writing"):
+            writer.seek(0)
+    assert stored == [b"abcd"]
+    with pytest.raises(RangeError, match=r"mode 'r\+b' is not one of"):
+        WholeFile("x", "r+b")

@@ -103,7 +103,7 @@ def test_generator_covers_every_node_type() -> None:
                 walk(child.body)
             seen.add(child.element)
 
-    @settings(max_examples=150, database=None)
+    @settings(max_examples=150, database=None, deadline=None)  # a shape count, not a timing
     @given(spec=node_maps())
     def collect(spec: MapSpec) -> None:
         for node in spec.nodes:

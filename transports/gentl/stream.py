@@ -18,7 +18,8 @@
   buffer's DSGetBufferInfo (size filled, width, height, offsets, padding, frame id,
   timestamp, pixel format and its namespace, payload type, image offset, incomplete flag,
   chunk layout) becomes a :class:`nodemap.imaging.Frame` (its chunks located by the
-  producer's DSGetBufferChunkData list when it gives one).  A buffer goes back to the
+  producer's DSGetBufferChunkData list when it gives one, otherwise read as trailers from
+  the end: little-endian for a U3V device, big-endian GigE Vision ones for the others).  A buffer goes back to the
   producer's input pool (DSQueueBuffer) once the frame and every view of it are gone.
 - **stop**: AcquisitionStop, TLParamsLocked = 0 and the AcquisitionMode there was before
   start on the remote device, EventKill to wake a waiting ``next_frame``,
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 
     from .link import GenTLLink
 
-__all__ = ["GenTLSource", "ChunkLayout"]
+__all__ = ["GenTLSource", "ChunkLayout", "trailer_layout"]
 
 log = logging.getLogger("nodemap.gentl")
 
@@ -95,6 +96,14 @@ class ChunkLayout:
 
     layout_id: int
     chunks: tuple[tuple[int, int, int], ...]
+
+
+def trailer_layout(tl_type: str) -> str:
+    """How chunks are laid out in a buffer whose producer gives no chunk list: USB3
+    Vision devices write little-endian trailers ("u3v"), GigE Vision ones (and, as a
+    default, the others) big-endian ones ("gev") — the choice harvesters makes between
+    GenApi's ChunkAdapterU3V and ChunkAdapterGEV."""
+    return "u3v" if tl_type.strip().upper() == "U3V" else "gev"
 
 
 def _chunk_bytes(data: memoryview, chunks: tuple[tuple[int, int, int], ...], image_end: int
@@ -131,6 +140,7 @@ class GenTLSource:
         self.lib = link.producer.lib
         self.module = link.data_stream
         self.name = f"{link.entry.serial or link.entry.id}/{self.module.label}"
+        self.trailer_layout = trailer_layout(link.entry.tl_type)
         self.h = ctypes.c_void_p(self.module.handle)
         self.allocate = allocate
         self._lock = threading.RLock()
@@ -456,7 +466,7 @@ class GenTLSource:
                       padding_x=padding_x, padding_y=int(q(h, BUFFER_INFO.YPADDING, 0)),
                       status="incomplete" if incomplete else "complete",
                       chunks=chunks, payload_type=payload_type,
-                      chunk_descriptors=descriptors)
+                      chunk_descriptors=descriptors, chunk_layout=self.trailer_layout)
         if layout is not None:
             self.chunk_layouts[frame] = layout
         self.counts["incomplete" if incomplete else "completed"] += 1

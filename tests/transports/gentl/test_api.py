@@ -254,3 +254,13 @@ def test_url_forms() -> None:
 def test_bad_urls_are_parameter_errors(url: str, match: str) -> None:
     with pytest.raises(ParameterError, match=match):
         parse_url(url)
+
+
+def test_trailer_layout_follows_the_device_transport_layer() -> None:
+    """Without a chunk list from the producer, a U3V device's chunk trailers are read
+    little-endian (USB3 Vision), every other device's big-endian (GigE Vision)."""
+    from nodemap.transports.gentl.stream import trailer_layout
+
+    assert trailer_layout("U3V") == "u3v"
+    assert trailer_layout(" u3v ") == "u3v"
+    assert [trailer_layout(t) for t in ("GEV", "CXP", "CL", "Custom", "")] == ["gev"] * 5
