@@ -748,7 +748,34 @@ class Node:
             self.store.failed_conditions += 1
             raise
 
+    #: while a write of this node checks its bounds, after its access check passed:
+    #: whether that access read a NoCache register (None: no such write under way)
+    _writing: bool | None = None
+
+    def check_writable_for_bounds(self) -> None:
+        """:meth:`check_writable` at the start of a write that reads its own bounds
+        next: until :meth:`bounds_checked`, :meth:`check_bounds_available` passes
+        without working the access out again, as the reference checks the access once
+        per write (measured with a counting port: a condition over a NoCache register
+        is read once per write, not once per bound).  A bound worked out meanwhile is
+        not kept when the access read a NoCache register (it would not be if the
+        access were read again)."""
+        store = self.store
+        before = store.volatile
+        if self._constant_access.get(self.name) not in WRITABLE:
+            self.check_writable()
+        self._writing = store.volatile != before
+
+    def bounds_checked(self) -> None:
+        """The write's bounds are checked (see :meth:`check_writable_for_bounds`)."""
+        self._writing = None
+
     def check_bounds_available(self) -> None:
+        writing = self._writing
+        if writing is not None:
+            if writing:
+                self.store.volatile += 1
+            return
         mode = self.access()
         if mode in ("NA", "NI"):
             raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
@@ -757,14 +784,19 @@ class Node:
     def check_readable(self) -> None:
         mode = self.access()
         if mode not in READABLE:
-            raise AccessError(f"{self.name} is not readable (access mode {mode})"
-                              + _access_hint(mode))
+            self.refuse("readable", mode)
 
     def check_writable(self) -> None:
         mode = self.access()
         if mode not in WRITABLE:
-            raise AccessError(f"{self.name} is not writable (access mode {mode})"
-                              + _access_hint(mode))
+            self.refuse("writable", mode)
+
+    def refuse(self, what: str, mode: str) -> None:
+        """The AccessError for a node that is not ``what`` (readable, writable) in
+        access mode ``mode`` (given: working it out again would read its conditions
+        again)."""
+        raise AccessError(f"{self.name} is not {what} (access mode {mode})"
+                          + _access_hint(mode))
 
     # -- values (overridden) ----------------------------------------------------------
 

@@ -340,17 +340,20 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
-        self.check_writable()
-        # min, then max, each checked before the next is read (the reference's order: a
-        # value under min is a RangeError even when max cannot be read)
-        low = self.get_min()
-        if not value >= low:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                             f"min {low}")
-        high = self.get_max()
-        if not value <= high:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                             f"max {high}")
+        self.check_writable_for_bounds()
+        try:
+            # min, then max, each checked before the next is read (the reference's
+            # order: a value under min is a RangeError even when max cannot be read)
+            low = self.get_min()
+            if not value >= low:
+                raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                                 f"min {low}")
+            high = self.get_max()
+            if not value <= high:
+                raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                                 f"max {high}")
+        finally:
+            self.bounds_checked()
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()

@@ -261,19 +261,20 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         if value.__class__ is not int:
             value = as_int(self, value)
-        name = self.name
-        if self._constant_access.get(name) not in WRITABLE:
-            self.check_writable()
-        results = self._aspects.get(name)
-        if results is not None and "inc" in results and "min" in results and \
-                "max" in results:
-            # bounds kept (valid): check_range's comparisons without its calls
-            low, inc = results["min"], results["inc"]
-            if value < low or value > results["max"]:
-                self.check_range(value)  # raises, with its message
-        else:
-            low = self.check_range(value)  # then inc, read only when the bounds passed
-            inc = self.get_inc()
+        self.check_writable_for_bounds()
+        try:
+            results = self._aspects.get(self.name)
+            if results is not None and "inc" in results and "min" in results and \
+                    "max" in results:
+                # bounds kept (valid): check_range's comparisons without its calls
+                low, inc = results["min"], results["inc"]
+                if value < low or value > results["max"]:
+                    self.check_range(value)  # raises, with its message
+            else:
+                low = self.check_range(value)  # then inc, read only when the bounds passed
+                inc = self.get_inc()
+        finally:
+            self.bounds_checked()
         if inc < 1:
             raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
                              f"write an Integer whose increment is not positive")
@@ -322,8 +323,11 @@ class Float(ValueNode):
             raise RangeError(f"{self.name} is a Float: write a number, not "
                              f"{type(value).__name__}")
         value = float(value)
-        self.check_writable()
-        self.check_range(value)
+        self.check_writable_for_bounds()
+        try:
+            self.check_range(value)
+        finally:
+            self.bounds_checked()
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(double_to_integer_node(node, value))
