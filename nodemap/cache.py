@@ -351,6 +351,12 @@ class Store:
                     bound_roots |= readers
             access = frozenset().union(*(self.closure(root) for root in access_roots))
             bounds = access.union(*(self.closure(root) for root in bound_roots))
+            # The written node keeps its access mode even where a cycle of the
+            # description leads back to it: the reference does not invalidate the node
+            # it writes (measured: an Enumeration holding its value, whose write
+            # reaches its entries' conditions, keeps its access; nodemap walked its
+            # entries, one port read, on every write: FLIR's LineSelector)
+            access = access - {name}
             found = self._impacts[name] = (values, bounds, access)
         return found
 
