@@ -83,7 +83,12 @@ class Store:
         #: node name → its valid cached value (the hot path reads this dict; it is never
         #: replaced, only cleared, so views may keep a reference to it)
         self.values: dict[str, Any] = {}
-        self.aspects: dict[str, dict[str, Any]] = {}
+        #: aspect (``access``, ``min``, ``max``, ``inc``, ``int``, ``verified`` ...) →
+        #: node name → its valid result: one table per aspect (never replaced, only
+        #: cleared), so an invalidation finds what it drops by one set intersection per
+        #: table, and the write and access paths look a result up in one dict
+        self.aspects: dict[str, dict[str, Any]] = {
+            aspect: {} for aspect in ("access", "min", "max", "inc", "int", "verified")}
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
         #: span → registers whose current results were read from it
@@ -137,19 +142,18 @@ class Store:
         """The valid cached ``aspect`` of node ``name``, else ``default``."""
         if aspect == "value":
             return self.values.get(name, default)
-        aspects = self.aspects.get(name)
-        return default if aspects is None else aspects.get(aspect, default)
+        table = self.aspects.get(aspect)
+        return default if table is None else table.get(name, default)
 
     def put(self, name: str, aspect: str, value: Any) -> None:
         """Keep ``value`` as the ``aspect`` of ``name`` until it is invalidated."""
         if aspect == "value":
             self.values[name] = value
             return
-        aspects = self.aspects.get(name)
-        if aspects is None:
-            self.aspects[name] = {aspect: value}
-        else:
-            aspects[aspect] = value
+        table = self.aspects.get(aspect)
+        if table is None:
+            table = self.aspects[aspect] = {}
+        table[name] = value
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -253,10 +257,9 @@ class Store:
         value; when they are, the node depends on itself and ``invalidate`` reaches it)
         and the bytes it read."""
         self.values.pop(name, None)
-        aspects = self.aspects.get(name)
-        if aspects is not None:
-            aspects.pop("int", None)
-            aspects.pop("verified", None)
+        aspects = self.aspects
+        aspects["int"].pop(name, None)
+        aspects["verified"].pop(name, None)
 
     def computed_closure(self, name: str) -> frozenset[str]:
         """``name`` and every node whose value is computed from it, transitively, over
@@ -408,29 +411,34 @@ class Store:
                         pending |= span_of.keys() & more
             if extra:
                 stale = everything
-        values, aspects = self.values, self.aspects
+        values = self.values
         for name in values.keys() & stale:
             del values[name]
-        held = aspects.keys() & stale
-        if not held:
-            return stale
         if keep is None:
-            for name in held:
-                del aspects[name]
+            for table in self.aspects.values():
+                if table:
+                    for name in table.keys() & stale:
+                        del table[name]
             return stale
         bounds, access = keep
         sticky = self.sticky_access
-        for name in held:
-            if name in access or name in sticky or name in extra:
-                del aspects[name]
+        for aspect, table in self.aspects.items():
+            if not table:
                 continue
-            results = aspects[name]
-            results.pop("int", None)       # value-like: an enumeration's number, and
-            results.pop("verified", None)  # a Converter write's check of this node
-            if name in bounds:
-                results.pop("min", None)
-                results.pop("max", None)
-                results.pop("inc", None)
+            held = table.keys() & stale
+            if not held:
+                continue
+            if aspect in _VALUE_LIKE:  # an enumeration's number, a Converter's check
+                for name in held:
+                    del table[name]
+            elif aspect in _BOUNDS:
+                for name in held:
+                    if name in bounds or name in access or name in sticky or name in extra:
+                        del table[name]
+            else:
+                for name in held:
+                    if name in access or name in sticky or name in extra:
+                        del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:
@@ -463,7 +471,8 @@ class Store:
             self.constant_base.clear()
         self._unindexed.clear()
         self.values.clear()
-        self.aspects.clear()
+        for table in self.aspects.values():
+            table.clear()
         self._bytes.clear()
         self._readers.clear()
         self._span_of.clear()
@@ -481,8 +490,14 @@ class Store:
         self._held[(name, slot)] = value
 
     def __repr__(self) -> str:
-        return (f"<Store {len(self.values)} values, {len(self.aspects)} nodes with other "
-                f"results, {len(self._bytes)} cached register spans>")
+        others = sum(map(len, self.aspects.values()))
+        return (f"<Store {len(self.values)} values, {others} other results, "
+                f"{len(self._bytes)} cached register spans>")
+
+
+#: aspects that go with the value (see Store._drop), and the bounds
+_VALUE_LIKE = frozenset(("int", "verified"))
+_BOUNDS = frozenset(("min", "max", "inc"))
 
 
 def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:

@@ -164,6 +164,8 @@ class Node:
         self._values = self.store.values
         self._constant_access = self.store.constant_access
         self._aspects = self.store.aspects
+        #: the store's kept (varying) access modes, by node name
+        self._access_modes = self._aspects["access"]
         self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
@@ -430,12 +432,10 @@ class Node:
         if mode is not None:
             return mode
         store = self.store
-        results = self._aspects.get(name)
-        if results is not None:
-            mode = results.get("access")
-            if mode is not None:
-                store.dynamic += 1  # what is computed from this access varies as well
-                return mode
+        mode = self._access_modes.get(name)
+        if mode is not None:
+            store.dynamic += 1  # what is computed from this access varies as well
+            return mode
         dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
         active = self.nodemap.active  # the cycle guard (Node.evaluate), inlined
         marker = self._access_marker

@@ -388,15 +388,13 @@ class Converter(_FormulaNode):
                 self._walk_verification()
                 return
             steps = self._verify_steps = planned
-        constant, aspects = self._constant_access, self._aspects
+        constant, verified = self._constant_access, self._aspects["verified"]
         for check, node in steps:
             if check:
                 if constant.get(node.name) not in READABLE:
                     node.check_readable()
-            else:
-                results = aspects.get(node.name)
-                if results is None or results.get("verified") is not True:
-                    self._verify_one(node)
+            elif verified.get(node.name) is not True:
+                self._verify_one(node)
 
     def _plan_verification(self) -> "tuple[tuple[bool, Node], ...] | None":
         """The steps :meth:`_walk_verification` takes, worked out without running them;

@@ -263,12 +263,13 @@ class Integer(ValueNode):
             value = as_int(self, value)
         self.check_writable_for_bounds()
         try:
-            results = self._aspects.get(self.name)
-            if results is not None and "inc" in results and "min" in results and \
-                    "max" in results:
+            name, aspects = self.name, self._aspects
+            low = aspects["min"].get(name, MISSING)
+            high = aspects["max"].get(name, MISSING)
+            inc = aspects["inc"].get(name, MISSING)
+            if low is not MISSING and high is not MISSING and inc is not MISSING:
                 # bounds kept (valid): check_range's comparisons without its calls
-                low, inc = results["min"], results["inc"]
-                if value < low or value > results["max"]:
+                if value < low or value > high:
                     self.check_range(value)  # raises, with its message
             else:
                 low = self.check_range(value)  # then inc, read only when the bounds passed
