@@ -131,7 +131,9 @@ class Store:
         #: means reading it again)
         self.registers: set[str] = set()
         #: name → (values, bounds, access modes) a change of its value makes stale
-        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+        #: (and, last, those of the values whose bounds go and whose access modes go)
+        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str],
+                                       frozenset[str], frozenset[str]]] = {}
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
@@ -330,6 +332,15 @@ class Store:
         from it: the next reads evaluate values only.  Worked out once per node."""
         found = self._impacts.get(name)
         if found is None:
+            found = self._impact(name)
+        return found[:3]
+
+    def _impact(self, name: str) -> tuple[frozenset[str], frozenset[str], frozenset[str],
+                                          frozenset[str], frozenset[str]]:
+        """:meth:`impact`, with the values whose bounds go and those whose access modes
+        go (what :meth:`_drop` removes besides the values), worked out and kept."""
+        found = self._impacts.get(name)
+        if found is None:
             # Everything reached goes stale as in the reference, but only what holds
             # bytes (a register: read again) or is computed from something that
             # changed can give another value: a formula, enumeration or value node
@@ -360,7 +371,8 @@ class Store:
             # reaches its entries' conditions, keeps its access; nodemap walked its
             # entries, one port read, on every write: FLIR's LineSelector)
             access = access - {name}
-            found = self._impacts[name] = (values, bounds, access)
+            found = self._impacts[name] = (values, bounds, access, values & (bounds | access),
+                                           values & access)
         return found
 
     def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
@@ -369,7 +381,8 @@ class Store:
         bounds and access modes only where they read a changed value (:meth:`impact`).
         A few set operations on sets worked out once per node."""
         found = self._impacts.get(name)
-        values, bounds, access = found if found is not None else self.impact(name)
+        values, _, _, bounds_gone, access_gone = found if found is not None \
+            else self._impact(name)
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -378,8 +391,7 @@ class Store:
                 values = values.union(again)
         if not values:
             return values
-        stale = self._drop(values, keep=(bounds, access))
-        return stale
+        return self._drop(values, keep=(bounds_gone, access_gone))
 
     def _drop(self, stale: "set[str] | frozenset[str]",
               keep: tuple[frozenset[str], frozenset[str]] | None = None
@@ -388,7 +400,8 @@ class Store:
         bytes its registers read; returns the names made stale (more when a dropped span
         had other readers: those lose every result).  With ``keep`` = (bounds, access),
         the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
-        modes only when in ``access``; else every result goes.  Which names hold
+        modes only when in ``access`` (or when their kept access is one a failed
+        condition left: ``sticky_access``); else every result goes.  Which names hold
         results is found by C-level set intersections with the tables' keys (walking
         the smaller side), not by Python loops."""
         span_of = self._span_of
@@ -422,23 +435,22 @@ class Store:
             return stale
         bounds, access = keep
         sticky = self.sticky_access
+        if extra or sticky:
+            more = extra | (stale & sticky) if sticky else extra
+            if more:
+                bounds, access = bounds | more, access | more
         for aspect, table in self.aspects.items():
             if not table:
                 continue
-            held = table.keys() & stale
-            if not held:
-                continue
             if aspect in _VALUE_LIKE:  # an enumeration's number, a Converter's check
-                for name in held:
-                    del table[name]
+                gone = stale
             elif aspect in _BOUNDS:
-                for name in held:
-                    if name in bounds or name in access or name in sticky or name in extra:
-                        del table[name]
+                gone = bounds
             else:
-                for name in held:
-                    if name in access or name in sticky or name in extra:
-                        del table[name]
+                gone = access
+            if gone:
+                for name in table.keys() & gone:
+                    del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:
