@@ -44,6 +44,8 @@ read of :attr:`Store.values` on the hot path (a lookup, never a write).
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import repeat
 from typing import Any, Iterable
 
 from .regcache import CachedRegisters
@@ -405,32 +407,35 @@ class Store:
         results is found by C-level set intersections with the tables' keys (walking
         the smaller side), not by Python loops."""
         span_of = self._span_of
-        pending = span_of.keys() & stale
+        pending: "set[str] | frozenset[str]" = _common(stale, span_of)
         extra: set[str] = set()
         if pending:
-            everything = set(stale)
-            readers_of, cached, index = self._readers, self._bytes, self._index
+            # A dropped span stays in the span index (self._index) until a write meets
+            # it there (Store.written pops what is left of it) or it is cached again
+            # (the index moves it): the index is only a way to find candidates.  The
+            # spans, their bytes and their readers go by C-level maps, not a loop.
+            everything: "set[str] | frozenset[str]" = stale
             while pending:
-                span = span_of.pop(pending.pop(), None)
-                if span is None:
-                    continue
-                if cached.pop(span, None) is not None:
-                    index.discard(span)
-                for reader in readers_of.pop(span, ()):
+                spans = list(filter(None, map(span_of.pop, pending, repeat(None))))
+                deque(map(self._bytes.pop, spans, repeat(None)), maxlen=0)
+                readers: set[str] = set().union(
+                    *filter(None, map(self._readers.pop, spans, repeat(None))))
+                pending = frozenset()
+                for reader in readers - everything:
                     if reader not in everything:
                         more = self.closure(reader) - everything
-                        everything |= more
+                        everything = everything | more
                         extra |= more
-                        pending |= span_of.keys() & more
+                        pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
         values = self.values
-        for name in values.keys() & stale:
+        for name in _common(stale, values):
             del values[name]
         if keep is None:
             for table in self.aspects.values():
                 if table:
-                    for name in table.keys() & stale:
+                    for name in _common(stale, table):
                         del table[name]
             return stale
         bounds, access = keep
@@ -449,7 +454,7 @@ class Store:
             else:
                 gone = access
             if gone:
-                for name in table.keys() & gone:
+                for name in _common(gone, table):
                     del table[name]
         return stale
 
@@ -505,6 +510,16 @@ class Store:
         others = sum(map(len, self.aspects.values()))
         return (f"<Store {len(self.values)} values, {others} other results, "
                 f"{len(self._bytes)} cached register spans>")
+
+
+def _common(names: "set[str] | frozenset[str]", table: dict[str, Any]
+            ) -> "set[str] | frozenset[str]":
+    """The ``names`` that are keys of ``table``, by one C-level intersection walking
+    the smaller of the two (a write's set of names is often much larger or much
+    smaller than a table of kept results)."""
+    if len(table) < len(names):
+        return names.intersection(table)
+    return table.keys() & names
 
 
 #: aspects that go with the value (see Store._drop), and the bounds
