@@ -438,12 +438,14 @@ class Store:
                     for name in _common(stale, table):
                         del table[name]
             return stale
+        bounds: "set[str] | frozenset[str]"
+        access: "set[str] | frozenset[str]"
         bounds, access = keep
         sticky = self.sticky_access
         if extra or sticky:
-            more = extra | (stale & sticky) if sticky else extra
-            if more:
-                bounds, access = bounds | more, access | more
+            lost = extra | (stale & sticky) if sticky else extra
+            if lost:  # every result of these goes
+                bounds, access = bounds | lost, access | lost
         for aspect, table in self.aspects.items():
             if not table:
                 continue

@@ -165,7 +165,7 @@ class Node:
         self._constant_access = self.store.constant_access
         self._aspects = self.store.aspects
         #: the store's kept (varying) access modes, by node name
-        self._access_modes = self._aspects["access"]
+        self._access_modes: dict[str, str] = self._aspects["access"]
         self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
