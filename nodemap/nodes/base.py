@@ -575,17 +575,13 @@ class Node:
         avail_node, avail_read, avail_name = condition(pointers[1])
         lock_node, lock_read, lock_name = condition(pointers[2])
 
-        def value(read: Callable[[], Any], cached: str | None) -> bool:
-            store.dynamic += 1  # an access mode computed from a value varies
-            if cached is not None:
-                found = values.get(cached, MISSING)
-                if found is not MISSING:
-                    return bool(found)
-            try:
-                return bool(read())
-            except NodeMapError:
-                store.failed_conditions += 1
-                raise
+        # ImposedAccessMode and the kind's own limit, folded: mode → limited mode
+        limited = {}
+        for start in ACCESS_MODES:
+            limit = combine_access(start, imposed) if imposed else start
+            limited[start] = combine_access(limit, cap) if cap else limit
+        failed = NodeMapError
+        missing = MISSING
 
         def compute() -> str:
             # a condition node that is NI: NI, before anything else (each condition
@@ -606,10 +602,20 @@ class Node:
             mode = constant_base.get(name) or kept_base()
             if mode == "NI":
                 return mode
+            # a condition's value: one store lookup when valid, else its reader (an
+            # access mode computed from a value varies: store.dynamic)
             if impl_read is not None:
                 if impl_mode is not None and impl_mode not in READABLE:
                     return "NA"
-                if not value(impl_read, impl_name):
+                store.dynamic += 1
+                found = values.get(impl_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = impl_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                if not found:
                     return "NI"
             if mode == "NA":
                 return mode
@@ -618,20 +624,32 @@ class Node:
             if avail_read is not None:
                 if avail_mode is not None and avail_mode not in READABLE:
                     return "NA"
-                if not value(avail_read, avail_name):
+                store.dynamic += 1
+                found = values.get(avail_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = avail_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                if not found:
                     return "NA"
-            locked = False
             if lock_read is not None and mode in WRITABLE:
                 if lock_mode is not None and lock_mode not in READABLE:
                     return "NA"
-                locked = value(lock_read, lock_name)
-            if imposed:
-                mode = combine_access(mode, imposed)
-            if cap:
-                mode = combine_access(mode, cap)
-            if locked and mode in WRITABLE:
-                mode = "RO" if mode == "RW" else "NA"
-            return mode
+                store.dynamic += 1
+                found = values.get(lock_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = lock_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                mode = limited[mode]
+                if found and mode in WRITABLE:
+                    return "RO" if mode == "RW" else "NA"
+                return mode
+            return limited[mode]
 
         return compute
 
