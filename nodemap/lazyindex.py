@@ -422,19 +422,21 @@ def _scan(data: bytes) -> LazyIndex:
     tail: list[bytes] = []
     while found and not found[-1][1]:
         tail.append(found.pop()[0])
-    consumed = sum(map(len, map(_FIRST, found))) + sum(map(len, map(_SECOND, found)))
+    gaps = b"".join(map(_FIRST, found))   # one join: counted, and searched for Groups
+    consumed = len(gaps) + sum(map(len, map(_SECOND, found)))
     if consumed + sum(map(len, tail)) != close - start:
         raise _Fallback("top-level content the scan does not understand")
-    if b"Group" in b"".join(map(_FIRST, found)) or b"Group" in b"".join(tail):
+    if b"Group" in gaps or b"Group" in b"".join(tail):
         _check_groups([*map(_FIRST, found), *reversed(tail)])
     # tags and names decoded in one C-level call each (names hold no newline)
     tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n") if found else []
     names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n") if found else []
     # the elements that need more than their name: unnamed ones, and those that declare
     # nodes inside them (in document order, where their nested names go)
-    special = [i for i, tag in enumerate(tags) if tag in _ALWAYS_SCANNED]
-    special.extend(i for i, isk in enumerate(map(_FIFTH, found))
-                   if isk and tags[i] in _NESTING_REGISTERS)
+    special = _positions(tags, _ALWAYS_SCANNED)
+    if b"".join(map(_FIFTH, found)):      # rare: a register holding an IntSwissKnife
+        special.extend(i for i, isk in enumerate(map(_FIFTH, found))
+                       if isk and tags[i] in _NESTING_REGISTERS)
     if "" in names:
         special.extend(i for i, name in enumerate(names) if not name)
     index_tags: dict[str, str] = {}
@@ -485,6 +487,22 @@ def _scan(data: bytes) -> LazyIndex:
 
 
 _FIRST, _SECOND, _THIRD, _FOURTH, _FIFTH = (itemgetter(i) for i in range(5))
+
+
+def _positions(items: list[str], wanted: frozenset[str]) -> list[int]:
+    """The indexes of ``items`` equal to one of ``wanted`` (a few values), ascending:
+    ``list.index`` runs, C-level, instead of a Python loop over every item."""
+    out: list[int] = []
+    for value in wanted:
+        at = -1
+        while True:
+            try:
+                at = items.index(value, at + 1)
+            except ValueError:
+                break
+            out.append(at)
+    out.sort()
+    return out
 
 
 def _check_groups(gaps: list[bytes]) -> None:

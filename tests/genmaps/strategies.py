@@ -57,6 +57,14 @@ def _literal(value: float) -> str:
     return "0.0" if abs(value) < 1e-300 else repr(value)
 
 
+
+#: What a Float or Converter is written: finite doubles, and now and then NaN (which
+#: passes the reference's range checks: stored as is, or as INT64_MIN in an integer)
+_FLOAT_WRITES = st.one_of(st.floats(-2e4, 2e4, allow_nan=False, allow_subnormal=False),
+                          st.just(float("nan")))
+_CONVERTER_WRITES = st.one_of(st.floats(-50, 50, allow_nan=False, allow_subnormal=False),
+                              st.just(float("nan")))
+
 class _Builder:
     """Mutable drawing state for one map."""
 
@@ -344,8 +352,12 @@ class _Builder:
         draw = self.draw
         name = self.name("Float")
         children = self.common()
-        if self.floats and draw(st.booleans()):
+        source = draw(st.sampled_from(["float", "integer", "literal"]))
+        if source == "float" and self.floats:
             children.append(Child("pValue", draw(st.sampled_from(self.floats))))
+        elif source == "integer" and self.ints:
+            # an integer pValue: a written double is rounded (NaN: INT64_MIN) and snapped
+            children.append(Child("pValue", draw(st.sampled_from(self.ints))))
         else:
             children.append(Child("Value", _literal(draw(st.floats(-1e3, 1e3, allow_nan=False,
                                                                   allow_subnormal=False)))))
@@ -364,7 +376,7 @@ class _Builder:
                 ["Linear", "Logarithmic", "PureNumber"]))))
         self.add(NodeSpec("Float", name, tuple(children)))
         self.floats.append(name)
-        self.writes.append((name, draw(st.floats(-2e4, 2e4, allow_nan=False, allow_subnormal=False))))
+        self.writes.append((name, draw(_FLOAT_WRITES)))
 
     def boolean(self) -> None:
         draw = self.draw
@@ -453,7 +465,7 @@ class _Builder:
         self.add(NodeSpec("IntConverter" if integer else "Converter", name, tuple(children)))
         (self.ints if integer else self.floats).append(name)
         self.writes.append((name, draw(st.integers(-50, 50)) if integer
-                            else draw(st.floats(-50, 50, allow_nan=False, allow_subnormal=False))))
+                            else draw(_CONVERTER_WRITES)))
 
     def float_via_converter(self) -> None:
         """A Float whose pMax goes through a Converter (issue 13, class 5)."""

@@ -41,13 +41,10 @@ EXAMPLES = int(os.environ.get("NODEMAP_GENMAPS_EXAMPLES", "200"))
 NOT_COMPARABLE: list[tuple[str, str]] = []
 
 #: Disagreement classes found by the generator and still open (see the module docstring).
-OPEN_CLASSES: list[tuple[str, str]] = [
-    (r"IConv\d+\.inc: reference=1 ours=<raised AccessError",
-     "IntConverter inc when its pVariable makes it NA: the reference answers 1 (not "
-     "reproduced since it was listed: 9,000 Converter-heavy examples on the code it was "
-     "found on, and every hand-written route to NA — the pVariable's, the pValue's or its "
-     "own pIsAvailable/pIsImplemented, each slope — agree; kept until an example shows it)"),
-]
+OPEN_CLASSES: list[tuple[str, str]] = []
+# (the last one, "IntConverter inc when its pVariable makes it NA: the reference answers 1",
+# listed at d7ca958, was never reproduced: tests/reference/test_rules_converter.py pins
+# inc 1 whenever available and an AccessError when NA/NI over every route measured)
 
 
 def classify(line: str) -> str | None:
@@ -103,7 +100,8 @@ def test_generator_covers_every_node_type() -> None:
                 walk(child.body)
             seen.add(child.element)
 
-    @settings(max_examples=150, database=None, deadline=None)  # a shape count, not a timing
+    # a shape count, not a timing; derandomised: not --hypothesis-seed's draw
+    @settings(max_examples=150, database=None, deadline=None, derandomize=True)
     @given(spec=node_maps())
     def collect(spec: MapSpec) -> None:
         for node in spec.nodes:
