@@ -576,7 +576,12 @@ class Node:
             if not pointer:
                 return None, None, None
             read = nm.reader(pointer)
-            return nodes[pointer], read, getattr(read, "cached_name", None)
+            cached = getattr(read, "cached_name", None)
+            node = nodes[pointer]
+            if cached is not None and node is not None and node.name == cached:
+                # a node whose number is its value: on a miss its get(), called directly
+                read = node.get
+            return node, read, cached
 
         impl_node, impl_read, impl_name = condition(pointers[0])
         avail_node, avail_read, avail_name = condition(pointers[1])
