@@ -44,6 +44,8 @@ read of :attr:`Store.values` on the hot path (a lookup, never a write).
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import repeat
 from typing import Any, Iterable
 
 from .regcache import CachedRegisters
@@ -69,18 +71,10 @@ MISSING: Any = _Missing()
 Span = tuple[str, int, int]
 
 
-def _among(names: "set[str] | frozenset[str]", table: dict[str, Any]) -> list[str]:
-    """The ``names`` that are keys of ``table``, walking the smaller of the two (a write
-    usually reaches a few names of a large store)."""
-    if len(names) < len(table):
-        return [name for name in names if name in table]
-    return [name for name in table if name in names]
-
-
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
-    __slots__ = ("values", "_aspects", "_dependents", "_bytes", "_readers", "_span_of",
+    __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
@@ -91,7 +85,12 @@ class Store:
         #: node name → its valid cached value (the hot path reads this dict; it is never
         #: replaced, only cleared, so views may keep a reference to it)
         self.values: dict[str, Any] = {}
-        self._aspects: dict[str, dict[str, Any]] = {}
+        #: aspect (``access``, ``min``, ``max``, ``inc``, ``int``, ``verified`` ...) →
+        #: node name → its valid result: one table per aspect (never replaced, only
+        #: cleared), so an invalidation finds what it drops by one set intersection per
+        #: table, and the write and access paths look a result up in one dict
+        self.aspects: dict[str, dict[str, Any]] = {
+            aspect: {} for aspect in ("access", "min", "max", "inc", "int", "verified")}
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
         #: span → registers whose current results were read from it
@@ -134,7 +133,9 @@ class Store:
         #: means reading it again)
         self.registers: set[str] = set()
         #: name → (values, bounds, access modes) a change of its value makes stale
-        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {}
+        #: (and, last, those of the values whose bounds go and whose access modes go)
+        self._impacts: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str],
+                                       frozenset[str], frozenset[str]]] = {}
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
@@ -145,19 +146,18 @@ class Store:
         """The valid cached ``aspect`` of node ``name``, else ``default``."""
         if aspect == "value":
             return self.values.get(name, default)
-        aspects = self._aspects.get(name)
-        return default if aspects is None else aspects.get(aspect, default)
+        table = self.aspects.get(aspect)
+        return default if table is None else table.get(name, default)
 
     def put(self, name: str, aspect: str, value: Any) -> None:
         """Keep ``value`` as the ``aspect`` of ``name`` until it is invalidated."""
         if aspect == "value":
             self.values[name] = value
             return
-        aspects = self._aspects.get(name)
-        if aspects is None:
-            self._aspects[name] = {aspect: value}
-        else:
-            aspects[aspect] = value
+        table = self.aspects.get(aspect)
+        if table is None:
+            table = self.aspects[aspect] = {}
+        table[name] = value
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -261,10 +261,9 @@ class Store:
         value; when they are, the node depends on itself and ``invalidate`` reaches it)
         and the bytes it read."""
         self.values.pop(name, None)
-        aspects = self._aspects.get(name)
-        if aspects is not None:
-            aspects.pop("int", None)
-            aspects.pop("verified", None)
+        aspects = self.aspects
+        aspects["int"].pop(name, None)
+        aspects["verified"].pop(name, None)
 
     def computed_closure(self, name: str) -> frozenset[str]:
         """``name`` and every node whose value is computed from it, transitively, over
@@ -335,6 +334,15 @@ class Store:
         from it: the next reads evaluate values only.  Worked out once per node."""
         found = self._impacts.get(name)
         if found is None:
+            found = self._impact(name)
+        return found[:3]
+
+    def _impact(self, name: str) -> tuple[frozenset[str], frozenset[str], frozenset[str],
+                                          frozenset[str], frozenset[str]]:
+        """:meth:`impact`, with the values whose bounds go and those whose access modes
+        go (what :meth:`_drop` removes besides the values), worked out and kept."""
+        found = self._impacts.get(name)
+        if found is None:
             # Everything reached goes stale as in the reference, but only what holds
             # bytes (a register: read again) or is computed from something that
             # changed can give another value: a formula, enumeration or value node
@@ -359,7 +367,14 @@ class Store:
                     bound_roots |= readers
             access = frozenset().union(*(self.closure(root) for root in access_roots))
             bounds = access.union(*(self.closure(root) for root in bound_roots))
-            found = self._impacts[name] = (values, bounds, access)
+            # The written node keeps its access mode even where a cycle of the
+            # description leads back to it: the reference does not invalidate the node
+            # it writes (measured: an Enumeration holding its value, whose write
+            # reaches its entries' conditions, keeps its access; nodemap walked its
+            # entries, one port read, on every write: FLIR's LineSelector)
+            access = access - {name}
+            found = self._impacts[name] = (values, bounds, access, values & (bounds | access),
+                                           values & access)
         return found
 
     def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
@@ -367,7 +382,9 @@ class Store:
         unless a cycle leads back to it): what a write of ``name`` does.  Values go;
         bounds and access modes only where they read a changed value (:meth:`impact`).
         A few set operations on sets worked out once per node."""
-        values, bounds, access = self.impact(name)
+        found = self._impacts.get(name)
+        values, _, _, bounds_gone, access_gone = found if found is not None \
+            else self._impact(name)
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -376,8 +393,7 @@ class Store:
                 values = values.union(again)
         if not values:
             return values
-        stale = self._drop(values, keep=(bounds, access))
-        return stale
+        return self._drop(values, keep=(bounds_gone, access_gone))
 
     def _drop(self, stale: "set[str] | frozenset[str]",
               keep: tuple[frozenset[str], frozenset[str]] | None = None
@@ -386,49 +402,62 @@ class Store:
         bytes its registers read; returns the names made stale (more when a dropped span
         had other readers: those lose every result).  With ``keep`` = (bounds, access),
         the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
-        modes only when in ``access``; else every result goes."""
+        modes only when in ``access`` (or when their kept access is one a failed
+        condition left: ``sticky_access``); else every result goes.  Which names hold
+        results is found by C-level set intersections with the tables' keys (walking
+        the smaller side), not by Python loops."""
         span_of = self._span_of
-        pending = _among(stale, span_of)
+        pending: "set[str] | frozenset[str]" = _common(stale, span_of)
         extra: set[str] = set()
         if pending:
-            everything = set(stale)
+            # A dropped span stays in the span index (self._index) until a write meets
+            # it there (Store.written pops what is left of it) or it is cached again
+            # (the index moves it): the index is only a way to find candidates.  The
+            # spans, their bytes and their readers go by C-level maps, not a loop.
+            everything: "set[str] | frozenset[str]" = stale
             while pending:
-                span = span_of.pop(pending.pop(), None)
-                if span is None:
-                    continue
-                if self._bytes.pop(span, None) is not None:
-                    self._index.discard(span)
-                for reader in self._readers.pop(span, ()):
+                spans = list(filter(None, map(span_of.pop, pending, repeat(None))))
+                deque(map(self._bytes.pop, spans, repeat(None)), maxlen=0)
+                readers: set[str] = set().union(
+                    *filter(None, map(self._readers.pop, spans, repeat(None))))
+                pending = frozenset()
+                for reader in readers - everything:
                     if reader not in everything:
                         more = self.closure(reader) - everything
-                        everything |= more
+                        everything = everything | more
                         extra |= more
-                        pending.extend(_among(more, span_of))
+                        pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
-        values, aspects = self.values, self._aspects
-        for name in _among(stale, values):
+        values = self.values
+        for name in _common(stale, values):
             del values[name]
-        held = _among(stale, aspects)
-        if not held:
-            return stale
         if keep is None:
-            for name in held:
-                del aspects[name]
+            for table in self.aspects.values():
+                if table:
+                    for name in _common(stale, table):
+                        del table[name]
             return stale
+        bounds: "set[str] | frozenset[str]"
+        access: "set[str] | frozenset[str]"
         bounds, access = keep
         sticky = self.sticky_access
-        for name in held:
-            if name in access or name in sticky or name in extra:
-                del aspects[name]
+        if extra or sticky:
+            lost = extra | (stale & sticky) if sticky else extra
+            if lost:  # every result of these goes
+                bounds, access = bounds | lost, access | lost
+        for aspect, table in self.aspects.items():
+            if not table:
                 continue
-            results = aspects[name]
-            results.pop("int", None)       # value-like: an enumeration's number, and
-            results.pop("verified", None)  # a Converter write's check of this node
-            if name in bounds:
-                results.pop("min", None)
-                results.pop("max", None)
-                results.pop("inc", None)
+            if aspect in _VALUE_LIKE:  # an enumeration's number, a Converter's check
+                gone = stale
+            elif aspect in _BOUNDS:
+                gone = bounds
+            else:
+                gone = access
+            if gone:
+                for name in _common(gone, table):
+                    del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:
@@ -461,7 +490,8 @@ class Store:
             self.constant_base.clear()
         self._unindexed.clear()
         self.values.clear()
-        self._aspects.clear()
+        for table in self.aspects.values():
+            table.clear()
         self._bytes.clear()
         self._readers.clear()
         self._span_of.clear()
@@ -479,8 +509,24 @@ class Store:
         self._held[(name, slot)] = value
 
     def __repr__(self) -> str:
-        return (f"<Store {len(self.values)} values, {len(self._aspects)} nodes with other "
-                f"results, {len(self._bytes)} cached register spans>")
+        others = sum(map(len, self.aspects.values()))
+        return (f"<Store {len(self.values)} values, {others} other results, "
+                f"{len(self._bytes)} cached register spans>")
+
+
+def _common(names: "set[str] | frozenset[str]", table: dict[str, Any]
+            ) -> "set[str] | frozenset[str]":
+    """The ``names`` that are keys of ``table``, by one C-level intersection walking
+    the smaller of the two (a write's set of names is often much larger or much
+    smaller than a table of kept results)."""
+    if len(table) < len(names):
+        return names.intersection(table)
+    return table.keys() & names
+
+
+#: aspects that go with the value (see Store._drop), and the bounds
+_VALUE_LIKE = frozenset(("int", "verified"))
+_BOUNDS = frozenset(("min", "max", "inc"))
 
 
 def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:

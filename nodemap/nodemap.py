@@ -384,7 +384,8 @@ class NodeMap:
         """``node``'s value just changed (it was written): invalidate what depends on it
         (what is computed from it, what names it in ``pInvalidator``, what it selects:
         the store's graph holds all three, see :meth:`_link`), transitively."""
-        self.complete_graph()
+        if self._link_queue or self._unlinked:
+            self.complete_graph()
         store = self.store
         store.forget_value(node.name)  # a register keeps the bytes it wrote through
         store.invalidate_dependents(node.name)

@@ -163,6 +163,10 @@ class Node:
         #: never replaces): the uncached read path looks in them without a method call
         self._values = self.store.values
         self._constant_access = self.store.constant_access
+        self._aspects = self.store.aspects
+        #: the store's kept (varying) access modes, by node name
+        self._access_modes: dict[str, str] = self._aspects["access"]
+        self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
         #: the child elements by tag: for building only (:meth:`built` drops them)
@@ -423,18 +427,27 @@ class Node:
     def access(self) -> str:
         """RW, RO, WO, NA or NI; cached like a value, and for good when it was worked
         out without reading anything that varies (see :mod:`nodemap.cache`)."""
-        store = self.store
         name = self.name
-        mode = store.constant_access.get(name)
+        mode: str | None = self._constant_access.get(name)
         if mode is not None:
             return mode
-        mode = cast("str | None", store.get(name, "access", None))
+        store = self.store
+        mode = self._access_modes.get(name)
         if mode is not None:
             store.dynamic += 1  # what is computed from this access varies as well
             return mode
         dynamic, volatile, failed = store.dynamic, store.volatile, store.failed_conditions
+        active = self.nodemap.active  # the cycle guard (Node.evaluate), inlined
+        marker = self._access_marker
+        if marker in active:
+            raise self.nodemap.cycle_error(marker)
         try:
-            mode = self.cached("access", self._compute_access)
+            active[marker] = None
+            try:
+                plan = self._direct_access
+                mode = plan() if plan is not None else self._compute_access()
+            finally:
+                active.pop(marker, None)
         except NodeMapError:
             if store.failed_conditions == failed or not self.KEEPS_FAILED_ACCESS:
                 raise
@@ -449,13 +462,32 @@ class Node:
             store.sticky_access.add(name)  # gone with any invalidation of the node
             store.dynamic += 1
             raise
-        if store.dynamic == dynamic and store.volatile == volatile:
-            store.constant_access[name] = mode
-        else:
-            store.dynamic += 1
+        if store.volatile == volatile:
+            store.put(name, "access", mode)
+            if store.dynamic == dynamic:
+                self._constant_access[name] = mode
+                return mode
+        store.dynamic += 1
         return mode
 
+    #: the compiled access computation (:meth:`_compile_access`), once built
+    _access_plan: Callable[[], str] | None = None
+    #: the same, when this kind's own _compute_access is Node's (access() calls it)
+    _direct_access: Callable[[], str] | None = None
+
     def _compute_access(self) -> str:
+        """GenApi's order (see :meth:`_generic_access`), through the closure
+        :meth:`_compile_access` builds after the first computation."""
+        plan = self._access_plan
+        if plan is not None:
+            return plan()
+        mode = self._generic_access()
+        plan = self._access_plan = self._compile_access()
+        if type(self)._compute_access is Node._compute_access:
+            self._direct_access = plan  # access() may call it without this method
+        return mode
+
+    def _generic_access(self) -> str:
         """GenApi's order: a condition node that is NI, what the node is built on (NI
         there), not implemented (NI), what it is built on (NA there), not available
         (NA), an unreadable lock, ImposedAccessMode and the kind's own limit
@@ -508,6 +540,118 @@ class Node:
         if locked and mode in WRITABLE:
             mode = "RO" if mode == "RW" else "NA"
         return mode
+
+    def _compile_access(self) -> Callable[[], str] | None:
+        """:meth:`_generic_access` as one closure (None: not yet, or not here): the
+        condition nodes, their readers and the constant parts (ImposedAccessMode, the
+        kind's limit) looked up once; each condition node's access mode asked once per
+        computation (the generic path asks up to three times, which read a condition
+        over a NoCache register three times); a condition's value read by one lookup
+        in ``store.values`` when valid.  Built after a first generic computation got
+        through (so the condition nodes are built in the generic order, and a broken
+        one fails there); a condition naming the node itself keeps the generic path
+        (its cycle is reported there)."""
+        name = self.name
+        pointers = (self._is_implemented, self._is_available, self._is_locked)
+        nodes = self._condition_nodes
+        for pointer in pointers:
+            if pointer and (pointer.partition(".")[0] == name or pointer not in nodes):
+                return None
+        nm = self.nodemap
+        store = self.store
+        constant, values = self._constant_access, self._values
+        constant_base = store.constant_base
+        kept_base = self._kept_base_access
+        imposed, cap = self._imposed, self.ACCESS_CAP
+
+        def condition(pointer: str | None) -> tuple[Node | None, Callable[[], Any] | None,
+                                                      str | None]:
+            if not pointer:
+                return None, None, None
+            read = nm.reader(pointer)
+            return nodes[pointer], read, getattr(read, "cached_name", None)
+
+        impl_node, impl_read, impl_name = condition(pointers[0])
+        avail_node, avail_read, avail_name = condition(pointers[1])
+        lock_node, lock_read, lock_name = condition(pointers[2])
+
+        # ImposedAccessMode and the kind's own limit, folded: mode → limited mode
+        limited = {}
+        for start in ACCESS_MODES:
+            limit = combine_access(start, imposed) if imposed else start
+            limited[start] = combine_access(limit, cap) if cap else limit
+        failed = NodeMapError
+        missing = MISSING
+
+        def compute() -> str:
+            # a condition node that is NI: NI, before anything else (each condition
+            # node's access mode is asked once: it cannot change meanwhile)
+            impl_mode = avail_mode = lock_mode = None
+            if impl_node is not None:
+                impl_mode = constant.get(impl_node.name) or impl_node.access()
+                if impl_mode == "NI":
+                    return "NI"
+            if avail_node is not None:
+                avail_mode = constant.get(avail_node.name) or avail_node.access()
+                if avail_mode == "NI":
+                    return "NI"
+            if lock_node is not None:
+                lock_mode = constant.get(lock_node.name) or lock_node.access()
+                if lock_mode == "NI":
+                    return "NI"
+            mode = constant_base.get(name) or kept_base()
+            if mode == "NI":
+                return mode
+            # a condition's value: one store lookup when valid, else its reader (an
+            # access mode computed from a value varies: store.dynamic)
+            if impl_read is not None:
+                if impl_mode is not None and impl_mode not in READABLE:
+                    return "NA"
+                store.dynamic += 1
+                found = values.get(impl_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = impl_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                if not found:
+                    return "NI"
+            if mode == "NA":
+                return mode
+            if lock_mode == "NA":
+                return "NA"
+            if avail_read is not None:
+                if avail_mode is not None and avail_mode not in READABLE:
+                    return "NA"
+                store.dynamic += 1
+                found = values.get(avail_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = avail_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                if not found:
+                    return "NA"
+            if lock_read is not None and mode in WRITABLE:
+                if lock_mode is not None and lock_mode not in READABLE:
+                    return "NA"
+                store.dynamic += 1
+                found = values.get(lock_name, missing)  # type: ignore[arg-type]
+                if found is missing:
+                    try:
+                        found = lock_read()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                mode = limited[mode]
+                if found and mode in WRITABLE:
+                    return "RO" if mode == "RW" else "NA"
+                return mode
+            return limited[mode]
+
+        return compute
 
     def _kept_base_access(self) -> str:
         """:meth:`base_access`, kept in ``store.constant_base`` when it was worked out
@@ -622,7 +766,34 @@ class Node:
             self.store.failed_conditions += 1
             raise
 
+    #: while a write of this node checks its bounds, after its access check passed:
+    #: whether that access read a NoCache register (None: no such write under way)
+    _writing: bool | None = None
+
+    def check_writable_for_bounds(self) -> None:
+        """:meth:`check_writable` at the start of a write that reads its own bounds
+        next: until :meth:`bounds_checked`, :meth:`check_bounds_available` passes
+        without working the access out again, as the reference checks the access once
+        per write (measured with a counting port: a condition over a NoCache register
+        is read once per write, not once per bound).  A bound worked out meanwhile is
+        not kept when the access read a NoCache register (it would not be if the
+        access were read again)."""
+        store = self.store
+        before = store.volatile
+        if self._constant_access.get(self.name) not in WRITABLE:
+            self.check_writable()
+        self._writing = store.volatile != before
+
+    def bounds_checked(self) -> None:
+        """The write's bounds are checked (see :meth:`check_writable_for_bounds`)."""
+        self._writing = None
+
     def check_bounds_available(self) -> None:
+        writing = self._writing
+        if writing is not None:
+            if writing:
+                self.store.volatile += 1
+            return
         mode = self.access()
         if mode in ("NA", "NI"):
             raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
@@ -631,14 +802,19 @@ class Node:
     def check_readable(self) -> None:
         mode = self.access()
         if mode not in READABLE:
-            raise AccessError(f"{self.name} is not readable (access mode {mode})"
-                              + _access_hint(mode))
+            self.refuse("readable", mode)
 
     def check_writable(self) -> None:
         mode = self.access()
         if mode not in WRITABLE:
-            raise AccessError(f"{self.name} is not writable (access mode {mode})"
-                              + _access_hint(mode))
+            self.refuse("writable", mode)
+
+    def refuse(self, what: str, mode: str) -> None:
+        """The AccessError for a node that is not ``what`` (readable, writable) in
+        access mode ``mode`` (given: working it out again would read its conditions
+        again)."""
+        raise AccessError(f"{self.name} is not {what} (access mode {mode})"
+                          + _access_hint(mode))
 
     # -- values (overridden) ----------------------------------------------------------
 

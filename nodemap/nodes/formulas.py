@@ -346,18 +346,21 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
-        self.check_writable()
-        # min, then max, each checked before the next is read (the reference's order: a
-        # value under min is a RangeError even when max cannot be read); NaN passes both,
-        # as with a Float (the reference's `value < min` is false)
-        low = self.get_min()
-        if value < low:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                             f"min {low}")
-        high = self.get_max()
-        if value > high:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                             f"max {high}")
+        self.check_writable_for_bounds()
+        try:
+            # min, then max, each checked before the next is read (the reference's
+            # order: a value under min is a RangeError even when max cannot be read);
+            # NaN passes both, as with a Float (the reference's `value < min` is false)
+            low = self.get_min()
+            if value < low:
+                raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                                 f"min {low}")
+            high = self.get_max()
+            if value > high:
+                raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                                 f"max {high}")
+        finally:
+            self.bounds_checked()
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
@@ -370,7 +373,79 @@ class Converter(_FormulaNode):
         target.set(raw)
 
 
+    #: the verification walk as flat steps, (True, node): its access checked, (False,
+    #: node): its value checked (see :meth:`_plan_verification`); None: not planned yet
+    _verify_steps: "tuple[tuple[bool, Node], ...] | None" = None
+    #: whether the walk varies (an indexed value on the way): walked on every write
+    _verify_varies = False
+
     def _verify_variables(self) -> None:
+        """:meth:`_walk_verification`, through its plan when the walk cannot vary: the
+        same checks in the same order, a step whose kept result settles it skipped (an
+        access mode that cannot vary and is readable, a node verified since its value
+        and bounds last changed)."""
+        steps = self._verify_steps
+        if steps is None:
+            if self._verify_varies:
+                self._walk_verification()
+                return
+            planned = self._plan_verification()
+            if planned is None:
+                self._verify_varies = True
+                self._walk_verification()
+                return
+            steps = self._verify_steps = planned
+        constant, verified = self._constant_access, self._aspects["verified"]
+        for check, node in steps:
+            if check:
+                if constant.get(node.name) not in READABLE:
+                    node.check_readable()
+            elif verified.get(node.name) is not True:
+                self._verify_one(node)
+
+    def _plan_verification(self) -> "tuple[tuple[bool, Node], ...] | None":
+        """The steps :meth:`_walk_verification` takes, worked out without running them;
+        None when they can vary (an indexed value chooses what it reads) or a node on
+        the way cannot be built (the walk then fails where it meets it)."""
+        nm = self.nodemap
+        seen: set[str] = {self.name}
+        steps: list[tuple[bool, Node]] = []
+
+        def visit(name: str, depth: int) -> bool:
+            if name in seen or name not in nm or depth > 64 or len(seen) > 1000:
+                return True
+            seen.add(name)
+            try:
+                node = nm.node(name)
+            except NodeMapError:
+                return False
+            steps.append((True, node))
+            if isinstance(node, _FormulaNode):
+                for _, target in sorted(node.terms.targets.items()):
+                    if not visit(target, depth + 1):
+                        return False
+                if isinstance(node, Converter):
+                    if not visit(node.target_name or "", depth + 1):
+                        return False
+                    steps.append((False, node))
+                return True
+            if node.kind not in ("Integer", "Float") or not hasattr(node, "get_min"):
+                return True
+            if getattr(node, "_index", None):
+                return False  # its source varies
+            pvalue = getattr(node, "_pvalue", None) if hasattr(node, "source") else \
+                node.text("pValue")
+            if pvalue and not visit(pvalue, depth + 1):
+                return False
+            steps.append((False, node))
+            return True
+
+        for _, target in sorted(self.terms.targets.items()):
+            if not visit(target, 0):
+                return None
+        return tuple(steps)
+
+    def _walk_verification(self) -> None:
         """A write reads the pVariables *verified*, as the reference does: a numeric
         value node read on the way (a pVariable, or what a pVariable formula or pValue
         reads in turn) whose value is outside its own min/max, or off its Inc grid,

@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterable
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, Node, as_int,
-                   combine_access, double_to_integer_node, parse_float, parse_int,
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, WRITABLE, Node,
+                   as_int, combine_access, double_to_integer_node, parse_float, parse_int,
                    parse_int64, round_half_away, whole)
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
@@ -43,6 +43,11 @@ class ValueNode(Node):
         self._access_inputs = tuple(t for t in (self._index, self.text("pMin"),
                                                 self.text("pMax"), self.text("pInc"))
                                     if t and t != self.name)
+        #: the bound pointers whose presence bounds this one's access (base_access)
+        self._bound_pointers = tuple(t for t in (self.text("pMin"), self.text("pMax"),
+                                                 self.text("pInc")) if t and t != self.name)
+        #: the nodes a write copies its value to
+        self._copies = tuple(self.texts("pValueCopy"))
         self._indexed: dict[int, tuple[str | None, Any]] = {}
         if self._index:
             # The reference applies no condition to an indexed value: with pIndex,
@@ -159,7 +164,7 @@ class ValueNode(Node):
             self._wrote_node = True
         else:
             self.store.hold(self.name, key, value)
-        for copy in self.texts("pValueCopy"):
+        for copy in self._copies:
             self.nodemap.node(copy).set(value)
 
     def base_access(self) -> str:
@@ -168,8 +173,7 @@ class ValueNode(Node):
             mode = self.inputs_access([self._index])
             if mode != "RW":
                 return mode
-        bounds = [t for t in (self.text("pMin"), self.text("pMax"), self.text("pInc"))
-                  if t and t != self.name]
+        bounds = self._bound_pointers
         if bounds and not self._index:  # an indexed value ignores them (as its conditions)
             mode = self.inputs_presence(bounds)
             if mode != "RW":
@@ -255,10 +259,23 @@ class Integer(ValueNode):
                                                      "pInc"))
 
     def set(self, value: Any) -> None:
-        value = as_int(self, value)
-        self.check_writable()
-        low = self.check_range(value)  # then inc, read only when the bounds passed
-        inc = self.get_inc()
+        if value.__class__ is not int:
+            value = as_int(self, value)
+        self.check_writable_for_bounds()
+        try:
+            name, aspects = self.name, self._aspects
+            low = aspects["min"].get(name, MISSING)
+            high = aspects["max"].get(name, MISSING)
+            inc = aspects["inc"].get(name, MISSING)
+            if low is not MISSING and high is not MISSING and inc is not MISSING:
+                # bounds kept (valid): check_range's comparisons without its calls
+                if value < low or value > high:
+                    self.check_range(value)  # raises, with its message
+            else:
+                low = self.check_range(value)  # then inc, read only when the bounds passed
+                inc = self.get_inc()
+        finally:
+            self.bounds_checked()
         if inc < 1:
             raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
                              f"write an Integer whose increment is not positive")
@@ -312,8 +329,11 @@ class Float(ValueNode):
             raise RangeError(f"{self.name} is a Float: write a number, not "
                              f"{type(value).__name__}")
         value = float(value)
-        self.check_writable()
-        self.check_range(value)
+        self.check_writable_for_bounds()
+        try:
+            self.check_range(value)
+        finally:
+            self.bounds_checked()
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(double_to_integer_node(node, value))
@@ -426,6 +446,7 @@ class Enumeration(ValueNode):
                             for e in self.props.get("EnumEntry", ()) if e.get("Name")]
         self._by_symbol: dict[str, EnumEntry] | None = None
         self._by_value: dict[int, str] | None = None
+        self._entry_of_value: dict[int, EnumEntry] | None = None
         self._entries: tuple[EnumEntry, ...] | None = None
 
     def _collect_dependencies(self) -> Iterable[str]:
@@ -524,16 +545,24 @@ class Enumeration(ValueNode):
     def set(self, value: Any) -> None:
         # Access first, then the entry: the reference refuses a write to a read-only
         # enumeration with AccessError even for an unknown symbol.
-        self.check_writable()
+        if self._constant_access.get(self.name) not in WRITABLE:
+            self.check_writable()
         if isinstance(value, str):
-            entry = self.entry(value)
+            by_symbol = self._by_symbol
+            entry = by_symbol[value] if by_symbol is not None and value in by_symbol \
+                else self.entry(value)
         else:
             number = as_int(self, value)
-            matches = [e for e in self.all_entries() if e.value == number]
-            if not matches:
+            first = self._entry_of_value
+            if first is None:
+                first = self._entry_of_value = {}
+                for candidate in self.all_entries():  # the first entry of a value
+                    first.setdefault(candidate.value, candidate)
+            found = first.get(number)
+            if found is None:
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")
-            entry = matches[0]
-        mode = entry.access()
+            entry = found
+        mode = self._constant_access.get(entry.name) or entry.access()
         if mode == "NI":
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
         if mode == "NA":
