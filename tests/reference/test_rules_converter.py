@@ -347,3 +347,17 @@ def test_automatic_slope_worked_out_is_kept_when_a_bound_becomes_nan() -> None:
     assert _ref_write(ref, "F", _NAN) is None and _our_write(ours, "F", _NAN) is None
     got = facts(ref, ours, "D")
     assert got.min == -500000.0 and math.isnan(got.max)
+
+
+@pytest.mark.parametrize(("inc", "value", "stored"), [
+    (3, 0.0, 2), (3, 1.0, 2), (4, 0.0, 0), (7, 100.0, 106), (3, -5.0, -5)])
+def test_double_into_an_integer_snaps_in_int64(inc: int, value: float, stored: int) -> None:
+    """The Inc grid of an Integer without Min starts at INT64_MIN: the reference snaps
+    a double in int64 arithmetic (the offset ``value - INT64_MIN`` wraps, the division
+    truncates, the result wraps): 0.0 with inc 3 is stored as 2, not 1, and 100.0 with
+    inc 7 as 106, not 99 (the nearest grid points)."""
+    body = (f'<Integer Name="R"><Value>0</Value><Inc>{inc}</Inc></Integer>'
+            '<Float Name="C"><pValue>R</pValue></Float>')
+    ref, ours = both(body)
+    assert _ref_write(ref, "C", value) is None and _our_write(ours, "C", value) is None
+    assert facts(ref, ours, "R").value == stored
