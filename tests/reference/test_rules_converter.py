@@ -361,3 +361,33 @@ def test_double_into_an_integer_snaps_in_int64(inc: int, value: float, stored: i
     ref, ours = both(body)
     assert _ref_write(ref, "C", value) is None and _our_write(ours, "C", value) is None
     assert facts(ref, ours, "R").value == stored
+
+
+# ------------------------------------------------- a double into an Enumeration
+_ENUM = ('<Integer Name="Z"><Value>0</Value></Integer>'
+         '<Enumeration Name="R"><EnumEntry Name="A"><Value>3</Value></EnumEntry>'
+         '<EnumEntry Name="C"><Value>10</Value><NumericValue>{numeric}</NumericValue></EnumEntry>'
+         '<EnumEntry Name="D"><pIsAvailable>Z</pIsAvailable><Value>20</Value></EnumEntry>'
+         "<Value>{value}</Value></Enumeration>")
+_VIA = {"Float": '<Float Name="F"><pValue>R</pValue></Float>',
+        "Converter": ('<Converter Name="F"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO'
+                      "</FormulaFrom><pValue>R</pValue><Slope>Varying</Slope></Converter>")}
+
+
+@pytest.mark.parametrize("via", sorted(_VIA))
+@pytest.mark.parametrize(("numeric", "start", "written", "selected"), [
+    ("10.0", 3, 5.0, "A"), ("10.0", 3, 7.0, "C"), ("10.0", 3, 6.5, "A"),  # a tie: the first
+    ("10.0", 3, 100.0, "C"), ("10.0", 3, 20.0, "C"),      # D (value 20) is not available
+    ("10.0", 10, -100.0, "A"), ("10.0", 10, _NAN, "A"),   # NaN: the first entry
+    ("2.0", 3, 2.4, "C"), ("2.0", 10, 9.0, "A")])         # NumericValue, not Value
+def test_double_into_an_enumeration_selects_the_nearest_available_entry(
+        via: str, numeric: str, start: int, written: float, selected: str) -> None:
+    """Written through a Float's pValue or a Converter, a double selects the available
+    entry whose NumericValue (else Value) is nearest, without a RangeError for a value
+    no entry has (nodemap refused those); the Float/Converter then reads that entry's
+    NumericValue."""
+    ref, ours = both(_ENUM.format(numeric=numeric, value=start) + _VIA[via])
+    assert _ref_write(ref, "F", written) is None and _our_write(ours, "F", written) is None
+    assert facts(ref, ours, "R").value == selected
+    expected = {"A": 3.0, "C": float(numeric)}[selected]
+    assert facts(ref, ours, "F").value == expected
