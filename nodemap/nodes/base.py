@@ -32,6 +32,7 @@ from .definition import Definition, children_by_tag
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..cache import Store
     from ..nodemap import NodeMap
 
 __all__ = ["Node", "parse_int", "parse_int64", "parse_float", "whole", "combine_access",
@@ -465,8 +466,7 @@ class Node:
             # whatever the node is built on and the conditions after it (measured: an RO
             # IntReg then answers RW, a node with ImposedAccessMode RO answers RO, a
             # SwissKnife over an Integer whose pIsAvailable fails answers RW).
-            store.put(name, "access", self.failed_access())
-            store.sticky_access.add(name)  # gone with any invalidation of the node
+            self.keep_failed_access(store)
             store.dynamic += 1
             raise
         if store.volatile == volatile:
@@ -684,6 +684,12 @@ class Node:
         """What this node's access answers after a condition's reading failed while it
         was worked out (see :meth:`access`): RW within ImposedAccessMode."""
         return self._imposed or "RW"
+
+    def keep_failed_access(self, store: Store) -> None:
+        """Keep :meth:`failed_access` as this node's access after a condition's reading
+        failed (see :meth:`access`), until any invalidation of the node."""
+        store.put(self.name, "access", self.failed_access())
+        store.sticky_access.add(self.name)
 
     #: the kind's own limit on its access, applied with ImposedAccessMode after the
     #: conditions (a SwissKnife, an EnumEntry: RO); None: none

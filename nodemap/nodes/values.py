@@ -10,7 +10,7 @@ increment, then write the source and propagate (``pValueCopy`` included).
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, RangeError
@@ -18,6 +18,9 @@ from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, WRITABLE, Node,
                    as_int, combine_access, double_to_integer_node, parse_float, parse_int,
                    parse_int64, round_half_away, whole)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cache import Store
 
 __all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
@@ -610,7 +613,12 @@ class Enumeration(ValueNode):
         implemented entry and NA with no available one, as GenApi reports.  The
         entries are asked last, whatever its own access but NI."""
         self._own_access = None
-        mode = super()._compute_access()
+        kept = self.store.get(self.name, "own access", None)
+        if kept is None:
+            mode = super()._compute_access()
+        else:  # its own conditions failed before: what they left, then the entries
+            mode = kept
+            self.store.dynamic += 1
         if mode == "NI":
             return mode
         self._own_access = mode  # kept if an entry's access fails (failed_access)
@@ -631,6 +639,19 @@ class Enumeration(ValueNode):
         entries were asked (measured: over an RO register RO, with its pIsAvailable 0
         NA); when its own condition failed, RW within ImposedAccessMode."""
         return self._own_access or super().failed_access()
+
+    def keep_failed_access(self, store: Store) -> None:
+        """When its own condition failed, RW within ImposedAccessMode is kept as its own
+        access only: the next access asks the entries again (whose conditions may fail
+        in turn and keep their own access).  Measured: an Enumeration and its entry S0
+        both with a failing pIsImplemented raise on the first access (its own condition)
+        and on the second (S0's); the third answers RW within ImposedAccessMode, and S0
+        answers RO from the second on (tests/reference/test_rules.py)."""
+        if self._own_access is None:
+            store.put(self.name, "own access", super().failed_access())
+            store.sticky_access.add(self.name)
+        else:
+            super().keep_failed_access(store)
 
     def current_entry(self) -> EnumEntry:
         return self.entry(self.get())
