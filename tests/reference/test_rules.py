@@ -334,19 +334,21 @@ def _ours_or_raised(read: Any) -> Any:
 @pytest.mark.parametrize("entry_condition", [True, False])
 @pytest.mark.parametrize("calls", [1, 2, 3])
 @pytest.mark.parametrize("listed", ["entries", "by name"])
+@pytest.mark.parametrize("own", ["pIsImplemented", "pIsAvailable", "pIsLocked"])
 def test_an_enumeration_whose_own_condition_fails_asks_its_entries_again(
-        imposed: str | None, entry_condition: bool, calls: int, listed: str) -> None:
-    """The enumeration's pIsImplemented formula reads a write-only node: its first access
-    read fails on that condition; the next one starts from RW within ImposedAccessMode
-    and still asks its entries, so an entry with the same failing condition makes it
-    fail again (and that entry answers RO from then on); the third answers.  An entry
-    is never asked before (its condition fails when asked on its own, first).  Both
-    sides, same sequence; the enumeration's own errors and access compared call by call
-    (found by the generator, seed 101: Enum13 with its entry S0)."""
+        imposed: str | None, entry_condition: bool, calls: int, listed: str, own: str) -> None:
+    """The enumeration's pIsImplemented (pIsAvailable, pIsLocked) formula reads a
+    write-only node: its first access read fails on that condition; the next one starts
+    from RW within ImposedAccessMode and still asks its entries, so an entry with the
+    same failing condition makes it fail again (and that entry answers RO from then
+    on); the third answers.  The first read never reaches the entries (the entry's
+    condition fails when it is asked on its own).  Both sides, same sequence; the
+    enumeration's errors and access compared call by call (found by the generator,
+    seed 101: Enum13 with its entry S0)."""
     condition = "<pIsImplemented>K</pIsImplemented>"
     body = (f'<IntReg Name="W">{reg(0x100, "WO", 1)}</IntReg>'
             '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
-            '</IntSwissKnife><Enumeration Name="E">' + condition
+            f'</IntSwissKnife><Enumeration Name="E"><{own}>K</{own}>'
             + (f"<ImposedAccessMode>{imposed}</ImposedAccessMode>" if imposed else "")
             + '<EnumEntry Name="S0">' + (condition if entry_condition else "")
             + '<Value>0</Value></EnumEntry><EnumEntry Name="S1"><Value>1</Value></EnumEntry>'
