@@ -567,7 +567,14 @@ class Enumeration(ValueNode):
             return self._by_symbol[symbol]
         except KeyError:
             raise RangeError(f"{self.name} has no entry {symbol!r}; entries: "
-                             f"{', '.join(self.entries())}") from None
+                             f"{self._declared_symbols()}") from None
+
+    def _declared_symbols(self) -> str:
+        """Every entry's symbol, for an error message: without asking their access (an
+        entry's condition may fail, and the reference does not ask it there: measured,
+        an entry whose pIsLocked fails answers its first access read with that error
+        even after a read of a value no entry has)."""
+        return ", ".join(entry.symbolic for entry in self.all_entries())
 
     def entries(self) -> list[str]:
         """Symbolic names of implemented entries."""
@@ -591,7 +598,7 @@ class Enumeration(ValueNode):
         if symbolic is not None:
             return symbolic
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
-                         f"entries ({', '.join(self.entries())})")
+                         f"entries ({self._declared_symbols()})")
 
     def numeric(self) -> int:
         return self.get_int()

@@ -383,6 +383,25 @@ def test_an_enumeration_whose_own_condition_fails_asks_its_entries_again(
     assert mine_entries[1][1] == "RO"
 
 
+@pytest.mark.parametrize("condition", ["pIsLocked", "pIsAvailable", "pIsImplemented"])
+def test_a_value_no_entry_has_does_not_ask_the_entries_access(condition: str) -> None:
+    """An Enumeration holding a value none of its entries has: the read fails (a generic
+    error in the reference, our RangeError) without asking the entries' access, so an
+    entry whose condition fails still raises that error when the entries are listed
+    next (found by the generator, seed 101: Enum13 = 99 with S1's pIsLocked failing;
+    nodemap asked every entry's access to word its error message)."""
+    body = (f'<IntReg Name="W">{reg(0x100, "WO", 1)}</IntReg>'
+            '<IntSwissKnife Name="K"><pVariable Name="V">W</pVariable><Formula>V+1</Formula>'
+            '</IntSwissKnife><Enumeration Name="E"><EnumEntry Name="S0"><Value>0</Value>'
+            f'</EnumEntry><EnumEntry Name="S1"><{condition}>K</{condition}><Value>1</Value>'
+            "</EnumEntry><Value>99</Value></Enumeration>")
+    ref, ours = both(body)
+    got = facts(ref, ours, "E")   # access, value, int value, ..., entries: in that order
+    assert got.access == "RW"
+    assert isinstance(got.value, oracle.Raised) and got.value.error == "Error"
+    assert isinstance(got.entries, oracle.Raised) and got.entries.error == "AccessError"
+
+
 @pytest.mark.parametrize("read", ["value", "int_value"])
 def test_failed_value_reads_of_an_enumeration_count_as_failed_access_reads(read: str) -> None:
     """A value read asks the access first: two failed value reads leave the entry with
