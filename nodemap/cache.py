@@ -44,7 +44,7 @@ read of :attr:`Store.values` on the hot path (a lookup, never a write).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .regcache import CachedRegisters
 
@@ -77,7 +77,7 @@ class Store:
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions")
+                 "registers", "failed_conditions", "bytes_at")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -91,6 +91,9 @@ class Store:
             aspect: {} for aspect in ("access", "min", "max", "inc", "int", "verified")}
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
+        #: ``bytes_at(span)``: the valid cached bytes of ``span``, or None (the dict's own
+        #: lookup: the compiled register reads call it on every uncached read)
+        self.bytes_at: Callable[[Span], bytes | None] = self._bytes.get
         #: span → registers whose current results were read from it
         self._readers: dict[Span, set[str]] = {}
         #: register → the span it last read (to drop when the register is invalidated)
@@ -158,10 +161,6 @@ class Store:
         table[name] = value
 
     # -- register bytes -------------------------------------------------------------------
-
-    def bytes_at(self, span: Span) -> bytes | None:
-        """The valid cached bytes of ``span``, or None."""
-        return self._bytes.get(span)
 
     def keep_bytes(self, name: str, span: Span, data: bytes) -> None:
         """Cache ``data`` as the bytes of ``span``, read (or written) by register ``name``."""

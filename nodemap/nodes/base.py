@@ -169,6 +169,13 @@ class Node:
         self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
+        #: the value worked out now, without looking in the store first (the caller
+        #: did: :meth:`get`, ``Feature.value``, a formula's variables), and kept there
+        #: as :meth:`_evaluate_value` keeps it; compiled into one closure on first use
+        #: (:meth:`_compile_value`).  A kind whose ``get`` is its own (no store value)
+        #: evaluates through it.
+        self.evaluate_value: Callable[[], Any] = \
+            self._first_evaluation if type(self).get is Node.get else self.get
         #: the child elements by tag: for building only (:meth:`built` drops them)
         self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
         #: what the description says, read once (frozen)
@@ -856,7 +863,24 @@ class Node:
         value = self._values.get(self.name, MISSING)
         if value is not MISSING:
             return value
-        return self._evaluate_value()
+        return self.evaluate_value()
+
+    def _first_evaluation(self) -> Any:
+        """:attr:`evaluate_value` before it is compiled: compile it (once what it reads
+        is known) and evaluate."""
+        compiled = self._compile_value()
+        if compiled is None:  # not yet: the generic path resolves what it reads
+            return self._evaluate_value()
+        self.evaluate_value = compiled
+        return compiled()
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        """This node's whole value evaluation as one closure doing what
+        :meth:`_evaluate_value` does (cycle guard, access check, inputs, the volatile
+        rule, the store put) with what the definition fixes worked out once; None when
+        it cannot be compiled yet (it is asked again on the next evaluation).  Kinds
+        with a compiled path override this; the default is the generic path."""
+        return self._evaluate_value
 
     def _evaluate_value(self) -> Any:
         """``evaluate("value", self._compute_value)``, specialised for the value: the
@@ -943,13 +967,20 @@ def double_to_integer_node(target: "Node", value: float) -> int:
         return number  # no grid to move to: the write itself reports the problem
     if not isinstance(inc, int) or inc <= 1:
         return number
-    # C's truncating division: an offset under min keeps its quotient (measured: NaN
-    # stored as INT64_MIN under min = INT64_MIN + 3, inc 4, snaps up to min)
-    offset = number - low
+    # In int64, as the reference computes it: the offset from min wraps (0 - INT64_MIN
+    # is INT64_MIN), the division truncates (an offset under min keeps its quotient),
+    # the result wraps.  Measured: NaN (INT64_MIN) under min = INT64_MIN + 3, inc 4,
+    # snaps up to min; 0.0 into min INT64_MIN, inc 3 is stored as 2.
+    offset = _int64(number - low)
     steps = abs(offset) // inc * (1 if offset >= 0 else -1)
     if 2 * (offset - steps * inc) > inc:
         steps += 1
-    return int(low + steps * inc)
+    return _int64(low + steps * inc)
+
+
+def _int64(value: int) -> int:
+    """``value`` wrapped to int64 (two's complement)."""
+    return ((value - INT64_MIN) & 0xFFFFFFFFFFFFFFFF) + INT64_MIN
 
 
 def as_int(node: Node, value: Any) -> int:

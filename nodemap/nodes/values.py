@@ -195,12 +195,78 @@ class ValueNode(Node):
             target = self.nodemap.node(self._pvalue)
             # numeric(): an Enumeration source gives its integer, not its symbolic name;
             # for every other kind numeric() is get(), called directly
-            read = self._target_read = target.get if type(target).numeric is Node.numeric \
-                else target.numeric
+            read = self._target_read = self._reader(target)
         return self.convert(read())
+
+    def _reader(self, target: Node) -> Callable[[], Any]:
+        """How this node reads its pValue node (see _compute_value)."""
+        return target.get if type(target).numeric is Node.numeric else target.numeric
 
     def convert(self, raw: Any) -> Any:
         return raw
+
+    def _first_evaluation(self) -> Any:
+        """Evaluate the generic way first (it builds the pValue node after the access
+        check, as every evaluation did), then compile."""
+        value = self._evaluate_value()
+        compiled = self._compile_value()
+        if compiled is not None:
+            self.evaluate_value = compiled
+        return value
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        """A value read through its pValue node (not indexed) as one closure: the cycle
+        guard, the access check, the pValue's value (one store lookup when valid, its
+        ``evaluate_value`` on a miss; an Enumeration's number through ``numeric``), the
+        conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
+        unless the volatile counter moved.  None until the first evaluation resolved the
+        pValue node; the generic path for the other sources."""
+        if self._index or not self._pvalue:
+            return self._evaluate_value
+        read = self._target_read
+        if read is None:
+            return None
+        nm = self.nodemap
+        target = nm.node(self._pvalue)
+        plain = read == target.get  # numeric() is get(): a store lookup first
+        name, target_name, store, values = self.name, target.name, self.store, self._values
+        values_get = values.get
+        constant_access_get, check = self._constant_access.get, self.check_readable
+        active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
+        convert = self.convert
+        own = type(self).convert
+        as_int, as_float = own is Integer.convert, own is Float.convert
+        as_bool = own is Boolean.convert
+        on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
+
+        def evaluate() -> Any:
+            if marker in active:
+                raise cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    check()
+                if plain:
+                    raw = values_get(target_name, MISSING)
+                    if raw is MISSING:
+                        raw = target.evaluate_value()
+                else:
+                    raw = read()
+                if as_int:
+                    value = raw if raw.__class__ is int else convert(raw)
+                elif as_float:
+                    value = raw if raw.__class__ is float else float(raw)
+                elif as_bool:
+                    value = True if raw == on else False if raw == off else convert(raw)
+                else:
+                    value = convert(raw)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return evaluate
 
     def finish_write(self) -> None:
         """The write is done: what depends on this node goes stale.  When it wrote a
@@ -292,6 +358,12 @@ class Float(ValueNode):
     kind = "Float"
     integer = False
 
+    def _reader(self, target: Node) -> Callable[[], Any]:
+        # an Enumeration pValue reads as its entry's NumericValue (else Value), measured
+        if isinstance(target, Enumeration):
+            return target.double_value
+        return super()._reader(target)
+
     def _empty(self) -> float:
         return 0.0
 
@@ -337,6 +409,8 @@ class Float(ValueNode):
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(double_to_integer_node(node, value))
+        elif isinstance(node, Enumeration):
+            self.write_source(node.nearest_entry(value))
         else:
             self.write_source(value)
         self.finish_write()
@@ -457,6 +531,23 @@ class Enumeration(ValueNode):
             if element.get("Name"):
                 yield f"EnumEntry_{self.name}_{element.get('Name')}"
 
+    def nearest_entry(self, value: float) -> str:
+        """The symbol of the available entry whose numeric value (NumericValue, else
+        Value) is nearest ``value``: what a double written into this Enumeration
+        through a Float's pValue or a Converter selects in the reference (ties and NaN:
+        the first such entry; measured).  NI/NA entries are not candidates."""
+        best: EnumEntry | None = None
+        distance = 0.0
+        for entry in self.all_entries():
+            if entry.access() in ("NA", "NI"):
+                continue
+            gap = abs(entry.numeric_value - value)
+            if best is None or gap < distance:
+                best, distance = entry, gap
+        if best is None:
+            raise AccessError(f"{self.name}: no entry is available to take {value}")
+        return best.symbolic
+
     def all_entries(self) -> tuple[EnumEntry, ...]:
         """Every entry node (built on first use, then kept: the set never changes)."""
         entries = self._entries
@@ -501,6 +592,15 @@ class Enumeration(ValueNode):
 
     def numeric(self) -> int:
         return self.get_int()
+
+    def double_value(self) -> float:
+        """The current entry's NumericValue (its Value when it has none): what a Float
+        or a Converter reads through its pValue (measured on the reference)."""
+        number = self.get_int()
+        for entry in self.all_entries():   # the first entry of a value names it
+            if entry.value == number:
+                return entry.numeric_value
+        return float(number)
 
     #: its access before the entries were asked, while they are (see failed_access)
     _own_access: str | None = None
