@@ -451,6 +451,13 @@ class Converter(_FormulaNode):
         return self.convert_from(target.get())
 
     def _compile_value(self) -> Callable[[], Any] | None:
+        try:
+            over_enumeration = (self._target or self.target()).kind == "Enumeration"
+        except NodeMapError:
+            over_enumeration = True   # the general path raises it, in its order
+        if over_enumeration:
+            # an entry's number, not its name, goes into TO (_compute_value)
+            return self._evaluate_value
         return self.terms.evaluator(self.formula_from, target=self.target_name,
                                     generic=self.convert_from) or self._evaluate_value
 
