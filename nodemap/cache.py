@@ -44,8 +44,6 @@ read of :attr:`Store.values` on the hot path (a lookup, never a write).
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import repeat
 from typing import Any, Callable, Iterable
 
 from .regcache import CachedRegisters
@@ -411,21 +409,28 @@ class Store:
         if pending:
             # A dropped span stays in the span index (self._index) until a write meets
             # it there (Store.written pops what is left of it) or it is cached again
-            # (the index moves it): the index is only a way to find candidates.  The
-            # spans, their bytes and their readers go by C-level maps, not a loop.
+            # (the index moves it): the index is only a way to find candidates.
             everything: "set[str] | frozenset[str]" = stale
+            pop_span, pop_bytes, pop_readers = span_of.pop, self._bytes.pop, \
+                self._readers.pop
             while pending:
-                spans = list(filter(None, map(span_of.pop, pending, repeat(None))))
-                deque(map(self._bytes.pop, spans, repeat(None)), maxlen=0)
-                readers: set[str] = set().union(
-                    *filter(None, map(self._readers.pop, spans, repeat(None))))
+                others = []
+                for register in pending:
+                    span = pop_span(register, None)
+                    if span is None:
+                        continue
+                    pop_bytes(span, None)
+                    readers = pop_readers(span, None)
+                    if readers is not None and not readers <= everything:
+                        others.append(readers)
                 pending = frozenset()
-                for reader in readers - everything:
-                    if reader not in everything:
-                        more = self.closure(reader) - everything
-                        everything = everything | more
-                        extra |= more
-                        pending = pending | _common(more, span_of)
+                for readers in others:
+                    for reader in readers - everything:
+                        if reader not in everything:
+                            more = self.closure(reader) - everything
+                            everything = everything | more
+                            extra |= more
+                            pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
         values = self.values

@@ -89,9 +89,32 @@ def _element(tag: bytes, *, named: bool, isk: bool = False, exclude: bytes = b""
 
 _GROUP_TAGS = rb"<Group" + _GROUP_ATTR + rb"*+" + _S + rb"*+>|</Group" + _S + rb"*+>"
 
+
+def _plain(head: bytes, same: bytes) -> bytes:
+    """An element (after ``head``, up to its end tag ``same``) with no comment, CDATA
+    section or PI in it and no ``<EnumEntry`` below it."""
+    return (head + _ATTR + rb"*+" + _S + rb"*+(?:/>|>[^<]*+(?:(?:</(?!" + same + _S +
+            rb"*+>)|<(?!EnumEntry[ \t\r\n/>])(?=[A-Za-z_]))[^<]*+)*+</" + same + _S + rb"*+>)")
+
+
+#: An Enumeration whose structure the top-level pass checks while it walks it (one pass
+#: instead of two): a Name first, then only whitespace, EnumEntry children with a Name
+#: first and other children, none holding an EnumEntry, a comment, CDATA or a PI.  Then
+#: every ``<EnumEntry`` in its text opens one of its entries, whose names one cheap
+#: search finds (:data:`_ENTRY_NAME`).  Any other Enumeration is matched as any element
+#: and its children scanned apart (:func:`_named_children`).
+_ENUMERATION = (
+    rb"<Enumeration" + _S + rb"++Name" + _S + rb"*+=" + _S +
+    rb'*+"(?P<enumeration>[^"<&\t\r\n]++)"' + _ATTR + rb"*+" + _S + rb"*+>(?:" + _S + rb"++|" +
+    _plain(rb"<EnumEntry" + _S + rb"++Name" + _S + rb"*+=" + _S + rb'*+"[^"<&\t\r\n]*+"',
+           b"EnumEntry") + rb"|" +
+    _plain(rb"<(?!EnumEntry[ \t\r\n/>])(?P<child>" + _TAG + rb")", rb"(?P=child)") +
+    rb")*+</Enumeration" + _S + rb"*+>")
+
 # The scan's expressions, compiled by :func:`_compile` on the first scan (about 9 ms of
 # regular-expression compilation kept off ``import nodemap``).
 _TOP: re.Pattern[bytes]
+_ENTRY_NAME: re.Pattern[bytes]
 _NAMED_CHILD: dict[bytes, re.Pattern[bytes]]
 _ROOT: re.Pattern[bytes]
 _ROOT_END: re.Pattern[bytes]
@@ -105,13 +128,17 @@ _compiled = False
 
 
 def _compile() -> None:
-    global _TOP, _NAMED_CHILD, _ROOT, _ROOT_END, _START_TAG, _NAME_ATTR, _EMPTY_NAME
+    global _TOP, _ENTRY_NAME, _NAMED_CHILD, _ROOT, _ROOT_END, _START_TAG, _NAME_ATTR, _EMPTY_NAME
     global _GROUP_TAG, _XMLNS, _DECLARATION, _compiled
-    #: top level: (gap, element, tag, name, isk); gaps hold whitespace, comments, PIs and
+    #: top level: (gap, element, checked Enumeration's name, its last child's tag, tag, name,
+    #: isk) (see _ENUMERATION_NAME); gaps hold whitespace, comments, PIs and
     #: Group tags (a Group the gap does not take is no element either: fallback); the last matches are the gap before the end (element empty).  Every
     #: byte is in a match unless the scan met something it does not understand.
-    _TOP = re.compile(rb"((?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+)(?:(" +
-                      _element(_TAG, named=True, isk=True, exclude=b"Group") + rb")|\Z)")
+    _TOP = re.compile(rb"((?:" + _MISC + rb"|" + _GROUP_TAGS + rb")*+)(?:(" + _ENUMERATION +
+                      rb"|" + _element(_TAG, named=True, isk=True, exclude=b"Group") +
+                      rb")|\Z)")
+    _ENTRY_NAME = re.compile(rb"<EnumEntry" + _S + rb"++Name" + _S + rb"*+=" + _S +
+                             rb'*+"([^"<&\t\r\n]*+)"')
     #: the named ``tag`` children of an element, each with the siblings before it, and
     #: the siblings after the last: (siblings, last sibling's tag, child, name)
     _NAMED_CHILD = {tag: re.compile(rb"((?:" + _MISC + rb"|" +
@@ -200,7 +227,7 @@ class LazyIndex:
         self.tags = tags
         #: name → where its element is (see _Place)
         self._where = where
-        #: the top-level pass's matches: (gap before, element text, tag, name, isk); kept
+        #: the top-level pass's matches: (gap before, element text, ...: see _TAG_OF); kept
         #: whole (the element texts are parsed from here, and freeing them is not free)
         self._found = found
         #: the top-level elements' names ("" when unnamed or a StructReg), to place the
@@ -429,13 +456,18 @@ def _scan(data: bytes) -> LazyIndex:
     if b"Group" in gaps or b"Group" in b"".join(tail):
         _check_groups([*map(_FIRST, found), *reversed(tail)])
     # tags and names decoded in one C-level call each (names hold no newline)
-    tags = b"\n".join(map(_THIRD, found)).decode("ascii").split("\n") if found else []
-    names = b"\n".join(map(_FOURTH, found)).decode("utf-8").split("\n") if found else []
+    tags = b"\n".join(map(_TAG_OF, found)).decode("ascii").split("\n") if found else []
+    names = b"\n".join(map(_NAME_OF, found)).decode("utf-8").split("\n") if found else []
+    # the Enumerations the pass checked (their tag and name are in their own groups)
+    checked = _positions(tags, frozenset(("",)))
+    for i in checked:
+        tags[i] = "Enumeration"
+        names[i] = found[i][_ENUMERATION_NAME].decode("utf-8")
     # the elements that need more than their name: unnamed ones, and those that declare
     # nodes inside them (in document order, where their nested names go)
     special = _positions(tags, _ALWAYS_SCANNED)
-    if b"".join(map(_FIFTH, found)):      # rare: a register holding an IntSwissKnife
-        special.extend(i for i, isk in enumerate(map(_FIFTH, found))
+    if b"".join(map(_ISK, found)):        # rare: a register holding an IntSwissKnife
+        special.extend(i for i, isk in enumerate(map(_ISK, found))
                        if isk and tags[i] in _NESTING_REGISTERS)
     if "" in names:
         special.extend(i for i, name in enumerate(names) if not name)
@@ -467,7 +499,12 @@ def _scan(data: bytes) -> LazyIndex:
         index_tags[name] = tag
         expected += 1
         if tag == "Enumeration":
-            for child in _named_children(text, b"EnumEntry"):
+            if found[i][_ENUMERATION_NAME]:   # checked by the top-level pass
+                entries = b"\n".join(_ENTRY_NAME.findall(text)).decode("utf-8").split("\n") \
+                    if b"<EnumEntry" in text else []
+            else:
+                entries = _named_children(text, b"EnumEntry")
+            for child in entries:
                 nested = f"EnumEntry_{name}_{child}"
                 index_tags[nested] = "EnumEntry"
                 where[nested] = (i, "EnumEntry", child, -1)
@@ -487,6 +524,10 @@ def _scan(data: bytes) -> LazyIndex:
 
 
 _FIRST, _SECOND, _THIRD, _FOURTH, _FIFTH = (itemgetter(i) for i in range(5))
+#: the top-level pass's groups: gap, element text, a checked Enumeration's name, its last
+#: child's tag, then any other element's tag, name and IntSwissKnife flag
+_ENUMERATION_NAME = 2
+_TAG_OF, _NAME_OF, _ISK = itemgetter(4), itemgetter(5), itemgetter(6)
 
 
 def _positions(items: list[str], wanted: frozenset[str]) -> list[int]:

@@ -576,7 +576,12 @@ class Node:
             if not pointer:
                 return None, None, None
             read = nm.reader(pointer)
-            return nodes[pointer], read, getattr(read, "cached_name", None)
+            cached = getattr(read, "cached_name", None)
+            node = nodes[pointer]
+            if cached is not None and node is not None and node.name == cached:
+                # a node whose number is its value: on a miss its get(), called directly
+                read = node.get
+            return node, read, cached
 
         impl_node, impl_read, impl_name = condition(pointers[0])
         avail_node, avail_read, avail_name = condition(pointers[1])
@@ -962,13 +967,20 @@ def double_to_integer_node(target: "Node", value: float) -> int:
         return number  # no grid to move to: the write itself reports the problem
     if not isinstance(inc, int) or inc <= 1:
         return number
-    # C's truncating division: an offset under min keeps its quotient (measured: NaN
-    # stored as INT64_MIN under min = INT64_MIN + 3, inc 4, snaps up to min)
-    offset = number - low
+    # In int64, as the reference computes it: the offset from min wraps (0 - INT64_MIN
+    # is INT64_MIN), the division truncates (an offset under min keeps its quotient),
+    # the result wraps.  Measured: NaN (INT64_MIN) under min = INT64_MIN + 3, inc 4,
+    # snaps up to min; 0.0 into min INT64_MIN, inc 3 is stored as 2.
+    offset = _int64(number - low)
     steps = abs(offset) // inc * (1 if offset >= 0 else -1)
     if 2 * (offset - steps * inc) > inc:
         steps += 1
-    return int(low + steps * inc)
+    return _int64(low + steps * inc)
+
+
+def _int64(value: int) -> int:
+    """``value`` wrapped to int64 (two's complement)."""
+    return ((value - INT64_MIN) & 0xFFFFFFFFFFFFFFFF) + INT64_MIN
 
 
 def as_int(node: Node, value: Any) -> int:

@@ -441,9 +441,23 @@ class Converter(_FormulaNode):
     def _compute_value(self) -> Any:
         if self._constant_access.get(self.name) not in READABLE:
             self.check_readable()
-        return self.convert_from((self._target or self.target()).get())
+        target = self._target or self.target()
+        if target.kind == "Enumeration":
+            # a Converter reads the entry's NumericValue (else Value), an IntConverter
+            # the entry's Value (measured)
+            double_value = getattr(target, "double_value", None)
+            raw = target.numeric() if self.integer or double_value is None else double_value()
+            return self.convert_from(raw)
+        return self.convert_from(target.get())
 
     def _compile_value(self) -> Callable[[], Any] | None:
+        try:
+            over_enumeration = (self._target or self.target()).kind == "Enumeration"
+        except NodeMapError:
+            over_enumeration = True   # the general path raises it, in its order
+        if over_enumeration:
+            # an entry's number, not its name, goes into TO (_compute_value)
+            return self._evaluate_value
         return self.terms.evaluator(self.formula_from, target=self.target_name,
                                     generic=self.convert_from) or self._evaluate_value
 
@@ -546,7 +560,9 @@ class Converter(_FormulaNode):
         target = self.target()
         if target.kind == "Integer" and isinstance(raw, float):
             raw = double_to_integer_node(target, raw)
-        elif target.kind in ("Enumeration", "Boolean") and isinstance(raw, float):
+        elif target.kind == "Enumeration" and hasattr(target, "nearest_entry"):
+            raw = target.nearest_entry(float(raw))   # the nearest available entry
+        elif target.kind == "Boolean" and isinstance(raw, float):
             raw = round_half_away(raw)
         # The target's write invalidates what a change of this converter reaches: this
         # converter is one of the target's dependents (ValueNode.finish_write)

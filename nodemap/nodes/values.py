@@ -195,9 +195,12 @@ class ValueNode(Node):
             target = self.nodemap.node(self._pvalue)
             # numeric(): an Enumeration source gives its integer, not its symbolic name;
             # for every other kind numeric() is get(), called directly
-            read = self._target_read = target.get if type(target).numeric is Node.numeric \
-                else target.numeric
+            read = self._target_read = self._reader(target)
         return self.convert(read())
+
+    def _reader(self, target: Node) -> Callable[[], Any]:
+        """How this node reads its pValue node (see _compute_value)."""
+        return target.get if type(target).numeric is Node.numeric else target.numeric
 
     def convert(self, raw: Any) -> Any:
         return raw
@@ -355,6 +358,12 @@ class Float(ValueNode):
     kind = "Float"
     integer = False
 
+    def _reader(self, target: Node) -> Callable[[], Any]:
+        # an Enumeration pValue reads as its entry's NumericValue (else Value), measured
+        if isinstance(target, Enumeration):
+            return target.double_value
+        return super()._reader(target)
+
     def _empty(self) -> float:
         return 0.0
 
@@ -400,6 +409,8 @@ class Float(ValueNode):
         node, _ = self.source()
         if node is not None and node.kind == "Integer":
             self.write_source(double_to_integer_node(node, value))
+        elif isinstance(node, Enumeration):
+            self.write_source(node.nearest_entry(value))
         else:
             self.write_source(value)
         self.finish_write()
@@ -520,6 +531,23 @@ class Enumeration(ValueNode):
             if element.get("Name"):
                 yield f"EnumEntry_{self.name}_{element.get('Name')}"
 
+    def nearest_entry(self, value: float) -> str:
+        """The symbol of the available entry whose numeric value (NumericValue, else
+        Value) is nearest ``value``: what a double written into this Enumeration
+        through a Float's pValue or a Converter selects in the reference (ties and NaN:
+        the first such entry; measured).  NI/NA entries are not candidates."""
+        best: EnumEntry | None = None
+        distance = 0.0
+        for entry in self.all_entries():
+            if entry.access() in ("NA", "NI"):
+                continue
+            gap = abs(entry.numeric_value - value)
+            if best is None or gap < distance:
+                best, distance = entry, gap
+        if best is None:
+            raise AccessError(f"{self.name}: no entry is available to take {value}")
+        return best.symbolic
+
     def all_entries(self) -> tuple[EnumEntry, ...]:
         """Every entry node (built on first use, then kept: the set never changes)."""
         entries = self._entries
@@ -564,6 +592,15 @@ class Enumeration(ValueNode):
 
     def numeric(self) -> int:
         return self.get_int()
+
+    def double_value(self) -> float:
+        """The current entry's NumericValue (its Value when it has none): what a Float
+        or a Converter reads through its pValue (measured on the reference)."""
+        number = self.get_int()
+        for entry in self.all_entries():   # the first entry of a value names it
+            if entry.value == number:
+                return entry.numeric_value
+        return float(number)
 
     #: its access before the entries were asked, while they are (see failed_access)
     _own_access: str | None = None

@@ -294,8 +294,27 @@ def test_what_the_scan_leaves_to_the_full_parse() -> None:
             '<IntSwissKnife Name="Off"><pVariable Name="X">A</pVariable><Formula>X</Formula>'
             '</IntSwissKnife><StructEntry Name="Bit"><Bit>0</Bit></StructEntry></StructReg>' + ok,
             int_reg("R", 0, extra='<pInvalidator>A</pInvalidator>') + ok]
+    # Enumerations: the top-level pass checks the plain ones and reads their entries with
+    # one search; others (an entry below a child, in a comment, CDATA, an entry's Name not
+    # plain, a self-closing entry) are scanned apart: the same answer either way
+    entry = '<EnumEntry Name="On"><Value>1</Value></EnumEntry>'
+    fast += [f'<Enumeration Name="E">{entry}<EnumEntry Name="Off"/><Value>1</Value>'
+             "</Enumeration>" + ok,
+             f'<Enumeration Name="E"><ToolTip><EnumEntry Name="Deep"/></ToolTip>{entry}'
+             "<Value>1</Value></Enumeration>" + ok,
+             f'<Enumeration Name="E"><!-- <EnumEntry Name="Ghost"/> -->{entry}'
+             "<Value>1</Value></Enumeration>" + ok,
+             f'<Enumeration Name="E">{entry}<ToolTip><![CDATA[<EnumEntry Name="C">]]></ToolTip>'
+             "<Value>1</Value></Enumeration>" + ok,
+             f'<Enumeration Name="E" Comment="x">\n {entry}\n</Enumeration>' + ok,
+             '<Enumeration Name="E"><EnumEntry Name="A"><EnumEntryX Name="B"/></EnumEntry>'
+             "</Enumeration>" + ok]
     for body in fast:
         assert compare(description(body)) == "fast", body
+    # an entity in an entry's Name: left to the full parse
+    body = (f'<Enumeration Name="E">{entry.replace("On", "O&amp;n")}<Value>1</Value>'
+            "</Enumeration>" + ok)
+    assert compare(description(body)) == "fallback"
 
 
 def test_the_node_map_parses_the_whole_document_only_when_asked() -> None:

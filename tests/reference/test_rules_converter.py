@@ -347,3 +347,47 @@ def test_automatic_slope_worked_out_is_kept_when_a_bound_becomes_nan() -> None:
     assert _ref_write(ref, "F", _NAN) is None and _our_write(ours, "F", _NAN) is None
     got = facts(ref, ours, "D")
     assert got.min == -500000.0 and math.isnan(got.max)
+
+
+@pytest.mark.parametrize(("inc", "value", "stored"), [
+    (3, 0.0, 2), (3, 1.0, 2), (4, 0.0, 0), (7, 100.0, 106), (3, -5.0, -5)])
+def test_double_into_an_integer_snaps_in_int64(inc: int, value: float, stored: int) -> None:
+    """The Inc grid of an Integer without Min starts at INT64_MIN: the reference snaps
+    a double in int64 arithmetic (the offset ``value - INT64_MIN`` wraps, the division
+    truncates, the result wraps): 0.0 with inc 3 is stored as 2, not 1, and 100.0 with
+    inc 7 as 106, not 99 (the nearest grid points)."""
+    body = (f'<Integer Name="R"><Value>0</Value><Inc>{inc}</Inc></Integer>'
+            '<Float Name="C"><pValue>R</pValue></Float>')
+    ref, ours = both(body)
+    assert _ref_write(ref, "C", value) is None and _our_write(ours, "C", value) is None
+    assert facts(ref, ours, "R").value == stored
+
+
+# ------------------------------------------------- a double into an Enumeration
+_ENUM = ('<Integer Name="Z"><Value>0</Value></Integer>'
+         '<Enumeration Name="R"><EnumEntry Name="A"><Value>3</Value></EnumEntry>'
+         '<EnumEntry Name="C"><Value>10</Value><NumericValue>{numeric}</NumericValue></EnumEntry>'
+         '<EnumEntry Name="D"><pIsAvailable>Z</pIsAvailable><Value>20</Value></EnumEntry>'
+         "<Value>{value}</Value></Enumeration>")
+_VIA = {"Float": '<Float Name="F"><pValue>R</pValue></Float>',
+        "Converter": ('<Converter Name="F"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO'
+                      "</FormulaFrom><pValue>R</pValue><Slope>Varying</Slope></Converter>")}
+
+
+@pytest.mark.parametrize("via", sorted(_VIA))
+@pytest.mark.parametrize(("numeric", "start", "written", "selected"), [
+    ("10.0", 3, 5.0, "A"), ("10.0", 3, 7.0, "C"), ("10.0", 3, 6.5, "A"),  # a tie: the first
+    ("10.0", 3, 100.0, "C"), ("10.0", 3, 20.0, "C"),      # D (value 20) is not available
+    ("10.0", 10, -100.0, "A"), ("10.0", 10, _NAN, "A"),   # NaN: the first entry
+    ("2.0", 3, 2.4, "C"), ("2.0", 10, 9.0, "A")])         # NumericValue, not Value
+def test_double_into_an_enumeration_selects_the_nearest_available_entry(
+        via: str, numeric: str, start: int, written: float, selected: str) -> None:
+    """Written through a Float's pValue or a Converter, a double selects the available
+    entry whose NumericValue (else Value) is nearest, without a RangeError for a value
+    no entry has (nodemap refused those); the Float/Converter then reads that entry's
+    NumericValue."""
+    ref, ours = both(_ENUM.format(numeric=numeric, value=start) + _VIA[via])
+    assert _ref_write(ref, "F", written) is None and _our_write(ours, "F", written) is None
+    assert facts(ref, ours, "R").value == selected
+    expected = {"A": 3.0, "C": float(numeric)}[selected]
+    assert facts(ref, ours, "F").value == expected
