@@ -7,6 +7,7 @@ tests/reference/test_rules.py whose helpers it uses.
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 
@@ -391,3 +392,22 @@ def test_double_into_an_enumeration_selects_the_nearest_available_entry(
     assert facts(ref, ours, "R").value == selected
     expected = {"A": 3.0, "C": float(numeric)}[selected]
     assert facts(ref, ours, "F").value == expected
+
+
+@pytest.mark.parametrize("slope", ["Increasing", "Decreasing", "Automatic"])
+def test_converter_over_an_enumeration_has_bounds_from_dbl_max(slope: str) -> None:
+    """An Enumeration read as a double has the bounds ±DBL_MAX: a Converter over one
+    with a derived slope converts those (TO/2: ±DBL_MAX/2); a value no entry has makes
+    the Converter's read fail, as the Enumeration's own read does."""
+    body = ('<Enumeration Name="E"><EnumEntry Name="A"><Value>0</Value>'
+            "<NumericValue>0.5</NumericValue></EnumEntry><Value>{value}</Value></Enumeration>"
+            '<Converter Name="C"><FormulaTo>FROM*2</FormulaTo><FormulaFrom>TO/2</FormulaFrom>'
+            f"<pValue>E</pValue><Slope>{slope}</Slope></Converter>")
+    ref, ours = both(body.format(value=0))
+    got = facts(ref, ours, "C")
+    half = sys.float_info.max / 2
+    # a declared Decreasing slope takes min from the target's max, whatever the formula
+    expected = (half, -half) if slope == "Decreasing" else (-half, half)
+    assert (got.min, got.max, got.value) == (*expected, 0.25)
+    ref, ours = both(body.format(value=99))
+    assert isinstance(facts(ref, ours, "C").value, oracle.Raised)
