@@ -44,9 +44,7 @@ read of :attr:`Store.values` on the hot path (a lookup, never a write).
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import repeat
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .regcache import CachedRegisters
 
@@ -79,7 +77,7 @@ class Store:
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions")
+                 "registers", "failed_conditions", "bytes_at")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -93,6 +91,9 @@ class Store:
             aspect: {} for aspect in ("access", "min", "max", "inc", "int", "verified")}
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
+        #: ``bytes_at(span)``: the valid cached bytes of ``span``, or None (the dict's own
+        #: lookup: the compiled register reads call it on every uncached read)
+        self.bytes_at: Callable[[Span], bytes | None] = self._bytes.get
         #: span → registers whose current results were read from it
         self._readers: dict[Span, set[str]] = {}
         #: register → the span it last read (to drop when the register is invalidated)
@@ -160,10 +161,6 @@ class Store:
         table[name] = value
 
     # -- register bytes -------------------------------------------------------------------
-
-    def bytes_at(self, span: Span) -> bytes | None:
-        """The valid cached bytes of ``span``, or None."""
-        return self._bytes.get(span)
 
     def keep_bytes(self, name: str, span: Span, data: bytes) -> None:
         """Cache ``data`` as the bytes of ``span``, read (or written) by register ``name``."""
@@ -412,21 +409,28 @@ class Store:
         if pending:
             # A dropped span stays in the span index (self._index) until a write meets
             # it there (Store.written pops what is left of it) or it is cached again
-            # (the index moves it): the index is only a way to find candidates.  The
-            # spans, their bytes and their readers go by C-level maps, not a loop.
+            # (the index moves it): the index is only a way to find candidates.
             everything: "set[str] | frozenset[str]" = stale
+            pop_span, pop_bytes, pop_readers = span_of.pop, self._bytes.pop, \
+                self._readers.pop
             while pending:
-                spans = list(filter(None, map(span_of.pop, pending, repeat(None))))
-                deque(map(self._bytes.pop, spans, repeat(None)), maxlen=0)
-                readers: set[str] = set().union(
-                    *filter(None, map(self._readers.pop, spans, repeat(None))))
+                others = []
+                for register in pending:
+                    span = pop_span(register, None)
+                    if span is None:
+                        continue
+                    pop_bytes(span, None)
+                    readers = pop_readers(span, None)
+                    if readers is not None and not readers <= everything:
+                        others.append(readers)
                 pending = frozenset()
-                for reader in readers - everything:
-                    if reader not in everything:
-                        more = self.closure(reader) - everything
-                        everything = everything | more
-                        extra |= more
-                        pending = pending | _common(more, span_of)
+                for readers in others:
+                    for reader in readers - everything:
+                        if reader not in everything:
+                            more = self.closure(reader) - everything
+                            everything = everything | more
+                            extra |= more
+                            pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
         values = self.values

@@ -102,7 +102,7 @@ class Feature:
         node = self._node or self.node
         with self._lock:
             try:
-                return node.get()
+                return node.evaluate_value()  # it missed: no second store lookup
             except NodeMapError as exc:
                 raise exc.locate(feature=self.name)   # unless a deeper feature is known
             except RecursionError:

@@ -1017,6 +1017,9 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
     are evaluated eagerly, the others only when chosen: a chain of N ternaries costs its
     position in the chain, not N.  A condition comparing a variable with a constant is
     inlined (one C call)."""
+    switch = _switch(tree, integer, conv)
+    if switch is not None:
+        return switch
     cond = tree.cond
     t, o = _piece(tree.then, integer), _piece(tree.otherwise, integer)
     if integer:
@@ -1054,16 +1057,22 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
     return (_F, lambda v: ft(v) if c(v) != 0 else fo(v), True)
 
 
-def _compile(tree: Node, integer: bool) -> Fn:
-    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH).  Every variable
-    is converted once per call (int64 or double) before the closures run, so they read
-    ``v[name]`` directly; evaluating every occurrence eagerly converted each of them
-    anyway, so the same values are refused."""
+def _compile(tree: Node, integer: bool) -> tuple[Fn, Fn]:
+    """Turn a tree into nested closures (depth is bounded by MAX_DEPTH): (the evaluator,
+    its body).  Every variable is converted once per call (int64 or double) before the
+    body runs, so its closures read ``v[name]`` directly; evaluating every occurrence
+    eagerly converted each of them anyway, so the same values are refused.  The body
+    alone takes values converted already (see :attr:`Formula.body`)."""
     conv: Callable[[Any], Any] = _int64_of if integer else float
     piece = _piece(tree, integer)
     if integer:
         piece = _wrapped(piece, conv)
     inner = _as_fn(piece, conv)
+    return _converting(inner, tree, integer), inner
+
+
+def _converting(inner: Fn, tree: Node, integer: bool) -> Fn:
+    """``inner`` behind the conversion of every variable of ``tree`` (int64 or double)."""
     names = tuple(sorted(_names(tree)))
     if not names:
         return inner
@@ -1088,6 +1097,140 @@ def _compile(tree: Node, integer: bool) -> Fn:
                 else _int64_of(x)
         return inner(converted)
     return int64s
+
+
+#: the most literals a lookup table is built for (vendor multiplexers: a few dozen)
+MAX_TABLE = 256
+
+
+def _tests_only(tree: Node, name: str, literals: set[Any]) -> bool:
+    """Whether ``tree`` is a test of variable ``name`` against integer literals only
+    (``=``, ``<>``, ``||``, ``&&`` of such), collecting the literals."""
+    if isinstance(tree, Binary):
+        if tree.op in ("||", "&&"):
+            return _tests_only(tree.left, name, literals) and \
+                _tests_only(tree.right, name, literals)
+        if tree.op in ("=", "<>"):
+            left, right = tree.left, tree.right
+            if isinstance(left, Number) and isinstance(right, Name):
+                left, right = right, left
+            if isinstance(left, Name) and left.name == name and \
+                    isinstance(right, Number) and right.value == right.value:  # not NaN
+                literals.add(right.value)
+                return True
+    return False
+
+
+def _test(tree: Node, value: Any) -> bool:
+    """A test of :func:`_tests_only` for the variable equal to ``value`` (None: equal to
+    none of the literals)."""
+    assert isinstance(tree, Binary)
+    if tree.op == "||":
+        return _test(tree.left, value) or _test(tree.right, value)
+    if tree.op == "&&":
+        return _test(tree.left, value) and _test(tree.right, value)
+    side = tree.right if isinstance(tree.right, Number) else tree.left
+    assert isinstance(side, Number)
+    literal = side.value
+    equal = value is not None and value == literal
+    return equal if tree.op == "=" else not equal
+
+
+def _tested_name(tree: Node) -> str | None:
+    """The variable a test (``S = 1``, ``(S = 1) || ...``) compares, if it is one."""
+    while isinstance(tree, Binary) and tree.op in ("||", "&&"):
+        tree = tree.left
+    if isinstance(tree, Binary) and tree.op in ("=", "<>"):
+        for side in (tree.left, tree.right):
+            if isinstance(side, Name):
+                return side.name
+    return None
+
+
+def _switch_shape(tree: Node, name: str, literals: set[Any], integer: bool) -> bool:
+    """Whether ``tree`` is ternaries whose conditions test ``name`` against literals
+    (collected), down to branches that cannot raise."""
+    if isinstance(tree, Ternary) and _tests_only(tree.cond, name, set()):
+        _tests_only(tree.cond, name, literals)
+        return _switch_shape(tree.then, name, literals, integer) and \
+            _switch_shape(tree.otherwise, name, literals, integer)
+    return not _may_raise(tree, integer)
+
+
+def _switch(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece | None:
+    """A chain of ternaries choosing by the value of one variable compared with
+    literals (Basler's selector multiplexers, ``(S = 0) ? A : ((S = 1) ? B : C)``,
+    with ``||`` groups) as one table lookup: literal → the branch it reaches, and one
+    branch for every other value (every ``=`` false, every ``<>`` true).  Only when no
+    branch can raise: the reference evaluates every branch, which is visible only when
+    one raises.  None for any other ternary."""
+    name = _tested_name(tree.cond)
+    literals: set[Any] = set()
+    if name is None or not _switch_shape(tree, name, literals, integer) or \
+            not 2 <= len(literals) <= MAX_TABLE:
+        return None
+    entries: dict[int, tuple[bool, Any]] = {}
+
+    def entry(value: Any) -> tuple[bool, Any]:
+        node: Node = tree
+        while isinstance(node, Ternary) and _tests_only(node.cond, name, set()):
+            node = node.then if _test(node.cond, value) else node.otherwise
+        found = entries.get(id(node))
+        if found is None:
+            piece = _piece(node, integer)
+            if integer:
+                piece = _wrapped(piece, conv)
+            found = entries[id(node)] = (True, piece[1]) if piece[0] == _K else \
+                (False, _as_fn(piece, conv))
+        return found
+
+    table = {literal: entry(literal) for literal in literals}
+    other = entry(None)
+    get = table.get
+
+    def switch(v: Values) -> Any:
+        constant, branch = get(v[name], other)
+        return branch if constant else branch(v)
+    return (_F, switch, True)
+
+
+def _chooser(tree: Node, name: str, literals: set[Any]) -> bool:
+    """Whether ``tree`` chooses a constant by tests of ``name`` only: a constant (a tree
+    without variables: ``5``, ``-7``), or ``test ? chooser : chooser`` (a selector's
+    multiplexer of addresses)."""
+    if not _names(tree):
+        return True
+    if isinstance(tree, Ternary):
+        return _tests_only(tree.cond, name, literals) and \
+            _chooser(tree.then, name, literals) and _chooser(tree.otherwise, name, literals)
+    return False
+
+
+def _lookup_table(tree: Node, body: Fn) -> tuple[dict[int, Any], Any] | None:
+    """For an integer formula of one variable that only chooses a literal by comparing
+    the variable with literals (``(S = 0) ? 0x40 : ((S = 1) ? 0x44 : 0)``, nested and
+    with ``||`` chains, as vendors write multiplexers): the table literal → result, and
+    the result for every other value.  Exact: for a value outside the literals every
+    test is false, so all such values take one path; each entry is what ``body``
+    gives.  None for any other formula (or one whose evaluation raises)."""
+    names = _names(tree)
+    if len(names) != 1 or not isinstance(tree, Ternary):
+        return None
+    (name,) = names
+    literals: set[int] = set()
+    if not _chooser(tree, name, literals) or len(literals) > MAX_TABLE:
+        return None
+    if any(k.__class__ is not int or not _I64_MIN <= k <= _I64_MAX for k in literals):
+        return None
+    other = next(k for k in (max(literals) + 1, min(literals) - 1, 0) if k not in literals)
+    if not _I64_MIN <= other <= _I64_MAX:
+        return None
+    try:
+        table = {k: body({name: k}) for k in literals}
+        default = body({name: other})
+    except Exception:
+        return None
+    return table, default
 
 
 def _names(tree: Node) -> frozenset[str]:
@@ -1128,6 +1271,18 @@ class Formula:
     lenient: bool = False
     _fn: Callable[[Values], int | float] = attrs.field(repr=False, eq=False, alias="fn",
                                                        default=None)
+    #: the evaluator without the conversion of the variables: called with every variable
+    #: already an int64 (integer mode: an ``int`` in range) or a ``float`` (double mode),
+    #: it gives what calling the formula gives, and raises what the formula would raise
+    #: only as a Python exception (not a FormulaError: call the formula again for that).
+    #: None for a lenient integer formula (evaluated in double, then rounded).
+    body: Callable[[Values], int | float] | None = attrs.field(repr=False, eq=False,
+                                                               default=None)
+    #: for an integer formula of one variable that only chooses a literal by testing the
+    #: variable against literals: (table literal → result, result for any other int64)
+    #: — what :attr:`body` gives, looked up (see ``_lookup_table``); else None
+    table: tuple[dict[int, Any], Any] | None = attrs.field(repr=False, eq=False,
+                                                          default=None)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:
@@ -1155,13 +1310,15 @@ def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula
             f"functions, which the GenICam reference refuses; evaluating it in double and "
             f"rounding the result half away from zero"), stacklevel=2)
         tree_f, _ = _parse(text, False, node, int_names=True)
-        inner = _compile(tree_f, False)
+        inner, _ = _compile(tree_f, False)
 
         def rounded(v: Values) -> int:
             return _round_to_int64(inner(v))
         fn: Callable[[Values], int | float] = rounded
+        body = None
         tree = tree_f
     else:
-        fn = _compile(tree, integer)
+        fn, body = _compile(tree, integer)
+    table = _lookup_table(tree, body) if integer and body is not None else None
     return Formula(text=text, integer=integer, variables=_names(tree), ast=tree,
-                   node=node, lenient=lenient, fn=fn)
+                   node=node, lenient=lenient, fn=fn, body=body, table=table)

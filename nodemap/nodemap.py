@@ -298,6 +298,8 @@ class NodeMap:
                     value = values.get(name, MISSING)
                     if value is not MISSING:
                         return value
+                    node = nodes.get(name)  # numeric() is get(): it missed already
+                    return (node or node_fn(name)).evaluate_value()
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
 

@@ -81,3 +81,100 @@ def test_inlined_comparisons_give_one_or_zero(op: str, fn, integer: bool) -> Non
                                    (f"(A + 1) {op} 0", fn(a + 1, 0))):
                 result = compile_formula(text, integer=integer)(values)
                 assert result == (one if expected else zero) and type(result) is type(one), text
+
+
+# -- multiplexers of literals: a lookup table (Formula.table) --------------------------
+
+TABLE_FORMULAS = [
+    "((SEL1 = 0)? 0x70104 :((SEL1 = 1)? 0x70124 :0xffffffff))",
+    "((((SEL1 = 0)||(SEL1 = 1))||((SEL1 = 2)||(SEL1 = 3)))?(((SEL1 = 0)||(SEL1 = 1))?"
+    "((SEL1 = 0)? 0x40608 : 0x40628 ):((SEL1 = 2)? 0x40648 : 0x40668 )):"
+    "(((SEL1 = 4)||(SEL1 = 5))?((SEL1 = 4)? 0x40688 : 0x406A8):0))",
+    "(SEL1 <> 3) ? ((SEL1 = 1) ? 5 : 6) : -7",
+    "((SEL1 = 1) && (SEL1 <> 2)) ? 9 : ((2 = SEL1) ? 0x7FFFFFFFFFFFFFFF : -0x8000)",
+    "(SEL1 = 1) ? (2 + 3) : -(4)",
+]
+
+
+@pytest.mark.parametrize("text", TABLE_FORMULAS)
+def test_a_multiplexer_of_literals_is_a_table_giving_what_the_formula_gives(text: str) -> None:
+    from nodemap.formula import compile_formula
+
+    formula = compile_formula(text, integer=True)
+    assert formula.table is not None
+    table, other = formula.table
+    probes = sorted(set(table) | {-1, 0, 1, 2, 3, 4, 5, 6, 7, 100, -(1 << 63), (1 << 63) - 1})
+    for value in probes:
+        assert table.get(value, other) == formula({"SEL1": value}), value
+
+
+@pytest.mark.parametrize("text", [
+    "(S = 1) ? S : 3",             # a result that is the variable
+    "(S > 1) ? 2 : 3",             # an order test: values outside the literals differ
+    "(S = 1) ? 10 / S : 3",        # a result computed (it could raise)
+    "(S = 1) ? T : 3",             # two variables
+    "S + 1",
+    "(S = 1) ? 2 : (S = 1) ? 3 : 4",   # (S = 1 ? 2 : S = 1) ? 3 : 4: a condition that chooses
+    "(S = 1) ? 2 : 1 / 0",         # raises for every S
+])
+def test_other_formulas_get_no_table(text: str) -> None:
+    from nodemap.formula import compile_formula
+
+    assert compile_formula(text, integer=True).table is None
+    assert compile_formula(text, integer=False).table is None
+
+
+# -- ternary chains over one variable as one table lookup (formula._switch) -----------
+
+_LEAVES = ["7", "-3", "T", "(T & 0xFF) >> 2", "S + T", "0xFFFFFFFF", "T * 2"]
+
+
+@st.composite
+def _switches(draw: st.DrawFn, depth: int = 0) -> str:
+    """``(tests of S) ? branch : branch`` chains, branches being chains or leaves."""
+    if depth >= 3 or (depth and draw(st.booleans())):
+        return draw(st.sampled_from(_LEAVES))
+    literals = draw(st.lists(st.integers(-2, 6), min_size=1, max_size=3))
+    ops = [draw(st.sampled_from(["=", "=", "<>"])) for _ in literals]
+    tests = [f"(S {op} {k})" if draw(st.booleans()) else f"({k} {op} S)"
+             for op, k in zip(ops, literals)]
+    joiner = draw(st.sampled_from([" || ", " && "]))
+    then = draw(_switches(depth + 1))
+    otherwise = draw(_switches(depth + 1))
+    return f"(({joiner.join(tests)}) ? ({then}) : ({otherwise}))"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_switches(), integer=st.booleans(),
+       s=st.integers(-3, 7) | st.sampled_from([-(1 << 63), (1 << 63) - 1]),
+       t=st.integers(-(1 << 40), 1 << 40) | st.sampled_from([(1 << 63) - 1]))
+def test_a_ternary_chain_over_one_variable_gives_what_the_ternaries_give(
+        text: str, integer: bool, s: int, t: int) -> None:
+    import nodemap.formula as formula_module
+
+    values = {"S": s if integer else s / 2, "T": t}
+    switched = compile_formula(text, integer=integer)
+    original = formula_module._switch
+    formula_module._switch = lambda *args: None  # the ternaries one by one
+    try:
+        plain = compile_formula(text, integer=integer)
+    finally:
+        formula_module._switch = original
+
+    def outcome(formula: object) -> object:
+        try:
+            result = formula(values)  # type: ignore[operator]
+        except FormulaError as exc:
+            return ("raises", str(exc))
+        return (type(result).__name__, result)
+
+    assert outcome(switched) == outcome(plain), text
+
+
+def test_a_chain_with_a_branch_that_can_raise_stays_eager() -> None:
+    from nodemap.formula import _parse, _switch
+
+    tree, _ = _parse("(S = 0) ? 1 : ((S = 1) ? 2 : (10 / S))", True, "N")
+    assert _switch(tree, True, int) is None  # type: ignore[arg-type]
+    with pytest.raises(FormulaError):
+        compile_formula("(S = 1) ? 2 : ((S = 2) ? 3 : (10 / S))", integer=True)({"S": 0})

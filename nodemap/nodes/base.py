@@ -169,6 +169,13 @@ class Node:
         self._access_marker = (name, "access")
         #: the cycle guard's marker of this node's value evaluation
         self._value_marker = (name, "value")
+        #: the value worked out now, without looking in the store first (the caller
+        #: did: :meth:`get`, ``Feature.value``, a formula's variables), and kept there
+        #: as :meth:`_evaluate_value` keeps it; compiled into one closure on first use
+        #: (:meth:`_compile_value`).  A kind whose ``get`` is its own (no store value)
+        #: evaluates through it.
+        self.evaluate_value: Callable[[], Any] = \
+            self._first_evaluation if type(self).get is Node.get else self.get
         #: the child elements by tag: for building only (:meth:`built` drops them)
         self.props: Mapping[str, list[etree._Element]] = children_by_tag(element, parent)
         #: what the description says, read once (frozen)
@@ -569,7 +576,12 @@ class Node:
             if not pointer:
                 return None, None, None
             read = nm.reader(pointer)
-            return nodes[pointer], read, getattr(read, "cached_name", None)
+            cached = getattr(read, "cached_name", None)
+            node = nodes[pointer]
+            if cached is not None and node is not None and node.name == cached:
+                # a node whose number is its value: on a miss its get(), called directly
+                read = node.get
+            return node, read, cached
 
         impl_node, impl_read, impl_name = condition(pointers[0])
         avail_node, avail_read, avail_name = condition(pointers[1])
@@ -851,7 +863,24 @@ class Node:
         value = self._values.get(self.name, MISSING)
         if value is not MISSING:
             return value
-        return self._evaluate_value()
+        return self.evaluate_value()
+
+    def _first_evaluation(self) -> Any:
+        """:attr:`evaluate_value` before it is compiled: compile it (once what it reads
+        is known) and evaluate."""
+        compiled = self._compile_value()
+        if compiled is None:  # not yet: the generic path resolves what it reads
+            return self._evaluate_value()
+        self.evaluate_value = compiled
+        return compiled()
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        """This node's whole value evaluation as one closure doing what
+        :meth:`_evaluate_value` does (cycle guard, access check, inputs, the volatile
+        rule, the store put) with what the definition fixes worked out once; None when
+        it cannot be compiled yet (it is asked again on the next evaluation).  Kinds
+        with a compiled path override this; the default is the generic path."""
+        return self._evaluate_value
 
     def _evaluate_value(self) -> Any:
         """``evaluate("value", self._compute_value)``, specialised for the value: the

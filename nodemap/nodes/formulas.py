@@ -91,6 +91,7 @@ class FormulaTerms:
         constants = self.constants
         expressions = tuple(self.expressions)
         evaluate = self.evaluate
+        finish = self.finish
 
         def run(extra_value: Any = None) -> Any:
             values = dict(constants) if constants else {}
@@ -101,20 +102,192 @@ class FormulaTerms:
                     value = store_values.get(cached_name, MISSING)
                     if value is MISSING:
                         node = built.get(cached_name)
-                        value = reader() if node is None else node.get()
+                        value = reader() if node is None else node.evaluate_value()
                 else:
                     value = reader()
                 if used:
                     values[name] = int(value) if value is True or value is False else value
             for name, expression in expressions:
                 values[name] = evaluate(expression, values)
-            try:
-                return formula(values)
-            except FormulaError:
-                raise
-            except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError):
-                return evaluate(formula, values)  # raises, naming the formula
+            return finish(formula, values)
         return run
+
+    def finish(self, formula: Formula, values: dict[str, Any]) -> Any:
+        """``formula`` over ``values`` (the variables as read): what it raises is a
+        FormulaError naming the formula."""
+        try:
+            return formula(values)
+        except FormulaError:
+            raise
+        except (KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError):
+            return self.evaluate(formula, values)  # raises, naming the formula
+
+    def evaluator(self, formula: Formula, *, target: str | None = None,
+                  generic: Callable[[Any], Any] | None = None) -> Callable[[], Any] | None:
+        """The owner's whole value evaluation, compiled into one closure: what
+        :meth:`Node._evaluate_value` does around ``_compute_value`` (the cycle guard,
+        the access check, the result kept unless the volatile counter moved) with the
+        variables read as :meth:`runner`'s plan reads them (every pVariable in name
+        order; a valid value by one store lookup, a miss by the node's
+        ``evaluate_value``), each converted as it is read (int64 or double, inlined),
+        and the formula's body called directly.  Anything out of the ordinary (a value
+        the inlined conversion does not take, an error) goes the general way, so the
+        same result or error comes out.  With ``target`` (a Converter: ``TO`` = its
+        pValue's value), a pValue value the inlined conversion does not take is
+        converted by ``generic``.  None (not compiled) for a formula with
+        Expressions."""
+        if self.expressions:
+            return None
+        owner = self.owner
+        integer = self.integer
+        constants: dict[str, Any] = {}
+        for key, constant in self.constants.items():
+            if constant.__class__ is int and INT64_MIN <= constant <= INT64_MAX:
+                constants[key] = constant if integer else float(constant)
+            elif constant.__class__ is float and not integer:
+                constants[key] = constant
+            else:  # converted by the formula on every call: the general way
+                return None
+        name, store, values = owner.name, owner.store, owner.store.values
+        values_get, built_get = values.get, owner.nodemap._nodes.get
+        constant_access_get, check = owner.store.constant_access.get, owner.check_readable
+        active, cycle_error, marker = owner.nodemap.active, owner.nodemap.cycle_error, \
+            owner._value_marker
+        needed = formula.variables
+        plan = tuple((variable, self.readers[variable], variable in needed,
+                      getattr(self.readers[variable], "cached_name", None))
+                     for variable in sorted(self.readers))
+        body = formula.body
+        finish = self.finish
+        to_int64 = _to_int64
+        low, high = INT64_MIN, INT64_MAX
+        target_node: list[Node] = []  # the pValue node, once built
+        if target is None and len(plan) == 1 and plan[0][2] and plan[0][3] is not None \
+                and body is not None:
+            # one variable, a node's value (most IntSwissKnife: a selector's multiplexer)
+            ((only, only_reader, _, plain),) = plan
+            only_name: str = str(plain)
+            run_body: Callable[[dict[str, Any]], Any] = body
+            # a multiplexer of literals: its results looked up (Formula.table); the
+            # table's results are int64 already
+            table_get, other = (formula.table[0].get, formula.table[1]) \
+                if formula.table is not None and not constants and \
+                formula.variables == {only} else (None, None)
+
+            def evaluate_one() -> Any:
+                if marker in active:
+                    raise cycle_error(marker)
+                before = store.volatile
+                active[marker] = None
+                try:
+                    if constant_access_get(name) not in READABLE:
+                        check()
+                    x = values_get(only_name, MISSING)
+                    if x is MISSING:
+                        node = built_get(only_name)
+                        x = only_reader() if node is None else node.evaluate_value()
+                    if table_get is not None and x.__class__ is int and low <= x <= high:
+                        result = table_get(x, other)  # what the body gives, looked up
+                    elif integer:
+                        v = dict(constants) if constants else {}
+                        if x.__class__ is int and low <= x <= high:
+                            v[only] = x
+                            try:
+                                result = run_body(v)
+                            except Exception:
+                                result = finish(formula, v)  # raises as the formula raises
+                        else:
+                            v[only] = int(x) if x is True or x is False else x
+                            result = finish(formula, v)
+                        if result.__class__ is not int or not low <= result <= high:
+                            result = to_int64(result)
+                    else:
+                        v = dict(constants) if constants else {}
+                        try:
+                            v[only] = x if x.__class__ is float else float(x)
+                        except Exception:
+                            v[only] = x
+                            result = finish(formula, v)  # the formula's conversion says why
+                        else:
+                            try:
+                                result = run_body(v)
+                            except Exception:
+                                result = finish(formula, v)
+                        result = float(result)
+                finally:
+                    active.pop(marker, None)
+                if store.volatile == before:
+                    values[name] = result
+                return result
+            return evaluate_one
+
+        def evaluate() -> Any:
+            if marker in active:
+                raise cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    check()
+                v = dict(constants) if constants else {}
+                slow = body is None
+                direct = False
+                if target is not None:
+                    raw = values_get(target, MISSING)
+                    if raw is MISSING:
+                        if not target_node:
+                            target_node.append(owner.target())  # type: ignore[attr-defined]
+                        raw = target_node[0].evaluate_value()
+                    if raw.__class__ is int and low <= raw <= high:
+                        v["TO"] = raw if integer else float(raw)
+                    elif raw.__class__ is float and not integer:
+                        v["TO"] = raw
+                    else:  # a value the inlined conversion does not take
+                        direct = True
+                if direct:
+                    result = generic(raw)  # type: ignore[misc]
+                else:
+                    for variable, reader, used, cached_name in plan:
+                        if cached_name is not None:
+                            x = values_get(cached_name, MISSING)
+                            if x is MISSING:
+                                node = built_get(cached_name)
+                                x = reader() if node is None else node.evaluate_value()
+                        else:
+                            x = reader()
+                        if used:
+                            if integer:
+                                if x.__class__ is int:
+                                    if not low <= x <= high:
+                                        slow = True
+                                elif x is True or x is False:
+                                    x = int(x)
+                                else:
+                                    slow = True
+                            elif x.__class__ is not float:
+                                try:
+                                    x = float(x)
+                                except Exception:
+                                    slow = True  # the formula's conversion says why
+                            v[variable] = x
+                    if slow:
+                        result = finish(formula, v)
+                    else:
+                        try:
+                            result = body(v)  # type: ignore[misc]
+                        except Exception:
+                            result = finish(formula, v)  # raises as the formula raises
+                if integer:
+                    if result.__class__ is not int or not low <= result <= high:
+                        result = to_int64(result)
+                else:
+                    result = float(result)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = result
+            return result
+        return evaluate
 
     def evaluate(self, formula: Formula, values: dict[str, Any]) -> Any:
         try:
@@ -161,6 +334,9 @@ class SwissKnife(_FormulaNode):
         if self._constant_access.get(self.name) not in READABLE:
             self.check_readable()
         return self.result(self._run())
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        return self.terms.evaluator(self.formula) or self._evaluate_value
 
     def result(self, value: Any) -> Any:
         return float(value)
@@ -273,6 +449,17 @@ class Converter(_FormulaNode):
             raw = target.numeric() if self.integer or double_value is None else double_value()
             return self.convert_from(raw)
         return self.convert_from(target.get())
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        try:
+            over_enumeration = (self._target or self.target()).kind == "Enumeration"
+        except NodeMapError:
+            over_enumeration = True   # the general path raises it, in its order
+        if over_enumeration:
+            # an entry's number, not its name, goes into TO (_compute_value)
+            return self._evaluate_value
+        return self.terms.evaluator(self.formula_from, target=self.target_name,
+                                    generic=self.convert_from) or self._evaluate_value
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()

@@ -19,6 +19,7 @@ import struct
 import sys
 from typing import Any, Callable, Iterable, Literal, NoReturn
 
+from ..cache import MISSING
 from ..errors import AccessError, NodeMapError, PortError, ProtocolError, RangeError, XmlError
 from ..loader import localname
 from .base import (INT64_MAX, INT64_MIN, READABLE, WRITABLE, Node, as_int, combine_access,
@@ -79,8 +80,6 @@ class RegisterNode(Node):
         self._cachable = self.caching != "NoCache"
         #: the node map's connected ports by name (a dict it never replaces)
         self._ports = self.nodemap._ports
-        #: the compiled uncached read (see :meth:`_compile_read`), built on first use
-        self._read: Callable[[], Any] | None = None
 
     def _collect_dependencies(self) -> Iterable[str]:
         yield from super()._collect_dependencies()
@@ -136,10 +135,13 @@ class RegisterNode(Node):
             address += value if value.__class__ is int else \
                 whole(value, f"{self.where()}: the address term from {where}")
         if not 0 <= address < ADDRESS_SPACE:
-            raise XmlError(f"{self.where()}: its address works out to {_hex(address)}, outside "
-                           f"the 64-bit address space [0, 0xFFFFFFFFFFFFFFFF] (check Address, "
-                           f"pAddress, pIndex and the nodes they name)")
+            raise self._address_error(address)
         return address
+
+    def _address_error(self, address: int) -> XmlError:
+        return XmlError(f"{self.where()}: its address works out to {_hex(address)}, outside "
+                        f"the 64-bit address space [0, 0xFFFFFFFFFFFFFFFF] (check Address, "
+                        f"pAddress, pIndex and the nodes they name)")
 
     def length(self) -> int:
         length = self._fixed_length
@@ -365,6 +367,106 @@ class RegisterNode(Node):
             return value
         return read_cached
 
+    def _compile_dynamic(self, layout: tuple[bool, int, int | None] | None,
+                         decode: Callable[[bytes], Any]) -> Callable[[], Any] | None:
+        """The whole read of a register at a varying address (``pAddress``, an inline
+        IntSwissKnife, ``pIndex``) of a fixed length, compiled once: the access check,
+        the address under the cycle guard (a term naming a node whose number is its
+        value is one store lookup when valid, its ``evaluate_value`` on a miss), the
+        span checked, its bytes from the store or one port read (kept unless the
+        volatile counter moved), the decode (``layout``: an integer's, inlined; else
+        ``decode``) and the value kept as :meth:`read_bytes` and the generic read keep
+        them.  None when the length is not fixed and valid (the generic read then)."""
+        length = self._fixed_length
+        fewest, most = self.LENGTHS
+        if length is None or not max(fewest, 1) <= length <= most:
+            return None
+        nm = self.nodemap
+        name, store, values = self.name, self.store, self._values
+        values_get, built_get = values.get, nm._nodes.get
+        constant_access_get, check = self._constant_access.get, self.check_readable
+        active, cycle_error, marker = nm.active, nm.cycle_error, (self.name, "address")
+        own = self.where()
+        terms = tuple((f"{own}: the address term from {where}", term,
+                       getattr(term, "cached_name", None))
+                      for where, term in self._address_terms)
+        constant = self._constant_address
+        cachable = self._cachable
+        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        ports_get, port_name = self._ports.get, self.port_name
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        address_error, checked = self._address_error, self._checked
+        from_bytes, byteorder = int.from_bytes, self.byteorder
+        signed, shift, mask = layout if layout is not None else (False, 0, None)
+        inline = layout is not None
+        space = ADDRESS_SPACE
+        single = len(terms) == 1 and terms[0][2] is not None
+        # one term naming a node whose number is its value (a pAddress: most of them)
+        term_where, only_term, plain = terms[0] if terms else ("", _no_term, None)
+        term_name: str = plain or ""
+
+        def read_dynamic() -> Any:
+            if constant_access_get(name) not in READABLE:
+                check()
+            before = store.volatile
+            if marker in active:
+                raise cycle_error(marker)
+            active[marker] = None
+            try:
+                if single:
+                    value = values_get(term_name, MISSING)
+                    if value is MISSING:
+                        node = built_get(term_name)
+                        value = only_term() if node is None else node.evaluate_value()
+                    address = constant + (value if value.__class__ is int
+                                          else whole(value, term_where))
+                else:
+                    address = constant
+                    for where, term, cached_name in terms:
+                        if cached_name is not None:
+                            value = values_get(cached_name, MISSING)
+                            if value is MISSING:
+                                node = built_get(cached_name)
+                                value = term() if node is None else node.evaluate_value()
+                        else:
+                            value = term()
+                        address += value if value.__class__ is int else whole(value, where)
+                if not 0 <= address < space:
+                    raise address_error(address)
+                if address + length > space:
+                    checked(address, length)  # raises, saying where the bytes end
+            finally:
+                active.pop(marker, None)
+            key = (port_name, address, length)
+            data = bytes_at(key) if cachable else None
+            if data is not None:
+                read_from(name, key)
+            else:
+                port = ports_get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
+                if cachable and store.volatile == before:
+                    keep_bytes(name, key, data)
+                else:
+                    store.volatile += 1
+            if not inline:
+                value = decode(data)
+            elif mask is None:
+                value = from_bytes(data, byteorder, signed=signed)
+            else:
+                value = (from_bytes(data, byteorder) >> shift) & mask
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return read_dynamic
+
     def _compile_int_read(self, signed: bool, shift: int, mask: int | None
                           ) -> Callable[[], int]:
         """:meth:`_compile_read` for a cachable register at a constant span holding an
@@ -373,9 +475,11 @@ class RegisterNode(Node):
         constant_access, check = self._constant_access, self.check_readable
         key = self._static_key
         assert key is not None and self._cachable
-        fetch = self._fetcher()
+        address, length = key[1], key[2]
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
+        ports_get, port_name = self._ports.get, self.port_name
+        port_read, failed, reply = self._port_read, self._read_failed, self._reply
 
         def read_int() -> int:
             kept = True
@@ -384,8 +488,17 @@ class RegisterNode(Node):
                 check()
                 kept = store.volatile == before  # see _compile_read
             data = bytes_at(key)
-            if data is None:
-                data = fetch()
+            if data is None:  # the port read of _fetcher, inlined
+                port = ports_get(port_name)
+                if port is None:
+                    data = port_read(address, length)  # raises, saying what to connect
+                else:
+                    try:
+                        data = port.read(address, length)
+                    except (NodeMapError, OSError) as exc:
+                        failed(address, exc)
+                    if data.__class__ is not bytes or len(data) != length:
+                        data = reply(data, address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
@@ -426,6 +539,10 @@ class RegisterNode(Node):
         nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
+
+
+def _no_term() -> int:
+    return 0
 
 
 def _hex(number: int) -> str:
@@ -473,22 +590,21 @@ class IntReg(RegisterNode):
     def _bits(self) -> int:
         return 8 * self.length()
 
-    def get(self) -> int:
-        value: int | None = self._values.get(self.name)
-        if value is not None:
-            return value
-        read = self._read
-        if read is None:
-            layout = self._int_layout() if self._cachable else None
-            read = self._read = self._compile_read(self._decoder()) if layout is None \
-                else self._compile_int_read(*layout)
-        return read()
+    def _compile_value(self) -> Callable[[], Any]:
+        """The compiled read (:meth:`_compile_int_read` at a constant span,
+        :meth:`_compile_dynamic` at a varying one, else :meth:`_compile_read`)."""
+        layout = self._int_layout()
+        if self._static_key is not None:
+            if layout is not None and self._cachable:
+                return self._compile_int_read(*layout)
+            return self._compile_read(self._decoder())
+        return self._compile_dynamic(layout, self.decode) or self._compile_read(self.decode)
 
     def _int_layout(self) -> tuple[bool, int, int | None] | None:
-        """(signed, shift, mask or None) of the integer at a constant span, for the
+        """(signed, shift, mask or None) of the integer of a fixed length, for the
         decode inlined in the compiled read; None: decode through :meth:`decode`."""
-        key = self._static_key
-        return None if key is None else (self.signed or key[2] >= 8, 0, None)
+        length = self._fixed_length
+        return None if length is None else (self.signed or length >= 8, 0, None)
 
     def _decoder(self) -> Callable[[bytes], int]:
         """``decode`` with what the definition fixes worked out once."""
@@ -579,7 +695,7 @@ class MaskedIntReg(IntReg):
         return super().get_max()
 
     def _int_layout(self) -> tuple[bool, int, int | None] | None:
-        if self._static_key is None or self.signed:
+        if self._fixed_length is None or self.signed:
             return None
         try:
             shift, width = self.field()
@@ -635,22 +751,19 @@ class FloatReg(RegisterNode):
             raise XmlError(f"{self.where()}: a FloatReg is 4 or 8 bytes, not {length}")
         return ("<" if self.little else ">") + ("f" if length == 4 else "d")
 
-    def get(self) -> float:
-        value: float | None = self._values.get(self.name)
-        if value is not None:
-            return value
-        read = self._read
-        if read is None:
-            read = self._read_checked  # a varying span: its length is checked each time
-            if self._static_key is not None:
-                try:
-                    unpack = struct.Struct(self._format()).unpack
-                except XmlError:  # a length that is no float: each read says so
-                    pass
-                else:
-                    read = self._compile_read(lambda data: unpack(data)[0])
-            self._read = read
-        return read()
+    def _compile_value(self) -> Callable[[], Any]:
+        """The compiled read; a length that is no float's is checked by each read
+        (:meth:`_read_checked`, before the port is asked)."""
+        if self._fixed_length is None:
+            return self._read_checked
+        try:
+            unpack = struct.Struct(self._format()).unpack
+        except XmlError:  # a length that is no float: each read says so
+            return self._read_checked
+        decode: Callable[[bytes], float] = lambda data: unpack(data)[0]  # noqa: E731
+        if self._static_key is not None:
+            return self._compile_read(decode)
+        return self._compile_dynamic(None, decode) or self._read_checked
 
     def _read_checked(self) -> float:
         """The read with the length checked first (before the port is asked)."""

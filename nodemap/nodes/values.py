@@ -205,6 +205,69 @@ class ValueNode(Node):
     def convert(self, raw: Any) -> Any:
         return raw
 
+    def _first_evaluation(self) -> Any:
+        """Evaluate the generic way first (it builds the pValue node after the access
+        check, as every evaluation did), then compile."""
+        value = self._evaluate_value()
+        compiled = self._compile_value()
+        if compiled is not None:
+            self.evaluate_value = compiled
+        return value
+
+    def _compile_value(self) -> Callable[[], Any] | None:
+        """A value read through its pValue node (not indexed) as one closure: the cycle
+        guard, the access check, the pValue's value (one store lookup when valid, its
+        ``evaluate_value`` on a miss; an Enumeration's number through ``numeric``), the
+        conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
+        unless the volatile counter moved.  None until the first evaluation resolved the
+        pValue node; the generic path for the other sources."""
+        if self._index or not self._pvalue:
+            return self._evaluate_value
+        read = self._target_read
+        if read is None:
+            return None
+        nm = self.nodemap
+        target = nm.node(self._pvalue)
+        plain = read == target.get  # numeric() is get(): a store lookup first
+        name, target_name, store, values = self.name, target.name, self.store, self._values
+        values_get = values.get
+        constant_access_get, check = self._constant_access.get, self.check_readable
+        active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
+        convert = self.convert
+        own = type(self).convert
+        as_int, as_float = own is Integer.convert, own is Float.convert
+        as_bool = own is Boolean.convert
+        on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
+
+        def evaluate() -> Any:
+            if marker in active:
+                raise cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    check()
+                if plain:
+                    raw = values_get(target_name, MISSING)
+                    if raw is MISSING:
+                        raw = target.evaluate_value()
+                else:
+                    raw = read()
+                if as_int:
+                    value = raw if raw.__class__ is int else convert(raw)
+                elif as_float:
+                    value = raw if raw.__class__ is float else float(raw)
+                elif as_bool:
+                    value = True if raw == on else False if raw == off else convert(raw)
+                else:
+                    value = convert(raw)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return evaluate
+
     def finish_write(self) -> None:
         """The write is done: what depends on this node goes stale.  When it wrote a
         node (its pValue, the pValueIndexed its index chose), that node's write did it

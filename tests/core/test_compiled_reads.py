@@ -164,3 +164,243 @@ def test_a_register_with_no_port_says_what_to_connect() -> None:
     nm = nodemap.NodeMap.from_xml(description(int_reg("R", 0x10)))
     with pytest.raises(nodemap.NodeMapError, match="connect"):
         nm.features["R"].value
+
+
+# -- compiled value evaluation (Node.evaluate_value, docs/core.md) ----------------------
+
+SEL = '<Integer Name="Sel"><Value>0</Value><Min>0</Min><Max>3</Max></Integer>'
+#: a Basler-style selected register: its address is an IntSwissKnife over the selector
+ADDR = ('<IntSwissKnife Name="Addr"><pVariable Name="S">Sel</pVariable>'
+        '<Formula>(S = 0) ? 0x40 : ((S = 1) ? 0x44 : 0x48)</Formula>'
+        '</IntSwissKnife>')
+
+
+def _selected(extra: str = "") -> str:
+    return (SEL + ADDR + f'<IntReg Name="R"><pAddress>Addr</pAddress><Length>4</Length>'
+            f'<AccessMode>RW</AccessMode><pPort>Device</pPort>{extra}</IntReg>')
+
+
+def test_a_register_at_a_varying_address_follows_its_selector() -> None:
+    nm, port = load(_selected() + '<Integer Name="View"><pValue>R</pValue></Integer>')
+    f = nm.features
+    port.memory[0x40], port.memory[0x44] = 7, 9
+    reads = port.reads
+    for _ in range(3):
+        assert f["View"].value == 7
+    assert port.reads == reads + 1           # kept until an input changes
+    f["Sel"].value = 1                        # written by another path: the address moves
+    assert (f["View"].value, f["R"].value, f["Addr"].value) == (9, 9, 0x44)
+    assert port.reads == reads + 2
+    port.memory[0x44] = 10                    # behind its back: kept until invalidated
+    assert f["View"].value == 9
+    nm.invalidate()
+    assert f["View"].value == 10
+
+
+def test_a_nocache_register_at_a_varying_address_is_read_on_every_read() -> None:
+    nm, port = load(_selected(NOCACHE) +
+                    '<IntSwissKnife Name="Twice"><pVariable Name="X">R</pVariable>'
+                    '<Formula>X * 2</Formula></IntSwissKnife>')
+    f = nm.features
+    for step in range(1, 5):
+        port.memory[0x40] = step
+        reads = port.reads
+        assert (f["Twice"].value, f["R"].value) == (2 * step, step)
+        assert port.reads == reads + 2        # one device read per read, nothing kept
+        assert "Twice" not in nm.store.values and "R" not in nm.store.values
+        assert nm.store.values["Addr"] == 0x40   # the address is cachable: kept
+
+
+def test_an_address_outside_the_address_space_names_the_register_every_time() -> None:
+    body = (SEL + '<IntSwissKnife Name="Addr"><pVariable Name="S">Sel</pVariable>'
+            '<Formula>S - 1</Formula></IntSwissKnife>'
+            '<IntReg Name="R"><pAddress>Addr</pAddress><Length>4</Length>'
+            '<AccessMode>RW</AccessMode><pPort>Device</pPort></IntReg>')
+    nm, _ = load(body)
+    for _ in range(3):                        # generic first read, then the compiled one
+        with pytest.raises(nodemap.XmlError, match=r"'R'.*works out to -0x1"):
+            nm.features["R"].value
+        assert not nm.active
+
+
+def test_a_cycle_through_compiled_formulas_names_every_step_on_every_read() -> None:
+    body = (int_reg("Reg", 0x10) +
+            '<IntSwissKnife Name="A"><pVariable Name="B">B</pVariable>'
+            '<pVariable Name="R">Reg</pVariable><Formula>B + R</Formula></IntSwissKnife>'
+            '<IntConverter Name="B"><pVariable Name="C">C</pVariable><FormulaTo>FROM'
+            '</FormulaTo><FormulaFrom>TO + C</FormulaFrom><pValue>Reg</pValue></IntConverter>'
+            '<Integer Name="C"><pValue>A</pValue></Integer>')
+    nm, _ = load(body)
+    messages = set()
+    for _ in range(3):  # (its access mode meets the cycle first: it reads the inputs')
+        with pytest.raises(nodemap.XmlError, match=r"reference cycle: A \((value|access)\) "
+                           r"-> B \(\w+\) -> C \(\w+\) -> A \(\w+\)") as info:
+            nm.features["A"].value
+        messages.add(str(info.value))
+        assert not nm.active and "A" not in nm.store.values
+    assert len(messages) == 1
+    # the cycle on the value itself, once the access modes are known
+    body = (int_reg("Reg", 0x10) +
+            '<IntSwissKnife Name="A"><pVariable Name="B">B</pVariable>'
+            '<Formula>B + 1</Formula></IntSwissKnife>'
+            '<Integer Name="B"><pValue>Hold</pValue></Integer>'
+            '<Integer Name="Hold"><Value>0</Value></Integer>')
+    nm, _ = load(body)
+    assert nm.features["A"].value == 1       # compiled now
+    b = nm.node("B")
+    b._pvalue = "A"                           # (a description that loops, seen late)
+    b._target_read = None
+    b.evaluate_value = b._first_evaluation
+    nm.invalidate()
+    for _ in range(3):
+        with pytest.raises(nodemap.XmlError, match=r"reference cycle: A \(value\) -> "
+                           r"B \(value\) -> A \(value\)"):
+            nm.features["A"].value
+        assert not nm.active
+
+
+def test_an_error_deep_in_a_compiled_chain_names_the_node_that_failed() -> None:
+    body = (SEL + int_reg("Reg", 0x10) +
+            '<IntSwissKnife Name="Div"><pVariable Name="S">Sel</pVariable>'
+            '<pVariable Name="R">Reg</pVariable><Formula>R / S</Formula></IntSwissKnife>'
+            '<IntConverter Name="Conv"><pVariable Name="D">Div</pVariable><FormulaTo>FROM'
+            '</FormulaTo><FormulaFrom>TO + D</FormulaFrom><pValue>Reg</pValue></IntConverter>'
+            '<Integer Name="Top"><pValue>Conv</pValue></Integer>')
+    nm, port = load(body)
+    f = nm.features
+    port.memory[0x10] = 6
+    f["Sel"].value = 3
+    assert f["Top"].value == 8                # compiled on the way
+    f["Sel"].value = 0                        # now Div divides by zero
+    for _ in range(2):
+        with pytest.raises(nodemap.FormulaError, match="R / S") as info:
+            f["Top"].value
+        assert info.value.feature == "Div"
+        assert not nm.active and "Top" not in nm.store.values
+    f["Sel"].value = 2
+    assert f["Top"].value == 9
+
+
+def test_a_failing_port_read_at_a_varying_address_names_register_and_address() -> None:
+    class Failing:
+        def read(self, address: int, length: int) -> bytes:
+            raise OSError("no answer")
+
+        def write(self, address: int, data: bytes) -> None:
+            pass
+
+    nm = nodemap.NodeMap.from_xml(description(_selected()))
+    nm.connect(Failing())
+    for _ in range(2):
+        with pytest.raises(nodemap.NodeMapError, match="R: read at 0x40 failed") as info:
+            nm.features["R"].value
+        assert (info.value.feature, info.value.address) == ("R", 0x40)
+
+
+# Maps whose values go the compiled way and the general way alike: the compiled path
+# must give the same value, or the same error, as the general one (``_compile_value``
+# disabled) on every read.
+SAME_AS_GENERIC = [
+    # variables of every kind in integer and double formulas, constants, booleans
+    SEL + int_reg("Reg", 0x10) + '<Boolean Name="On"><pValue>Reg</pValue></Boolean>'
+    '<Float Name="Half"><Value>2.5</Value></Float>'
+    '<IntSwissKnife Name="I"><pVariable Name="A">On</pVariable><pVariable Name="B">Half'
+    '</pVariable><pVariable Name="U">Sel</pVariable><Constant Name="K">3</Constant>'
+    '<Formula>A + B * K</Formula></IntSwissKnife>'
+    '<SwissKnife Name="D"><pVariable Name="A">On</pVariable><pVariable Name="S">Sel'
+    '</pVariable><Constant Name="K">0.5</Constant><Formula>A / (S + K)</Formula></SwissKnife>'
+    '<IntSwissKnife Name="One"><pVariable Name="H">Half</pVariable>'
+    '<Formula>H * 2</Formula></IntSwissKnife>'
+    '<SwissKnife Name="OneD"><pVariable Name="R">Reg</pVariable><Formula>R / 4</Formula>'
+    '</SwissKnife>'
+    '<IntSwissKnife Name="Lenient"><pVariable Name="R">Reg</pVariable>'
+    '<Formula>R * 1.5</Formula></IntSwissKnife>'
+    '<IntSwissKnife Name="FloatConst"><pVariable Name="R">Reg</pVariable>'
+    '<Constant Name="K">2.75</Constant><Formula>R + K</Formula></IntSwissKnife>'
+    '<IntSwissKnife Name="Wrap"><pVariable Name="R">Reg</pVariable>'
+    '<Formula>R * 0x7FFFFFFFFFFFFFFF</Formula></IntSwissKnife>'
+    '<IntSwissKnife Name="Mux"><pVariable Name="S">Sel</pVariable>'
+    '<Formula>(S = 0) ? 0x40 : ((S = 2) ? 0x44 : -1)</Formula></IntSwissKnife>',
+    # an infinite double where an integer formula wants an int64, and a division by zero
+    '<Float Name="Big"><Value>1e300</Value></Float><Float Name="Inf"><Value>inf</Value>'
+    '</Float><IntSwissKnife Name="FromInf"><pVariable Name="X">Inf</pVariable>'
+    '<Formula>X + 1</Formula></IntSwissKnife>'
+    '<IntConverter Name="Outside"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
+    '<pValue>Big</pValue></IntConverter>'
+    '<Converter Name="Zero"><pVariable Name="B">Big</pVariable><FormulaTo>FROM</FormulaTo>'
+    '<FormulaFrom>TO / (B - B)</FormulaFrom><pValue>Big</pValue></Converter>',
+    # Converters over integer, float and boolean targets; value nodes over each
+    int_reg("Reg", 0x10) + '<Float Name="F"><Value>-1.25</Value></Float>'
+    '<Boolean Name="B"><pValue>Reg</pValue><OnValue>6</OnValue><OffValue>0</OffValue>'
+    '</Boolean><Converter Name="CI"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO * 2'
+    '</FormulaFrom><pValue>Reg</pValue></Converter><IntConverter Name="CF"><FormulaTo>FROM'
+    '</FormulaTo><FormulaFrom>TO * 2</FormulaFrom><pValue>F</pValue></IntConverter>'
+    '<Converter Name="CB"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO + 1</FormulaFrom>'
+    '<pValue>B</pValue></Converter><Integer Name="IF"><pValue>F</pValue></Integer>'
+    '<Float Name="FI"><pValue>Reg</pValue></Float><Integer Name="IC"><pValue>CI</pValue>'
+    '</Integer><Boolean Name="BB"><pValue>B</pValue></Boolean>'
+    '<Enumeration Name="E"><EnumEntry Name="Six"><Value>6</Value></EnumEntry>'
+    '<EnumEntry Name="Zero"><Value>0</Value></EnumEntry><pValue>Reg</pValue></Enumeration>'
+    '<Integer Name="IE"><pValue>E</pValue></Integer>',
+    # doubles from int64 values that a double cannot hold exactly; results of either type
+    '<Integer Name="Huge"><Value>4611686018427387905</Value></Integer>'
+    '<Converter Name="CH"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO - 4611686018427387904'
+    '</FormulaFrom><pValue>Huge</pValue></Converter>'
+    '<SwissKnife Name="SH"><pVariable Name="H">Huge</pVariable>'
+    '<Formula>H - 4611686018427387904</Formula></SwissKnife>'
+    '<SwissKnife Name="SH2"><pVariable Name="H">Huge</pVariable><pVariable Name="G">Huge'
+    '</pVariable><Formula>H - G + 3</Formula></SwissKnife>'
+    '<SwissKnife Name="Three"><Formula>3</Formula></SwissKnife>'
+    '<IntSwissKnife Name="IThree"><Formula>3</Formula></IntSwissKnife>'
+    '<Float Name="FH"><pValue>Huge</pValue></Float>',
+]
+
+
+def _every_read(nm: nodemap.NodeMap, names: list[str]) -> list[object]:
+    out: list[object] = []
+    for name in names:
+        try:
+            value = nm.features[name].value
+            out.append((type(value).__name__, value))  # 3 and 3.0 differ here
+        except nodemap.NodeMapError as exc:
+            out.append((type(exc).__name__, str(exc), exc.feature))
+    return out
+
+
+@pytest.mark.parametrize("body", SAME_AS_GENERIC)
+def test_the_compiled_evaluation_gives_what_the_general_one_gives(
+        body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from nodemap.nodes.registers import FloatReg, RegisterNode
+
+    def run(generic: bool) -> list[list[object]]:
+        with monkeypatch.context() as patch:
+            nm, port = load(body)
+            if generic:  # every node evaluates the general way, never compiled
+                for node_name in nm.names:
+                    node = nm.node(node_name)
+                    if node.evaluate_value != node._first_evaluation:
+                        continue
+                    if isinstance(node, RegisterNode):  # the read before the compiled one
+                        if node.constant_span() is None:
+                            patch.setattr(node, "evaluate_value", node._read_checked
+                                          if isinstance(node, FloatReg)
+                                          else node._compile_read(node.decode))
+                    else:
+                        patch.setattr(node, "evaluate_value", node._evaluate_value)
+            names = [n for n in nm.names if nm.element_type(n) not in ("Port", "EnumEntry")]
+            rounds = []
+            for memory in (0, 6, 3):
+                port.memory[0x10] = memory
+                if "Sel" in nm:
+                    nm.features["Sel"].value = memory % 4
+                nm.invalidate()
+                for _ in range(3):  # the first read compiles; the next ones use it
+                    rounds.append(_every_read(nm, names))
+            return rounds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the lenient integer formula's FormulaWarning
+        compiled, generic = run(False), run(True)
+    assert compiled == generic

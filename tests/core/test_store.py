@@ -111,16 +111,17 @@ SK = ('<IntSwissKnife Name="Sum"><pVariable Name="A">RegA</pVariable>'
 
 
 def _counting(nm, node_name):
-    """Count evaluations of one formula node (wraps its _compute_value)."""
+    """Count evaluations of one formula node (wraps its compiled evaluation,
+    ``evaluate_value``, which every read that misses the store calls)."""
     node = nm.node(node_name)
     calls = []
-    compute = node._compute_value
+    compute = node._compile_value() or node._evaluate_value
 
     def counted():
         calls.append(1)
         return compute()
 
-    node._compute_value = counted
+    node.evaluate_value = counted
     return calls
 
 
