@@ -101,8 +101,13 @@ class Feature:
             return value
         node = self._node or self.node
         with self._lock:
+            # another thread may have evaluated it while this one waited for the lock:
+            # one more lookup, so a device is not read twice for one value
+            value = self._values.get(self.name, MISSING)
+            if value is not MISSING:
+                return value
             try:
-                return node.evaluate_value()  # it missed: no second store lookup
+                return node.evaluate_value()
             except NodeMapError as exc:
                 raise exc.locate(feature=self.name)   # unless a deeper feature is known
             except RecursionError:

@@ -463,15 +463,20 @@ class Converter(_FormulaNode):
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()
-        if self.slope == "Varying" or not hasattr(target, "get_min"):
+        enumeration = target.kind == "Enumeration" and not self.integer
+        if self.slope == "Varying" or not (hasattr(target, "get_min") or enumeration):
             # The reference derives no bounds for a Varying slope: the full range of the
             # type (±DBL_MAX for a Converter, int64 for an IntConverter).
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
-        # the reference.
-        low = self.convert_from(target.get_min())
-        # hasattr(target, "get_min") above narrowed for get_min only; numeric nodes have both
-        high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        # the reference.  An Enumeration, read as a double, has the bounds ±DBL_MAX
+        # (measured: FormulaFrom TO/2 over one gives ±DBL_MAX/2).
+        if enumeration:
+            low = self.convert_from(-sys.float_info.max)
+            high = self.convert_from(sys.float_info.max)
+        else:
+            low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
+            high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
         swap = self.slope == "Decreasing"
         if self.slope not in ("Increasing", "Decreasing"):
             held = self.store.held(self.name, "slope", None)

@@ -610,7 +610,8 @@ class Enumeration(ValueNode):
         for entry in self.all_entries():   # the first entry of a value names it
             if entry.value == number:
                 return entry.numeric_value
-        return float(number)
+        self.get()   # no entry has the value: the read fails as the Enumeration's does
+        raise RangeError(f"{self.name}: {number} is none of its entries' values")
 
     #: its access before the entries were asked, while they are (see failed_access)
     _own_access: str | None = None

@@ -75,6 +75,7 @@ class _Builder:
         self.ints: list[str] = []          # integer-valued nodes
         self.writable_ints: list[str] = []  # of those, what the scenario may write
         self.floats: list[str] = []
+        self.enums: list[str] = []         # Enumerations (a Float or a Converter may point at one)
         self.strings: list[str] = []
         self.flags: list[str] = []         # writable 0/1 Integers
         self.small: list[str] = []         # Integers bounded 0..3 (indices)
@@ -352,12 +353,15 @@ class _Builder:
         draw = self.draw
         name = self.name("Float")
         children = self.common()
-        source = draw(st.sampled_from(["float", "integer", "literal"]))
+        source = draw(st.sampled_from(["float", "integer", "enumeration", "literal"]))
         if source == "float" and self.floats:
             children.append(Child("pValue", draw(st.sampled_from(self.floats))))
         elif source == "integer" and self.ints:
             # an integer pValue: a written double is rounded (NaN: INT64_MIN) and snapped
             children.append(Child("pValue", draw(st.sampled_from(self.ints))))
+        elif source == "enumeration" and self.enums:
+            # read as the entry's NumericValue; a written double picks the nearest entry
+            children.append(Child("pValue", draw(st.sampled_from(self.enums))))
         else:
             children.append(Child("Value", _literal(draw(st.floats(-1e3, 1e3, allow_nan=False,
                                                                   allow_subnormal=False)))))
@@ -408,8 +412,11 @@ class _Builder:
         values = draw(st.lists(st.integers(0, 9), min_size=1, max_size=4, unique=True))
         for i, value in enumerate(values):
             own = self.common(value_node=False) if draw(st.booleans()) else []
+            numeric = ([Child("NumericValue", _literal(draw(st.floats(-20, 20, allow_nan=False,
+                                                                    allow_subnormal=False))))]
+                       if draw(st.integers(0, 3)) == 0 else [])
             entries.append(Child("EnumEntry", NodeSpec("EnumEntry", f"S{i}", (
-                *own, Child("Value", str(value))))))
+                *own, Child("Value", str(value)), *numeric))))
             symbols.append(f"S{i}")
         children = self.common() + entries
         if self.writable_ints and draw(st.integers(0, 3)):
@@ -417,6 +424,7 @@ class _Builder:
         else:
             children.append(Child("Value", str(draw(st.sampled_from(values + [99])))))
         self.add(NodeSpec("Enumeration", name, tuple(children)))
+        self.enums.append(name)
         self.enum_symbols[name] = symbols
         self.writes.append((name, draw(st.sampled_from(symbols + ["Nope"]))))
 
@@ -447,7 +455,7 @@ class _Builder:
 
     def converter(self, integer: bool) -> None:
         draw = self.draw
-        targets = self.writable_ints if integer else self.writable_ints + self.floats
+        targets = self.writable_ints if integer else self.writable_ints + self.floats + self.enums
         if not targets or not self.ints:
             return self.integer()
         name = self.name("IConv" if integer else "Conv")

@@ -121,6 +121,19 @@ class SparseMemory:
                           f"{MAX_READ} bytes)")
         return self.peek(address, length)
 
+    def log_reads(self) -> list[int]:
+        """From now on every read appends its address to the list returned (a counting
+        port: which registers each side reads, in order)."""
+        log: list[int] = []
+        read = self.read
+
+        def counting(address: int, length: int) -> bytes:
+            log.append(address)
+            return read(address, length)
+
+        self.read = counting  # type: ignore[method-assign]
+        return log
+
     def write(self, address: int, data: bytes) -> None:
         data = bytes(data)
         self.writes.append((address, data))

@@ -27,14 +27,7 @@ SCENARIOS = {
 def _run(side: str, body: str, selector: str, values: list[int], names: list[str]
          ) -> list[tuple[list[int], list[Any]]]:
     memory = SparseMemory("zero")
-    log: list[int] = []
-    read = memory.read
-
-    def counting(address: int, length: int) -> bytes:
-        log.append(address)
-        return read(address, length)
-
-    memory.read = counting  # type: ignore[method-assign]
+    log = memory.log_reads()
     xml = description(body)
     if side == "reference":
         nm = oracle.load_reference(xml, memory, "Device")

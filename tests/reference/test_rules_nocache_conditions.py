@@ -72,14 +72,7 @@ def _run(side: str, body: str, written: Any, condition: int, register: bool
          ) -> list[tuple[str, Any, int | None]]:
     memory = SparseMemory("zero")
     memory.write(CONDITION, condition.to_bytes(4, "little"))
-    log: list[int] = []
-    read = memory.read
-
-    def counting(address: int, length: int) -> bytes:
-        log.append(address)
-        return read(address, length)
-
-    memory.read = counting  # type: ignore[method-assign]
+    log = memory.log_reads()
     xml = description(_nocache("C", CONDITION) + body)
     if side == "reference":
         nm = oracle.load_reference(xml, memory, "Device")

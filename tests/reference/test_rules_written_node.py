@@ -55,14 +55,7 @@ def _steps(side: str, body: str, steps: list[str]) -> list[tuple[str, Any, list[
     memory = SparseMemory("zero")
     for i in range(3):
         memory.write(0x1000 + 0x20 * i, (3).to_bytes(4, "big"))  # implemented, available
-    log: list[int] = []
-    read = memory.read
-
-    def counting(address: int, length: int) -> bytes:
-        log.append(address)
-        return read(address, length)
-
-    memory.read = counting  # type: ignore[method-assign]
+    log = memory.log_reads()
     xml = description(body)
     if side == "reference":
         get = oracle.load_reference(xml, memory, "Device").get_node
