@@ -101,7 +101,7 @@ def test_generator_covers_every_node_type() -> None:
             seen.add(child.element)
 
     # a shape count, not a timing; derandomised: not --hypothesis-seed's draw
-    @settings(max_examples=150, database=None, deadline=None, derandomize=True)
+    @settings(max_examples=400, database=None, deadline=None, derandomize=True)
     @given(spec=node_maps())
     def collect(spec: MapSpec) -> None:
         for node in spec.nodes:
