@@ -581,6 +581,8 @@ class Node:
         kept_base = self._kept_base_access
         imposed, cap = self._imposed, self.ACCESS_CAP
 
+        failed = NodeMapError
+
         def condition(pointer: str | None) -> tuple[Node | None, Callable[[], Any] | None,
                                                       str | None]:
             if not pointer:
@@ -591,7 +593,16 @@ class Node:
             if cached is not None and node is not None and node.name == cached:
                 # a node whose number is its value: on a miss its get(), called directly
                 read = node.get
-            return node, read, cached
+
+            def read_on_miss() -> Any:
+                """The condition's value when the store has none: a failure is
+                counted (Node.access keeps the failed access then)."""
+                try:
+                    return read()
+                except failed:
+                    store.failed_conditions += 1
+                    raise
+            return node, read_on_miss, cached
 
         impl_node, impl_read, impl_name = condition(pointers[0])
         avail_node, avail_read, avail_name = condition(pointers[1])
@@ -602,7 +613,6 @@ class Node:
         for start in ACCESS_MODES:
             limit = combine_access(start, imposed) if imposed else start
             limited[start] = combine_access(limit, cap) if cap else limit
-        failed = NodeMapError
         missing = MISSING
 
         def compute() -> str:
@@ -632,11 +642,7 @@ class Node:
                 store.dynamic += 1
                 found = values.get(impl_name, missing)  # type: ignore[arg-type]
                 if found is missing:
-                    try:
-                        found = impl_read()
-                    except failed:
-                        store.failed_conditions += 1
-                        raise
+                    found = impl_read()
                 if not found:
                     return "NI"
             if mode == "NA":
@@ -649,11 +655,7 @@ class Node:
                 store.dynamic += 1
                 found = values.get(avail_name, missing)  # type: ignore[arg-type]
                 if found is missing:
-                    try:
-                        found = avail_read()
-                    except failed:
-                        store.failed_conditions += 1
-                        raise
+                    found = avail_read()
                 if not found:
                     return "NA"
             if lock_read is not None and mode in WRITABLE:
@@ -662,11 +664,7 @@ class Node:
                 store.dynamic += 1
                 found = values.get(lock_name, missing)  # type: ignore[arg-type]
                 if found is missing:
-                    try:
-                        found = lock_read()
-                    except failed:
-                        store.failed_conditions += 1
-                        raise
+                    found = lock_read()
                 mode = limited[mode]
                 if found and mode in WRITABLE:
                     return "RO" if mode == "RW" else "NA"
