@@ -292,17 +292,14 @@ class RegisterNode(Node):
                 f"read at 0x{address:X}")
         return reply
 
-    def _fetcher(self) -> Callable[[], bytes]:
-        """One port read of this register's constant span, the reply checked (a wrong
-        type or length is a ProtocolError, a failure reported by :meth:`_read_failed`,
-        a missing port says what to connect): what the compiled reads call on a miss."""
-        key = self._static_key
-        assert key is not None
-        address, length = key[1], key[2]
+    def _fetcher(self) -> Callable[[int, int], bytes]:
+        """One port read, the reply checked (a wrong type or length is a ProtocolError,
+        a failure reported by :meth:`_read_failed`, a missing port says what to
+        connect): what the compiled reads call on a miss of the store's bytes."""
         port_read, failed, reply = self._port_read, self._read_failed, self._reply
         ports, port_name = self._ports, self.port_name
 
-        def fetch() -> bytes:
+        def fetch(address: int, length: int) -> bytes:
             port = ports.get(port_name)
             if port is None:
                 return port_read(address, length)  # raises, saying what to connect
@@ -337,11 +334,12 @@ class RegisterNode(Node):
                 return value
             return read_dynamic
         fetch = self._fetcher()
+        address, length = key[1], key[2]
         if not self._cachable:
             def read_volatile() -> Any:
                 if constant_access.get(name) not in READABLE:
                     check()
-                data = fetch()
+                data = fetch(address, length)
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
@@ -357,7 +355,7 @@ class RegisterNode(Node):
                 kept = store.volatile == before
             data = bytes_at(key)
             if data is None:
-                data = fetch()
+                data = fetch(address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
@@ -393,8 +391,7 @@ class RegisterNode(Node):
         constant = self._constant_address
         cachable = self._cachable
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
-        ports_get, port_name = self._ports.get, self.port_name
-        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        port_name, fetch = self.port_name, self._fetcher()
         address_error, checked = self._address_error, self._checked
         from_bytes, byteorder = int.from_bytes, self.byteorder
         signed, shift, mask = layout if layout is not None else (False, 0, None)
@@ -442,16 +439,7 @@ class RegisterNode(Node):
             if data is not None:
                 read_from(name, key)
             else:
-                port = ports_get(port_name)
-                if port is None:
-                    data = port_read(address, length)  # raises, saying what to connect
-                else:
-                    try:
-                        data = port.read(address, length)
-                    except (NodeMapError, OSError) as exc:
-                        failed(address, exc)
-                    if data.__class__ is not bytes or len(data) != length:
-                        data = reply(data, address, length)
+                data = fetch(address, length)
                 if cachable and store.volatile == before:
                     keep_bytes(name, key, data)
                 else:
@@ -478,8 +466,7 @@ class RegisterNode(Node):
         address, length = key[1], key[2]
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         from_bytes, byteorder = int.from_bytes, self.byteorder
-        ports_get, port_name = self._ports.get, self.port_name
-        port_read, failed, reply = self._port_read, self._read_failed, self._reply
+        fetch = self._fetcher()
 
         def read_int() -> int:
             kept = True
@@ -488,17 +475,8 @@ class RegisterNode(Node):
                 check()
                 kept = store.volatile == before  # see _compile_read
             data = bytes_at(key)
-            if data is None:  # the port read of _fetcher, inlined
-                port = ports_get(port_name)
-                if port is None:
-                    data = port_read(address, length)  # raises, saying what to connect
-                else:
-                    try:
-                        data = port.read(address, length)
-                    except (NodeMapError, OSError) as exc:
-                        failed(address, exc)
-                    if data.__class__ is not bytes or len(data) != length:
-                        data = reply(data, address, length)
+            if data is None:
+                data = fetch(address, length)
                 keep_bytes(name, key, data)
             else:
                 read_from(name, key)
