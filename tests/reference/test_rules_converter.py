@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,16 @@ def test_converter_write_verifies_a_converter_it_reads(tag: str, slope: str,
     assert facts(ref, ours, "T").value == (0 if refused else 2)
 
 
+def _write_refused(ref: Any, ours: Any, name: str, value: Any, error: str,
+                   named: str) -> None:
+    """Writing ``value`` into ``name`` fails on both sides alike; the reference's error
+    is ``error`` and names node ``named``."""
+    theirs, mine = _ref_write(ref, name, value), _our_write(ours, name, value)
+    assert isinstance(theirs, oracle.Raised) and theirs.error == error
+    assert f"'{named}'" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+
+
 def test_converter_write_fails_on_an_unreadable_converter_before_its_inputs() -> None:
     """C reads V, a write-only IntConverter whose own pVariable I is outside its bounds:
     the reference fails on V's access (an AccessError naming V) before verifying I."""
@@ -80,17 +91,10 @@ def test_converter_write_fails_on_an_unreadable_converter_before_its_inputs() ->
             "</IntConverter>"
             '<IntConverter Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM</FormulaTo>'
             "<FormulaFrom>TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></IntConverter>")
-    ref, ours = both(body)
-    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
-    assert isinstance(theirs, oracle.Raised) and theirs.error == "AccessError"
-    assert "'V'" in theirs.detail
-    assert oracle.same_value(theirs, mine), (theirs, mine)
+    _write_refused(*both(body), "C", 1, "AccessError", "V")
     # I alone (V readable): the verification names I
-    ref, ours = both(body.replace("<ImposedAccessMode>WO</ImposedAccessMode>", ""))
-    theirs, mine = _ref_write(ref, "C", 1), _our_write(ours, "C", 1)
-    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
-    assert "'I'" in theirs.detail
-    assert oracle.same_value(theirs, mine), (theirs, mine)
+    _write_refused(*both(body.replace("<ImposedAccessMode>WO</ImposedAccessMode>", "")),
+                   "C", 1, "RangeError", "I")
 
 
 # ------------------------------------------------- a reference defect, pinned not followed
@@ -137,11 +141,7 @@ def test_converter_write_verifies_the_selected_indexed_value_first() -> None:
             "<ValueDefault>-5</ValueDefault><pMin>W</pMin><Max>1000</Max></Integer>"
             '<Converter Name="C"><pVariable Name="K">I</pVariable><FormulaTo>100-FROM</FormulaTo>'
             "<FormulaFrom>100-TO</FormulaFrom><pValue>T</pValue><Slope>Varying</Slope></Converter>")
-    ref, ours = both(body)
-    theirs, mine = _ref_write(ref, "C", 1.0), _our_write(ours, "C", 1.0)
-    assert isinstance(theirs, oracle.Raised) and theirs.error == "RangeError"
-    assert "'V'" in theirs.detail
-    assert oracle.same_value(theirs, mine), (theirs, mine)
+    _write_refused(*both(body), "C", 1.0, "RangeError", "V")
 
 
 # ------------------------------------------------- the Automatic slope
