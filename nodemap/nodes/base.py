@@ -914,12 +914,6 @@ class Node:
             self._values[self.name] = value
         return value
 
-    def readable_now(self) -> None:
-        """:meth:`check_readable`, one dict lookup when the access mode is constant and
-        readable (what most nodes of a real file end up with)."""
-        if self._constant_access.get(self.name) not in READABLE:
-            self.check_readable()
-
     def _compute_value(self) -> Any:
         raise AccessError(f"{self.name} ({self.kind}) has no value")
 
