@@ -181,8 +181,11 @@ class ValueNode(Node):
         bounds = self._bound_pointers
         if bounds and not self._index:  # an indexed value ignores them (as its conditions)
             mode = self.inputs_presence(bounds)
-            if mode != "RW":
+            if mode == "NI":
                 return mode
+            if mode == "NA":  # a source not implemented still makes it NI (measured)
+                node, _ = self.source()
+                return "NI" if node is not None and node.access() == "NI" else mode
         if self._index:
             self.store.dynamic += 1  # the index chooses the source: it varies
         node, _ = self.source()
