@@ -318,8 +318,9 @@ class Integer(ValueNode):
     kind = "Integer"
 
     def convert(self, raw: Any) -> int:
-        if raw.__class__ is float and math.isfinite(raw):
-            return self.whole(raw, "pValue")  # rounded; beyond int64 refused (measured)
+        if raw.__class__ is float and (math.isfinite(raw) or raw != raw):
+            # rounded; NaN → INT64_MIN; beyond int64 refused (measured)
+            return self.whole(raw, "pValue")
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
