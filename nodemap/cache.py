@@ -77,7 +77,7 @@ class Store:
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions", "bytes_at")
+                 "registers", "failed_conditions", "bytes_at", "kept")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -140,6 +140,10 @@ class Store:
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
+        #: nodes whose value is the one a write that invalidated nothing left (see
+        #: :meth:`keep_written`): the next invalidation reaching one keeps its value
+        #: and takes it out of here, the one after drops the value as usual
+        self.kept: set[str] = set()
 
     # -- cached results -----------------------------------------------------------------
 
@@ -159,6 +163,22 @@ class Store:
         if table is None:
             table = self.aspects[aspect] = {}
         table[name] = value
+
+    def keep_written(self, name: str, value: Any) -> None:
+        """Node ``name`` was written ``value`` by a write that invalidated nothing (it
+        ended in a constant slot of an indexed Integer that also has pointer slots):
+        ``value`` is its value, and it survives the first invalidation that reaches the
+        node, as GenApi's written value cache does (docs/core.md, "A write that
+        invalidates nothing")."""
+        self.values[name] = value
+        self.kept.add(name)
+
+    def unkeep(self, name: str) -> None:
+        """Node ``name`` is being written again: a value kept by :meth:`keep_written`
+        goes (the new write decides what the node holds)."""
+        if name in self.kept:
+            self.kept.discard(name)
+            self.values.pop(name, None)
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -374,14 +394,21 @@ class Store:
                                            values & access)
         return found
 
-    def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
+    def invalidate_dependents(self, name: str, *, consume: bool = True
+                              ) -> "set[str] | frozenset[str]":
         """Forget the results of everything computed from ``name`` (not ``name``'s own,
         unless a cycle leads back to it): what a write of ``name`` does.  Values go;
         bounds and access modes only where they read a changed value (:meth:`impact`).
-        A few set operations on sets worked out once per node."""
+        A few set operations on sets worked out once per node.  A value kept by
+        :meth:`keep_written` stays; it is no longer kept once reached (``consume``), and
+        stays kept when the write invalidates nothing in the reference (not
+        ``consume``)."""
         found = self._impacts.get(name)
         values, _, _, bounds_gone, access_gone = found if found is not None \
             else self._impact(name)
+        kept = self.kept
+        reached_kept = kept.intersection(self.downstream(name)) if kept and consume \
+            else None
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -389,12 +416,17 @@ class Store:
             if again:
                 values = values.union(again)
         if not values:
+            if reached_kept:
+                kept.difference_update(reached_kept)
             return values
-        return self._drop(values, keep=(bounds_gone, access_gone))
+        dropped = self._drop(values, keep=(bounds_gone, access_gone), consume=False)
+        if reached_kept:  # reached: kept through this invalidation, not the next
+            kept.difference_update(reached_kept)
+        return dropped
 
     def _drop(self, stale: "set[str] | frozenset[str]",
-              keep: tuple[frozenset[str], frozenset[str]] | None = None
-              ) -> "set[str] | frozenset[str]":
+              keep: tuple[frozenset[str], frozenset[str]] | None = None,
+              consume: bool = True) -> "set[str] | frozenset[str]":
         """Remove the results of ``stale`` (closed under dependents) and the register
         bytes its registers read; returns the names made stale (more when a dropped span
         had other readers: those lose every result).  With ``keep`` = (bounds, access),
@@ -434,8 +466,18 @@ class Store:
             if extra:
                 stale = everything
         values = self.values
-        for name in _common(stale, values):
-            del values[name]
+        kept = self.kept
+        if kept and not kept.isdisjoint(stale):
+            # a value kept from a write that invalidated nothing outlives one
+            # invalidation (docs/core.md), after which it is no longer kept (with
+            # ``consume``; invalidate_dependents does it over everything reached)
+            for name in _common(stale, values) - kept:
+                del values[name]
+            if consume:
+                kept.difference_update(stale)
+        else:
+            for name in _common(stale, values):
+                del values[name]
         if keep is None:
             for table in self.aspects.values():
                 if table:
@@ -493,7 +535,10 @@ class Store:
             self.constant_access.clear()
             self.constant_base.clear()
         self._unindexed.clear()
+        survivors = {name: self.values[name] for name in self.kept if name in self.values}
+        self.kept.clear()
         self.values.clear()
+        self.values.update(survivors)  # values kept by keep_written outlive one clear
         for table in self.aspects.values():
             table.clear()
         self._bytes.clear()
