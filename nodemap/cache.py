@@ -77,7 +77,8 @@ class Store:
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions", "bytes_at", "kept")
+                 "registers", "failed_conditions", "bytes_at", "kept",
+                 "held_over")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -140,10 +141,12 @@ class Store:
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
-        #: nodes whose value is the one a write that invalidated nothing left (see
-        #: :meth:`keep_written`): the next invalidation reaching one keeps its value
-        #: and takes it out of here, the one after drops the value as usual
-        self.kept: set[str] = set()
+        #: node name → the value a write that invalidated nothing left it (see
+        #: :meth:`keep_written`); the next invalidation reaching the node moves it to
+        #: ``held_over``, the one after drops it.  The node serves these itself, after
+        #: its access check (``ValueNode.evaluate_kept``): they are never in ``values``
+        self.kept: dict[str, Any] = {}
+        self.held_over: dict[str, Any] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -167,18 +170,35 @@ class Store:
     def keep_written(self, name: str, value: Any) -> None:
         """Node ``name`` was written ``value`` by a write that invalidated nothing (it
         ended in a constant slot of an indexed Integer that also has pointer slots):
-        ``value`` is its value, and it survives the first invalidation that reaches the
-        node, as GenApi's written value cache does (docs/core.md, "A write that
-        invalidates nothing")."""
-        self.values[name] = value
-        self.kept.add(name)
+        ``value`` is its value through the first invalidation that reaches the node, as
+        GenApi's written value cache is (docs/core.md, "A write that invalidates
+        nothing")."""
+        self.values.pop(name, None)
+        self.held_over.pop(name, None)
+        self.kept[name] = value
+
+    def kept_value(self, name: str) -> Any:
+        """The value :meth:`keep_written` left node ``name`` while it lasts, else MISSING."""
+        value = self.kept.get(name, MISSING)
+        return self.held_over.get(name, MISSING) if value is MISSING else value
 
     def unkeep(self, name: str) -> None:
         """Node ``name`` is being written again: a value kept by :meth:`keep_written`
         goes (the new write decides what the node holds)."""
-        if name in self.kept:
-            self.kept.discard(name)
-            self.values.pop(name, None)
+        self.kept.pop(name, None)
+        self.held_over.pop(name, None)
+
+    def _outlive(self, reached: "set[str] | frozenset[str]") -> None:
+        """An invalidation reached ``reached``: kept values there outlive it (held over),
+        values held over since the last one go."""
+        over = self.held_over
+        if over:
+            for name in [name for name in over if name in reached]:
+                del over[name]
+        kept = self.kept
+        if kept:
+            for name in [name for name in kept if name in reached]:
+                over[name] = kept.pop(name)
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -399,16 +419,15 @@ class Store:
         """Forget the results of everything computed from ``name`` (not ``name``'s own,
         unless a cycle leads back to it): what a write of ``name`` does.  Values go;
         bounds and access modes only where they read a changed value (:meth:`impact`).
-        A few set operations on sets worked out once per node.  A value kept by
-        :meth:`keep_written` stays; it is no longer kept once reached (``consume``), and
-        stays kept when the write invalidates nothing in the reference (not
-        ``consume``)."""
+        A few set operations on sets worked out once per node.  It counts as an
+        invalidation of the values kept by :meth:`keep_written` over everything it
+        reaches (``consume``), or leaves them alone: a write that invalidates nothing in
+        the reference (not ``consume``)."""
         found = self._impacts.get(name)
         values, _, _, bounds_gone, access_gone = found if found is not None \
             else self._impact(name)
-        kept = self.kept
-        reached_kept = kept.intersection(self.downstream(name)) if kept and consume \
-            else None
+        if consume and (self.kept or self.held_over):
+            self._outlive(self.downstream(name))
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -416,13 +435,8 @@ class Store:
             if again:
                 values = values.union(again)
         if not values:
-            if reached_kept:
-                kept.difference_update(reached_kept)
             return values
-        dropped = self._drop(values, keep=(bounds_gone, access_gone), consume=False)
-        if reached_kept:  # reached: kept through this invalidation, not the next
-            kept.difference_update(reached_kept)
-        return dropped
+        return self._drop(values, keep=(bounds_gone, access_gone), consume=False)
 
     def _drop(self, stale: "set[str] | frozenset[str]",
               keep: tuple[frozenset[str], frozenset[str]] | None = None,
@@ -465,19 +479,11 @@ class Store:
                             pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
+        if consume and (self.kept or self.held_over):
+            self._outlive(stale)
         values = self.values
-        kept = self.kept
-        if kept and not kept.isdisjoint(stale):
-            # a value kept from a write that invalidated nothing outlives one
-            # invalidation (docs/core.md), after which it is no longer kept (with
-            # ``consume``; invalidate_dependents does it over everything reached)
-            for name in _common(stale, values) - kept:
-                del values[name]
-            if consume:
-                kept.difference_update(stale)
-        else:
-            for name in _common(stale, values):
-                del values[name]
+        for name in _common(stale, values):
+            del values[name]
         if keep is None:
             for table in self.aspects.values():
                 if table:
@@ -535,10 +541,10 @@ class Store:
             self.constant_access.clear()
             self.constant_base.clear()
         self._unindexed.clear()
-        survivors = {name: self.values[name] for name in self.kept if name in self.values}
+        self.held_over.clear()  # kept values outlive one clear (keep_written)
+        self.held_over.update(self.kept)
         self.kept.clear()
         self.values.clear()
-        self.values.update(survivors)  # values kept by keep_written outlive one clear
         for table in self.aspects.values():
             table.clear()
         self._bytes.clear()

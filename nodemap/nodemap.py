@@ -23,7 +23,7 @@ from .loader import Document, Source, localname
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
 from .nodes.registers import RegisterNode
-from .nodes.values import writes_through
+from .nodes.values import Integer, writes_through
 from .pointers import pointer_target
 from .port import Port
 
@@ -412,8 +412,10 @@ class NodeMap:
                 self.complete_graph()
             store.forget_value(node.name)
             store.invalidate_dependents(node.name, consume=False)
-        if node.kind == "Integer" and writes_through(node):
-            store.keep_written(node.name, node.convert(value))  # type: ignore[attr-defined]
+        if isinstance(node, Integer) and writes_through(node):
+            store.keep_written(node.name, node.convert(value))
+            # served by the node itself after its access check, for as long as it lasts
+            node.evaluate_value = node.evaluate_kept
         self.quiet_write = True
 
     def _registers_behind(self, name: str) -> tuple[Node, ...]:

@@ -188,6 +188,18 @@ class ValueNode(Node):
             nm.node(copy).set(value)
         self._quiet = (value,) if quiet else None
 
+    def evaluate_kept(self) -> Any:
+        """``evaluate_value`` of an Integer to which a write that invalidated nothing left
+        a value (NodeMap.quiet_written): that value while it lasts
+        (Store.kept_value), once the node's access allows reading it (the reference
+        checks access before its cache); else the generic evaluation."""
+        value = self.store.kept_value(self.name)
+        if value is MISSING:
+            return self._evaluate_value()
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        return value
+
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
         if self._index and self._index != self.name:

@@ -280,3 +280,28 @@ def test_the_reference_serves_a_stale_cache_after_such_a_write() -> None:
     assert (mine[0].value, mine[0].max, mine[1].value) == (7, 7, 8)
     _invalidate_all(ref, ours)
     assert (_value(ref, ours, "I9"), _value(ref, ours, "K")) == (7, 8)
+
+
+def test_the_reference_keeps_the_access_mode_with_the_value() -> None:
+    """Pinned, not followed: the kept value's node keeps its access mode through the
+    same one invalidation in the reference.  I9 (pIsAvailable A) kept 5; A = 0: the
+    reference still reads 5 (its access mode is the cached RW), nodemap refuses the
+    read (NA, as the reference once its caches are dropped).  A write-only node keeps
+    its value but refuses to read it on both sides."""
+    body = (I1 + S.format(selected="") + I8.format(slot="I1")
+            + '<Integer Name="A"><Value>1</Value></Integer>'
+            '<Integer Name="I9"><pIsAvailable>A</pIsAvailable><pValue>I8</pValue></Integer>')
+    ref, ours = both(body)
+    _write(ref, ours, ("S", 1), ("I9", 5), ("I8", 7), ("A", 0))
+    assert oracle.reference_feature_facts(ref, "I9").value == 5
+    assert oracle.our_feature_facts(ours, "I9").value.error == "AccessError"
+    _invalidate_all(ref, ours)
+    assert _value(ref, ours, "I9").error == "AccessError"
+    _write(ref, ours, ("A", 1))
+    assert _value(ref, ours, "I9") == 7
+    ref, ours = both(body.replace('<Integer Name="I8">', '<Integer Name="I8"><ImposedAccessMode>'
+                                  "WO</ImposedAccessMode>"))
+    _write(ref, ours, ("S", 1), ("I8", 7))
+    assert _value(ref, ours, "I8").error == "AccessError"
+    _write(ref, ours, ("S", 0))
+    assert _value(ref, ours, "I8").error == "AccessError"
