@@ -174,7 +174,7 @@ class ValueNode(Node):
         node, key = self.source()
         self._wrote_node = False
         nm, store = self.nodemap, self.store
-        if store.kept:
+        if store.kept or store.held_over:
             store.unkeep(self.name)
         if node is not None:
             nm.quiet_write = False
