@@ -77,8 +77,7 @@ class Store:
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions", "bytes_at", "kept",
-                 "held_over")
+                 "registers", "failed_conditions", "bytes_at", "kept")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -141,12 +140,12 @@ class Store:
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
-        #: node name → the value a write that invalidated nothing left it (see
-        #: :meth:`keep_written`); the next invalidation reaching the node moves it to
-        #: ``held_over``, the one after drops it.  The node serves these itself, after
-        #: its access check (``ValueNode.evaluate_kept``): they are never in ``values``
-        self.kept: dict[str, Any] = {}
-        self.held_over: dict[str, Any] = {}
+        #: node name → (the value a write that invalidated nothing left it, whether an
+        #: invalidation reached the node since) (see :meth:`keep_written`): the first
+        #: invalidation reaching the node marks it, the next one drops it.  The node
+        #: serves these itself, after its access check (``ValueNode.evaluate_kept``):
+        #: they are never in ``values``
+        self.kept: dict[str, tuple[Any, bool]] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -174,31 +173,28 @@ class Store:
         GenApi's written value cache is (docs/core.md, "A write that invalidates
         nothing")."""
         self.values.pop(name, None)
-        self.held_over.pop(name, None)
-        self.kept[name] = value
+        self.kept[name] = (value, False)
 
     def kept_value(self, name: str) -> Any:
         """The value :meth:`keep_written` left node ``name`` while it lasts, else MISSING."""
-        value = self.kept.get(name, MISSING)
-        return self.held_over.get(name, MISSING) if value is MISSING else value
+        found = self.kept.get(name)
+        return MISSING if found is None else found[0]
 
     def unkeep(self, name: str) -> None:
         """Node ``name`` is being written again: a value kept by :meth:`keep_written`
         goes (the new write decides what the node holds)."""
         self.kept.pop(name, None)
-        self.held_over.pop(name, None)
 
     def _outlive(self, reached: "set[str] | frozenset[str]") -> None:
-        """An invalidation reached ``reached``: kept values there outlive it (held over),
-        values held over since the last one go."""
-        over = self.held_over
-        if over:
-            for name in [name for name in over if name in reached]:
-                del over[name]
+        """An invalidation reached ``reached``: values kept there outlive it (marked),
+        values marked since the last one go."""
         kept = self.kept
-        if kept:
-            for name in [name for name in kept if name in reached]:
-                over[name] = kept.pop(name)
+        for name in [name for name in kept if name in reached]:
+            value, reached_once = kept[name]
+            if reached_once:
+                del kept[name]
+            else:
+                kept[name] = (value, True)
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -426,7 +422,7 @@ class Store:
         found = self._impacts.get(name)
         values, _, _, bounds_gone, access_gone = found if found is not None \
             else self._impact(name)
-        if consume and (self.kept or self.held_over):
+        if consume and self.kept:
             self._outlive(self.downstream(name))
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
@@ -479,7 +475,7 @@ class Store:
                             pending = pending | _common(more, span_of)
             if extra:
                 stale = everything
-        if consume and (self.kept or self.held_over):
+        if consume and self.kept:
             self._outlive(stale)
         values = self.values
         for name in _common(stale, values):
@@ -541,9 +537,8 @@ class Store:
             self.constant_access.clear()
             self.constant_base.clear()
         self._unindexed.clear()
-        self.held_over.clear()  # kept values outlive one clear (keep_written)
-        self.held_over.update(self.kept)
-        self.kept.clear()
+        if self.kept:  # kept values outlive one clear (keep_written)
+            self._outlive(set(self.kept))
         self.values.clear()
         for table in self.aspects.values():
             table.clear()

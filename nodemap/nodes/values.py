@@ -176,7 +176,7 @@ class ValueNode(Node):
         node, key = self.source()
         self._wrote_node = False
         nm, store = self.nodemap, self.store
-        if store.kept or store.held_over:
+        if store.kept:
             store.unkeep(self.name)
         if node is not None:
             nm.quiet_write = False
@@ -188,7 +188,8 @@ class ValueNode(Node):
             quiet = self._quiet_slots and key != "value"
         for copy in self._copies:
             nm.node(copy).set(value)
-        self._quiet = (value,) if quiet else None
+        if quiet:  # finish_write, called next, takes it
+            self._quiet = (value,)
 
     def evaluate_kept(self) -> Any:
         """``evaluate_value`` of an Integer to which a write that invalidated nothing left
