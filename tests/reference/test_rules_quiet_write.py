@@ -179,13 +179,15 @@ def test_only_a_value_path_that_caches_writes_keeps(slot: str, extra: str, kept:
     ('<Enumeration Name="I9"><EnumEntry Name="A"><Value>5</Value></EnumEntry>'
      '<EnumEntry Name="B"><Value>7</Value></EnumEntry><pValue>I8</pValue></Enumeration>',
      "A", "B"),
+    ('<Boolean Name="I9"><pValue>I8</pValue><OnValue>5</OnValue><OffValue>7</OffValue>'
+     "</Boolean>", True, False),
     ('<IntConverter Name="IC"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
      '<pValue>I8</pValue><Slope>Increasing</Slope></IntConverter>'
      '<Integer Name="I9"><pValue>IC</pValue></Integer>', 5, 7)])
 def test_a_node_that_does_not_cache_writes_keeps_nothing(top: str, written: Any,
                                                          fresh: Any) -> None:
-    """A Float, a Converter, an IntConverter or an Enumeration over I8 (or an Integer
-    over one of them) keeps nothing: after I8 = 7 and one invalidation it reads I8
+    """A Float, a Converter, an IntConverter, an Enumeration or a Boolean over I8 (or an
+    Integer over one of them) keeps nothing: after I8 = 7 and one invalidation it reads I8
     again; I8 itself keeps what was written (I8 = 7 then S = 0)."""
     body = I1 + S.format(selected="") + I8.format(slot="I1") + top
     ref, ours = both(body)
@@ -239,6 +241,9 @@ def test_an_index_over_a_formula_plays_no_part() -> None:
      '<ValueIndexed Index="0">3</ValueIndexed><pValueDefault>D</pValueDefault></Integer>',
      0, True),
     ('<Integer Name="D"><Value>0</Value></Integer><Integer Name="I8"><pIndex>S</pIndex>'
+     '<ValueIndexed Index="0">3</ValueIndexed><pValueDefault>D</pValueDefault></Integer>',
+     1, False),
+    (f'<IntReg Name="D">{reg(0x100)}</IntReg><Integer Name="I8"><pIndex>S</pIndex>'
      '<ValueIndexed Index="0">3</ValueIndexed><pValueDefault>D</pValueDefault></Integer>',
      1, False),
     # a constant ValueIndexed beside a pValueIndexed: kept
