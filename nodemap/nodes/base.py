@@ -126,6 +126,8 @@ def whole(value: Any, where: str) -> int:
             number = round_half_away(value)
             if INT64_MIN <= number <= INT64_MAX:
                 return number
+            if number == 1 << 63:  # passes the check made in double; C gives INT64_MIN
+                return INT64_MIN
         elif value != value:  # NaN passes the reference's range check: C's conversion
             return INT64_MIN
         raise XmlError(f"{where}: {value!r} is out of the range an integer can take")

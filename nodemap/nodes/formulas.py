@@ -731,6 +731,9 @@ class Converter(_FormulaNode):
                              f"outside its [{low}, {high}]; GenApi refuses the write")
         if node.kind == "Integer":
             inc = node.get_inc()  # type: ignore[attr-defined]
+            if inc <= 0:  # the reference: "Increment must be larger than 0" (measured)
+                raise RangeError(f"{self.name}: {node.name}, which it reads, has the "
+                                 f"increment {inc}; GenApi refuses the write")
             if inc > 1 and _int64_wrap(current - low) % inc:
                 raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
                                  f"{current}, not min {low} plus a multiple of {inc}; "
@@ -757,7 +760,7 @@ class IntConverter(Converter):
         return INT64_MAX if sign > 0 else INT64_MIN
 
     def convert_from(self, raw: Any) -> Any:
-        if isinstance(raw, float) and not (INT64_MIN <= raw < 2.0 ** 63) and raw == raw:
+        if isinstance(raw, float) and not (INT64_MIN <= raw <= 2.0 ** 63) and raw == raw:
             # The reference cannot hand a float pValue outside int64 to an integer
             # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.
             raise FormulaError(f"{self.name}: {self.target_name} gives {raw}, which an "

@@ -302,8 +302,11 @@ class _Run:
     def write(self, name: str, value: Any) -> None:
         stage = f"write {name}={value!r}"
         ref = _ref_write(self.ref, name, value)
+        # judged before nodemap writes: the write may change the bounds compared
+        # (a pVariable of the Converter written through its own pValue)
+        frozen = self._refused_by_frozen_slope(ref)
         ours = _our_write(self.ours, name, value)
-        if ours is None and self._refused_by_frozen_slope(ref):
+        if ours is None and frozen:
             # The reference refused the value against a Converter's frozen Automatic
             # slope (its min > max, see snapshot): nodemap wrote it.  The reference
             # writes it too without its range check, so both sides go on in step.

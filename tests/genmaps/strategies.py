@@ -356,8 +356,18 @@ class _Builder:
         increment = draw(st.sampled_from(["none", "literal", "pointer"]))
         if increment == "literal":
             children.append(Child("Inc", str(draw(st.integers(1, 4)))))
-        elif increment == "pointer" and self.ints:
-            children.append(Child("pInc", draw(st.sampled_from(self.ints + self.floats))))
+        elif increment == "pointer":
+            # through a node of its own holding a positive increment (a Float's is rounded
+            # half away): an increment of 0 makes the reference divide by zero (SIGFPE,
+            # the whole process) when a double is written into the Integer
+            step = self.name("Step")
+            if draw(st.booleans()):
+                self.add(NodeSpec("Integer", step, (Child("Value", str(draw(st.integers(1, 4)))),)),
+                         feature=False)
+            else:
+                self.add(NodeSpec("Float", step, (Child("Value", draw(st.sampled_from(
+                    ["0.5", "1.5", "2.4", "2.5", "3.6"]))),)), feature=False)
+            children.append(Child("pInc", step))
         if draw(st.booleans()):
             children.append(Child("Representation", draw(st.sampled_from(
                 ["Linear", "Logarithmic", "HexNumber", "PureNumber", "IPV4Address"]))))

@@ -412,3 +412,27 @@ def test_converter_over_an_enumeration_has_bounds_from_dbl_max(slope: str) -> No
     ref, ours = both(body.format(value=99))
     assert isinstance(facts(ref, ours, "C").value, oracle.Raised)
 
+
+
+# ------------------------------------------------- a variable whose increment is not positive
+@pytest.mark.parametrize("inc", ["0", "-2"])
+@pytest.mark.parametrize("tag", ["Converter", "IntConverter"])
+def test_converter_write_refused_when_a_variable_has_no_positive_increment(inc: str,
+                                                                          tag: str) -> None:
+    """The write verifies the Converter's variables: an Integer variable whose
+    increment (through pInc) is not positive is refused, as the reference's "Increment
+    must be larger than 0" (found by the generator at seed 9010); nothing is written.
+    (A double written INTO an Integer whose increment is 0 kills the reference's process
+    with SIGFPE: the generator never draws that.)"""
+    body = (f'<Integer Name="N"><Value>{inc}</Value></Integer>'
+            '<Integer Name="V"><Value>0</Value><pInc>N</pInc></Integer>'
+            f'<IntReg Name="T">{reg(0x100)}</IntReg>'
+            f'<{tag} Name="C"><pVariable Name="K">V</pVariable><FormulaTo>FROM*2</FormulaTo>'
+            "<FormulaFrom>TO/2</FormulaFrom><pValue>T</pValue><Slope>Increasing</Slope>"
+            f"</{tag}>")
+    ref, ours = both(body)
+    value = 4.0 if tag == "Converter" else 4
+    theirs, mine = _ref_write(ref, "C", value), _our_write(ours, "C", value)
+    assert isinstance(theirs, oracle.Raised) and "Increment must be larger than 0" in theirs.detail
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    assert facts(ref, ours, "T").value == 0
