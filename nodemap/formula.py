@@ -868,14 +868,20 @@ def _fold(piece: Piece, *parts: Piece) -> Piece:
 
 
 def _int64_of(x: Any) -> int:
-    """A variable's value in integer mode: an int64 (floats truncated, out-of-range
-    values wrapped as int64 arithmetic wraps; NaN and infinities refused)."""
+    """A variable's value in integer mode: an int64 (out-of-range integers wrapped as
+    int64 arithmetic wraps).  A double (a Float or SwissKnife variable, a Converter's
+    TO) is rounded half away from zero, NaN is INT64_MIN, and a double outside int64
+    is refused, as the reference's integer reference to a float node does (measured:
+    2.5 → 3, -2.5 → -3, 1e19 → "out of integer range")."""
     if x.__class__ is int and _I64_MIN <= x <= _I64_MAX:
         return x
     if isinstance(x, float):
-        if x != x or x in (math.inf, -math.inf):
-            raise _EvalError(f"variable value {x!r} is not a number an integer can take")
-        x = int(x)
+        if x != x:
+            return _I64_MIN
+        if not -9223372036854775808.0 <= x < 9223372036854775808.0:
+            raise _EvalError(f"variable value {x!r} is out of integer range")
+        r = math.floor(abs(x) + 0.5)
+        return max(_I64_MIN, min(_I64_MAX, r if x >= 0 else -r))
     return _w64(int(x))
 
 

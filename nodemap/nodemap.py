@@ -276,10 +276,12 @@ class NodeMap:
                     seen.setdefault(child.text.strip())
         return list(seen)
 
-    def reader(self, pointer: str) -> Callable[[], Any]:
+    def reader(self, pointer: str, double: bool = False) -> Callable[[], Any]:
         """A callable reading ``Node`` or ``Node.Suffix`` (``.Value .Min .Max .Inc
-        .Entry.X``) as a number (an Enumeration gives its integer), resolved lazily so
-        the target may be built later."""
+        .Entry.X``) as a number, resolved lazily so the target may be built later.  An
+        Enumeration gives its current entry's NumericValue: rounded to an integer
+        (``numeric``), or with ``double`` (a SwissKnife's or Converter's variable) as
+        it is (``double_value``)."""
         pointer = pointer.strip()
         if pointer in self._tags or "." not in pointer:
             name = pointer
@@ -302,6 +304,13 @@ class NodeMap:
                     return (node or node_fn(name)).evaluate_value()
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
+
+            if double and not plain and self.element_type(name) == "Enumeration":
+                def read_double() -> Any:
+                    node = nodes.get(name)
+                    return (node or node_fn(name)).double_value()  # type: ignore[attr-defined]
+                read_double.cached_name = None  # type: ignore[attr-defined]
+                return read_double
 
             # what a compiled formula may look up in the store itself (see
             # nodemap.nodes.formulas.FormulaTerms.runner) before calling the reader

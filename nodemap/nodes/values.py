@@ -600,8 +600,25 @@ class Enumeration(ValueNode):
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
                          f"entries ({self._declared_symbols()})")
 
+    #: whether an entry's number differs from its Value (a NumericValue, or a Value a
+    #: double does not hold exactly): worked out on first use
+    _numeric_differs: bool | None = None
+
     def numeric(self) -> int:
-        return self.get_int()
+        """The number an integer reader (a pIndex, an Integer's pValue, an integer
+        formula, an IntConverter) takes: the current entry's NumericValue (else Value)
+        as a double, rounded half away from zero (NaN, or a double outside int64:
+        INT64_MIN, C's conversion) — measured: Value 10 with NumericValue 2.5 reads 3."""
+        differs = self._numeric_differs
+        if differs is None:
+            differs = self._numeric_differs = any(
+                entry.numeric_value != entry.value for entry in self.all_entries())
+        if not differs:
+            return self.get_int()
+        number = self.double_value()
+        if not -9223372036854775808.0 <= number < 9223372036854775808.0:
+            return INT64_MIN
+        return round_half_away(number)
 
     def double_value(self) -> float:
         """The current entry's NumericValue (its Value when it has none): what a Float
