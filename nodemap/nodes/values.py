@@ -603,6 +603,8 @@ class Enumeration(ValueNode):
     #: whether an entry's number differs from its Value (a NumericValue, or a Value a
     #: double does not hold exactly): worked out on first use
     _numeric_differs: bool | None = None
+    #: every entry's Value (with _numeric_differs)
+    _entry_values: frozenset[int] = frozenset()
 
     def numeric(self) -> int:
         """The number an integer reader (a pIndex, an Integer's pValue, an integer
@@ -611,10 +613,18 @@ class Enumeration(ValueNode):
         INT64_MIN, C's conversion) — measured: Value 10 with NumericValue 2.5 reads 3."""
         differs = self._numeric_differs
         if differs is None:
+            entries = self.all_entries()
+            self._entry_values = frozenset(entry.value for entry in entries)
             differs = self._numeric_differs = any(
-                entry.numeric_value != entry.value for entry in self.all_entries())
+                entry.numeric_value != entry.value for entry in entries)
         if not differs:
-            return self.get_int()
+            number = self.get_int()
+            if number in self._entry_values:
+                return number
+            # no entry has the value: the read fails as the Enumeration's does (the
+            # reference: "NULL pointer dereferenced", whoever reads it as a number)
+            self.get()
+            raise RangeError(f"{self.name}: {number} is none of its entries' values")
         number = self.double_value()
         if not -9223372036854775808.0 <= number < 9223372036854775808.0:
             return INT64_MIN

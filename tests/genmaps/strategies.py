@@ -13,7 +13,9 @@ drawn (each choice shrinks toward the simplest form):
 * value nodes — ``Integer`` (literal, ``pValue``, or ``pIndex`` with ``ValueIndexed`` /
   ``pValueIndexed`` and a default; literal or pointed bounds, ``Inc``), ``Float``
   (bounds possibly through a Converter), ``Boolean``, ``Command``, ``Enumeration`` (entries
-  with their own ``pIsImplemented``/``pIsAvailable``), ``String``;
+  with their own ``pIsImplemented``/``pIsAvailable`` and now and then a ``NumericValue``,
+  read by SwissKnife/IntSwissKnife variables and Converter/IntConverter pValues and
+  pVariables), ``String``;
 * formulas — ``IntSwissKnife``, ``SwissKnife``, ``Converter`` and ``IntConverter`` with
   every ``Slope`` (Increasing, Decreasing, Varying, Automatic);
 * access chains — ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` on writable 0/1 flag
@@ -301,8 +303,11 @@ class _Builder:
     def enum_selector(self) -> None:
         draw = self.draw
         name = self.name("EnumSel")
+        # now and then a NumericValue: an index reads it rounded half away from zero
         entries = tuple(Child("EnumEntry", NodeSpec("EnumEntry", f"E{i}", (
-            Child("Value", str(i)),))) for i in range(draw(st.integers(1, 4))))
+            Child("Value", str(i)), *([Child("NumericValue", draw(st.sampled_from(
+                ["2.5", "-0.5", "1.4", "0.5", "3.5"])))] if draw(st.integers(0, 3)) == 0
+                else [])))) for i in range(draw(st.integers(1, 4))))
         self.add(NodeSpec("Enumeration", name, entries + (Child("Value", "0"),)))
         self.small.append(name)
         self.selected[name] = []
@@ -442,7 +447,10 @@ class _Builder:
     # -- formulas -----------------------------------------------------------------------
     def swiss_knife(self, integer: bool) -> None:
         draw = self.draw
-        pool = self.ints if integer else self.ints + self.floats
+        # an Enumeration variable is its entry's NumericValue (else Value), a Float one
+        # a double: an integer formula rounds both half away from zero
+        pool = self.ints + self.enums + (self.floats if draw(st.booleans()) or not integer
+                                         else [])
         if not pool:
             return self.integer()
         name = self.name("ISK" if integer else "SK")
@@ -455,13 +463,14 @@ class _Builder:
 
     def converter(self, integer: bool) -> None:
         draw = self.draw
-        targets = self.writable_ints if integer else self.writable_ints + self.floats + self.enums
+        # an IntConverter over an Enumeration reads its NumericValue rounded
+        targets = self.writable_ints + self.enums + ([] if integer else self.floats)
         if not targets or not self.ints:
             return self.integer()
         name = self.name("IConv" if integer else "Conv")
         to, frm, _ = draw(st.sampled_from(_CONVERSIONS))
         children = self.common() + [
-            Child("pVariable", draw(st.sampled_from(self.ints)), (("Name", "K"),)),
+            Child("pVariable", draw(st.sampled_from(self.ints + self.enums)), (("Name", "K"),)),
             Child("FormulaTo", to), Child("FormulaFrom", frm),
             Child("pValue", draw(st.sampled_from(targets)))]
         # Slope absent only on Converters: the reference reports min = max = 0 for an

@@ -485,6 +485,26 @@ def test_every_reader_of_an_enumeration_takes_its_numeric_value(
         assert got == expected_b
 
 
+@pytest.mark.parametrize("reader", [
+    '<IntSwissKnife Name="N"><pVariable Name="A">E</pVariable><Formula>A*2</Formula>'
+    "</IntSwissKnife>",
+    '<Integer Name="N"><pValue>E</pValue></Integer>',
+    '<Integer Name="N"><pIndex>E</pIndex><ValueIndexed Index="1">11</ValueIndexed>'
+    "<ValueDefault>-1</ValueDefault></Integer>",
+    '<IntReg Name="N"><Address>0x100</Address><pIndex Offset="4">E</pIndex><Length>4'
+    "</Length><AccessMode>RO</AccessMode><pPort>Device</pPort><Endianess>LittleEndian"
+    "</Endianess></IntReg>",
+    '<IntConverter Name="N"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
+    "<pValue>E</pValue><Slope>Varying</Slope></IntConverter>"],
+    ids=["IntSwissKnife", "Integer-pValue", "pIndex", "IntReg-pIndex", "IntConverter"])
+def test_an_enumeration_no_entry_names_fails_every_numeric_read(reader: str) -> None:
+    """At a value none of its entries has, an Enumeration read as a number fails (the
+    reference: "NULL pointer dereferenced"; nodemap gave the raw 99: 198, -1, ...)."""
+    ref, ours = both('<Enumeration Name="E"><EnumEntry Name="A"><Value>1</Value></EnumEntry>'
+                     "<Value>99</Value></Enumeration>" + reader)
+    assert isinstance(facts(ref, ours, "N").value, oracle.Raised)
+
+
 @pytest.mark.parametrize(("written", "expected"), [
     (2.5, 6), (-2.5, -6), (0.49999999999999994, 2), (9.2e18, -46744073709551616),
     (_NAN, 0), (1e19, "Error"), (-9.3e18, "Error")])
