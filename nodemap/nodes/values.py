@@ -351,8 +351,34 @@ class Integer(ValueNode):
         if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
+        access_modes = self._access_modes
+        kept = access_modes.get(self.name)
         self.write_source(value)
         self.finish_write()
+        if kept is not None and self.name not in access_modes and self._keeps_access():
+            access_modes[self.name] = kept
+
+    def _keeps_access(self) -> bool:
+        """Whether this Integer keeps its access mode across a write through it that
+        made it stale (a condition naming it, or its pValue, in ``pInvalidator``): yes
+        (measured: written by the application or through a Boolean, Float, Converter or
+        Enumeration over it; its pValue an Integer, a register, an Enumeration, a
+        Boolean), unless the write went on into a Converter (an IntConverter pValue,
+        itself or down an Integer chain: then the reference works its access out again)."""
+        node: Any = self
+        for _ in range(64):
+            if getattr(node, "formula_to", None) is not None:
+                return False  # a Converter on the written chain
+            source = getattr(node, "source", None)
+            if source is None:
+                return True
+            try:
+                node = source()[0]
+            except NodeMapError:
+                return True
+            if node is None:
+                return True
+        return True
 
 
 class Float(ValueNode):
