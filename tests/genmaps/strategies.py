@@ -19,7 +19,10 @@ drawn (each choice shrinks toward the simplest form):
 * formulas — ``IntSwissKnife``, ``SwissKnife``, ``Converter`` and ``IntConverter`` with
   every ``Slope`` (Increasing, Decreasing, Varying, Automatic);
 * access chains — ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` on writable 0/1 flag
-  integers (the scenario writes them), ``ImposedAccessMode``, ``AccessMode``;
+  integers (the scenario writes them), ``ImposedAccessMode``, ``AccessMode``; and a node
+  (Integer, a chain of them, one over an IntConverter, Float, Boolean, Enumeration,
+  IntConverter) whose condition is a bit of its own register naming it (or the register)
+  in ``pInvalidator``, so that writing it changes its condition;
 * selectors — an Integer or an Enumeration whose ``pSelected`` lists the nodes indexed
   by it;
 * ``Category`` nodes (Root and sub-categories), the ``Device`` port and sometimes an
@@ -494,9 +497,79 @@ class _Builder:
             self.floats.append(name)
 
 
+    def own_condition(self) -> None:
+        """A node over a register R whose condition is a bit of R's own bytes naming the
+        node (or R) in ``pInvalidator``: a write through the node changes its condition
+        (the reference keeps an Integer's access across such a write unless it goes on
+        into an IntConverter; other kinds work theirs out again)."""
+        draw = self.draw
+        base = REGISTER_BASE + REGISTER_STRIDE * self.registers
+        self.registers += 1
+        reg, cond = self.name("IntReg"), self.name("Cond")
+        kind = draw(st.sampled_from(["Integer", "Integer-chain", "Integer-over-IntConverter",
+                                     "Float", "Boolean", "Enumeration", "IntConverter"]))
+        name = self.name(kind.split("-")[0])
+        self.add(NodeSpec("IntReg", reg, (
+            Child("Address", hex(base)), Child("Length", "4"), Child("AccessMode", "RW"),
+            Child("pPort", "Device"), Child("Sign", "Unsigned"),
+            Child("Endianess", "LittleEndian"))))
+        # the condition holds at first (both bits set): a write may clear it
+        self.presets.append((base, (3).to_bytes(4, "little")))
+        self.ints.append(reg)
+        self.writable_ints.append(reg)
+        self.writes.append((reg, draw(st.integers(0, 3))))
+        self.add(NodeSpec("MaskedIntReg", cond, (
+            Child("pInvalidator", draw(st.sampled_from([name, reg]))),
+            Child("Address", hex(base)), Child("Length", "4"), Child("AccessMode", "RO"),
+            Child("pPort", "Device"), Child("Bit", str(draw(st.integers(0, 1)))),
+            Child("Sign", "Unsigned"), Child("Endianess", "LittleEndian"))))
+        self.ints.append(cond)
+        source = reg
+        if kind in ("Integer-chain", "Integer-over-IntConverter"):
+            source = self.name("Int")
+            if kind == "Integer-chain":
+                self.add(NodeSpec("Integer", source, (Child("pValue", reg),)))
+            else:
+                self.add(NodeSpec("IntConverter", source, (
+                    Child("FormulaTo", "FROM"), Child("FormulaFrom", "TO"),
+                    Child("pValue", reg), Child("Slope", "Varying"))))
+            self.ints.append(source)
+        condition = [Child(draw(st.sampled_from(["pIsAvailable", "pIsAvailable",
+                                                 "pIsImplemented", "pIsLocked"])), cond)]
+        values: Any = st.integers(0, 3)
+        if kind.startswith("Integer"):
+            node = NodeSpec("Integer", name, (*condition, Child("pValue", source)))
+            self.ints.append(name)
+        elif kind == "Float":
+            node = NodeSpec("Float", name, (*condition, Child("pValue", source)))
+            self.floats.append(name)
+            values = st.sampled_from([0.0, 1.0, 2.0, 3.0])
+        elif kind == "Boolean":
+            node = NodeSpec("Boolean", name, (*condition, Child("pValue", source),
+                                              Child("OnValue", "1"), Child("OffValue", "2")))
+            values = st.booleans()
+        elif kind == "Enumeration":
+            symbols = [f"S{i}" for i in range(4)]
+            node = NodeSpec("Enumeration", name, (*condition, *(
+                Child("EnumEntry", NodeSpec("EnumEntry", symbol, (Child("Value", str(i)),)))
+                for i, symbol in enumerate(symbols)), Child("pValue", source)))
+            self.enums.append(name)
+            self.enum_symbols[name] = symbols
+            values = st.sampled_from(symbols)
+        else:
+            node = NodeSpec("IntConverter", name, (
+                *condition, Child("FormulaTo", "FROM"), Child("FormulaFrom", "TO"),
+                Child("pValue", source), Child("Slope", "Varying")))
+            self.ints.append(name)
+        self.add(node)
+        for _ in range(3):  # the scenario draws from these: write the node often
+            self.writes.append((name, draw(values)))
+
+
 _STEPS = ["int_reg", "masked_int_reg", "float_reg", "string_reg", "raw_register", "struct_reg",
           "flag", "index", "enum_selector", "integer", "float_node", "boolean", "command",
-          "enumeration", "string", "isk", "sk", "conv", "iconv", "float_via_converter"]
+          "enumeration", "string", "isk", "sk", "conv", "iconv", "float_via_converter",
+          "own_condition"]
 
 
 @st.composite
