@@ -379,8 +379,14 @@ class NodeMap:
                         f"on itself", line=line)
 
     def invalidate(self, name: str | None = None) -> None:
-        """Forget cached values: of one node, the registers behind it and what depends
-        on them (so the next read asks the device), or of every node."""
+        """Forget cached values: of one node, the registers its value is read from and
+        what depends on them (so the next read asks the device), or of every node.
+
+        One node's invalidation leaves alone what only its access mode reads (the
+        registers behind its pIsImplemented/pIsAvailable/pIsLocked conditions) and its
+        Enumeration entries: their access modes are kept, a failed condition's included,
+        as the reference's ``InvalidateNode`` keeps them (measured: it drops the node
+        and what is computed from it, nothing it is computed from)."""
         with self.lock:
             if name is None:
                 self.store.clear()
@@ -402,8 +408,10 @@ class NodeMap:
         store.invalidate_dependents(node.name)
 
     def _registers_behind(self, name: str) -> tuple[Node, ...]:
-        """The built register nodes ``name`` is computed from; cached until more nodes
-        are built."""
+        """The built register nodes ``name``'s value is read from (its inputs,
+        transitively, but not the nodes only a pIsImplemented/pIsAvailable/pIsLocked
+        condition names, nor an Enumeration's entries); cached until more nodes are
+        built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
@@ -419,8 +427,12 @@ class NodeMap:
                 continue
             if isinstance(node, RegisterNode):
                 registers.append(node)
+            # what only its access reads: its conditions, an Enumeration's entries
+            skip = set(_targets(node.definition, CONDITIONS, self._tags))
+            if node.kind == "Enumeration":
+                skip.update(getattr(node, "entry_names", ()))
             for dependency in node.dependencies:
-                if dependency not in seen:
+                if dependency not in seen and dependency not in skip:
                     seen.add(dependency)
                     stack.append(dependency)
         found = self._behind[name] = tuple(registers)
@@ -543,7 +555,8 @@ class NodeMap:
 #: The pointers whose target's *value* a node's access mode reads, and those its bounds
 #: read (Store.impact: a write reaches a dependent's access mode or bounds only
 #: through these, or through an input's access mode or bounds).
-ACCESS_READS = ("pIsImplemented", "pIsAvailable", "pIsLocked", "pIndex")
+CONDITIONS = ("pIsImplemented", "pIsAvailable", "pIsLocked")
+ACCESS_READS = (*CONDITIONS, "pIndex")
 BOUND_READS = ("pMin", "pMax", "pInc", "pIndex", "pLength")
 #: a Converter's bounds are its pValue's converted by formulas over its pVariables (a
 #: SwissKnife's bounds are constants)
