@@ -8,7 +8,9 @@ membership — at three moments:
 
 1. the initial memory state;
 2. after each write of the scenario (the outcome — accepted, or the normalised error
-   class — must agree too, and so must every byte either side wrote);
+   class — must agree too, and so must every byte either side wrote) and after each
+   invalidation of a node it makes (``INode.invalidate_node()`` against
+   ``Feature.invalidate()``);
 3. at each value of each selector (Enumeration: every entry; Integer: min..max, at most
    four values).
 
@@ -35,7 +37,7 @@ import attrs
 from tests.reference import oracle
 from tests.reference.memory import SparseMemory
 
-from .model import MapSpec
+from .model import INVALIDATE, MapSpec
 
 __all__ = ["Tally", "compare_map", "GeneratorError"]
 
@@ -298,7 +300,30 @@ class _Run:
         return _slope_defect(oracle.reference_feature_facts(self.ref, node),
                              oracle.our_feature_facts(self.ours, node))
 
+    def invalidate(self, name: str) -> None:
+        """Invalidate ``name`` on both sides (InvalidateNode; Feature.invalidate), then
+        compare: the access modes kept (an Enumeration's entries', a failed condition's)
+        must agree; a value nodemap reads from the device again where the reference
+        serves a stale cache falls under the stale-cache rule of :meth:`snapshot`."""
+        stage = f"invalidate {name}"
+        ref: Any = None
+        try:
+            self.ref.get_node(name).node.invalidate_node()
+        except Exception as exc:
+            ref = oracle.normalise_reference_error(exc)
+        ours: Any = None
+        try:
+            self.ours.features[name].invalidate()
+        except Exception as exc:
+            ours = oracle.normalise_our_error(exc)
+        if (ref is not None or ours is not None) and not oracle.same_value(ref, ours):
+            self.differ(stage, f"outcome: reference={ref} ours={ours}")
+        self.snapshot(stage)
+
     def write(self, name: str, value: Any) -> None:
+        if value is INVALIDATE:
+            self.invalidate(name)
+            return
         stage = f"write {name}={value!r}"
         ref = _ref_write(self.ref, name, value)
         ours = _our_write(self.ours, name, value)

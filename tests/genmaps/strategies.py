@@ -28,7 +28,8 @@ drawn (each choice shrinks toward the simplest form):
 * ``Category`` nodes (Root and sub-categories), the ``Device`` port and sometimes an
   unconnected second port (a chunk port or not);
 * the memory (zero or pseudo-random pattern, seeded) plus preset register bytes, and a
-  scenario of writes (values in and out of range, flags toggled, commands executed).
+  scenario of writes (values in and out of range, flags toggled, commands executed) and
+  invalidations (every Enumeration, an entry of each, a few features).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from .model import Child, MapSpec, NodeSpec
+from .model import INVALIDATE, Child, MapSpec, NodeSpec
 
 __all__ = ["node_maps", "REGISTER_BASE", "REGISTER_STRIDE"]
 
@@ -609,7 +610,16 @@ def node_maps(draw: Callable[[Any], Any], max_nodes: int = 14) -> MapSpec:
         ports.append(NodeSpec("Port", "Other", ()))
     elif extra_port == "chunk":
         ports.append(NodeSpec("Port", "Chunks", (Child("ChunkID", "1234"),)))
-    writes = draw(st.lists(st.sampled_from(b.writes), max_size=8)) if b.writes else []
+    # the scenario also invalidates nodes: every Enumeration (its entries keep their
+    # access modes, a failed condition's too), one of its entries, and a few features
+    invalidations = [(name, INVALIDATE) for name in b.enums]
+    invalidations += [(f"EnumEntry_{name}_{symbol}", INVALIDATE)
+                      for name in b.enums for symbol in b.enum_symbols.get(name, ())[:1]]
+    if features:
+        invalidations += [(name, INVALIDATE) for name in draw(
+            st.lists(st.sampled_from(features), max_size=2, unique=True))]
+    pool = b.writes + invalidations
+    writes = draw(st.lists(st.sampled_from(pool), max_size=8)) if pool else []
     selectors = tuple(name for name, chosen in b.selected.items() if chosen or name in b.enum_symbols)
     return MapSpec(nodes=tuple(categories + nodes + ports),
                    profile=draw(st.sampled_from(["zero", "pattern"])),
