@@ -382,20 +382,23 @@ class NodeMap:
         """Forget cached values: of one node, the registers its value is read from and
         what depends on them (so the next read asks the device), or of every node.
 
-        One node's invalidation leaves alone what only its access mode reads (the
-        registers behind its pIsImplemented/pIsAvailable/pIsLocked conditions) and its
-        Enumeration entries: their access modes are kept, a failed condition's included,
-        as the reference's ``InvalidateNode`` keeps them (measured: it drops the node
-        and what is computed from it, nothing it is computed from)."""
+        One node's invalidation drops every result of the node and of what is computed
+        from it, as the reference's ``InvalidateNode`` does; of the registers its value
+        is read from (not those only its pIsImplemented/pIsAvailable/pIsLocked
+        conditions read, nor its Enumeration entries) it drops the bytes and the values
+        computed from them, keeping the access modes and bounds the reference keeps
+        (measured: it drops nothing the node is computed from)."""
         with self.lock:
             if name is None:
                 self.store.clear()
                 return
             self.node(name)  # KeyError for a name the description does not define
             self.complete_graph()
-            stale = [name]
-            stale.extend(register.name for register in self._registers_behind(name))
-            self.store.invalidate(stale)
+            store = self.store
+            store.invalidate((name,))  # the node and what is computed from it
+            # the value's registers: their bytes and the values computed from them go,
+            # the access modes and bounds of those stay (as InvalidateNode keeps them)
+            store.forget_bytes([register.name for register in self._registers_behind(name)])
 
     def changed(self, node: Node) -> None:
         """``node``'s value just changed (it was written): invalidate what depends on it
