@@ -661,10 +661,10 @@ class Enumeration(ValueNode):
             # reference: "NULL pointer dereferenced", whoever reads it as a number)
             self.get()
             raise RangeError(f"{self.name}: {number} is none of its entries' values")
-        number = self.double_value()
-        if not -9223372036854775808.0 <= number < 9223372036854775808.0:
+        double = self.double_value()
+        if not -9223372036854775808.0 <= double < 9223372036854775808.0:
             return INT64_MIN
-        return round_half_away(number)
+        return round_half_away(double)
 
     def double_value(self) -> float:
         """The current entry's NumericValue (its Value when it has none): what a Float
