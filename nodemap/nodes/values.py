@@ -741,8 +741,14 @@ class Enumeration(ValueNode):
             self.check_writable()
         if isinstance(value, str):
             by_symbol = self._by_symbol
-            entry = by_symbol[value] if by_symbol is not None and value in by_symbol \
-                else self.entry(value)
+            if by_symbol is not None and value in by_symbol:
+                entry = by_symbol[value]
+            else:
+                try:
+                    entry = self.entry(value)
+                except RangeError:
+                    self._refused()
+                    raise
         else:
             number = as_int(self, value)
             first = self._entry_of_value
@@ -755,12 +761,22 @@ class Enumeration(ValueNode):
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")
             entry = found
         mode = self._constant_access.get(entry.name) or entry.access()
-        if mode == "NI":
-            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
-        if mode == "NA":
-            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not available now")
+        if mode == "NI" or mode == "NA":
+            if isinstance(value, str):
+                self._refused()
+            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is "
+                              f"{'not implemented' if mode == 'NI' else 'not available now'}")
         self.write_source(entry.value)
         self.finish_write()
+
+    def _refused(self) -> None:
+        """A symbol write refused (no such entry, or it is NI/NA) after this node's own
+        access allowed it: an Enumeration holding its value invalidates what depends on
+        it as a write would (measured: its entries' conditions naming it in
+        ``pInvalidator`` are read again); with a pValue or a pIndex, or an integer
+        written, the reference invalidates nothing."""
+        if not self._pvalue and not self._index:
+            self.nodemap.changed(self)
 
 
 class String(ValueNode):

@@ -245,3 +245,63 @@ def test_an_integer_written_through_its_pvalue_keeps_its_access(case: str) -> No
     reference = _through("reference", body, written, watch)
     assert reference == expected.split()
     assert _through("ours", body, written, watch) == reference
+
+
+# ------------------------------------------------- a refused symbol write
+def _refusing(held: bool) -> str:
+    """E's entries available through RK and RK2, which name E in pInvalidator."""
+    source = "<Value>0</Value>" if held else "<pValue>V</pValue>"
+    return ('<Enumeration Name="E"><EnumEntry Name="A"><pIsAvailable>RK</pIsAvailable><Value>0'
+            '</Value></EnumEntry><EnumEntry Name="B"><pIsAvailable>RK2</pIsAvailable><Value>1'
+            '</Value></EnumEntry><EnumEntry Name="C"><pIsImplemented>Z</pIsImplemented><Value>2'
+            f"</Value></EnumEntry>{source}</Enumeration>"
+            '<Integer Name="V"><Value>0</Value></Integer><Integer Name="Z"><Value>0</Value>'
+            "</Integer>" + _rk("RK", 0x100, "E") + _rk("RK2", 0x110, "E"))
+
+
+def _refused_then(side: str, body: str, refused: Any) -> list[Any]:
+    memory = SparseMemory("zero")
+    for address in (0x100, 0x110):
+        memory.write(address, (1).to_bytes(4, "little"))
+    log = memory.log_reads()
+    xml = description(body)
+    if side == "reference":
+        get = oracle.load_reference(xml, memory, "Device").get_node
+
+        def access(name: str) -> str:
+            return oracle._access_name(get(name).node.get_access_mode())
+    else:
+        features = oracle.load_ours(xml, memory, "Device").features
+        get = features.__getitem__
+
+        def access(name: str) -> str:
+            return str(features[name].access)
+    answers: list[Any] = [access("E")]
+    for address in (0x100, 0x110):
+        memory.write(address, (0).to_bytes(4, "little"))   # both entries unavailable now
+    for step in (refused, "A"):
+        log.clear()
+        try:
+            get("E").value = step
+            answers.append(None)
+        except Exception as exc:  # noqa: BLE001 - compared by kind
+            answers.append("access error" if "Access" in type(exc).__name__ else "error")
+        answers.append(sorted(set(log)))
+    answers.append(access("EnumEntry_E_A"))
+    return answers
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held-value", "pvalue"])
+@pytest.mark.parametrize("refused", ["B", "C", "Nope", 7], ids=["NA", "NI", "unknown", "integer"])
+def test_a_refused_symbol_write_invalidates_like_a_write(held: bool, refused: Any) -> None:
+    """An Enumeration holding its value whose symbol write is refused (the entry NA or
+    NI, or no such symbol) still invalidates what depends on it, as a write does: its
+    entry A's condition, naming E in pInvalidator, is read again (0 now), so writing A
+    next is refused too; nodemap kept A available and wrote it.  With a pValue, or an
+    integer written, the reference invalidates nothing and A is written."""
+    require_genicam()
+    body = _refusing(held)
+    reference = _refused_then("reference", body, refused)
+    assert _refused_then("ours", body, refused) == reference
+    invalidates = held and refused != 7
+    assert reference[3] == ("access error" if invalidates else None)
