@@ -868,20 +868,21 @@ def _fold(piece: Piece, *parts: Piece) -> Piece:
 
 
 def _int64_of(x: Any) -> int:
-    """A variable's value in integer mode: an int64 (out-of-range integers wrapped as
-    int64 arithmetic wraps).  A double (a Float or SwissKnife variable, a Converter's
-    TO) is rounded half away from zero, NaN is INT64_MIN, and a double outside int64
-    is refused, as the reference's integer reference to a float node does (measured:
-    2.5 → 3, -2.5 → -3, 1e19 → "out of integer range")."""
+    """A variable's value in integer mode: an int64.  A float (a Float node's value) is
+    rounded half away from zero and refused beyond int64 (infinities too; NaN becomes
+    INT64_MIN), as the reference's integer view of a float node does (measured: 2.5 → 3,
+    -0.5 → -1, 9.3e18 fails); an integer out of range wraps as int64 arithmetic wraps."""
     if x.__class__ is int and _I64_MIN <= x <= _I64_MAX:
         return x
     if isinstance(x, float):
-        if x != x:
+        if x != x:  # NaN passes the reference's range check: C's conversion gives INT64_MIN
             return _I64_MIN
-        if not -9223372036854775808.0 <= x < 9223372036854775808.0:
-            raise _EvalError(f"variable value {x!r} is out of integer range")
-        r = math.floor(abs(x) + 0.5)
-        return max(_I64_MIN, min(_I64_MAX, r if x >= 0 else -r))
+        if x in (math.inf, -math.inf):
+            raise _EvalError(f"variable value {x!r} is out of the range an integer can take")
+        number = int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+        if not _I64_MIN <= number <= _I64_MAX:
+            raise _EvalError(f"variable value {x!r} is out of the range an integer can take")
+        return number
     return _w64(int(x))
 
 

@@ -509,9 +509,11 @@ class Converter(_FormulaNode):
         elif enumeration:
             low = self.convert_from(-sys.float_info.max)
             high = self.convert_from(sys.float_info.max)
-        else:
-            low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
-            high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        else:  # both target bounds first, then FormulaFrom (the reference's order)
+            target_min = target.get_min()  # type: ignore[attr-defined]
+            target_max = target.get_max()  # type: ignore[attr-defined]
+            low = self.convert_from(target_min)
+            high = self.convert_from(target_max)
         swap = self.slope == "Decreasing"
         if self.slope not in ("Increasing", "Decreasing"):
             held = self.store.held(self.name, "slope", None)
