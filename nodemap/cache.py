@@ -410,6 +410,38 @@ class Store:
                                            values & access)
         return found
 
+    def forget_bytes(self, registers: Iterable[str]) -> set[str]:
+        """Forget the bytes ``registers`` read — and so those of every register that
+        read the same span — and the *values* of everything computed from them; their
+        access modes and bounds stay (a failed condition's too).  What
+        ``NodeMap.invalidate(name)`` does to the registers behind a node's value: the
+        next read asks the device, while the access modes are those the reference's
+        InvalidateNode keeps.  Returns the names whose values went."""
+        span_of, pop_bytes, pop_readers = self._span_of, self._bytes.pop, self._readers.pop
+        stale: set[str] = set()
+        pending = list(registers)
+        while pending:
+            register = pending.pop()
+            if register in stale:
+                continue
+            stale |= self.computed_closure(register)
+            span = span_of.pop(register, None)
+            if span is None:
+                continue
+            pop_bytes(span, None)
+            for reader in pop_readers(span, ()):
+                if reader not in stale:
+                    pending.append(reader)
+        values = self.values
+        for name in _common(stale, values):
+            del values[name]
+        for aspect in _VALUE_LIKE:
+            table = self.aspects.get(aspect)
+            if table:
+                for name in _common(stale, table):
+                    del table[name]
+        return stale
+
     def invalidate_dependents(self, name: str, *, consume: bool = True
                               ) -> "set[str] | frozenset[str]":
         """Forget the results of everything computed from ``name`` (not ``name``'s own,

@@ -280,10 +280,12 @@ class NodeMap:
                     seen.setdefault(child.text.strip())
         return list(seen)
 
-    def reader(self, pointer: str) -> Callable[[], Any]:
+    def reader(self, pointer: str, double: bool = False) -> Callable[[], Any]:
         """A callable reading ``Node`` or ``Node.Suffix`` (``.Value .Min .Max .Inc
-        .Entry.X``) as a number (an Enumeration gives its integer), resolved lazily so
-        the target may be built later."""
+        .Entry.X``) as a number, resolved lazily so the target may be built later.  An
+        Enumeration gives its current entry's NumericValue: rounded to an integer
+        (``numeric``), or with ``double`` (a SwissKnife's or Converter's variable) as
+        it is (``double_value``)."""
         pointer = pointer.strip()
         if pointer in self._tags or "." not in pointer:
             name = pointer
@@ -306,6 +308,13 @@ class NodeMap:
                     return (node or node_fn(name)).evaluate_value()
                 node = nodes.get(name)
                 return (node or node_fn(name)).numeric()
+
+            if double and not plain and self.element_type(name) == "Enumeration":
+                def read_double() -> Any:
+                    node = nodes.get(name)
+                    return (node or node_fn(name)).double_value()  # type: ignore[attr-defined]
+                read_double.cached_name = None  # type: ignore[attr-defined]
+                return read_double
 
             # what a compiled formula may look up in the store itself (see
             # nodemap.nodes.formulas.FormulaTerms.runner) before calling the reader
@@ -374,17 +383,26 @@ class NodeMap:
                         f"on itself", line=line)
 
     def invalidate(self, name: str | None = None) -> None:
-        """Forget cached values: of one node, the registers behind it and what depends
-        on them (so the next read asks the device), or of every node."""
+        """Forget cached values: of one node, the registers its value is read from and
+        what depends on them (so the next read asks the device), or of every node.
+
+        One node's invalidation drops every result of the node and of what is computed
+        from it, as the reference's ``InvalidateNode`` does; of the registers its value
+        is read from (not those only its pIsImplemented/pIsAvailable/pIsLocked
+        conditions read, nor its Enumeration entries) it drops the bytes and the values
+        computed from them, keeping the access modes and bounds the reference keeps
+        (measured: it drops nothing the node is computed from)."""
         with self.lock:
             if name is None:
                 self.store.clear()
                 return
             self.node(name)  # KeyError for a name the description does not define
             self.complete_graph()
-            stale = [name]
-            stale.extend(register.name for register in self._registers_behind(name))
-            self.store.invalidate(stale)
+            store = self.store
+            store.invalidate((name,))  # the node and what is computed from it
+            # the value's registers: their bytes and the values computed from them go,
+            # the access modes and bounds of those stay (as InvalidateNode keeps them)
+            store.forget_bytes([register.name for register in self._registers_behind(name)])
 
     def changed(self, node: Node) -> None:
         """``node``'s value just changed (it was written): invalidate what depends on it
@@ -419,8 +437,10 @@ class NodeMap:
         self.quiet_write = True
 
     def _registers_behind(self, name: str) -> tuple[Node, ...]:
-        """The built register nodes ``name`` is computed from; cached until more nodes
-        are built."""
+        """The built register nodes ``name``'s value is read from (its inputs,
+        transitively, but not the nodes only a pIsImplemented/pIsAvailable/pIsLocked
+        condition names, nor an Enumeration's entries); cached until more nodes are
+        built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
@@ -436,8 +456,12 @@ class NodeMap:
                 continue
             if isinstance(node, RegisterNode):
                 registers.append(node)
+            # what only its access reads: its conditions, an Enumeration's entries
+            skip = set(_targets(node.definition, CONDITIONS, self._tags))
+            if node.kind == "Enumeration":
+                skip.update(getattr(node, "entry_names", ()))
             for dependency in node.dependencies:
-                if dependency not in seen:
+                if dependency not in seen and dependency not in skip:
                     seen.add(dependency)
                     stack.append(dependency)
         found = self._behind[name] = tuple(registers)
@@ -560,7 +584,8 @@ class NodeMap:
 #: The pointers whose target's *value* a node's access mode reads, and those its bounds
 #: read (Store.impact: a write reaches a dependent's access mode or bounds only
 #: through these, or through an input's access mode or bounds).
-ACCESS_READS = ("pIsImplemented", "pIsAvailable", "pIsLocked", "pIndex")
+CONDITIONS = ("pIsImplemented", "pIsAvailable", "pIsLocked")
+ACCESS_READS = (*CONDITIONS, "pIndex")
 BOUND_READS = ("pMin", "pMax", "pInc", "pIndex", "pLength")
 #: a Converter's bounds are its pValue's converted by formulas over its pVariables (a
 #: SwissKnife's bounds are constants)

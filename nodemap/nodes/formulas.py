@@ -54,7 +54,9 @@ class FormulaTerms:
                 if dot and "." not in text and (suffix in _SUFFIXES or
                                                 suffix.startswith("Entry.")):
                     text = f"{text}.{suffix}"
-                self.readers[name] = owner.nodemap.reader(text)
+                # a double formula reads an Enumeration's NumericValue, an integer one
+                # the same rounded (Enumeration.numeric; measured)
+                self.readers[name] = owner.nodemap.reader(text, double=not integer)
                 if "." not in text:
                     self.targets[name] = text
             elif tag == "Constant":
@@ -473,7 +475,7 @@ class Converter(_FormulaNode):
         target = self._target or self.target()
         if target.kind == "Enumeration":
             # a Converter reads the entry's NumericValue (else Value), an IntConverter
-            # the entry's Value (measured)
+            # the same rounded half away from zero (Enumeration.numeric; measured)
             double_value = getattr(target, "double_value", None)
             raw = target.numeric() if self.integer or double_value is None else double_value()
             return self.convert_from(raw)
@@ -492,15 +494,19 @@ class Converter(_FormulaNode):
 
     def _bounds(self) -> tuple[Any, Any]:
         target = self.target()
-        enumeration = target.kind == "Enumeration" and not self.integer
+        enumeration = target.kind == "Enumeration"
         if self.slope == "Varying" or not (hasattr(target, "get_min") or enumeration):
             # The reference derives no bounds for a Varying slope: the full range of the
             # type (±DBL_MAX for a Converter, int64 for an IntConverter).
             return (self._extreme(-1), self._extreme(1))
         # A FormulaFrom that fails at the target's bounds (1/0 ...) fails here, as in
         # the reference.  An Enumeration, read as a double, has the bounds ±DBL_MAX
-        # (measured: FormulaFrom TO/2 over one gives ±DBL_MAX/2).
-        if enumeration:
+        # (measured: FormulaFrom TO/2 over one gives ±DBL_MAX/2); read as an integer
+        # (an IntConverter) the int64 range (TO*2 over one: min 0, max -2, wrapped).
+        if enumeration and self.integer:
+            low = self.convert_from(INT64_MIN)
+            high = self.convert_from(INT64_MAX)
+        elif enumeration:
             low = self.convert_from(-sys.float_info.max)
             high = self.convert_from(sys.float_info.max)
         else:  # both target bounds first, then FormulaFrom (the reference's order)
@@ -762,7 +768,8 @@ class IntConverter(Converter):
     def convert_from(self, raw: Any) -> Any:
         if isinstance(raw, float) and not (INT64_MIN <= raw <= 2.0 ** 63) and raw == raw:
             # The reference cannot hand a float pValue outside int64 to an integer
-            # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.
+            # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.  Inside,
+            # the formula takes it rounded half away from zero (NaN: INT64_MIN).
             raise FormulaError(f"{self.name}: {self.target_name} gives {raw}, which an "
                                f"integer formula cannot take (outside int64)")
         return super().convert_from(raw)

@@ -431,8 +431,34 @@ class Integer(ValueNode):
         if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
+        access_modes = self._access_modes
+        kept = access_modes.get(self.name)
         self.write_source(value)
         self.finish_write()
+        if kept is not None and self.name not in access_modes and self._keeps_access():
+            access_modes[self.name] = kept
+
+    def _keeps_access(self) -> bool:
+        """Whether this Integer keeps its access mode across a write through it that
+        made it stale (a condition naming it, or its pValue, in ``pInvalidator``): yes
+        (measured: written by the application or through a Boolean, Float, Converter or
+        Enumeration over it; its pValue an Integer, a register, an Enumeration, a
+        Boolean), unless the write went on into a Converter (an IntConverter pValue,
+        itself or down an Integer chain: then the reference works its access out again)."""
+        node: Any = self
+        for _ in range(64):
+            if getattr(node, "formula_to", None) is not None:
+                return False  # a Converter on the written chain
+            source = getattr(node, "source", None)
+            if source is None:
+                return True
+            try:
+                node = source()[0]
+            except NodeMapError:
+                return True
+            if node is None:
+                return True
+        return True
 
 
 class Float(ValueNode):
@@ -680,8 +706,35 @@ class Enumeration(ValueNode):
         raise RangeError(f"{self.name}: the device reports {raw}, which is none of its "
                          f"entries ({self._declared_symbols()})")
 
+    #: whether an entry's number differs from its Value (a NumericValue, or a Value a
+    #: double does not hold exactly): worked out on first use
+    _numeric_differs: bool | None = None
+    #: every entry's Value (with _numeric_differs)
+    _entry_values: frozenset[int] = frozenset()
+
     def numeric(self) -> int:
-        return self.get_int()
+        """The number an integer reader (a pIndex, an Integer's pValue, an integer
+        formula, an IntConverter) takes: the current entry's NumericValue (else Value)
+        as a double, rounded half away from zero (NaN, or a double outside int64:
+        INT64_MIN, C's conversion) — measured: Value 10 with NumericValue 2.5 reads 3."""
+        differs = self._numeric_differs
+        if differs is None:
+            entries = self.all_entries()
+            self._entry_values = frozenset(entry.value for entry in entries)
+            differs = self._numeric_differs = any(
+                entry.numeric_value != entry.value for entry in entries)
+        if not differs:
+            number = self.get_int()
+            if number in self._entry_values:
+                return number
+            # no entry has the value: the read fails as the Enumeration's does (the
+            # reference: "NULL pointer dereferenced", whoever reads it as a number)
+            self.get()
+            raise RangeError(f"{self.name}: {number} is none of its entries' values")
+        double = self.double_value()
+        if not -9223372036854775808.0 <= double < 9223372036854775808.0:
+            return INT64_MIN
+        return round_half_away(double)
 
     def double_value(self) -> float:
         """The current entry's NumericValue (its Value when it has none): what a Float
@@ -758,8 +811,14 @@ class Enumeration(ValueNode):
             self.check_writable()
         if isinstance(value, str):
             by_symbol = self._by_symbol
-            entry = by_symbol[value] if by_symbol is not None and value in by_symbol \
-                else self.entry(value)
+            if by_symbol is not None and value in by_symbol:
+                entry = by_symbol[value]
+            else:
+                try:
+                    entry = self.entry(value)
+                except RangeError:
+                    self._refused()
+                    raise
         else:
             number = as_int(self, value)
             first = self._entry_of_value
@@ -772,12 +831,22 @@ class Enumeration(ValueNode):
                 raise RangeError(f"{self.name}: {number} is none of its entries' values")
             entry = found
         mode = self._constant_access.get(entry.name) or entry.access()
-        if mode == "NI":
-            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
-        if mode == "NA":
-            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not available now")
+        if mode == "NI" or mode == "NA":
+            if isinstance(value, str):
+                self._refused()
+            raise AccessError(f"{self.name}: entry {entry.symbolic!r} is "
+                              f"{'not implemented' if mode == 'NI' else 'not available now'}")
         self.write_source(entry.value)
         self.finish_write()
+
+    def _refused(self) -> None:
+        """A symbol write refused (no such entry, or it is NI/NA) after this node's own
+        access allowed it: an Enumeration holding its value invalidates what depends on
+        it as a write would (measured: its entries' conditions naming it in
+        ``pInvalidator`` are read again); with a pValue or a pIndex, or an integer
+        written, the reference invalidates nothing."""
+        if not self._pvalue and not self._index:
+            self.nodemap.changed(self)
 
 
 class String(ValueNode):

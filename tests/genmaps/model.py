@@ -16,7 +16,7 @@ import attrs
 
 from nodemap.authoring.schema import sort_key
 
-__all__ = ["Child", "NodeSpec", "MapSpec", "to_xml", "HEADER", "FOOTER"]
+__all__ = ["Child", "NodeSpec", "MapSpec", "to_xml", "HEADER", "FOOTER", "INVALIDATE"]
 
 HEADER = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -57,6 +57,18 @@ class Child:
 
 
 @attrs.frozen(slots=True)
+class Invalidate:
+    """A scenario step that is not a write: invalidate the node (``Feature.invalidate()``
+    on nodemap, ``INode.invalidate_node()`` on the reference)."""
+
+    def __repr__(self) -> str:
+        return "INVALIDATE"
+
+
+INVALIDATE = Invalidate()
+
+
+@attrs.frozen(slots=True)
 class MapSpec:
     """A whole description plus what the scenario does with it."""
 
@@ -66,7 +78,8 @@ class MapSpec:
     seed: int = 0
     #: Bytes placed in memory before both node maps load: (address, bytes).
     presets: tuple[tuple[int, bytes], ...] = ()
-    #: The write scenario: (feature name, value); an ``execute`` is (name, None).
+    #: The write scenario: (feature name, value); an ``execute`` is (name, None), an
+    #: invalidation of the node (name, INVALIDATE).
     writes: tuple[tuple[str, object], ...] = ()
     #: Selectors swept after the writes (names of Integer/Enumeration nodes).
     selectors: tuple[str, ...] = ()

@@ -14,19 +14,24 @@ drawn (each choice shrinks toward the simplest form):
   ``pIndex`` with ``ValueIndexed`` / ``pValueIndexed`` and a default; literal bounds or
   bounds and ``pInc`` pointing at integer or float nodes, ``Inc``), ``Float`` (bounds
   possibly through a Converter), ``Boolean``, ``Command``, ``Enumeration`` (entries with
-  their own ``pIsImplemented``/``pIsAvailable``, sometimes two sharing a value),
-  ``String``;
+  their own ``pIsImplemented``/``pIsAvailable``, sometimes two sharing a value, now and
+  then a ``NumericValue``, read by SwissKnife/IntSwissKnife variables and
+  Converter/IntConverter pValues and pVariables), ``String``;
 * formulas — ``IntSwissKnife``, ``SwissKnife``, ``Converter`` and ``IntConverter`` with
   every ``Slope`` (Increasing, Decreasing, Varying, Automatic), now and then with a
   formula the parser refuses;
 * access chains — ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` on writable 0/1 flag
-  integers (the scenario writes them), ``ImposedAccessMode``, ``AccessMode``;
+  integers (the scenario writes them), ``ImposedAccessMode``, ``AccessMode``; and a node
+  (Integer, a chain of them, one over an IntConverter, Float, Boolean, Enumeration,
+  IntConverter) whose condition is a bit of its own register naming it (or the register)
+  in ``pInvalidator``, so that writing it changes its condition;
 * selectors — an Integer or an Enumeration whose ``pSelected`` lists the nodes indexed
   by it;
 * ``Category`` nodes (Root and sub-categories), the ``Device`` port and sometimes an
   unconnected second port (a chunk port or not);
 * the memory (zero or pseudo-random pattern, seeded) plus preset register bytes, and a
-  scenario of writes (values in and out of range, flags toggled, commands executed).
+  scenario of writes (values in and out of range, flags toggled, commands executed) and
+  invalidations (every Enumeration, an entry of each, a few features).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from .model import Child, MapSpec, NodeSpec
+from .model import INVALIDATE, Child, MapSpec, NodeSpec
 
 __all__ = ["node_maps", "REGISTER_BASE", "REGISTER_STRIDE"]
 
@@ -309,8 +314,11 @@ class _Builder:
     def enum_selector(self) -> None:
         draw = self.draw
         name = self.name("EnumSel")
+        # now and then a NumericValue: an index reads it rounded half away from zero
         entries = tuple(Child("EnumEntry", NodeSpec("EnumEntry", f"E{i}", (
-            Child("Value", str(i)),))) for i in range(draw(st.integers(1, 4))))
+            Child("Value", str(i)), *([Child("NumericValue", draw(st.sampled_from(
+                ["2.5", "-0.5", "1.4", "0.5", "3.5"])))] if draw(st.integers(0, 3)) == 0
+                else [])))) for i in range(draw(st.integers(1, 4))))
         self.add(NodeSpec("Enumeration", name, entries + (Child("Value", "0"),)))
         self.small.append(name)
         self.selected[name] = []
@@ -472,7 +480,10 @@ class _Builder:
     # -- formulas -----------------------------------------------------------------------
     def swiss_knife(self, integer: bool) -> None:
         draw = self.draw
-        pool = self.ints if integer else self.ints + self.floats
+        # an Enumeration variable is its entry's NumericValue (else Value), a Float one
+        # a double: an integer formula rounds both half away from zero
+        pool = self.ints + self.enums + (self.floats if draw(st.booleans()) or not integer
+                                         else [])
         if not pool:
             return self.integer()
         name = self.name("ISK" if integer else "SK")
@@ -486,7 +497,8 @@ class _Builder:
 
     def converter(self, integer: bool) -> None:
         draw = self.draw
-        targets = self.writable_ints if integer else self.writable_ints + self.floats + self.enums
+        # an IntConverter over an Enumeration reads its NumericValue rounded
+        targets = self.writable_ints + self.enums + ([] if integer else self.floats)
         if not targets or not self.ints:
             return self.integer()
         name = self.name("IConv" if integer else "Conv")
@@ -496,7 +508,7 @@ class _Builder:
                 st.booleans()) else "FROM").replace("B", "K")
             to, frm = (refused, frm) if "FROM" in refused else (to, refused)
         children = self.common() + [
-            Child("pVariable", draw(st.sampled_from(self.ints)), (("Name", "K"),)),
+            Child("pVariable", draw(st.sampled_from(self.ints + self.enums)), (("Name", "K"),)),
             Child("FormulaTo", to), Child("FormulaFrom", frm),
             Child("pValue", draw(st.sampled_from(targets)))]
         # Slope absent only on Converters: the reference reports min = max = 0 for an
@@ -520,9 +532,79 @@ class _Builder:
             self.floats.append(name)
 
 
+    def own_condition(self) -> None:
+        """A node over a register R whose condition is a bit of R's own bytes naming the
+        node (or R) in ``pInvalidator``: a write through the node changes its condition
+        (the reference keeps an Integer's access across such a write unless it goes on
+        into an IntConverter; other kinds work theirs out again)."""
+        draw = self.draw
+        base = REGISTER_BASE + REGISTER_STRIDE * self.registers
+        self.registers += 1
+        reg, cond = self.name("IntReg"), self.name("Cond")
+        kind = draw(st.sampled_from(["Integer", "Integer-chain", "Integer-over-IntConverter",
+                                     "Float", "Boolean", "Enumeration", "IntConverter"]))
+        name = self.name(kind.split("-")[0])
+        self.add(NodeSpec("IntReg", reg, (
+            Child("Address", hex(base)), Child("Length", "4"), Child("AccessMode", "RW"),
+            Child("pPort", "Device"), Child("Sign", "Unsigned"),
+            Child("Endianess", "LittleEndian"))))
+        # the condition holds at first (both bits set): a write may clear it
+        self.presets.append((base, (3).to_bytes(4, "little")))
+        self.ints.append(reg)
+        self.writable_ints.append(reg)
+        self.writes.append((reg, draw(st.integers(0, 3))))
+        self.add(NodeSpec("MaskedIntReg", cond, (
+            Child("pInvalidator", draw(st.sampled_from([name, reg]))),
+            Child("Address", hex(base)), Child("Length", "4"), Child("AccessMode", "RO"),
+            Child("pPort", "Device"), Child("Bit", str(draw(st.integers(0, 1)))),
+            Child("Sign", "Unsigned"), Child("Endianess", "LittleEndian"))))
+        self.ints.append(cond)
+        source = reg
+        if kind in ("Integer-chain", "Integer-over-IntConverter"):
+            source = self.name("Int")
+            if kind == "Integer-chain":
+                self.add(NodeSpec("Integer", source, (Child("pValue", reg),)))
+            else:
+                self.add(NodeSpec("IntConverter", source, (
+                    Child("FormulaTo", "FROM"), Child("FormulaFrom", "TO"),
+                    Child("pValue", reg), Child("Slope", "Varying"))))
+            self.ints.append(source)
+        condition = [Child(draw(st.sampled_from(["pIsAvailable", "pIsAvailable",
+                                                 "pIsImplemented", "pIsLocked"])), cond)]
+        values: Any = st.integers(0, 3)
+        if kind.startswith("Integer"):
+            node = NodeSpec("Integer", name, (*condition, Child("pValue", source)))
+            self.ints.append(name)
+        elif kind == "Float":
+            node = NodeSpec("Float", name, (*condition, Child("pValue", source)))
+            self.floats.append(name)
+            values = st.sampled_from([0.0, 1.0, 2.0, 3.0])
+        elif kind == "Boolean":
+            node = NodeSpec("Boolean", name, (*condition, Child("pValue", source),
+                                              Child("OnValue", "1"), Child("OffValue", "2")))
+            values = st.booleans()
+        elif kind == "Enumeration":
+            symbols = [f"S{i}" for i in range(4)]
+            node = NodeSpec("Enumeration", name, (*condition, *(
+                Child("EnumEntry", NodeSpec("EnumEntry", symbol, (Child("Value", str(i)),)))
+                for i, symbol in enumerate(symbols)), Child("pValue", source)))
+            self.enums.append(name)
+            self.enum_symbols[name] = symbols
+            values = st.sampled_from(symbols)
+        else:
+            node = NodeSpec("IntConverter", name, (
+                *condition, Child("FormulaTo", "FROM"), Child("FormulaFrom", "TO"),
+                Child("pValue", source), Child("Slope", "Varying")))
+            self.ints.append(name)
+        self.add(node)
+        for _ in range(3):  # the scenario draws from these: write the node often
+            self.writes.append((name, draw(values)))
+
+
 _STEPS = ["int_reg", "masked_int_reg", "float_reg", "string_reg", "raw_register", "struct_reg",
           "flag", "index", "enum_selector", "integer", "float_node", "boolean", "command",
-          "enumeration", "string", "isk", "sk", "conv", "iconv", "float_via_converter"]
+          "enumeration", "string", "isk", "sk", "conv", "iconv", "float_via_converter",
+          "own_condition"]
 
 
 @st.composite
@@ -562,7 +644,16 @@ def node_maps(draw: Callable[[Any], Any], max_nodes: int = 14) -> MapSpec:
         ports.append(NodeSpec("Port", "Other", ()))
     elif extra_port == "chunk":
         ports.append(NodeSpec("Port", "Chunks", (Child("ChunkID", "1234"),)))
-    writes = draw(st.lists(st.sampled_from(b.writes), max_size=8)) if b.writes else []
+    # the scenario also invalidates nodes: every Enumeration (its entries keep their
+    # access modes, a failed condition's too), one of its entries, and a few features
+    invalidations = [(name, INVALIDATE) for name in b.enums]
+    invalidations += [(f"EnumEntry_{name}_{symbol}", INVALIDATE)
+                      for name in b.enums for symbol in b.enum_symbols.get(name, ())[:1]]
+    if features:
+        invalidations += [(name, INVALIDATE) for name in draw(
+            st.lists(st.sampled_from(features), max_size=2, unique=True))]
+    pool = b.writes + invalidations
+    writes = draw(st.lists(st.sampled_from(pool), max_size=8)) if pool else []
     selectors = tuple(name for name, chosen in b.selected.items() if chosen or name in b.enum_symbols)
     return MapSpec(nodes=tuple(categories + nodes + ports),
                    profile=draw(st.sampled_from(["zero", "pattern"])),

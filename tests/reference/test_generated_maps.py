@@ -113,7 +113,7 @@ def test_generator_covers_every_node_type() -> None:
               "StructEntry", "IntSwissKnife", "SwissKnife", "Converter", "IntConverter",
               "Category", "Port", "pSelected", "pIndex", "pValueIndexed", "ValueIndexed",
               "pIsImplemented", "pIsAvailable", "pIsLocked", "ImposedAccessMode", "Slope",
-              "LSB", "Bit"}
+              "LSB", "Bit", "pInvalidator", "NumericValue"}
     assert wanted <= seen, sorted(wanted - seen)
 
 

@@ -436,3 +436,130 @@ def test_converter_write_refused_when_a_variable_has_no_positive_increment(inc: 
     assert isinstance(theirs, oracle.Raised) and "Increment must be larger than 0" in theirs.detail
     assert oracle.same_value(theirs, mine), (theirs, mine)
     assert facts(ref, ours, "T").value == 0
+
+
+# ------------------------------------------------- an Enumeration read as an integer
+_INT64_MIN = -(1 << 63)
+
+
+@pytest.mark.parametrize(("numeric", "formula", "expected"), [
+    ("2.5", "TO*2", 6), ("2.7", "TO", 3), ("-2.5", "TO", -3), ("-2.7", "TO", -3),
+    ("3.5", "TO", 4), ("0.49999999999999994", "TO", 1),  # C's trunc(x + 0.5): not round()
+    ("4503599627370497.0", "TO", 4503599627370498),
+    (None, "TO*2", 20),                                   # no NumericValue: the Value
+    ("1e30", "TO", _INT64_MIN), ("-9.3e18", "TO", _INT64_MIN)])  # outside int64: C's cast
+@pytest.mark.parametrize("slope", ["Varying", "Increasing"])
+def test_intconverter_over_an_enumeration_reads_the_numeric_value_rounded(
+        numeric: str | None, formula: str, expected: int, slope: str) -> None:
+    """An IntConverter over an Enumeration takes TO = the current entry's NumericValue
+    (else its Value) rounded half away from zero — trunc(x ± 0.5) in double, so
+    0.49999999999999994 gives 1 — and INT64_MIN when the double is outside int64
+    (nodemap read the entry's Value: 20 for TO*2 over Value 10, NumericValue 2.5).
+    A write already agreed: the nearest available entry by NumericValue."""
+    own = "" if numeric is None else f"<NumericValue>{numeric}</NumericValue>"
+    body = ('<Enumeration Name="E"><EnumEntry Name="A"><Value>3</Value></EnumEntry>'
+            f'<EnumEntry Name="C"><Value>10</Value>{own}</EnumEntry><Value>10</Value>'
+            '</Enumeration><IntConverter Name="C1"><FormulaTo>FROM</FormulaTo>'
+            f"<FormulaFrom>{formula}</FormulaFrom><pValue>E</pValue><Slope>{slope}</Slope>"
+            "</IntConverter>")
+    ref, ours = both(body)
+    assert facts(ref, ours, "C1").value == expected
+    # written: the nearest available entry by number, on both sides (facts compares);
+    # with a declared slope the bounds are the int64 range through the formula (TO*2:
+    # min 0, max -2, which refuses the write alike)
+    theirs, mine = _ref_write(ref, "C1", 4), _our_write(ours, "C1", 4)
+    assert oracle.same_value(theirs, mine), (theirs, mine)
+    assert (theirs is None) == (slope == "Varying" or formula == "TO")
+    facts(ref, ours, "E")
+    facts(ref, ours, "C1")
+
+
+_ENUM_25 = ('<Enumeration Name="E"><EnumEntry Name="A"><Value>1</Value><NumericValue>2.5'
+            '</NumericValue></EnumEntry><EnumEntry Name="B"><Value>9007199254740993</Value>'
+            "</EnumEntry><Value>1</Value></Enumeration>")
+
+
+@pytest.mark.parametrize(("reader", "expected_a", "expected_b"), [
+    ('<IntSwissKnife Name="N"><pVariable Name="A">E</pVariable><Formula>A*2</Formula>'
+     "</IntSwissKnife>", 6, 2 * 9007199254740992),
+    ('<SwissKnife Name="N"><pVariable Name="A">E</pVariable><Formula>A*2</Formula>'
+     "</SwissKnife>", 5.0, 2 * 9007199254740992.0),
+    ('<Integer Name="T"><Value>1</Value></Integer><IntConverter Name="N"><pVariable '
+     'Name="K">E</pVariable><FormulaTo>FROM</FormulaTo><FormulaFrom>TO*K</FormulaFrom>'
+     "<pValue>T</pValue><Slope>Varying</Slope></IntConverter>", 3, 9007199254740992),
+    ('<Integer Name="N"><pValue>E</pValue></Integer>', 3, 9007199254740992),
+    ('<Integer Name="N"><pIndex>E</pIndex><ValueIndexed Index="1">11</ValueIndexed>'
+     '<ValueIndexed Index="3">33</ValueIndexed><ValueDefault>-1</ValueDefault></Integer>',
+     33, -1),
+    ('<Boolean Name="N"><pValue>E</pValue><OnValue>3</OnValue><OffValue>1</OffValue>'
+     "</Boolean>", True, None)],
+    ids=["IntSwissKnife", "SwissKnife", "IntConverter-pVariable", "Integer-pValue", "pIndex",
+         "Boolean"])
+def test_every_reader_of_an_enumeration_takes_its_numeric_value(
+        reader: str, expected_a: Any, expected_b: Any) -> None:
+    """The rule is general: whatever reads an Enumeration as a number reads the current
+    entry's NumericValue (else its Value) as a double — an integer reader rounds it half
+    away from zero (so a Value 2^53 + 1 without NumericValue reads 2^53): an integer
+    formula's pVariable, an Integer's pValue or pIndex, a Boolean; a SwissKnife takes
+    the double.  (nodemap read the Value: 1 for entry A.)"""
+    ref, ours = both(_ENUM_25 + reader)
+    assert facts(ref, ours, "N").value == expected_a
+    assert _ref_write(ref, "E", "B") is None and _our_write(ours, "E", "B") is None
+    got = facts(ref, ours, "N").value
+    if expected_b is not None:
+        assert got == expected_b
+
+
+@pytest.mark.parametrize("reader", [
+    '<IntSwissKnife Name="N"><pVariable Name="A">E</pVariable><Formula>A*2</Formula>'
+    "</IntSwissKnife>",
+    '<Integer Name="N"><pValue>E</pValue></Integer>',
+    '<Integer Name="N"><pIndex>E</pIndex><ValueIndexed Index="1">11</ValueIndexed>'
+    "<ValueDefault>-1</ValueDefault></Integer>",
+    '<IntReg Name="N"><Address>0x100</Address><pIndex Offset="4">E</pIndex><Length>4'
+    "</Length><AccessMode>RO</AccessMode><pPort>Device</pPort><Endianess>LittleEndian"
+    "</Endianess></IntReg>",
+    '<IntConverter Name="N"><FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom>'
+    "<pValue>E</pValue><Slope>Varying</Slope></IntConverter>"],
+    ids=["IntSwissKnife", "Integer-pValue", "pIndex", "IntReg-pIndex", "IntConverter"])
+def test_an_enumeration_no_entry_names_fails_every_numeric_read(reader: str) -> None:
+    """At a value none of its entries has, an Enumeration read as a number fails (the
+    reference: "NULL pointer dereferenced"; nodemap gave the raw 99: 198, -1, ...)."""
+    ref, ours = both('<Enumeration Name="E"><EnumEntry Name="A"><Value>1</Value></EnumEntry>'
+                     "<Value>99</Value></Enumeration>" + reader)
+    assert isinstance(facts(ref, ours, "N").value, oracle.Raised)
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    (2.5, 6), (-2.5, -6), (0.49999999999999994, 2), (9.2e18, -46744073709551616),
+    (_NAN, 0), (1e19, "Error"), (-9.3e18, "Error")])
+@pytest.mark.parametrize("via", ["IntSwissKnife", "IntConverter"])
+def test_an_integer_formula_rounds_a_double_it_reads(written: float, expected: Any,
+                                                     via: str) -> None:
+    """A Float read by an integer formula (an IntSwissKnife's pVariable, an
+    IntConverter's pValue) is rounded half away from zero (nodemap truncated: 2.5*2
+    gave 4), NaN is INT64_MIN, and a double outside int64 fails the read ("out of
+    integer range"); the formula then computes in int64 (9.2e18*2 and NaN's INT64_MIN*2
+    wrap)."""
+    node = ('<IntSwissKnife Name="N"><pVariable Name="A">F</pVariable><Formula>A*2</Formula>'
+            "</IntSwissKnife>" if via == "IntSwissKnife" else
+            '<IntConverter Name="N"><FormulaTo>FROM/2</FormulaTo><FormulaFrom>TO*2'
+            "</FormulaFrom><pValue>F</pValue><Slope>Varying</Slope></IntConverter>")
+    ref, ours = both('<Float Name="F"><Value>1.0</Value></Float>' + node)
+    assert _ref_write(ref, "F", written) is None and _our_write(ours, "F", written) is None
+    got = facts(ref, ours, "N").value
+    assert (got.error if isinstance(got, oracle.Raised) else got) == expected
+
+
+@pytest.mark.parametrize(("low", "high", "value", "expected"), [
+    ("2.5", "7.5", "3.5", (3, 8, 4)), ("-2.5", "-0.5", "-1.5", (-3, -1, -2))])
+def test_intconverter_over_a_float_rounds_its_bounds(low: str, high: str, value: str,
+                                                      expected: tuple[int, int, int]) -> None:
+    """The target Float's bounds reach an IntConverter's formula rounded as its value."""
+    ref, ours = both(f'<Float Name="F"><Value>{value}</Value><Min>{low}</Min><Max>{high}'
+                     '</Max></Float><IntConverter Name="N"><FormulaTo>FROM</FormulaTo>'
+                     "<FormulaFrom>TO</FormulaFrom><pValue>F</pValue><Slope>Increasing"
+                     "</Slope></IntConverter>")
+    got = facts(ref, ours, "N")
+    assert (got.min, got.max, got.value) == expected
+
