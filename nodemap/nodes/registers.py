@@ -343,7 +343,9 @@ class RegisterNode(Node):
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
-        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        bytes_at, cached_bytes, span_of = store.bytes_at, store.cached_bytes, store.span_of
+        unindexed_append = store.unindexed.append
+        store.static_reader(name, key)
 
         def read_cached() -> Any:
             kept = True
@@ -354,11 +356,10 @@ class RegisterNode(Node):
                 # the next read: the value is not kept either (it would skip the check)
                 kept = store.volatile == before
             data = bytes_at(key)
-            if data is None:
-                data = fetch(address, length)
-                keep_bytes(name, key, data)
-            else:
-                read_from(name, key)
+            if data is None:  # Store.keep_bytes, inlined for a static reader
+                data = cached_bytes[key] = fetch(address, length)
+                unindexed_append(key)
+            span_of[name] = key  # Store.read_from, likewise
             value = decode(data)
             if kept:
                 values[name] = value
@@ -464,7 +465,9 @@ class RegisterNode(Node):
         key = self._static_key
         assert key is not None and self._cachable
         address, length = key[1], key[2]
-        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        bytes_at, cached_bytes, span_of = store.bytes_at, store.cached_bytes, store.span_of
+        unindexed_append = store.unindexed.append
+        store.static_reader(name, key)
         from_bytes, byteorder = int.from_bytes, self.byteorder
         fetch = self._fetcher()
 
@@ -475,11 +478,10 @@ class RegisterNode(Node):
                 check()
                 kept = store.volatile == before  # see _compile_read
             data = bytes_at(key)
-            if data is None:
-                data = fetch(address, length)
-                keep_bytes(name, key, data)
-            else:
-                read_from(name, key)
+            if data is None:  # Store.keep_bytes, inlined for a static reader
+                data = cached_bytes[key] = fetch(address, length)
+                unindexed_append(key)
+            span_of[name] = key  # Store.read_from, likewise
             if mask is None:
                 value = from_bytes(data, byteorder, signed=signed)
             else:
