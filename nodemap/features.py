@@ -105,6 +105,7 @@ class Feature:
         if value is not MISSING:  # valid: nothing it depends on changed since
             return value
         evaluate = self._evaluate
+        node = None if evaluate is not None else self._node or self.node
         with self._lock:
             # another thread may have evaluated it while this one waited for the lock:
             # one more lookup, so a device is not read twice for one value
@@ -112,30 +113,29 @@ class Feature:
             if value is not MISSING:
                 return value
             try:
-                if evaluate is not None:
-                    return evaluate()
-                return self._first_value()
+                if node is not None:
+                    return self._first_value(node)
+                return evaluate()  # type: ignore[misc]  # set whenever node is None
             except NodeMapError as exc:
                 raise exc.locate(feature=self.name)   # unless a deeper feature is known
             except RecursionError:
                 raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
                                f"to evaluate") from None
 
-    def _first_value(self) -> Any:
-        """The value through the node's ``evaluate_value`` (under the lock), which is
-        kept for the next misses once it is the compiled closure."""
-        node = self._node or self.node
-        value = node.evaluate_value()
-        evaluate = node.evaluate_value
-        if evaluate.__class__ is FunctionType:  # compiled: final (a method may not be)
-            self._evaluate = evaluate
-        return value
-
     @value.setter
     def value(self, value: Any) -> None:
         node = self.node
         with self._lock:
             _guard(self.name, node.set, value)
+
+    def _first_value(self, node: Node) -> Any:
+        """The value through the node's ``evaluate_value`` (under the lock), which is
+        kept for the next misses once it is the compiled closure."""
+        value = node.evaluate_value()
+        evaluate = node.evaluate_value
+        if evaluate.__class__ is FunctionType:  # compiled: final (a method may not be)
+            self._evaluate = evaluate
+        return value
 
     def get(self) -> Any:
         return self.value
