@@ -174,7 +174,22 @@ class FormulaTerms:
                 if formula.table is not None and not constants and \
                 formula.variables == {only} else (None, None)
 
-            def evaluate_one() -> Any:
+            # what the usual evaluation uses is bound as default arguments, not cells:
+            # one tuple per node instead of a cell object per variable, which keeps a
+            # large file's reads in the CPU's cache (see RegisterNode._compile_int_read)
+            def evaluate_one(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                             store: Any = store, name: str = name,
+                             constant_access_get: Callable[[str], str | None] =
+                             constant_access_get,
+                             values_get: Callable[..., Any] = values_get,
+                             only_name: str = only_name,
+                             built_get: Callable[[str], Node | None] = built_get,
+                             table_get: Callable[[Any, Any], Any] | None = table_get,
+                             other: Any = other, integer: bool = integer, low: int = low,
+                             high: int = high, constants: dict[str, Any] = constants,
+                             only: str = only,
+                             run_body: Callable[[dict[str, Any]], Any] = run_body,
+                             values: dict[str, Any] = values) -> Any:
                 if marker in active:
                     raise cycle_error(marker)
                 before = store.volatile
@@ -221,7 +236,16 @@ class FormulaTerms:
                 return result
             return evaluate_one
 
-        def evaluate() -> Any:
+        def evaluate(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                     store: Any = store, name: str = name,
+                     constant_access_get: Callable[[str], str | None] = constant_access_get,
+                     values_get: Callable[..., Any] = values_get,
+                     built_get: Callable[[str], Node | None] = built_get,
+                     constants: dict[str, Any] = constants,
+                     body: Callable[[dict[str, Any]], Any] | None = body,
+                     target: str | None = target, integer: bool = integer, low: int = low,
+                     high: int = high, plan: tuple[Any, ...] = plan,
+                     values: dict[str, Any] = values) -> Any:
             if marker in active:
                 raise cycle_error(marker)
             before = store.volatile

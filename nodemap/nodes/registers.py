@@ -403,7 +403,25 @@ class RegisterNode(Node):
         term_where, only_term, plain = terms[0] if terms else ("", _no_term, None)
         term_name: str = plain or ""
 
-        def read_dynamic() -> Any:
+        # what the usual read uses is bound as default arguments, not cells (see
+        # _compile_int_read: a large file's reads stay in the CPU's cache)
+        def read_dynamic(constant_access_get: Callable[[str], str | None] =
+                         constant_access_get, name: str = name, store: Any = store,
+                         marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                         single: bool = single, values_get: Callable[..., Any] = values_get,
+                         term_name: str = term_name,
+                         built_get: Callable[[str], Node | None] = built_get,
+                         terms: tuple[Any, ...] = terms, constant: int = constant,
+                         space: int = space, length: int = length, port_name: str = port_name,
+                         cachable: bool = cachable,
+                         bytes_at: Callable[[Any], bytes | None] = bytes_at,
+                         read_from: Callable[[str, Any], None] = read_from,
+                         keep_bytes: Callable[[str, Any, bytes], None] = keep_bytes,
+                         fetch: Callable[[int, int], bytes] = fetch, inline: bool = inline,
+                         mask: int | None = mask, from_bytes: Callable[..., int] = from_bytes,
+                         byteorder: Literal["little", "big"] = byteorder,
+                         signed: bool = signed, shift: int = shift,
+                         values: dict[str, Any] = values) -> Any:
             if constant_access_get(name) not in READABLE:
                 check()
             before = store.volatile

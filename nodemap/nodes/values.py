@@ -242,7 +242,15 @@ class ValueNode(Node):
         as_bool = own is Boolean.convert
         on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
 
-        def evaluate() -> Any:
+        # what the usual evaluation uses is bound as default arguments, not cells (see
+        # RegisterNode._compile_int_read: a large file's reads stay in the CPU's cache)
+        def evaluate(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                     store: Any = store, name: str = name,
+                     constant_access_get: Callable[[str], str | None] = constant_access_get,
+                     plain: bool = plain, values_get: Callable[..., Any] = values_get,
+                     target_name: str = target_name, as_int: bool = as_int,
+                     as_float: bool = as_float, as_bool: bool = as_bool,
+                     values: dict[str, Any] = values) -> Any:
             if marker in active:
                 raise cycle_error(marker)
             before = store.volatile
