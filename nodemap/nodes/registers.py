@@ -383,8 +383,8 @@ class RegisterNode(Node):
         nm = self.nodemap
         name, store, values = self.name, self.store, self._values
         values_get, built_get = values.get, nm._nodes.get
-        constant_access_get, check = self._constant_access.get, self.check_readable
-        active, cycle_error, marker = nm.active, nm.cycle_error, (self.name, "address")
+        constant_access_get = self._constant_access.get
+        active, marker = nm.active, (self.name, "address")
         own = self.where()
         terms = tuple((f"{own}: the address term from {where}", term,
                        getattr(term, "cached_name", None))
@@ -393,7 +393,6 @@ class RegisterNode(Node):
         cachable = self._cachable
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         port_name, fetch = self.port_name, self._fetcher()
-        address_error, checked = self._address_error, self._checked
         from_bytes, byteorder = int.from_bytes, self.byteorder
         signed, shift, mask = layout if layout is not None else (False, 0, None)
         inline = layout is not None
@@ -405,7 +404,10 @@ class RegisterNode(Node):
 
         # what the usual read uses is bound as default arguments, not cells (see
         # _compile_int_read: a large file's reads stay in the CPU's cache)
-        def read_dynamic(constant_access_get: Callable[[str], str | None] =
+        def read_dynamic(register: RegisterNode = self, only_term: Callable[[], Any] = only_term,
+                         term_where: str = term_where,
+                         decode: Callable[[bytes], Any] = decode,
+                         constant_access_get: Callable[[str], str | None] =
                          constant_access_get, name: str = name, store: Any = store,
                          marker: tuple[str, str] = marker, active: dict[Any, None] = active,
                          single: bool = single, values_get: Callable[..., Any] = values_get,
@@ -423,10 +425,10 @@ class RegisterNode(Node):
                          signed: bool = signed, shift: int = shift,
                          values: dict[str, Any] = values) -> Any:
             if constant_access_get(name) not in READABLE:
-                check()
+                register.check_readable()
             before = store.volatile
             if marker in active:
-                raise cycle_error(marker)
+                raise register.nodemap.cycle_error(marker)
             active[marker] = None
             try:
                 if single:
@@ -448,9 +450,9 @@ class RegisterNode(Node):
                             value = term()
                         address += value if value.__class__ is int else whole(value, where)
                 if not 0 <= address < space:
-                    raise address_error(address)
+                    raise register._address_error(address)
                 if address + length > space:
-                    checked(address, length)  # raises, saying where the bytes end
+                    register._checked(address, length)  # raises, saying where the bytes end
             finally:
                 active.pop(marker, None)
             key = (port_name, address, length)
@@ -481,18 +483,17 @@ class RegisterNode(Node):
         inlined.  What the usual read uses is bound as default arguments, not closure
         cells: one tuple per register instead of a cell object per variable, which on
         a large file is the difference between reads that stay in the CPU's cache and
-        reads that miss it (acA640: ~60 cache misses a read before); what only a
-        failure or a varying access mode needs stays in cells, touched only then."""
+        reads that miss it (acA640: ~60 cache misses a read before).  No cell at all:
+        a call copies (and so touches) every cell of a closure; what only a failure
+        or a varying access mode needs is reached through the node."""
         name, store, values = self.name, self.store, self._values
-        check = self.check_readable
         key = self._static_key
         assert key is not None and self._cachable
         address, length = key[1], key[2]
         store.static_reader(name, key)
-        port_read, failed, reply = self._port_read, self._read_failed, self._reply
-        errors = (NodeMapError, OSError)
 
-        def read_int(name: str = name, key: tuple[str, int, int] = key,
+        def read_int(node: RegisterNode = self, store: Any = store, name: str = name,
+                     key: tuple[str, int, int] = key,
                      address: int = address, length: int = length,
                      access_get: Callable[[str], str | None] = self._constant_access.get,
                      readable: frozenset[str] = READABLE,
@@ -509,19 +510,19 @@ class RegisterNode(Node):
             kept = True
             if access_get(name) not in readable:
                 before = store.volatile
-                check()
+                node.check_readable()
                 kept = store.volatile == before  # see _compile_read
             data = bytes_at(key)
             if data is None:  # the port read (RegisterNode._fetcher, inlined)
                 port = ports_get(port_name)
                 if port is None:
-                    port_read(address, length)  # raises, saying what to connect
+                    node._port_read(address, length)  # raises, saying what to connect
                 try:
                     data = port.read(address, length)
-                except errors as exc:
-                    failed(address, exc)
+                except _PORT_ERRORS as exc:
+                    node._read_failed(address, exc)
                 if data.__class__ is not bytes or len(data) != length:
-                    data = reply(data, address, length)
+                    data = node._reply(data, address, length)
                 cached_bytes[key] = data  # Store.keep_bytes, inlined for a static reader
                 unindexed_append(key)
             span_of[name] = key  # Store.read_from, likewise
@@ -562,6 +563,10 @@ class RegisterNode(Node):
         nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
+
+
+#: what a port read may raise that is reported naming the register (RegisterNode._read_failed)
+_PORT_ERRORS = (NodeMapError, OSError)
 
 
 def _no_term() -> int:

@@ -234,17 +234,19 @@ class ValueNode(Node):
         plain = read == target.get  # numeric() is get(): a store lookup first
         name, target_name, store, values = self.name, target.name, self.store, self._values
         values_get = values.get
-        constant_access_get, check = self._constant_access.get, self.check_readable
-        active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
-        convert = self.convert
+        constant_access_get = self._constant_access.get
+        active, marker = nm.active, self._value_marker
         own = type(self).convert
         as_int, as_float = own is Integer.convert, own is Float.convert
         as_bool = own is Boolean.convert
         on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
 
         # what the usual evaluation uses is bound as default arguments, not cells (see
-        # RegisterNode._compile_int_read: a large file's reads stay in the CPU's cache)
-        def evaluate(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+        # RegisterNode._compile_int_read: a large file's reads stay in the CPU's cache);
+        # what only a failure or a conversion needs is reached through the node
+        def evaluate(node: ValueNode = self, target: Node = target,
+                     read: Callable[[], Any] = read, on: Any = on, off: Any = off,
+                     marker: tuple[str, str] = marker, active: dict[Any, None] = active,
                      store: Any = store, name: str = name,
                      constant_access_get: Callable[[str], str | None] = constant_access_get,
                      plain: bool = plain, values_get: Callable[..., Any] = values_get,
@@ -252,12 +254,12 @@ class ValueNode(Node):
                      as_float: bool = as_float, as_bool: bool = as_bool,
                      values: dict[str, Any] = values) -> Any:
             if marker in active:
-                raise cycle_error(marker)
+                raise node.nodemap.cycle_error(marker)
             before = store.volatile
             active[marker] = None
             try:
                 if constant_access_get(name) not in READABLE:
-                    check()
+                    node.check_readable()
                 if plain:
                     raw = values_get(target_name, MISSING)
                     if raw is MISSING:
@@ -265,13 +267,13 @@ class ValueNode(Node):
                 else:
                     raw = read()
                 if as_int:
-                    value = raw if raw.__class__ is int else convert(raw)
+                    value = raw if raw.__class__ is int else node.convert(raw)
                 elif as_float:
                     value = raw if raw.__class__ is float else float(raw)
                 elif as_bool:
-                    value = True if raw == on else False if raw == off else convert(raw)
+                    value = True if raw == on else False if raw == off else node.convert(raw)
                 else:
-                    value = convert(raw)
+                    value = node.convert(raw)
             finally:
                 active.pop(marker, None)
             if store.volatile == before:
