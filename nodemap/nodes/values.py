@@ -229,6 +229,8 @@ class ValueNode(Node):
         conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
         unless the volatile counter moved.  None until the first evaluation resolved the
         pValue node; the generic path for the other sources."""
+        if not self._pvalue and not self._index and self._index_reader is None:
+            return self._compile_own_value()
         if self._index or not self._pvalue:
             return self._evaluate_value
         read = self._target_read
@@ -285,6 +287,36 @@ class ValueNode(Node):
                 values[name] = value
             return value
         return evaluate
+
+    def _compile_own_value(self) -> Callable[[], Any]:
+        """The evaluation of a value node holding its own ``<Value>`` (a constant the
+        application may overwrite: ``store.held``) as one closure doing what
+        :meth:`_evaluate_value` does: the cycle guard, the access check, the slot, the
+        conversion, the value kept unless the volatile counter moved."""
+        store = self.store
+
+        def evaluate_own(node: ValueNode = self, marker: tuple[str, str] = self._value_marker,
+                         active: dict[Any, None] = self.nodemap.active, store: Any = store,
+                         name: str = self.name,
+                         constant_access_get: Callable[[str], str | None] =
+                         self._constant_access.get,
+                         held: Callable[[str, Any], Any] = store.held,
+                         values: dict[str, Any] = self._values) -> Any:
+            if marker in active:
+                raise node.nodemap.cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    node.check_readable()
+                raw = held(name, "value")
+                value = node.convert(node.initial if raw is MISSING else raw)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return evaluate_own
 
     def finish_write(self) -> None:
         """The write is done: what depends on this node goes stale.  When it wrote a

@@ -30,10 +30,11 @@ BODY = (
       '<pValue>Reg</pValue><Slope>Increasing</Slope></Converter>'
     + '<Integer Name="View"><pValue>Two</pValue></Integer>'
     + '<Float Name="FView"><pValue>Half</pValue></Float>'
+    + '<Integer Name="Own"><Value>5</Value></Integer>'
 )
 
 HOT = {"Reg", "Sel", "Table", "Bit", "Indexed", "Addr", "Two", "Half", "Conv", "View",
-       "FView"}
+       "FView", "Own"}
 
 
 def _cells(fn: object) -> tuple[str, ...]:
@@ -48,6 +49,7 @@ def test_the_compiled_evaluations_and_formula_bodies_hold_no_cell() -> None:
         nm.invalidate()
         values = {name: nm.features[name].value for name in sorted(HOT)}
     assert values["Two"] == 4 * 0 and values["Half"] == 3.0 and values["View"] == 0
+    assert values["Own"] == 5
     for name in sorted(HOT):
         node = nm.node(name)
         assert _cells(node.evaluate_value) == (), name
