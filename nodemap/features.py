@@ -106,21 +106,24 @@ class Feature:
             return value
         evaluate = self._evaluate
         node = None if evaluate is not None else self._node or self.node
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its protocol costs as much again on this path
+        try:
             # another thread may have evaluated it while this one waited for the lock:
             # one more lookup, so a device is not read twice for one value
             value = self._values.get(self.name, MISSING)
             if value is not MISSING:
                 return value
-            try:
-                if node is not None:
-                    return self._first_value(node)
-                return evaluate()  # type: ignore[misc]  # set whenever node is None
-            except NodeMapError as exc:
-                raise exc.locate(feature=self.name)   # unless a deeper feature is known
-            except RecursionError:
-                raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
-                               f"to evaluate") from None
+            if node is not None:
+                return self._first_value(node)
+            return evaluate()  # type: ignore[misc]  # set whenever node is None
+        except NodeMapError as exc:
+            raise exc.locate(feature=self.name)   # unless a deeper feature is known
+        except RecursionError:
+            raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
+                           f"to evaluate") from None
+        finally:
+            lock.release()
 
     @value.setter
     def value(self, value: Any) -> None:

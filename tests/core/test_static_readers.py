@@ -95,3 +95,34 @@ def test_rebinding_the_port_forgets_what_static_readers_read_from_it() -> None:
     assert not any(name in nm.store.span_of for name in ("Full", "Low", "High"))
     assert _values(nm) == {"Full": 0x04000003, "Low": 3, "High": 4, "Sum": 7, "Far": 0}
     assert other.reads == 2
+
+
+def test_a_read_waiting_for_the_lock_takes_the_value_the_other_thread_read() -> None:
+    """Feature.value's miss path holds the node map's lock around the evaluation (taken
+    with acquire/release): a second thread reading the same feature meanwhile waits,
+    then finds the value without reading the device again."""
+    import threading
+
+    nm, port = load(BODY)
+    port.memory[0x40] = 9
+    far = nm.features["Far"]
+    assert far.value == 9  # compiled; the feature keeps its evaluation
+    nm.invalidate()
+    seen: list[object] = []
+    other = threading.Thread(target=lambda: seen.append(far.value))
+    read = port.read
+    calls = []
+
+    def first_read(address: int, length: int) -> bytes:
+        calls.append(address)
+        if len(calls) == 1:
+            other.start()
+            other.join(timeout=0.5)  # it cannot finish: this thread holds the lock
+            assert other.is_alive()
+        return read(address, length)
+
+    port.read = first_read  # type: ignore[method-assign]
+    assert far.value == 9
+    other.join(timeout=30)
+    assert not other.is_alive() and seen == [9]
+    assert calls == [0x40]  # one device read for both threads
