@@ -73,6 +73,7 @@ class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
     __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
+                 "_static_readers", "span_of", "cached_bytes", "unindexed",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
                  "constant_base", "_held",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
@@ -94,14 +95,25 @@ class Store:
         #: ``bytes_at(span)``: the valid cached bytes of ``span``, or None (the dict's own
         #: lookup: the compiled register reads call it on every uncached read)
         self.bytes_at: Callable[[Span], bytes | None] = self._bytes.get
-        #: span → registers whose current results were read from it
+        #: span → registers whose current results were read from it (besides the
+        #: static readers below whose ``_span_of`` is the span)
         self._readers: dict[Span, set[str]] = {}
+        #: span → the registers at that constant span that read it by the compiled
+        #: path (:meth:`static_reader`): registered once, kept by every invalidation
+        #: and by :meth:`clear`; which of them read it *now* is ``_span_of``
+        self._static_readers: dict[Span, set[str]] = {}
         #: register → the span it last read (to drop when the register is invalidated)
         self._span_of: dict[str, Span] = {}
+        #: the same dicts and list, public for the compiled register reads, which do
+        #: what :meth:`keep_bytes` and :meth:`read_from` do inline for a static reader
+        #: (never replaced, only cleared)
+        self.span_of = self._span_of
+        self.cached_bytes = self._bytes
         #: the spans of ``_bytes`` by address; spans cached since the last write wait in
         #: ``_unindexed`` (reads far outnumber writes: only a write needs the index)
         self._index = CachedRegisters()
         self._unindexed: list[Span] = []
+        self.unindexed = self._unindexed
         #: how many uncachable reads happened so far (see the module docstring)
         self.volatile = 0
         #: how many times an access mode was worked out from something that varies
@@ -220,6 +232,33 @@ class Store:
             readers.add(name)
         self._span_of[name] = span
 
+    def static_reader(self, name: str, span: Span) -> None:
+        """Register ``name`` is at the constant ``span`` and reads it by a compiled
+        read, which keeps the span's bytes and ``name``'s span itself, inline
+        (``cached_bytes[span] = data``, ``unindexed.append(span)`` for a span not cached
+        before, ``span_of[name] = span``: what :meth:`keep_bytes` and :meth:`read_from`
+        do without a call, and without a set per span after every invalidation).  A
+        write over the span and an invalidation dropping it find ``name`` here while
+        its ``span_of`` is the span."""
+        readers = self._static_readers.get(span)
+        if readers is None:
+            self._static_readers[span] = {name}
+        else:
+            readers.add(name)
+
+    def _take_readers(self, span: Span) -> set[str] | None:
+        """The registers whose current results were read from ``span`` (its bytes are
+        going): the dynamic readers (forgotten here) and the static ones whose span it
+        is; None when there are none."""
+        readers = self._readers.pop(span, None)
+        static = self._static_readers.get(span)
+        if static:
+            span_of = self._span_of
+            current = {name for name in static if span_of.get(name) == span}
+            if current:
+                return current if readers is None else readers | current
+        return readers
+
     def reads_cached(self, name: str) -> bool:
         """Whether register ``name``'s current results come from cached bytes (so a change
         on the device behind it needs an invalidation to be seen)."""
@@ -245,7 +284,7 @@ class Store:
         stale: set[str] = set()
         for other in list(self._indexed().overlapping(port, address, length)):
             if other[0] == port and other[1] < end and address < other[1] + other[2]:
-                stale |= self._readers.pop(other, set())
+                stale |= self._take_readers(other) or set()
                 self._bytes.pop(other, None)
                 self._index.discard(other)
         stale.discard(name)
@@ -485,8 +524,8 @@ class Store:
             # it there (Store.written pops what is left of it) or it is cached again
             # (the index moves it): the index is only a way to find candidates.
             everything: "set[str] | frozenset[str]" = stale
-            pop_span, pop_bytes, pop_readers = span_of.pop, self._bytes.pop, \
-                self._readers.pop
+            pop_span, pop_bytes, take_readers = span_of.pop, self._bytes.pop, \
+                self._take_readers
             while pending:
                 others = []
                 for register in pending:
@@ -494,7 +533,7 @@ class Store:
                     if span is None:
                         continue
                     pop_bytes(span, None)
-                    readers = pop_readers(span, None)
+                    readers = take_readers(span)
                     if readers is not None and not readers <= everything:
                         others.append(readers)
                 pending = frozenset()
@@ -556,7 +595,7 @@ class Store:
         for span in [span for span in self._bytes if span[0] == port]:
             del self._bytes[span]
             self._index.discard(span)
-            for reader in self._readers.pop(span, ()):
+            for reader in self._take_readers(span) or ():
                 if self._span_of.get(reader) == span:
                     del self._span_of[reader]
         return stale

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .cache import MISSING
@@ -72,7 +73,7 @@ class Features(Mapping[str, "Feature"]):
 class Feature:
     """One named node.  ``value`` reads and writes; the rest describes it."""
 
-    __slots__ = ("_nodemap", "name", "_lock", "_node", "_values")
+    __slots__ = ("_nodemap", "name", "_lock", "_node", "_values", "_evaluate")
 
     def __init__(self, nodemap: "NodeMap", name: str) -> None:
         self._nodemap = nodemap
@@ -81,6 +82,10 @@ class Feature:
         self._node: Node | None = None
         #: the store's valid values (the dict is cleared, never replaced)
         self._values = nodemap.store.values
+        #: the node's compiled value evaluation (``Node.evaluate_value`` once it is a
+        #: closure, which is never replaced): the miss path calls it without going
+        #: through the node; None before the first evaluation compiled it
+        self._evaluate: Callable[[], Any] | None = None
 
     @property
     def node(self) -> Node:
@@ -99,26 +104,41 @@ class Feature:
         value = self._values.get(self.name, MISSING)
         if value is not MISSING:  # valid: nothing it depends on changed since
             return value
-        node = self._node or self.node
-        with self._lock:
+        evaluate = self._evaluate
+        node = None if evaluate is not None else self._node or self.node
+        lock = self._lock
+        lock.acquire()  # not ``with``: its protocol costs as much again on this path
+        try:
             # another thread may have evaluated it while this one waited for the lock:
             # one more lookup, so a device is not read twice for one value
             value = self._values.get(self.name, MISSING)
             if value is not MISSING:
                 return value
-            try:
-                return node.evaluate_value()
-            except NodeMapError as exc:
-                raise exc.locate(feature=self.name)   # unless a deeper feature is known
-            except RecursionError:
-                raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
-                               f"to evaluate") from None
+            if node is not None:
+                return self._first_value(node)
+            return evaluate()  # type: ignore[misc]  # set whenever node is None
+        except NodeMapError as exc:
+            raise exc.locate(feature=self.name)   # unless a deeper feature is known
+        except RecursionError:
+            raise XmlError(f"{self.name}: the chain of nodes it depends on is too deep "
+                           f"to evaluate") from None
+        finally:
+            lock.release()
 
     @value.setter
     def value(self, value: Any) -> None:
         node = self.node
         with self._lock:
             _guard(self.name, node.set, value)
+
+    def _first_value(self, node: Node) -> Any:
+        """The value through the node's ``evaluate_value`` (under the lock), which is
+        kept for the next misses once it is the compiled closure."""
+        value = node.evaluate_value()
+        evaluate = node.evaluate_value
+        if evaluate.__class__ is FunctionType:  # compiled: final (a method may not be)
+            self._evaluate = evaluate
+        return value
 
     def get(self) -> Any:
         return self.value

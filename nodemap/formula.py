@@ -675,6 +675,13 @@ def _wrap32(x: int) -> int:
     return ((x + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
 
+def _bound(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``: a lambda binding what it uses as default arguments instead of closure
+    cells (a call copies every cell of a closure, and a formula's pieces run on every
+    evaluation after an invalidation: their own values stay in one tuple each)."""
+    return fn
+
+
 def _float_binary(op: str) -> Callable[[Any, Any], Any]:
     if op == "+":
         return lambda a, b: a + b
@@ -697,35 +704,35 @@ def _float_binary(op: str) -> Callable[[Any, Any], Any]:
     if op == "**":
         return _c_pow
     if op == "&":
-        return lambda a, b: float(_i32(a, op) & _i32(b, op))
+        return _bound(lambda a, b, op=op: float(_i32(a, op) & _i32(b, op)))
     if op == "|":
-        return lambda a, b: float(_i32(a, op) | _i32(b, op))
+        return _bound(lambda a, b, op=op: float(_i32(a, op) | _i32(b, op)))
     if op == "^":
-        return lambda a, b: float(_i32(a, op) ^ _i32(b, op))
+        return _bound(lambda a, b, op=op: float(_i32(a, op) ^ _i32(b, op)))
     if op == "<<":
-        return lambda a, b: float(_wrap32(_i32(a, op) << (_i32(b, op) & 31)))
+        return _bound(lambda a, b, op=op: float(_wrap32(_i32(a, op) << (_i32(b, op) & 31))))
     if op == ">>":
-        return lambda a, b: float(_i32(a, op) >> (_i32(b, op) & 31))
+        return _bound(lambda a, b, op=op: float(_i32(a, op) >> (_i32(b, op) & 31)))
     return _compare(op, 1.0, 0.0)
 
 
 def _compare(op: str, one: Any, zero: Any) -> Callable[[Any, Any], Any]:
     if op == "=":
-        return lambda a, b: one if a == b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a == b else zero)
     if op == "<>":
-        return lambda a, b: one if a != b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a != b else zero)
     if op == "<":
-        return lambda a, b: one if a < b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a < b else zero)
     if op == ">":
-        return lambda a, b: one if a > b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a > b else zero)
     if op == "<=":
-        return lambda a, b: one if a <= b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a <= b else zero)
     if op == ">=":
-        return lambda a, b: one if a >= b else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if a >= b else zero)
     if op == "&&":
-        return lambda a, b: one if (a != 0 and b != 0) else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if (a != 0 and b != 0) else zero)
     if op == "||":
-        return lambda a, b: one if (a != 0 or b != 0) else zero
+        return _bound(lambda a, b, one=one, zero=zero: one if (a != 0 or b != 0) else zero)
     raise AssertionError(op)  # pragma: no cover
 
 
@@ -812,9 +819,9 @@ Piece = tuple[int, Any, bool]
 def _as_fn(piece: Piece, conv: Callable[[Any], Any]) -> Fn:
     shape, payload, _ = piece
     if shape == _K:
-        return lambda v: payload
+        return _bound(lambda v, payload=payload: payload)
     if shape == _V:
-        return lambda v: v[payload]
+        return _bound(lambda v, payload=payload: v[payload])
     fn: Fn = payload
     return fn
 
@@ -823,7 +830,7 @@ def _wrapped(piece: Piece, conv: Callable[[Any], Any]) -> Piece:
     if piece[2]:
         return piece
     f = _as_fn(piece, conv)
-    return (_F, lambda v: r if _I64_MIN <= (r := f(v)) <= _I64_MAX else _w64(r), True)
+    return (_F, lambda v, f=f: r if _I64_MIN <= (r := f(v)) <= _I64_MAX else _w64(r), True)
 
 
 def _apply2(fn: Callable[[Any, Any], Any], a: Piece, b: Piece,
@@ -832,29 +839,29 @@ def _apply2(fn: Callable[[Any, Any], Any], a: Piece, b: Piece,
     (sa, pa, _), (sb, pb, _) = a, b
     if sb == _K:
         if sa == _V:
-            return lambda v: fn(v[pa], pb)
+            return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(v[pa], pb))
         fa = _as_fn(a, conv)
-        return lambda v: fn(fa(v), pb)
+        return _bound(lambda v, fa=fa, fn=fn, pb=pb: fn(fa(v), pb))
     if sa == _K:
         if sb == _V:
-            return lambda v: fn(pa, v[pb])
+            return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(pa, v[pb]))
         fb = _as_fn(b, conv)
-        return lambda v: fn(pa, fb(v))
+        return _bound(lambda v, fb=fb, fn=fn, pa=pa: fn(pa, fb(v)))
     if sa == _V and sb == _V:
-        return lambda v: fn(v[pa], v[pb])
+        return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(v[pa], v[pb]))
     if sa == _V:
-        return lambda v: fn(v[pa], pb(v))
+        return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(v[pa], pb(v)))
     if sb == _V:
-        return lambda v: fn(pa(v), v[pb])
-    return lambda v: fn(pa(v), pb(v))
+        return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(pa(v), v[pb]))
+    return _bound(lambda v, fn=fn, pa=pa, pb=pb: fn(pa(v), pb(v)))
 
 
 def _apply1(fn: Callable[[Any], Any], a: Piece, conv: Callable[[Any], Any]) -> Fn:
     shape, payload, _ = a
     if shape == _V:
-        return lambda v: fn(v[payload])
+        return _bound(lambda v, fn=fn, payload=payload: fn(v[payload]))
     f = _as_fn(a, conv)
-    return lambda v: fn(f(v))
+    return _bound(lambda v, f=f, fn=fn: fn(f(v)))
 
 
 def _fold(piece: Piece, *parts: Piece) -> Piece:
@@ -907,7 +914,8 @@ def _piece(tree: Node, integer: bool) -> Piece:
         if members is not None:  # (X = 1) || (X = 2) || ...: one set lookup
             name, values = members
             one, zero = (1, 0) if integer else (1.0, 0.0)
-            return (_F, lambda v: one if v[name] in values else zero, True)
+            return (_F, lambda v, name=name, one=one, values=values, zero=zero:
+                        one if v[name] in values else zero, True)
         a, b = _piece(tree.left, integer), _piece(tree.right, integer)
         op = tree.op
         test = _COMPARE.get(op)
@@ -955,15 +963,20 @@ def _compare_fn(test: Callable[[Any, Any], Any], a: Piece, b: Piece, one: Any, z
     inlined (both operands evaluated, as before: neither is skipped)."""
     (sa, pa, _), (sb, pb, _) = a, b
     if sa == _V and sb == _K:
-        return lambda v: one if test(v[pa], pb) else zero
+        return _bound(lambda v, one=one, pa=pa, pb=pb, test=test, zero=zero:
+                      one if test(v[pa], pb) else zero)
     if sa == _K and sb == _V:
-        return lambda v: one if test(pa, v[pb]) else zero
+        return _bound(lambda v, one=one, pa=pa, pb=pb, test=test, zero=zero:
+                      one if test(pa, v[pb]) else zero)
     if sa == _V and sb == _V:
-        return lambda v: one if test(v[pa], v[pb]) else zero
+        return _bound(lambda v, one=one, pa=pa, pb=pb, test=test, zero=zero:
+                      one if test(v[pa], v[pb]) else zero)
     fa, fb = _as_fn(a, conv), _as_fn(b, conv)
     if sb == _K:
-        return lambda v: one if test(fa(v), pb) else zero
-    return lambda v: one if test(fa(v), fb(v)) else zero
+        return _bound(lambda v, fa=fa, one=one, pb=pb, test=test, zero=zero:
+                      one if test(fa(v), pb) else zero)
+    return _bound(lambda v, fa=fa, fb=fb, one=one, test=test, zero=zero:
+                  one if test(fa(v), fb(v)) else zero)
 
 
 def _equality_set(tree: Node, integer: bool) -> tuple[str, frozenset[Any]] | None:
@@ -1038,14 +1051,15 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
         c = _as_fn(_wrapped(_piece(cond, integer), conv) if integer
                    else _piece(cond, integer), conv)
 
-        def eager(v: Values) -> Any:
+        def eager(v: Values, c: Fn = c, ft: Fn = ft, fo: Fn = fo) -> Any:
             test, then, otherwise = c(v), ft(v), fo(v)   # eager, like the reference
             return then if test != 0 else otherwise
         return (_F, eager, True)
     members = _equality_set(cond, integer)
     if members is not None:
         name, values = members
-        return (_F, lambda v: ft(v) if v[name] in values else fo(v), True)
+        return (_F, lambda v, fo=fo, ft=ft, name=name, values=values:
+                    ft(v) if v[name] in values else fo(v), True)
     compare = _COMPARE.get(cond.op) if isinstance(cond, Binary) else None
     if compare is not None and isinstance(cond, Binary):
         left, right = cond.left, cond.right
@@ -1053,17 +1067,21 @@ def _ternary(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece:
             name, constant = left.name, right.value
             if t[0] == _K and o[0] == _K:
                 kt, ko = t[1], o[1]
-                return (_F, lambda v: kt if compare(v[name], constant) else ko, True)
+                return (_F, lambda v, compare=compare, constant=constant, ko=ko, kt=kt, name=name:
+                            kt if compare(v[name], constant) else ko, True)
             if t[0] == _K:
                 kt = t[1]
-                return (_F, lambda v: kt if compare(v[name], constant) else fo(v), True)
-            return (_F, lambda v: ft(v) if compare(v[name], constant) else fo(v), True)
+                return (_F, lambda v, compare=compare, constant=constant, fo=fo, kt=kt, name=name:
+                            kt if compare(v[name], constant) else fo(v), True)
+            return (_F, lambda v, compare=compare, constant=constant, fo=fo, ft=ft, name=name:
+                        ft(v) if compare(v[name], constant) else fo(v), True)
         if isinstance(left, Number) and isinstance(right, Name):
             name, constant = right.name, left.value
-            return (_F, lambda v: ft(v) if compare(constant, v[name]) else fo(v), True)
+            return (_F, lambda v, compare=compare, constant=constant, fo=fo, ft=ft, name=name:
+                        ft(v) if compare(constant, v[name]) else fo(v), True)
     c = _as_fn(_wrapped(_piece(cond, integer), conv) if integer
                else _piece(cond, integer), conv)
-    return (_F, lambda v: ft(v) if c(v) != 0 else fo(v), True)
+    return (_F, lambda v, c=c, fo=fo, ft=ft: ft(v) if c(v) != 0 else fo(v), True)
 
 
 def _compile(tree: Node, integer: bool) -> tuple[Fn, Fn]:
@@ -1088,16 +1106,16 @@ def _converting(inner: Fn, tree: Node, integer: bool) -> Fn:
     if not integer:
         if len(names) == 1:
             (only,) = names
-            return lambda v: inner({only: float(v[only])})
+            return _bound(lambda v, inner=inner, only=only: inner({only: float(v[only])}))
 
-        def floats(v: Values) -> Any:
+        def floats(v: Values, inner: Fn = inner, names: tuple[str, ...] = names) -> Any:
             converted = {}
             for name in names:
                 converted[name] = float(v[name])
             return inner(converted)
         return floats
 
-    def int64s(v: Values) -> Any:
+    def int64s(v: Values, inner: Fn = inner, names: tuple[str, ...] = names) -> Any:
         converted = {}
         for name in names:
             x = v[name]
@@ -1195,9 +1213,8 @@ def _switch(tree: Ternary, integer: bool, conv: Callable[[Any], Any]) -> Piece |
 
     table = {literal: entry(literal) for literal in literals}
     other = entry(None)
-    get = table.get
-
-    def switch(v: Values) -> Any:
+    def switch(v: Values, get: Callable[[Any, Any], Any] = table.get, name: str = name,
+               other: Any = other) -> Any:
         constant, branch = get(v[name], other)
         return branch if constant else branch(v)
     return (_F, switch, True)

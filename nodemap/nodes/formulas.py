@@ -181,22 +181,19 @@ class FormulaTerms:
                 return None
         name, store, values = owner.name, owner.store, owner.store.values
         values_get, built_get = values.get, owner.nodemap._nodes.get
-        constant_access_get, check = owner.store.constant_access.get, owner.check_readable
-        active, cycle_error, marker = owner.nodemap.active, owner.nodemap.cycle_error, \
-            owner._value_marker
+        constant_access_get = owner.store.constant_access.get
+        active, marker = owner.nodemap.active, owner._value_marker
         needed = formula.variables
         plan = tuple((variable, self.readers[variable], variable in needed,
                       getattr(self.readers[variable], "cached_name", None))
                      for variable in sorted(self.readers))
         body = formula.body
-        finish = self.finish
-        to_int64 = _to_int64
         low, high = INT64_MIN, INT64_MAX
         target_node: list[Node] = []  # the pValue node, once built
         if target is None and len(plan) == 1 and plan[0][2] and plan[0][3] is not None \
                 and body is not None:
             # one variable, a node's value (most IntSwissKnife: a selector's multiplexer)
-            ((only, only_reader, _, plain),) = plan
+            ((only, _, _, plain),) = plan
             only_name: str = str(plain)
             run_body: Callable[[dict[str, Any]], Any] = body
             # a multiplexer of literals: its results looked up (Formula.table); the
@@ -205,18 +202,35 @@ class FormulaTerms:
                 if formula.table is not None and not constants and \
                 formula.variables == {only} else (None, None)
 
-            def evaluate_one() -> Any:
+            # what the usual evaluation uses is bound as default arguments, not cells:
+            # one tuple per node instead of a cell object per variable, which keeps a
+            # large file's reads in the CPU's cache (see RegisterNode._compile_int_read);
+            # what only a failure needs is reached through ``terms`` (no cell at all)
+            def evaluate_one(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                             store: Any = store, name: str = name,
+                             constant_access_get: Callable[[str], str | None] =
+                             constant_access_get,
+                             values_get: Callable[..., Any] = values_get,
+                             only_name: str = only_name,
+                             built_get: Callable[[str], Node | None] = built_get,
+                             table_get: Callable[[Any, Any], Any] | None = table_get,
+                             other: Any = other, integer: bool = integer, low: int = low,
+                             high: int = high, constants: dict[str, Any] = constants,
+                             only: str = only,
+                             run_body: Callable[[dict[str, Any]], Any] = run_body,
+                             values: dict[str, Any] = values, terms: FormulaTerms = self,
+                             formula: Formula = formula) -> Any:
                 if marker in active:
-                    raise cycle_error(marker)
+                    raise terms.owner.nodemap.cycle_error(marker)
                 before = store.volatile
                 active[marker] = None
                 try:
                     if constant_access_get(name) not in READABLE:
-                        check()
+                        terms.owner.check_readable()
                     x = values_get(only_name, MISSING)
                     if x is MISSING:
                         node = built_get(only_name)
-                        x = only_reader() if node is None else node.evaluate_value()
+                        x = terms.readers[only]() if node is None else node.evaluate_value()
                     if table_get is not None and x.__class__ is int and low <= x <= high:
                         result = table_get(x, other)  # what the body gives, looked up
                     elif integer:
@@ -226,24 +240,24 @@ class FormulaTerms:
                             try:
                                 result = run_body(v)
                             except Exception:
-                                result = finish(formula, v)  # raises as the formula raises
+                                result = terms.finish(formula, v)  # raises as the formula raises
                         else:
                             v[only] = int(x) if x is True or x is False else x
-                            result = finish(formula, v)
+                            result = terms.finish(formula, v)
                         if result.__class__ is not int or not low <= result <= high:
-                            result = to_int64(result)
+                            result = _to_int64(result)
                     else:
                         v = dict(constants) if constants else {}
                         try:
                             v[only] = x if x.__class__ is float else float(x)
                         except Exception:
                             v[only] = x
-                            result = finish(formula, v)  # the formula's conversion says why
+                            result = terms.finish(formula, v)  # the formula's conversion says why
                         else:
                             try:
                                 result = run_body(v)
                             except Exception:
-                                result = finish(formula, v)
+                                result = terms.finish(formula, v)
                         result = float(result)
                 finally:
                     active.pop(marker, None)
@@ -252,14 +266,26 @@ class FormulaTerms:
                 return result
             return evaluate_one
 
-        def evaluate() -> Any:
+        def evaluate(marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                     store: Any = store, name: str = name,
+                     constant_access_get: Callable[[str], str | None] = constant_access_get,
+                     values_get: Callable[..., Any] = values_get,
+                     built_get: Callable[[str], Node | None] = built_get,
+                     constants: dict[str, Any] = constants,
+                     body: Callable[[dict[str, Any]], Any] | None = body,
+                     target: str | None = target, integer: bool = integer, low: int = low,
+                     high: int = high, plan: tuple[Any, ...] = plan,
+                     values: dict[str, Any] = values, terms: FormulaTerms = self,
+                     formula: Formula = formula,
+                     generic: Callable[[Any], Any] | None = generic,
+                     target_node: list[Node] = target_node) -> Any:
             if marker in active:
-                raise cycle_error(marker)
+                raise terms.owner.nodemap.cycle_error(marker)
             before = store.volatile
             active[marker] = None
             try:
                 if constant_access_get(name) not in READABLE:
-                    check()
+                    terms.owner.check_readable()
                 v = dict(constants) if constants else {}
                 slow = body is None
                 direct = False
@@ -267,7 +293,7 @@ class FormulaTerms:
                     raw = values_get(target, MISSING)
                     if raw is MISSING:
                         if not target_node:
-                            target_node.append(owner.target())  # type: ignore[attr-defined]
+                            target_node.append(terms.owner.target())  # type: ignore[attr-defined]
                         raw = target_node[0].evaluate_value()
                     if raw.__class__ is int and low <= raw <= high:
                         v["TO"] = raw if integer else float(raw)
@@ -302,15 +328,15 @@ class FormulaTerms:
                                     slow = True  # the formula's conversion says why
                             v[variable] = x
                     if slow:
-                        result = finish(formula, v)
+                        result = terms.finish(formula, v)
                     else:
                         try:
                             result = body(v)  # type: ignore[misc]
                         except Exception:
-                            result = finish(formula, v)  # raises as the formula raises
+                            result = terms.finish(formula, v)  # raises as the formula raises
                 if integer:
                     if result.__class__ is not int or not low <= result <= high:
-                        result = to_int64(result)
+                        result = _to_int64(result)
                 else:
                     result = float(result)
             finally:

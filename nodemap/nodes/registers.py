@@ -343,7 +343,9 @@ class RegisterNode(Node):
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
-        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
+        bytes_at, cached_bytes, span_of = store.bytes_at, store.cached_bytes, store.span_of
+        unindexed_append = store.unindexed.append
+        store.static_reader(name, key)
 
         def read_cached() -> Any:
             kept = True
@@ -354,11 +356,10 @@ class RegisterNode(Node):
                 # the next read: the value is not kept either (it would skip the check)
                 kept = store.volatile == before
             data = bytes_at(key)
-            if data is None:
-                data = fetch(address, length)
-                keep_bytes(name, key, data)
-            else:
-                read_from(name, key)
+            if data is None:  # Store.keep_bytes, inlined for a static reader
+                data = cached_bytes[key] = fetch(address, length)
+                unindexed_append(key)
+            span_of[name] = key  # Store.read_from, likewise
             value = decode(data)
             if kept:
                 values[name] = value
@@ -382,8 +383,8 @@ class RegisterNode(Node):
         nm = self.nodemap
         name, store, values = self.name, self.store, self._values
         values_get, built_get = values.get, nm._nodes.get
-        constant_access_get, check = self._constant_access.get, self.check_readable
-        active, cycle_error, marker = nm.active, nm.cycle_error, (self.name, "address")
+        constant_access_get = self._constant_access.get
+        active, marker = nm.active, (self.name, "address")
         own = self.where()
         terms = tuple((f"{own}: the address term from {where}", term,
                        getattr(term, "cached_name", None))
@@ -392,7 +393,6 @@ class RegisterNode(Node):
         cachable = self._cachable
         bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
         port_name, fetch = self.port_name, self._fetcher()
-        address_error, checked = self._address_error, self._checked
         from_bytes, byteorder = int.from_bytes, self.byteorder
         signed, shift, mask = layout if layout is not None else (False, 0, None)
         inline = layout is not None
@@ -402,12 +402,33 @@ class RegisterNode(Node):
         term_where, only_term, plain = terms[0] if terms else ("", _no_term, None)
         term_name: str = plain or ""
 
-        def read_dynamic() -> Any:
+        # what the usual read uses is bound as default arguments, not cells (see
+        # _compile_int_read: a large file's reads stay in the CPU's cache)
+        def read_dynamic(register: RegisterNode = self, only_term: Callable[[], Any] = only_term,
+                         term_where: str = term_where,
+                         decode: Callable[[bytes], Any] = decode,
+                         constant_access_get: Callable[[str], str | None] =
+                         constant_access_get, name: str = name, store: Any = store,
+                         marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                         single: bool = single, values_get: Callable[..., Any] = values_get,
+                         term_name: str = term_name,
+                         built_get: Callable[[str], Node | None] = built_get,
+                         terms: tuple[Any, ...] = terms, constant: int = constant,
+                         space: int = space, length: int = length, port_name: str = port_name,
+                         cachable: bool = cachable,
+                         bytes_at: Callable[[Any], bytes | None] = bytes_at,
+                         read_from: Callable[[str, Any], None] = read_from,
+                         keep_bytes: Callable[[str, Any, bytes], None] = keep_bytes,
+                         fetch: Callable[[int, int], bytes] = fetch, inline: bool = inline,
+                         mask: int | None = mask, from_bytes: Callable[..., int] = from_bytes,
+                         byteorder: Literal["little", "big"] = byteorder,
+                         signed: bool = signed, shift: int = shift,
+                         values: dict[str, Any] = values) -> Any:
             if constant_access_get(name) not in READABLE:
-                check()
+                register.check_readable()
             before = store.volatile
             if marker in active:
-                raise cycle_error(marker)
+                raise register.nodemap.cycle_error(marker)
             active[marker] = None
             try:
                 if single:
@@ -429,9 +450,9 @@ class RegisterNode(Node):
                             value = term()
                         address += value if value.__class__ is int else whole(value, where)
                 if not 0 <= address < space:
-                    raise address_error(address)
+                    raise register._address_error(address)
                 if address + length > space:
-                    checked(address, length)  # raises, saying where the bytes end
+                    register._checked(address, length)  # raises, saying where the bytes end
             finally:
                 active.pop(marker, None)
             key = (port_name, address, length)
@@ -458,28 +479,53 @@ class RegisterNode(Node):
     def _compile_int_read(self, signed: bool, shift: int, mask: int | None
                           ) -> Callable[[], int]:
         """:meth:`_compile_read` for a cachable register at a constant span holding an
-        integer (``mask``: a bit field ``shift`` bits up), the decode inlined."""
+        integer (``mask``: a bit field ``shift`` bits up), the decode and the port read
+        inlined.  What the usual read uses is bound as default arguments, not closure
+        cells: one tuple per register instead of a cell object per variable, which on
+        a large file is the difference between reads that stay in the CPU's cache and
+        reads that miss it (acA640: ~60 cache misses a read before).  No cell at all:
+        a call copies (and so touches) every cell of a closure; what only a failure
+        or a varying access mode needs is reached through the node."""
         name, store, values = self.name, self.store, self._values
-        constant_access, check = self._constant_access, self.check_readable
         key = self._static_key
         assert key is not None and self._cachable
         address, length = key[1], key[2]
-        bytes_at, keep_bytes, read_from = store.bytes_at, store.keep_bytes, store.read_from
-        from_bytes, byteorder = int.from_bytes, self.byteorder
-        fetch = self._fetcher()
+        store.static_reader(name, key)
 
-        def read_int() -> int:
+        def read_int(node: RegisterNode = self, store: Any = store, name: str = name,
+                     key: tuple[str, int, int] = key,
+                     address: int = address, length: int = length,
+                     access_get: Callable[[str], str | None] = self._constant_access.get,
+                     readable: frozenset[str] = READABLE,
+                     bytes_at: Callable[[Any], bytes | None] = store.bytes_at,
+                     cached_bytes: dict[Any, bytes] = store.cached_bytes,
+                     span_of: dict[str, Any] = store.span_of,
+                     unindexed_append: Callable[[Any], None] = store.unindexed.append,
+                     ports_get: Callable[[str], Any] = self._ports.get,
+                     port_name: str = self.port_name,
+                     from_bytes: Callable[..., int] = int.from_bytes,
+                     byteorder: Literal["little", "big"] = self.byteorder,
+                     signed: bool = signed, shift: int = shift, mask: int | None = mask,
+                     values: dict[str, Any] = values) -> int:
             kept = True
-            if constant_access.get(name) not in READABLE:
+            if access_get(name) not in readable:
                 before = store.volatile
-                check()
+                node.check_readable()
                 kept = store.volatile == before  # see _compile_read
             data = bytes_at(key)
-            if data is None:
-                data = fetch(address, length)
-                keep_bytes(name, key, data)
-            else:
-                read_from(name, key)
+            if data is None:  # the port read (RegisterNode._fetcher, inlined)
+                port = ports_get(port_name)
+                if port is None:
+                    node._port_read(address, length)  # raises, saying what to connect
+                try:
+                    data = port.read(address, length)
+                except _PORT_ERRORS as exc:
+                    node._read_failed(address, exc)
+                if data.__class__ is not bytes or len(data) != length:
+                    data = node._reply(data, address, length)
+                cached_bytes[key] = data  # Store.keep_bytes, inlined for a static reader
+                unindexed_append(key)
+            span_of[name] = key  # Store.read_from, likewise
             if mask is None:
                 value = from_bytes(data, byteorder, signed=signed)
             else:
@@ -517,6 +563,10 @@ class RegisterNode(Node):
         nm.complete_graph()  # the invalidation below follows every chain
         store.written(self.name, key, kept)
         nm.changed(self)
+
+
+#: what a port read may raise that is reported naming the register (RegisterNode._read_failed)
+_PORT_ERRORS = (NodeMapError, OSError)
 
 
 def _no_term() -> int:

@@ -260,6 +260,8 @@ class ValueNode(Node):
         conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
         unless the volatile counter moved.  None until the first evaluation resolved the
         pValue node; the generic path for the other sources."""
+        if not self._pvalue and not self._index and self._index_reader is None:
+            return self._compile_own_value()
         if self._index or not self._pvalue:
             return self._evaluate_value
         read = self._target_read
@@ -270,22 +272,32 @@ class ValueNode(Node):
         plain = read == target.get  # numeric() is get(): a store lookup first
         name, target_name, store, values = self.name, target.name, self.store, self._values
         values_get = values.get
-        constant_access_get, check = self._constant_access.get, self.check_readable
-        active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
-        convert = self.convert
+        constant_access_get = self._constant_access.get
+        active, marker = nm.active, self._value_marker
         own = type(self).convert
         as_int, as_float = own is Integer.convert, own is Float.convert
         as_bool = own is Boolean.convert
         on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
 
-        def evaluate() -> Any:
+        # what the usual evaluation uses is bound as default arguments, not cells (see
+        # RegisterNode._compile_int_read: a large file's reads stay in the CPU's cache);
+        # what only a failure or a conversion needs is reached through the node
+        def evaluate(node: ValueNode = self, target: Node = target,
+                     read: Callable[[], Any] = read, on: Any = on, off: Any = off,
+                     marker: tuple[str, str] = marker, active: dict[Any, None] = active,
+                     store: Any = store, name: str = name,
+                     constant_access_get: Callable[[str], str | None] = constant_access_get,
+                     plain: bool = plain, values_get: Callable[..., Any] = values_get,
+                     target_name: str = target_name, as_int: bool = as_int,
+                     as_float: bool = as_float, as_bool: bool = as_bool,
+                     values: dict[str, Any] = values) -> Any:
             if marker in active:
-                raise cycle_error(marker)
+                raise node.nodemap.cycle_error(marker)
             before = store.volatile
             active[marker] = None
             try:
                 if constant_access_get(name) not in READABLE:
-                    check()
+                    node.check_readable()
                 if plain:
                     raw = values_get(target_name, MISSING)
                     if raw is MISSING:
@@ -293,19 +305,49 @@ class ValueNode(Node):
                 else:
                     raw = read()
                 if as_int:
-                    value = raw if raw.__class__ is int else convert(raw)
+                    value = raw if raw.__class__ is int else node.convert(raw)
                 elif as_float:
                     value = raw if raw.__class__ is float else float(raw)
                 elif as_bool:
-                    value = True if raw == on else False if raw == off else convert(raw)
+                    value = True if raw == on else False if raw == off else node.convert(raw)
                 else:
-                    value = convert(raw)
+                    value = node.convert(raw)
             finally:
                 active.pop(marker, None)
             if store.volatile == before:
                 values[name] = value
             return value
         return evaluate
+
+    def _compile_own_value(self) -> Callable[[], Any]:
+        """The evaluation of a value node holding its own ``<Value>`` (a constant the
+        application may overwrite: ``store.held``) as one closure doing what
+        :meth:`_evaluate_value` does: the cycle guard, the access check, the slot, the
+        conversion, the value kept unless the volatile counter moved."""
+        store = self.store
+
+        def evaluate_own(node: ValueNode = self, marker: tuple[str, str] = self._value_marker,
+                         active: dict[Any, None] = self.nodemap.active, store: Any = store,
+                         name: str = self.name,
+                         constant_access_get: Callable[[str], str | None] =
+                         self._constant_access.get,
+                         held: Callable[[str, Any], Any] = store.held,
+                         values: dict[str, Any] = self._values) -> Any:
+            if marker in active:
+                raise node.nodemap.cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    node.check_readable()
+                raw = held(name, "value")
+                value = node.convert(node.initial if raw is MISSING else raw)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return evaluate_own
 
     def finish_write(self) -> None:
         """The write is done: what depends on this node goes stale.  When it wrote a
