@@ -388,9 +388,7 @@ class NodeMap:
         the store's graph holds all three, see :meth:`_link`), transitively."""
         if self._link_queue or self._unlinked:
             self.complete_graph()
-        store = self.store
-        store.forget_value(node.name)  # a register keeps the bytes it wrote through
-        store.invalidate_dependents(node.name)
+        self.store.changed(node.name)  # a register keeps the bytes it wrote through
 
     def _registers_behind(self, name: str) -> tuple[Node, ...]:
         """The built register nodes ``name`` is computed from; cached until more nodes

@@ -170,6 +170,29 @@ class ValueNode(Node):
         for copy in self._copies:
             self.nodemap.node(copy).set(value)
 
+    #: the pValue node a write goes to, when the value has one and no pIndex or
+    #: pValueCopy (resolved by the first :meth:`write`); None: the general way
+    _write_target: Node | None = None
+
+    def write(self, value: Any) -> None:
+        """:meth:`write_source` then :meth:`finish_write`, in one call: a value over a
+        pValue (no index, no copy) writes that node, whose write invalidates this one
+        and what depends on it; a value it holds is kept and its dependents go."""
+        target = self._write_target
+        if target is not None:
+            target.set(value)
+            return
+        if self._pvalue and not self._index and not self._copies:
+            target = self._write_target = self.nodemap.node(self._pvalue)
+            target.set(value)
+            return
+        if not self._pvalue and not self._index and not self._copies:
+            self.store.hold(self.name, "value", value)
+            self.nodemap.changed(self)
+            return
+        self.write_source(value)
+        self.finish_write()
+
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
         if self._index and self._index != self.name:
@@ -351,8 +374,7 @@ class Integer(ValueNode):
         if inc > 1 and _int64_remainder(value - low, inc):
             raise RangeError(f"{self.name}: {value} is not min {low} plus a multiple of "
                              f"the increment {inc}")
-        self.write_source(value)
-        self.finish_write()
+        self.write(value)
 
 
 class Float(ValueNode):
@@ -696,8 +718,7 @@ class Enumeration(ValueNode):
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not implemented")
         if mode == "NA":
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is not available now")
-        self.write_source(entry.value)
-        self.finish_write()
+        self.write(entry.value)
 
 
 class String(ValueNode):
