@@ -1283,6 +1283,11 @@ class Formula:
     #: — what :attr:`body` gives, looked up (see ``_lookup_table``); else None
     table: tuple[dict[int, Any], Any] | None = attrs.field(repr=False, eq=False,
                                                           default=None)
+    #: the parser's error for a formula it refuses (:func:`deferred_formula`): calling
+    #: the formula raises it; None for a formula that parsed
+    refused: FormulaError | None = attrs.field(repr=False, eq=False, default=None)
+    #: the reference refuses it before reading the variables (see deferred_formula)
+    refused_early: bool = attrs.field(repr=False, eq=False, default=False)
 
     def __call__(self, values: Values) -> Union[int, float]:
         try:
@@ -1299,6 +1304,45 @@ class Formula:
     def to_text(self) -> str:
         """The formula text as given."""
         return self.text
+
+
+def deferred_formula(text: str, integer: bool = False, node: str = "") -> Formula:
+    """:func:`compile_formula`, except that a formula the parser refuses gives a Formula
+    that raises that FormulaError each time it is evaluated (:attr:`Formula.refused`).
+
+    The reference builds a formula node whatever its text says and reports the error
+    when a value is asked for: the node keeps a kind, an access mode and bounds that do
+    not need the formula.  It refuses in two stages, and which one matters when a
+    variable cannot be read: a character it does not know, brackets that do not match
+    or an empty text fail before the variables are read ("Failed to parse formula",
+    :attr:`Formula.refused_early`); an operator without its operands or a ``:`` without
+    its ``?`` fail after ("Failed to evaluate formula").  :attr:`Formula.variables`
+    holds the names the text uses, so the node can tell a name it does not define
+    (also refused before the variables are read)."""
+    try:
+        return compile_formula(text, integer=integer, node=node)
+    except FormulaError as exc:
+        error = exc
+
+    def err(message: str, pos: int | None) -> FormulaError:
+        return FormulaError(message, formula=text, position=pos, node=node)
+
+    try:
+        tokens = _lex(text, integer, err)
+    except FormulaError:
+        tokens, early = [], True
+    else:
+        early = not tokens and not text or _unbalanced(tokens)
+    functions = INT_FUNCTIONS if integer else FLOAT_FUNCTIONS
+    names = frozenset(value for kind, value, _, _ in tokens if kind == _T_NAME
+                      and value.upper() not in functions
+                      and (integer or value.upper() not in CONSTANTS))
+
+    def refuse(_values: Values) -> int | float:
+        raise error.with_context(str(error))
+
+    return Formula(text=text, integer=integer, variables=names, ast=None, node=node,
+                   fn=refuse, refused=error, refused_early=early)
 
 
 def compile_formula(text: str, integer: bool = False, node: str = "") -> Formula:

@@ -64,12 +64,33 @@ class FormulaTerms:
             elif tag == "Expression":
                 self.expressions.append((name, self.compile(text, f"Expression {name}")))
 
-    def compile(self, text: str | None, what: str) -> Formula:
+    def compile(self, text: str | None, what: str, extra: str | None = None) -> Formula:
+        """The formula ``text`` (``extra``: the name it gets its TO/FROM under).  One the
+        parser refuses, or that names something this node does not define, is kept as a
+        formula that raises when evaluated, as the reference does
+        (:func:`nodemap.formula.deferred_formula`)."""
         if text is None:
             raise XmlError(f"{self.owner.where()} has no {what}")
-        from ..formula import compile_formula  # imported with the first formula node
+        from ..formula import Formula, deferred_formula  # imported with the first formula node
 
-        return compile_formula(text, integer=self.integer, node=self.owner.name)
+        formula = deferred_formula(text, integer=self.integer, node=self.owner.name)
+        known = {*self.readers, *self.constants, *(name for name, _ in self.expressions)}
+        if extra is not None:
+            known.add(extra)
+        unknown = sorted(formula.variables - known)
+        if unknown and not formula.refused_early:
+            # the reference's parser refuses a name it is not given, before any read
+            error = FormulaError(f"unknown variable {unknown[0]!r}: no pVariable, Constant "
+                                 f"or Expression of {self.owner.name!r} has that name",
+                                 formula=text, node=self.owner.name)
+
+            def refuse(_values: Any) -> Any:
+                raise error.with_context(str(error))
+
+            formula = Formula(text=text, integer=self.integer, variables=formula.variables,
+                              ast=None, node=self.owner.name, fn=refuse, refused=error,
+                              refused_early=True)
+        return formula
 
     def runner(self, formula: Formula, extra: str | None = None) -> Callable[..., Any]:
         """``formula`` evaluated over its inputs, compiled once: ``run()`` (or
@@ -80,6 +101,14 @@ class FormulaTerms:
         the evaluation, and the first failure is the one reported.  The plan is worked
         out here, once; a variable whose value is valid in the store is read by one
         lookup instead of a call."""
+        early = formula.refused_early or any(e.refused_early for _, e in self.expressions)
+        if early:  # refused before any variable is read (see compile)
+            def refuse(extra_value: Any = None) -> Any:
+                for _, expression in self.expressions:
+                    if expression.refused_early:
+                        return expression({})  # raises
+                return formula({})  # raises
+            return refuse
         needed = set(formula.variables)
         for _, expression in self.expressions:
             needed |= expression.variables
@@ -136,7 +165,7 @@ class FormulaTerms:
         pValue's value), a pValue value the inlined conversion does not take is
         converted by ``generic``.  None (not compiled) for a formula with
         Expressions."""
-        if self.expressions:
+        if self.expressions or formula.refused is not None:
             return None
         owner = self.owner
         integer = self.integer
@@ -407,8 +436,8 @@ class Converter(_FormulaNode):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.formula_from = self.terms.compile(self.text("FormulaFrom"), "FormulaFrom")
-        self.formula_to = self.terms.compile(self.text("FormulaTo"), "FormulaTo")
+        self.formula_from = self.terms.compile(self.text("FormulaFrom"), "FormulaFrom", "TO")
+        self.formula_to = self.terms.compile(self.text("FormulaTo"), "FormulaTo", "FROM")
         self.target_name = self.text("pValue")
         if not self.target_name:
             raise XmlError(f"{self.where()} has no pValue")
