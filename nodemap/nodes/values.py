@@ -246,9 +246,12 @@ class ValueNode(Node):
         ``evaluate_value`` on a miss; an Enumeration's number through ``numeric``), the
         conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
         unless the volatile counter moved.  None until the first evaluation resolved the
-        pValue node; the generic path for the other sources."""
-        if self._index or not self._pvalue:
+        pValue node; a value it holds itself (:meth:`_compile_held`); the generic path
+        for an indexed one."""
+        if self._index:
             return self._evaluate_value
+        if not self._pvalue:
+            return self._compile_held()
         read = self._target_read
         if read is None:
             return None
@@ -287,6 +290,41 @@ class ValueNode(Node):
                     value = True if raw == on else False if raw == off else convert(raw)
                 else:
                     value = convert(raw)
+            finally:
+                active.pop(marker, None)
+            if store.volatile == before:
+                values[name] = value
+            return value
+        return evaluate
+
+    def _compile_held(self) -> Callable[[], Any]:
+        """A value held in the node (``<Value>``, what a write put in the store) as one
+        closure: the cycle guard, the access check, the written value (else the
+        initial one), the conversion (an Integer's inlined) and the value kept unless
+        the volatile counter moved: what the generic path does through
+        ``read_source``/``source``/``_slot`` (a selector of a Basler file is such an
+        Integer, read by every formula over it after each write)."""
+        if type(self)._compute_value is not ValueNode._compute_value:
+            return self._evaluate_value
+        nm, store, values = self.nodemap, self.store, self._values
+        name, initial, held, key = self.name, self.initial, store.held, "value"
+        constant_access_get, check = self._constant_access.get, self.check_readable
+        active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
+        convert = self.convert
+        as_int = type(self).convert is Integer.convert
+
+        def evaluate() -> Any:
+            if marker in active:
+                raise cycle_error(marker)
+            before = store.volatile
+            active[marker] = None
+            try:
+                if constant_access_get(name) not in READABLE:
+                    check()
+                raw = held(name, key)
+                if raw is MISSING:
+                    raw = initial
+                value = raw if as_int and raw.__class__ is int else convert(raw)
             finally:
                 active.pop(marker, None)
             if store.volatile == before:
