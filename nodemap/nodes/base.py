@@ -470,7 +470,7 @@ class Node:
             store.dynamic += 1
             raise
         if store.volatile == volatile:
-            store.put(name, "access", mode)
+            self._access_modes[name] = mode  # store.put(name, "access", mode)
             if store.dynamic == dynamic:
                 self._constant_access[name] = mode
                 return mode
@@ -590,9 +590,22 @@ class Node:
             read = nm.reader(pointer)
             cached = getattr(read, "cached_name", None)
             node = nodes[pointer]
-            if cached is not None and node is not None and node.name == cached:
-                # a node whose number is its value: on a miss its get(), called directly
-                read = node.get
+            if cached is not None and node is not None and node.name == cached and \
+                    type(node).get is Node.get:
+                # a node whose number is its value: on a miss (the store was just
+                # looked in) its evaluate_value(), called directly (looked up on each
+                # call: the first evaluation replaces it with the compiled one)
+                evaluated = node
+
+                def read_on_miss() -> Any:
+                    """The condition's value when the store has none: a failure is
+                    counted (Node.access keeps the failed access then)."""
+                    try:
+                        return evaluated.evaluate_value()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                return node, read_on_miss, cached
 
             def read_on_miss() -> Any:
                 """The condition's value when the store has none: a failure is

@@ -391,21 +391,28 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         if value.__class__ is not int:
             value = as_int(self, value)
-        self.check_writable_for_bounds()
-        try:
-            name, aspects = self.name, self._aspects
-            low = aspects["min"].get(name, MISSING)
-            high = aspects["max"].get(name, MISSING)
-            inc = aspects["inc"].get(name, MISSING)
-            if low is not MISSING and high is not MISSING and inc is not MISSING:
-                # bounds kept (valid): check_range's comparisons without its calls
-                if value < low or value > high:
-                    self.check_range(value)  # raises, with its message
-            else:
-                low = self.check_range(value)  # then inc, read only when the bounds passed
-                inc = self.get_inc()
-        finally:
-            self.bounds_checked()
+        name, aspects = self.name, self._aspects
+        low = aspects["min"].get(name, MISSING)
+        high = aspects["max"].get(name, MISSING)
+        inc = aspects["inc"].get(name, MISSING)
+        if low is not MISSING and high is not MISSING and inc is not MISSING and \
+                self._constant_access.get(name) in WRITABLE:
+            # access constant and bounds kept (valid): check_writable_for_bounds has
+            # nothing to check and nothing is read under it; check_range's comparisons
+            # without its calls
+            if value < low or value > high:
+                self.check_range(value)  # raises, with its message
+        else:
+            self.check_writable_for_bounds()
+            try:
+                if low is not MISSING and high is not MISSING and inc is not MISSING:
+                    if value < low or value > high:
+                        self.check_range(value)  # raises, with its message
+                else:
+                    low = self.check_range(value)  # then inc, read once the bounds passed
+                    inc = self.get_inc()
+            finally:
+                self.bounds_checked()
         if inc < 1:
             raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
                              f"write an Integer whose increment is not positive")
