@@ -611,13 +611,27 @@ class IntReg(RegisterNode):
         self.check_bounds_available()
         return 1
 
+    #: (min, max) of a register of a fixed length: its width's, worked out by the
+    #: first write (see :meth:`set`)
+    _width_bounds: tuple[int, int] | None = None
+
     def set(self, value: Any) -> None:
         value = as_int(self, value)
-        self.check_writable_for_bounds()  # the bounds read under this one access check
-        try:
-            low, high = self.get_min(), self.get_max()
-        finally:
-            self.bounds_checked()
+        bounds = self._width_bounds
+        if bounds is not None:
+            # what check_writable_for_bounds then get_min/get_max do when the bounds
+            # are the fixed width's: the access check, and the bounds (read nothing)
+            if self._constant_access.get(self.name) not in WRITABLE:
+                self.check_writable()
+            low, high = bounds
+        else:
+            self.check_writable_for_bounds()  # the bounds read under this one access check
+            try:
+                low, high = self.get_min(), self.get_max()
+            finally:
+                self.bounds_checked()
+            if self._fixed_length is not None:
+                self._width_bounds = (low, high)
         if not low <= value <= high:
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
         # and the register's own write checks it again, as the reference does (measured
