@@ -74,7 +74,7 @@ class Store:
 
     __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
-                 "constant_base", "_held",
+                 "constant_base", "_held", "held_slots",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers", "failed_conditions", "bytes_at", "_value_like",
@@ -123,6 +123,9 @@ class Store:
         #: pIsLocked over a NoCache register): kept and cleared like ``constant_access``
         self.constant_base: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}
+        #: (name, slot) → what node ``name`` holds there (:meth:`held`/:meth:`hold`, as
+        #: one dict the compiled read and write of a held value use directly)
+        self.held_slots = self._held
         #: name → it and everything computed from it, transitively (worked out on the
         #: first invalidation, forgotten when the graph grows)
         self._closures: dict[str, frozenset[str]] = {}
@@ -450,13 +453,18 @@ class Store:
                     if readers is not None and not readers <= everything:
                         others.append(readers)
                 pending = frozenset()
+                closures = self._closures
                 for readers in others:
                     for reader in readers - everything:
                         if reader not in everything:
-                            more = self.closure(reader) - everything
+                            found = closures.get(reader)
+                            more = (found if found is not None else self.closure(reader)) \
+                                - everything
                             everything = everything | more
                             extra |= more
-                            pending = pending | _common(more, span_of)
+                            pending = pending | (more.intersection(span_of)
+                                                 if len(span_of) < len(more)
+                                                 else span_of.keys() & more)
             if extra:
                 stale = everything
         # _common(names, table), inlined below: one C-level intersection per table,

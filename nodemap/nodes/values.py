@@ -187,7 +187,7 @@ class ValueNode(Node):
             target.set(value)
             return
         if not self._pvalue and not self._index and not self._copies:
-            self.store.hold(self.name, "value", value)
+            self.store.held_slots[self.name, "value"] = value  # store.hold, inlined
             self.nodemap.changed(self)
             return
         self.write_source(value)
@@ -307,7 +307,8 @@ class ValueNode(Node):
         if type(self)._compute_value is not ValueNode._compute_value:
             return self._evaluate_value
         nm, store, values = self.nodemap, self.store, self._values
-        name, initial, held, key = self.name, self.initial, store.held, "value"
+        name, initial, held = self.name, self.initial, store.held_slots.get
+        key = (name, "value")
         constant_access_get, check = self._constant_access.get, self.check_readable
         active, cycle_error, marker = nm.active, nm.cycle_error, self._value_marker
         convert = self.convert
@@ -321,7 +322,7 @@ class ValueNode(Node):
             try:
                 if constant_access_get(name) not in READABLE:
                     check()
-                raw = held(name, key)
+                raw = held(key, MISSING)  # store.held(name, "value"), inlined
                 if raw is MISSING:
                     raw = initial
                 value = raw if as_int and raw.__class__ is int else convert(raw)
