@@ -19,8 +19,8 @@ from lxml import etree
 from ..cache import MISSING
 from ..errors import FormulaError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, Node, combine_access,
-                   double_to_integer_node, parse_float, parse_int, round_half_away)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, WRITABLE, Node,
+                   combine_access, double_to_integer_node, parse_float, parse_int, round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula
@@ -574,21 +574,34 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
-        self.check_writable_for_bounds()
-        try:
-            # min, then max, each checked before the next is read (the reference's
-            # order: a value under min is a RangeError even when max cannot be read);
-            # NaN passes both, as with a Float (the reference's `value < min` is false)
-            low = self.get_min()
-            if value < low:
-                raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                                 f"min {low}")
-            high = self.get_max()
-            if value > high:
-                raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                                 f"max {high}")
-        finally:
-            self.bounds_checked()
+        name, aspects = self.name, self._aspects
+        low = aspects["min"].get(name, MISSING)
+        high = aspects["max"].get(name, MISSING)
+        if low is MISSING or high is MISSING or \
+                self._constant_access.get(name) not in WRITABLE:
+            self.check_writable_for_bounds()
+            try:
+                # min, then max, each checked before the next is read (the reference's
+                # order: a value under min is a RangeError even when max cannot be
+                # read); NaN passes both, as with a Float (the reference's
+                # `value < min` is false)
+                low = self.get_min()
+                if value < low:
+                    raise RangeError(f"{self.name}: {value} is outside its bounds: under "
+                                     f"its min {low}")
+                high = self.get_max()
+                if value > high:
+                    raise RangeError(f"{self.name}: {value} is outside its bounds: over "
+                                     f"its max {high}")
+            finally:
+                self.bounds_checked()
+        # access constant and bounds kept (valid): the same checks without the calls
+        elif value < low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        elif value > high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
@@ -718,8 +731,9 @@ class Converter(_FormulaNode):
     def _verify_one(self, node: Node) -> None:
         """Check one node a write reads; the success is kept in the store (aspect
         ``verified``) until the node's value or bounds go stale, which drops it."""
-        store = self.store
-        if store.get(node.name, "verified") is True:
+        store, name = self.store, node.name
+        verified = self._aspects["verified"]
+        if verified.get(name) is True:
             return
         before = store.volatile
         current = node.get()
@@ -734,7 +748,7 @@ class Converter(_FormulaNode):
                                  f"{current}, not min {low} plus a multiple of {inc}; "
                                  f"GenApi refuses the write")
         if store.volatile == before:
-            store.put(node.name, "verified", True)
+            verified[name] = True  # store.put(name, "verified", True)
 
 
 def _int64_wrap(value: int) -> int:
