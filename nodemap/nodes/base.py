@@ -597,7 +597,7 @@ class Node:
                 # call: the first evaluation replaces it with the compiled one)
                 evaluated = node
 
-                def read_on_miss() -> Any:
+                def evaluate_on_miss() -> Any:
                     """The condition's value when the store has none: a failure is
                     counted (Node.access keeps the failed access then)."""
                     try:
@@ -605,7 +605,7 @@ class Node:
                     except failed:
                         store.failed_conditions += 1
                         raise
-                return node, read_on_miss, cached
+                return node, evaluate_on_miss, cached
 
             def read_on_miss() -> Any:
                 """The condition's value when the store has none: a failure is
