@@ -452,11 +452,43 @@ class Converter(_FormulaNode):
             target = self._target = self.nodemap.node(self.target_name)  # type: ignore[arg-type]
         return target
 
+    #: the pVariable nodes, once a base_access built all of them (see there)
+    _variable_nodes: "tuple[Node, ...] | None" = None
+
     def base_access(self) -> str:
-        """The pValue's access, NI/NA when a pVariable is not implemented/available."""
-        variables = self.inputs_presence(
-            name for name in self.dependencies if name != self.target_name)
-        return combine_access(self.target().access(), variables)
+        """The pValue's access, NI/NA when a pVariable is not implemented/available
+        (:meth:`inputs_presence` of the pVariables, in order, stopping at an NI one;
+        then the pValue's access).  The pVariable nodes are kept once a computation
+        went through all of them (definition: the same nodes every time)."""
+        nodes = self._variable_nodes
+        worst = "RW"
+        if nodes is None:
+            nm = self.nodemap
+            built = []
+            for name in self.dependencies:
+                if name == self.target_name or name == self.name or name not in nm:
+                    continue
+                node = nm.node(name)
+                built.append(node)
+                mode = node.access()
+                if mode == "NI":
+                    worst = "NI"
+                    break
+                if mode == "NA":
+                    worst = "NA"
+            else:
+                self._variable_nodes = tuple(built)
+        else:
+            constant = self._constant_access
+            for node in nodes:
+                mode = constant.get(node.name) or node.access()
+                if mode == "NI":
+                    worst = "NI"
+                    break
+                if mode == "NA":
+                    worst = "NA"
+        target = self._target or self.target()
+        return combine_access(target.access(), worst)
 
     def convert_from(self, raw: Any) -> Any:
         return self.result(self._run_from(raw))

@@ -193,8 +193,18 @@ class ValueNode(Node):
         self.write_source(value)
         self.finish_write()
 
+    #: the pValue node whose access is this one's base access (no index, no bound
+    #: pointer), once built (see :meth:`base_access`)
+    _base_source: Node | None = None
+
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
+        source = self._base_source
+        if source is not None:
+            return self._constant_access.get(source.name) or source.access()
+        if self._pvalue and not self._index and not self._bound_pointers:
+            source = self._base_source = self.nodemap.node(self._pvalue)
+            return source.access()
         if self._index and self._index != self.name:
             mode = self.inputs_access([self._index])
             if mode != "RW":
