@@ -113,14 +113,20 @@ def parse_float(text: str, *, where: str = "") -> float:
 
 
 def whole(value: Any, where: str) -> int:
-    """A number read through a pointer, as an integer (a float truncated toward zero, as
-    GenApi's int64 conversion does); XmlError naming ``where`` for NaN, infinities and
-    anything that is not a number."""
+    """A number read through a pointer, as an integer: a float rounded half away from
+    zero, as the reference's integer view of a float node does (measured for pMin, pMax,
+    pInc, pAddress and an Integer's bounds through its pValue: 2.5 → 3, -2.5 → -3, 2.4
+    → 2); XmlError naming ``where`` for NaN, infinities, a float beyond int64 (the
+    reference: "Float value … out of integer range") and anything that is not a
+    number."""
     if isinstance(value, int):  # bool included
         return int(value)
     if isinstance(value, float):
         if math.isfinite(value):
-            return int(value)
+            number = round_half_away(value)
+            if INT64_MIN <= number <= INT64_MAX:
+                return number
+            raise XmlError(f"{where}: {value!r} is out of the range an integer can take")
         raise XmlError(f"{where}: {value!r} is not a number an integer can take")
     raise XmlError(f"{where}: {type(value).__name__} {value!r} is not a number")
 

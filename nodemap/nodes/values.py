@@ -9,6 +9,8 @@ increment, then write the source and propagate (``pValueCopy`` included).
 
 from __future__ import annotations
 
+import math
+
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -212,8 +214,11 @@ class ValueNode(Node):
         bounds = self._bound_pointers
         if bounds and not self._index:  # an indexed value ignores them (as its conditions)
             mode = self.inputs_presence(bounds)
-            if mode != "RW":
+            if mode == "NI":
                 return mode
+            if mode == "NA":  # a source not implemented still makes it NI (measured)
+                node, _ = self.source()
+                return "NI" if node is not None and node.access() == "NI" else mode
         if self._index:
             self.store.dynamic += 1  # the index chooses the source: it varies
         node, _ = self.source()
@@ -385,6 +390,8 @@ class Integer(ValueNode):
     kind = "Integer"
 
     def convert(self, raw: Any) -> int:
+        if raw.__class__ is float and math.isfinite(raw):
+            return self.whole(raw, "pValue")  # rounded; beyond int64 refused (measured)
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:
@@ -396,8 +403,11 @@ class Integer(ValueNode):
             self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax"))
 
     def get_inc(self) -> int:
-        return self.cached("inc", lambda: self.whole(self.bound("Inc", "pInc", "get_inc", 1),
-                                                     "pInc"))
+        def compute() -> int:
+            inc = self.bound("Inc", "pInc", "get_inc", 1)
+            # a pValue without an increment (a Float that has none): 1, as the reference
+            return 1 if inc is None else self.whole(inc, "pInc")
+        return self.cached("inc", compute)
 
     def set(self, value: Any) -> None:
         if value.__class__ is not int:
@@ -669,8 +679,8 @@ class Enumeration(ValueNode):
         by_value = self._by_value
         if by_value is None:
             by_value = {}
-            for entry in self.all_entries():  # the first entry of a value names it
-                by_value.setdefault(entry.value, entry.symbolic)
+            for entry in self.all_entries():  # the last entry of a value names it
+                by_value[entry.value] = entry.symbolic  # (measured: whatever its access)
             self._by_value = by_value
         symbolic = by_value.get(raw)
         if symbolic is not None:
@@ -685,7 +695,7 @@ class Enumeration(ValueNode):
         """The current entry's NumericValue (its Value when it has none): what a Float
         or a Converter reads through its pValue (measured on the reference)."""
         number = self.get_int()
-        for entry in self.all_entries():   # the first entry of a value names it
+        for entry in reversed(self.all_entries()):  # the last entry of a value names it
             if entry.value == number:
                 return entry.numeric_value
         self.get()   # no entry has the value: the read fails as the Enumeration's does
