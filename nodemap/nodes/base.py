@@ -839,7 +839,7 @@ class Node:
             if writing:
                 self.store.volatile += 1
             return
-        mode = self.access()
+        mode = self._constant_access.get(self.name) or self.access()
         if mode in ("NA", "NI"):
             raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
                               f"no bounds now")

@@ -769,11 +769,19 @@ class Converter(_FormulaNode):
             return
         before = store.volatile
         current = node.get()
-        low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
+        # an IntReg/MaskedIntReg of a fixed length whose access cannot vary and is
+        # readable: its bounds are its width's and its increment 1 (what get_min,
+        # get_max and get_inc answer after their access checks, which pass)
+        width: tuple[int, int] | None = getattr(node, "_width_bounds", None)
+        fixed = width is not None and self._constant_access.get(name) in READABLE
+        if width is not None and fixed:
+            low, high = width
+        else:
+            low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
             raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
                              f"outside its [{low}, {high}]; GenApi refuses the write")
-        if node.kind == "Integer":
+        if node.kind == "Integer" and not fixed:
             inc = node.get_inc()  # type: ignore[attr-defined]
             if inc > 1 and _int64_wrap(current - low) % inc:
                 raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
