@@ -783,6 +783,37 @@ class Node:
                 worst = "NA"
         return worst
 
+    def _presence_nodes(self, names: Iterable[str]) -> tuple[str, "tuple[Node, ...] | None"]:
+        """:meth:`inputs_presence` of ``names``, and their nodes when it went through
+        all of them (None when it stopped at an NI one): what :meth:`_presence_kept`
+        asks again without looking the names up."""
+        nm = self.nodemap
+        worst = "RW"
+        built = []
+        for name in names:
+            if name not in nm or name == self.name:
+                continue
+            node = nm.node(name)
+            built.append(node)
+            mode = node.access()
+            if mode == "NI":
+                return mode, None
+            if mode == "NA":
+                worst = "NA"
+        return worst, tuple(built)
+
+    def _presence_kept(self, nodes: "tuple[Node, ...]") -> str:
+        """:meth:`inputs_presence` over input nodes :meth:`_presence_nodes` found."""
+        constant = self._constant_access
+        worst = "RW"
+        for node in nodes:
+            mode = constant.get(node.name) or node.access()
+            if mode == "NI":
+                return mode
+            if mode == "NA":
+                worst = "NA"
+        return worst
+
     #: whether everything this node is computed from is built too (the node map builds
     #: the nodes a pInvalidator or a pSelected names that way: NodeMap._link)
     deep = False

@@ -351,8 +351,18 @@ class SwissKnife(_FormulaNode):
     #: RW to its conditions (an unreadable lock makes it NA), RO in the end
     ACCESS_CAP = "RO"
 
+    #: the input nodes, once a base_access went through all of them
+    _input_nodes: "tuple[Node, ...] | None" = None
+
     def base_access(self) -> str:
-        return self.inputs_presence(self.dependencies)
+        """:meth:`inputs_presence` of its inputs (their nodes kept once all built)."""
+        nodes = self._input_nodes
+        if nodes is not None:
+            return self._presence_kept(nodes)
+        mode, nodes = self._presence_nodes(self.dependencies)
+        if nodes is not None:
+            self._input_nodes = nodes
+        return mode
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -461,32 +471,13 @@ class Converter(_FormulaNode):
         then the pValue's access).  The pVariable nodes are kept once a computation
         went through all of them (definition: the same nodes every time)."""
         nodes = self._variable_nodes
-        worst = "RW"
         if nodes is None:
-            nm = self.nodemap
-            built = []
-            for name in self.dependencies:
-                if name == self.target_name or name == self.name or name not in nm:
-                    continue
-                node = nm.node(name)
-                built.append(node)
-                mode = node.access()
-                if mode == "NI":
-                    worst = "NI"
-                    break
-                if mode == "NA":
-                    worst = "NA"
-            else:
-                self._variable_nodes = tuple(built)
+            worst, nodes = self._presence_nodes(
+                name for name in self.dependencies if name != self.target_name)
+            if nodes is not None:
+                self._variable_nodes = nodes
         else:
-            constant = self._constant_access
-            for node in nodes:
-                mode = constant.get(node.name) or node.access()
-                if mode == "NI":
-                    worst = "NI"
-                    break
-                if mode == "NA":
-                    worst = "NA"
+            worst = self._presence_kept(nodes)
         target = self._target or self.target()
         return combine_access(target.access(), worst)
 
