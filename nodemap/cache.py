@@ -77,7 +77,7 @@ class Store:
                  "constant_base", "_held", "held_slots",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions", "bytes_at", "_value_like",
+                 "registers", "failed_conditions", "bytes_at", "kept", "_value_like",
                  "_bound_tables", "_access_like")
 
     def __init__(self) -> None:
@@ -150,6 +150,12 @@ class Store:
         #: nodes whose kept access mode is the one a failing condition left behind: it
         #: goes with any invalidation of the node, as in the reference
         self.sticky_access: set[str] = set()
+        #: node name → (the value a write that invalidated nothing left it, whether an
+        #: invalidation reached the node since) (see :meth:`keep_written`): the first
+        #: invalidation reaching the node marks it, the next one drops it.  The node
+        #: serves these itself, after its access check (``ValueNode.evaluate_kept``):
+        #: they are never in ``values``
+        self.kept: dict[str, tuple[Any, bool]] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -178,6 +184,36 @@ class Store:
         self._bound_tables = tuple(t for aspect, t in tables if aspect in _BOUNDS)
         self._access_like = tuple(t for aspect, t in tables
                                   if aspect not in _VALUE_LIKE and aspect not in _BOUNDS)
+
+    def keep_written(self, name: str, value: Any) -> None:
+        """Node ``name`` was written ``value`` by a write that invalidated nothing (it
+        ended in a constant slot of an indexed Integer that also has pointer slots):
+        ``value`` is its value through the first invalidation that reaches the node, as
+        GenApi's written value cache is (docs/core.md, "A write that invalidates
+        nothing")."""
+        self.values.pop(name, None)
+        self.kept[name] = (value, False)
+
+    def kept_value(self, name: str) -> Any:
+        """The value :meth:`keep_written` left node ``name`` while it lasts, else MISSING."""
+        found = self.kept.get(name)
+        return MISSING if found is None else found[0]
+
+    def unkeep(self, name: str) -> None:
+        """Node ``name`` is being written again: a value kept by :meth:`keep_written`
+        goes (the new write decides what the node holds)."""
+        self.kept.pop(name, None)
+
+    def _outlive(self, reached: "set[str] | frozenset[str]") -> None:
+        """An invalidation reached ``reached``: values kept there outlive it (marked),
+        values marked since the last one go."""
+        kept = self.kept
+        for name in [name for name in kept if name in reached]:
+            value, reached_once = kept[name]
+            if reached_once:
+                del kept[name]
+            else:
+                kept[name] = (value, True)
 
     # -- register bytes -------------------------------------------------------------------
 
@@ -402,14 +438,20 @@ class Store:
                                            values & access)
         return found
 
-    def invalidate_dependents(self, name: str) -> "set[str] | frozenset[str]":
+    def invalidate_dependents(self, name: str, *, consume: bool = True
+                              ) -> "set[str] | frozenset[str]":
         """Forget the results of everything computed from ``name`` (not ``name``'s own,
         unless a cycle leads back to it): what a write of ``name`` does.  Values go;
         bounds and access modes only where they read a changed value (:meth:`impact`).
-        A few set operations on sets worked out once per node."""
+        A few set operations on sets worked out once per node.  It counts as an
+        invalidation of the values kept by :meth:`keep_written` over everything it
+        reaches (``consume``), or leaves them alone: a write that invalidates nothing in
+        the reference (not ``consume``)."""
         found = self._impacts.get(name)
         values, _, _, bounds_gone, access_gone = found if found is not None \
             else self._impact(name)
+        if consume and self.kept:
+            self._outlive(self.downstream(name))
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
@@ -418,11 +460,11 @@ class Store:
                 values = values.union(again)
         if not values:
             return values
-        return self._drop(values, keep=(bounds_gone, access_gone))
+        return self._drop(values, keep=(bounds_gone, access_gone), consume=False)
 
     def _drop(self, stale: "set[str] | frozenset[str]",
-              keep: tuple[frozenset[str], frozenset[str]] | None = None
-              ) -> "set[str] | frozenset[str]":
+              keep: tuple[frozenset[str], frozenset[str]] | None = None,
+              consume: bool = True) -> "set[str] | frozenset[str]":
         """Remove the results of ``stale`` (closed under dependents) and the register
         bytes its registers read; returns the names made stale (more when a dropped span
         had other readers: those lose every result).  With ``keep`` = (bounds, access),
@@ -467,6 +509,8 @@ class Store:
                                                  else span_of.keys() & more)
             if extra:
                 stale = everything
+        if consume and self.kept:
+            self._outlive(stale)
         # _common(names, table), inlined below: one C-level intersection per table,
         # walking the smaller side (a write drops a handful of names from tables of
         # hundreds; an invalidation of everything meets small tables)
@@ -536,6 +580,8 @@ class Store:
             self.constant_access.clear()
             self.constant_base.clear()
         self._unindexed.clear()
+        if self.kept:  # kept values outlive one clear (keep_written)
+            self._outlive(set(self.kept))
         self.values.clear()
         for table in self.aspects.values():
             table.clear()

@@ -869,14 +869,16 @@ def _fold(piece: Piece, *parts: Piece) -> Piece:
 
 def _int64_of(x: Any) -> int:
     """A variable's value in integer mode: an int64.  A float (a Float node's value) is
-    rounded half away from zero and refused beyond int64, NaN and infinities too, as the
-    reference's integer view of a float node does (measured: 2.5 → 3, -0.5 → -1, 9.3e18
-    fails); an integer out of range wraps as int64 arithmetic wraps."""
+    rounded half away from zero and refused beyond int64 (infinities too; NaN becomes
+    INT64_MIN), as the reference's integer view of a float node does (measured: 2.5 → 3,
+    -0.5 → -1, 9.3e18 fails); an integer out of range wraps as int64 arithmetic wraps."""
     if x.__class__ is int and _I64_MIN <= x <= _I64_MAX:
         return x
     if isinstance(x, float):
-        if x != x or x in (math.inf, -math.inf):
-            raise _EvalError(f"variable value {x!r} is not a number an integer can take")
+        if x != x:  # NaN passes the reference's range check: C's conversion gives INT64_MIN
+            return _I64_MIN
+        if x in (math.inf, -math.inf):
+            raise _EvalError(f"variable value {x!r} is out of the range an integer can take")
         number = int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
         if not _I64_MIN <= number <= _I64_MAX:
             raise _EvalError(f"variable value {x!r} is out of the range an integer can take")

@@ -23,6 +23,7 @@ from .loader import Document, Source, localname
 from .nodes import NODE_CLASSES, UnknownNode
 from .nodes.base import Node
 from .nodes.registers import RegisterNode
+from .nodes.values import Integer, writes_through
 from .pointers import pointer_target
 from .port import Port
 
@@ -97,6 +98,9 @@ class NodeMap:
         self._behind_built = 0
         self._poll_elapsed: dict[str, int] = {}
         self._features: "Features | None" = None
+        #: whether the last write of a value node ended in a constant slot of an indexed
+        #: Integer that also has pointer slots (see :meth:`quiet_written`)
+        self.quiet_write = False
 
     # -- construction -------------------------------------------------------------------
 
@@ -389,6 +393,28 @@ class NodeMap:
         if self._link_queue or self._unlinked:
             self.complete_graph()
         self.store.changed(node.name)  # a register keeps the bytes it wrote through
+
+    def quiet_written(self, node: Node, value: Any, wrote_node: bool) -> None:
+        """``node`` was written ``value`` by a write that ends in a constant slot
+        (``ValueIndexed``/``ValueDefault``) of an indexed Integer that also has pointer
+        slots.  The reference invalidates nothing after such a write (its stale caches
+        are not followed: what is computed from the node goes stale here as after any
+        write), but a value kept from an earlier such write stays kept, and an Integer
+        whose value path caches written values (``writes_through``) keeps ``value``
+        through the next invalidation that reaches it (docs/core.md, "A write that
+        invalidates nothing"); ``wrote_node``: ``node`` wrote a node, whose write did
+        the invalidation."""
+        store = self.store
+        if not wrote_node:
+            if self._link_queue or self._unlinked:
+                self.complete_graph()
+            store.forget_value(node.name)
+            store.invalidate_dependents(node.name, consume=False)
+        if isinstance(node, Integer) and writes_through(node):
+            store.keep_written(node.name, node.convert(value))
+            # served by the node itself after its access check, for as long as it lasts
+            node.evaluate_value = node.evaluate_kept
+        self.quiet_write = True
 
     def _registers_behind(self, name: str) -> tuple[Node, ...]:
         """The built register nodes ``name`` is computed from; cached until more nodes

@@ -116,9 +116,9 @@ def whole(value: Any, where: str) -> int:
     """A number read through a pointer, as an integer: a float rounded half away from
     zero, as the reference's integer view of a float node does (measured for pMin, pMax,
     pInc, pAddress and an Integer's bounds through its pValue: 2.5 → 3, -2.5 → -3, 2.4
-    → 2); XmlError naming ``where`` for NaN, infinities, a float beyond int64 (the
-    reference: "Float value … out of integer range") and anything that is not a
-    number."""
+    → 2; NaN → INT64_MIN); XmlError naming ``where`` for infinities, a float beyond
+    int64 (the reference: "Float value … out of integer range") and anything that is
+    not a number."""
     if isinstance(value, int):  # bool included
         return int(value)
     if isinstance(value, float):
@@ -126,8 +126,9 @@ def whole(value: Any, where: str) -> int:
             number = round_half_away(value)
             if INT64_MIN <= number <= INT64_MAX:
                 return number
-            raise XmlError(f"{where}: {value!r} is out of the range an integer can take")
-        raise XmlError(f"{where}: {value!r} is not a number an integer can take")
+        elif value != value:  # NaN passes the reference's range check: C's conversion
+            return INT64_MIN
+        raise XmlError(f"{where}: {value!r} is out of the range an integer can take")
     raise XmlError(f"{where}: {type(value).__name__} {value!r} is not a number")
 
 
@@ -368,8 +369,8 @@ class Node:
         if own:
             return own
         target = self._presentation_source()
-        if target is not None:
-            return target.representation
+        if target is not None and not (self.kind == "Integer" and target.kind == "Float"):
+            return target.representation  # (an Integer over a float node: PureNumber)
         return "PureNumber" if self.kind in ("Integer", "Float") else ""
 
     def _presentation_source(self) -> "Node | None":

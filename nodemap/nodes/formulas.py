@@ -526,9 +526,11 @@ class Converter(_FormulaNode):
         if enumeration:
             low = self.convert_from(-sys.float_info.max)
             high = self.convert_from(sys.float_info.max)
-        else:
-            low = self.convert_from(target.get_min())  # type: ignore[attr-defined]
-            high = self.convert_from(target.get_max())  # type: ignore[attr-defined]
+        else:  # both target bounds first, then FormulaFrom (the reference's order)
+            target_min = target.get_min()  # type: ignore[attr-defined]
+            target_max = target.get_max()  # type: ignore[attr-defined]
+            low = self.convert_from(target_min)
+            high = self.convert_from(target_max)
         swap = self.slope == "Decreasing"
         if self.slope not in ("Increasing", "Decreasing"):
             held = self.store.held(self.name, "slope", None)
@@ -800,7 +802,7 @@ class IntConverter(Converter):
         return INT64_MAX if sign > 0 else INT64_MIN
 
     def convert_from(self, raw: Any) -> Any:
-        if isinstance(raw, float) and not (INT64_MIN <= raw < 2.0 ** 63):
+        if isinstance(raw, float) and not (INT64_MIN <= raw < 2.0 ** 63) and raw == raw:
             # The reference cannot hand a float pValue outside int64 to an integer
             # formula (e.g. an unbounded Float's ±DBL_MAX bound): it fails.
             raise FormulaError(f"{self.name}: {self.target_name} gives {raw}, which an "

@@ -24,7 +24,7 @@ from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, TEXT_TYPES, WRI
 if TYPE_CHECKING:  # pragma: no cover
     from ..cache import Store
 
-__all__ = ["ValueNode", "Integer", "Float", "Boolean", "Command", "Enumeration",
+__all__ = ["ValueNode", "writes_through", "Integer", "Float", "Boolean", "Command", "Enumeration",
            "EnumEntry", "String", "Category", "PortNode", "UnknownNode", "round_half_away"]
 
 _MISSING = object()
@@ -69,6 +69,11 @@ class ValueNode(Node):
             self._default: tuple[str | None, Any] | None = (default, None) if default else (
                 (None, self._parse(self.text("ValueDefault") or ""))
                 if self.text("ValueDefault") is not None else None)
+            #: a write into a constant slot of an indexed Integer that also has pointer
+            #: slots invalidates nothing in the reference (NodeMap.quiet_written)
+            self._quiet_slots = self.kind == "Integer" and (
+                any(pointer for pointer, _ in self._indexed.values())
+                or bool(self._default and self._default[0]))
         #: the initial ``<Value>`` (what the node holds until written: the store keeps
         #: what the application writes, see :meth:`_slot`)
         self.initial: Any = None
@@ -160,17 +165,43 @@ class ValueNode(Node):
     #: whether the last write_source wrote a node (whose own write invalidated this
     #: node and everything computed from it: see finish_write)
     _wrote_node = False
+    #: (the value written,) while a write that invalidates nothing in the reference
+    #: runs (it ends in a constant slot beside pointer slots: NodeMap.quiet_written)
+    _quiet: tuple[Any] | None = None
+    _quiet_slots = False
+    #: whether the value path caches written values (see writes_through)
+    _writes_through: bool | None = None
 
     def write_source(self, value: Any) -> None:
         node, key = self.source()
         self._wrote_node = False
+        nm, store = self.nodemap, self.store
+        if store.kept:
+            store.unkeep(self.name)
         if node is not None:
+            nm.quiet_write = False
             node.set(value)
             self._wrote_node = True
+            quiet = nm.quiet_write
         else:
-            self.store.hold(self.name, key, value)
+            store.hold(self.name, key, value)
+            quiet = self._quiet_slots and key != "value"
         for copy in self._copies:
-            self.nodemap.node(copy).set(value)
+            nm.node(copy).set(value)
+        if quiet:  # finish_write, called next, takes it
+            self._quiet = (value,)
+
+    def evaluate_kept(self) -> Any:
+        """``evaluate_value`` of an Integer to which a write that invalidated nothing left
+        a value (NodeMap.quiet_written): that value while it lasts
+        (Store.kept_value), once the node's access allows reading it (the reference
+        checks access before its cache); else the generic evaluation."""
+        value = self.store.kept_value(self.name)
+        if value is MISSING:
+            return self._evaluate_value()
+        if self._constant_access.get(self.name) not in READABLE:
+            self.check_readable()
+        return value
 
     #: the pValue node a write goes to, when the value has one and no pIndex or
     #: pValueCopy (resolved by the first :meth:`write`); None: the general way
@@ -179,18 +210,29 @@ class ValueNode(Node):
     def write(self, value: Any) -> None:
         """:meth:`write_source` then :meth:`finish_write`, in one call: a value over a
         pValue (no index, no copy) writes that node, whose write invalidates this one
-        and what depends on it; a value it holds is kept and its dependents go."""
+        and what depends on it (unless that write invalidated nothing: then
+        finish_write's quiet path, as write_source leaves it); a value it holds in its
+        ``<Value>`` slot is kept and its dependents go (never a quiet write)."""
         target = self._write_target
-        if target is not None:
-            target.set(value)
-            return
-        if self._pvalue and not self._index and not self._copies:
+        if target is None and not self._index and not self._copies:
+            if not self._pvalue:
+                store = self.store
+                if store.kept:
+                    store.unkeep(self.name)
+                store.held_slots[self.name, "value"] = value  # store.hold, inlined
+                self.nodemap.changed(self)
+                return
             target = self._write_target = self.nodemap.node(self._pvalue)
+        if target is not None:
+            nm, store = self.nodemap, self.store
+            if store.kept:
+                store.unkeep(self.name)
+            nm.quiet_write = False
             target.set(value)
-            return
-        if not self._pvalue and not self._index and not self._copies:
-            self.store.held_slots[self.name, "value"] = value  # store.hold, inlined
-            self.nodemap.changed(self)
+            if nm.quiet_write:  # what write_source and finish_write do then
+                self._wrote_node = True
+                self._quiet = (value,)
+                self.finish_write()
             return
         self.write_source(value)
         self.finish_write()
@@ -352,7 +394,14 @@ class ValueNode(Node):
         """The write is done: what depends on this node goes stale.  When it wrote a
         node (its pValue, the pValueIndexed its index chose), that node's write did it
         already: this node is one of its dependents, and what a change of this node
-        reaches (Store.impact) is part of what a change of that node reaches."""
+        reaches (Store.impact) is part of what a change of that node reaches.  A write
+        that invalidates nothing in the reference is NodeMap.quiet_written's."""
+        quiet = self._quiet
+        if quiet is not None:
+            self._quiet = None
+            wrote, self._wrote_node = self._wrote_node, False
+            self.nodemap.quiet_written(self, quiet[0], wrote)
+            return
         if self._wrote_node:
             self._wrote_node = False
             return
@@ -384,14 +433,46 @@ class ValueNode(Node):
         return default
 
 
+def writes_through(node: Node) -> bool:
+    """Whether ``node``'s value path caches the values written to it (GenApi's
+    ``WriteThrough`` caching mode, measured): an Integer holding its ``<Value>``, a
+    register whose ``Cachable`` is ``WriteThrough`` (the default), and an Integer whose
+    ``pValue`` or every ``pValueIndexed``/``pValueDefault`` does; not a Float, a
+    formula or an enumeration.  The pointers of bounds, conditions and ``pIndex`` play
+    no part.  Worked out once per node."""
+    caching = getattr(node, "caching", None)
+    if caching is not None:  # a register
+        return bool(caching == "WriteThrough")
+    if not isinstance(node, Integer):
+        return False
+    found = node._writes_through
+    if found is None:
+        node._writes_through = False  # a cycle of pointers does not write through
+        pointers: list[str] = []
+        if node._pvalue:
+            pointers.append(node._pvalue)
+        elif node._index:
+            pointers.extend(pointer for pointer, _ in node._indexed.values() if pointer)
+            if node._default is not None and node._default[0]:
+                pointers.append(node._default[0])
+        nm = node.nodemap
+        try:
+            found = all(writes_through(nm.node(pointer)) for pointer in pointers)
+        except (NodeMapError, KeyError):
+            found = False
+        node._writes_through = found
+    return found
+
+
 class Integer(ValueNode):
     """``<Integer>``: a whole number with min, max and increment."""
 
     kind = "Integer"
 
     def convert(self, raw: Any) -> int:
-        if raw.__class__ is float and math.isfinite(raw):
-            return self.whole(raw, "pValue")  # rounded; beyond int64 refused (measured)
+        if raw.__class__ is float and (math.isfinite(raw) or raw != raw):
+            # rounded; NaN → INT64_MIN; beyond int64 refused (measured)
+            return self.whole(raw, "pValue")
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
     def get_min(self) -> int:

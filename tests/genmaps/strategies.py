@@ -10,12 +10,15 @@ drawn (each choice shrinks toward the simplest form):
   literal ``Address`` plus optionally an inline named ``<IntSwissKnife>`` address term
   (a nested node: the reference registers it as ``_<Register>_<Name>``, or under its own
   name inside a StructReg/StringReg) and/or a ``pIndex`` with an ``Offset``;
-* value nodes — ``Integer`` (literal, ``pValue``, or ``pIndex`` with ``ValueIndexed`` /
-  ``pValueIndexed`` and a default; literal or pointed bounds, ``Inc``), ``Float``
-  (bounds possibly through a Converter), ``Boolean``, ``Command``, ``Enumeration`` (entries
-  with their own ``pIsImplemented``/``pIsAvailable``), ``String``;
+* value nodes — ``Integer`` (literal, ``pValue`` — an integer or a float node —, or
+  ``pIndex`` with ``ValueIndexed`` / ``pValueIndexed`` and a default; literal bounds or
+  bounds and ``pInc`` pointing at integer or float nodes, ``Inc``), ``Float`` (bounds
+  possibly through a Converter), ``Boolean``, ``Command``, ``Enumeration`` (entries with
+  their own ``pIsImplemented``/``pIsAvailable``, sometimes two sharing a value),
+  ``String``;
 * formulas — ``IntSwissKnife``, ``SwissKnife``, ``Converter`` and ``IntConverter`` with
-  every ``Slope`` (Increasing, Decreasing, Varying, Automatic);
+  every ``Slope`` (Increasing, Decreasing, Varying, Automatic), now and then with a
+  formula the parser refuses;
 * access chains — ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` on writable 0/1 flag
   integers (the scenario writes them), ``ImposedAccessMode``, ``AccessMode``;
 * selectors — an Integer or an Enumeration whose ``pSelected`` lists the nodes indexed
@@ -50,6 +53,11 @@ _CONVERSIONS = [
 ]
 _INT_FORMULAS = ["A+B", "A*4", "A-B", "(A>B)?A:B", "A/2", "A%3", "A<<2", "A&0xFF", "A*B", "0-A"]
 _FLOAT_FORMULAS = ["A+B", "A*0.5", "A/4", "SQRT(ABS(A))", "A-B*2", "(A<B)?A:B", "ROUND(A*1.5)"]
+#: formulas the reference's parser refuses: before reading the variables (an unknown
+#: name, brackets, a character it does not know, empty) or after (a missing operand, a
+#: ':' without '?', '? -(' which both parsers refuse); the node is still built
+_REFUSED_FORMULAS = ["A ? -(B) : A", "(A+B", "A+B)", "A +* B", "A ? B", "A : B", "Q + A",
+                     "A # B", ""]
 
 
 def _literal(value: float) -> str:
@@ -312,11 +320,16 @@ class _Builder:
         draw = self.draw
         name = self.name("Int")
         children = self.common()
-        mode = draw(st.sampled_from(["literal", "pointer", "indexed"])) if self.ints else "literal"
+        mode = draw(st.sampled_from(["literal", "pointer", "indexed", "float"])) if self.ints \
+            else "literal"
+        if mode == "float" and not self.floats:
+            mode = "pointer"
         if mode == "literal":
             children.append(Child("Value", str(draw(st.integers(-1000, 1000)))))
         elif mode == "pointer":
             children.append(Child("pValue", draw(st.sampled_from(self.ints))))
+        elif mode == "float":  # read rounded half away, refused beyond int64; inc 1 if none
+            children.append(Child("pValue", draw(st.sampled_from(self.floats))))
         else:
             if not self.small:
                 self.index()
@@ -336,10 +349,15 @@ class _Builder:
             lo = draw(st.integers(-2000, 1000))
             children += [Child("Min", str(lo)), Child("Max", str(lo + draw(st.integers(0, 3000))))]
         elif bound == "pointer" and self.ints:
-            children += [Child("pMin", draw(st.sampled_from(self.ints))),
-                         Child("pMax", draw(st.sampled_from(self.ints)))]
-        if draw(st.booleans()):
+            # a float bound is rounded half away from zero (refused beyond int64)
+            pool = self.ints + self.floats
+            children += [Child("pMin", draw(st.sampled_from(pool))),
+                         Child("pMax", draw(st.sampled_from(pool)))]
+        increment = draw(st.sampled_from(["none", "literal", "pointer"]))
+        if increment == "literal":
             children.append(Child("Inc", str(draw(st.integers(1, 4)))))
+        elif increment == "pointer" and self.ints:
+            children.append(Child("pInc", draw(st.sampled_from(self.ints + self.floats))))
         if draw(st.booleans()):
             children.append(Child("Representation", draw(st.sampled_from(
                 ["Linear", "Logarithmic", "HexNumber", "PureNumber", "IPV4Address"]))))
@@ -410,6 +428,8 @@ class _Builder:
         entries = []
         symbols = []
         values = draw(st.lists(st.integers(0, 9), min_size=1, max_size=4, unique=True))
+        if draw(st.integers(0, 3)) == 0:  # entries sharing a value: the last one names it
+            values.append(draw(st.sampled_from(values)))
         for i, value in enumerate(values):
             own = self.common(value_node=False) if draw(st.booleans()) else []
             numeric = ([Child("NumericValue", _literal(draw(st.floats(-20, 20, allow_nan=False,
@@ -449,7 +469,8 @@ class _Builder:
         children = self.common(value_node=False) + [
             Child("pVariable", draw(st.sampled_from(pool)), (("Name", "A"),)),
             Child("pVariable", draw(st.sampled_from(pool)), (("Name", "B"),)),
-            Child("Formula", draw(st.sampled_from(_INT_FORMULAS if integer else _FLOAT_FORMULAS)))]
+            Child("Formula", draw(st.sampled_from(_REFUSED_FORMULAS)) if draw(st.integers(0, 7)) == 0
+                  else draw(st.sampled_from(_INT_FORMULAS if integer else _FLOAT_FORMULAS)))]
         self.add(NodeSpec("IntSwissKnife" if integer else "SwissKnife", name, tuple(children)))
         (self.ints if integer else self.floats).append(name)
 
@@ -460,6 +481,10 @@ class _Builder:
             return self.integer()
         name = self.name("IConv" if integer else "Conv")
         to, frm, _ = draw(st.sampled_from(_CONVERSIONS))
+        if draw(st.integers(0, 9)) == 0:  # one formula the parser refuses
+            refused = draw(st.sampled_from(_REFUSED_FORMULAS)).replace("A", "TO" if draw(
+                st.booleans()) else "FROM").replace("B", "K")
+            to, frm = (refused, frm) if "FROM" in refused else (to, refused)
         children = self.common() + [
             Child("pVariable", draw(st.sampled_from(self.ints)), (("Name", "K"),)),
             Child("FormulaTo", to), Child("FormulaFrom", frm),

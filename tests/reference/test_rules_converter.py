@@ -412,33 +412,3 @@ def test_converter_over_an_enumeration_has_bounds_from_dbl_max(slope: str) -> No
     ref, ours = both(body.format(value=99))
     assert isinstance(facts(ref, ours, "C").value, oracle.Raised)
 
-
-# ------------------------------------------------- open: found at seed 7312, not fixed
-@pytest.mark.xfail(strict=True, reason="open class (v3-open report): an Integer whose pValue "
-                   "is an indexed Integer on its ValueDefault keeps the value written "
-                   "through it; nodemap reads the indexed node again")
-def test_pvalue_over_an_indexed_default_keeps_what_was_written_through_it() -> None:
-    """Measured on the reference: I9 (pValue I8), I8 indexed by S with only index 0
-    defined.  At S = 1, writing I9 = 5 stores 5 in I8's ValueDefault; writing I8 = 7
-    directly then leaves I9 at 5 in the reference, even after InvalidateNodes (and
-    S = 0 leaves I8 at 5 until invalidated); nodemap answers 7.
-
-    More sequences measured on the reference (stop 22; ours answers 7 after I8 = 7):
-    without any write through I9, I8 = 7 leaves I9 at its cached value until an
-    invalidation (a write ending in a ValueDefault invalidates nothing downstream); a
-    value I9 kept from a write through it survives ONE invalidation (InvalidateNodes,
-    or S written through pSelected) and goes at the second (S = 0 then S = 1; two
-    InvalidateNodes); the same without pSelected on S.  Not implemented: the rule
-    behind "survives one invalidation" is not understood."""
-    body = ('<Integer Name="I1"><ImposedAccessMode>RO</ImposedAccessMode><Value>0</Value>'
-            '</Integer><Integer Name="S"><Value>0</Value><Min>0</Min><Max>3</Max>'
-            "<pSelected>I8</pSelected></Integer>"
-            '<Integer Name="I8"><pIndex>S</pIndex><pValueIndexed Index="0">I1</pValueIndexed>'
-            "<ValueDefault>0</ValueDefault></Integer>"
-            '<Integer Name="I9"><pValue>I8</pValue></Integer>')
-    ref, ours = both(body)
-    for name, value in (("S", 1), ("I9", 5), ("I8", 7)):
-        assert _ref_write(ref, name, value) is None and _our_write(ours, name, value) is None
-    ref._invalidate_nodes()
-    assert oracle.reference_feature_facts(ref, "I9").value == 5
-    assert facts(ref, ours, "I9").value == 5
