@@ -75,10 +75,11 @@ class Store:
     __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
                  "_static_readers", "span_of", "cached_bytes", "unindexed",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
-                 "constant_base", "_held",
+                 "constant_base", "_held", "held_slots",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
-                 "registers", "failed_conditions", "bytes_at", "kept")
+                 "registers", "failed_conditions", "bytes_at", "kept", "_value_like",
+                 "_bound_tables", "_access_like")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -90,6 +91,12 @@ class Store:
         #: table, and the write and access paths look a result up in one dict
         self.aspects: dict[str, dict[str, Any]] = {
             aspect: {} for aspect in ("access", "min", "max", "inc", "int", "verified")}
+        #: the aspect tables by what invalidates them (see :meth:`_drop`): those that go
+        #: with the value, the bounds, and the rest (access modes)
+        self._value_like: tuple[dict[str, Any], ...] = ()
+        self._bound_tables: tuple[dict[str, Any], ...] = ()
+        self._access_like: tuple[dict[str, Any], ...] = ()
+        self._sort_tables()
         self._dependents: dict[str, set[str]] = {}
         self._bytes: dict[Span, bytes] = {}
         #: ``bytes_at(span)``: the valid cached bytes of ``span``, or None (the dict's own
@@ -128,6 +135,9 @@ class Store:
         #: pIsLocked over a NoCache register): kept and cleared like ``constant_access``
         self.constant_base: dict[str, str] = {}
         self._held: dict[tuple[str, Any], Any] = {}
+        #: (name, slot) → what node ``name`` holds there (:meth:`held`/:meth:`hold`, as
+        #: one dict the compiled read and write of a held value use directly)
+        self.held_slots = self._held
         #: name → it and everything computed from it, transitively (worked out on the
         #: first invalidation, forgotten when the graph grows)
         self._closures: dict[str, frozenset[str]] = {}
@@ -176,7 +186,16 @@ class Store:
         table = self.aspects.get(aspect)
         if table is None:
             table = self.aspects[aspect] = {}
+            self._sort_tables()
         table[name] = value
+
+    def _sort_tables(self) -> None:
+        """Group the aspect tables by what invalidates them (:meth:`_drop`)."""
+        tables = self.aspects.items()
+        self._value_like = tuple(t for aspect, t in tables if aspect in _VALUE_LIKE)
+        self._bound_tables = tuple(t for aspect, t in tables if aspect in _BOUNDS)
+        self._access_like = tuple(t for aspect, t in tables
+                                  if aspect not in _VALUE_LIKE and aspect not in _BOUNDS)
 
     def keep_written(self, name: str, value: Any) -> None:
         """Node ``name`` was written ``value`` by a write that invalidated nothing (it
@@ -333,9 +352,18 @@ class Store:
         value; when they are, the node depends on itself and ``invalidate`` reaches it)
         and the bytes it read."""
         self.values.pop(name, None)
-        aspects = self.aspects
-        aspects["int"].pop(name, None)
-        aspects["verified"].pop(name, None)
+        for table in self._value_like:
+            if table:
+                table.pop(name, None)
+
+    def changed(self, name: str) -> "set[str] | frozenset[str]":
+        """The value of ``name`` changed (it was written): :meth:`forget_value` then
+        :meth:`invalidate_dependents`, in one call.  Returns the names made stale."""
+        self.values.pop(name, None)
+        for table in self._value_like:
+            if table:
+                table.pop(name, None)
+        return self.invalidate_dependents(name)
 
     def computed_closure(self, name: str) -> frozenset[str]:
         """``name`` and every node whose value is computed from it, transitively, over
@@ -517,7 +545,8 @@ class Store:
         results is found by C-level set intersections with the tables' keys (walking
         the smaller side), not by Python loops."""
         span_of = self._span_of
-        pending: "set[str] | frozenset[str]" = _common(stale, span_of)
+        pending: "set[str] | frozenset[str]" = stale.intersection(span_of) \
+            if len(span_of) < len(stale) else span_of.keys() & stale
         extra: set[str] = set()
         if pending:
             # A dropped span stays in the span index (self._index) until a write meets
@@ -537,19 +566,28 @@ class Store:
                     if readers is not None and not readers <= everything:
                         others.append(readers)
                 pending = frozenset()
+                closures = self._closures
                 for readers in others:
                     for reader in readers - everything:
                         if reader not in everything:
-                            more = self.closure(reader) - everything
+                            found = closures.get(reader)
+                            more = (found if found is not None else self.closure(reader)) \
+                                - everything
                             everything = everything | more
                             extra |= more
-                            pending = pending | _common(more, span_of)
+                            pending = pending | (more.intersection(span_of)
+                                                 if len(span_of) < len(more)
+                                                 else span_of.keys() & more)
             if extra:
                 stale = everything
         if consume and self.kept:
             self._outlive(stale)
+        # _common(names, table), inlined below: one C-level intersection per table,
+        # walking the smaller side (a write drops a handful of names from tables of
+        # hundreds; an invalidation of everything meets small tables)
         values = self.values
-        for name in _common(stale, values):
+        for name in (stale.intersection(values) if len(values) < len(stale)
+                     else values.keys() & stale):
             del values[name]
         if keep is None:
             for table in self.aspects.values():
@@ -565,18 +603,23 @@ class Store:
             lost = extra | (stale & sticky) if sticky else extra
             if lost:  # every result of these goes
                 bounds, access = bounds | lost, access | lost
-        for aspect, table in self.aspects.items():
-            if not table:
-                continue
-            if aspect in _VALUE_LIKE:  # an enumeration's number, a Converter's check
-                gone = stale
-            elif aspect in _BOUNDS:
-                gone = bounds
-            else:
-                gone = access
-            if gone:
-                for name in _common(gone, table):
+        for table in self._value_like:  # an enumeration's number, a Converter's check
+            if table:
+                for name in (stale.intersection(table) if len(table) < len(stale)
+                             else table.keys() & stale):
                     del table[name]
+        if bounds:
+            for table in self._bound_tables:
+                if table:
+                    for name in (bounds.intersection(table) if len(table) < len(bounds)
+                                 else table.keys() & bounds):
+                        del table[name]
+        if access:
+            for table in self._access_like:
+                if table:
+                    for name in (access.intersection(table) if len(table) < len(access)
+                                 else table.keys() & access):
+                        del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:

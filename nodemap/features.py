@@ -127,9 +127,15 @@ class Feature:
 
     @value.setter
     def value(self, value: Any) -> None:
-        node = self.node
-        with self._lock:
-            _guard(self.name, node.set, value)
+        node = self._node or self.node
+        with self._lock:  # _guard, inlined (a selector sweep writes on every step)
+            try:
+                node.set(value)
+            except NodeMapError as exc:
+                raise exc.locate(feature=self.name)
+            except RecursionError:
+                raise XmlError(f"{self.name}: the chain of nodes it depends on is too "
+                               f"deep to evaluate") from None
 
     def _first_value(self, node: Node) -> Any:
         """The value through the node's ``evaluate_value`` (under the lock), which is

@@ -410,9 +410,7 @@ class NodeMap:
         the store's graph holds all three, see :meth:`_link`), transitively."""
         if self._link_queue or self._unlinked:
             self.complete_graph()
-        store = self.store
-        store.forget_value(node.name)  # a register keeps the bytes it wrote through
-        store.invalidate_dependents(node.name)
+        self.store.changed(node.name)  # a register keeps the bytes it wrote through
 
     def quiet_written(self, node: Node, value: Any, wrote_node: bool) -> None:
         """``node`` was written ``value`` by a write that ends in a constant slot

@@ -35,6 +35,8 @@ class CachedRegisters:
             return ("wide",)
         port, address, length = key
         first, last = address >> PAGE_BITS, (address + max(length, 1) - 1) >> PAGE_BITS
+        if first == last:  # most registers: one bucket (no generator)
+            return ((port, first),)
         if last - first >= WIDE_PAGES:
             return ("wide",)
         return tuple((port, page) for page in range(first, last + 1))
@@ -42,7 +44,8 @@ class CachedRegisters:
     def add(self, register: Any, span: tuple[str, int, int] | None = None) -> None:
         """Index ``register`` as holding the bytes of ``span`` = (port, address, length)
         (None: unknown, checked by every lookup)."""
-        self.discard(register)
+        if register in self._where:
+            self.discard(register)
         buckets = self._buckets(span)
         self._where[register] = buckets
         for bucket in buckets:

@@ -479,7 +479,7 @@ class Node:
             store.dynamic += 1
             raise
         if store.volatile == volatile:
-            store.put(name, "access", mode)
+            self._access_modes[name] = mode  # store.put(name, "access", mode)
             if store.dynamic == dynamic:
                 self._constant_access[name] = mode
                 return mode
@@ -599,9 +599,22 @@ class Node:
             read = nm.reader(pointer)
             cached = getattr(read, "cached_name", None)
             node = nodes[pointer]
-            if cached is not None and node is not None and node.name == cached:
-                # a node whose number is its value: on a miss its get(), called directly
-                read = node.get
+            if cached is not None and node is not None and node.name == cached and \
+                    type(node).get is Node.get:
+                # a node whose number is its value: on a miss (the store was just
+                # looked in) its evaluate_value(), called directly (looked up on each
+                # call: the first evaluation replaces it with the compiled one)
+                evaluated = node
+
+                def evaluate_on_miss() -> Any:
+                    """The condition's value when the store has none: a failure is
+                    counted (Node.access keeps the failed access then)."""
+                    try:
+                        return evaluated.evaluate_value()
+                    except failed:
+                        store.failed_conditions += 1
+                        raise
+                return node, evaluate_on_miss, cached
 
             def read_on_miss() -> Any:
                 """The condition's value when the store has none: a failure is
@@ -773,6 +786,37 @@ class Node:
                 worst = "NA"
         return worst
 
+    def _presence_nodes(self, names: Iterable[str]) -> tuple[str, "tuple[Node, ...] | None"]:
+        """:meth:`inputs_presence` of ``names``, and their nodes when it went through
+        all of them (None when it stopped at an NI one): what :meth:`_presence_kept`
+        asks again without looking the names up."""
+        nm = self.nodemap
+        worst = "RW"
+        built = []
+        for name in names:
+            if name not in nm or name == self.name:
+                continue
+            node = nm.node(name)
+            built.append(node)
+            mode = node.access()
+            if mode == "NI":
+                return mode, None
+            if mode == "NA":
+                worst = "NA"
+        return worst, tuple(built)
+
+    def _presence_kept(self, nodes: "tuple[Node, ...]") -> str:
+        """:meth:`inputs_presence` over input nodes :meth:`_presence_nodes` found."""
+        constant = self._constant_access
+        worst = "RW"
+        for node in nodes:
+            mode = constant.get(node.name) or node.access()
+            if mode == "NI":
+                return mode
+            if mode == "NA":
+                worst = "NA"
+        return worst
+
     #: whether everything this node is computed from is built too (the node map builds
     #: the nodes a pInvalidator or a pSelected names that way: NodeMap._link)
     deep = False
@@ -829,7 +873,7 @@ class Node:
             if writing:
                 self.store.volatile += 1
             return
-        mode = self.access()
+        mode = self._constant_access.get(self.name) or self.access()
         if mode in ("NA", "NI"):
             raise AccessError(f"{self.name} is not available (access mode {mode}): it has "
                               f"no bounds now")

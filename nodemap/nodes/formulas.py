@@ -19,8 +19,8 @@ from lxml import etree
 from ..cache import MISSING
 from ..errors import FormulaError, NodeMapError, RangeError, XmlError
 from ..loader import localname
-from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, Node, combine_access,
-                   double_to_integer_node, parse_float, parse_int, round_half_away)
+from .base import (INT64_MAX, INT64_MIN, NUMBER_TYPES, READABLE, WRITABLE, Node,
+                   combine_access, double_to_integer_node, parse_float, parse_int, round_half_away)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..formula import Formula
@@ -379,8 +379,18 @@ class SwissKnife(_FormulaNode):
     #: RW to its conditions (an unreadable lock makes it NA), RO in the end
     ACCESS_CAP = "RO"
 
+    #: the input nodes, once a base_access went through all of them
+    _input_nodes: "tuple[Node, ...] | None" = None
+
     def base_access(self) -> str:
-        return self.inputs_presence(self.dependencies)
+        """:meth:`inputs_presence` of its inputs (their nodes kept once all built)."""
+        nodes = self._input_nodes
+        if nodes is not None:
+            return self._presence_kept(nodes)
+        mode, nodes = self._presence_nodes(self.dependencies)
+        if nodes is not None:
+            self._input_nodes = nodes
+        return mode
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -480,11 +490,24 @@ class Converter(_FormulaNode):
             target = self._target = self.nodemap.node(self.target_name)  # type: ignore[arg-type]
         return target
 
+    #: the pVariable nodes, once a base_access built all of them (see there)
+    _variable_nodes: "tuple[Node, ...] | None" = None
+
     def base_access(self) -> str:
-        """The pValue's access, NI/NA when a pVariable is not implemented/available."""
-        variables = self.inputs_presence(
-            name for name in self.dependencies if name != self.target_name)
-        return combine_access(self.target().access(), variables)
+        """The pValue's access, NI/NA when a pVariable is not implemented/available
+        (:meth:`inputs_presence` of the pVariables, in order, stopping at an NI one;
+        then the pValue's access).  The pVariable nodes are kept once a computation
+        went through all of them (definition: the same nodes every time)."""
+        nodes = self._variable_nodes
+        if nodes is None:
+            worst, nodes = self._presence_nodes(
+                name for name in self.dependencies if name != self.target_name)
+            if nodes is not None:
+                self._variable_nodes = nodes
+        else:
+            worst = self._presence_kept(nodes)
+        target = self._target or self.target()
+        return combine_access(target.access(), worst)
 
     def convert_from(self, raw: Any) -> Any:
         return self.result(self._run_from(raw))
@@ -608,21 +631,34 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
-        self.check_writable_for_bounds()
-        try:
-            # min, then max, each checked before the next is read (the reference's
-            # order: a value under min is a RangeError even when max cannot be read);
-            # NaN passes both, as with a Float (the reference's `value < min` is false)
-            low = self.get_min()
-            if value < low:
-                raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                                 f"min {low}")
-            high = self.get_max()
-            if value > high:
-                raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                                 f"max {high}")
-        finally:
-            self.bounds_checked()
+        name, aspects = self.name, self._aspects
+        low = aspects["min"].get(name, MISSING)
+        high = aspects["max"].get(name, MISSING)
+        if low is MISSING or high is MISSING or \
+                self._constant_access.get(name) not in WRITABLE:
+            self.check_writable_for_bounds()
+            try:
+                # min, then max, each checked before the next is read (the reference's
+                # order: a value under min is a RangeError even when max cannot be
+                # read); NaN passes both, as with a Float (the reference's
+                # `value < min` is false)
+                low = self.get_min()
+                if value < low:
+                    raise RangeError(f"{self.name}: {value} is outside its bounds: under "
+                                     f"its min {low}")
+                high = self.get_max()
+                if value > high:
+                    raise RangeError(f"{self.name}: {value} is outside its bounds: over "
+                                     f"its max {high}")
+            finally:
+                self.bounds_checked()
+        # access constant and bounds kept (valid): the same checks without the calls
+        elif value < low:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
+                             f"min {low}")
+        elif value > high:
+            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
+                             f"max {high}")
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
@@ -752,16 +788,25 @@ class Converter(_FormulaNode):
     def _verify_one(self, node: Node) -> None:
         """Check one node a write reads; the success is kept in the store (aspect
         ``verified``) until the node's value or bounds go stale, which drops it."""
-        store = self.store
-        if store.get(node.name, "verified") is True:
+        store, name = self.store, node.name
+        verified = self._aspects["verified"]
+        if verified.get(name) is True:
             return
         before = store.volatile
         current = node.get()
-        low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
+        # an IntReg/MaskedIntReg of a fixed length whose access cannot vary and is
+        # readable: its bounds are its width's and its increment 1 (what get_min,
+        # get_max and get_inc answer after their access checks, which pass)
+        width: tuple[int, int] | None = getattr(node, "_width_bounds", None)
+        fixed = width is not None and self._constant_access.get(name) in READABLE
+        if width is not None and fixed:
+            low, high = width
+        else:
+            low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
             raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
                              f"outside its [{low}, {high}]; GenApi refuses the write")
-        if node.kind == "Integer":
+        if node.kind == "Integer" and not fixed:
             inc = node.get_inc()  # type: ignore[attr-defined]
             if inc <= 0:  # the reference: "Increment must be larger than 0" (measured)
                 raise RangeError(f"{self.name}: {node.name}, which it reads, has the "
@@ -771,7 +816,7 @@ class Converter(_FormulaNode):
                                  f"{current}, not min {low} plus a multiple of {inc}; "
                                  f"GenApi refuses the write")
         if store.volatile == before:
-            store.put(node.name, "verified", True)
+            verified[name] = True  # store.put(name, "verified", True)
 
 
 def _int64_wrap(value: int) -> int:

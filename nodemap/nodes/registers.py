@@ -192,9 +192,18 @@ class RegisterNode(Node):
             self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
-        inputs = self.inputs_presence(name for name in self.dependencies
-                                      if name != self.port_name)
+        nodes = self._input_nodes
+        if nodes is not None:
+            inputs = self._presence_kept(nodes)
+        else:
+            inputs, nodes = self._presence_nodes(name for name in self.dependencies
+                                                 if name != self.port_name)
+            if nodes is not None:
+                self._input_nodes = nodes  # kept once all built: the same every time
         return combine_access(mode, inputs) if inputs != "RW" else mode
+
+    #: the address inputs (pAddress, pIndex, formula variables), once all built
+    _input_nodes: "tuple[Node, ...] | None" = None
 
     def check_readable(self) -> None:
         mode = self.access()  # once: a condition over a NoCache register reads the device
@@ -649,25 +658,48 @@ class IntReg(RegisterNode):
 
     def get_min(self) -> int:
         self.check_bounds_available()
-        bits = self._bits()
-        return max(-(1 << (bits - 1)), INT64_MIN) if self.signed else 0
+        return (self._width_bounds or self._width())[0]
 
     def get_max(self) -> int:
         self.check_bounds_available()
+        return (self._width_bounds or self._width())[1]
+
+    def _width(self) -> tuple[int, int]:
+        """(min, max) of the register's width (or bit field's); kept on the node when
+        the length is fixed (the definition settles it)."""
         bits = self._bits()
+        bounds = (max(-(1 << (bits - 1)), INT64_MIN) if self.signed else 0,
+                  self._max_of(bits))
+        if self._fixed_length is not None:
+            self._width_bounds = bounds
+        return bounds
+
+    def _max_of(self, bits: int) -> int:
         return min((1 << (bits - 1)) - 1 if self.signed else (1 << bits) - 1, INT64_MAX)
 
     def get_inc(self) -> int:
         self.check_bounds_available()
         return 1
 
+    #: (min, max) of a register of a fixed length: its width's, worked out once
+    #: (:meth:`_width`)
+    _width_bounds: tuple[int, int] | None = None
+
     def set(self, value: Any) -> None:
         value = as_int(self, value)
-        self.check_writable_for_bounds()  # the bounds read under this one access check
-        try:
-            low, high = self.get_min(), self.get_max()
-        finally:
-            self.bounds_checked()
+        bounds = self._width_bounds
+        if bounds is not None:
+            # what check_writable_for_bounds then get_min/get_max do when the bounds
+            # are the fixed width's: the access check, and the bounds (read nothing)
+            if self._constant_access.get(self.name) not in WRITABLE:
+                self.check_writable()
+            low, high = bounds
+        else:
+            self.check_writable_for_bounds()  # the bounds read under this one access check
+            try:
+                low, high = self.get_min(), self.get_max()
+            finally:
+                self.bounds_checked()
         if not low <= value <= high:
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
         # and the register's own write checks it again, as the reference does (measured
@@ -715,12 +747,16 @@ class MaskedIntReg(IntReg):
         return self.field()[1]
 
     def get_max(self) -> int:
+        if self._width_bounds is None:
+            self._bits()  # a field that does not fit: its XmlError before the access check
+        return super().get_max()
+
+    def _max_of(self, bits: int) -> int:
         # An unsigned 64-bit field's maximum 2**64 - 1 comes out of the reference's int64
         # arithmetic as -1 (measured: LSB 0, MSB 63 → max -1; IntReg keeps INT64_MAX).
-        if not self.signed and self._bits() == 64:
-            self.check_bounds_available()
+        if not self.signed and bits == 64:
             return -1
-        return super().get_max()
+        return super()._max_of(bits)
 
     def _int_layout(self) -> tuple[bool, int, int | None] | None:
         if self._fixed_length is None or self.signed:

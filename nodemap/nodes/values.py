@@ -203,8 +203,52 @@ class ValueNode(Node):
             self.check_readable()
         return value
 
+    #: the pValue node a write goes to, when the value has one and no pIndex or
+    #: pValueCopy (resolved by the first :meth:`write`); None: the general way
+    _write_target: Node | None = None
+
+    def write(self, value: Any) -> None:
+        """:meth:`write_source` then :meth:`finish_write`, in one call: a value over a
+        pValue (no index, no copy) writes that node, whose write invalidates this one
+        and what depends on it (unless that write invalidated nothing: then
+        finish_write's quiet path, as write_source leaves it); a value it holds in its
+        ``<Value>`` slot is kept and its dependents go (never a quiet write)."""
+        target = self._write_target
+        if target is None and not self._index and not self._copies:
+            if not self._pvalue:
+                store = self.store
+                if store.kept:
+                    store.unkeep(self.name)
+                store.held_slots[self.name, "value"] = value  # store.hold, inlined
+                self.nodemap.changed(self)
+                return
+            target = self._write_target = self.nodemap.node(self._pvalue)
+        if target is not None:
+            nm, store = self.nodemap, self.store
+            if store.kept:
+                store.unkeep(self.name)
+            nm.quiet_write = False
+            target.set(value)
+            if nm.quiet_write:  # what write_source and finish_write do then
+                self._wrote_node = True
+                self._quiet = (value,)
+                self.finish_write()
+            return
+        self.write_source(value)
+        self.finish_write()
+
+    #: the pValue node whose access is this one's base access (no index, no bound
+    #: pointer), once built (see :meth:`base_access`)
+    _base_source: Node | None = None
+
     def base_access(self) -> str:
         """The source's access, within what the index and bound inputs allow."""
+        source = self._base_source
+        if source is not None:
+            return self._constant_access.get(source.name) or source.access()
+        if self._pvalue and not self._index and not self._bound_pointers:
+            source = self._base_source = self.nodemap.node(self._pvalue)
+            return source.access()
         if self._index and self._index != self.name:
             mode = self.inputs_access([self._index])
             if mode != "RW":
@@ -259,11 +303,12 @@ class ValueNode(Node):
         ``evaluate_value`` on a miss; an Enumeration's number through ``numeric``), the
         conversion (an Integer's, a Float's and a Boolean's inlined) and the value kept
         unless the volatile counter moved.  None until the first evaluation resolved the
-        pValue node; the generic path for the other sources."""
-        if not self._pvalue and not self._index and self._index_reader is None:
-            return self._compile_own_value()
-        if self._index or not self._pvalue:
+        pValue node; a value it holds itself (:meth:`_compile_held`); the generic path
+        for an indexed one."""
+        if self._index or self._index_reader is not None:
             return self._evaluate_value
+        if not self._pvalue:
+            return self._compile_held()
         read = self._target_read
         if read is None:
             return None
@@ -319,20 +364,26 @@ class ValueNode(Node):
             return value
         return evaluate
 
-    def _compile_own_value(self) -> Callable[[], Any]:
-        """The evaluation of a value node holding its own ``<Value>`` (a constant the
-        application may overwrite: ``store.held``) as one closure doing what
-        :meth:`_evaluate_value` does: the cycle guard, the access check, the slot, the
-        conversion, the value kept unless the volatile counter moved."""
+    def _compile_held(self) -> Callable[[], Any]:
+        """A value held in the node (``<Value>``, what a write put in the store) as one
+        closure: the cycle guard, the access check, the written value (else the
+        initial one), the conversion (an Integer's inlined) and the value kept unless
+        the volatile counter moved: what the generic path does through
+        ``read_source``/``source``/``_slot`` (a selector of a Basler file is such an
+        Integer, read by every formula over it after each write).  What it uses is bound
+        as default arguments, not cells (see RegisterNode._compile_int_read)."""
+        if type(self)._compute_value is not ValueNode._compute_value:
+            return self._evaluate_value
         store = self.store
 
-        def evaluate_own(node: ValueNode = self, marker: tuple[str, str] = self._value_marker,
-                         active: dict[Any, None] = self.nodemap.active, store: Any = store,
-                         name: str = self.name,
-                         constant_access_get: Callable[[str], str | None] =
-                         self._constant_access.get,
-                         held: Callable[[str, Any], Any] = store.held,
-                         values: dict[str, Any] = self._values) -> Any:
+        def evaluate_held(node: ValueNode = self, marker: tuple[str, str] = self._value_marker,
+                          active: dict[Any, None] = self.nodemap.active, store: Any = store,
+                          name: str = self.name, key: tuple[str, str] = (self.name, "value"),
+                          constant_access_get: Callable[[str], str | None] =
+                          self._constant_access.get,
+                          held: Callable[..., Any] = store.held_slots.get,
+                          as_int: bool = type(self).convert is Integer.convert,
+                          values: dict[str, Any] = self._values) -> Any:
             if marker in active:
                 raise node.nodemap.cycle_error(marker)
             before = store.volatile
@@ -340,14 +391,16 @@ class ValueNode(Node):
             try:
                 if constant_access_get(name) not in READABLE:
                     node.check_readable()
-                raw = held(name, "value")
-                value = node.convert(node.initial if raw is MISSING else raw)
+                raw = held(key, MISSING)  # store.held(name, "value"), inlined
+                if raw is MISSING:
+                    raw = node.initial
+                value = raw if as_int and raw.__class__ is int else node.convert(raw)
             finally:
                 active.pop(marker, None)
             if store.volatile == before:
                 values[name] = value
             return value
-        return evaluate_own
+        return evaluate_held
 
     def finish_write(self) -> None:
         """The write is done: what depends on this node goes stale.  When it wrote a
@@ -452,21 +505,28 @@ class Integer(ValueNode):
     def set(self, value: Any) -> None:
         if value.__class__ is not int:
             value = as_int(self, value)
-        self.check_writable_for_bounds()
-        try:
-            name, aspects = self.name, self._aspects
-            low = aspects["min"].get(name, MISSING)
-            high = aspects["max"].get(name, MISSING)
-            inc = aspects["inc"].get(name, MISSING)
-            if low is not MISSING and high is not MISSING and inc is not MISSING:
-                # bounds kept (valid): check_range's comparisons without its calls
-                if value < low or value > high:
-                    self.check_range(value)  # raises, with its message
-            else:
-                low = self.check_range(value)  # then inc, read only when the bounds passed
-                inc = self.get_inc()
-        finally:
-            self.bounds_checked()
+        name, aspects = self.name, self._aspects
+        low = aspects["min"].get(name, MISSING)
+        high = aspects["max"].get(name, MISSING)
+        inc = aspects["inc"].get(name, MISSING)
+        if low is not MISSING and high is not MISSING and inc is not MISSING and \
+                self._constant_access.get(name) in WRITABLE:
+            # access constant and bounds kept (valid): check_writable_for_bounds has
+            # nothing to check and nothing is read under it; check_range's comparisons
+            # without its calls
+            if value < low or value > high:
+                self.check_range(value)  # raises, with its message
+        else:
+            self.check_writable_for_bounds()
+            try:
+                if low is not MISSING and high is not MISSING and inc is not MISSING:
+                    if value < low or value > high:
+                        self.check_range(value)  # raises, with its message
+                else:
+                    low = self.check_range(value)  # then inc, read once the bounds passed
+                    inc = self.get_inc()
+            finally:
+                self.bounds_checked()
         if inc < 1:
             raise RangeError(f"{self.name}: its increment is {inc}; GenApi refuses to "
                              f"write an Integer whose increment is not positive")
@@ -475,8 +535,7 @@ class Integer(ValueNode):
                              f"the increment {inc}")
         access_modes = self._access_modes
         kept = access_modes.get(self.name)
-        self.write_source(value)
-        self.finish_write()
+        self.write(value)
         if kept is not None and self.name not in access_modes and self._keeps_access():
             access_modes[self.name] = kept
 
@@ -878,8 +937,7 @@ class Enumeration(ValueNode):
                 self._refused()
             raise AccessError(f"{self.name}: entry {entry.symbolic!r} is "
                               f"{'not implemented' if mode == 'NI' else 'not available now'}")
-        self.write_source(entry.value)
-        self.finish_write()
+        self.write(entry.value)
 
     def _refused(self) -> None:
         """A symbol write refused (no such entry, or it is NI/NA) after this node's own

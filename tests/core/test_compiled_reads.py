@@ -353,6 +353,16 @@ SAME_AS_GENERIC = [
     '<SwissKnife Name="Three"><Formula>3</Formula></SwissKnife>'
     '<IntSwissKnife Name="IThree"><Formula>3</Formula></IntSwissKnife>'
     '<Float Name="FH"><pValue>Huge</pValue></Float>',
+    # values held in the node (<Value>) of every kind, one the entries do not name, one
+    # behind a condition that reads the written selector
+    SEL + '<Boolean Name="HB"><Value>1</Value></Boolean>'
+    '<Enumeration Name="HE"><EnumEntry Name="A"><Value>1</Value></EnumEntry><Value>1</Value>'
+    '</Enumeration><Enumeration Name="HBad"><EnumEntry Name="A"><Value>1</Value></EnumEntry>'
+    '<Value>5</Value></Enumeration><String Name="HS"><Value>text</Value></String>'
+    '<Float Name="HF"><Value>-0.5</Value></Float><Integer Name="HI"><Value>-7</Value>'
+    '<pIsAvailable>Sel</pIsAvailable></Integer><IntSwissKnife Name="OverHI"><pVariable '
+    'Name="H">HI</pVariable><pVariable Name="S">Sel</pVariable><Formula>H + S</Formula>'
+    '</IntSwissKnife>',
 ]
 
 
