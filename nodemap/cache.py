@@ -310,7 +310,16 @@ class Store:
         self.forget_value(name)  # its access and bounds do not come from its bytes
         self._span_of.pop(name, None)
         if stale:  # before the written bytes are kept, which the stale readers re-decode
-            stale = self.invalidate(stale)
+            # their values changed, as the writer's did: values go, with what is computed
+            # from them; their own access modes and bounds (not computed from their
+            # bytes) stay, failed-condition ones included: the reference does not
+            # invalidate another register over the written bytes at all (a sibling
+            # StructEntry keeps even its stale value there; generator seed 7301)
+            gone: set[str] = set()
+            for reader in stale:
+                gone.add(reader)
+                gone |= self.changed(reader)
+            stale = gone
         if data is not None:
             self.keep_bytes(name, span, data)
         return stale
