@@ -535,9 +535,14 @@ class Store:
         sticky = self.sticky_access
         if sticky:  # reached at all: invalidated in the reference, the failure comes back
             reached = self.downstream(name)
-            again = [node for node in sticky if node in reached and node not in values]
-            if again:
-                values = values.union(again)
+            hit = [node for node in sticky if node in reached]
+            if hit:
+                # their access modes go, and with them every access mode worked out
+                # from theirs (a Float whose pMax is a Converter over one: generator
+                # seed 7301), as a changed value's access readers go (_impact)
+                again = frozenset().union(*(self.closure(node) for node in hit))
+                values = values | again
+                access_gone = access_gone | again
         if not values:
             return values
         return self._drop(values, keep=(bounds_gone, access_gone), consume=False)

@@ -216,6 +216,11 @@ class RegisterNode(Node):
         if mode not in WRITABLE:
             self._check_port()
             self.refuse("writable", mode)
+        if self.access_mode == "RO":
+            # a failed condition leaves RW as its access (Node.access), but the register
+            # itself still refuses the write, as the reference's does (generator seed
+            # 7301; a write-only one is read there, as in the reference)
+            self.refuse("writable", "RO")
 
     def _check_port(self) -> None:
         if not self.nodemap.has_port(self.port_name):
