@@ -53,23 +53,28 @@ def _line_selector(held: bool) -> str:
             '</Formula></IntSwissKnife>')
 
 
-def _steps(side: str, body: str, steps: list[str]) -> list[tuple[str, Any, list[int]]]:
-    memory = SparseMemory("zero")
-    for i in range(3):
-        memory.write(0x1000 + 0x20 * i, (3).to_bytes(4, "big"))  # implemented, available
-    log = memory.log_reads()
+def _side(side: str, body: str, memory: SparseMemory) -> tuple[Any, Any]:
+    """(name → node or feature, name → its access mode) of one side over ``memory``."""
     xml = description(body)
     if side == "reference":
         get = oracle.load_reference(xml, memory, "Device").get_node
 
         def access(name: str) -> str:
             return oracle._access_name(get(name).node.get_access_mode())
-    else:
-        features = oracle.load_ours(xml, memory, "Device").features
-        get = features.__getitem__
+        return get, access
+    features = oracle.load_ours(xml, memory, "Device").features
 
-        def access(name: str) -> str:
-            return str(features[name].access)
+    def our_access(name: str) -> str:
+        return str(features[name].access)
+    return features.__getitem__, our_access
+
+
+def _steps(side: str, body: str, steps: list[str]) -> list[tuple[str, Any, list[int]]]:
+    memory = SparseMemory("zero")
+    for i in range(3):
+        memory.write(0x1000 + 0x20 * i, (3).to_bytes(4, "big"))  # implemented, available
+    log = memory.log_reads()
+    get, access = _side(side, body, memory)
     out: list[tuple[str, Any, list[int]]] = []
     for step in steps:
         log.clear()
@@ -205,18 +210,7 @@ _FIRST = {"Float": 7.0, "Boolean": True, "Converter": 7.0}
 def _through(side: str, body: str, written: str, watch: list[str]) -> list[str]:
     memory = SparseMemory("zero")
     memory.write(0x100, (1).to_bytes(4, "little"))
-    xml = description(body)
-    if side == "reference":
-        get = oracle.load_reference(xml, memory, "Device").get_node
-
-        def access(name: str) -> str:
-            return oracle._access_name(get(name).node.get_access_mode())
-    else:
-        features = oracle.load_ours(xml, memory, "Device").features
-        get = features.__getitem__
-
-        def access(name: str) -> str:
-            return str(features[name].access)
+    get, access = _side(side, body, memory)
     answers = [",".join(access(name) for name in watch)]
     memory.write(0x100, (0).to_bytes(4, "little"))   # the condition reads 0 from now on
     kind = next((tag for tag in _FIRST if f'<{tag} Name="{written}"' in body), "")
@@ -264,18 +258,7 @@ def _refused_then(side: str, body: str, refused: Any) -> list[Any]:
     for address in (0x100, 0x110):
         memory.write(address, (1).to_bytes(4, "little"))
     log = memory.log_reads()
-    xml = description(body)
-    if side == "reference":
-        get = oracle.load_reference(xml, memory, "Device").get_node
-
-        def access(name: str) -> str:
-            return oracle._access_name(get(name).node.get_access_mode())
-    else:
-        features = oracle.load_ours(xml, memory, "Device").features
-        get = features.__getitem__
-
-        def access(name: str) -> str:
-            return str(features[name].access)
+    get, access = _side(side, body, memory)
     answers: list[Any] = [access("E")]
     for address in (0x100, 0x110):
         memory.write(address, (0).to_bytes(4, "little"))   # both entries unavailable now
