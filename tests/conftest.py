@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -37,6 +37,10 @@ PROFILES = {
     "ci": settings(_BASE, derandomize=True, database=None, deadline=None, print_blob=True,
                    suppress_health_check=[HealthCheck.too_slow]),
     "dev": settings(_BASE, derandomize=False, deadline=timedelta(seconds=5)),
+    # on-demand class hunting: the first failing example as drawn, not shrunk (shrinking a
+    # generated node map can take many minutes)
+    "hunt": settings(_BASE, derandomize=False, deadline=None,
+                     phases=[Phase.explicit, Phase.reuse, Phase.generate]),
 }
 for _name, _profile in PROFILES.items():
     settings.register_profile(_name, _profile)

@@ -16,6 +16,8 @@ profile they are derandomised, so every CI run draws the same maps).  On demand:
         --timeout 0 --hypothesis-seed 1
 
 prints the agreement, the both-sides-failed kinds and the count per open class
+(``HYPOTHESIS_PROFILE=hunt`` reports the first failing map as drawn, without the
+shrinking that can take many minutes on a whole node map)
 (``--timeout 0``: pytest-timeout's 120 s per test would stop a long run; each
 ``--hypothesis-seed`` draws other maps; a run cut short inside an example reports
 hypothesis's FlakyStrategyDefinition, not a difference).
