@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 from tests.conftest import PROFILE, PROFILES
 from tests.peers import IN_CI
@@ -21,7 +21,9 @@ def test_profiles_are_explicit() -> None:
     ci, dev = settings.get_profile("ci"), settings.get_profile("dev")
     assert ci.derandomize and ci.database is None and ci.deadline is None
     assert not dev.derandomize and dev.deadline == timedelta(seconds=5)
-    assert set(PROFILES) == {"ci", "dev"}
+    hunt = settings.get_profile("hunt")  # on demand: no shrinking, never loaded by CI
+    assert Phase.shrink not in hunt.phases and Phase.generate in hunt.phases
+    assert set(PROFILES) == {"ci", "dev", "hunt"}
 
 
 def test_the_loaded_profile_follows_the_environment() -> None:
