@@ -617,23 +617,11 @@ class Store:
             lost = extra | (stale & sticky) if sticky else extra
             if lost:  # every result of these goes
                 bounds, access = bounds | lost, access | lost
-        for table in self._value_like:  # an enumeration's number, a Converter's check
-            if table:
-                for name in (stale.intersection(table) if len(table) < len(stale)
-                             else table.keys() & stale):
-                    del table[name]
+        _delete(self._value_like, stale)  # an enumeration's number, a Converter's check
         if bounds:
-            for table in self._bound_tables:
-                if table:
-                    for name in (bounds.intersection(table) if len(table) < len(bounds)
-                                 else table.keys() & bounds):
-                        del table[name]
+            _delete(self._bound_tables, bounds)
         if access:
-            for table in self._access_like:
-                if table:
-                    for name in (access.intersection(table) if len(table) < len(access)
-                                 else table.keys() & access):
-                        del table[name]
+            _delete(self._access_like, access)
         return stale
 
     def port_changed(self, port: str) -> set[str]:
@@ -717,3 +705,13 @@ def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:
         return False
     targets.add(name)
     return True
+
+
+def _delete(tables: "Iterable[dict[str, Any]]", names: "set[str] | frozenset[str]") -> None:
+    """Remove ``names`` from each of ``tables`` (one C-level intersection per table, over
+    the smaller side)."""
+    for table in tables:
+        if table:
+            for name in (names.intersection(table) if len(table) < len(names)
+                         else table.keys() & names):
+                del table[name]
