@@ -72,8 +72,8 @@ Span = tuple[str, int, int]
 class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
-    __slots__ = ("values", "aspects", "_dependents", "_bytes", "_readers", "_span_of",
-                 "_static_readers", "span_of", "cached_bytes", "unindexed",
+    __slots__ = ("values", "aspects", "_dependents", "_bytes", "_span_of",
+                 "span_of", "cached_bytes", "unindexed",
                  "_index", "_unindexed", "volatile", "dynamic", "constant_access",
                  "constant_base", "_held", "held_slots",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
@@ -102,18 +102,13 @@ class Store:
         #: ``bytes_at(span)``: the valid cached bytes of ``span``, or None (the dict's own
         #: lookup: the compiled register reads call it on every uncached read)
         self.bytes_at: Callable[[Span], bytes | None] = self._bytes.get
-        #: span → registers whose current results were read from it (besides the
-        #: static readers below whose ``_span_of`` is the span)
-        self._readers: dict[Span, set[str]] = {}
-        #: span → the registers at that constant span that read it by the compiled
-        #: path (:meth:`static_reader`): registered once, kept by every invalidation
-        #: and by :meth:`clear`; which of them read it *now* is ``_span_of``
-        self._static_readers: dict[Span, set[str]] = {}
-        #: register → the span it last read (to drop when the register is invalidated)
+        #: register → the span it last read or wrote (kept while the register is stale:
+        #: every invalidation of the register drops that span's bytes, as in the
+        #: reference; the other registers that read the span keep their results)
         self._span_of: dict[str, Span] = {}
         #: the same dicts and list, public for the compiled register reads, which do
-        #: what :meth:`keep_bytes` and :meth:`read_from` do inline for a static reader
-        #: (never replaced, only cleared)
+        #: what :meth:`keep_bytes` and :meth:`read_from` do inline (never replaced,
+        #: only cleared)
         self.span_of = self._span_of
         self.cached_bytes = self._bytes
         #: the spans of ``_bytes`` by address; spans cached since the last write wait in
@@ -234,54 +229,19 @@ class Store:
         if span not in self._bytes:
             self._unindexed.append(span)
         self._bytes[span] = data
-        readers = self._readers.get(span)  # read_from, inlined (the uncached read path)
-        if readers is None:
-            self._readers[span] = {name}
-        else:
-            readers.add(name)
         self._span_of[name] = span
 
     def read_from(self, name: str, span: Span) -> None:
-        """Register ``name`` computed its results from the cached bytes of ``span``: a
-        write over the span invalidates it."""
-        readers = self._readers.get(span)
-        if readers is None:
-            self._readers[span] = {name}
-        else:
-            readers.add(name)
+        """Register ``name`` computed its results from the cached bytes of ``span``: its
+        invalidation drops them."""
         self._span_of[name] = span
-
-    def static_reader(self, name: str, span: Span) -> None:
-        """Register ``name`` is at the constant ``span`` and reads it by a compiled
-        read, which keeps the span's bytes and ``name``'s span itself, inline
-        (``cached_bytes[span] = data``, ``unindexed.append(span)`` for a span not cached
-        before, ``span_of[name] = span``: what :meth:`keep_bytes` and :meth:`read_from`
-        do without a call, and without a set per span after every invalidation).  A
-        write over the span and an invalidation dropping it find ``name`` here while
-        its ``span_of`` is the span."""
-        readers = self._static_readers.get(span)
-        if readers is None:
-            self._static_readers[span] = {name}
-        else:
-            readers.add(name)
-
-    def _take_readers(self, span: Span) -> set[str] | None:
-        """The registers whose current results were read from ``span`` (its bytes are
-        going): the dynamic readers (forgotten here) and the static ones whose span it
-        is; None when there are none."""
-        readers = self._readers.pop(span, None)
-        static = self._static_readers.get(span)
-        if static:
-            span_of = self._span_of
-            current = {name for name in static if span_of.get(name) == span}
-            if current:
-                return current if readers is None else readers | current
-        return readers
 
     def reads_cached(self, name: str) -> bool:
         """Whether register ``name``'s current results come from cached bytes (so a change
-        on the device behind it needs an invalidation to be seen)."""
-        return name in self._span_of
+        on the device behind it needs an invalidation to be seen): its value is kept,
+        or the bytes it last read are."""
+        span = self._span_of.get(name)
+        return span is not None and (span in self._bytes or name in self.values)
 
     def _indexed(self) -> CachedRegisters:
         """The span index, brought up to date."""
@@ -293,36 +253,37 @@ class Store:
             self._unindexed.clear()
         return self._index
 
-    def written(self, name: str, span: Span, data: bytes | None) -> set[str]:
-        """Register ``name`` wrote ``span``: every cached span overlapping it is dropped
-        and the registers that read one of them are invalidated (with what depends on
-        them); ``data`` (when not None) becomes the cached bytes of ``span``.  Returns
-        the names made stale (the writer's own dependents are the caller's business)."""
+    def written(self, name: str, span: Span, data: bytes | None) -> None:
+        """Register ``name`` wrote ``span``.  ``data`` (when not None: a write-through
+        write) becomes the cached bytes of ``span`` and is copied into every cached span
+        it overlaps; without it those spans are dropped (read from the device again).
+        No other register is invalidated: as in the reference, a register over the
+        written bytes keeps its cached results until its own dependency graph (or an
+        invalidation) reaches it, and reads the new bytes then (docs/core.md, "Register
+        bytes are shared by span")."""
         port, address, length = span
         end = address + length
-        stale: set[str] = set()
+        cached = self._bytes
         for other in list(self._indexed().overlapping(port, address, length)):
-            if other[0] == port and other[1] < end and address < other[1] + other[2]:
-                stale |= self._take_readers(other) or set()
-                self._bytes.pop(other, None)
+            if other == span or other[0] != port or not (
+                    other[1] < end and address < other[1] + other[2]):
+                continue
+            old = cached.get(other)
+            if old is None:
                 self._index.discard(other)
-        stale.discard(name)
+            elif data is None:
+                del cached[other]
+                self._index.discard(other)
+            else:
+                cached[other] = _patched(old, other[1], data, address)
         self.forget_value(name)  # its access and bounds do not come from its bytes
-        self._span_of.pop(name, None)
-        if stale:  # before the written bytes are kept, which the stale readers re-decode
-            # their values changed, as the writer's did: values go, with what is computed
-            # from them; their own access modes and bounds (not computed from their
-            # bytes) stay, failed-condition ones included: the reference does not
-            # invalidate another register over the written bytes at all (a sibling
-            # StructEntry keeps even its stale value there; generator seed 7301)
-            gone: set[str] = set()
-            for reader in stale:
-                gone.add(reader)
-                gone |= self.changed(reader)
-            stale = gone
+        self._span_of[name] = span
         if data is not None:
-            self.keep_bytes(name, span, data)
-        return stale
+            if span not in cached:
+                self._unindexed.append(span)
+            cached[span] = data
+        else:
+            cached.pop(span, None)
 
     # -- validity -------------------------------------------------------------------------
 
@@ -487,27 +448,19 @@ class Store:
         return found
 
     def forget_bytes(self, registers: Iterable[str]) -> set[str]:
-        """Forget the bytes ``registers`` read — and so those of every register that
-        read the same span — and the *values* of everything computed from them; their
+        """Forget the bytes ``registers`` read (other registers that read the same span
+        keep their results) and the *values* of everything computed from them; their
         access modes and bounds stay (a failed condition's too).  What
         ``NodeMap.invalidate(name)`` does to the registers behind a node's value: the
         next read asks the device, while the access modes are those the reference's
         InvalidateNode keeps.  Returns the names whose values went."""
-        span_of, pop_bytes, pop_readers = self._span_of, self._bytes.pop, self._readers.pop
+        span_of, pop_bytes = self._span_of, self._bytes.pop
         stale: set[str] = set()
-        pending = list(registers)
-        while pending:
-            register = pending.pop()
-            if register in stale:
-                continue
+        for register in registers:
             stale |= self.computed_closure(register)
-            span = span_of.pop(register, None)
-            if span is None:
-                continue
-            pop_bytes(span, None)
-            for reader in pop_readers(span, ()):
-                if reader not in stale:
-                    pending.append(reader)
+            span = span_of.get(register)
+            if span is not None:
+                pop_bytes(span, None)
         values = self.values
         for name in _common(stale, values):
             del values[name]
@@ -551,49 +504,24 @@ class Store:
               keep: tuple[frozenset[str], frozenset[str]] | None = None,
               consume: bool = True) -> "set[str] | frozenset[str]":
         """Remove the results of ``stale`` (closed under dependents) and the register
-        bytes its registers read; returns the names made stale (more when a dropped span
-        had other readers: those lose every result).  With ``keep`` = (bounds, access),
+        bytes its registers read (not the results of other registers that read the same
+        bytes); returns ``stale``.  With ``keep`` = (bounds, access),
         the nodes of ``stale`` lose their bounds only when in ``bounds`` and their access
         modes only when in ``access`` (or when their kept access is one a failed
         condition left: ``sticky_access``); else every result goes.  Which names hold
         results is found by C-level set intersections with the tables' keys (walking
         the smaller side), not by Python loops."""
         span_of = self._span_of
-        pending: "set[str] | frozenset[str]" = stale.intersection(span_of) \
-            if len(span_of) < len(stale) else span_of.keys() & stale
-        extra: set[str] = set()
+        pending = stale.intersection(span_of) if len(span_of) < len(stale) \
+            else span_of.keys() & stale
         if pending:
+            # an invalidated register's bytes go (its next read asks the device); the
+            # other registers that read them keep their results, as in the reference.
             # A dropped span stays in the span index (self._index) until a write meets
-            # it there (Store.written pops what is left of it) or it is cached again
-            # (the index moves it): the index is only a way to find candidates.
-            everything: "set[str] | frozenset[str]" = stale
-            pop_span, pop_bytes, take_readers = span_of.pop, self._bytes.pop, \
-                self._take_readers
-            while pending:
-                others = []
-                for register in pending:
-                    span = pop_span(register, None)
-                    if span is None:
-                        continue
-                    pop_bytes(span, None)
-                    readers = take_readers(span)
-                    if readers is not None and not readers <= everything:
-                        others.append(readers)
-                pending = frozenset()
-                closures = self._closures
-                for readers in others:
-                    for reader in readers - everything:
-                        if reader not in everything:
-                            found = closures.get(reader)
-                            more = (found if found is not None else self.closure(reader)) \
-                                - everything
-                            everything = everything | more
-                            extra |= more
-                            pending = pending | (more.intersection(span_of)
-                                                 if len(span_of) < len(more)
-                                                 else span_of.keys() & more)
-            if extra:
-                stale = everything
+            # it there or it is cached again (the index is only a way to find candidates)
+            pop_bytes = self._bytes.pop
+            for register in pending:
+                pop_bytes(span_of[register], None)
         if consume and self.kept:
             self._outlive(stale)
         # _common(names, table), inlined below: one C-level intersection per table,
@@ -613,8 +541,8 @@ class Store:
         access: "set[str] | frozenset[str]"
         bounds, access = keep
         sticky = self.sticky_access
-        if extra or sticky:
-            lost = extra | (stale & sticky) if sticky else extra
+        if sticky:
+            lost = stale & sticky
             if lost:  # every result of these goes
                 bounds, access = bounds | lost, access | lost
         _delete(self._value_like, stale)  # an enumeration's number, a Converter's check
@@ -640,9 +568,9 @@ class Store:
         for span in [span for span in self._bytes if span[0] == port]:
             del self._bytes[span]
             self._index.discard(span)
-            for reader in self._take_readers(span) or ():
-                if self._span_of.get(reader) == span:
-                    del self._span_of[reader]
+        span_of = self._span_of
+        for reader in [reader for reader, span in span_of.items() if span[0] == port]:
+            del span_of[reader]
         return stale
 
     def clear(self, *, constant: bool = False) -> None:
@@ -659,7 +587,6 @@ class Store:
         for table in self.aspects.values():
             table.clear()
         self._bytes.clear()
-        self._readers.clear()
         self._span_of.clear()
         self._index.clear()
 
@@ -705,6 +632,13 @@ def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:
         return False
     targets.add(name)
     return True
+
+
+def _patched(old: bytes, start: int, data: bytes, address: int) -> bytes:
+    """``old`` (the cached bytes from ``start``) with ``data`` (written at ``address``)
+    copied over the bytes the two share."""
+    lo, hi = max(start, address), min(start + len(old), address + len(data))
+    return old[:lo - start] + data[lo - address:hi - address] + old[hi - start:]
 
 
 def _delete(tables: "Iterable[dict[str, Any]]", names: "set[str] | frozenset[str]") -> None:

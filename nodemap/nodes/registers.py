@@ -359,7 +359,6 @@ class RegisterNode(Node):
             return read_volatile
         bytes_at, cached_bytes, span_of = store.bytes_at, store.cached_bytes, store.span_of
         unindexed_append = store.unindexed.append
-        store.static_reader(name, key)
 
         def read_cached() -> Any:
             kept = True
@@ -370,7 +369,7 @@ class RegisterNode(Node):
                 # the next read: the value is not kept either (it would skip the check)
                 kept = store.volatile == before
             data = bytes_at(key)
-            if data is None:  # Store.keep_bytes, inlined for a static reader
+            if data is None:  # Store.keep_bytes, inlined
                 data = cached_bytes[key] = fetch(address, length)
                 unindexed_append(key)
             span_of[name] = key  # Store.read_from, likewise
@@ -504,7 +503,6 @@ class RegisterNode(Node):
         key = self._static_key
         assert key is not None and self._cachable
         address, length = key[1], key[2]
-        store.static_reader(name, key)
 
         def read_int(node: RegisterNode = self, store: Any = store, name: str = name,
                      key: tuple[str, int, int] = key,
@@ -537,7 +535,7 @@ class RegisterNode(Node):
                     node._read_failed(address, exc)
                 if data.__class__ is not bytes or len(data) != length:
                     data = node._reply(data, address, length)
-                cached_bytes[key] = data  # Store.keep_bytes, inlined for a static reader
+                cached_bytes[key] = data  # Store.keep_bytes, inlined
                 unindexed_append(key)
             span_of[name] = key  # Store.read_from, likewise
             if mask is None:

@@ -187,12 +187,16 @@ def test_selector_changes_what_is_read_without_invalidator():
     assert f["Gain"].address == 0x14
 
 
-def test_overlapping_registers_stay_coherent():
+def test_overlapping_registers_keep_their_cache_until_invalidated():
+    # the reference: a write reaches the writer's dependency graph, not another register
+    # over the same bytes; that one reads them (kept by the write) once invalidated
     body = int_reg("Word", 0) + int_reg("Low", 0, length=2)
     nm, port = load(body)
     f = nm.features
     assert f["Low"].value == 0
     f["Word"].value = 0x00050006
+    assert f["Low"].value == 0
+    f["Low"].invalidate()
     assert f["Low"].value == 6
 
 

@@ -226,8 +226,9 @@ class _Run:
             if diffs and stage != "initial" and all(d.attribute != "access" for d in diffs):
                 # The reference serves a node's cached value until its own dependency
                 # graph invalidates it: a write to an overlapping bit field (another
-                # StructEntry of the register) does not, nor (for one read) a selector
-                # change right after a write to an indexed value; nodemap re-reads.
+                # StructEntry of the register) does not (nodemap neither: docs/core.md,
+                # "Register bytes are shared by span"), nor (for one read) a selector
+                # change right after a write to an indexed value, where nodemap re-reads.
                 # Where the reference, once its caches are dropped (InvalidateNodes,
                 # written values kept), agrees with nodemap, the difference is the
                 # reference's stale cache: counted, not a disagreement.  nodemap is
