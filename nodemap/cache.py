@@ -18,10 +18,11 @@ Node definitions never change once built; everything that does change lives here
   size of what it makes stale.  A write (:meth:`Store.invalidate_dependents`) removes
   the values of what it reaches but access modes and bounds only where they read a
   changed value (:meth:`Store.depend_aspects`, :meth:`Store.impact`).
-* **register bytes** — cached by *span* (port, address, length), as the reference
-  does: registers at the same address share one read.  :class:`CachedRegisters`
-  indexes the spans by address, so a write drops every cached span it overlaps and
-  invalidates the registers that read them (and what depends on those).
+* **register bytes** — one cached span (port, address, length) per address, as the
+  reference keeps them: registers at the same address and length share one read; a
+  read of another length there, or a write there, lays its bytes over that span, and no
+  other register is invalidated by it (docs/core.md, "Register bytes are shared by
+  span").
 * **constant access modes** — an access mode computed without reading any value
   (no ``pIsImplemented``/``pIsAvailable``/``pIsLocked`` condition, no ``pIndex``, no
   varying access among its inputs: :attr:`Store.dynamic` did not move) cannot change
@@ -46,7 +47,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .regcache import CachedRegisters
 
 __all__ = ["Store", "MISSING", "Span"]
 
@@ -73,8 +73,7 @@ class Store:
     """Cached results, the graph that invalidates them, register bytes and held values."""
 
     __slots__ = ("values", "aspects", "_dependents", "_bytes", "_span_of",
-                 "span_of", "cached_bytes", "unindexed",
-                 "_index", "_unindexed", "volatile", "dynamic", "constant_access",
+                 "span_of", "cached_bytes", "_at", "volatile", "dynamic", "constant_access",
                  "constant_base", "_held", "held_slots",
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
@@ -111,11 +110,9 @@ class Store:
         #: only cleared)
         self.span_of = self._span_of
         self.cached_bytes = self._bytes
-        #: the spans of ``_bytes`` by address; spans cached since the last write wait in
-        #: ``_unindexed`` (reads far outnumber writes: only a write needs the index)
-        self._index = CachedRegisters()
-        self._unindexed: list[Span] = []
-        self.unindexed = self._unindexed
+        #: (port, address) → the one span cached at that address (:meth:`claim`),
+        #: perhaps dropped from ``_bytes`` since
+        self._at: dict[tuple[str, int], Span] = {}
         #: how many uncachable reads happened so far (see the module docstring)
         self.volatile = 0
         #: how many times an access mode was worked out from something that varies
@@ -226,10 +223,25 @@ class Store:
 
     def keep_bytes(self, name: str, span: Span, data: bytes) -> None:
         """Cache ``data`` as the bytes of ``span``, read (or written) by register ``name``."""
-        if span not in self._bytes:
-            self._unindexed.append(span)
-        self._bytes[span] = data
+        self.claim(span, data)
         self._span_of[name] = span
+
+    def claim(self, span: Span, data: bytes) -> None:
+        """``data`` was just read from the device at ``span`` (not found in the cache).
+        It becomes the cached bytes of ``span``, unless a span of another length is
+        cached at that address: then it is laid over that one (which keeps its
+        length), and ``span`` stays uncached, as the reference keeps one buffer per
+        address."""
+        where = (span[0], span[1])
+        cached = self._bytes
+        other = self._at.get(where)
+        if other is not None and other != span:
+            old = cached.get(other)
+            if old is not None:
+                cached[other] = data[:len(old)] + old[len(data):]
+                return
+        cached[span] = data
+        self._at[where] = span
 
     def read_from(self, name: str, span: Span) -> None:
         """Register ``name`` computed its results from the cached bytes of ``span``: its
@@ -243,47 +255,27 @@ class Store:
         span = self._span_of.get(name)
         return span is not None and (span in self._bytes or name in self.values)
 
-    def _indexed(self) -> CachedRegisters:
-        """The span index, brought up to date."""
-        if self._unindexed:
-            index, cached = self._index, self._bytes
-            for span in self._unindexed:
-                if span in cached:
-                    index.add(span, span)
-            self._unindexed.clear()
-        return self._index
-
     def written(self, name: str, span: Span, data: bytes | None) -> None:
         """Register ``name`` wrote ``span``.  ``data`` (when not None: a write-through
-        write) becomes the cached bytes of ``span`` and is copied into every cached span
-        it overlaps; without it those spans are dropped (read from the device again).
-        No other register is invalidated: as in the reference, a register over the
-        written bytes keeps its cached results until its own dependency graph (or an
-        invalidation) reaches it, and reads the new bytes then (docs/core.md, "Register
-        bytes are shared by span")."""
-        port, address, length = span
-        end = address + length
-        cached = self._bytes
-        for other in list(self._indexed().overlapping(port, address, length)):
-            if other == span or other[0] != port or not (
-                    other[1] < end and address < other[1] + other[2]):
-                continue
-            old = cached.get(other)
-            if old is None:
-                self._index.discard(other)
-            elif data is None:
+        write) is laid over the span cached at the same address (which keeps its own
+        length), or becomes the cached bytes of ``span`` when none is; without it the
+        span cached there is dropped.  Spans cached at other addresses stay as they are,
+        even where they overlap the written bytes, and no other register is
+        invalidated: as in the reference, a register over the written bytes keeps its
+        cached results until its own dependency graph (or an invalidation) reaches it
+        (docs/core.md, "Register bytes are shared by span")."""
+        cached, where = self._bytes, (span[0], span[1])
+        other = self._at.get(where)
+        if other is not None and (old := cached.get(other)) is not None:
+            if data is None:
                 del cached[other]
-                self._index.discard(other)
             else:
-                cached[other] = _patched(old, other[1], data, address)
+                cached[other] = data[:len(old)] + old[len(data):]
+        elif data is not None:
+            cached[span] = data
+            self._at[where] = span
         self.forget_value(name)  # its access and bounds do not come from its bytes
         self._span_of[name] = span
-        if data is not None:
-            if span not in cached:
-                self._unindexed.append(span)
-            cached[span] = data
-        else:
-            cached.pop(span, None)
 
     # -- validity -------------------------------------------------------------------------
 
@@ -516,9 +508,7 @@ class Store:
             else span_of.keys() & stale
         if pending:
             # an invalidated register's bytes go (its next read asks the device); the
-            # other registers that read them keep their results, as in the reference.
-            # A dropped span stays in the span index (self._index) until a write meets
-            # it there or it is cached again (the index is only a way to find candidates)
+            # other registers that read them keep their results, as in the reference
             pop_bytes = self._bytes.pop
             for register in pending:
                 pop_bytes(span_of[register], None)
@@ -567,7 +557,8 @@ class Store:
             del base[name]
         for span in [span for span in self._bytes if span[0] == port]:
             del self._bytes[span]
-            self._index.discard(span)
+        for where in [where for where in self._at if where[0] == port]:
+            del self._at[where]
         span_of = self._span_of
         for reader in [reader for reader, span in span_of.items() if span[0] == port]:
             del span_of[reader]
@@ -580,7 +571,6 @@ class Store:
         if constant:
             self.constant_access.clear()
             self.constant_base.clear()
-        self._unindexed.clear()
         if self.kept:  # kept values outlive one clear (keep_written)
             self._outlive(set(self.kept))
         self.values.clear()
@@ -588,7 +578,7 @@ class Store:
             table.clear()
         self._bytes.clear()
         self._span_of.clear()
-        self._index.clear()
+        self._at.clear()
 
     # -- held values ----------------------------------------------------------------------
 
@@ -632,13 +622,6 @@ def _add_edge(table: dict[str, set[str]], source: str, name: str) -> bool:
         return False
     targets.add(name)
     return True
-
-
-def _patched(old: bytes, start: int, data: bytes, address: int) -> bytes:
-    """``old`` (the cached bytes from ``start``) with ``data`` (written at ``address``)
-    copied over the bytes the two share."""
-    lo, hi = max(start, address), min(start + len(old), address + len(data))
-    return old[:lo - start] + data[lo - address:hi - address] + old[hi - start:]
 
 
 def _delete(tables: "Iterable[dict[str, Any]]", names: "set[str] | frozenset[str]") -> None:

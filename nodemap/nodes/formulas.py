@@ -670,7 +670,13 @@ class Converter(_FormulaNode):
             raw = round_half_away(raw)
         # The target's write invalidates what a change of this converter reaches: this
         # converter is one of the target's dependents (ValueNode.finish_write)
-        target.set(raw)
+        try:
+            target.set(raw)
+        except NodeMapError:
+            # refused below this converter (its own checks passed): the reference
+            # works its value out again, not what depends on it (generator seed 9042)
+            self.store.forget_value(self.name)
+            raise
 
 
     #: the verification walk as flat steps, (True, node): its access checked, (False,

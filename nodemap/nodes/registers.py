@@ -215,12 +215,20 @@ class RegisterNode(Node):
         mode = self.access()
         if mode not in WRITABLE:
             self._check_port()
-            self.refuse("writable", mode)
+            self.refuse_write(mode)
         if self.access_mode == "RO":
             # a failed condition leaves RW as its access (Node.access), but the register
             # itself still refuses the write, as the reference's does (generator seed
             # 7301; a write-only one is read there, as in the reference)
-            self.refuse("writable", "RO")
+            self.refuse_write("RO")
+
+    def refuse_write(self, mode: str) -> None:
+        """Refuse a write for access mode ``mode``.  The register's own cached value
+        goes first (not what is computed from it, nor the bytes it read): its next read
+        decodes the cached bytes again, as the reference's does after refusing a write
+        for its access or its range (tests/reference/test_rules_shared_bytes.py)."""
+        self.store.forget_value(self.name)
+        self.refuse("writable", mode)
 
     def _check_port(self) -> None:
         if not self.nodemap.has_port(self.port_name):
@@ -357,8 +365,8 @@ class RegisterNode(Node):
                 store.volatile += 1  # what is computed from it is not kept either
                 return decode(data)
             return read_volatile
-        bytes_at, cached_bytes, span_of = store.bytes_at, store.cached_bytes, store.span_of
-        unindexed_append = store.unindexed.append
+        bytes_at, span_of = store.bytes_at, store.span_of
+        claim = store.claim
 
         def read_cached() -> Any:
             kept = True
@@ -370,8 +378,8 @@ class RegisterNode(Node):
                 kept = store.volatile == before
             data = bytes_at(key)
             if data is None:  # Store.keep_bytes, inlined
-                data = cached_bytes[key] = fetch(address, length)
-                unindexed_append(key)
+                data = fetch(address, length)
+                claim(key, data)
             span_of[name] = key  # Store.read_from, likewise
             value = decode(data)
             if kept:
@@ -510,9 +518,8 @@ class RegisterNode(Node):
                      access_get: Callable[[str], str | None] = self._constant_access.get,
                      readable: frozenset[str] = READABLE,
                      bytes_at: Callable[[Any], bytes | None] = store.bytes_at,
-                     cached_bytes: dict[Any, bytes] = store.cached_bytes,
                      span_of: dict[str, Any] = store.span_of,
-                     unindexed_append: Callable[[Any], None] = store.unindexed.append,
+                     claim: Callable[[Any, bytes], None] = store.claim,
                      ports_get: Callable[[str], Any] = self._ports.get,
                      port_name: str = self.port_name,
                      from_bytes: Callable[..., int] = int.from_bytes,
@@ -535,8 +542,7 @@ class RegisterNode(Node):
                     node._read_failed(address, exc)
                 if data.__class__ is not bytes or len(data) != length:
                     data = node._reply(data, address, length)
-                cached_bytes[key] = data  # Store.keep_bytes, inlined
-                unindexed_append(key)
+                claim(key, data)  # Store.keep_bytes, inlined
             span_of[name] = key  # Store.read_from, likewise
             if mask is None:
                 value = from_bytes(data, byteorder, signed=signed)
@@ -704,6 +710,7 @@ class IntReg(RegisterNode):
             finally:
                 self.bounds_checked()
         if not low <= value <= high:
+            self.store.forget_value(self.name)  # as refuse_write: decoded again
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
         # and the register's own write checks it again, as the reference does (measured
         # with a counting port: two reads of a NoCache condition per IntReg write)
@@ -850,6 +857,7 @@ class FloatReg(RegisterNode):
         value = float(value)
         # bounds as the reference checks them (an infinity is refused; NaN passes)
         if value < self.get_min() or value > self.get_max():
+            self.store.forget_value(self.name)  # as refuse_write: decoded again
             raise RangeError(f"{self.name}: {value} is outside its bounds "
                              f"[{self.get_min()}, {self.get_max()}]")
         try:

@@ -41,23 +41,25 @@ def test_registers_sharing_a_constant_span_read_it_once_per_invalidation() -> No
         assert {store.span_of[n] for n in ("Full", "Low", "High")} == {("Device", 0x10, 4)}
 
 
-def test_a_write_over_the_span_updates_its_bytes_not_the_other_readers() -> None:
+def test_a_write_leaves_the_other_readers_and_other_addresses() -> None:
     nm, port = load(BODY)
     before = {"Full": 0x02000001, "Low": 1, "High": 2, "Sum": 3, "Far": 0}
     for round_ in range(3):
         nm.invalidate()
         port.memory[0x10:0x14] = bytes([1, 0, 0, 2])
         _values(nm)
-        nm.features["Byte"].value = 7 + round_  # overlaps the span at 0x10
+        nm.features["Byte"].value = 7 + round_  # inside the span at 0x10, another address
         reads = port.reads
-        # the other registers keep their cached values (as the reference does) ...
+        # the other registers keep their cached values, and the span cached at 0x10
+        # its bytes (as the reference: one span per address, written at its address)
         assert _values(nm) == before, round_
         assert port.reads == reads
-        # ... and the cached bytes of the span carry the written byte
-        assert nm.store.bytes_at(("Device", 0x10, 4)) == bytes([1, 0, 7 + round_, 2])
+        assert nm.store.bytes_at(("Device", 0x10, 4)) == bytes([1, 0, 0, 2])
         nm.invalidate("Full")  # read again from the device
         assert nm.features["Full"].value == 0x02000001 | (7 + round_) << 16
         assert port.reads == reads + 1
+        nm.features["Full"].value = 0x05000004  # at the span's address: laid over it
+        assert nm.store.bytes_at(("Device", 0x10, 4)) == bytes([4, 0, 0, 5])
 
 
 def test_invalidating_one_reader_drops_the_span_not_the_other_readers_values() -> None:

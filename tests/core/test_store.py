@@ -38,9 +38,10 @@ def test_invalidation_terminates_on_cycles():
     assert not store.values
 
 
-def test_registers_at_one_span_share_bytes_and_a_write_patches_them_not_the_readers():
-    # as in the reference: the written bytes go into every cached span they overlap;
-    # the registers that read those spans keep their cached values until invalidated
+def test_one_span_per_address_and_a_write_lays_its_bytes_over_it_not_the_readers():
+    # as in the reference: a write at an address lays its bytes over the span cached
+    # there (which keeps its length); spans at other addresses stay, overlapping or
+    # not; the registers that read them keep their cached values until invalidated
     store = Store()
     store.depend("ViewOfB", ["B"])
     store.keep_bytes("A", ("Device", 0x10, 4), b"\x01\x00\x00\x00")
@@ -50,14 +51,19 @@ def test_registers_at_one_span_share_bytes_and_a_write_patches_them_not_the_read
         store.put(name, "value", 1)
     store.keep_bytes("Far", ("Device", 0x100, 4), b"\x00" * 4)
     store.put("Far", "value", 0)
-    store.written("W", ("Device", 0x12, 1), b"\x07")   # overlaps 0x10..0x13
-    assert all(store.get(name) == 1 for name in ("A", "B", "ViewOfB"))
-    assert store.bytes_at(("Device", 0x10, 4)) == b"\x01\x00\x07\x00"
+    store.written("W", ("Device", 0x12, 1), b"\x07")   # inside 0x10..0x13
+    assert store.bytes_at(("Device", 0x10, 4)) == b"\x01\x00\x00\x00"
     assert store.bytes_at(("Device", 0x12, 1)) == b"\x07"
+    store.written("W2", ("Device", 0x10, 2), b"\x05\x06")   # at its address: laid over
+    assert store.bytes_at(("Device", 0x10, 4)) == b"\x05\x06\x00\x00"
+    assert store.bytes_at(("Device", 0x10, 2)) is None
+    assert all(store.get(name) == 1 for name in ("A", "B", "ViewOfB"))
+    store.keep_bytes("Half", ("Device", 0x10, 2), b"\x09\x09")  # a read of another length
+    assert store.bytes_at(("Device", 0x10, 4)) == b"\x09\x09\x00\x00"
+    assert store.bytes_at(("Device", 0x10, 2)) is None
     assert store.get("Far") == 0 and store.bytes_at(("Device", 0x100, 4)) is not None
-    store.written("W", ("Device", 0x12, 1), None)      # not write-through: dropped
+    store.written("W", ("Device", 0x10, 1), None)      # not write-through: dropped
     assert store.bytes_at(("Device", 0x10, 4)) is None
-    assert store.bytes_at(("Device", 0x12, 1)) is None
 
 
 def test_invalidating_one_reader_of_shared_bytes_drops_them_not_the_other_readers():
@@ -98,25 +104,26 @@ _spans = st.tuples(st.sampled_from(["Device", "Other"]), st.integers(0, 1 << 16)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(_spans, min_size=1, max_size=30), _spans)
-def test_a_write_drops_or_patches_exactly_the_overlapping_spans(spans, write):
+@given(st.lists(_spans, min_size=1, max_size=30), _spans, st.booleans())
+def test_a_write_touches_exactly_the_span_at_its_address(spans, write, through):
     store = Store()
+    first: dict[tuple[str, int], tuple[str, int, int]] = {}
     for i, span in enumerate(spans):
         store.keep_bytes(f"R{i}", span, b"\0" * span[2])
-    store.written("W", write, None)
-    port, address, length = write
-    for i, span in enumerate(spans):
-        overlaps = span[0] == port and span[1] < address + length and address < span[1] + span[2]
-        assert (store.bytes_at(span) is None) == overlaps, (span, write)
-    store = Store()
-    for i, span in enumerate(spans):
-        store.keep_bytes(f"R{i}", span, b"\0" * span[2])
-    store.written("W", write, b"\xff" * length)      # write-through: copied in
+        first.setdefault(span[:2], span)   # the span cached at an address stays its one
+    store.written("W", write, b"\xff" * write[2] if through else None)
+    at = first.get(write[:2])
     for span in set(spans) | {write}:
         data = store.bytes_at(span)
-        assert data is not None and len(data) == span[2]
-        written = {a for a in range(address, address + length)} if span[0] == port else set()
-        assert data == bytes(0xFF if span[1] + i in written else 0 for i in range(span[2]))
+        if span[:2] != write[:2]:                      # other addresses: untouched
+            assert data == (b"\0" * span[2] if span == first[span[:2]] else None)
+        elif span != (at or write):
+            assert data is None                         # never cached: one per address
+        elif not through:
+            assert data is None                         # dropped
+        else:
+            n = min(span[2], write[2])
+            assert data == b"\xff" * n + b"\0" * (span[2] - n)
 
 
 # ------------------------------------------------------------------- through a node map

@@ -34,7 +34,16 @@ def _bit(name: str, bit: int) -> str:
 
 BODY = ('<Integer Name="S"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
         + _int_reg("A", 0x100) + _int_reg("C", 0x100) + _int_reg("D", 0x100, 8)
-        + _int_reg("F", 0x100, 8) + _int_reg("E", 0x102, 2) + _bit("M0", 0) + _bit("M1", 1)
+        + _int_reg("F", 0x100, 8) + _int_reg("E", 0x102, 2) + _int_reg("E2", 0x102, 2)
+        + _int_reg("G", 0x101, 2) + _bit("M0", 0) + _bit("M1", 1)
+        + _int_reg("A", 0x100).replace('"A"', '"R"').replace(">RW<", ">RO<")
+        + '<IntSwissKnife Name="KR"><pVariable Name="R">R</pVariable>'
+          '<Formula>R * 2</Formula></IntSwissKnife>'
+          '<Integer Name="I"><pValue>C</pValue><Min>0</Min><Max>10</Max></Integer>'
+          '<Converter Name="Cv"><FormulaTo>FROM * 1000</FormulaTo>'
+          '<FormulaFrom>TO / 1000</FormulaFrom><pValue>E</pValue></Converter>'
+          '<SwissKnife Name="HalfCv"><pVariable Name="V">Cv</pVariable>'
+          '<Formula>V / 2</Formula></SwissKnife>'
         + '<IntReg Name="B"><pAddress>Adr</pAddress><Length>4</Length>'
           '<AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign>'
           '<Endianess>LittleEndian</Endianess></IntReg>'
@@ -61,8 +70,13 @@ CASES = {
     "second reader shares the read": "r:A,p:7,r:C,r:Twice",
     # a write reaches the writer's graph only: C keeps its cached value
     "write leaves the other reader cached": "r:A,r:C,r:Twice,w:A=3,r:C,r:Twice,i:C,r:C,r:Twice",
-    # the written bytes are copied into a longer cached span
+    # one span is cached per address: a write there lays its bytes over it (whatever
+    # its length); spans cached at other addresses stay as they were, overlapping or not
     "write patches an overlapping span": "r:D,w:A=3,r:F,r:E",
+    "one span per address": "r:D,p:7,r:A,r:F,r:D",
+    "a longer write over a shorter span": "r:A,w:D=38654705667,r:C,r:F",
+    "a write leaves other addresses": "r:E,w:A=327680,r:E2,r:G,w:D=5,r:F,w:E=6,r:F",
+    "a write caches where nothing was": "w:D=5,r:D,r:F,r:A",
     "write leaves overlapping readers": "r:D,r:E,w:A=3,r:D,r:E,i:E,r:E",
     # invalidating B (its selector moved) drops the bytes B read, not A's value
     "invalidation drops the bytes only": "r:A,r:B,p:7,w:S=1,r:A,r:C,w:S=0,r:B,r:C,r:A",
@@ -70,6 +84,16 @@ CASES = {
     "bit fields": "r:A,r:M0,w:A=3,r:M0,r:M1,i:M0,r:M0",
     "read-modify-write uses the cached bytes": "r:M0,r:M1,w:M0=1,r:M1,p:7,w:M0=0,r:M1,i:M1,r:M1",
     "invalidate one reader": "r:A,r:C,p:7,i:A,r:C,r:A,r:Twice,i:C,r:Twice",
+    # a register refusing a write for its access drops its own value (not its
+    # dependents', not the bytes): it decodes the cached bytes again (generator seed 7301)
+    "refused write of a read-only register": "r:R,r:KR,w:A=3,r:R,w:R=1,r:R,r:KR,p:9,w:R=1,r:R",
+    # a write refused for its range: the register refusing it drops its own value
+    "refused range of an Integer": "r:I,r:C,w:A=3,r:I,w:I=20,r:I,r:C",
+    "refused range of a register": "r:D,w:A=3,r:D,w:D=-1,r:D,r:M1,w:A=2,w:M1=5,r:M1",
+    "refused range at another address": "r:E,w:A=327680,r:E,w:E=70000,r:E",
+    # refused below a Converter whose own checks passed (NaN passes them): the register
+    # and the Converter, with what depends on it, are worked out again (seed 9042)
+    "refused below a converter": "r:Cv,r:HalfCv,r:E,w:E2=5,r:Cv,w:Cv=nan,r:E,r:Cv,r:HalfCv",
 }
 
 
@@ -84,10 +108,15 @@ def _run(nm: Any, memory: _Counting, steps: str, reference: bool) -> list[Any]:
             seen.append((step, nm.get_node(arg).value if reference else nm.features[arg].value))
         elif op == "w":
             name, value = arg.split("=")
-            if reference:
-                nm.get_node(name).value = int(value)
-            else:
-                nm.features[name].value = int(value)
+            try:
+                number = float(value) if value == "nan" else int(value)
+                if reference:
+                    nm.get_node(name).value = number
+                else:
+                    nm.features[name].value = number
+            except Exception as exc:  # what kind of error, compared
+                seen.append((step, (oracle.normalise_reference_error(exc) if reference
+                                    else oracle.normalise_our_error(exc)).error))
         elif reference:
             nm.get_node(arg).node.invalidate_node()
         else:
