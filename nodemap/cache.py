@@ -318,6 +318,16 @@ class Store:
             if table:
                 table.pop(name, None)
 
+    def refresh(self, name: str) -> None:
+        """A write of ``name`` was refused: its value is worked out again on its next
+        read, and so are the bounds read from it (the reference reads a bound input's
+        value each time); the values computed from it stay, as in the reference (its
+        dependents are not invalidated: tests/reference/test_rules_shared_bytes.py)."""
+        self.forget_value(name)
+        readers = self._bound_readers.get(name)
+        if readers:
+            _delete(self._bound_tables, readers)
+
     def changed(self, name: str) -> "set[str] | frozenset[str]":
         """The value of ``name`` changed (it was written): :meth:`forget_value` then
         :meth:`invalidate_dependents`, in one call.  Returns the names made stale."""

@@ -482,6 +482,10 @@ class Converter(_FormulaNode):
         self.slope = self.text("Slope", "Automatic") or "Automatic"
         self._run_from = self.terms.runner(self.formula_from, "TO")
         self._run_to = self.terms.runner(self.formula_to, "FROM")
+        #: FormulaTo is one the parser refuses before any variable is read: a write
+        #: reports that before reading the variables (generator seed 9200)
+        self._to_refused_early = self.formula_to.refused_early or any(
+            expression.refused_early for _, expression in self.terms.expressions)
         self._target: Node | None = None
 
     def target(self) -> Node:
@@ -659,6 +663,8 @@ class Converter(_FormulaNode):
         elif value > high:
             raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
                              f"max {high}")
+        if self._to_refused_early:
+            self.convert_to(value)  # raises: the parser's refusal, before any variable
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()
@@ -675,7 +681,7 @@ class Converter(_FormulaNode):
         except NodeMapError:
             # refused below this converter (its own checks passed): the reference
             # works its value out again, not what depends on it (generator seed 9042)
-            self.store.forget_value(self.name)
+            self.store.refresh(self.name)
             raise
 
 

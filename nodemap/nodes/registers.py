@@ -227,7 +227,7 @@ class RegisterNode(Node):
         goes first (not what is computed from it, nor the bytes it read): its next read
         decodes the cached bytes again, as the reference's does after refusing a write
         for its access or its range (tests/reference/test_rules_shared_bytes.py)."""
-        self.store.forget_value(self.name)
+        self.store.refresh(self.name)
         self.refuse("writable", mode)
 
     def _check_port(self) -> None:
@@ -710,7 +710,7 @@ class IntReg(RegisterNode):
             finally:
                 self.bounds_checked()
         if not low <= value <= high:
-            self.store.forget_value(self.name)  # as refuse_write: decoded again
+            self.store.refresh(self.name)  # as refuse_write: decoded again
             raise RangeError(f"{self.name}: {value} is outside [{low}, {high}]")
         # and the register's own write checks it again, as the reference does (measured
         # with a counting port: two reads of a NoCache condition per IntReg write)
@@ -857,7 +857,7 @@ class FloatReg(RegisterNode):
         value = float(value)
         # bounds as the reference checks them (an infinity is refused; NaN passes)
         if value < self.get_min() or value > self.get_max():
-            self.store.forget_value(self.name)  # as refuse_write: decoded again
+            self.store.refresh(self.name)  # as refuse_write: decoded again
             raise RangeError(f"{self.name}: {value} is outside its bounds "
                              f"[{self.get_min()}, {self.get_max()}]")
         try:

@@ -4,7 +4,7 @@ keeps a cached value that the device or another register's write changed.
 
 Each case is a sequence of steps run on both sides over their own memory: ``r:X`` reads
 X, ``w:X=v`` writes it, ``i:X`` invalidates it (``InvalidateNode``/``Feature.invalidate``),
-``p:v`` changes the device's bytes at 0x100 behind the node map.  Every read must give
+``p:v`` changes the device's bytes at 0x100 behind the node map, ``m:X`` reads X's max.  Every read must give
 the same value and every step the same number of device reads on both sides.
 """
 
@@ -44,6 +44,7 @@ BODY = ('<Integer Name="S"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
           '<FormulaFrom>TO / 1000</FormulaFrom><pValue>E</pValue></Converter>'
           '<SwissKnife Name="HalfCv"><pVariable Name="V">Cv</pVariable>'
           '<Formula>V / 2</Formula></SwissKnife>'
+          '<Float Name="UpToCv"><Value>0</Value><Min>-1</Min><pMax>Cv</pMax></Float>'
         + '<IntReg Name="B"><pAddress>Adr</pAddress><Length>4</Length>'
           '<AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign>'
           '<Endianess>LittleEndian</Endianess></IntReg>'
@@ -93,7 +94,7 @@ CASES = {
     "refused range at another address": "r:E,w:A=327680,r:E,w:E=70000,r:E",
     # refused below a Converter whose own checks passed (NaN passes them): the register
     # and the Converter, with what depends on it, are worked out again (seed 9042)
-    "refused below a converter": "r:Cv,r:HalfCv,r:E,w:E2=5,r:Cv,w:Cv=nan,r:E,r:Cv,r:HalfCv",
+    "refused below a converter": "r:Cv,r:HalfCv,m:UpToCv,r:E,w:E2=5,r:Cv,m:UpToCv,w:Cv=nan,r:E,r:Cv,r:HalfCv,m:UpToCv",
 }
 
 
@@ -106,6 +107,8 @@ def _run(nm: Any, memory: _Counting, steps: str, reference: bool) -> list[Any]:
             SparseMemory.write(memory, 0x100, int(arg).to_bytes(4, "little"))
         elif op == "r":
             seen.append((step, nm.get_node(arg).value if reference else nm.features[arg].value))
+        elif op == "m":
+            seen.append((step, nm.get_node(arg).max if reference else nm.features[arg].max))
         elif op == "w":
             name, value = arg.split("=")
             try:
