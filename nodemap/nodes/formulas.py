@@ -814,7 +814,13 @@ class Converter(_FormulaNode):
         if width is not None and fixed:
             low, high = width
         else:
-            low, high = node.get_min(), node.get_max()  # type: ignore[attr-defined]
+            # min, then max, each checked before the next is read: a value under its
+            # min is refused even when its max cannot be read (generator seed 9400)
+            low = node.get_min()  # type: ignore[attr-defined]
+            if current < low:
+                raise RangeError(f"{self.name}: {node.name}, which it reads, holds "
+                                 f"{current}, under its min {low}; GenApi refuses the write")
+            high = node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
             raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
                              f"outside its [{low}, {high}]; GenApi refuses the write")

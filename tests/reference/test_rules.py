@@ -655,3 +655,19 @@ def test_formula_variables_are_read_in_name_order(
     assert isinstance(theirs.value, oracle.Raised) and fails_in in theirs.value.detail
     mine = oracle.our_feature_facts(ours, "ISK")
     assert isinstance(mine.value, oracle.Raised) and fails_in in mine.value.detail
+
+
+def test_a_converter_variable_under_its_min_is_refused_before_its_max_is_read() -> None:
+    """The write's check of a pVariable reads its min, compares, then reads its max: a
+    value under the min is a RangeError even when the max cannot be read (a write-only
+    pMax); generator seed 9400."""
+    body = ('<Integer Name="W"><ImposedAccessMode>WO</ImposedAccessMode><Value>9</Value>'
+            '</Integer>'
+            '<Integer Name="K"><Value>-4</Value><Min>3</Min><pMax>W</pMax></Integer>'
+            '<Integer Name="T"><Value>0</Value><Min>-100</Min><Max>100</Max></Integer>'
+            '<Converter Name="C"><pVariable Name="K">K</pVariable><FormulaTo>FROM</FormulaTo>'
+            '<FormulaFrom>TO</FormulaFrom><pValue>T</pValue></Converter>')
+    ref, ours = both(body)
+    theirs, mine = _ref_write(ref, "C", 5.0), _our_write(ours, "C", 5.0)
+    assert theirs is not None and theirs.error == "RangeError" and "'K'" in theirs.detail
+    assert mine is not None and mine.error == "RangeError" and "K" in mine.detail
