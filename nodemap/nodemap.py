@@ -439,21 +439,28 @@ class NodeMap:
         transitively, but not the nodes only a pIsImplemented/pIsAvailable/pIsLocked
         condition names, nor an Enumeration's entries); cached until more nodes are
         built."""
+        return tuple(node for node in self.value_inputs(name)
+                     if isinstance(node, RegisterNode))
+
+    def value_inputs(self, name: str) -> tuple[Node, ...]:
+        """The built nodes ``name``'s value is computed from, ``name`` first, then its
+        inputs, transitively (not the nodes only a pIsImplemented/pIsAvailable/pIsLocked
+        condition names, nor an Enumeration's entries); cached until more nodes are
+        built."""
         if self._behind_built != len(self._nodes):
             self._behind.clear()
             self._behind_built = len(self._nodes)
         found = self._behind.get(name)
         if found is not None:
             return found
-        registers = []
+        nodes = []
         seen = {name}
         stack = [name]
         while stack:
             node = self._nodes.get(stack.pop())
             if node is None:
                 continue
-            if isinstance(node, RegisterNode):
-                registers.append(node)
+            nodes.append(node)
             # what only its access reads: its conditions, an Enumeration's entries
             skip = set(_targets(node.definition, CONDITIONS, self._tags))
             if node.kind == "Enumeration":
@@ -462,7 +469,7 @@ class NodeMap:
                 if dependency not in seen and dependency not in skip:
                     seen.add(dependency)
                     stack.append(dependency)
-        found = self._behind[name] = tuple(registers)
+        found = self._behind[name] = tuple(nodes)
         return found
 
     def poll(self, elapsed_ms: int) -> None:

@@ -635,6 +635,7 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
+        self._refresh_variables()
         name, aspects = self.name, self._aspects
         low = aspects["min"].get(name, MISSING)
         high = aspects["max"].get(name, MISSING)
@@ -684,6 +685,18 @@ class Converter(_FormulaNode):
             self.store.refresh(self.name)
             raise
 
+
+    def _refresh_variables(self) -> None:
+        """A write works the pVariables' values out again, with everything they are
+        computed from, from the cached register bytes (not the device): the
+        reference's write reads them past their cached values, and keeps what it read
+        (measured: a variable over a bit field whose sibling was written since is read
+        with the new bit; generator seed 9700).  What depends on them keeps its
+        results, the bounds read from them go (:meth:`Store.refresh`)."""
+        nm, refresh = self.nodemap, self.store.refresh
+        for target in self.terms.targets.values():
+            for node in nm.value_inputs(target):
+                refresh(node.name)
 
     #: the verification walk as flat steps, (True, node): its access checked, (False,
     #: node): its value checked (see :meth:`_plan_verification`); None: not planned yet

@@ -45,6 +45,11 @@ BODY = ('<Integer Name="S"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
           '<SwissKnife Name="HalfCv"><pVariable Name="V">Cv</pVariable>'
           '<Formula>V / 2</Formula></SwissKnife>'
           '<Float Name="UpToCv"><Value>0</Value><Min>-1</Min><pMax>Cv</pMax></Float>'
+          '<Converter Name="CvA"><pVariable Name="K">C</pVariable><FormulaTo>FROM+K</FormulaTo>'
+          '<FormulaFrom>TO-K</FormulaFrom><pValue>A</pValue></Converter>'
+          '<Integer Name="IC"><pValue>C</pValue></Integer>'
+          '<Converter Name="CvI"><pVariable Name="K">IC</pVariable><FormulaTo>FROM+K</FormulaTo>'
+          '<FormulaFrom>TO-K</FormulaFrom><pValue>A</pValue></Converter>'
         + '<IntReg Name="B"><pAddress>Adr</pAddress><Length>4</Length>'
           '<AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign>'
           '<Endianess>LittleEndian</Endianess></IntReg>'
@@ -94,6 +99,12 @@ CASES = {
     "refused range at another address": "r:E,w:A=327680,r:E,w:E=70000,r:E",
     # refused below a Converter whose own checks passed (NaN passes them): the register
     # and the Converter, with what depends on it, are worked out again (seed 9042)
+    # a Converter's write works its variables out again from the cached bytes, with
+    # what they are computed from (seed 9700); not from the device
+    "converter write reads its variables past their cache":
+        "r:C,r:A,r:CvA,w:M1=1,w:CvA=10,r:A,r:C,r:CvA",
+    "through an Integer": "r:C,r:IC,r:A,r:CvI,w:M1=1,w:CvI=10,r:A,r:C,r:IC",
+    "not from the device": "r:C,r:A,r:CvA,p:7,w:CvA=10,r:A,r:C",
     "refused below a converter": "r:Cv,r:HalfCv,m:UpToCv,r:E,w:E2=5,r:Cv,m:UpToCv,w:Cv=nan,r:E,r:Cv,r:HalfCv,m:UpToCv",
 }
 
