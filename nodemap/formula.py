@@ -895,6 +895,16 @@ def _int64_of(x: Any) -> int:
     return _w64(int(x))
 
 
+def int64_variable(x: Any, formula: "Formula") -> int:
+    """A float variable's value (``x``) read by the integer ``formula``, as the reference
+    converts every pVariable of an integer formula when it reads it, used or not
+    (:func:`_int64_of`): out of int64 it is the FormulaError the formula raises."""
+    try:
+        return _int64_of(x)
+    except _EvalError as exc:
+        raise FormulaError(str(exc), formula=formula.text, node=formula.node) from None
+
+
 def _piece(tree: Node, integer: bool) -> Piece:
     conv: Callable[[Any], Any] = _int64_of if integer else float
     if isinstance(tree, Number):

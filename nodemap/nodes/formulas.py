@@ -123,6 +123,7 @@ class FormulaTerms:
         expressions = tuple(self.expressions)
         evaluate = self.evaluate
         finish = self.finish
+        integer = self.integer
 
         def run(extra_value: Any = None) -> Any:
             values = dict(constants) if constants else {}
@@ -136,6 +137,8 @@ class FormulaTerms:
                         value = reader() if node is None else node.evaluate_value()
                 else:
                     value = reader()
+                if value.__class__ is float and integer:  # converted as read, used or not
+                    value = _int64_variable(value, formula)
                 if used:
                     values[name] = int(value) if value is True or value is False else value
             for name, expression in expressions:
@@ -312,6 +315,8 @@ class FormulaTerms:
                                 x = reader() if node is None else node.evaluate_value()
                         else:
                             x = reader()
+                        if integer and x.__class__ is float:  # as read, used or not
+                            x = _int64_variable(x, formula)
                         if used:
                             if integer:
                                 if x.__class__ is int:
@@ -848,6 +853,13 @@ class Converter(_FormulaNode):
                                  f"GenApi refuses the write")
         if store.volatile == before:
             verified[name] = True  # store.put(name, "verified", True)
+
+
+def _int64_variable(value: float, formula: Formula) -> int:
+    """``nodemap.formula.int64_variable`` (imported on the first float read by an
+    integer formula: the formula module is imported with the first formula node)."""
+    from ..formula import int64_variable
+    return int64_variable(value, formula)
 
 
 def _int64_wrap(value: int) -> int:

@@ -671,3 +671,26 @@ def test_a_converter_variable_under_its_min_is_refused_before_its_max_is_read() 
     theirs, mine = _ref_write(ref, "C", 5.0), _our_write(ours, "C", 5.0)
     assert theirs is not None and theirs.error == "RangeError" and "'K'" in theirs.detail
     assert mine is not None and mine.error == "RangeError" and "K" in mine.detail
+
+
+@pytest.mark.parametrize("name", ["Used", "Unused", "Converter"])
+def test_an_integer_formula_converts_every_float_variable_used_or_not(name: str) -> None:
+    """An integer formula converts each pVariable to int64 as it reads it, used in the
+    formula or not: a float out of int64 fails the formula (generator seeds 9800,
+    10000); a double formula reads the same variable without complaint."""
+    body = ('<Float Name="F"><Value>1e300</Value></Float>'
+            '<Integer Name="I"><Value>3</Value></Integer>'
+            '<IntSwissKnife Name="Used"><pVariable Name="A">I</pVariable>'
+            '<pVariable Name="B">F</pVariable><Formula>A+B</Formula></IntSwissKnife>'
+            '<IntSwissKnife Name="Unused"><pVariable Name="A">I</pVariable>'
+            '<pVariable Name="B">F</pVariable><Formula>A</Formula></IntSwissKnife>'
+            '<SwissKnife Name="Double"><pVariable Name="A">I</pVariable>'
+            '<pVariable Name="B">F</pVariable><Formula>A</Formula></SwissKnife>'
+            '<IntConverter Name="Converter"><pVariable Name="B">F</pVariable>'
+            '<FormulaTo>FROM</FormulaTo><FormulaFrom>TO</FormulaFrom><pValue>I</pValue>'
+            '<Slope>Increasing</Slope>'
+            '</IntConverter>')
+    ref, ours = both(body)
+    theirs = facts(ref, ours, name)
+    assert isinstance(theirs.value, oracle.Raised) and "out of integer range" in theirs.value.detail
+    assert facts(ref, ours, "Double").value == 3.0
