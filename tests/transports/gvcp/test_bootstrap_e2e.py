@@ -3,6 +3,8 @@ end to end against our simulated device (device XML layered over the bootstrap X
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import nodemap
@@ -31,13 +33,20 @@ class _Memory:
         self.mem[address:address + len(data)] = data
 
 
-def test_bootstrap_loads_in_the_genicam_reference() -> None:
+def _reference() -> tuple[Any, _Memory, Any]:
+    """The reference's node map of the bootstrap XML over a fresh memory (and the port
+    bridge, which the caller keeps alive while the node map uses it)."""
     genapi = require_genicam()
     ref = genapi.NodeMap()
     ref.load_xml_from_string(BOOTSTRAP.decode("utf-8"))
     memory = _Memory()
     bridge = reference_port(memory)
     ref.connect(bridge, "Device")
+    return ref, memory, bridge
+
+
+def test_bootstrap_loads_in_the_genicam_reference() -> None:
+    ref, memory, _bridge = _reference()
     for name in SEED_NAMES:
         ref.get_node(name)
     ref.get_node("SCPS0").value = 0x40000000 | 1500
@@ -119,12 +128,7 @@ def test_a_write_reaches_the_other_registers_of_its_address(written: str, value:
     """The whole register and its bit fields name each other in pInvalidator: a write of
     one is seen by the others after they were read (a GenApi node map keeps a register's
     cached value otherwise), on both sides alike."""
-    genapi = require_genicam()
-    ref = genapi.NodeMap()
-    ref.load_xml_from_string(BOOTSTRAP.decode("utf-8"))
-    memory = _Memory()
-    bridge = reference_port(memory)
-    ref.connect(bridge, "Device")
+    ref, _memory, _bridge = _reference()
     nm = nodemap.NodeMap.from_xml(BOOTSTRAP)
     port = nodemap.MemoryPort(0x10000)
     nm.connect(port, name="Device")
