@@ -318,6 +318,10 @@ class Store:
             if table:
                 table.pop(name, None)
 
+    def forget_bounds(self, names: "set[str] | frozenset[str]") -> None:
+        """Forget the bounds of ``names`` (their values and access modes stay)."""
+        _delete(self._bound_tables, names)
+
     def refresh(self, name: str) -> None:
         """A write of ``name`` was refused: its value is worked out again on its next
         read, and so are the bounds read from it (the reference reads a bound input's

@@ -415,9 +415,9 @@ class NodeMap:
     def quiet_written(self, node: Node, value: Any, wrote_node: bool) -> None:
         """``node`` was written ``value`` by a write that ends in a constant slot
         (``ValueIndexed``/``ValueDefault``) of an indexed Integer that also has pointer
-        slots.  The reference invalidates nothing after such a write (its stale caches
-        are not followed: what is computed from the node goes stale here as after any
-        write), but a value kept from an earlier such write stays kept, and an Integer
+        slots.  The reference invalidates nothing after such a write: what is computed
+        from the node keeps its cached value (its bounds, which the reference does not
+        cache, go), a value kept from an earlier such write stays kept, and an Integer
         whose value path caches written values (``writes_through``) keeps ``value``
         through the next invalidation that reaches it (docs/core.md, "A write that
         invalidates nothing"); ``wrote_node``: ``node`` wrote a node, whose write did
@@ -427,7 +427,7 @@ class NodeMap:
             if self._link_queue or self._unlinked:
                 self.complete_graph()
             store.forget_value(node.name)
-            store.invalidate_dependents(node.name, consume=False)
+            store.forget_bounds(store.downstream(node.name))
         if isinstance(node, Integer) and writes_through(node):
             store.keep_written(node.name, node.convert(value))
             # served by the node itself after its access check, for as long as it lasts

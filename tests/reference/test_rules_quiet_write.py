@@ -266,11 +266,10 @@ def test_which_slots_invalidate_nothing(i8: str, index: int, kept: bool) -> None
 
 # ------------------------------------------------- a reference stale cache, pinned not followed
 def test_the_reference_serves_a_stale_cache_after_such_a_write() -> None:
-    """Pinned, not followed: I9 read (0) and K (a formula over I8) read, then I8 = 7
-    at S = 1: the reference still answers 0 and 1 (it invalidated nothing), nodemap
-    7 and 8; after InvalidateNodes the two agree.  Bounds are not cached by the
-    reference: I9's max (pMax I8) is 7 on both sides at once.
-    tests/genmaps/compare.py counts such differences apart (``stale_reference``)."""
+    """Followed since stop 24: I9 read (0) and K (a formula over I8) read, then I8 = 7
+    at S = 1: both sides still answer 0 and 1 (the reference invalidated nothing);
+    after InvalidateNodes 7 and 8.  Bounds are not cached by the reference: I9's max
+    (pMax I8) is 7 on both sides at once."""
     body = (I1 + S.format(selected="") + I8.format(slot="I1")
             + '<Integer Name="I9"><pValue>I8</pValue><Min>-9</Min><pMax>I8</pMax></Integer>'
             + '<IntSwissKnife Name="K"><pVariable Name="A">I8</pVariable><Formula>A+1'
@@ -282,7 +281,7 @@ def test_the_reference_serves_a_stale_cache_after_such_a_write() -> None:
     theirs = [oracle.reference_feature_facts(ref, name) for name in ("I9", "K")]
     mine = [oracle.our_feature_facts(ours, name) for name in ("I9", "K")]
     assert (theirs[0].value, theirs[0].max, theirs[1].value) == (0, 7, 1)
-    assert (mine[0].value, mine[0].max, mine[1].value) == (7, 7, 8)
+    assert (mine[0].value, mine[0].max, mine[1].value) == (0, 7, 1)
     _invalidate_all(ref, ours)
     assert (_value(ref, ours, "I9"), _value(ref, ours, "K")) == (7, 8)
 
