@@ -78,7 +78,7 @@ class Store:
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers", "failed_conditions", "bytes_at", "kept", "_value_like",
-                 "_bound_tables", "_access_like")
+                 "_bound_tables", "_access_like", "_followers")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -160,6 +160,8 @@ class Store:
         #: serves these itself, after its access check (``ValueNode.evaluate_kept``):
         #: they are never in ``values``
         self.kept: dict[str, tuple[Any, bool]] = {}
+        #: source → the nodes that read its cached value each time (:meth:`follow`)
+        self._followers: dict[str, set[str]] = {}
 
     # -- cached results -----------------------------------------------------------------
 
@@ -325,12 +327,27 @@ class Store:
     def refresh(self, name: str) -> None:
         """A write of ``name`` was refused: its value is worked out again on its next
         read, and so are the bounds read from it (the reference reads a bound input's
-        value each time); the values computed from it stay, as in the reference (its
-        dependents are not invalidated: tests/reference/test_rules_shared_bytes.py)."""
-        self.forget_value(name)
-        readers = self._bound_readers.get(name)
-        if readers:
-            _delete(self._bound_tables, readers)
+        value each time) and the values of its followers (:meth:`follow`); the values
+        computed from it stay, as in the reference (its dependents are not invalidated:
+        tests/reference/test_rules_shared_bytes.py)."""
+        todo, seen = [name], {name}
+        while todo:  # the node, then its followers (a cycle of them ends here)
+            current = todo.pop()
+            self.forget_value(current)
+            readers = self._bound_readers.get(current)
+            if readers:
+                _delete(self._bound_tables, readers)
+            for follower in self._followers.get(current, ()):
+                if follower not in seen:
+                    seen.add(follower)
+                    todo.append(follower)
+
+    def follow(self, name: str, source: str) -> None:
+        """Node ``name`` has no cached value of its own in the reference: it reads
+        ``source``'s cached value each time (an Enumeration its pValue's), so a refresh
+        of ``source`` refreshes ``name`` too."""
+        followers = self._followers.setdefault(source, set())
+        followers.add(name)
 
     def changed(self, name: str) -> "set[str] | frozenset[str]":
         """The value of ``name`` changed (it was written): :meth:`forget_value` then

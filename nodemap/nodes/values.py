@@ -736,6 +736,9 @@ class Enumeration(ValueNode):
         self._by_value: dict[int, str] | None = None
         self._entry_of_value: dict[int, EnumEntry] | None = None
         self._entries: tuple[EnumEntry, ...] | None = None
+        if self._pvalue:
+            # the reference keeps no value of its own: it reads its pValue's each time
+            self.store.follow(self.name, self._pvalue)
 
     def _collect_dependencies(self) -> Iterable[str]:
         # Its access and entries follow its entries' pIsImplemented/pIsAvailable: a

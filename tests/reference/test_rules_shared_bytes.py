@@ -50,6 +50,9 @@ BODY = ('<Integer Name="S"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
           '<Integer Name="IC"><pValue>C</pValue></Integer>'
           '<Converter Name="CvI"><pVariable Name="K">IC</pVariable><FormulaTo>FROM+K</FormulaTo>'
           '<FormulaFrom>TO-K</FormulaFrom><pValue>A</pValue></Converter>'
+          '<Enumeration Name="EN"><EnumEntry Name="Zero"><Value>0</Value></EnumEntry>'
+          '<EnumEntry Name="Three"><Value>3</Value></EnumEntry><pValue>C</pValue>'
+          '</Enumeration>'
           '<IntConverter Name="Div"><pVariable Name="K">C</pVariable><FormulaTo>FROM*K'
           '</FormulaTo><FormulaFrom>TO/K</FormulaFrom><pValue>A</pValue>'
           '<Slope>Increasing</Slope></IntConverter>'
@@ -102,6 +105,8 @@ CASES = {
     "refused range of an Integer over a refreshed register":
         "r:I,r:C,w:A=3,w:C=-1,r:C,r:I,w:I=20,r:I",
     "refused below an Integer": "r:IC,r:C,w:A=3,w:C=-1,r:C,r:IC,w:IC=-1,r:IC",
+    # an Enumeration keeps no value of its own: it follows its pValue's (seed 10100)
+    "an enumeration follows its refreshed pValue": "r:EN,r:C,w:A=3,w:C=-1,r:C,r:EN",
     "refused range of a converter": "r:Cv,r:E,w:E2=5,w:E=70000,r:E,r:Cv,w:Cv=1e9,r:Cv",
     "refused range of a register": "r:D,w:A=3,r:D,w:D=-1,r:D,r:M1,w:A=2,w:M1=5,r:M1",
     "refused range at another address": "r:E,w:A=327680,r:E,w:E=70000,r:E",
