@@ -328,6 +328,23 @@ class Store:
         if readers:
             _delete(self._bound_tables, readers)
 
+    def refresh_many(self, names: Iterable[str]) -> None:
+        """:meth:`refresh` of each of ``names``: their values go, and the bounds read
+        from them (removals only: one pass over the bound tables for all of them)."""
+        pop_value = self.values.pop
+        value_like = [table for table in self._value_like if table]
+        readers_get = self._bound_readers.get
+        bounds: set[str] = set()
+        for name in names:
+            pop_value(name, None)
+            for table in value_like:
+                table.pop(name, None)
+            readers = readers_get(name)
+            if readers:
+                bounds |= readers
+        if bounds:
+            _delete(self._bound_tables, bounds)
+
     def changed(self, name: str) -> "set[str] | frozenset[str]":
         """The value of ``name`` changed (it was written): :meth:`forget_value` then
         :meth:`invalidate_dependents`, in one call.  Returns the names made stale."""
