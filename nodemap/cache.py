@@ -78,7 +78,7 @@ class Store:
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers", "failed_conditions", "bytes_at", "kept", "_value_like",
-                 "_bound_tables", "_access_like")
+                 "_bound_tables", "_access_like", "graph_version")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -160,6 +160,9 @@ class Store:
         #: serves these itself, after its access check (``ValueNode.evaluate_kept``):
         #: they are never in ``values``
         self.kept: dict[str, tuple[Any, bool]] = {}
+        #: how many edges the graph gained so far (plans worked out from the graph
+        #: outside the store, :meth:`refresh_plan`, hold while it did not move)
+        self.graph_version = 0
 
     # -- cached results -----------------------------------------------------------------
 
@@ -287,6 +290,7 @@ class Store:
         for source in inputs:
             if not _add_edge(dependents, source, name):
                 continue
+            self.graph_version += 1
             if self._closures or self._downstream or self._impacts or \
                     self._computed_closures:
                 self._closures.clear()
@@ -303,6 +307,7 @@ class Store:
             for source in inputs:
                 if _add_edge(table, source, name):
                     self._impacts.clear()
+                    self.graph_version += 1
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -328,20 +333,19 @@ class Store:
         if readers:
             _delete(self._bound_tables, readers)
 
-    def refresh_many(self, names: Iterable[str]) -> None:
-        """:meth:`refresh` of each of ``names``: their values go, and the bounds read
-        from them (removals only: one pass over the bound tables for all of them)."""
-        pop_value = self.values.pop
-        value_like = [table for table in self._value_like if table]
+    def refresh_plan(self, names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """What :meth:`refresh_many` removes for ``names``: (the names, the nodes whose
+        bounds read them), valid while :attr:`graph_version` does not move."""
+        found = frozenset(names)
         readers_get = self._bound_readers.get
-        bounds: set[str] = set()
-        for name in names:
-            pop_value(name, None)
-            for table in value_like:
-                table.pop(name, None)
-            readers = readers_get(name)
-            if readers:
-                bounds |= readers
+        return found, frozenset().union(*(readers_get(name, ()) for name in found))
+
+    def refresh_many(self, plan: tuple[frozenset[str], frozenset[str]]) -> None:
+        """:meth:`refresh` of each of the names of ``plan`` (:meth:`refresh_plan`):
+        their values go, and the bounds read from them (removals only, so in one
+        intersection per table)."""
+        names, bounds = plan
+        _delete((self.values, *self._value_like), names)
         if bounds:
             _delete(self._bound_tables, bounds)
 

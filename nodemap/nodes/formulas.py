@@ -765,22 +765,22 @@ class Converter(_FormulaNode):
         (measured: a variable over a bit field whose sibling was written since is read
         with the new bit; generator seed 9700).  What depends on them keeps its
         results, the bounds read from them go (:meth:`Store.refresh`)."""
-        nm = self.nodemap
-        built = len(nm._nodes)
-        names = self._refresh_names
-        if names is None or self._refresh_built != built:
-            # value_inputs is the same until more nodes are built: the names are
-            # worked out once per graph size
-            names = self._refresh_names = tuple(
+        nm, store = self.nodemap, self.store
+        key = (len(nm._nodes), store.graph_version)
+        plan = self._refresh_plan
+        if plan is None or self._refresh_key != key:
+            # value_inputs is the same until more nodes are built, the bounds read
+            # from them until the graph grows: worked out once per such state
+            plan = self._refresh_plan = store.refresh_plan(
                 node.name for target in self.terms.targets.values()
                 for node in nm.value_inputs(target))
-            self._refresh_built = built
-        self.store.refresh_many(names)
+            self._refresh_key = key
+        store.refresh_many(plan)
 
-    #: the names :meth:`_refresh_variables` refreshes, and the number of built nodes
-    #: they were worked out at
-    _refresh_names: "tuple[str, ...] | None" = None
-    _refresh_built = -1
+    #: what :meth:`_refresh_variables` removes (Store.refresh_plan), and the (built
+    #: nodes, graph version) it was worked out at
+    _refresh_plan: "tuple[frozenset[str], frozenset[str]] | None" = None
+    _refresh_key: tuple[int, int] = (-1, -1)
 
     #: the verification walk as flat steps, (True, node): its access checked, (False,
     #: node): its value checked (see :meth:`_plan_verification`); None: not planned yet
@@ -815,7 +815,7 @@ class Converter(_FormulaNode):
                 # _verify_one of a register of a fixed width whose access cannot vary
                 # and is readable and whose value is valid, inlined: the value within
                 # the width's bounds is all it checks (no read: nothing volatile)
-                width: tuple[int, int] | None = getattr(node, "_width_bounds", None)
+                width: tuple[int, int] | None = node.__dict__.get("_width_bounds")
                 if width is not None and constant.get(name) in READABLE:
                     current = values_get(name, MISSING)
                     if current is not MISSING and width[0] <= current <= width[1]:
