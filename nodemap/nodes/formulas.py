@@ -704,7 +704,6 @@ class Converter(_FormulaNode):
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
-        self._refresh_variables()
         name, aspects = self.name, self._aspects
         low = aspects["min"].get(name, MISSING)
         high = aspects["max"].get(name, MISSING)
@@ -738,6 +737,8 @@ class Converter(_FormulaNode):
                              f"max {high}")
         if self._to_refused_early:
             self.convert_to(value)  # raises: the parser's refusal, before any variable
+        # after the range check, which reads them as cached (generator seed 10200)
+        self._refresh_variables()
         self._verify_variables()
         raw = self.convert_to(value)
         target = self.target()

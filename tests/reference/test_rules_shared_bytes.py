@@ -50,6 +50,9 @@ BODY = ('<Integer Name="S"><Value>0</Value><Min>0</Min><Max>1</Max></Integer>'
           '<Integer Name="IC"><pValue>C</pValue></Integer>'
           '<Converter Name="CvI"><pVariable Name="K">IC</pVariable><FormulaTo>FROM+K</FormulaTo>'
           '<FormulaFrom>TO-K</FormulaFrom><pValue>A</pValue></Converter>'
+          '<IntConverter Name="Div"><pVariable Name="K">C</pVariable><FormulaTo>FROM*K'
+          '</FormulaTo><FormulaFrom>TO/K</FormulaFrom><pValue>A</pValue>'
+          '<Slope>Increasing</Slope></IntConverter>'
         + '<IntReg Name="B"><pAddress>Adr</pAddress><Length>4</Length>'
           '<AccessMode>RW</AccessMode><pPort>Device</pPort><Sign>Unsigned</Sign>'
           '<Endianess>LittleEndian</Endianess></IntReg>'
@@ -105,6 +108,8 @@ CASES = {
         "r:C,r:A,r:CvA,w:M1=1,w:CvA=10,r:A,r:C,r:CvA",
     "through an Integer": "r:C,r:IC,r:A,r:CvI,w:M1=1,w:CvI=10,r:A,r:C,r:IC",
     "not from the device": "r:C,r:A,r:CvA,p:7,w:CvA=10,r:A,r:C",
+    # ... after its range check, which reads them as cached (seed 10200)
+    "range check before": "r:C,w:M1=1,w:Div=0,r:C,w:Div=0,r:A",
     "refused below a converter": "r:Cv,r:HalfCv,m:UpToCv,r:E,w:E2=5,r:Cv,m:UpToCv,w:Cv=nan,r:E,r:Cv,r:HalfCv,m:UpToCv",
 }
 
