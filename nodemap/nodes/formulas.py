@@ -806,7 +806,7 @@ class Converter(_FormulaNode):
                 return
             steps = self._verify_steps = planned
         constant, verified = self._constant_access, self._aspects["verified"]
-        values_get = self._values.get
+        store, values_get, plain_get = self.store, self._values.get, Node.get
         for check, node in steps:
             name = node.name
             if check:
@@ -814,14 +814,22 @@ class Converter(_FormulaNode):
                     node.check_readable()
             elif verified.get(name) is not True:
                 # _verify_one of a register of a fixed width whose access cannot vary
-                # and is readable and whose value is valid, inlined: the value within
-                # the width's bounds is all it checks (no read: nothing volatile)
+                # and is readable, inlined: its value (Node.get: the store's, else
+                # evaluate_value) within the width's bounds is all it checks
                 width: tuple[int, int] | None = node.__dict__.get("_width_bounds")
-                if width is not None and constant.get(name) in READABLE:
+                if width is not None and constant.get(name) in READABLE and \
+                        node.__class__.get is plain_get:
+                    before = store.volatile
                     current = values_get(name, MISSING)
-                    if current is not MISSING and width[0] <= current <= width[1]:
-                        verified[name] = True
+                    if current is MISSING:
+                        current = node.evaluate_value()
+                    if width[0] <= current <= width[1]:
+                        if store.volatile == before:
+                            verified[name] = True
                         continue
+                    raise RangeError(f"{self.name}: {name}, which it reads, holds "
+                                     f"{current}, outside its [{width[0]}, {width[1]}]; "
+                                     f"GenApi refuses the write")
                 self._verify_one(node)
 
     def _plan_verification(self) -> "tuple[tuple[bool, Node], ...] | None":
