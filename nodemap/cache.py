@@ -566,11 +566,17 @@ class Store:
             lost = stale & sticky
             if lost:  # every result of these goes
                 bounds, access = bounds | lost, access | lost
-        _delete(self._value_like, stale)  # an enumeration's number, a Converter's check
-        if bounds:
-            _delete(self._bound_tables, bounds)
-        if access:
-            _delete(self._access_like, access)
+        # _delete(tables, names) of the value-like tables (an enumeration's number, a
+        # Converter's check), the bound tables, the access tables, inlined (a write
+        # comes here every time)
+        for tables, names in ((self._value_like, stale), (self._bound_tables, bounds),
+                              (self._access_like, access)):
+            if names:
+                for table in tables:
+                    if table:
+                        for name in (names.intersection(table) if len(table) < len(names)
+                                     else table.keys() & names):
+                            del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:
