@@ -132,6 +132,10 @@ class Feature:
             try:
                 node.set(value)
             except NodeMapError as exc:
+                # a refused write: the node works its value out again on its next read,
+                # as the reference's does (docs/core.md, "Register bytes are shared by
+                # span"; what depends on it keeps its results)
+                node.store.refresh(node.name)
                 raise exc.locate(feature=self.name)
             except RecursionError:
                 raise XmlError(f"{self.name}: the chain of nodes it depends on is too "

@@ -228,7 +228,11 @@ class ValueNode(Node):
             if store.kept:
                 store.unkeep(self.name)
             nm.quiet_write = False
-            target.set(value)
+            try:
+                target.set(value)
+            except NodeMapError:
+                store.refresh(self.name)  # refused below: as Feature.value's setter
+                raise
             if nm.quiet_write:  # what write_source and finish_write do then
                 self._wrote_node = True
                 self._quiet = (value,)

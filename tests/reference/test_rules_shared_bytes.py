@@ -98,6 +98,11 @@ CASES = {
     "refused write of a read-only register": "r:R,r:KR,w:A=3,r:R,w:R=1,r:R,r:KR,p:9,w:R=1,r:R",
     # a write refused for its range: the register refusing it drops its own value
     "refused range of an Integer": "r:I,r:C,w:A=3,r:I,w:I=20,r:I,r:C",
+    # any node refusing a write works its own value out again (seed 10600)
+    "refused range of an Integer over a refreshed register":
+        "r:I,r:C,w:A=3,w:C=-1,r:C,r:I,w:I=20,r:I",
+    "refused below an Integer": "r:IC,r:C,w:A=3,w:C=-1,r:C,r:IC,w:IC=-1,r:IC",
+    "refused range of a converter": "r:Cv,r:E,w:E2=5,w:E=70000,r:E,r:Cv,w:Cv=1e9,r:Cv",
     "refused range of a register": "r:D,w:A=3,r:D,w:D=-1,r:D,r:M1,w:A=2,w:M1=5,r:M1",
     "refused range at another address": "r:E,w:A=327680,r:E,w:E=70000,r:E",
     # refused below a Converter whose own checks passed (NaN passes them): the register
@@ -128,7 +133,7 @@ def _run(nm: Any, memory: _Counting, steps: str, reference: bool) -> list[Any]:
         elif op == "w":
             name, value = arg.split("=")
             try:
-                number = float(value) if value == "nan" else int(value)
+                number = float(value) if value == "nan" or "." in value or "e" in value else int(value)
                 if reference:
                     nm.get_node(name).value = number
                 else:
