@@ -47,6 +47,9 @@ RULES: dict[str, str] = {
     "bits-range": "a MaskedIntReg/StructEntry bit lies outside its register",
     "bits-inverted": "LSB/MSB are inverted for the register's endianness",
     "register-overlap": "registers overlap with different lengths or endianness",
+    "register-shared-write": "a writable register's bytes are read by other registers that "
+                             "do not name it in pInvalidator (they keep stale values after "
+                             "its write, as in GenApi)",
     "selector-stale": "a cached register's address depends on a selector without a "
                       "pInvalidator path (stale values in Aravis, #795)",
 }

@@ -181,9 +181,47 @@ def overlaps(doc: Document) -> Iterator[Finding]:
             active.append((start, length, endianness, node))
 
 
+def shared_writes(doc: Document) -> Iterator[Finding]:
+    """A writable register whose bytes other registers read (the same constant address
+    on the same port) without a pInvalidator path from it (Y names X, or names a node
+    that names X ...): after a write of it they keep their cached values (GenApi
+    invalidates through the graph only, not by address).  One finding per writable
+    register, naming the registers that miss the path."""
+    by_address: dict[tuple[str, int], list[Node]] = defaultdict(list)
+    invalidates: dict[str, set[str]] = defaultdict(set)  # X -> nodes naming X
+    for node in doc.order:
+        for element in node.all_text("pInvalidator"):
+            invalidates[(element.text or "").strip()].add(node.name)
+        if node.type not in ("IntReg", "MaskedIntReg", "FloatReg", "Register", "StringReg"):
+            continue
+        span = _constant_span(node)
+        if span is not None:
+            by_address[(node.text_of("pPort") or "", span[0])].append(node)
+    for (port, address), nodes in by_address.items():
+        if len(nodes) < 2:
+            continue
+        for writer in nodes:
+            if (writer.text_of("AccessMode") or "RO") not in ("RW", "WO"):
+                continue
+            reached, todo = {writer.name}, [writer.name]
+            while todo:
+                for name in invalidates.get(todo.pop(), ()):
+                    if name not in reached:
+                        reached.add(name)
+                        todo.append(name)
+            missing = [other.name for other in nodes if other.name not in reached
+                       and (other.text_of("AccessMode") or "RO") in ("RO", "RW")]
+            if missing:
+                yield Finding("register-shared-write", "warning",
+                              f"{', '.join(sorted(missing))} read the bytes at 0x{address:X} on "
+                              f"port {port!r} with no pInvalidator path from {writer.name!r}: "
+                              f"after a write of it they keep their cached values",
+                              writer.name, writer.line)
+
+
 def _label(node: Node) -> str:
     """A node's name for a finding (a StructReg holder is just "StructReg")."""
     return node.name if not node.name.startswith("StructReg@") else "StructReg"
 
 
-RULES = [bounds, enum_duplicates, bit_ranges, overlaps]
+RULES = [bounds, enum_duplicates, bit_ranges, overlaps, shared_writes]

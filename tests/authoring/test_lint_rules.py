@@ -108,6 +108,15 @@ CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
      int_over("X", "A", 0x100) + '<Integer Name="Y"><pValue>B</pValue></Integer>'
      '<Register Name="B"><Address>0x104</Address><Length>8</Length><AccessMode>RO</AccessMode>'
      '<pPort>Device</pPort></Register>', ("X", "Y")),
+    ("register-shared-write",
+     int_over("X", "A", 0x100) + '<Integer Name="Y"><pValue>B</pValue></Integer>'
+     '<MaskedIntReg Name="B"><Address>0x100</Address><Length>4</Length><AccessMode>RO'
+     '</AccessMode><pPort>Device</pPort><Bit>3</Bit><Endianess>BigEndian</Endianess>'
+     '</MaskedIntReg>',
+     int_over("X", "A", 0x100) + '<Integer Name="Y"><pValue>B</pValue></Integer>'
+     '<MaskedIntReg Name="B"><Address>0x100</Address><Length>4</Length><AccessMode>RO'
+     '</AccessMode><pPort>Device</pPort><pInvalidator>A</pInvalidator><Bit>3</Bit>'
+     '<Endianess>BigEndian</Endianess></MaskedIntReg>', ("X", "Y")),
     ("selector-stale",
      '<Enumeration Name="Sel"><EnumEntry Name="A"><Value>0</Value></EnumEntry>'
      '<EnumEntry Name="B"><Value>1</Value></EnumEntry><pValue>SelReg</pValue>'

@@ -8,7 +8,7 @@ generator found that are not fixed yet (each named, so the list can only shrink)
 :data:`NOT_COMPARABLE` (an artefact of the reference's Python binding, not of GenApi;
 empty now: the binding's UTF-8 failure on random string bytes is handled by the oracle).
 
-Examples per run: ``NODEMAP_GENMAPS_EXAMPLES`` (default 200, about 4 s; under the CI hypothesis
+Examples per run: ``NODEMAP_GENMAPS_EXAMPLES`` (default 1000, about 20 s; under the CI hypothesis
 profile they are derandomised, so every CI run draws the same maps).  On demand::
 
     NODEMAP_GENMAPS_EXAMPLES=3000 HYPOTHESIS_PROFILE=dev \\
@@ -37,7 +37,7 @@ from tests.genmaps.model import Child, MapSpec, NodeSpec
 from tests.genmaps.strategies import node_maps
 from tests.peers import require_genicam
 
-EXAMPLES = int(os.environ.get("NODEMAP_GENMAPS_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("NODEMAP_GENMAPS_EXAMPLES", "1000"))
 
 #: (regular expression over a difference line, why it is not a disagreement of GenApi)
 NOT_COMPARABLE: list[tuple[str, str]] = []

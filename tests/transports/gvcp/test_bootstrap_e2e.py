@@ -106,3 +106,30 @@ def test_open_vendor_xml_keeps_its_names_first(make_device, name) -> None:
         assert "GevSCPSPacketSize" in names
         cam.features["SCPS0"].value = 1400
         assert dev.memory.get32(R.SCPS0) == 1400
+
+
+@pytest.mark.parametrize(("written", "value", "read"), [
+    ("SCPS0", 0x40000000 | 1500, "SCPS0PacketSize"),
+    ("SCPS0PacketSize", 9000, "SCPS0"),
+    ("SCPS0DoNotFragment", 1, "SCPS0"),
+    ("CCPControlAccess", 1, "CCP"),
+])
+def test_a_write_reaches_the_other_registers_of_its_address(written: str, value: int,
+                                                            read: str) -> None:
+    """The whole register and its bit fields name each other in pInvalidator: a write of
+    one is seen by the others after they were read (a GenApi node map keeps a register's
+    cached value otherwise), on both sides alike."""
+    genapi = require_genicam()
+    ref = genapi.NodeMap()
+    ref.load_xml_from_string(BOOTSTRAP.decode("utf-8"))
+    memory = _Memory()
+    bridge = reference_port(memory)
+    ref.connect(bridge, "Device")
+    nm = nodemap.NodeMap.from_xml(BOOTSTRAP)
+    port = nodemap.MemoryPort(0x10000)
+    nm.connect(port, name="Device")
+    before = (ref.get_node(read).value, nm.features[read].value)
+    ref.get_node(written).value = value
+    nm.features[written].value = value
+    after = ref.get_node(read).value
+    assert nm.features[read].value == after != before[0] == before[1]
