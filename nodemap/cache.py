@@ -78,7 +78,7 @@ class Store:
                  "_closures", "_downstream", "_access_readers", "_bound_readers",
                  "_impacts", "sticky_access", "_declared", "_computed_closures",
                  "registers", "failed_conditions", "bytes_at", "kept", "_value_like",
-                 "_bound_tables", "_access_like", "_followers")
+                 "_bound_tables", "_access_like", "_followers", "graph_version")
 
     def __init__(self) -> None:
         #: node name → its valid cached value (the hot path reads this dict; it is never
@@ -162,6 +162,9 @@ class Store:
         self.kept: dict[str, tuple[Any, bool]] = {}
         #: source → the nodes that read its cached value each time (:meth:`follow`)
         self._followers: dict[str, set[str]] = {}
+        #: how many edges the graph gained so far (plans worked out from the graph
+        #: outside the store, :meth:`refresh_plan`, hold while it did not move)
+        self.graph_version = 0
 
     # -- cached results -----------------------------------------------------------------
 
@@ -289,6 +292,7 @@ class Store:
         for source in inputs:
             if not _add_edge(dependents, source, name):
                 continue
+            self.graph_version += 1
             if self._closures or self._downstream or self._impacts or \
                     self._computed_closures:
                 self._closures.clear()
@@ -305,6 +309,7 @@ class Store:
             for source in inputs:
                 if _add_edge(table, source, name):
                     self._impacts.clear()
+                    self.graph_version += 1
 
     def dependents(self, name: str) -> set[str]:
         """The nodes whose results are computed directly from ``name``."""
@@ -347,7 +352,33 @@ class Store:
         ``source``'s cached value each time (an Enumeration its pValue's), so a refresh
         of ``source`` refreshes ``name`` too."""
         followers = self._followers.setdefault(source, set())
-        followers.add(name)
+        if name not in followers:
+            followers.add(name)
+            self.graph_version += 1  # a refresh plan now reaches one more node
+
+    def refresh_plan(self, names: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """What :meth:`refresh_many` removes for ``names``: (the names with their
+        followers, the nodes whose bounds read them), valid while
+        :attr:`graph_version` does not move."""
+        seen = set(names)
+        todo = list(seen)
+        while todo:
+            for follower in self._followers.get(todo.pop(), ()):
+                if follower not in seen:
+                    seen.add(follower)
+                    todo.append(follower)
+        found = frozenset(seen)
+        readers_get = self._bound_readers.get
+        return found, frozenset().union(*(readers_get(name, ()) for name in found))
+
+    def refresh_many(self, plan: tuple[frozenset[str], frozenset[str]]) -> None:
+        """:meth:`refresh` of each of the names of ``plan`` (:meth:`refresh_plan`):
+        their values go, and the bounds read from them (removals only, so in one
+        intersection per table)."""
+        names, bounds = plan
+        _delete((self.values, *self._value_like), names)
+        if bounds:
+            _delete(self._bound_tables, bounds)
 
     def changed(self, name: str) -> "set[str] | frozenset[str]":
         """The value of ``name`` changed (it was written): :meth:`forget_value` then
@@ -566,11 +597,17 @@ class Store:
             lost = stale & sticky
             if lost:  # every result of these goes
                 bounds, access = bounds | lost, access | lost
-        _delete(self._value_like, stale)  # an enumeration's number, a Converter's check
-        if bounds:
-            _delete(self._bound_tables, bounds)
-        if access:
-            _delete(self._access_like, access)
+        # _delete(tables, names) of the value-like tables (an enumeration's number, a
+        # Converter's check), the bound tables, the access tables, inlined (a write
+        # comes here every time)
+        for tables, names in ((self._value_like, stale), (self._bound_tables, bounds),
+                              (self._access_like, access)):
+            if names:
+                for table in tables:
+                    if table:
+                        for name in (names.intersection(table) if len(table) < len(names)
+                                     else table.keys() & names):
+                            del table[name]
         return stale
 
     def port_changed(self, port: str) -> set[str]:

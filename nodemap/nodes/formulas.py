@@ -124,6 +124,52 @@ class FormulaTerms:
         evaluate = self.evaluate
         finish = self.finish
         integer = self.integer
+        body = formula.body
+        if body is not None and not constants and not expressions and \
+                formula.refused is None:
+            # the variables converted as the formula converts them (int64 or double)
+            # where that is one class test, then the body called directly; anything
+            # else (or an error) goes through finish, which converts and raises as the
+            # formula does
+            low, high = INT64_MIN, INT64_MAX
+
+            def run_body(extra_value: Any = None) -> Any:
+                values: dict[str, Any] = {}
+                slow = False
+                if extra is not None:
+                    if integer:
+                        if extra_value.__class__ is not int or \
+                                not low <= extra_value <= high:
+                            slow = True
+                    elif extra_value.__class__ is not float:
+                        slow = True
+                    values[extra] = extra_value
+                for name, reader, used, cached_name in plan:
+                    if cached_name:  # what reader() does, without its two calls
+                        value = store_values.get(cached_name, MISSING)
+                        if value is MISSING:
+                            node = built.get(cached_name)
+                            value = reader() if node is None else node.evaluate_value()
+                    else:
+                        value = reader()
+                    if value.__class__ is float and integer:  # converted as read, used or not
+                        value = _int64_variable(value, formula)
+                    if used:
+                        if value is True or value is False:
+                            value = int(value)
+                        if integer:
+                            if value.__class__ is not int or not low <= value <= high:
+                                slow = True
+                        elif value.__class__ is not float:
+                            slow = True
+                        values[name] = value
+                if slow:
+                    return finish(formula, values)
+                try:
+                    return body(values)
+                except Exception:
+                    return finish(formula, values)  # raises as the formula raises
+            return run_body
 
         def run(extra_value: Any = None) -> Any:
             values = dict(constants) if constants else {}
@@ -617,8 +663,21 @@ class Converter(_FormulaNode):
         target = self.target()
         slope = self.slope
         if slope not in ("Increasing", "Decreasing", "Varying") and hasattr(target, "get_min"):
+            pair = self._pair
+            if pair is not None:
+                self._pair = None
+                if pair[0] == side:  # the other bound of the same _bounds(), in set()
+                    return pair[1]
             try:
-                return self._bounds()[side]
+                store = self.store
+                before = store.volatile
+                bounds = self._bounds()
+                if self._pairing and store.volatile == before:
+                    # set() asks for the other bound next, with nothing changed in
+                    # between: the same _bounds() would give it (and read nothing
+                    # uncachable: the volatile counter did not move)
+                    self._pair = (1 - side, bounds[1 - side])
+                return bounds[side]
             except NodeMapError:
                 slope = self.store.held(self.name, "slope", None)
                 if slope is None:
@@ -637,6 +696,11 @@ class Converter(_FormulaNode):
     def get_inc(self) -> Any:
         return None
 
+    #: while set() reads both bounds: (side, bound) of the other side of the _bounds()
+    #: the first one computed (see _bound); None otherwise
+    _pair: "tuple[int, Any] | None" = None
+    _pairing = False
+
     def set(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RangeError(f"{self.name}: write a number, not {type(value).__name__}")
@@ -646,6 +710,7 @@ class Converter(_FormulaNode):
         if low is MISSING or high is MISSING or \
                 self._constant_access.get(name) not in WRITABLE:
             self.check_writable_for_bounds()
+            self._pairing = True
             try:
                 # min, then max, each checked before the next is read (the reference's
                 # order: a value under min is a RangeError even when max cannot be
@@ -660,6 +725,8 @@ class Converter(_FormulaNode):
                     raise RangeError(f"{self.name}: {value} is outside its bounds: over "
                                      f"its max {high}")
             finally:
+                self._pairing = False
+                self._pair = None
                 self.bounds_checked()
         # access constant and bounds kept (valid): the same checks without the calls
         elif value < low:
@@ -691,7 +758,6 @@ class Converter(_FormulaNode):
             self.store.refresh(self.name)
             raise
 
-
     def _refresh_variables(self) -> None:
         """A write works the pVariables' values out again, with everything they are
         computed from, from the cached register bytes (not the device): the
@@ -699,10 +765,22 @@ class Converter(_FormulaNode):
         (measured: a variable over a bit field whose sibling was written since is read
         with the new bit; generator seed 9700).  What depends on them keeps its
         results, the bounds read from them go (:meth:`Store.refresh`)."""
-        nm, refresh = self.nodemap, self.store.refresh
-        for target in self.terms.targets.values():
-            for node in nm.value_inputs(target):
-                refresh(node.name)
+        nm, store = self.nodemap, self.store
+        key = (len(nm._nodes), store.graph_version)
+        plan = self._refresh_plan
+        if plan is None or self._refresh_key != key:
+            # value_inputs is the same until more nodes are built, the bounds read
+            # from them until the graph grows: worked out once per such state
+            plan = self._refresh_plan = store.refresh_plan(
+                node.name for target in self.terms.targets.values()
+                for node in nm.value_inputs(target))
+            self._refresh_key = key
+        store.refresh_many(plan)
+
+    #: what :meth:`_refresh_variables` removes (Store.refresh_plan), and the (built
+    #: nodes, graph version) it was worked out at
+    _refresh_plan: "tuple[frozenset[str], frozenset[str]] | None" = None
+    _refresh_key: tuple[int, int] = (-1, -1)
 
     #: the verification walk as flat steps, (True, node): its access checked, (False,
     #: node): its value checked (see :meth:`_plan_verification`); None: not planned yet
@@ -727,11 +805,30 @@ class Converter(_FormulaNode):
                 return
             steps = self._verify_steps = planned
         constant, verified = self._constant_access, self._aspects["verified"]
+        store, values_get, plain_get = self.store, self._values.get, Node.get
         for check, node in steps:
+            name = node.name
             if check:
-                if constant.get(node.name) not in READABLE:
+                if constant.get(name) not in READABLE:
                     node.check_readable()
-            elif verified.get(node.name) is not True:
+            elif verified.get(name) is not True:
+                # _verify_one of a register of a fixed width whose access cannot vary
+                # and is readable, inlined: its value (Node.get: the store's, else
+                # evaluate_value) within the width's bounds is all it checks
+                width: tuple[int, int] | None = node.__dict__.get("_width_bounds")
+                if width is not None and constant.get(name) in READABLE and \
+                        node.__class__.get is plain_get:
+                    before = store.volatile
+                    current = values_get(name, MISSING)
+                    if current is MISSING:
+                        current = node.evaluate_value()
+                    if width[0] <= current <= width[1]:
+                        if store.volatile == before:
+                            verified[name] = True
+                        continue
+                    raise RangeError(f"{self.name}: {name}, which it reads, holds "
+                                     f"{current}, outside its [{width[0]}, {width[1]}]; "
+                                     f"GenApi refuses the write")
                 self._verify_one(node)
 
     def _plan_verification(self) -> "tuple[tuple[bool, Node], ...] | None":

@@ -327,6 +327,10 @@ class ValueNode(Node):
         as_int, as_float = own is Integer.convert, own is Float.convert
         as_bool = own is Boolean.convert
         on, off = (self.on_value, self.off_value) if isinstance(self, Boolean) else (1, 0)
+        # an Enumeration's number → symbol table (Enumeration.convert's, filled by the
+        # first evaluation and never replaced): a number it holds is one lookup
+        by_value: dict[int, str] | None = getattr(self, "_by_value", None) \
+            if own is Enumeration.convert else None
 
         # what the usual evaluation uses is bound as default arguments, not cells (see
         # RegisterNode._compile_int_read: a large file's reads stay in the CPU's cache);
@@ -339,6 +343,7 @@ class ValueNode(Node):
                      plain: bool = plain, values_get: Callable[..., Any] = values_get,
                      target_name: str = target_name, as_int: bool = as_int,
                      as_float: bool = as_float, as_bool: bool = as_bool,
+                     by_value: dict[int, str] | None = by_value,
                      values: dict[str, Any] = values) -> Any:
             if marker in active:
                 raise node.nodemap.cycle_error(marker)
@@ -359,6 +364,10 @@ class ValueNode(Node):
                     value = raw if raw.__class__ is float else float(raw)
                 elif as_bool:
                     value = True if raw == on else False if raw == off else node.convert(raw)
+                elif by_value is not None:
+                    value = by_value.get(raw) if raw.__class__ is int else None
+                    if value is None:  # not a number it holds: convert says why
+                        value = node.convert(raw)
                 else:
                     value = node.convert(raw)
             finally:
@@ -491,20 +500,36 @@ class Integer(ValueNode):
             return self.whole(raw, "pValue")
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
+    # cached(), inlined: the store's table looked in first (a write after a selector
+    # change works the bounds out again), then evaluate() with the computation
     def get_min(self) -> int:
-        return self.cached("min", lambda: self.whole(
-            self.bound("Min", "pMin", "get_min", INT64_MIN), "pMin"))
+        value: int = self._aspects["min"].get(self.name, MISSING)
+        if value is not MISSING:
+            return value
+        return self.evaluate("min", self._compute_min)
+
+    def _compute_min(self) -> int:
+        return self.whole(self.bound("Min", "pMin", "get_min", INT64_MIN), "pMin")
 
     def get_max(self) -> int:
-        return self.cached("max", lambda: self.whole(
-            self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax"))
+        value: int = self._aspects["max"].get(self.name, MISSING)
+        if value is not MISSING:
+            return value
+        return self.evaluate("max", self._compute_max)
+
+    def _compute_max(self) -> int:
+        return self.whole(self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax")
 
     def get_inc(self) -> int:
-        def compute() -> int:
-            inc = self.bound("Inc", "pInc", "get_inc", 1)
-            # a pValue without an increment (a Float that has none): 1, as the reference
-            return 1 if inc is None else self.whole(inc, "pInc")
-        return self.cached("inc", compute)
+        value: int = self._aspects["inc"].get(self.name, MISSING)
+        if value is not MISSING:
+            return value
+        return self.evaluate("inc", self._compute_inc)
+
+    def _compute_inc(self) -> int:
+        inc = self.bound("Inc", "pInc", "get_inc", 1)
+        # a pValue without an increment (a Float that has none): 1, as the reference
+        return 1 if inc is None else self.whole(inc, "pInc")
 
     def set(self, value: Any) -> None:
         if value.__class__ is not int:

@@ -28,6 +28,51 @@ def test_results_are_valid_until_invalidated_with_their_dependents():
     assert store.get("Other") == "other" and store.get("Other", "access") == "RO"
 
 
+def _filled(store: Store) -> None:
+    for name in ("Var", "Reg", "Formula", "Conv", "Other", "Reader"):
+        store.put(name, "value", name.lower())
+        for aspect in ("min", "max", "access", "verified"):
+            store.put(name, aspect, aspect)
+
+
+def _state(store: Store) -> tuple[dict, dict]:
+    return dict(store.values), {aspect: dict(table) for aspect, table in store.aspects.items()}
+
+
+def test_refresh_many_removes_what_refresh_removes_for_each_name():
+    # a Converter write refreshes its pVariables and what they are computed from in one
+    # call (Store.refresh_plan/refresh_many): the same results go as with Store.refresh
+    # name by name: their values (and value-like results), the bounds read from them,
+    # nothing computed from them
+    def build() -> Store:
+        store = Store()
+        store.depend("Var", ["Reg"])
+        store.depend("Conv", ["Var", "Formula"])
+        store.depend_aspects("Conv", [], ["Var"])
+        store.depend_aspects("Reader", [], ["Reg"])
+        _filled(store)
+        return store
+
+    one_by_one, at_once = build(), build()
+    for name in ("Var", "Reg"):
+        one_by_one.refresh(name)
+    plan = at_once.refresh_plan(["Var", "Reg"])
+    at_once.refresh_many(plan)
+    assert _state(at_once) == _state(one_by_one)
+    assert at_once.get("Var") is MISSING and at_once.get("Var", "verified") is MISSING
+    assert at_once.get("Conv", "min") is MISSING and at_once.get("Reader", "max") is MISSING
+    assert at_once.get("Conv") == "conv" and at_once.get("Conv", "access") == "access"
+    assert at_once.get("Other", "min") == "min"
+
+    # the plan holds while the graph does not grow; a new edge moves graph_version
+    version = at_once.graph_version
+    at_once.depend_aspects("Other", [], ["Var"])
+    assert at_once.graph_version != version
+    _filled(at_once)
+    at_once.refresh_many(at_once.refresh_plan(["Var", "Reg"]))
+    assert at_once.get("Other", "min") is MISSING
+
+
 def test_invalidation_terminates_on_cycles():
     store = Store()
     store.depend("A", ["B"])
