@@ -125,13 +125,42 @@ class FormulaTerms:
         finish = self.finish
         integer = self.integer
         body = formula.body
+        low, high = INT64_MIN, INT64_MAX
+
+        def read_into(values: dict[str, Any], check: bool) -> bool:
+            """Read every variable in the plan's order into ``values`` (the used ones;
+            a bool as an int; a float converted to int64 as read by an integer
+            formula, used or not); with ``check``, whether one is not already of the
+            formula's number class (int64 or double): the body cannot take it."""
+            slow = False
+            for name, reader, used, cached_name in plan:
+                if cached_name:  # what reader() does, without its two calls
+                    value = store_values.get(cached_name, MISSING)
+                    if value is MISSING:
+                        node = built.get(cached_name)
+                        value = reader() if node is None else node.evaluate_value()
+                else:
+                    value = reader()
+                if value.__class__ is float and integer:  # converted as read, used or not
+                    value = _int64_variable(value, formula)
+                if used:
+                    if value is True or value is False:
+                        value = int(value)
+                    if check:
+                        if integer:
+                            if value.__class__ is not int or not low <= value <= high:
+                                slow = True
+                        elif value.__class__ is not float:
+                            slow = True
+                    values[name] = value
+            return slow
+
         if body is not None and not constants and not expressions and \
                 formula.refused is None:
             # the variables converted as the formula converts them (int64 or double)
             # where that is one class test, then the body called directly; anything
             # else (or an error) goes through finish, which converts and raises as the
             # formula does
-            low, high = INT64_MIN, INT64_MAX
 
             def run_body(extra_value: Any = None) -> Any:
                 values: dict[str, Any] = {}
@@ -144,26 +173,7 @@ class FormulaTerms:
                     elif extra_value.__class__ is not float:
                         slow = True
                     values[extra] = extra_value
-                for name, reader, used, cached_name in plan:
-                    if cached_name:  # what reader() does, without its two calls
-                        value = store_values.get(cached_name, MISSING)
-                        if value is MISSING:
-                            node = built.get(cached_name)
-                            value = reader() if node is None else node.evaluate_value()
-                    else:
-                        value = reader()
-                    if value.__class__ is float and integer:  # converted as read, used or not
-                        value = _int64_variable(value, formula)
-                    if used:
-                        if value is True or value is False:
-                            value = int(value)
-                        if integer:
-                            if value.__class__ is not int or not low <= value <= high:
-                                slow = True
-                        elif value.__class__ is not float:
-                            slow = True
-                        values[name] = value
-                if slow:
+                if read_into(values, True) or slow:
                     return finish(formula, values)
                 try:
                     return body(values)
@@ -175,18 +185,7 @@ class FormulaTerms:
             values = dict(constants) if constants else {}
             if extra is not None:
                 values[extra] = extra_value
-            for name, reader, used, cached_name in plan:
-                if cached_name:  # what reader() does, without its two calls
-                    value = store_values.get(cached_name, MISSING)
-                    if value is MISSING:
-                        node = built.get(cached_name)
-                        value = reader() if node is None else node.evaluate_value()
-                else:
-                    value = reader()
-                if value.__class__ is float and integer:  # converted as read, used or not
-                    value = _int64_variable(value, formula)
-                if used:
-                    values[name] = int(value) if value is True or value is False else value
+            read_into(values, False)
             for name, expression in expressions:
                 values[name] = evaluate(expression, values)
             return finish(formula, values)
