@@ -335,17 +335,7 @@ class Store:
         value each time) and the values of its followers (:meth:`follow`); the values
         computed from it stay, as in the reference (its dependents are not invalidated:
         tests/reference/test_rules_shared_bytes.py)."""
-        todo, seen = [name], {name}
-        while todo:  # the node, then its followers (a cycle of them ends here)
-            current = todo.pop()
-            self.forget_value(current)
-            readers = self._bound_readers.get(current)
-            if readers:
-                _delete(self._bound_tables, readers)
-            for follower in self._followers.get(current, ()):
-                if follower not in seen:
-                    seen.add(follower)
-                    todo.append(follower)
+        self.refresh_many(self.refresh_plan((name,)))
 
     def follow(self, name: str, source: str) -> None:
         """Node ``name`` has no cached value of its own in the reference: it reads

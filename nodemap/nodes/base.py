@@ -774,17 +774,23 @@ class Node:
         looks only at whether the inputs are there: a write-only input leaves a
         SwissKnife RO, an Integer with a WO pMax RW (measured with the ``genicam``
         wheel; tests/reference/test_rules.py)."""
-        nm = self.nodemap
-        worst = "RW"
-        for name in names:
-            if name not in nm or name == self.name:
-                continue
-            mode = nm.node(name).access()
-            if mode == "NI":
-                return "NI"
-            if mode == "NA":
-                worst = "NA"
-        return worst
+        return self._presence_nodes(names)[0]
+
+    #: the nodes :meth:`dependencies_presence` went through, once all of them were
+    #: built (the definition makes them the same every time)
+    _input_nodes: "tuple[Node, ...] | None" = None
+
+    def dependencies_presence(self, skip: str | None = None) -> str:
+        """:meth:`inputs_presence` of the node's dependencies (but ``skip``), their nodes
+        kept once a computation went through all of them built."""
+        nodes = self._input_nodes
+        if nodes is not None:
+            return self._presence_kept(nodes)
+        mode, found = self._presence_nodes(name for name in self.dependencies
+                                           if name != skip)
+        if found is not None:
+            self._input_nodes = found
+        return mode
 
     def _presence_nodes(self, names: Iterable[str]) -> tuple[str, "tuple[Node, ...] | None"]:
         """:meth:`inputs_presence` of ``names``, and their nodes when it went through
@@ -900,8 +906,9 @@ class Node:
     def cached(self, key: str, compute: Callable[[], _T]) -> _T:
         """``compute()`` once; kept in the store until something this node depends on
         changes (and not kept at all when it read an uncachable register)."""
-        store = self.store
-        value: _T = store.get(self.name, key)
+        table = self._aspects.get(key)  # the aspect's own table: one lookup
+        value: _T = table.get(self.name, MISSING) if table is not None \
+            else self.store.get(self.name, key)
         if value is not MISSING:
             return value
         return self.evaluate(key, compute)

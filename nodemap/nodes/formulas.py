@@ -429,18 +429,9 @@ class SwissKnife(_FormulaNode):
     #: RW to its conditions (an unreadable lock makes it NA), RO in the end
     ACCESS_CAP = "RO"
 
-    #: the input nodes, once a base_access went through all of them
-    _input_nodes: "tuple[Node, ...] | None" = None
-
     def base_access(self) -> str:
-        """:meth:`inputs_presence` of its inputs (their nodes kept once all built)."""
-        nodes = self._input_nodes
-        if nodes is not None:
-            return self._presence_kept(nodes)
-        mode, nodes = self._presence_nodes(self.dependencies)
-        if nodes is not None:
-            self._input_nodes = nodes
-        return mode
+        """:meth:`inputs_presence` of its inputs."""
+        return self.dependencies_presence()
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -544,22 +535,11 @@ class Converter(_FormulaNode):
             target = self._target = self.nodemap.node(self.target_name)  # type: ignore[arg-type]
         return target
 
-    #: the pVariable nodes, once a base_access built all of them (see there)
-    _variable_nodes: "tuple[Node, ...] | None" = None
-
     def base_access(self) -> str:
         """The pValue's access, NI/NA when a pVariable is not implemented/available
         (:meth:`inputs_presence` of the pVariables, in order, stopping at an NI one;
-        then the pValue's access).  The pVariable nodes are kept once a computation
-        went through all of them (definition: the same nodes every time)."""
-        nodes = self._variable_nodes
-        if nodes is None:
-            worst, nodes = self._presence_nodes(
-                name for name in self.dependencies if name != self.target_name)
-            if nodes is not None:
-                self._variable_nodes = nodes
-        else:
-            worst = self._presence_kept(nodes)
+        then the pValue's access)."""
+        worst = self.dependencies_presence(self.target_name)
         target = self._target or self.target()
         return combine_access(target.access(), worst)
 
@@ -717,23 +697,19 @@ class Converter(_FormulaNode):
                 # `value < min` is false)
                 low = self.get_min()
                 if value < low:
-                    raise RangeError(f"{self.name}: {value} is outside its bounds: under "
-                                     f"its min {low}")
+                    raise self._outside(value, "under its min", low)
                 high = self.get_max()
                 if value > high:
-                    raise RangeError(f"{self.name}: {value} is outside its bounds: over "
-                                     f"its max {high}")
+                    raise self._outside(value, "over its max", high)
             finally:
                 self._pairing = False
                 self._pair = None
                 self.bounds_checked()
         # access constant and bounds kept (valid): the same checks without the calls
         elif value < low:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: under its "
-                             f"min {low}")
+            raise self._outside(value, "under its min", low)
         elif value > high:
-            raise RangeError(f"{self.name}: {value} is outside its bounds: over its "
-                             f"max {high}")
+            raise self._outside(value, "over its max", high)
         if self._to_refused_early:
             self.convert_to(value)  # raises: the parser's refusal, before any variable
         # after the range check, which reads them as cached (generator seed 10200)
@@ -756,6 +732,10 @@ class Converter(_FormulaNode):
             # works its value out again, not what depends on it (generator seed 9042)
             self.store.refresh(self.name)
             raise
+
+    def _outside(self, value: Any, where: str, bound: Any) -> RangeError:
+        """The RangeError of a write of ``value`` beyond a bound of this converter."""
+        return RangeError(f"{self.name}: {value} is outside its bounds: {where} {bound}")
 
     def _refresh_variables(self) -> None:
         """A write works the pVariables' values out again, with everything they are
@@ -825,9 +805,7 @@ class Converter(_FormulaNode):
                         if store.volatile == before:
                             verified[name] = True
                         continue
-                    raise RangeError(f"{self.name}: {name}, which it reads, holds "
-                                     f"{current}, outside its [{width[0]}, {width[1]}]; "
-                                     f"GenApi refuses the write")
+                    raise self._refused_variable(name, current, width[0], width[1])
                 self._verify_one(node)
 
     def _plan_verification(self) -> "tuple[tuple[bool, Node], ...] | None":
@@ -912,6 +890,12 @@ class Converter(_FormulaNode):
         for _, target in sorted(self.terms.targets.items()):
             visit(target, 0)
 
+    def _refused_variable(self, name: str, current: Any, low: Any, high: Any) -> RangeError:
+        """The RangeError of a write refused because variable ``name`` holds ``current``,
+        outside its [``low``, ``high``]."""
+        return RangeError(f"{self.name}: {name}, which it reads, holds {current}, outside "
+                          f"its [{low}, {high}]; GenApi refuses the write")
+
     def _verify_one(self, node: Node) -> None:
         """Check one node a write reads; the success is kept in the store (aspect
         ``verified``) until the node's value or bounds go stale, which drops it."""
@@ -937,8 +921,7 @@ class Converter(_FormulaNode):
                                  f"{current}, under its min {low}; GenApi refuses the write")
             high = node.get_max()  # type: ignore[attr-defined]
         if not low <= current <= high:
-            raise RangeError(f"{self.name}: {node.name}, which it reads, holds {current}, "
-                             f"outside its [{low}, {high}]; GenApi refuses the write")
+            raise self._refused_variable(node.name, current, low, high)
         if node.kind == "Integer" and not fixed:
             inc = node.get_inc()  # type: ignore[attr-defined]
             if inc <= 0:  # the reference: "Increment must be larger than 0" (measured)

@@ -192,18 +192,8 @@ class RegisterNode(Node):
             self.store.dynamic += 1
         if not nm.has_port(self.port_name) and self.port_name in nm:
             mode = combine_access(mode, nm.node(self.port_name).access())
-        nodes = self._input_nodes
-        if nodes is not None:
-            inputs = self._presence_kept(nodes)
-        else:
-            inputs, nodes = self._presence_nodes(name for name in self.dependencies
-                                                 if name != self.port_name)
-            if nodes is not None:
-                self._input_nodes = nodes  # kept once all built: the same every time
+        inputs = self.dependencies_presence(self.port_name)  # the address inputs
         return combine_access(mode, inputs) if inputs != "RW" else mode
-
-    #: the address inputs (pAddress, pIndex, formula variables), once all built
-    _input_nodes: "tuple[Node, ...] | None" = None
 
     def check_readable(self) -> None:
         mode = self.access()  # once: a condition over a NoCache register reads the device

@@ -500,31 +500,22 @@ class Integer(ValueNode):
             return self.whole(raw, "pValue")
         return int(raw) if not isinstance(raw, float) else round_half_away(raw)
 
-    # cached(), inlined: the store's table looked in first (a write after a selector
-    # change works the bounds out again), then evaluate() with the computation
+    # the computations are methods, not a closure per call (a write after a selector
+    # change works the bounds out again)
     def get_min(self) -> int:
-        value: int = self._aspects["min"].get(self.name, MISSING)
-        if value is not MISSING:
-            return value
-        return self.evaluate("min", self._compute_min)
+        return self.cached("min", self._compute_min)
 
     def _compute_min(self) -> int:
         return self.whole(self.bound("Min", "pMin", "get_min", INT64_MIN), "pMin")
 
     def get_max(self) -> int:
-        value: int = self._aspects["max"].get(self.name, MISSING)
-        if value is not MISSING:
-            return value
-        return self.evaluate("max", self._compute_max)
+        return self.cached("max", self._compute_max)
 
     def _compute_max(self) -> int:
         return self.whole(self.bound("Max", "pMax", "get_max", INT64_MAX), "pMax")
 
     def get_inc(self) -> int:
-        value: int = self._aspects["inc"].get(self.name, MISSING)
-        if value is not MISSING:
-            return value
-        return self.evaluate("inc", self._compute_inc)
+        return self.cached("inc", self._compute_inc)
 
     def _compute_inc(self) -> int:
         inc = self.bound("Inc", "pInc", "get_inc", 1)
